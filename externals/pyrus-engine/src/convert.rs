@@ -1,0 +1,189 @@
+//! Conversion between host atoms and Python values.
+//!
+//! | host → Python | |
+//! |---|---|
+//! | float, integral (within ±2^53) | `int` |
+//! | float, otherwise | `float` |
+//! | symbol | `str` |
+//! | list | positional arguments |
+//! | bang | no arguments |
+//!
+//! | Python → host | |
+//! |---|---|
+//! | `None` | nothing is sent |
+//! | `pyrus.bang` | bang |
+//! | `bool`, `int`, `float` | float |
+//! | `str` | symbol |
+//! | `list`, `tuple` of scalars | list (a nested list is a `TypeError`: flatten it first) |
+//! | `bytes`, `bytearray` | list of byte values |
+//! | numpy scalars and 1-D arrays (anything with `tolist()` and `ndim`) | float, or list of floats |
+//! | `pyrus.Message(sel, *args)` | a message with selector `sel` |
+//! | anything else | its `str()` as a symbol |
+//!
+//! Symbols cannot hold a NUL character (hosts keep them as C strings), so a
+//! string containing one is a `ValueError` rather than a silently cut symbol.
+
+use crate::native::{Bang, Message as PyMessage};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyrus_atoms::{Atom, Message, OwnedAtom, OwnedMessage};
+use std::borrow::Cow;
+
+/// Largest float that is still an exact integer in an `f64`.
+const EXACT_INT: f64 = 9_007_199_254_740_992.0;
+
+/// One host atom as a Python value.
+pub fn atom_to_py<'py>(py: Python<'py>, atom: &Atom<'_>) -> Bound<'py, PyAny> {
+    match atom {
+        Atom::Float(f) => float_to_py(py, *f),
+        Atom::Symbol(s) => PyString::new(py, s).into_any(),
+    }
+}
+
+/// A host float as a Python `int` when it is integral, so that `range(n)`,
+/// indexing and `%d` work as a script expects, and as a `float` otherwise.
+pub fn float_to_py(py: Python<'_>, f: f64) -> Bound<'_, PyAny> {
+    if f.fract() == 0.0 && f.abs() <= EXACT_INT {
+        // Infallible: an i64 always converts.
+        (f as i64).into_pyobject(py).expect("int").into_any()
+    } else {
+        PyFloat::new(py, f).into_any()
+    }
+}
+
+/// The positional arguments a message carries, after `leading` ones.
+/// A selector other than the four built-in ones comes first, as a `str`:
+/// Pd treats `foo 1 2` as a list that starts with a symbol.
+pub fn message_args<'py>(
+    py: Python<'py>,
+    leading: &[OwnedAtom],
+    message: &Message<'_>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let mut args: Vec<Bound<'py, PyAny>> = Vec::with_capacity(leading.len() + 1);
+    args.extend(leading.iter().map(|a| atom_to_py(py, a)));
+    match message {
+        Message::Bang => {}
+        Message::Float(f) => args.push(float_to_py(py, *f)),
+        Message::Symbol(s) => args.push(PyString::new(py, s).into_any()),
+        Message::List(atoms) => args.extend(atoms.iter().map(|a| atom_to_py(py, a))),
+        Message::Anything(sel, atoms) => {
+            args.push(PyString::new(py, sel).into_any());
+            args.extend(atoms.iter().map(|a| atom_to_py(py, a)));
+        }
+    }
+    PyTuple::new(py, args)
+}
+
+/// What a Python value sends out of an outlet, if anything (see the table above).
+pub fn py_to_message(value: &Bound<'_, PyAny>) -> PyResult<Option<OwnedMessage>> {
+    // The common results first, checked by exact type: a float and an int.
+    if value.is_exact_instance_of::<PyFloat>() || value.is_exact_instance_of::<PyInt>() {
+        return Ok(Some(Message::Float(value.extract::<f64>()?)));
+    }
+    if value.is_none() {
+        return Ok(None);
+    }
+    if value.is_instance_of::<Bang>() {
+        return Ok(Some(Message::Bang));
+    }
+    if let Ok(m) = value.cast::<PyMessage>() {
+        let m = m.get();
+        let py = value.py();
+        let selector = symbol_text(m.selector.bind(py))?;
+        let args = atoms(m.args.bind(py).as_any())?;
+        return Ok(Some(Message::from_selector(selector, args)));
+    }
+    if value.is_instance_of::<PyString>() {
+        return Ok(Some(Message::Symbol(Cow::Owned(symbol_text(value)?))));
+    }
+    if let Some(f) = scalar(value)? {
+        return Ok(Some(Message::Float(f)));
+    }
+    if is_sequence(value) {
+        return Ok(Some(Message::List(Cow::Owned(atoms(value)?))));
+    }
+    if let Some(plain) = numpy_like(value)? {
+        return py_to_message(&plain);
+    }
+    Ok(Some(Message::Symbol(Cow::Owned(symbol_text(value.str()?.as_any())?))))
+}
+
+/// The values of a `pyrus.out(*values)` call as one message: none is a bang,
+/// one is converted as a result is, several make a list.
+pub fn values_to_message(values: &Bound<'_, PyTuple>) -> PyResult<Option<OwnedMessage>> {
+    match values.len() {
+        0 => Ok(Some(Message::Bang)),
+        1 => py_to_message(&values.get_item(0)?),
+        _ => Ok(Some(Message::List(Cow::Owned(atoms(values.as_any())?)))),
+    }
+}
+
+/// The elements of a flat sequence as atoms.
+pub fn atoms(seq: &Bound<'_, PyAny>) -> PyResult<Vec<OwnedAtom>> {
+    if let Ok(b) = seq.cast::<PyBytes>() {
+        return Ok(b.as_bytes().iter().map(|&x| Atom::Float(x.into())).collect());
+    }
+    if let Ok(b) = seq.cast::<PyByteArray>() {
+        return Ok(b.to_vec().into_iter().map(|x| Atom::Float(x.into())).collect());
+    }
+    let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
+    for (i, item) in seq.try_iter()?.enumerate() {
+        out.push(atom(&item?).map_err(|e| {
+            PyTypeError::new_err(format!("list element {i}: {}", e.value(seq.py())))
+        })?);
+    }
+    Ok(out)
+}
+
+/// One element of a list as an atom: a number, a string, or the `str()` of anything
+/// else that is not itself a sequence.
+fn atom(item: &Bound<'_, PyAny>) -> PyResult<OwnedAtom> {
+    if let Some(f) = scalar(item)? {
+        return Ok(Atom::Float(f));
+    }
+    if item.is_instance_of::<PyString>() {
+        return Ok(Atom::Symbol(Cow::Owned(symbol_text(item)?)));
+    }
+    if is_sequence(item) {
+        return Err(PyTypeError::new_err(
+            "a nested list can't be sent as one host list; flatten it first",
+        ));
+    }
+    if let Some(plain) = numpy_like(item)? {
+        return atom(&plain);
+    }
+    Ok(Atom::Symbol(Cow::Owned(symbol_text(item.str()?.as_any())?)))
+}
+
+fn scalar(value: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    if value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyInt>() {
+        // bool is an int; huge ints raise OverflowError here, as they should.
+        return value.extract::<f64>().map(Some);
+    }
+    Ok(None)
+}
+
+fn is_sequence(value: &Bound<'_, PyAny>) -> bool {
+    value.is_instance_of::<PyList>()
+        || value.is_instance_of::<PyTuple>()
+        || value.is_instance_of::<PyBytes>()
+        || value.is_instance_of::<PyByteArray>()
+}
+
+/// numpy scalars and arrays (and anything shaped like them) turn into plain
+/// Python values through `tolist()`; numpy itself is never imported here.
+fn numpy_like<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if value.hasattr("tolist")? && value.hasattr("ndim")? {
+        return value.call_method0("tolist").map(Some);
+    }
+    Ok(None)
+}
+
+fn symbol_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let text = value.cast::<PyString>()?.to_str()?;
+    if text.contains('\0') {
+        return Err(PyValueError::new_err("a symbol can't contain a NUL character"));
+    }
+    Ok(text.to_owned())
+}

@@ -1,0 +1,46 @@
+//! What the engine needs from an audio host.
+//!
+//! One [`Host`] value serves one object: it knows that object's outlets and
+//! where its console errors point (Pd's Find Last Error). Host crates implement
+//! it by translating to their own API; tests use [`crate::test_host::TestHost`].
+
+use pyrus_atoms::Message;
+use std::fmt;
+
+/// The services of an audio host for one object.
+///
+/// # Threading
+/// Every method is called on the host's scheduler thread only (Pd's main
+/// thread, Max's main or scheduler thread), never from a worker, and may
+/// re-enter the engine: an outlet can lead, through the patch, straight back
+/// into the same object. The engine therefore never holds a borrow of its own
+/// state across a call to these methods. Implementations must not block.
+pub trait Host {
+    /// Prints a line to the host console.
+    fn post(&self, text: &str);
+
+    /// Prints an error line to the host console, attributed to this object.
+    fn error(&self, text: &str);
+
+    /// Sends a message out of outlet `index` (0 is the leftmost).
+    fn outlet(&self, index: usize, message: &Message<'_>);
+
+    /// Sends a message to every receiver bound to `name` (Pd's `[receive]`,
+    /// Max's `[receive]`/`[r]`).
+    fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver>;
+
+    /// The host's logical time in milliseconds since it started.
+    fn logical_time(&self) -> f64;
+}
+
+/// Returned by [`Host::send`] when nothing listens on the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoReceiver(pub String);
+
+impl fmt::Display for NoReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no receiver named '{}'", self.0)
+    }
+}
+
+impl std::error::Error for NoReceiver {}

@@ -1,0 +1,44 @@
+//! How failures reach the user: the full Python traceback in the console (file
+//! and line included) and one `error <Type> <message...>` on the status outlet.
+
+use crate::host::Host;
+use pyo3::prelude::*;
+use pyo3::types::PyTraceback;
+use pyrus_atoms::{Atom, Message};
+use std::borrow::Cow;
+
+/// Reports `err`, raised while doing `context`, to the console and the status outlet.
+pub fn report(py: Python<'_>, host: &dyn Host, status_outlet: usize, context: &str, err: &PyErr) {
+    host.error(&format!("pyrus: {context}:"));
+    for line in traceback_lines(py, err) {
+        host.error(&line);
+    }
+    let kind = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".into());
+    let text = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+    status_error(host, status_outlet, &kind, &text);
+}
+
+/// `error <kind> <words of text...>` on the status outlet.
+pub fn status_error(host: &dyn Host, status_outlet: usize, kind: &str, text: &str) {
+    let mut atoms = vec![Atom::Symbol(Cow::Borrowed(kind))];
+    atoms.extend(text.split_whitespace().map(|w| Atom::Symbol(Cow::Borrowed(w))));
+    host.outlet(status_outlet, &Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
+}
+
+/// The traceback as `traceback.format_exception` lays it out, one console line each.
+fn traceback_lines(py: Python<'_>, err: &PyErr) -> Vec<String> {
+    let formatted = (|| -> PyResult<Vec<String>> {
+        let tb = err.traceback(py);
+        let lines = py.import("traceback")?.call_method1(
+            "format_exception",
+            (err.get_type(py), err.value(py), tb.as_ref().map(Bound::<PyTraceback>::as_any)),
+        )?;
+        let chunks: Vec<String> = lines.extract()?;
+        Ok(chunks.concat().lines().map(str::to_owned).collect())
+    })();
+    formatted.unwrap_or_else(|_| vec![err.to_string()])
+}

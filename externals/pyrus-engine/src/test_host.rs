@@ -1,0 +1,90 @@
+//! A recording stand-in for an audio host, for tests of the engine and of
+//! anything built on it. It is not a host: it only writes down what the
+//! engine asked of it.
+
+use crate::host::{Host, NoReceiver};
+use pyrus_atoms::{Message, OwnedMessage};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+/// One thing the engine asked the host to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Post(String),
+    Error(String),
+    Outlet(usize, OwnedMessage),
+    Send(String, OwnedMessage),
+}
+
+/// Records every [`Host`] call in order. Receivers named in `receivers` exist;
+/// sending to any other name fails as a real host would.
+#[derive(Default)]
+pub struct TestHost {
+    events: RefCell<Vec<Event>>,
+    receivers: BTreeSet<String>,
+    time: std::cell::Cell<f64>,
+}
+
+impl TestHost {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_receivers(names: &[&str]) -> Self {
+        TestHost {
+            receivers: names.iter().map(|s| s.to_string()).collect(),
+            ..Self::default()
+        }
+    }
+
+    pub fn set_time(&self, ms: f64) {
+        self.time.set(ms);
+    }
+
+    /// Takes the events recorded so far.
+    pub fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut self.events.borrow_mut())
+    }
+
+    /// Takes the recorded events and renders the messages of one outlet as
+    /// Pd's `[print]` would show them.
+    pub fn take_outlet(&self, index: usize) -> Vec<String> {
+        self.take()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Outlet(i, m) if i == index => Some(m.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn record(&self, event: Event) {
+        self.events.borrow_mut().push(event);
+    }
+}
+
+impl Host for TestHost {
+    fn post(&self, text: &str) {
+        self.record(Event::Post(text.to_owned()));
+    }
+
+    fn error(&self, text: &str) {
+        self.record(Event::Error(text.to_owned()));
+    }
+
+    fn outlet(&self, index: usize, message: &Message<'_>) {
+        self.record(Event::Outlet(index, message.clone().into_owned()));
+    }
+
+    fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver> {
+        if !self.receivers.contains(name) {
+            return Err(NoReceiver(name.to_owned()));
+        }
+        self.record(Event::Send(name.to_owned(), message.clone().into_owned()));
+        Ok(())
+    }
+
+    fn logical_time(&self) -> f64 {
+        self.time.get()
+    }
+}

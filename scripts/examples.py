@@ -1,0 +1,31 @@
+"""Example functions for help/pyrus-help.pd."""
+
+import pyrus
+
+
+def add(a, b=0):
+    """[pyrus examples.add]: the sum of a list's two numbers."""
+    return a + b
+
+
+def greet(name="world"):
+    """A symbol in, a symbol out."""
+    return "hello-" + str(name)
+
+
+def spread(n):
+    """A number in, a list out: 0 .. n-1."""
+    return list(range(int(n)))
+
+
+def chord(root):
+    """Several outputs from one call, and a message with its own selector."""
+    for step in (0, 4, 7):
+        pyrus.out(root + step)
+    pyrus.send("pyrus-help-chord", "done", root)
+    return pyrus.Message("set", root, root + 4, root + 7)
+
+
+def fail(x):
+    """Raises, to show how errors reach the console and the status outlet."""
+    return 1 / (x - x)
