@@ -78,8 +78,15 @@ pub fn message_args<'py>(
 /// What a Python value sends out of an outlet, if anything (see the table above).
 pub fn py_to_message(value: &Bound<'_, PyAny>) -> PyResult<Option<OwnedMessage>> {
     // The common results first, checked by exact type: a float and an int.
-    if value.is_exact_instance_of::<PyFloat>() || value.is_exact_instance_of::<PyInt>() {
-        return Ok(Some(Message::Float(value.extract::<f64>()?)));
+    if let Ok(f) = value.cast_exact::<PyFloat>() {
+        return Ok(Some(Message::Float(f.value())));
+    }
+    if value.is_exact_instance_of::<PyInt>() {
+        let f = match value.extract::<i64>() {
+            Ok(i) => i as f64,
+            Err(_) => value.extract::<f64>()?,
+        };
+        return Ok(Some(Message::Float(f)));
     }
     if value.is_none() {
         return Ok(None);

@@ -132,33 +132,47 @@ impl Object {
         result.map_err(|e| report::report(py, self.host(), STATUS, context, &e)).ok()
     }
 
-    fn output(&self, py: Python<'_>, context: &str, value: &Bound<'_, PyAny>) {
-        if let Some(Some(message)) = self.check(py, context, convert::py_to_message(value)) {
-            self.host().outlet(RESULT, &message);
+    /// Sends a result out of the result outlet; `context` is only formatted
+    /// if the conversion fails.
+    fn output(&self, py: Python<'_>, context: impl FnOnce() -> String, value: &Bound<'_, PyAny>) {
+        match convert::py_to_message(value) {
+            Ok(Some(message)) => self.host().outlet(RESULT, &message),
+            Ok(None) => {}
+            Err(e) => report::report(py, self.host(), STATUS, &context(), &e),
         }
     }
 
     fn call_target(&self, py: Python<'_>, message: &Message<'_>) {
-        let (callable, args) = {
-            let target = self.target.borrow();
-            let Some(callable) = &target.callable else {
-                let why = match &target.path {
-                    Some(p) => format!("'{p}' did not resolve to a callable (fix it, then send reload)"),
-                    None => "this object has no function: create it as [pyrus module.function], \
-                             or use eval, exec, call"
-                        .to_owned(),
-                };
-                self.host().error(&format!("pyrus: no function for '{}': {why}", message.selector()));
-                report::status_error(self.host(), STATUS, "TypeError", &why);
-                return;
+        let target = self.target.borrow();
+        let Some(callable) = &target.callable else {
+            let why = match &target.path {
+                Some(p) => format!("'{p}' did not resolve to a callable (fix it, then send reload)"),
+                None => "this object has no function: create it as [pyrus module.function], \
+                         or use eval, exec, call"
+                    .to_owned(),
             };
-            (callable.clone_ref(py), convert::message_args(py, &target.leading, message))
+            drop(target);
+            self.host().error(&format!("pyrus: no function for '{}': {why}", message.selector()));
+            report::status_error(self.host(), STATUS, "TypeError", &why);
+            return;
+        };
+        let callable = callable.clone_ref(py).into_bound(py);
+        let result = match (message, target.leading.is_empty()) {
+            // The hot path, a float in: no argument vector to build.
+            (Message::Float(f), true) => {
+                drop(target);
+                callable.call1((convert::float_to_py(py, *f),))
+            }
+            _ => {
+                let args = convert::message_args(py, &target.leading, message);
+                drop(target);
+                // No borrow of our state is held across the call: it may re-enter this object.
+                args.and_then(|args| callable.call1(args))
+            }
         };
         let context = || format!("calling {}", self.target.borrow().path.as_deref().unwrap_or("?"));
-        let Ok(args) = args else { return drop(self.check(py, &context(), args)) };
-        // No borrow of our state is held here: the call may re-enter this object.
-        match callable.bind(py).call1(args) {
-            Ok(result) => self.output(py, &context(), &result),
+        match result {
+            Ok(value) => self.output(py, context, &value),
             Err(e) => report::report(py, self.host(), STATUS, &context(), &e),
         }
     }
@@ -169,7 +183,7 @@ impl Object {
             "eval" => {
                 let result = cstring(&code).and_then(|c| py.eval(&c, Some(self.namespace.bind(py)), None));
                 if let Some(value) = self.check(py, &format!("eval {code}"), result) {
-                    self.output(py, "eval", &value);
+                    self.output(py, || format!("eval {code}"), &value);
                 }
             }
             "exec" => {
@@ -190,7 +204,7 @@ impl Object {
                 let context = format!("call {code}");
                 let result = self.call(py, args);
                 if let Some(value) = self.check(py, &context, result) {
-                    self.output(py, &context, &value);
+                    self.output(py, || context.clone(), &value);
                 }
             }
             "reload" => {

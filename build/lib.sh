@@ -1,0 +1,38 @@
+# Shared by the build/ commands: paths, the pinned Python, and the setup step.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Build against the Python that Pd loads at run time (Debian's), not the first
+# python3 on PATH (these machines put a pyenv Python there).
+export PYO3_PYTHON="${PYO3_PYTHON:-/usr/bin/python3}"
+PD_PACKAGE="$ROOT/target/package/pd/pyrus"
+export PYRUS_PD_PACKAGE="$PD_PACKAGE"
+
+# Installs what is missing on a Debian machine: Pd, Python's headers and numpy,
+# libusb. Quiet when everything is there already.
+setup() {
+  local need=()
+  for p in puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: installing ${need[*]}"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust from rustup.rs" >&2; exit 1; }
+}
+
+# Builds the Pd library and lays it out as Pd loads it.
+package_pd() {
+  (cd "$ROOT" && cargo build --release -p pyrus-pd)
+  rm -rf "$PD_PACKAGE"
+  mkdir -p "$PD_PACKAGE"
+  cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.pd_linux"
+  cp "$ROOT"/help/*.pd "$PD_PACKAGE/"
+  cp -r "$ROOT/scripts" "$PD_PACKAGE/scripts"
+  find "$PD_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
+  cp "$ROOT/README.md" "$PD_PACKAGE/README.md" 2>/dev/null || true
+  echo "package: $PD_PACKAGE"
+}

@@ -1,0 +1,111 @@
+//! The engine's `Host`, implemented with Pd's API for one object.
+
+use crate::atoms::{gensym, to_pd};
+use crate::console;
+use pd_sys as pd;
+use pyrus_engine::atoms::Message;
+use pyrus_engine::{Host, NoReceiver};
+use std::cell::{Cell, OnceCell};
+use std::ffi::c_void;
+
+/// One `[pyrus]` object's view of Pd.
+///
+/// It outlives the Pd object when a call is still running as the object is
+/// freed (the engine holds it in an `Rc`); `alive` then turns false and every
+/// output is dropped instead of touching freed outlets.
+pub struct PdHost {
+    object: *mut pd::t_object,
+    outlets: OnceCell<Vec<*mut pd::_outlet>>,
+    alive: Cell<bool>,
+}
+
+impl PdHost {
+    pub fn new(object: *mut pd::t_object) -> Self {
+        PdHost { object, outlets: OnceCell::new(), alive: Cell::new(true) }
+    }
+
+    /// Creates `count` outlets on the object; called once, after the engine
+    /// object said how many it needs.
+    pub fn create_outlets(&self, count: usize) {
+        let outlets = (0..count)
+            // SAFETY: self.object is the live object being created, on Pd's thread.
+            .map(|_| unsafe { pd::outlet_new(self.object, &raw mut pd::s_anything) })
+            .collect();
+        let _ = self.outlets.set(outlets);
+    }
+
+    /// Called from the object's free method: from now on, outputs go nowhere.
+    pub fn detach(&self) {
+        self.alive.set(false);
+    }
+
+    fn outlet_ptr(&self, index: usize) -> Option<*mut pd::_outlet> {
+        if !self.alive.get() {
+            return None;
+        }
+        self.outlets.get()?.get(index).copied()
+    }
+}
+
+impl Host for PdHost {
+    fn post(&self, text: &str) {
+        console::post(text);
+    }
+
+    fn error(&self, text: &str) {
+        let object = if self.alive.get() { self.object as *const c_void } else { std::ptr::null() };
+        console::error(object, text);
+    }
+
+    fn outlet(&self, index: usize, message: &Message<'_>) {
+        let Some(outlet) = self.outlet_ptr(index) else { return };
+        // SAFETY: the outlet belongs to our live object (checked through
+        // `alive`), we are on Pd's thread, and atom vectors outlive the calls.
+        unsafe {
+            match message {
+                Message::Bang => pd::outlet_bang(outlet),
+                Message::Float(f) => pd::outlet_float(outlet, *f as pd::t_float),
+                Message::Symbol(s) => pd::outlet_symbol(outlet, gensym(s)),
+                Message::List(atoms) => {
+                    let mut v = to_pd(atoms);
+                    pd::outlet_list(outlet, &raw mut pd::s_list, v.len() as i32, v.as_mut_ptr())
+                }
+                Message::Anything(sel, atoms) => {
+                    let mut v = to_pd(atoms);
+                    pd::outlet_anything(outlet, gensym(sel), v.len() as i32, v.as_mut_ptr())
+                }
+            }
+        }
+    }
+
+    fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver> {
+        let symbol = gensym(name);
+        // SAFETY: gensym returns a live symbol; s_thing is null or a receiver.
+        let thing = unsafe { (*symbol).s_thing };
+        if thing.is_null() {
+            return Err(NoReceiver(name.to_owned()));
+        }
+        // SAFETY: thing is a live t_pd (Pd's receiver or bindlist) on Pd's thread.
+        unsafe {
+            match message {
+                Message::Bang => pd::pd_bang(thing),
+                Message::Float(f) => pd::pd_float(thing, *f as pd::t_float),
+                Message::Symbol(s) => pd::pd_symbol(thing, gensym(s)),
+                Message::List(atoms) => {
+                    let mut v = to_pd(atoms);
+                    pd::pd_list(thing, &raw mut pd::s_list, v.len() as i32, v.as_mut_ptr())
+                }
+                Message::Anything(sel, atoms) => {
+                    let mut v = to_pd(atoms);
+                    pd::pd_typedmess(thing, gensym(sel), v.len() as i32, v.as_mut_ptr())
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn logical_time(&self) -> f64 {
+        // SAFETY: a plain query of Pd's clock on Pd's thread.
+        unsafe { pd::clock_gettimesince(0.0) }
+    }
+}

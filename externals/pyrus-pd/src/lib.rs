@@ -1,0 +1,205 @@
+//! `[pyrus]` for Pure Data: a thin translation between Pd's C API and the
+//! host-agnostic `pyrus-engine`. Nothing here knows Python.
+//!
+//! # Thread contract
+//! Pd calls every entry point below (`pyrus_setup`, the object's new, free and
+//! message methods) on its scheduler thread, one at a time, but re-entrantly:
+//! an outlet can lead straight back into the same object. None of them is
+//! called from any other thread. Every entry point goes through
+//! [`trampoline::guard`], so no panic unwinds into Pd.
+
+mod atoms;
+mod console;
+mod host;
+mod trampoline;
+
+use host::PdHost;
+use pd_sys as pd;
+use pyrus_engine::atoms::Message;
+use pyrus_engine::runtime::{self, RuntimeConfig};
+use pyrus_engine::Object;
+use std::borrow::Cow;
+use std::ffi::{c_int, c_void, CStr};
+use std::path::PathBuf;
+use std::ptr::null_mut;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use trampoline::guard;
+
+/// The Pd object: Pd's header first, then our state.
+#[repr(C)]
+struct PdPyrus {
+    object: pd::t_object,
+    state: *mut State,
+}
+
+struct State {
+    host: Rc<PdHost>,
+    /// Shared with running calls, so that freeing the object in the middle of
+    /// one of its own calls (through the patch) leaves the call a live engine.
+    engine: Rc<Object>,
+}
+
+static CLASS: AtomicPtr<pd::_class> = AtomicPtr::new(null_mut());
+
+/// Called by Pd when it loads `pyrus.pd_linux`.
+///
+/// # Safety
+/// Called by Pd, once, on its scheduler thread.
+#[no_mangle]
+pub unsafe extern "C" fn pyrus_setup() {
+    guard("setup", (), || {
+        // SAFETY: Pd's class API on Pd's thread during setup; the method
+        // pointers are cast to Pd's generic `t_method` and Pd calls each back
+        // with the argument list its registration declares (A_GIMME for new,
+        // `(x)` for bang and free, `(x, f)` for float, `(x, s)` for symbol,
+        // `(x, s, argc, argv)` for list and anything).
+        let class = unsafe {
+            let class = pd::class_new(
+                atoms::gensym("pyrus"),
+                Some(std::mem::transmute::<NewFn, unsafe extern "C" fn() -> *mut c_void>(new)),
+                Some(std::mem::transmute::<ObjFn, unsafe extern "C" fn()>(free)),
+                std::mem::size_of::<PdPyrus>(),
+                pd::CLASS_DEFAULT as c_int,
+                pd::t_atomtype::A_GIMME,
+                pd::t_atomtype::A_NULL,
+            );
+            pd::class_addbang(class, Some(std::mem::transmute::<ObjFn, unsafe extern "C" fn()>(bang)));
+            pd::class_doaddfloat(class, Some(std::mem::transmute::<FloatFn, unsafe extern "C" fn()>(float)));
+            pd::class_addsymbol(class, Some(std::mem::transmute::<SymFn, unsafe extern "C" fn()>(symbol)));
+            pd::class_addlist(class, Some(std::mem::transmute::<GimmeFn, unsafe extern "C" fn()>(list)));
+            pd::class_addanything(class, Some(std::mem::transmute::<GimmeFn, unsafe extern "C" fn()>(anything)));
+            class
+        };
+        CLASS.store(class, Ordering::Release);
+        // SAFETY: class_gethelpdir returns the folder the class was loaded
+        // from, a NUL-terminated string owned by Pd.
+        let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
+        let scripts = PathBuf::from(dir.to_string_lossy().into_owned()).join("scripts");
+        match runtime::start(&RuntimeConfig::from_env(Some(scripts))) {
+            Ok(banner) => console::post(&format!(
+                "pyrus {} for Pd: {banner}",
+                env!("CARGO_PKG_VERSION")
+            )),
+            Err(why) => console::error(
+                std::ptr::null(),
+                &format!("pyrus: Python could not start, so no [pyrus] can be created: {why}"),
+            ),
+        }
+    })
+}
+
+type NewFn = unsafe extern "C" fn(*mut pd::t_symbol, c_int, *const pd::t_atom) -> *mut c_void;
+type ObjFn = unsafe extern "C" fn(*mut PdPyrus);
+type FloatFn = unsafe extern "C" fn(*mut PdPyrus, pd::t_float);
+type SymFn = unsafe extern "C" fn(*mut PdPyrus, *mut pd::t_symbol);
+type GimmeFn = unsafe extern "C" fn(*mut PdPyrus, *mut pd::t_symbol, c_int, *const pd::t_atom);
+
+unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) -> *mut c_void {
+    guard("new", null_mut(), || {
+        if !runtime::is_started() {
+            console::error(std::ptr::null(), "pyrus: Python is not running (see the error at load time)");
+            return null_mut();
+        }
+        // SAFETY: our class was registered in setup with this struct's size;
+        // pd_new returns a zeroed object of that size with its header set.
+        let x = unsafe { pd::pd_new(CLASS.load(Ordering::Acquire)) }.cast::<PdPyrus>();
+        // SAFETY: x is the live object just made.
+        let host = Rc::new(PdHost::new(unsafe { &raw mut (*x).object }));
+        let mut utf8 = true;
+        // SAFETY: Pd passes argc valid atoms.
+        let args = unsafe { atoms::from_pd(argc, argv, &mut utf8) };
+        if !utf8 {
+            host_warn_utf8(&host);
+        }
+        // SAFETY: during creation the current canvas is the one that holds the
+        // new object; canvas_getdir returns its folder as a Pd symbol.
+        let dir = unsafe { atoms::symbol_text(pd::canvas_getdir(pd::canvas_getcurrent())) }.0;
+        let engine = Object::new(host.clone(), &args, Some(PathBuf::from(&*dir).as_path()));
+        host.create_outlets(engine.outlet_count());
+        let state = Box::new(State { host, engine: Rc::new(engine) });
+        // SAFETY: x is live and ours; free() takes the box back.
+        unsafe { (*x).state = Box::into_raw(state) };
+        x.cast()
+    })
+}
+
+fn host_warn_utf8(host: &PdHost) {
+    use pyrus_engine::Host;
+    host.error("pyrus: a symbol is not valid UTF-8; it was decoded with replacement characters (U+FFFD)");
+}
+
+unsafe extern "C" fn free(x: *mut PdPyrus) {
+    guard("free", (), || {
+        // SAFETY: Pd frees only objects our new() made; state was set there
+        // (or is null if new panicked half way) and is taken exactly once.
+        let state = unsafe { std::mem::replace(&mut (*x).state, null_mut()) };
+        if state.is_null() {
+            return;
+        }
+        // SAFETY: made by Box::into_raw in new().
+        let state = unsafe { Box::from_raw(state) };
+        state.host.detach();
+        drop(state);
+    })
+}
+
+/// Runs a message through the engine; the engine is kept alive by a clone of
+/// its `Rc` for the whole call, whatever the patch does meanwhile.
+fn dispatch(x: *mut PdPyrus, message: &Message<'_>) {
+    // SAFETY: Pd calls methods only on live objects made by new(); state is
+    // null only if new() failed half way.
+    let Some(state) = (unsafe { (*x).state.as_ref() }) else { return };
+    let engine = state.engine.clone();
+    engine.message(0, message);
+}
+
+unsafe extern "C" fn bang(x: *mut PdPyrus) {
+    guard("bang", (), || dispatch(x, &Message::Bang))
+}
+
+unsafe extern "C" fn float(x: *mut PdPyrus, f: pd::t_float) {
+    guard("float", (), || dispatch(x, &Message::Float(atoms::widen(f))))
+}
+
+unsafe extern "C" fn symbol(x: *mut PdPyrus, s: *mut pd::t_symbol) {
+    guard("symbol", (), || {
+        // SAFETY: Pd passes a live symbol.
+        let (text, ok) = unsafe { atoms::symbol_text(s) };
+        warn_if_repaired(x, ok);
+        dispatch(x, &Message::Symbol(text))
+    })
+}
+
+unsafe extern "C" fn list(x: *mut PdPyrus, _s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) {
+    guard("list", (), || {
+        let mut ok = true;
+        // SAFETY: Pd passes argc valid atoms.
+        let args = unsafe { atoms::from_pd(argc, argv, &mut ok) };
+        warn_if_repaired(x, ok);
+        dispatch(x, &Message::List(Cow::Owned(args)))
+    })
+}
+
+unsafe extern "C" fn anything(x: *mut PdPyrus, s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) {
+    guard("anything", (), || {
+        // SAFETY: Pd passes a live selector symbol and argc valid atoms.
+        let ((selector, sel_ok), args, mut ok) = unsafe {
+            let mut ok = true;
+            let args = atoms::from_pd(argc, argv, &mut ok);
+            (atoms::symbol_text(s), args, ok)
+        };
+        ok &= sel_ok;
+        warn_if_repaired(x, ok);
+        dispatch(x, &Message::Anything(selector, Cow::Owned(args)))
+    })
+}
+
+fn warn_if_repaired(x: *mut PdPyrus, ok: bool) {
+    if !ok {
+        // SAFETY: x is a live object (we are inside one of its methods).
+        if let Some(state) = unsafe { (*x).state.as_ref() } {
+            host_warn_utf8(&state.host);
+        }
+    }
+}
