@@ -1,0 +1,208 @@
+//! Runs real Pd, headless, on patches the tests write, and reads what `[print]`
+//! and the console wrote to stderr.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The packaged library (`build/package` makes it; the test command runs that first).
+pub fn package_dir() -> PathBuf {
+    let dir = std::env::var_os("PYRUS_PD_PACKAGE").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/package/pd/pyrus")
+    });
+    assert!(
+        dir.join("pyrus.pd_linux").exists(),
+        "{} has no pyrus.pd_linux: run build/package (build/test does) first",
+        dir.display()
+    );
+    dir
+}
+
+/// A fresh folder for one test's patch and scripts.
+pub fn test_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pyrus-pd-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A patch file built box by box.
+#[derive(Default)]
+pub struct Patch {
+    boxes: Vec<String>,
+    connects: Vec<String>,
+}
+
+impl Patch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An object box; `text` as typed into the box. Returns its index.
+    pub fn obj(&mut self, text: &str) -> usize {
+        self.add("obj", text)
+    }
+
+    /// A message box; `text` as typed into the box (`\,` for a literal comma).
+    pub fn msg(&mut self, text: &str) -> usize {
+        self.add("msg", text)
+    }
+
+    fn add(&mut self, kind: &str, text: &str) -> usize {
+        let y = 10 + 30 * self.boxes.len();
+        self.boxes.push(format!("#X {kind} 10 {y} {};", to_file_syntax(text)));
+        self.boxes.len() - 1
+    }
+
+    pub fn connect(&mut self, from: usize, outlet: usize, to: usize, inlet: usize) {
+        self.connects.push(format!("#X connect {from} {outlet} {to} {inlet};"));
+    }
+
+    /// `[r NAME]` -> `[pyrus ARGS]`, its outlet 0 to `[print NAME]` and its
+    /// status outlet to `[print NAME-status]`. Returns the object's index.
+    pub fn pyrus(&mut self, name: &str, args: &str) -> usize {
+        self.object_with_prints(name, &format!("pyrus {args}"), 2)
+    }
+
+    /// `[r NAME]` -> `[TEXT]`, each of its `outlets` to `[print NAME]`,
+    /// `[print NAME-1]`..., the last to `[print NAME-status]` if `outlets` > 1.
+    pub fn object_with_prints(&mut self, name: &str, text: &str, outlets: usize) -> usize {
+        let r = self.obj(&format!("r {name}"));
+        let o = self.obj(text.trim());
+        self.connect(r, 0, o, 0);
+        for i in 0..outlets {
+            let label = match i {
+                0 => name.to_string(),
+                i if i == outlets - 1 => format!("{name}-status"),
+                i => format!("{name}-{i}"),
+            };
+            let p = self.obj(&format!("print {label}"));
+            self.connect(o, i, p, 0);
+        }
+        o
+    }
+
+    /// On load, sends each `(receiver, message)` in order, then quits Pd.
+    pub fn script(&mut self, sends: &[(&str, &str)]) {
+        let mut text = String::new();
+        for (to, what) in sends {
+            let _ = write!(text, "; {to} {what} ");
+        }
+        text.push_str("; pd quit");
+        let lb = self.obj("loadbang");
+        let m = self.msg(&text);
+        self.connect(lb, 0, m, 0);
+    }
+
+    pub fn write(&self, path: &Path) {
+        let mut text = String::from("#N canvas 0 0 600 400 12;\n");
+        for line in self.boxes.iter().chain(&self.connects) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// Typed box text to .pd file syntax: a typed `\,` `\;` (a literal comma or
+/// semicolon inside a symbol) is saved as `\\\,`; a bare `,` `;` (separators)
+/// as `\,` `\;`; `$` as `\$`.
+fn to_file_syntax(typed: &str) -> String {
+    let mut out = String::new();
+    let mut chars = typed.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some(',' | ';' | '$')) => {
+                out.push_str("\\\\\\");
+                out.push(chars.next().unwrap());
+            }
+            ',' | ';' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// What Pd wrote while running a patch.
+pub struct Transcript {
+    pub lines: Vec<String>,
+    pub status: Option<i32>,
+}
+
+impl Transcript {
+    /// The values `[print NAME]` printed, in order.
+    pub fn printed(&self, name: &str) -> Vec<String> {
+        let prefix = format!("{name}: ");
+        self.lines.iter().filter_map(|l| l.strip_prefix(&prefix).map(str::to_owned)).collect()
+    }
+
+    /// The console's error lines.
+    pub fn errors(&self) -> Vec<String> {
+        self.printed("error")
+    }
+
+    pub fn contains(&self, text: &str) -> bool {
+        self.lines.iter().any(|l| l.contains(text))
+    }
+
+    pub fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+}
+
+/// Runs `pd -nogui -nosound -batch` on `patch` in its folder, with the package on
+/// the path, killing it after `limit`.
+pub fn run_pd(patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+    let dir = patch.parent().unwrap();
+    let mut child = Command::new("pd")
+        .current_dir(dir)
+        .args(["-nogui", "-nosound", "-batch", "-stderr", "-noprefs", "-path"])
+        .arg(package_dir())
+        .args(extra)
+        .arg("-open")
+        .arg(patch)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pd runs (apt-get install puredata-core)");
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let text = reader.join().unwrap();
+            panic!("pd did not quit within {limit:?}; it wrote:\n{text}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = reader.join().unwrap();
+    Transcript { lines: text.lines().map(str::to_owned).collect(), status }
+}
+
+/// Writes `patch` as `name.pd` in `dir`, runs it, and checks that Pd exited
+/// normally without crashing.
+pub fn run(dir: &Path, name: &str, patch: &Patch) -> Transcript {
+    let path = dir.join(format!("{name}.pd"));
+    patch.write(&path);
+    let t = run_pd(&path, &[], Duration::from_secs(60));
+    assert_eq!(t.status, Some(0), "pd exited abnormally:\n{}", t.text());
+    let banner = format!("pyrus {} for Pd: Python 3.", env!("CARGO_PKG_VERSION"));
+    assert!(t.contains(&banner), "pyrus did not load:\n{}", t.text());
+    t
+}
