@@ -119,10 +119,13 @@ fn to_file_syntax(typed: &str) -> String {
                 out.push_str("\\\\\\");
                 out.push(chars.next().unwrap());
             }
-            ',' | ';' | '$' => {
-                out.push('\\');
+            // Separators stand alone in the file, or Pd reads them as part of a symbol.
+            ',' | ';' => {
+                out.push_str(" \\");
                 out.push(c);
+                out.push(' ');
             }
+            '$' => out.push_str("\\$"),
             _ => out.push(c),
         }
     }
