@@ -31,6 +31,14 @@ pub trait Host {
 
     /// The host's logical time in milliseconds since it started.
     fn logical_time(&self) -> f64;
+
+    /// Asks the host to call [`crate::gil::end_lease`] on this thread once the
+    /// messages it is processing now are done, and says whether it will. A host
+    /// that returns `false` (the default) has the GIL released after every
+    /// synchronous call instead. See [`crate::gil`].
+    fn defer_release(&self) -> bool {
+        false
+    }
 }
 
 /// Returned by [`Host::send`] when nothing listens on the name.

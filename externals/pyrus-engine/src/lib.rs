@@ -12,11 +12,16 @@
 //! | [`Host`] methods (called by the engine) | host scheduler thread | re-entrant | must not block |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call |
 //!
+//! | [`gil::end_lease`] | host scheduler thread, outside any call | no | nothing |
+//!
 //! In synchronous mode a call runs on the scheduler thread and holds the GIL
-//! while it runs, as every other Python external does.
+//! while it runs, as every other Python external does, and keeps it until the
+//! end of the scheduler pass (see [`gil`]).
 #![deny(unsafe_code)]
 
 pub mod convert;
+#[allow(unsafe_code)] // the GIL lease calls CPython's PyGILState API directly
+pub mod gil;
 mod host;
 mod native;
 mod object;

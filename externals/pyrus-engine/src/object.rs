@@ -10,6 +10,7 @@
 //! on `reload`.
 
 use crate::convert;
+use crate::gil;
 use crate::host::Host;
 use crate::native::{self, Caller};
 use crate::report;
@@ -114,10 +115,10 @@ impl Object {
         })
     }
 
-    /// Runs `f` attached to Python with this object as the current caller of
-    /// `pyrus.*` functions.
+    /// Runs `f` attached to Python (under the scheduler thread's lease, see
+    /// [`crate::gil`]) with this object as the current caller of `pyrus.*`.
     fn attached<R>(&self, f: impl FnOnce(Python<'_>) -> R) -> R {
-        Python::attach(|py| {
+        gil::sync_call(self.host(), |py| {
             let _current = native::enter(&self.caller);
             f(py)
         })

@@ -23,6 +23,9 @@ pub struct TestHost {
     events: RefCell<Vec<Event>>,
     receivers: BTreeSet<String>,
     time: std::cell::Cell<f64>,
+    /// Whether `defer_release` says yes, and how often it was asked.
+    defers: std::cell::Cell<bool>,
+    deferred: std::cell::Cell<usize>,
 }
 
 impl TestHost {
@@ -35,6 +38,17 @@ impl TestHost {
             receivers: names.iter().map(|s| s.to_string()).collect(),
             ..Self::default()
         }
+    }
+
+    /// Makes `defer_release` promise a later `gil::end_lease` (which the test
+    /// then calls), as Pd's clock does.
+    pub fn with_deferred_release() -> Self {
+        TestHost { defers: std::cell::Cell::new(true), ..Self::default() }
+    }
+
+    /// How often the engine asked for a deferred release.
+    pub fn deferred_releases(&self) -> usize {
+        self.deferred.get()
     }
 
     pub fn set_time(&self, ms: f64) {
@@ -86,5 +100,10 @@ impl Host for TestHost {
 
     fn logical_time(&self) -> f64 {
         self.time.get()
+    }
+
+    fn defer_release(&self) -> bool {
+        self.deferred.set(self.deferred.get() + 1);
+        self.defers.get()
     }
 }

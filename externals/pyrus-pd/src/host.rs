@@ -108,4 +108,8 @@ impl Host for PdHost {
         // SAFETY: a plain query of Pd's clock on Pd's thread.
         unsafe { pd::clock_gettimesince(0.0) }
     }
+
+    fn defer_release(&self) -> bool {
+        crate::lease_clock::defer()
+    }
 }

@@ -11,6 +11,7 @@
 mod atoms;
 mod console;
 mod host;
+mod lease_clock;
 mod trampoline;
 
 use host::PdHost;
@@ -72,6 +73,7 @@ pub unsafe extern "C" fn pyrus_setup() {
             class
         };
         CLASS.store(class, Ordering::Release);
+        lease_clock::create();
         // SAFETY: class_gethelpdir returns the folder the class was loaded
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };

@@ -1,0 +1,83 @@
+//! The scheduler thread's GIL lease: kept across a burst of synchronous calls,
+//! released when the host says the pass is over, never starving Python threads.
+
+use pyrus_engine::atoms::{Atom, Message};
+use pyrus_engine::gil;
+use pyrus_engine::runtime::{self, RuntimeConfig};
+use pyrus_engine::test_host::TestHost;
+use pyrus_engine::Object;
+use std::borrow::Cow;
+use std::rc::Rc;
+
+/// Ends the lease when a test ends, also when it fails: a thread that dies
+/// holding the GIL would hang every other test in this process.
+struct EndLeaseOnDrop;
+
+impl Drop for EndLeaseOnDrop {
+    fn drop(&mut self) {
+        gil::end_lease();
+    }
+}
+
+fn exec(o: &Object, code: &str) {
+    o.message(0, &Message::Anything(Cow::Borrowed("exec"), vec![Atom::symbol(code)].into()));
+}
+
+fn eval(o: &Object, host: &TestHost, code: &str) -> String {
+    o.message(0, &Message::Anything(Cow::Borrowed("eval"), vec![Atom::symbol(code)].into()));
+    host.take_outlet(0).pop().unwrap_or_default()
+}
+
+#[test]
+fn lease_lasts_until_the_host_ends_the_pass() {
+    let _end = EndLeaseOnDrop;
+    runtime::start(&RuntimeConfig::default()).unwrap();
+    let host = Rc::new(TestHost::with_deferred_release());
+    let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], None);
+    assert!(gil::holds_lease(), "creating an object is a synchronous call too");
+    gil::end_lease();
+    assert!(!gil::holds_lease());
+    for i in 0..100 {
+        o.message(0, &Message::Float(-(i as f64)));
+    }
+    assert!(gil::holds_lease(), "kept between the calls of one pass");
+    assert_eq!(host.deferred_releases(), 2, "one release asked for the whole burst (after the one for new)");
+    assert_eq!(host.take_outlet(0).len(), 100);
+    gil::end_lease();
+    assert!(!gil::holds_lease());
+    o.message(0, &Message::Float(-1.0));
+    assert_eq!(host.deferred_releases(), 3, "a new pass asks again");
+    gil::end_lease();
+}
+
+#[test]
+fn without_a_deferring_host_the_gil_is_released_after_each_call() {
+    let _end = EndLeaseOnDrop;
+    runtime::start(&RuntimeConfig::default()).unwrap();
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], None);
+    o.message(0, &Message::Float(-2.0));
+    assert!(!gil::holds_lease());
+    assert_eq!(host.take_outlet(0), ["2"]);
+}
+
+#[test]
+fn python_threads_run_between_passes() {
+    let _end = EndLeaseOnDrop;
+    runtime::start(&RuntimeConfig::default()).unwrap();
+    let host = Rc::new(TestHost::with_deferred_release());
+    let o = Object::new(host.clone(), &[], None);
+    exec(&o, "import threading, time");
+    exec(&o, "ticks = [0]; stop = threading.Event()");
+    exec(&o, "def spin():\n while not stop.is_set():\n  ticks[0] += 1\n  time.sleep(0.0005)");
+    exec(&o, "worker = threading.Thread(target=spin); worker.start()");
+    gil::end_lease();
+    let first = eval(&o, &host, "ticks[0]");
+    gil::end_lease();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let later = eval(&o, &host, "ticks[0]");
+    exec(&o, "stop.set(); worker.join()");
+    gil::end_lease();
+    let (first, later): (f64, f64) = (first.parse().unwrap(), later.parse().unwrap());
+    assert!(later > first, "the thread ran while the lease was released: {first} -> {later}");
+}
