@@ -33,6 +33,9 @@ package_pd() {
   cp "$ROOT"/help/*.pd "$PD_PACKAGE/"
   cp -r "$ROOT/scripts" "$PD_PACKAGE/scripts"
   find "$PD_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
-  cp "$ROOT/README.md" "$PD_PACKAGE/README.md" 2>/dev/null || true
+  local version
+  version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)
+  sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" > "$PD_PACKAGE/pyrus-meta.pd"
+  cp "$ROOT/README.md" "$PD_PACKAGE/README.md"
   echo "package: $PD_PACKAGE"
 }

@@ -267,3 +267,14 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn a_module_target_is_imported_into_the_namespace() {
+    let host = Rc::new(TestHost::new());
+    let o = object(&host, &[sym("math")], None);
+    o.message(0, &msg("eval math.floor(math.pi)"));
+    assert_eq!(host.take_outlet(0), ["3"]);
+    let o = object(&host, &[sym("xml.dom")], None);
+    o.message(0, &msg("eval xml.dom.__name__"));
+    assert_eq!(host.take_outlet(0), ["symbol xml.dom"]);
+}
