@@ -3,7 +3,8 @@
 //! Taking and dropping the GIL costs two mutex round trips, about a fifth of
 //! a trivial synchronous call. So the host's scheduler thread keeps it for the
 //! rest of the scheduler pass it is in: the first synchronous call takes it and
-//! asks the host ([`Host::defer_release`]) to call [`end_lease`] once the
+//! asks the host ([`Host::request_service`]) to call [`crate::service`], which
+//! calls [`end_lease`], once the
 //! messages it is processing now are done (Pd: a clock at the current logical
 //! time, which fires at the end of this tick, or at the next one for a message
 //! that came from the GUI or the network). Other Python threads wait at most
@@ -67,7 +68,7 @@ impl Drop for CallDone<'_> {
         if lease.depth.get() > 0 || lease.release_pending.get() {
             return;
         }
-        if self.host.defer_release() {
+        if self.host.request_service() {
             lease.release_pending.set(true);
         } else {
             release(lease);
@@ -76,8 +77,8 @@ impl Drop for CallDone<'_> {
 }
 
 /// Releases this thread's lease, unless a synchronous call is running (then the
-/// outermost call's end asks again). Called by the host, when asked to through
-/// [`Host::defer_release`], and before the scheduler thread blocks.
+/// outermost call's end asks again). Called by [`crate::service`], and before
+/// the scheduler thread blocks.
 pub fn end_lease() {
     LEASE.with(|lease| {
         lease.release_pending.set(false);

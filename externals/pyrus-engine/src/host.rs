@@ -32,11 +32,13 @@ pub trait Host {
     /// The host's logical time in milliseconds since it started.
     fn logical_time(&self) -> f64;
 
-    /// Asks the host to call [`crate::gil::end_lease`] on this thread once the
-    /// messages it is processing now are done, and says whether it will. A host
-    /// that returns `false` (the default) has the GIL released after every
-    /// synchronous call instead. See [`crate::gil`].
-    fn defer_release(&self) -> bool {
+    /// Asks the host to call [`crate::service`] on the scheduler thread once
+    /// the messages it is processing now are done, and then once per
+    /// scheduler tick for as long as `service` returns `true`. Says whether it
+    /// will: a host that returns `false` (the default) has the GIL released
+    /// after every synchronous call, and gets detached results only through
+    /// the waker (see [`crate::marshal::set_waker`]).
+    fn request_service(&self) -> bool {
         false
     }
 }

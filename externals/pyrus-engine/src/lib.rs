@@ -12,24 +12,53 @@
 //! | [`Host`] methods (called by the engine) | host scheduler thread | re-entrant | must not block |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call |
 //!
-//! | [`gil::end_lease`] | host scheduler thread, outside any call | no | nothing |
+//! | [`gil::end_lease`], [`service`] | host scheduler thread, outside any call (`service` is re-entrant) | no | nothing |
+//! | [`marshal::set_waker`] | any, once | yes | nothing |
+//! | the waker the host installs | any thread (workers, script threads) | yes | must not block |
+//! | [`pool::set_workers`] | any | yes | nothing (starts or retires threads) |
+//! | [`shut_down`] | the exiting thread, once | no | joining pool threads, at most the deadline |
+//! | worker threads (`pyrus-worker-N`) | run jobs attached to Python, push deliveries | — | the GIL; a full mailbox (GIL released) |
+//! | `pyrus-control` | interrupts running jobs for `stop` | — | the GIL |
 //!
-//! In synchronous mode a call runs on the scheduler thread and holds the GIL
-//! while it runs, as every other Python external does, and keeps it until the
-//! end of the scheduler pass (see [`gil`]).
+//! In synchronous mode (`detach 0`) a call runs on the scheduler thread and
+//! holds the GIL while it runs, as every other Python external does, and keeps
+//! it until the end of the scheduler pass (see [`gil`]). In detached mode the
+//! scheduler thread only turns messages into jobs of plain Rust data and
+//! carries out deliveries: it never attaches to Python, never waits for the
+//! GIL and never blocks ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
 pub mod convert;
+mod core;
 #[allow(unsafe_code)] // the GIL lease calls CPython's PyGILState API directly
 pub mod gil;
 mod host;
+mod jobs;
+pub mod marshal;
 mod native;
 mod object;
+#[allow(unsafe_code)] // interrupts and thread ids through CPython's C API, thread priority through libc
+pub mod pool;
+mod remote;
 mod report;
+mod service;
 pub mod resolve;
 pub mod runtime;
 pub mod test_host;
 
 pub use host::{Host, NoReceiver};
-pub use object::{Object, RESERVED};
+pub use object::{Detach, Object, DEFAULT_QUEUE, RESERVED};
+pub use service::service;
+
+/// Ends the engine at process exit: the scheduler thread's GIL lease is
+/// released, running jobs are interrupted, and every pool thread is joined
+/// for at most `deadline`. Returns how many threads were still busy in C
+/// code when it passed (they end with the process).
+///
+/// # Threading
+/// The host's scheduler thread (or the thread exiting the process), once.
+pub fn shut_down(deadline: std::time::Duration) -> usize {
+    gil::end_lease();
+    pool::shut_down(deadline)
+}
 pub use pyrus_atoms as atoms;

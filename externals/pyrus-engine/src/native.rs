@@ -9,6 +9,8 @@
 
 use crate::convert;
 use crate::host::Host;
+use crate::marshal::{self, ObjectId};
+use crate::remote::Remote;
 use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -17,9 +19,11 @@ use std::rc::Rc;
 
 /// The object a script's `pyrus.*` calls act on.
 pub(crate) struct Caller {
+    /// The real host on the scheduler thread, a marshalling one elsewhere.
     pub host: Rc<dyn Host>,
     /// Outlets a script may use; the status outlet after them is the engine's.
     pub data_outlets: usize,
+    pub id: ObjectId,
 }
 
 thread_local! {
@@ -47,6 +51,58 @@ fn current(what: &str) -> PyResult<Rc<Caller>> {
             "pyrus.{what}() was called outside a call from a pyrus object on this thread"
         ))
     })
+}
+
+pyo3::create_exception!(
+    pyrus,
+    Stopped,
+    pyo3::exceptions::PyBaseException,
+    "Raised inside a running detached call by the object's `stop` message (or its deletion). \
+     A BaseException, so that `except Exception` does not swallow it."
+);
+
+/// The object a script thread belongs to: a thread started (with `threading`)
+/// inside a call from an object sends its `pyrus.out()` and friends to that
+/// object, marshalled to the scheduler thread.
+#[pyclass(frozen, module = "pyrus")]
+pub struct Owner {
+    id: ObjectId,
+    data_outlets: usize,
+}
+
+#[pymethods]
+impl Owner {
+    /// Makes this thread act for the owner until it ends.
+    fn adopt(&self) {
+        let caller = Rc::new(Caller {
+            host: Rc::new(Remote { id: self.id }),
+            data_outlets: self.data_outlets,
+            id: self.id,
+        });
+        // Never popped: the thread acts for its owner until it ends.
+        std::mem::forget(enter(&caller));
+    }
+
+    /// The thread has ended.
+    fn end(&self) {
+        marshal::producer_end();
+    }
+}
+
+/// The current caller as an `Owner`, or None outside any call.
+#[pyfunction]
+fn _owner() -> Option<Owner> {
+    CALLERS.with(|c| c.borrow().last().map(|c| Owner { id: c.id, data_outlets: c.data_outlets }))
+}
+
+/// A thread is about to start for the current caller: count it as a
+/// producer and make the host poll for what it sends.
+#[pyfunction]
+fn _thread_begin() -> PyResult<()> {
+    let caller = current("_thread_begin")?;
+    marshal::producer_begin();
+    caller.host.request_service();
+    Ok(())
 }
 
 /// A bang: return it, or `pyrus.out(pyrus.bang)`, to send a bang.
@@ -171,6 +227,10 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error, &m)?)?;
     m.add_function(wrap_pyfunction!(send, &m)?)?;
     m.add_function(wrap_pyfunction!(time, &m)?)?;
+    m.add_function(wrap_pyfunction!(_owner, &m)?)?;
+    m.add_function(wrap_pyfunction!(_thread_begin, &m)?)?;
+    m.add_class::<Owner>()?;
+    m.add("Stopped", py.get_type::<Stopped>())?;
     let modules = py.import("sys")?.getattr("modules")?;
     modules.cast::<PyDict>()?.set_item("_pyrus", m)?;
     Ok(())

@@ -1,101 +1,118 @@
-//! One `[pyrus]` object: its own global namespace, an optional target callable
-//! (function mode) and the reserved messages.
+//! One `[pyrus]` object as the host's scheduler thread sees it: the messages
+//! it handles itself (`detach`, `latest`, `queue`, `stop`), and where the
+//! others run: right here (`detach 0`) or on the worker pool (`detach 1|2`).
 //!
 //! Creation arguments: `[pyrus]` is an interpreter with an empty namespace;
 //! `[pyrus DOTTED.NAME ARGS...]` resolves `DOTTED.NAME` (see [`crate::resolve`]).
-//! A callable target is called by every non-reserved message, with `ARGS` bound
-//! in front of the message's own arguments (as `functools.partial` would); a
-//! module is bound in the namespace under its first name. A target that fails
-//! to resolve leaves a working object that reports the error and tries again
-//! on `reload`.
+//! A callable target is called by every message other than the reserved ones,
+//! with `ARGS` bound in front of the message's own arguments (as
+//! `functools.partial` would); a module is bound in the namespace under its
+//! first name. A target that fails to resolve leaves a working object that
+//! reports the error and tries again on `reload`. Flags anywhere in the
+//! arguments: `-detach N`, `-latest`, `-queue N`.
+//!
+//! Detached mode, as the status outlet reports it: `busy 1` when the object
+//! goes from no outstanding job to some, `busy 0` when the last one is done;
+//! `dropped N` for jobs refused because `N` were already outstanding (the
+//! `-queue` limit); `replaced N` for jobs that `latest` replaced before they
+//! started; `stopped` after `stop`.
 
-use crate::convert;
+use crate::core::{Core, OUTLETS, STATUS};
 use crate::gil;
 use crate::host::Host;
+use crate::jobs::{JobKind, JobQueue, Pushed};
+use crate::marshal::{self, Delivery};
 use crate::native::{self, Caller};
-use crate::report;
-use crate::resolve::resolve;
+use crate::pool::{self, Task};
+use crate::remote;
 use crate::runtime;
-use pyo3::exceptions::{PyFileNotFoundError, PyTypeError};
-use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyModule};
-use pyrus_atoms::{Atom, Message, OwnedAtom};
-use std::cell::RefCell;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use crate::service::{self, Recipient};
+use pyrus_atoms::{Atom, Message};
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::path::Path;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// The messages an object handles itself instead of passing to its target.
 /// To call a target with one of these words first, send `list WORD ...`.
-pub const RESERVED: &[&str] = &["import", "eval", "exec", "load", "call", "reload"];
+pub const RESERVED: &[&str] =
+    &["import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop"];
+
+/// Outstanding detached jobs an object accepts by default (`-queue N`).
+pub const DEFAULT_QUEUE: usize = 1024;
+
+/// Where an object's calls run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detach {
+    /// On the scheduler thread, now.
+    Sync = 0,
+    /// On a worker, one at a time, in arrival order.
+    Serial = 1,
+    /// On the pool, as many at once as workers are free; results in
+    /// completion order.
+    Concurrent = 2,
+}
 
 /// A `[pyrus]` object as the engine sees it.
 ///
 /// # Threading
 /// Created, called and dropped on the host's scheduler thread only (`!Send`),
 /// and re-entrant: a message sent out of an outlet may come straight back in
-/// through the patch while a call is running. Every method attaches to
-/// Python for the duration of the call (synchronous mode).
+/// through the patch while a call is running. In `detach 0` a call attaches
+/// to Python (and waits for the GIL); in `detach 1|2` nothing here touches
+/// Python, blocks or waits: a message becomes a job of plain Rust data.
 pub struct Object {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    core: Arc<Core>,
     caller: Rc<Caller>,
-    namespace: Py<PyDict>,
-    target: RefCell<Target>,
-    patch_dir: Option<PathBuf>,
+    queue: Arc<JobQueue>,
+    weak: Weak<Inner>,
+    detach: Cell<Detach>,
+    latest: Cell<bool>,
+    limit: Cell<usize>,
+    /// Jobs submitted and not yet reported done.
+    outstanding: Cell<usize>,
+    /// Refused and replaced jobs not yet reported.
+    dropped: Cell<u64>,
+    replaced: Cell<u64>,
 }
-
-#[derive(Default)]
-struct Target {
-    /// The dotted name from the creation arguments.
-    path: Option<String>,
-    /// Arguments bound in front of every call.
-    leading: Vec<OwnedAtom>,
-    /// The resolved callable, if resolving worked and gave one.
-    callable: Option<Py<PyAny>>,
-}
-
-/// Outlets of a function-mode object: results, then status.
-const OUTLETS: usize = 2;
-const RESULT: usize = 0;
-const STATUS: usize = OUTLETS - 1;
 
 impl Object {
     /// Creates an object. Errors in the arguments or in the target are
-    /// reported through `host`; the object is created all the same.
+    /// reported through `host`; the object is created all the same. With
+    /// `-detach 1|2` even resolving the target happens on a worker.
     ///
     /// The interpreter must have been started with [`runtime::start`].
     pub fn new(host: Rc<dyn Host>, args: &[Atom<'_>], patch_dir: Option<&Path>) -> Object {
         debug_assert!(runtime::is_started(), "runtime::start must run first");
-        let caller = Rc::new(Caller { host, data_outlets: OUTLETS - 1 });
-        let mut target = Target::default();
-        let mut rest = args.iter();
-        if let Some(first) = rest.next() {
-            match first {
-                Atom::Symbol(s) => target.path = Some(s.to_string()),
-                Atom::Float(_) => caller.host.error(&format!(
-                    "pyrus: the first argument must be a Python name, not the number {first}; ignored"
-                )),
-            }
+        let flags = Flags::parse(args, &*host);
+        let id = service::next_id();
+        let core = Arc::new(Core::new(id, flags.path, flags.leading, patch_dir));
+        let inner = Rc::new_cyclic(|weak| Inner {
+            caller: Rc::new(Caller { host, data_outlets: OUTLETS - 1, id }),
+            queue: Arc::new(JobQueue::new(core.clone())),
+            core,
+            weak: weak.clone(),
+            detach: Cell::new(flags.detach),
+            latest: Cell::new(flags.latest),
+            limit: Cell::new(flags.queue),
+            outstanding: Cell::new(0),
+            dropped: Cell::new(0),
+            replaced: Cell::new(0),
+        });
+        let weak: Weak<dyn Recipient> = inner.weak.clone();
+        service::register(id, weak);
+        if inner.detach.get() == Detach::Sync {
+            inner.sync(|py, host| inner.core.init(py, host));
+        } else {
+            inner.submit(JobKind::Init);
         }
-        target.leading = rest.map(|a| a.clone().into_owned()).collect();
-        let object = Python::attach(|py| {
-            let namespace = PyDict::new(py);
-            namespace
-                .set_item("__builtins__", py.import("builtins").expect("builtins"))
-                .expect("set __builtins__");
-            namespace.set_item("__name__", "__main__").expect("set __name__");
-            Object {
-                caller,
-                namespace: namespace.unbind(),
-                target: RefCell::new(target),
-                patch_dir: patch_dir.map(Path::to_path_buf),
-            }
-        });
-        object.attached(|py| {
-            if let Some(dir) = &object.patch_dir {
-                object.check(py, "adding the patch folder to sys.path", runtime::add_patch_dir(py, dir));
-            }
-            object.resolve_target(py);
-        });
-        object
+        Object { inner }
     }
 
     /// Number of outlets the host must create; the last one is the status outlet.
@@ -103,247 +120,223 @@ impl Object {
         OUTLETS
     }
 
+    /// Where calls run now.
+    pub fn detach(&self) -> Detach {
+        self.inner.detach.get()
+    }
+
     /// Handles one message arriving at an inlet.
     pub fn message(&self, _inlet: usize, message: &Message<'_>) {
-        self.attached(|py| {
-            if let Message::Anything(selector, args) = message {
-                if RESERVED.contains(&selector.as_ref()) {
-                    return self.reserved(py, selector, args);
-                }
+        let inner = &self.inner;
+        if let Message::Anything(selector, args) = message {
+            match selector.as_ref() {
+                "detach" => return inner.set_detach(args),
+                "latest" => return inner.latest.set(flag(args)),
+                "queue" => return inner.set_limit(args),
+                "stop" => return inner.stop(),
+                _ => {}
             }
-            self.call_target(py, message);
-        })
-    }
-
-    /// Runs `f` attached to Python (under the scheduler thread's lease, see
-    /// [`crate::gil`]) with this object as the current caller of `pyrus.*`.
-    fn attached<R>(&self, f: impl FnOnce(Python<'_>) -> R) -> R {
-        gil::sync_call(self.host(), |py| {
-            let _current = native::enter(&self.caller);
-            f(py)
-        })
-    }
-
-    fn host(&self) -> &dyn Host {
-        &*self.caller.host
-    }
-
-    /// Reports an error, if any, and turns the result into an option.
-    fn check<T>(&self, py: Python<'_>, context: &str, result: PyResult<T>) -> Option<T> {
-        result.map_err(|e| report::report(py, self.host(), STATUS, context, &e)).ok()
-    }
-
-    /// Sends a result out of the result outlet; `context` is only formatted
-    /// if the conversion fails.
-    fn output(&self, py: Python<'_>, context: impl FnOnce() -> String, value: &Bound<'_, PyAny>) {
-        match convert::py_to_message(value) {
-            Ok(Some(message)) => self.host().outlet(RESULT, &message),
-            Ok(None) => {}
-            Err(e) => report::report(py, self.host(), STATUS, &context(), &e),
         }
-    }
-
-    fn call_target(&self, py: Python<'_>, message: &Message<'_>) {
-        let target = self.target.borrow();
-        let Some(callable) = &target.callable else {
-            let why = match &target.path {
-                Some(p) => format!("'{p}' did not resolve to a callable (fix it, then send reload)"),
-                None => "this object has no function: create it as [pyrus module.function], \
-                         or use eval, exec, call"
-                    .to_owned(),
-            };
-            drop(target);
-            self.host().error(&format!("pyrus: no function for '{}': {why}", message.selector()));
-            report::status_error(self.host(), STATUS, "TypeError", &why);
-            return;
-        };
-        let callable = callable.clone_ref(py).into_bound(py);
-        let result = match (message, target.leading.is_empty()) {
-            // The hot path, a float in: no argument vector to build.
-            (Message::Float(f), true) => {
-                drop(target);
-                callable.call1((convert::float_to_py(py, *f),))
+        match inner.detach.get() {
+            Detach::Sync => inner.sync(|py, host| inner.core.handle(py, host, message)),
+            Detach::Serial | Detach::Concurrent => {
+                inner.submit(JobKind::Message(message.clone().into_owned()))
             }
-            _ => {
-                let args = convert::message_args(py, &target.leading, message);
-                drop(target);
-                // No borrow of our state is held across the call: it may re-enter this object.
-                args.and_then(|args| callable.call1(args))
-            }
-        };
-        let context = || format!("calling {}", self.target.borrow().path.as_deref().unwrap_or("?"));
-        match result {
-            Ok(value) => self.output(py, context, &value),
-            Err(e) => report::report(py, self.host(), STATUS, &context(), &e),
-        }
-    }
-
-    fn reserved(&self, py: Python<'_>, selector: &str, args: &[Atom<'_>]) {
-        let code = join(args);
-        match selector {
-            "eval" => {
-                let result = cstring(&code).and_then(|c| py.eval(&c, Some(self.namespace.bind(py)), None));
-                if let Some(value) = self.check(py, &format!("eval {code}"), result) {
-                    self.output(py, || format!("eval {code}"), &value);
-                }
-            }
-            "exec" => {
-                let result = cstring(&code).and_then(|c| py.run(&c, Some(self.namespace.bind(py)), None));
-                self.check(py, &format!("exec {code}"), result);
-            }
-            "import" => {
-                for name in args {
-                    let result = self.import(py, &name.to_string());
-                    self.check(py, &format!("import {name}"), result);
-                }
-            }
-            "load" => {
-                let result = self.load(py, &code);
-                self.check(py, &format!("load {code}"), result);
-            }
-            "call" => {
-                let context = format!("call {code}");
-                let result = self.call(py, args);
-                if let Some(value) = self.check(py, &context, result) {
-                    self.output(py, || context.clone(), &value);
-                }
-            }
-            "reload" => {
-                let result = self.reload(py, args);
-                self.check(py, "reload", result);
-            }
-            _ => unreachable!("RESERVED lists every reserved selector"),
-        }
-    }
-
-    /// `import a.b` binds `a` in the namespace, as the statement does.
-    fn import(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        let module = resolve_module(py, name)?;
-        let first = name.split('.').next().unwrap_or(name);
-        let bound = if first == name { module.into_any() } else { py.import(first)?.into_any() };
-        self.namespace.bind(py).set_item(first, bound)
-    }
-
-    /// Runs a file in the namespace; a relative path is relative to the patch.
-    fn load(&self, py: Python<'_>, path: &str) -> PyResult<()> {
-        let path = match &self.patch_dir {
-            Some(dir) if Path::new(path).is_relative() => dir.join(path),
-            _ => PathBuf::from(path),
-        };
-        let source = std::fs::read_to_string(&path).map_err(|e| {
-            PyFileNotFoundError::new_err(format!("can't read {}: {e}", path.display()))
-        })?;
-        let builtins = py.import("builtins")?;
-        let file = path.to_string_lossy();
-        let code = builtins.call_method1("compile", (source, &*file, "exec"))?;
-        let namespace = self.namespace.bind(py);
-        namespace.set_item("__file__", &*file)?;
-        builtins.call_method1("exec", (code, namespace))?;
-        Ok(())
-    }
-
-    /// `call NAME ARGS...`: NAME is looked up in the namespace first, then as a
-    /// dotted path.
-    fn call<'py>(&self, py: Python<'py>, args: &[Atom<'_>]) -> PyResult<Bound<'py, PyAny>> {
-        let Some((Atom::Symbol(name), rest)) = args.split_first() else {
-            return Err(PyTypeError::new_err("call needs a function name: call NAME ARGS..."));
-        };
-        let namespace = self.namespace.bind(py);
-        let mut parts = name.split('.');
-        let first = parts.next().unwrap_or_default();
-        let callable = match namespace.get_item(first)? {
-            Some(mut value) => {
-                for attr in parts {
-                    value = value.getattr(attr)?;
-                }
-                value
-            }
-            None => resolve(py, name)?,
-        };
-        let args = convert::message_args(py, &[], &Message::List(rest.into()))?;
-        callable.call1(args)
-    }
-
-    /// `reload`: re-imports the target's module and resolves the target again;
-    /// `reload MODULE...` re-imports those modules.
-    fn reload(&self, py: Python<'_>, args: &[Atom<'_>]) -> PyResult<()> {
-        let importlib = py.import("importlib")?;
-        if !args.is_empty() {
-            for name in args {
-                importlib.call_method1("reload", (resolve_module(py, &name.to_string())?,))?;
-            }
-            return Ok(());
-        }
-        let Some(path) = self.target.borrow().path.clone() else {
-            return Err(PyTypeError::new_err(
-                "this object has no target to reload: use reload MODULE",
-            ));
-        };
-        if let Some(module) = loaded_module_of(py, &path)? {
-            importlib.call_method1("reload", (module,))?;
-        }
-        self.resolve_target(py);
-        Ok(())
-    }
-
-    /// Resolves the target path, keeping the previous callable when it fails.
-    fn resolve_target(&self, py: Python<'_>) {
-        let Some(path) = self.target.borrow().path.clone() else { return };
-        let Some(value) = self.check(py, &format!("resolving {path}"), resolve(py, &path)) else {
-            return;
-        };
-        if value.is_callable() {
-            self.target.borrow_mut().callable = Some(value.unbind());
-        } else if value.is_instance_of::<PyModule>() {
-            let first = path.split('.').next().unwrap_or(&path);
-            let bound = if first == path { Ok(value) } else { py.import(first).map(Bound::into_any) };
-            if let Some(module) = self.check(py, "binding the module", bound) {
-                self.check(py, "binding the module", self.namespace.bind(py).set_item(first, module));
-            }
-        } else {
-            let err = PyTypeError::new_err(format!(
-                "'{path}' is a {} value, not a function or module",
-                value.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-            ));
-            report::report(py, self.host(), STATUS, &format!("resolving {path}"), &err);
         }
     }
 }
 
 impl Drop for Object {
+    /// Pending jobs are dropped and a running one is interrupted; whatever it
+    /// still sends is discarded. Never waits: a running job ends on its own.
     fn drop(&mut self) {
-        // Release our Python references now rather than at some later attach.
-        Python::attach(|_| {
-            self.target.borrow_mut().callable = None;
-        });
+        let inner = &self.inner;
+        inner.queue.deleted.store(true, Ordering::Release);
+        for _ in 0..inner.queue.clear() {
+            marshal::producer_end();
+        }
+        pool::interrupt(inner.core.id);
+        service::unregister(inner.core.id);
     }
 }
 
-fn resolve_module<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyModule>> {
-    py.import(name)
+impl Inner {
+    fn host(&self) -> &dyn Host {
+        &*self.caller.host
+    }
+
+    /// Runs `f` here and now, attached to Python under the scheduler
+    /// thread's lease, with this object as the current caller of `pyrus.*`.
+    fn sync(&self, f: impl FnOnce(pyo3::Python<'_>, &dyn Host)) {
+        remote::note_time(self.host().logical_time());
+        gil::sync_call(self.host(), |py| {
+            let _current = native::enter(&self.caller);
+            f(py, self.host())
+        })
+    }
+
+    fn submit(&self, job: JobKind) {
+        if self.outstanding.get() >= self.limit.get() {
+            self.dropped.set(self.dropped.get() + 1);
+            self.mark_dirty();
+            return;
+        }
+        remote::note_time(self.host().logical_time());
+        let serial = self.detach.get() != Detach::Concurrent;
+        match self.queue.push(job, self.latest.get()) {
+            Pushed::Replaced => {
+                self.replaced.set(self.replaced.get() + 1);
+                self.mark_dirty();
+            }
+            Pushed::Queued => {
+                marshal::producer_begin();
+                self.outstanding.set(self.outstanding.get() + 1);
+                if self.outstanding.get() == 1 {
+                    self.status("busy", &[Atom::Float(1.0)]);
+                }
+                if !serial {
+                    pool::submit(Task::Concurrent(self.queue.clone()));
+                } else if !self.queue.scheduled.swap(true, Ordering::AcqRel) {
+                    pool::submit(Task::Serial(self.queue.clone()));
+                }
+            }
+        }
+        // Poll for results each tick while jobs are out.
+        self.host().request_service();
+    }
+
+    fn stop(&self) {
+        let dropped = self.queue.clear();
+        for _ in 0..dropped {
+            marshal::producer_end();
+        }
+        pool::interrupt(self.core.id);
+        self.status("stopped", &[]);
+        self.job_done(dropped);
+    }
+
+    /// `n` jobs ended (ran, or were dropped before starting).
+    fn job_done(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let left = self.outstanding.get().saturating_sub(n);
+        self.outstanding.set(left);
+        if left == 0 {
+            self.status("busy", &[Atom::Float(0.0)]);
+        }
+    }
+
+    fn set_detach(&self, args: &[Atom<'_>]) {
+        match args.first().and_then(Atom::as_float).and_then(detach_mode) {
+            Some(mode) => self.detach.set(mode),
+            None => self.bad_argument("detach takes 0, 1 or 2"),
+        }
+    }
+
+    fn set_limit(&self, args: &[Atom<'_>]) {
+        match args.first().and_then(Atom::as_float) {
+            Some(n) if n >= 1.0 => self.limit.set(n as usize),
+            _ => self.bad_argument("queue takes a number of jobs, 1 or more"),
+        }
+    }
+
+    fn bad_argument(&self, why: &str) {
+        self.host().error(&format!("pyrus: {why}"));
+        crate::report::status_error(self.host(), STATUS, "ValueError", why);
+    }
+
+    fn status(&self, what: &str, args: &[Atom<'_>]) {
+        let message = Message::Anything(Cow::Borrowed(what), Cow::Borrowed(args));
+        self.host().outlet(STATUS, &message);
+    }
+
+    fn mark_dirty(&self) {
+        let weak: Weak<dyn Recipient> = self.weak.clone();
+        service::mark_dirty(weak);
+        self.host().request_service();
+    }
 }
 
-/// The already imported module that `path` lives in (the longest prefix in
-/// `sys.modules`), if any.
-fn loaded_module_of<'py>(py: Python<'py>, path: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let modules = py.import("sys")?.getattr("modules")?;
-    let parts: Vec<&str> = path.split('.').collect();
-    for split in (1..=parts.len()).rev() {
-        if let Some(module) = modules.get_item(parts[..split].join(".")).ok() {
-            if module.is_instance_of::<PyModule>() {
-                return Ok(Some(module));
+impl Recipient for Inner {
+    fn deliver(&self, delivery: Delivery) {
+        let host = self.host();
+        match delivery {
+            Delivery::Outlet(i, m) => host.outlet(i, &m),
+            Delivery::Post(text) => host.post(&text),
+            Delivery::Error(text) => host.error(&text),
+            Delivery::Send(name, m) => {
+                if let Err(e) = host.send(&name, &m) {
+                    host.error(&format!("pyrus.send: {e}"));
+                    crate::report::status_error(host, STATUS, "LookupError", &e.to_string());
+                }
+            }
+            Delivery::JobDone { .. } => self.job_done(1),
+        }
+    }
+
+    fn flush(&self) {
+        for (what, count) in [("dropped", &self.dropped), ("replaced", &self.replaced)] {
+            let n = count.replace(0);
+            if n > 0 {
+                self.status(what, &[Atom::Float(n as f64)]);
             }
         }
     }
-    Ok(None)
 }
 
-/// Message atoms back to source text, separated by spaces.
-fn join(args: &[Atom<'_>]) -> String {
-    args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+/// Creation arguments with the flags taken out.
+struct Flags {
+    path: Option<String>,
+    leading: Vec<pyrus_atoms::OwnedAtom>,
+    detach: Detach,
+    latest: bool,
+    queue: usize,
 }
 
-fn cstring(code: &str) -> PyResult<std::ffi::CString> {
-    std::ffi::CString::new(code)
-        .map_err(|_| pyo3::exceptions::PyValueError::new_err("code can't contain a NUL character"))
+impl Flags {
+    fn parse(args: &[Atom<'_>], host: &dyn Host) -> Flags {
+        let mut flags = Flags { path: None, leading: Vec::new(), detach: Detach::Sync, latest: false, queue: DEFAULT_QUEUE };
+        let mut rest = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let number = args.get(i + 1).and_then(Atom::as_float);
+            match args[i].as_symbol() {
+                Some("-detach") => match number.and_then(detach_mode) {
+                    Some(mode) => (flags.detach, i) = (mode, i + 1),
+                    None => host.error("pyrus: -detach takes 0, 1 or 2; ignored"),
+                },
+                Some("-queue") => match number {
+                    Some(n) if n >= 1.0 => (flags.queue, i) = (n as usize, i + 1),
+                    _ => host.error("pyrus: -queue takes a number of jobs, 1 or more; ignored"),
+                },
+                Some("-latest") => flags.latest = true,
+                _ => rest.push(args[i].clone().into_owned()),
+            }
+            i += 1;
+        }
+        let mut rest = rest.into_iter();
+        match rest.next() {
+            Some(Atom::Symbol(s)) => flags.path = Some(s.into_owned()),
+            Some(number) => host.error(&format!(
+                "pyrus: the first argument must be a Python name, not the number {number}; ignored"
+            )),
+            None => {}
+        }
+        flags.leading = rest.collect();
+        flags
+    }
+}
+
+fn detach_mode(n: f64) -> Option<Detach> {
+    match n {
+        0.0 => Some(Detach::Sync),
+        1.0 => Some(Detach::Serial),
+        2.0 => Some(Detach::Concurrent),
+        _ => None,
+    }
+}
+
+fn flag(args: &[Atom<'_>]) -> bool {
+    args.first().and_then(Atom::as_float).is_none_or(|f| f != 0.0)
 }

@@ -8,7 +8,13 @@ use pyrus_atoms::{Atom, Message};
 use std::borrow::Cow;
 
 /// Reports `err`, raised while doing `context`, to the console and the status outlet.
+///
+/// A call interrupted by `stop` is not a failure: the object already said
+/// `stopped`, so [`crate::native::Stopped`] is not reported again.
 pub fn report(py: Python<'_>, host: &dyn Host, status_outlet: usize, context: &str, err: &PyErr) {
+    if err.is_instance_of::<crate::native::Stopped>(py) {
+        return;
+    }
     host.error(&format!("pyrus: {context}:"));
     for line in traceback_lines(py, err) {
         host.error(&line);

@@ -75,6 +75,31 @@ if venv:
     at = rest.index(scripts_dir) + 1 if scripts_dir in rest else 0
     sys.path[:] = rest[:at] + added + rest[at:]
 banner = "Python %s (%s)" % (sys.version.split()[0], sys.prefix)
+
+# A thread that a script starts inside a call from an object belongs to that
+# object: its pyrus.out() and friends reach the object, marshalled to the
+# scheduler thread, for as long as it runs.
+import threading, _pyrus
+_thread_start = threading.Thread.start
+def _pyrus_thread_start(self):
+    owner = _pyrus._owner()
+    if owner is None:
+        return _thread_start(self)
+    run = self.run
+    def run_for_owner():
+        owner.adopt()
+        try:
+            run()
+        finally:
+            owner.end()
+    self.run = run_for_owner
+    _pyrus._thread_begin()
+    try:
+        return _thread_start(self)
+    except BaseException:
+        owner.end()
+        raise
+threading.Thread.start = _pyrus_thread_start
 "#;
 
 fn bootstrap(py: Python<'_>, config: &RuntimeConfig) -> PyResult<String> {

@@ -23,9 +23,9 @@ pub struct TestHost {
     events: RefCell<Vec<Event>>,
     receivers: BTreeSet<String>,
     time: std::cell::Cell<f64>,
-    /// Whether `defer_release` says yes, and how often it was asked.
-    defers: std::cell::Cell<bool>,
-    deferred: std::cell::Cell<usize>,
+    /// Whether `request_service` says yes, and how often it was asked.
+    serves: std::cell::Cell<bool>,
+    requests: std::cell::Cell<usize>,
 }
 
 impl TestHost {
@@ -40,15 +40,15 @@ impl TestHost {
         }
     }
 
-    /// Makes `defer_release` promise a later `gil::end_lease` (which the test
+    /// Makes `request_service` promise a later `service()` (which the test
     /// then calls), as Pd's clock does.
-    pub fn with_deferred_release() -> Self {
-        TestHost { defers: std::cell::Cell::new(true), ..Self::default() }
+    pub fn with_service() -> Self {
+        TestHost { serves: std::cell::Cell::new(true), ..Self::default() }
     }
 
-    /// How often the engine asked for a deferred release.
-    pub fn deferred_releases(&self) -> usize {
-        self.deferred.get()
+    /// How often the engine asked for service.
+    pub fn service_requests(&self) -> usize {
+        self.requests.get()
     }
 
     pub fn set_time(&self, ms: f64) {
@@ -102,8 +102,8 @@ impl Host for TestHost {
         self.time.get()
     }
 
-    fn defer_release(&self) -> bool {
-        self.deferred.set(self.deferred.get() + 1);
-        self.defers.get()
+    fn request_service(&self) -> bool {
+        self.requests.set(self.requests.get() + 1);
+        self.serves.get()
     }
 }

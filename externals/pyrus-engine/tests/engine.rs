@@ -183,15 +183,29 @@ fn script_module_reaches_the_host() {
 }
 
 #[test]
-fn pyrus_functions_outside_a_call_raise() {
+fn script_threads_reach_their_object_marshalled() {
     let host = Rc::new(TestHost::new());
     let o = object(&host, &[], None);
-    o.message(0, &msg("exec import pyrus, threading"));
-    o.message(0, &msg("exec e = []"));
+    o.message(0, &msg("exec import pyrus, threading, _thread, time"));
+    // A thread started inside a call belongs to this object.
+    o.message(0, &msg("exec t = threading.Thread(target=lambda: pyrus.out('from', 'thread')) ; t.start() ; t.join()"));
+    assert!(host.take().is_empty(), "nothing arrives before the scheduler services the mailbox");
+    let mut got = Vec::new();
+    for _ in 0..200 {
+        pyrus_engine::service();
+        got.extend(host.take_outlet(0));
+        if !got.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(got, ["list from thread"]);
+    // A raw thread nobody started from a call has no object to talk to.
+    o.message(0, &msg("exec e = [] ; done = threading.Event()"));
     o.message(0, &msg(
-        "exec def t():\n  try: pyrus.post('x')\n  except RuntimeError as ex: e.append(str(ex))",
+        "exec def t():\n  try: pyrus.post('x')\n  except RuntimeError as ex: e.append(str(ex))\n  done.set()",
     ));
-    o.message(0, &msg("exec t2 = threading.Thread(target=t) ; t2.start() ; t2.join()"));
+    o.message(0, &msg("exec _thread.start_new_thread(t, ()) ; done.wait(5)"));
     o.message(0, &msg("eval e[-1]"));
     let out = host.take_outlet(0);
     assert!(out[0].contains("outside a call from a pyrus object"), "{out:?}");

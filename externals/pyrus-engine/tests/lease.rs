@@ -32,7 +32,7 @@ fn eval(o: &Object, host: &TestHost, code: &str) -> String {
 fn lease_lasts_until_the_host_ends_the_pass() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
-    let host = Rc::new(TestHost::with_deferred_release());
+    let host = Rc::new(TestHost::with_service());
     let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], None);
     assert!(gil::holds_lease(), "creating an object is a synchronous call too");
     gil::end_lease();
@@ -41,12 +41,12 @@ fn lease_lasts_until_the_host_ends_the_pass() {
         o.message(0, &Message::Float(-(i as f64)));
     }
     assert!(gil::holds_lease(), "kept between the calls of one pass");
-    assert_eq!(host.deferred_releases(), 2, "one release asked for the whole burst (after the one for new)");
+    assert_eq!(host.service_requests(), 2, "one release asked for the whole burst (after the one for new)");
     assert_eq!(host.take_outlet(0).len(), 100);
     gil::end_lease();
     assert!(!gil::holds_lease());
     o.message(0, &Message::Float(-1.0));
-    assert_eq!(host.deferred_releases(), 3, "a new pass asks again");
+    assert_eq!(host.service_requests(), 3, "a new pass asks again");
     gil::end_lease();
 }
 
@@ -65,7 +65,7 @@ fn without_a_deferring_host_the_gil_is_released_after_each_call() {
 fn python_threads_run_between_passes() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
-    let host = Rc::new(TestHost::with_deferred_release());
+    let host = Rc::new(TestHost::with_service());
     let o = Object::new(host.clone(), &[], None);
     exec(&o, "import threading, time");
     exec(&o, "ticks = [0]; stop = threading.Event()");

@@ -1,0 +1,84 @@
+//! One object's queue of detached jobs.
+//!
+//! Jobs wait here until a pool worker takes them: in serial mode (`detach 1`)
+//! one at a time, in arrival order; in concurrent mode (`detach 2`) as many at
+//! once as there are free workers. The lock is held only for O(1) queue
+//! operations by any thread, never across Python or I/O.
+
+use crate::core::Core;
+use pyrus_atoms::OwnedMessage;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// What a job does.
+pub(crate) enum JobKind {
+    /// The object's first Python work: sys.path and resolving the target.
+    Init,
+    /// A message to handle as `Core::handle` does.
+    Message(OwnedMessage),
+}
+
+pub(crate) struct JobQueue {
+    pub core: Arc<Core>,
+    pending: Mutex<VecDeque<JobKind>>,
+    /// Serial mode: a token for this queue is in the pool or being run.
+    pub scheduled: AtomicBool,
+    /// Set when the object is deleted: nothing more is started.
+    pub deleted: AtomicBool,
+}
+
+/// What [`JobQueue::push`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Queued,
+    /// `latest`: the job took the place of one that had not started.
+    Replaced,
+}
+
+impl JobQueue {
+    pub fn new(core: Arc<Core>) -> Self {
+        JobQueue {
+            core,
+            pending: Mutex::new(VecDeque::new()),
+            scheduled: AtomicBool::new(false),
+            deleted: AtomicBool::new(false),
+        }
+    }
+
+    fn pending(&self) -> MutexGuard<'_, VecDeque<JobKind>> {
+        // O(1) operations only: a panic cannot leave the deque half changed.
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends a job; with `latest`, replaces the newest job not yet started.
+    pub fn push(&self, job: JobKind, latest: bool) -> Pushed {
+        let mut pending = self.pending();
+        if latest && matches!(pending.back(), Some(JobKind::Message(_))) {
+            *pending.back_mut().expect("checked") = job;
+            return Pushed::Replaced;
+        }
+        pending.push_back(job);
+        Pushed::Queued
+    }
+
+    /// Takes the oldest job, unless the object is gone.
+    pub fn pop(&self) -> Option<JobKind> {
+        if self.deleted.load(Ordering::Acquire) {
+            return None;
+        }
+        self.pending().pop_front()
+    }
+
+    pub fn has_pending(&self) -> bool {
+        !self.pending().is_empty()
+    }
+
+    /// Drops every job not yet started and says how many there were.
+    pub fn clear(&self) -> usize {
+        let mut pending = self.pending();
+        let n = pending.len();
+        pending.clear();
+        n
+    }
+}

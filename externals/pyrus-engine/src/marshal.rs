@@ -1,0 +1,148 @@
+//! Marshalling from any thread to the host's scheduler thread.
+//!
+//! Everything a worker or a script's own thread wants the host to do (send
+//! out of an outlet, print, send to a receiver, report status, say a job is
+//! done) becomes a [`Delivery`]: plain owned data, no Python inside. It goes
+//! into one process-wide *mailbox*, a bounded lock-free MPMC queue
+//! (crossbeam's `ArrayQueue`, Vyukov's bounded queue), which the scheduler
+//! thread drains in [`crate::service`].
+//!
+//! # Guarantees
+//! - Capacity: [`CAPACITY`] deliveries. When full, [`push`] hands the
+//!   delivery back; producers then wait for space (never the scheduler, which
+//!   only pops). A producer attached to Python releases the GIL while it waits.
+//! - Order: deliveries from one thread arrive in the order they were pushed,
+//!   so one job's outputs keep their order, and a serial object's jobs (which
+//!   run one after another) keep theirs.
+//! - Waking: the first push into an empty mailbox calls the host's waker once
+//!   (see [`set_waker`]); the drain re-arms it.
+//! - Shutdown: after [`shut_down`], pushes are dropped instead of waiting.
+//!
+//! # Threading
+//! [`push`] and [`wait_for_space`]: any thread, concurrently; never block
+//! except `wait_for_space`, which sleeps in short naps. [`drain`]: the
+//! scheduler thread only, one caller at a time.
+
+use crossbeam_queue::ArrayQueue;
+use pyrus_atoms::OwnedMessage;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{LazyLock, OnceLock};
+use std::time::Duration;
+
+/// Identifies an object across threads; ids are never reused.
+pub type ObjectId = u64;
+
+/// How many deliveries the mailbox holds.
+pub const CAPACITY: usize = 1 << 16;
+
+/// Something for the scheduler thread to do on behalf of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    Outlet(usize, OwnedMessage),
+    Post(String),
+    Error(String),
+    Send(String, OwnedMessage),
+    /// A job of this object ended; `ran` is false when it was skipped (stopped
+    /// or the object deleted before it started).
+    JobDone { ran: bool },
+}
+
+struct Mailbox {
+    queue: ArrayQueue<(ObjectId, Delivery)>,
+    /// Set by the first push after a drain; the waker runs only then.
+    wake_pending: AtomicBool,
+    waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Jobs queued or running, and script threads that may still push.
+    producers: AtomicUsize,
+    shut_down: AtomicBool,
+}
+
+static MAILBOX: LazyLock<Mailbox> = LazyLock::new(|| Mailbox {
+    queue: ArrayQueue::new(CAPACITY),
+    wake_pending: AtomicBool::new(false),
+    waker: OnceLock::new(),
+    producers: AtomicUsize::new(0),
+    shut_down: AtomicBool::new(false),
+});
+
+/// Installs the host's waker: a function, callable from any thread, that makes
+/// the host call [`crate::service`] on its scheduler thread soon. Only the
+/// first call has an effect.
+pub fn set_waker(waker: impl Fn() + Send + Sync + 'static) {
+    let _ = MAILBOX.waker.set(Box::new(waker));
+}
+
+/// Pushes a delivery, or hands it back if the mailbox is full.
+pub fn push(id: ObjectId, delivery: Delivery) -> Result<(), Delivery> {
+    let m = &*MAILBOX;
+    if m.shut_down.load(Ordering::Acquire) {
+        return Ok(()); // nobody will drain it any more
+    }
+    m.queue.push((id, delivery)).map_err(|(_, d)| d)?;
+    if !m.wake_pending.swap(true, Ordering::AcqRel) {
+        if let Some(wake) = m.waker.get() {
+            wake();
+        }
+    }
+    Ok(())
+}
+
+/// Pushes a delivery, waiting for space if needed (`nap` runs each short
+/// wait, so a caller attached to Python can release the GIL around it).
+pub fn push_waiting(id: ObjectId, mut delivery: Delivery, mut nap: impl FnMut(fn())) {
+    loop {
+        match push(id, delivery) {
+            Ok(()) => return,
+            Err(back) => delivery = back,
+        }
+        nap(wait_for_space);
+    }
+}
+
+/// Sleeps a moment while the mailbox is full (the scheduler frees space at
+/// its next drain); returns at once after shutdown.
+pub fn wait_for_space() {
+    let m = &*MAILBOX;
+    if let Some(wake) = m.waker.get() {
+        wake();
+    }
+    if !m.shut_down.load(Ordering::Acquire) && m.queue.is_full() {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// Pops up to `budget` deliveries in order and hands each to `deliver`.
+/// Returns how many it handled.
+pub fn drain(budget: usize, mut deliver: impl FnMut(ObjectId, Delivery)) -> usize {
+    let m = &*MAILBOX;
+    m.wake_pending.store(false, Ordering::Release);
+    let mut n = 0;
+    while n < budget {
+        let Some((id, d)) = m.queue.pop() else { break };
+        deliver(id, d);
+        n += 1;
+    }
+    n
+}
+
+/// Whether anything may still arrive: deliveries waiting, jobs outstanding,
+/// or script threads alive that were started from a pyrus call.
+pub fn has_work() -> bool {
+    let m = &*MAILBOX;
+    !m.queue.is_empty() || m.producers.load(Ordering::Acquire) > 0
+}
+
+/// Counts one more producer (a job submitted, a script thread started).
+pub fn producer_begin() {
+    MAILBOX.producers.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Counts one producer less.
+pub fn producer_end() {
+    MAILBOX.producers.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// From now on pushes are dropped and waits return at once (process exit).
+pub fn shut_down() {
+    MAILBOX.shut_down.store(true, Ordering::Release);
+}

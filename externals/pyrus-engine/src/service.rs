@@ -1,0 +1,74 @@
+//! The scheduler thread's side of marshalling: which objects exist, and the
+//! periodic service that ends the GIL lease and carries out deliveries.
+//!
+//! # Threading
+//! Everything here runs on the host's scheduler thread only; the registry is
+//! thread-local to it.
+
+use crate::gil;
+use crate::marshal::{self, Delivery, ObjectId};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Weak;
+
+/// Deliveries carried out per [`service`] call: a flood waits for the next
+/// tick instead of stalling this one.
+pub const BUDGET: usize = 4096;
+
+/// An object that deliveries can reach.
+pub(crate) trait Recipient {
+    fn deliver(&self, delivery: Delivery);
+    /// Reports what piled up since the last service (`dropped N` ...).
+    fn flush(&self);
+}
+
+thread_local! {
+    static OBJECTS: RefCell<HashMap<ObjectId, Weak<dyn Recipient>>> = RefCell::new(HashMap::new());
+    static DIRTY: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
+}
+
+pub(crate) fn register(id: ObjectId, object: Weak<dyn Recipient>) {
+    OBJECTS.with(|o| o.borrow_mut().insert(id, object));
+}
+
+/// From now on deliveries for `id` are dropped: the object is gone.
+pub(crate) fn unregister(id: ObjectId) {
+    OBJECTS.with(|o| o.borrow_mut().remove(&id));
+}
+
+/// Asks for `object.flush()` at the next service.
+pub(crate) fn mark_dirty(object: Weak<dyn Recipient>) {
+    DIRTY.with(|d| d.borrow_mut().push(object));
+}
+
+/// Ends the scheduler thread's GIL lease and carries out up to [`BUDGET`]
+/// deliveries, in order; then reports what piled up. Returns whether more may
+/// come (deliveries left, jobs or script threads still running), in which case
+/// the host calls it again next tick.
+///
+/// Never attaches to Python and never blocks. Re-entrant: a delivery sent out
+/// of an outlet may lead to more messages, even to this function again.
+pub fn service() -> bool {
+    gil::end_lease();
+    // What piled up (dropped, replaced) happened before anything now in the mailbox.
+    let dirty: Vec<_> = DIRTY.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    for object in dirty.iter().filter_map(Weak::upgrade) {
+        object.flush();
+    }
+    marshal::drain(BUDGET, |id, delivery| {
+        // The borrow ends before the delivery runs: it may re-enter.
+        let object = OBJECTS.with(|o| o.borrow().get(&id).and_then(Weak::upgrade));
+        if let Some(object) = object {
+            object.deliver(delivery);
+        }
+    });
+    marshal::has_work()
+}
+
+/// A new object id; ids are never reused, so a late delivery can never reach
+/// a newer object.
+pub(crate) fn next_id() -> ObjectId {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

@@ -1,0 +1,224 @@
+//! Detached calls against the recording `TestHost`, real CPython and the real
+//! worker pool. The tests share one mailbox and one scheduler-side registry
+//! per thread, so they run one at a time.
+
+use pyrus_engine::atoms::{Atom, Message};
+use pyrus_engine::runtime::{self, RuntimeConfig};
+use pyrus_engine::test_host::{Event, TestHost};
+use pyrus_engine::{marshal, service, Object};
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn start() {
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
+    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
+}
+
+fn setup(name: &str, script: &str) -> PathBuf {
+    start();
+    let dir = std::env::temp_dir().join(format!("pyrus-detached-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.py")), script).unwrap();
+    dir
+}
+
+fn sym(s: &str) -> Atom<'_> {
+    Atom::Symbol(Cow::Borrowed(s))
+}
+
+fn words(text: &str) -> Vec<Atom<'_>> {
+    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| sym(w))).collect()
+}
+
+fn msg(text: &str) -> Message<'_> {
+    let mut w = words(text);
+    let sel = w.remove(0);
+    Message::Anything(Cow::Owned(sel.to_string()), Cow::Owned(w))
+}
+
+/// Services the mailbox, as the host's clock would, until `done` says so or
+/// ten seconds pass; returns everything recorded meanwhile.
+fn serve_until(host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
+    let start = Instant::now();
+    let mut events = Vec::new();
+    while start.elapsed() < Duration::from_secs(10) {
+        service();
+        events.extend(host.take());
+        if done(&events) {
+            return events;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("timed out; recorded so far: {events:?}");
+}
+
+fn outlet(events: &[Event], index: usize) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Outlet(i, m) if *i == index => Some(m.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn idle(events: &[Event]) -> bool {
+    outlet(events, 1).last().map(String::as_str) == Some("busy 0")
+}
+
+#[test]
+fn serial_mode_keeps_order_and_reports_busy() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup("ident", "import time\ndef f(x):\n    time.sleep(0.0001 * (x % 3))\n    return x\n");
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &words("-detach 1 ident.f"), Some(&dir));
+    for i in 0..200 {
+        o.message(0, &Message::Float(i as f64));
+    }
+    let events = serve_until(&host, |e| idle(e) && outlet(e, 0).len() == 200);
+    let expected: Vec<String> = (0..200).map(|i| i.to_string()).collect();
+    assert_eq!(outlet(&events, 0), expected);
+    assert_eq!(outlet(&events, 1), ["busy 1", "busy 0"]);
+}
+
+#[test]
+fn concurrent_mode_delivers_every_result() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup("sleepy", "import time\ndef f(x):\n    time.sleep(0.01)\n    return x\n");
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &words("-detach 2 sleepy.f"), Some(&dir));
+    let start = Instant::now();
+    for i in 0..16 {
+        o.message(0, &Message::Float(i as f64));
+    }
+    let events = serve_until(&host, |e| outlet(e, 0).len() == 16 && idle(e));
+    let mut got: Vec<i32> = outlet(&events, 0).iter().map(|s| s.parse().unwrap()).collect();
+    got.sort();
+    assert_eq!(got, (0..16).collect::<Vec<_>>());
+    // 16 sleeps of 10 ms on at least two workers overlap (sleep releases the GIL).
+    assert!(pyrus_engine::pool::workers() >= 2);
+    assert!(start.elapsed() < Duration::from_millis(155), "{:?}", start.elapsed());
+}
+
+#[test]
+fn stop_interrupts_an_endless_loop_and_the_object_keeps_working() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    start();
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &words("-detach 1"), None);
+    o.message(0, &msg("exec while True: pass"));
+    o.message(0, &msg("eval 'never'"));
+    std::thread::sleep(Duration::from_millis(50));
+    o.message(0, &Message::Anything(Cow::Borrowed("stop"), Cow::Borrowed(&[])));
+    let events = serve_until(&host, idle);
+    assert_eq!(outlet(&events, 1)[..2], ["busy 1".to_string(), "stopped".to_string()]);
+    assert!(outlet(&events, 0).is_empty(), "the pending eval was discarded: {events:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::Error(_))), "stop is not an error: {events:?}");
+    o.message(0, &msg("eval 6 * 7"));
+    let events = serve_until(&host, idle);
+    assert_eq!(outlet(&events, 0), ["42"]);
+}
+
+#[test]
+fn overflow_refuses_the_newest_jobs_and_counts_them() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup("gate", "import threading\nopen_ = threading.Event()\ndef f(x):\n    open_.wait()\n    return x\n");
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &words("-detach 1 -queue 10 gate.f"), Some(&dir));
+    let _ = serve_until(&host, |_| !marshal::has_work()); // the init job
+    for i in 0..110 {
+        o.message(0, &Message::Float(i as f64));
+    }
+    let events = serve_until(&host, |e| outlet(e, 1).iter().any(|s| s.starts_with("dropped")));
+    assert_eq!(outlet(&events, 1), ["busy 1", "dropped 100"]);
+    let opener = Object::new(host.clone(), &[], Some(&dir));
+    opener.message(0, &msg("exec import gate ; gate.open_.set()"));
+    let events = serve_until(&host, idle);
+    let expected: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+    assert_eq!(outlet(&events, 0), expected);
+}
+
+#[test]
+fn latest_replaces_the_call_not_yet_started() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup(
+        "knob",
+        "import threading\nstarted = threading.Event()\nopen_ = threading.Event()\ndef f(x):\n    started.set()\n    open_.wait()\n    return x\n",
+    );
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &words("-detach 1 -latest knob.f"), Some(&dir));
+    let probe = Object::new(host.clone(), &[], Some(&dir));
+    probe.message(0, &msg("exec import knob"));
+    o.message(0, &Message::Float(0.0));
+    loop {
+        probe.message(0, &msg("eval knob.started.is_set()"));
+        if host.take_outlet(0) == ["1"] {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for i in 1..=5 {
+        o.message(0, &Message::Float(i as f64));
+    }
+    probe.message(0, &msg("exec knob.open_.set()"));
+    let events = serve_until(&host, |e| outlet(e, 0).len() == 2 && idle(e));
+    assert_eq!(outlet(&events, 0), ["0", "5"], "{events:?}");
+    assert!(outlet(&events, 1).contains(&"replaced 4".to_string()), "{events:?}");
+}
+
+#[test]
+fn deleting_an_object_with_work_in_flight_discards_it_safely() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup("busy", "import pyrus\ndef f(x):\n    while True:\n        pyrus.out(x)\n");
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &words("-detach 1 busy.f"), Some(&dir));
+    for i in 0..1000 {
+        o.message(0, &Message::Float(i as f64));
+    }
+    std::thread::sleep(Duration::from_millis(30));
+    drop(o);
+    host.take();
+    let start = Instant::now();
+    while marshal::has_work() {
+        service();
+        assert!(start.elapsed() < Duration::from_secs(5), "the running job was not interrupted");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(host.take().is_empty(), "nothing reaches a deleted object");
+}
+
+#[test]
+fn many_script_threads_flood_the_mailbox_and_lose_nothing() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    start();
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &[], None);
+    let threads = 8;
+    let each = 10_000; // 80,000 in all: more than the mailbox holds
+    assert!(threads * each > marshal::CAPACITY);
+    o.message(0, &msg("exec import pyrus, threading"));
+    o.message(0, &msg(&format!(
+        "exec ts = [threading.Thread(target=lambda n=n: [pyrus.out(n, i) for i in range({each})]) for n in range({threads})]"
+    )));
+    o.message(0, &msg("exec [t.start() for t in ts]"));
+    let setup_events = host.take();
+    assert!(setup_events.is_empty(), "{setup_events:?}");
+    let mut next = vec![0usize; threads];
+    let start = Instant::now();
+    while next.iter().sum::<usize>() < threads * each {
+        service();
+        for line in host.take_outlet(0) {
+            let (n, i) = line.split_once(' ').unwrap();
+            let (n, i): (usize, usize) = (n.parse().unwrap(), i.parse().unwrap());
+            assert_eq!(i, next[n], "thread {n}'s outputs arrive in order");
+            next[n] += 1;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "stalled at {next:?}");
+    }
+    o.message(0, &msg("exec [t.join() for t in ts]"));
+}
