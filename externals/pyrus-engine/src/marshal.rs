@@ -42,9 +42,9 @@ pub enum Delivery {
     Post(String),
     Error(String),
     Send(String, OwnedMessage),
-    /// A job of this object ended; `ran` is false when it was skipped (stopped
-    /// or the object deleted before it started).
-    JobDone { ran: bool },
+    /// A job of this object ended. `init` marks the object's first job
+    /// (resolving its target), which the object does not count as a call.
+    JobDone { init: bool },
 }
 
 struct Mailbox {

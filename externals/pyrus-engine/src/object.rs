@@ -176,7 +176,10 @@ impl Inner {
     }
 
     fn submit(&self, job: JobKind) {
-        if self.outstanding.get() >= self.limit.get() {
+        // The init job is no call: it neither counts against the limit nor
+        // makes the object busy (its outlets do not even exist yet).
+        let counted = !matches!(job, JobKind::Init);
+        if counted && self.outstanding.get() >= self.limit.get() {
             self.dropped.set(self.dropped.get() + 1);
             self.mark_dirty();
             return;
@@ -190,9 +193,11 @@ impl Inner {
             }
             Pushed::Queued => {
                 marshal::producer_begin();
-                self.outstanding.set(self.outstanding.get() + 1);
-                if self.outstanding.get() == 1 {
-                    self.status("busy", &[Atom::Float(1.0)]);
+                if counted {
+                    self.outstanding.set(self.outstanding.get() + 1);
+                    if self.outstanding.get() == 1 {
+                        self.status("busy", &[Atom::Float(1.0)]);
+                    }
                 }
                 if !serial {
                     pool::submit(Task::Concurrent(self.queue.clone()));
@@ -271,7 +276,8 @@ impl Recipient for Inner {
                     crate::report::status_error(host, STATUS, "LookupError", &e.to_string());
                 }
             }
-            Delivery::JobDone { .. } => self.job_done(1),
+            Delivery::JobDone { init: false } => self.job_done(1),
+            Delivery::JobDone { init: true } => {}
         }
     }
 

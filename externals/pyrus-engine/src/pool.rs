@@ -169,7 +169,8 @@ fn run_one(queue: &Arc<JobQueue>) {
         // SAFETY: attached; a null exception clears this thread's pending one.
         unsafe { ffi::PyThreadState_SetAsyncExc(me as _, std::ptr::null_mut()) };
     });
-    marshal::push_waiting(id, Delivery::JobDone { ran: true }, |wait| wait());
+    let init = matches!(job, JobKind::Init);
+    marshal::push_waiting(id, Delivery::JobDone { init }, |wait| wait());
     marshal::producer_end();
 }
 

@@ -109,7 +109,7 @@ impl Host for PdHost {
         unsafe { pd::clock_gettimesince(0.0) }
     }
 
-    fn defer_release(&self) -> bool {
-        crate::lease_clock::defer()
+    fn request_service(&self) -> bool {
+        crate::service::request()
     }
 }

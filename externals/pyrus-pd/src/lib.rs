@@ -11,7 +11,8 @@
 mod atoms;
 mod console;
 mod host;
-mod lease_clock;
+mod control;
+mod service;
 mod trampoline;
 
 use host::PdHost;
@@ -73,7 +74,8 @@ pub unsafe extern "C" fn pyrus_setup() {
             class
         };
         CLASS.store(class, Ordering::Release);
-        lease_clock::create();
+        service::create();
+        control::create();
         // SAFETY: class_gethelpdir returns the folder the class was loaded
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };

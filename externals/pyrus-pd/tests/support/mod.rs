@@ -85,6 +85,32 @@ impl Patch {
         o
     }
 
+    /// On load, sends each `(receiver, message)` in order, and no more: the
+    /// patch quits by itself (see [`Patch::quit_on`]).
+    pub fn start(&mut self, sends: &[(&str, &str)]) {
+        let text: Vec<String> = sends.iter().map(|(to, what)| format!("; {to} {what}")).collect();
+        let lb = self.obj("loadbang");
+        let m = self.msg(&text.join(" "));
+        self.connect(lb, 0, m, 0);
+    }
+
+    /// Quits Pd when anything arrives at `[receive NAME]`.
+    pub fn quit_on(&mut self, name: &str) {
+        let r = self.obj(&format!("r {name}"));
+        let m = self.msg("; pd quit");
+        self.connect(r, 0, m, 0);
+    }
+
+    /// Quits Pd when `[pyrus]` object `index` reports `busy 0` on its status outlet.
+    pub fn quit_when_idle(&mut self, index: usize) {
+        let route = self.obj("route busy");
+        let sel = self.obj("sel 0");
+        let m = self.msg("; pd quit");
+        self.connect(index, 1, route, 0);
+        self.connect(route, 0, sel, 0);
+        self.connect(sel, 0, m, 0);
+    }
+
     /// On load, sends each `(receiver, message)` in order, then quits Pd.
     pub fn script(&mut self, sends: &[(&str, &str)]) {
         let mut text = String::new();
@@ -160,14 +186,16 @@ impl Transcript {
 }
 
 /// Runs `pd -nogui -nosound -batch` on `patch` in its folder, with the package on
-/// the path, killing it after `limit`.
+/// the path, killing it after `limit`. The pseudo-flag `-realtime` in `extra`
+/// runs Pd's realtime scheduler instead of `-batch`.
 pub fn run_pd(patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
     let dir = patch.parent().unwrap();
     let mut child = Command::new("pd")
         .current_dir(dir)
-        .args(["-nogui", "-nosound", "-batch", "-stderr", "-noprefs", "-path"])
+        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-path"])
         .arg(package_dir())
-        .args(extra)
+        .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
+        .args(extra.iter().filter(|f| **f != "-realtime"))
         .arg("-open")
         .arg(patch)
         .stdin(Stdio::null())
@@ -201,9 +229,14 @@ pub fn run_pd(patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
 /// Writes `patch` as `name.pd` in `dir`, runs it, and checks that Pd exited
 /// normally without crashing.
 pub fn run(dir: &Path, name: &str, patch: &Patch) -> Transcript {
+    run_with(dir, name, patch, &[])
+}
+
+/// As [`run`], with more Pd flags.
+pub fn run_with(dir: &Path, name: &str, patch: &Patch, flags: &[&str]) -> Transcript {
     let path = dir.join(format!("{name}.pd"));
     patch.write(&path);
-    let t = run_pd(&path, &[], Duration::from_secs(60));
+    let t = run_pd(&path, flags, Duration::from_secs(60));
     assert_eq!(t.status, Some(0), "pd exited abnormally:\n{}", t.text());
     let banner = format!("pyrus {} for Pd: Python 3.", env!("CARGO_PKG_VERSION"));
     assert!(t.contains(&banner), "pyrus did not load:\n{}", t.text());

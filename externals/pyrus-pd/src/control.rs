@@ -1,0 +1,47 @@
+//! The global receiver `pyrus`: messages for the whole library, sent as
+//! `[; pyrus workers 4(`.
+
+use crate::atoms::gensym;
+use crate::console;
+use crate::trampoline::guard;
+use pd_sys as pd;
+use std::ffi::c_int;
+
+/// Binds a small Pd object to the name `pyrus`; called once from setup.
+pub fn create() {
+    // SAFETY: Pd's class API on its thread during setup. The class has no
+    // new or free method; the one instance is made with pd_new, bound to
+    // `pyrus` and never freed. `workers` is registered with one float argument.
+    unsafe {
+        let class = pd::class_new(
+            gensym("pyrus-control"),
+            None,
+            None,
+            std::mem::size_of::<pd::t_pd>(),
+            pd::CLASS_PD as c_int,
+            pd::t_atomtype::A_NULL,
+        );
+        pd::class_addmethod(
+            class,
+            Some(std::mem::transmute::<unsafe extern "C" fn(*mut pd::t_pd, pd::t_float), unsafe extern "C" fn()>(
+                workers,
+            )),
+            gensym("workers"),
+            pd::t_atomtype::A_FLOAT,
+            pd::t_atomtype::A_NULL,
+        );
+        let receiver = pd::pd_new(class);
+        pd::pd_bind(receiver, gensym("pyrus"));
+    }
+}
+
+unsafe extern "C" fn workers(_x: *mut pd::t_pd, n: pd::t_float) {
+    guard("workers", (), || {
+        if !(1.0..=256.0).contains(&n) || n.fract() != 0.0 {
+            console::error(std::ptr::null(), "pyrus: workers takes a whole number from 1 to 256");
+            return;
+        }
+        pyrus_engine::pool::set_workers(n as usize);
+        console::post(&format!("pyrus: {} worker threads", n as usize));
+    })
+}

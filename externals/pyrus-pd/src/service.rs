@@ -1,0 +1,123 @@
+//! How the engine's [`pyrus_engine::service`] gets called on Pd's scheduler
+//! thread:
+//!
+//! - a clock, set for "now" when an object asks (the end of the current
+//!   pass), then once per DSP tick while the engine says work is still out.
+//!   This ends the GIL lease and, in `-batch` mode (where Pd polls no file
+//!   descriptors), is what brings detached results in;
+//! - a socket pair registered with `sys_addpollfn`: a worker's first delivery
+//!   into an empty mailbox writes a byte, which wakes Pd out of its idle sleep
+//!   at once (realtime mode), so results arrive well within a tick, the way
+//!   `[netreceive]` input does.
+//!
+//! At process exit an `atexit` handler shuts the engine down: running jobs
+//! are interrupted and the pool's threads joined, so Pd never hangs on quit.
+
+use crate::trampoline::guard;
+use pd_sys as pd;
+use std::ffi::{c_int, c_void};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::ptr::null_mut;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+static CLOCK: AtomicPtr<pd::_clock> = AtomicPtr::new(null_mut());
+/// The read end, polled by Pd (scheduler thread only).
+static WAKE_READ: OnceLock<UnixStream> = OnceLock::new();
+
+extern "C" {
+    // From Pd's s_stuff.h (exported by the pd binary, not in m_pd.h).
+    fn sys_addpollfn(fd: c_int, f: Option<unsafe extern "C" fn(*mut c_void, c_int)>, ptr: *mut c_void);
+}
+
+/// How long Pd may wait at exit for workers busy in C code.
+const EXIT_DEADLINE: Duration = Duration::from_millis(500);
+
+/// Sets up the clock, the waker and the exit handler; called once from setup.
+pub fn create() {
+    // SAFETY: clock_new and clock_setunit on Pd's thread during setup; the
+    // callback ignores its owner argument. The clock lives as long as the
+    // library (it is never freed).
+    let clock = unsafe {
+        let clock = pd::clock_new(
+            null_mut(),
+            Some(std::mem::transmute::<unsafe extern "C" fn(*mut c_void), unsafe extern "C" fn()>(tick)),
+        );
+        pd::clock_setunit(clock, 1.0, 1); // delays in samples
+        clock
+    };
+    CLOCK.store(clock, Ordering::Release);
+    match UnixStream::pair().and_then(|(r, w)| {
+        r.set_nonblocking(true)?;
+        w.set_nonblocking(true)?;
+        Ok((r, w))
+    }) {
+        Ok((read, write)) => {
+            let fd = read.as_raw_fd();
+            let _ = WAKE_READ.set(read);
+            pyrus_engine::marshal::set_waker(move || {
+                // Full means a wake-up is already pending: nothing to add.
+                let _ = (&write).write(&[1]);
+            });
+            // SAFETY: a valid open descriptor that stays open for the whole
+            // process (WAKE_READ is never dropped); Pd calls `woken` on its thread.
+            unsafe { sys_addpollfn(fd, Some(woken), null_mut()) };
+        }
+        Err(e) => crate::console::error(
+            std::ptr::null(),
+            &format!("pyrus: no waker ({e}); detached results arrive once per tick"),
+        ),
+    }
+    // SAFETY: registers a plain extern "C" function with no arguments.
+    unsafe { libc::atexit(at_exit) };
+}
+
+/// Asks for a service at the end of the current pass.
+pub fn request() -> bool {
+    set_clock(0.0)
+}
+
+fn set_clock(samples: f64) -> bool {
+    let clock = CLOCK.load(Ordering::Acquire);
+    if clock.is_null() {
+        return false;
+    }
+    // SAFETY: a live clock, set on Pd's thread (every caller runs there).
+    unsafe { pd::clock_delay(clock, samples) };
+    true
+}
+
+/// Runs the engine's service; while work is out, again after one DSP tick.
+fn serve() {
+    if pyrus_engine::service() {
+        // SAFETY: a plain query of Pd's block size on its thread.
+        let block = unsafe { pd::sys_getblksize() };
+        set_clock(f64::from(block.max(1)));
+    }
+}
+
+unsafe extern "C" fn tick(_owner: *mut c_void) {
+    guard("service clock", (), serve);
+}
+
+unsafe extern "C" fn woken(_ptr: *mut c_void, _fd: c_int) {
+    guard("waker", (), || {
+        if let Some(mut read) = WAKE_READ.get() {
+            let mut buf = [0u8; 256];
+            while matches!(read.read(&mut buf), Ok(n) if n > 0) {}
+        }
+        serve();
+    })
+}
+
+extern "C" fn at_exit() {
+    guard("exit", (), || {
+        let left = pyrus_engine::shut_down(EXIT_DEADLINE);
+        if left > 0 {
+            eprintln!("pyrus: {left} worker(s) still busy in C code at exit; leaving them to the OS");
+        }
+    })
+}

@@ -1,0 +1,236 @@
+//! Detached calls in real Pd: `-batch` where only order and content matter,
+//! the realtime scheduler where threads and priorities do.
+
+mod support;
+use std::time::{Duration, Instant};
+use support::*;
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn serial_mode_keeps_arrival_order() {
+    let dir = test_dir("serial");
+    write(&dir, "ident.py", "import time\ndef f(x):\n    time.sleep(0.0005 * (x % 3))\n    return x\n");
+    let mut p = Patch::new();
+    let o = p.pyrus("f", "-detach 1 ident.f");
+    p.quit_when_idle(o);
+    let n: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    let sends: Vec<(&str, &str)> = n.iter().map(|s| ("f", s.as_str())).collect();
+    p.start(&sends);
+    let t = run(&dir, "serial", &p);
+    assert_eq!(t.printed("f"), n, "{}", t.text());
+    assert_eq!(t.printed("f-status"), ["busy 1", "busy 0"]);
+}
+
+#[test]
+fn concurrent_mode_delivers_every_result() {
+    let dir = test_dir("concurrent");
+    write(&dir, "slow.py", "import time\ndef f(x):\n    time.sleep(0.02)\n    return x * 2\n");
+    let mut p = Patch::new();
+    let o = p.pyrus("f", "-detach 2 slow.f");
+    p.quit_when_idle(o);
+    let n: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+    let sends: Vec<(&str, &str)> = n.iter().map(|s| ("f", s.as_str())).collect();
+    p.start(&sends);
+    let t = run(&dir, "concurrent", &p);
+    let mut got: Vec<i32> = t.printed("f").iter().map(|s| s.parse().unwrap()).collect();
+    got.sort();
+    assert_eq!(got, (0..20).map(|i| i * 2).collect::<Vec<_>>(), "{}", t.text());
+}
+
+#[test]
+fn stop_ends_an_endless_loop_and_the_object_works_after() {
+    let dir = test_dir("stop");
+    let mut p = Patch::new();
+    let o = p.pyrus("py", "-detach 1");
+    // After the loop is stopped (busy 0), one more eval, then quit on its result.
+    let route = p.obj("route busy stopped");
+    let sel = p.obj("sel 0");
+    let once = p.obj("spigot 1");
+    let close = p.msg("0");
+    let again = p.msg("; py eval 'after'");
+    p.connect(o, 1, route, 0);
+    p.connect(route, 0, sel, 0);
+    p.connect(sel, 0, once, 0);
+    p.connect(once, 0, again, 0);
+    p.connect(once, 0, close, 0);
+    p.connect(close, 0, once, 1);
+    let r = p.obj("r py-result");
+    let quit = p.msg("; pd quit");
+    p.connect(r, 0, quit, 0);
+    let fwd = p.obj("s py-result");
+    p.connect(o, 0, fwd, 0);
+    let delay = p.obj("delay 100");
+    let stop = p.msg("; py stop");
+    p.connect(delay, 0, stop, 0);
+    let lb = p.obj("loadbang");
+    p.connect(lb, 0, delay, 0);
+    p.start(&[("py", "exec while True: pass"), ("py", "eval 'never'")]);
+    let t = run_with(&dir, "stop", &p, &["-realtime"]);
+    assert_eq!(t.printed("py"), ["symbol after"], "{}", t.text());
+    // Pd quits on the result, before the last job's `busy 0`.
+    assert_eq!(t.printed("py-status"), ["busy 1", "stopped", "busy 0", "busy 1"], "{}", t.text());
+    assert!(t.errors().is_empty(), "stop is not an error: {}", t.text());
+}
+
+#[test]
+fn overflow_reports_the_number_dropped() {
+    let dir = test_dir("overflow");
+    write(&dir, "ident.py", "def f(x):\n    return x\n");
+    let mut p = Patch::new();
+    let o = p.pyrus("f", "-detach 1 -queue 10 ident.f");
+    p.quit_when_idle(o);
+    let n: Vec<String> = (0..110).map(|i| i.to_string()).collect();
+    let sends: Vec<(&str, &str)> = n.iter().map(|s| ("f", s.as_str())).collect();
+    p.start(&sends);
+    let t = run(&dir, "overflow", &p);
+    assert_eq!(t.printed("f"), n[..10].to_vec(), "{}", t.text());
+    assert_eq!(t.printed("f-status"), ["busy 1", "dropped 100", "busy 0"], "{}", t.text());
+}
+
+#[test]
+fn deleting_an_object_with_jobs_in_flight() {
+    let dir = test_dir("delete");
+    write(&dir, "spin.py", "import pyrus\ndef f(x):\n    while True:\n        pyrus.out(x)\n");
+    let mut inner = Patch::new();
+    inner.pyrus("victim", "-detach 1 spin.f");
+    let mut p = Patch::new();
+    // The victim lives in a subpatch that the test clears.
+    let sub_start = p.obj("r nothing");
+    let _ = sub_start;
+    let mut text = String::from("#N canvas 0 0 300 200 sub 0;\n");
+    let path = dir.join("inner-lines.txt");
+    inner.write(&path);
+    for line in std::fs::read_to_string(&path).unwrap().lines().skip(1) {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let sends: Vec<String> = (0..1000).map(|i| format!("; victim {i}")).collect();
+    let m = p.msg(&sends.join(" "));
+    let lb = p.obj("loadbang");
+    p.connect(lb, 0, m, 0);
+    let delay = p.obj("delay 200");
+    p.connect(lb, 0, delay, 0);
+    let clear = p.msg("; pd-sub clear; marker deleted");
+    p.connect(delay, 0, clear, 0);
+    let d2 = p.obj("delay 300");
+    p.connect(delay, 0, d2, 0);
+    let quit = p.msg("; pd quit");
+    p.connect(d2, 0, quit, 0);
+    let r = p.obj("r marker");
+    let pr = p.obj("print marker");
+    p.connect(r, 0, pr, 0);
+    let patch_path = dir.join("delete.pd");
+    p.write(&patch_path);
+    // Append the subpatch to the main canvas.
+    let mut main = std::fs::read_to_string(&patch_path).unwrap();
+    main.push_str(&text);
+    main.push_str("#X restore 300 10 pd sub;\n");
+    std::fs::write(&patch_path, main).unwrap();
+    let start = Instant::now();
+    let t = run_pd(&patch_path, &["-realtime"], Duration::from_secs(30));
+    assert_eq!(t.status, Some(0), "{}", t.text());
+    let at = t.lines.iter().position(|l| l == "marker: deleted").expect("the object was deleted");
+    let before = t.lines[..at].iter().filter(|l| l.starts_with("victim: ")).count();
+    let after = t.lines[at..].iter().filter(|l| l.starts_with("victim")).count();
+    assert!(before > 0, "the running job had produced output: {}", t.text());
+    assert_eq!(after, 0, "nothing comes out after deletion");
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+}
+
+#[test]
+fn quitting_with_busy_workers_exits_promptly() {
+    let dir = test_dir("quitbusy");
+    let mut p = Patch::new();
+    for i in 0..4 {
+        p.pyrus(&format!("w{i}"), "-detach 1");
+    }
+    let delay = p.obj("delay 100");
+    let lb = p.obj("loadbang");
+    let quit = p.msg("; pd quit");
+    p.connect(lb, 0, delay, 0);
+    p.connect(delay, 0, quit, 0);
+    p.start(&[
+        ("w0", "exec while True: pass"),
+        ("w1", "exec import time \\; time.sleep(30)"),
+        ("w2", "exec while True: sum(range(1000))"),
+        ("w3", "exec x = 0"),
+    ]);
+    let path = dir.join("quitbusy.pd");
+    p.write(&path);
+    let start = Instant::now();
+    let t = run_pd(&path, &["-realtime"], Duration::from_secs(30));
+    let took = start.elapsed();
+    assert_eq!(t.status, Some(0), "{}", t.text());
+    println!("pd quit with busy workers in {took:?}");
+    // 100 ms of patch, then the exit: interrupts end the loops; the sleeper
+    // is left to the OS after the 0.8 s deadline.
+    assert!(took < Duration::from_millis(1500), "quit took {took:?}: {}", t.text());
+}
+
+#[test]
+fn a_python_thread_sends_through_its_object() {
+    let dir = test_dir("pythread");
+    write(
+        &dir,
+        "later.py",
+        "import pyrus, threading, time\ndef f(x):\n    def work():\n        time.sleep(0.05)\n        pyrus.out('late', x)\n        pyrus.send('done', 1)\n    threading.Thread(target=work).start()\n    return 'now'\n",
+    );
+    let mut p = Patch::new();
+    p.pyrus("f", "later.f");
+    p.quit_on("done");
+    p.start(&[("f", "7")]);
+    let t = run(&dir, "pythread", &p);
+    assert_eq!(t.printed("f"), ["symbol now", "list late 7"], "{}", t.text());
+}
+
+#[test]
+fn workers_run_at_normal_priority_under_realtime_pd() {
+    if unsafe_geteuid() != 0 {
+        println!("skipped: Pd needs root for -rt here");
+        return;
+    }
+    let dir = test_dir("priority");
+    let mut p = Patch::new();
+    let sync = p.pyrus("main", "");
+    let _ = sync;
+    let o = p.pyrus("worker", "-detach 1");
+    p.quit_when_idle(o);
+    p.start(&[
+        ("main", "exec import os"),
+        ("main", "eval os.sched_getscheduler(0)"),
+        ("worker", "exec import os"),
+        ("worker", "eval os.sched_getscheduler(0)"),
+    ]);
+    let t = run_with(&dir, "priority", &p, &["-realtime", "-rt"]);
+    let main = t.printed("main");
+    if main != ["1"] {
+        println!("skipped: Pd did not get SCHED_FIFO here (policy {main:?})");
+        return;
+    }
+    assert_eq!(t.printed("worker"), ["0"], "workers are SCHED_OTHER: {}", t.text());
+}
+
+fn unsafe_geteuid() -> u32 {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1)
+}
+
+#[test]
+fn workers_message_resizes_the_pool() {
+    let dir = test_dir("workers");
+    let mut p = Patch::new();
+    let o = p.pyrus("f", "-detach 2");
+    p.quit_when_idle(o);
+    p.start(&[("pyrus", "workers 3"), ("f", "eval 1")]);
+    let t = run(&dir, "workers", &p);
+    assert!(t.contains("pyrus: 3 worker threads"), "{}", t.text());
+    assert_eq!(t.printed("f"), ["1"]);
+}
