@@ -55,6 +55,9 @@ struct Pool {
     running: Mutex<Vec<(std::ffi::c_ulong, ObjectId)>>,
     /// Set at shutdown: workers start no more jobs.
     closing: AtomicBool,
+    /// Threads an interrupt was raised in, until they clear it, and how many.
+    interrupted: Mutex<Vec<std::ffi::c_ulong>>,
+    interrupts_sent: AtomicUsize,
 }
 
 static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
@@ -64,6 +67,8 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
     size: AtomicUsize::new(0),
     running: Mutex::new(Vec::new()),
     closing: AtomicBool::new(false),
+    interrupted: Mutex::new(Vec::new()),
+    interrupts_sent: AtomicUsize::new(0),
 });
 
 /// Workers started by default: one per core, at least 2, at most 8.
@@ -125,52 +130,93 @@ pub(crate) fn interrupt(object: ObjectId) {
     }
 }
 
+/// A worker's life: blocked in `recv` while idle (detached from Python, but
+/// keeping its Python thread state: attaching per job would make and free
+/// one each time), and attached once per batch of tasks.
 fn worker(tasks: Receiver<Task>) {
-    while let Ok(task) = tasks.recv() {
-        match task {
-            Task::Exit => return,
-            Task::Concurrent(queue) => run_one(&queue),
-            Task::Serial(queue) => {
-                run_one(&queue);
-                queue.scheduled.store(false, Ordering::Release);
-                // A job pushed while we ran found `scheduled` set and sent no
-                // task: hand the queue back (behind other objects' tasks).
-                if queue.has_pending() && !queue.scheduled.swap(true, Ordering::AcqRel) {
-                    let _ = POOL.tasks.0.send(Task::Serial(queue));
+    Python::attach(|py| {
+        py.detach(|| {
+            while let Ok(task) = tasks.recv() {
+                if !run_batch(&tasks, task) {
+                    return;
                 }
             }
+        })
+    })
+}
+
+/// Tasks run in one attachment, at most: the rest of a burst waits for the
+/// next one, so other threads get the GIL in between.
+const BATCH: usize = 64;
+const SLICE: Duration = Duration::from_millis(2);
+
+/// Runs `first`, then the tasks already waiting, attached to Python once.
+/// Returns false when the worker is to leave.
+fn run_batch(tasks: &Receiver<Task>, first: Task) -> bool {
+    Python::attach(|py| {
+        let start = Instant::now();
+        let mut task = first;
+        let mut ran = 0;
+        loop {
+            match task {
+                Task::Exit => return false,
+                Task::Concurrent(queue) => run_one(py, &queue),
+                Task::Serial(queue) => {
+                    run_one(py, &queue);
+                    queue.scheduled.store(false, Ordering::Release);
+                    // A job pushed while we ran found `scheduled` set and sent
+                    // no task: hand the queue back (behind other objects' tasks).
+                    if queue.has_pending() && !queue.scheduled.swap(true, Ordering::AcqRel) {
+                        let _ = POOL.tasks.0.send(Task::Serial(queue));
+                    }
+                }
+            }
+            ran += 1;
+            // Take another task only if it will run in this attachment.
+            if ran == BATCH || start.elapsed() > SLICE {
+                return true;
+            }
+            match tasks.try_recv() {
+                Ok(next) => task = next,
+                Err(_) => return true,
+            }
         }
-    }
+    })
 }
 
 /// Runs one job of `queue`, if it still has one, and reports it done.
-fn run_one(queue: &Arc<JobQueue>) {
+fn run_one(py: Python<'_>, queue: &Arc<JobQueue>) {
     if POOL.closing.load(Ordering::Acquire) {
         return;
     }
     let Some(job) = queue.pop() else { return };
     let id = queue.core.id;
-    Python::attach(|py| {
-        // SAFETY: a plain query of this thread's id, attached to Python.
-        let me = unsafe { ffi::PyThread_get_thread_ident() };
-        lock(&POOL.running).push((me, id));
-        let remote = Rc::new(Remote { id });
-        let caller = Rc::new(Caller { host: remote.clone(), data_outlets: crate::core::OUTLETS - 1, id });
-        {
-            let _current = native::enter(&caller);
-            match &job {
-                JobKind::Init => queue.core.init(py, &*remote),
-                JobKind::Message(m) => queue.core.handle(py, &*remote, m),
-            }
+    // SAFETY: a plain query of this thread's id, attached to Python.
+    let me = unsafe { ffi::PyThread_get_thread_ident() };
+    lock(&POOL.running).push((me, id));
+    let remote = Rc::new(Remote { id });
+    let caller = Rc::new(Caller { host: remote.clone(), data_outlets: crate::core::OUTLETS - 1, id });
+    {
+        let _current = native::enter(&caller);
+        match &job {
+            JobKind::Init => queue.core.init(py, &*remote),
+            JobKind::Message(m) => queue.core.handle(py, &*remote, m),
         }
-        lock(&POOL.running).retain(|&(t, _)| t != me);
-        // An interrupt that arrived after the job's last bytecode must not
-        // fire in this thread's next job.
-        // SAFETY: attached; a null exception clears this thread's pending one.
-        unsafe { ffi::PyThreadState_SetAsyncExc(me as _, std::ptr::null_mut()) };
-    });
+    }
+    lock(&POOL.running).retain(|&(t, _)| t != me);
+    // An interrupt that arrived after the job's last bytecode must not fire
+    // in this thread's next job. Interrupts are rare: look only if one was sent.
+    if POOL.interrupts_sent.load(Ordering::Acquire) > 0 {
+        let mut sent = lock(&POOL.interrupted);
+        if let Some(i) = sent.iter().position(|&t| t == me) {
+            sent.swap_remove(i);
+            POOL.interrupts_sent.fetch_sub(1, Ordering::AcqRel);
+            // SAFETY: attached; a null exception clears this thread's pending one.
+            unsafe { ffi::PyThreadState_SetAsyncExc(me as _, std::ptr::null_mut()) };
+        }
+    }
     let init = matches!(job, JobKind::Init);
-    marshal::push_waiting(id, Delivery::JobDone { init }, |wait| wait());
+    marshal::push_waiting(id, Delivery::JobDone { init }, |wait| py.detach(wait));
     marshal::producer_end();
 }
 
@@ -180,6 +226,8 @@ fn control(requests: Receiver<Option<ObjectId>>) {
             let stopped = native::Stopped::type_object(py);
             // Under the GIL no worker can start or end a job: the list is exact.
             for &(thread, _) in lock(&POOL.running).iter().filter(|(_, o)| *o == object) {
+                lock(&POOL.interrupted).push(thread);
+                POOL.interrupts_sent.fetch_add(1, Ordering::AcqRel);
                 // SAFETY: attached; `thread` is a live Python thread running a
                 // job of `object`, and the exception type is a live class.
                 unsafe { ffi::PyThreadState_SetAsyncExc(thread as _, stopped.as_ptr()) };

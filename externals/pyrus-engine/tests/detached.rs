@@ -222,3 +222,22 @@ fn many_script_threads_flood_the_mailbox_and_lose_nothing() {
     }
     o.message(0, &msg("exec [t.join() for t in ts]"));
 }
+
+#[test]
+fn long_bursts_of_quick_jobs_all_complete() {
+    // More jobs than one worker attachment runs (a batch), for both modes.
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup("quick", "def f(x):\n    return x\n");
+    for mode in ["1", "2"] {
+        let host = Rc::new(TestHost::new());
+        let o = Object::new(host.clone(), &words(&format!("-detach {mode} -queue 5000 quick.f")), Some(&dir));
+        for i in 0..5000 {
+            o.message(0, &Message::Float(i as f64));
+        }
+        let events = serve_until(&host, |e| idle(e) && outlet(e, 0).len() == 5000);
+        if mode == "1" {
+            let expected: Vec<String> = (0..5000).map(|i| i.to_string()).collect();
+            assert_eq!(outlet(&events, 0), expected);
+        }
+    }
+}

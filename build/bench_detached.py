@@ -1,0 +1,205 @@
+"""The detached-call benchmarks in real, realtime Pd (see build/bench).
+
+Writes each benchmark patch, runs Pd on it, and reads what [print] wrote:
+  jitter    lateness of a vanilla [metro 1] while [pyrus] objects work
+  roundtrip jobs per second through submit -> worker -> mailbox -> outlet
+  latency   microseconds from a worker finishing a job to the outlet firing
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+PACKAGE = os.environ["PYRUS_PD_PACKAGE"]
+
+
+class Patch:
+    def __init__(self):
+        self.lines, self.n = [], 0
+
+    def box(self, kind, text):
+        self.lines.append(f"#X {kind} 10 {10 + 20 * self.n} {text};")
+        self.n += 1
+        return self.n - 1
+
+    def obj(self, text):
+        return self.box("obj", text)
+
+    def msg(self, text):
+        # In a .pd file a message box's separators are escaped.
+        return self.box("msg", text.replace(";", "\\;").replace(",", "\\,"))
+
+    def connect(self, a, o, b, i):
+        self.lines.append(f"#X connect {a} {o} {b} {i};")
+
+    def text(self):
+        return "#N canvas 0 0 400 400 12;\n" + "\n".join(self.lines) + "\n"
+
+
+def run_pd(patch, seconds_limit, flags=()):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "bench.pd")
+        with open(path, "w") as f:
+            f.write(patch.text())
+        cmd = ["pd", "-nogui", "-nosound", "-stderr", "-noprefs", "-sleepgrain", "0.2",
+               "-path", PACKAGE, *flags, "-open", path]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds_limit)
+        return out.stderr.splitlines()
+
+
+def values(lines, label):
+    prefix = label + ": "
+    return [float(l[len(prefix):]) for l in lines if l.startswith(prefix)]
+
+
+def metro_probe(p, seconds):
+    """A vanilla [metro 1] whose lateness (real - logical ms) is printed each tick."""
+    lb = p.obj("loadbang")
+    t0 = p.obj("t b b b")
+    metro = p.obj("metro 1")
+    tick = p.obj("t b b")
+    real = p.obj("realtime")
+    logical = p.obj("timer")
+    diff = p.obj("-")
+    pr = p.obj("print lat")
+    stop = p.obj(f"delay {seconds * 1000}")
+    quit_ = p.msg("; pd quit")
+    p.connect(lb, 0, t0, 0)
+    p.connect(t0, 2, real, 0)
+    p.connect(t0, 1, logical, 0)
+    p.connect(t0, 0, metro, 0)
+    p.connect(lb, 0, stop, 0)
+    p.connect(stop, 0, quit_, 0)
+    p.connect(metro, 0, tick, 0)
+    p.connect(tick, 1, logical, 1)
+    p.connect(tick, 0, real, 1)
+    p.connect(logical, 0, diff, 1)
+    p.connect(real, 0, diff, 0)
+    p.connect(diff, 0, pr, 0)
+    return lb
+
+
+def jitter(seconds, load):
+    p = Patch()
+    lb = metro_probe(p, seconds)
+    if load == "detach 1":
+        for _ in range(4):
+            o = p.obj("pyrus -detach 1 bench.burn")
+            # Each result asks for the next job: four workers busy all the time.
+            p.connect(o, 0, o, 0)
+            kick = p.msg("50")
+            p.connect(lb, 0, kick, 0)
+            p.connect(kick, 0, o, 0)
+    elif load == "detach 0":
+        for i in range(4):
+            o = p.obj("pyrus bench.burn")
+            m = p.obj("metro 250")
+            off = p.obj(f"delay {i * 60}")
+            arg = p.msg("50")
+            p.connect(lb, 0, off, 0)
+            p.connect(off, 0, m, 0)
+            p.connect(m, 0, arg, 0)
+            p.connect(arg, 0, o, 0)
+    lat = values(run_pd(p, seconds + 30), "lat")
+    lat = lat[len(lat) // 20:]  # skip start-up (imports, first ticks)
+    lat.sort()
+    base = lat[0]
+    rel = [x - base for x in lat]
+    p999 = rel[min(len(rel) - 1, int(len(rel) * 0.999))]
+    return {"ticks": len(rel), "p99": rel[int(len(rel) * 0.99)], "p99.9": p999, "max": rel[-1]}
+
+
+def roundtrip(jobs):
+    p = Patch()
+    lb = p.obj("loadbang")
+    o = p.obj(f"pyrus -detach 1 -queue {jobs} bench.inc")
+    # Keep the queue full: 1000 in flight, each result sends one more until
+    # `jobs` have been sent; count results; time from first send to last result.
+    real = p.obj("realtime")
+    count = p.obj("f 0")
+    plus = p.obj("+ 1")
+    sel = p.obj(f"sel {jobs}")
+    report = p.obj("print roundtrip_ms")
+    quit_ = p.msg("; pd quit")
+    sent = p.obj("f 0")
+    splus = p.obj("+ 1")
+    gate = p.obj(f"moses {jobs - 1000 + 1}")
+    start = p.obj("t b b")
+    burst = p.msg("1000")
+    until = p.obj("until")
+    one = p.msg("1")
+    tb = p.obj("t b b")
+    p.connect(lb, 0, start, 0)
+    p.connect(start, 1, real, 0)
+    p.connect(start, 0, burst, 0)
+    p.connect(burst, 0, until, 0)
+    p.connect(until, 0, one, 0)
+    p.connect(one, 0, o, 0)
+    # each result: count it; maybe send another
+    p.connect(o, 0, tb, 0)
+    p.connect(tb, 1, count, 0)
+    p.connect(count, 0, plus, 0)
+    p.connect(plus, 0, count, 1)
+    p.connect(plus, 0, sel, 0)
+    p.connect(sel, 0, real, 1)
+    p.connect(real, 0, report, 0)
+    p.connect(sel, 0, quit_, 0)
+    p.connect(tb, 0, sent, 0)
+    p.connect(sent, 0, splus, 0)
+    p.connect(splus, 0, sent, 1)
+    p.connect(splus, 0, gate, 0)
+    p.connect(gate, 0, one, 0)
+    lines = run_pd(p, 120)
+    ms = values(lines, "roundtrip_ms")
+    if not ms:
+        sys.exit("roundtrip: no result:\n" + "\n".join(lines[-20:]))
+    return {"jobs": jobs, "ms": ms[0], "per_second": jobs / ms[0] * 1000}
+
+
+def latency(samples):
+    p = Patch()
+    lb = p.obj("loadbang")
+    metro = p.obj("metro 5")
+    job = p.obj("pyrus -detach 1 bench.stamp")
+    measure = p.obj("pyrus bench.latency_us")
+    pr = p.obj("print latency_us")
+    stop = p.obj(f"delay {samples * 5 + 500}")
+    quit_ = p.msg("; pd quit")
+    warm = p.obj("delay 500")
+    p.connect(lb, 0, warm, 0)
+    p.connect(warm, 0, metro, 0)
+    p.connect(metro, 0, job, 0)
+    p.connect(job, 0, measure, 0)
+    p.connect(measure, 0, pr, 0)
+    p.connect(lb, 0, stop, 0)
+    p.connect(stop, 0, quit_, 0)
+    us = sorted(values(run_pd(p, samples * 5 / 1000 + 60), "latency_us"))
+    return {"samples": len(us), "median": statistics.median(us), "p99": us[int(len(us) * 0.99)], "max": us[-1]}
+
+
+def main():
+    what = sys.argv[1:] or ["roundtrip", "latency", "jitter"]
+    tick_ms = 64 / 44.1
+    if "roundtrip" in what:
+        r = roundtrip(int(os.environ.get("JOBS", "200000")))
+        print(f"round trip, detach 1, queue kept full: {r['jobs']} jobs in {r['ms']:.0f} ms = "
+              f"{r['per_second'] / 1000:.0f} k jobs/s (target 500 k/s)")
+    if "latency" in what:
+        r = latency(int(os.environ.get("SAMPLES", "2000")))
+        print(f"latency, worker done -> outlet: median {r['median']:.0f} us, p99 {r['p99']:.0f} us, "
+              f"max {r['max']:.0f} us over {r['samples']} jobs (target p99 < one tick = {tick_ms * 1000:.0f} us)")
+    if "jitter" in what:
+        seconds = int(os.environ.get("SECONDS_EACH", "20"))
+        rows = {load: jitter(seconds, load) for load in ("idle", "detach 1", "detach 0")}
+        print(f"scheduler jitter, [metro 1] lateness over {seconds} s, realtime Pd -sleepgrain 0.2 (ms):")
+        for load, r in rows.items():
+            print(f"  {load:9s}: p99 {r['p99']:.3f}  p99.9 {r['p99.9']:.3f}  max {r['max']:.3f}  ({r['ticks']} ticks)")
+        a, b = rows["idle"], rows["detach 1"]
+        print(f"  detach 1 vs idle: p99.9 +{b['p99.9'] - a['p99.9']:.3f} ms (target <= 0.5), "
+              f"max +{b['max'] - a['max']:.3f} ms (target <= 1)")
+
+
+if __name__ == "__main__":
+    main()
