@@ -34,3 +34,18 @@ def fail(x):
 def mean(*values):
     """A list in, its mean out: a Pd list arrives as positional arguments."""
     return sum(values) / len(values) if values else None
+
+
+def slow(x):
+    """Half a second of waiting: try it with -detach 1 and watch the patch keep going."""
+    import time
+
+    time.sleep(0.5)
+    return x * 2
+
+
+def forever():
+    """Never returns on its own: send stop to a detached object to end it."""
+    n = 0
+    while True:
+        n += 1

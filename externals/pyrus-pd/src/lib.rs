@@ -2,11 +2,19 @@
 //! host-agnostic `pyrus-engine`. Nothing here knows Python.
 //!
 //! # Thread contract
-//! Pd calls every entry point below (`pyrus_setup`, the object's new, free and
-//! message methods) on its scheduler thread, one at a time, but re-entrantly:
-//! an outlet can lead straight back into the same object. None of them is
-//! called from any other thread. Every entry point goes through
-//! [`trampoline::guard`], so no panic unwinds into Pd.
+//!
+//! | entry point | called by | on thread | concurrently |
+//! |---|---|---|---|
+//! | `pyrus_setup` | Pd, when it loads the library | scheduler | no |
+//! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
+//! | the service clock (`service::tick`) | Pd's clock list | scheduler | no |
+//! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
+//! | the waker itself (writes one byte to a socket) | the engine | any (workers, script threads) | yes; never blocks |
+//! | `[; pyrus workers N(` (`control::workers`) | Pd | scheduler | no |
+//! | the `atexit` handler | libc `exit()` | the exiting (scheduler) thread | no |
+//!
+//! Every entry point goes through [`trampoline::guard`], so no panic unwinds
+//! into Pd. Nothing here takes Pd's `sys_lock`.
 
 mod atoms;
 mod console;
