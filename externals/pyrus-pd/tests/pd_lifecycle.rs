@@ -83,3 +83,28 @@ fn scripts_send_to_receivers_and_post() {
     assert!(t.lines.iter().any(|l| l == "posted 42"), "{}", t.text());
     assert_eq!(t.printed("py"), ["1"]);
 }
+
+#[test]
+fn a_send_whose_chain_calls_another_pyrus_does_not_deadlock() {
+    let dir = test_dir("sendchain");
+    let mut p = Patch::new();
+    p.pyrus("a", "");
+    // a's script sends to [r chain], whose chain calls [pyrus operator.neg]
+    // and sends the result back into a, all inside a's call.
+    let r = p.obj("r chain");
+    let b = p.obj("pyrus operator.neg");
+    let pr = p.obj("print chain");
+    p.connect(r, 0, b, 0);
+    p.connect(b, 0, pr, 0);
+    let s = p.obj("s a");
+    p.connect(b, 0, s, 0);
+    p.script(&[
+        ("a", "exec import pyrus"),
+        ("a", "exec pyrus.send('chain'\\, 5)"),
+        ("a", "exec pyrus.send('chain'\\, 6)"),
+    ]);
+    let t = run(&dir, "sendchain", &p);
+    assert_eq!(t.printed("chain"), ["-5", "-6"], "{}", t.text());
+    // -5 and -6 came back into [pyrus] a (function-less): reported, not hung.
+    assert_eq!(t.printed("a-status").len(), 2, "{}", t.text());
+}
