@@ -63,13 +63,7 @@ impl TestHost {
     /// Takes the recorded events and renders the messages of one outlet as
     /// Pd's `[print]` would show them.
     pub fn take_outlet(&self, index: usize) -> Vec<String> {
-        self.take()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Outlet(i, m) if i == index => Some(m.to_string()),
-                _ => None,
-            })
-            .collect()
+        outlet(&self.take(), index)
     }
 
     fn record(&self, event: Event) {
@@ -106,4 +100,15 @@ impl Host for TestHost {
         self.requests.set(self.requests.get() + 1);
         self.serves.get()
     }
+}
+
+/// The messages of one outlet among `events`, as Pd's `[print]` shows them.
+pub fn outlet(events: &[Event], index: usize) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Outlet(i, m) if *i == index => Some(m.to_string()),
+            _ => None,
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{Event, TestHost};
+use pyrus_engine::test_host::{outlet, Event, TestHost};
 use pyrus_engine::{marshal, service, Object};
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -55,16 +55,6 @@ fn serve_until(host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<E
         std::thread::sleep(Duration::from_millis(1));
     }
     panic!("timed out; recorded so far: {events:?}");
-}
-
-fn outlet(events: &[Event], index: usize) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Outlet(i, m) if *i == index => Some(m.to_string()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn idle(events: &[Event]) -> bool {

@@ -2,7 +2,7 @@
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{Event, TestHost};
+use pyrus_engine::test_host::{outlet, Event, TestHost};
 use pyrus_engine::Object;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -41,16 +41,6 @@ fn errors(events: &[Event]) -> Vec<String> {
         .iter()
         .filter_map(|e| match e {
             Event::Error(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn outlet(events: &[Event], index: usize) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Outlet(i, m) if *i == index => Some(m.to_string()),
             _ => None,
         })
         .collect()
