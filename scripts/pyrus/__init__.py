@@ -18,10 +18,36 @@ They exist only inside a host: importing this package elsewhere fails.
 """
 
 try:
-    from _pyrus import Bang, Message, bang, error, out, post, send, time
+    import _pyrus
+    from _pyrus import Bang, Message, Stopped, bang, error, out, post, send, time
 except ImportError as e:  # pragma: no cover - only outside a host
     raise ImportError(
         "the pyrus module works only inside a [pyrus] object in Pd or Max"
     ) from e
 
-__all__ = ["Bang", "Message", "bang", "error", "out", "post", "send", "time"]
+__all__ = ["Bang", "Message", "Object", "Stopped", "bang", "error", "out", "post", "send", "time"]
+
+
+class Object:
+    """Base class of script-defined objects: [pyrus MODULE.CLASS ARGS...].
+
+    The class says how many inlets and outlets the object has (a status
+    outlet follows them). A message arriving at inlet N calls, in this order
+    of preference:
+
+        in_N_bang(self)               in_N_float(self, f)
+        in_N_symbol(self, s)          in_N_list(self, *atoms)
+        in_N_SELECTOR(self, *atoms)   in_N_anything(self, selector, *atoms)
+
+    A method's return value (unless None) leaves outlet 0; self.out(k, ...)
+    sends out of outlet k from anywhere, any thread. On reload the instance
+    keeps its attributes and gets the new methods; on_reload(self) runs after
+    a reload, on_close(self) when the object is deleted.
+    """
+
+    inlets = 1
+    outlets = 1
+
+    def out(self, outlet, *values):
+        """Sends values out of one of this object's outlets (0 is the leftmost)."""
+        _pyrus._out_for(self, outlet, values)

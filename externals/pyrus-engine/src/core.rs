@@ -11,12 +11,14 @@
 use crate::convert;
 use crate::host::Host;
 use crate::marshal::ObjectId;
+use crate::native::Owner;
+use crate::remote::Remote;
 use crate::report;
 use crate::resolve::resolve;
 use crate::runtime;
 use pyo3::exceptions::{PyFileNotFoundError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyModule};
+use pyo3::types::{PyDict, PyModule, PyType};
 use pyrus_atoms::{Atom, Message, OwnedAtom};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -24,26 +26,58 @@ use std::sync::{Mutex, OnceLock};
 /// The messages that run Python code in the object's namespace.
 pub const PYTHON_MESSAGES: &[&str] = &["import", "eval", "exec", "load", "call", "reload"];
 
-/// Outlets of a function-mode object: results, then status.
-pub const OUTLETS: usize = 2;
+/// The outlet results leave by; the status outlet follows the data outlets.
 pub const RESULT: usize = 0;
-pub const STATUS: usize = OUTLETS - 1;
 
 pub(crate) struct Core {
     pub id: ObjectId,
     namespace: OnceLock<Py<PyDict>>,
     target: Mutex<Target>,
     patch_dir: Option<PathBuf>,
+    /// Inlets and data outlets, fixed by the first resolution of the target.
+    shape: OnceLock<Shape>,
+    /// The script files the target comes from, first its own module's, each
+    /// with its module name: what `watch` follows and `open` opens.
+    files: Mutex<Vec<(PathBuf, String)>>,
+    /// Whether `watch 1` is on.
+    pub watching: std::sync::atomic::AtomicBool,
 }
+
+/// How many inlets and outlets (before the status outlet) an object has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub inlets: usize,
+    pub outlets: usize,
+}
+
+/// The largest number of inlets or outlets a class may ask for.
+const MAX_PORTS: usize = 64;
 
 #[derive(Default)]
 struct Target {
     /// The dotted name from the creation arguments.
     path: Option<String>,
-    /// Arguments bound in front of every call.
+    /// Arguments bound in front of every call (class mode: the constructor's).
     leading: Vec<OwnedAtom>,
-    /// The resolved callable, if resolving worked and gave one.
+    /// Function mode: the resolved callable, if resolving worked and gave one.
     callable: Option<Py<PyAny>>,
+    /// Class mode: the instance of a `pyrus.Object` subclass.
+    instance: Option<Py<PyAny>>,
+}
+
+/// Every live core, so that a reload reaches every object that uses the
+/// reloaded module.
+static CORES: Mutex<Vec<std::sync::Weak<Core>>> = Mutex::new(Vec::new());
+
+/// Makes `core` reachable by reloads; called once, when it is made.
+pub(crate) fn register(core: &std::sync::Arc<Core>) {
+    let mut cores = CORES.lock().unwrap_or_else(|e| e.into_inner());
+    cores.retain(|c| c.strong_count() > 0);
+    cores.push(std::sync::Arc::downgrade(core));
+}
+
+fn live_cores() -> Vec<std::sync::Arc<Core>> {
+    CORES.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(std::sync::Weak::upgrade).collect()
 }
 
 impl Core {
@@ -52,9 +86,42 @@ impl Core {
         Core {
             id,
             namespace: OnceLock::new(),
-            target: Mutex::new(Target { path, leading, callable: None }),
+            target: Mutex::new(Target { path, leading, callable: None, instance: None }),
             patch_dir: patch_dir.map(Path::to_path_buf),
+            shape: OnceLock::new(),
+            files: Mutex::new(Vec::new()),
+            watching: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The script files behind the target (see the field).
+    pub fn files(&self) -> Vec<(PathBuf, String)> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The target's own module, if it was imported.
+    pub fn module_name(&self) -> Option<String> {
+        self.files().first().map(|(_, m)| m.clone())
+    }
+
+    /// The object's inlets and data outlets (one each until a class says otherwise).
+    pub fn shape(&self) -> Shape {
+        self.shape.get().copied().unwrap_or(Shape { inlets: 1, outlets: 1 })
+    }
+
+    /// The status outlet's index: after the data outlets.
+    pub fn status(&self) -> usize {
+        self.shape().outlets
+    }
+
+    /// Whether this is a class-mode object with a live instance.
+    pub fn instance_exists(&self) -> bool {
+        self.target().instance.is_some()
+    }
+
+    /// The class-mode instance, if any.
+    pub fn instance<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        self.target().instance.as_ref().map(|i| i.bind(py).clone())
     }
 
     fn target(&self) -> std::sync::MutexGuard<'_, Target> {
@@ -83,20 +150,54 @@ impl Core {
     /// Puts the patch's folder on `sys.path` and resolves the target.
     pub fn init(&self, py: Python<'_>, host: &dyn Host) {
         if let Some(dir) = &self.patch_dir {
-            check(py, host, "adding the patch folder to sys.path", runtime::add_patch_dir(py, dir));
+            check(py, host, self.status(), "adding the patch folder to sys.path", runtime::add_patch_dir(py, dir));
         }
         self.resolve_target(py, host);
     }
 
-    /// Handles one message: a Python message (`eval`, `exec`...) or a call
-    /// of the target.
-    pub fn handle(&self, py: Python<'_>, host: &dyn Host, message: &Message<'_>) {
+    /// Handles one message arriving at `inlet`: a Python message (`eval`,
+    /// `exec`..., left inlet only), a method of the class-mode instance, or a
+    /// call of the target.
+    pub fn handle(&self, py: Python<'_>, host: &dyn Host, inlet: usize, message: &Message<'_>) {
         if let Message::Anything(selector, args) = message {
-            if PYTHON_MESSAGES.contains(&selector.as_ref()) {
+            if inlet == 0 && PYTHON_MESSAGES.contains(&selector.as_ref()) {
                 return self.python_message(py, host, selector, args);
             }
         }
-        self.call_target(py, host, message);
+        match self.instance(py) {
+            Some(instance) => self.dispatch(py, host, &instance, inlet, message),
+            None => self.call_target(py, host, message),
+        }
+    }
+
+    /// Class mode: `in_<inlet>_<selector>`, else `in_<inlet>_anything`.
+    fn dispatch(&self, py: Python<'_>, host: &dyn Host, instance: &Bound<'_, PyAny>, inlet: usize, message: &Message<'_>) {
+        let selector = message.selector();
+        let context = || format!("inlet {inlet}, {selector}");
+        let result = (|| -> PyResult<Option<Bound<'_, PyAny>>> {
+            let specific = format!("in_{inlet}_{selector}");
+            if let Some(method) = optional_attr(instance, &specific)? {
+                let args = match message {
+                    // `foo 1 2` calls in_N_foo(1, 2): the selector is the method's name.
+                    Message::Anything(_, atoms) => convert::message_args(py, &[], &Message::List(atoms.clone()))?,
+                    _ => convert::message_args(py, &[], message)?,
+                };
+                return method.call1(args).map(Some);
+            }
+            if let Some(method) = optional_attr(instance, &format!("in_{inlet}_anything"))? {
+                let mut args = vec![pyo3::types::PyString::new(py, selector).into_any()];
+                args.extend(message.args().iter().map(|a| convert::atom_to_py(py, a)));
+                return method.call1(pyo3::types::PyTuple::new(py, args)?).map(Some);
+            }
+            Err(pyo3::exceptions::PyAttributeError::new_err(format!(
+                "no method for '{selector}' at inlet {inlet}: define in_{inlet}_{selector} or in_{inlet}_anything"
+            )))
+        })();
+        match result {
+            Ok(Some(value)) => output(py, host, self.status(), context, &value),
+            Ok(None) => {}
+            Err(e) => report::report(py, host, self.status(), &context(), &e),
+        }
     }
 
     fn call_target(&self, py: Python<'_>, host: &dyn Host, message: &Message<'_>) {
@@ -110,7 +211,7 @@ impl Core {
             };
             drop(target);
             host.error(&format!("pyrus: no function for '{}': {why}", message.selector()));
-            report::status_error(host, STATUS, "TypeError", &why);
+            report::status_error(host, self.status(), "TypeError", &why);
             return;
         };
         let callable = callable.clone_ref(py).into_bound(py);
@@ -129,8 +230,8 @@ impl Core {
         };
         let context = || format!("calling {}", self.path().as_deref().unwrap_or("?"));
         match result {
-            Ok(value) => output(py, host, context, &value),
-            Err(e) => report::report(py, host, STATUS, &context(), &e),
+            Ok(value) => output(py, host, self.status(), context, &value),
+            Err(e) => report::report(py, host, self.status(), &context(), &e),
         }
     }
 
@@ -140,34 +241,34 @@ impl Core {
         match selector {
             "eval" => {
                 let result = cstring(&code).and_then(|c| py.eval(&c, Some(&namespace), None));
-                if let Some(value) = check(py, host, &format!("eval {code}"), result) {
-                    output(py, host, || format!("eval {code}"), &value);
+                if let Some(value) = check(py, host, self.status(), &format!("eval {code}"), result) {
+                    output(py, host, self.status(), || format!("eval {code}"), &value);
                 }
             }
             "exec" => {
                 let result = cstring(&code).and_then(|c| py.run(&c, Some(&namespace), None));
-                check(py, host, &format!("exec {code}"), result);
+                check(py, host, self.status(), &format!("exec {code}"), result);
             }
             "import" => {
                 for name in args {
                     let result = self.import(py, &name.to_string());
-                    check(py, host, &format!("import {name}"), result);
+                    check(py, host, self.status(), &format!("import {name}"), result);
                 }
             }
             "load" => {
                 let result = self.load(py, &code);
-                check(py, host, &format!("load {code}"), result);
+                check(py, host, self.status(), &format!("load {code}"), result);
             }
             "call" => {
                 let context = format!("call {code}");
                 let result = self.call(py, args);
-                if let Some(value) = check(py, host, &context, result) {
-                    output(py, host, || context.clone(), &value);
+                if let Some(value) = check(py, host, self.status(), &context, result) {
+                    output(py, host, self.status(), || context.clone(), &value);
                 }
             }
             "reload" => {
                 let result = self.reload(py, host, args);
-                check(py, host, "reload", result);
+                check(py, host, self.status(), "reload", result);
             }
             _ => unreachable!("PYTHON_MESSAGES lists every Python message"),
         }
@@ -220,63 +321,252 @@ impl Core {
         callable.call1(args)
     }
 
-    /// `reload`: re-imports the target's module and resolves the target again;
-    /// `reload MODULE...` re-imports those modules.
+    /// `reload`: re-imports the target's module and rebinds every object that
+    /// uses it; `reload MODULE...` does so for those modules. A module whose
+    /// new code fails keeps its old code (see [`reload_module`]).
     fn reload(&self, py: Python<'_>, host: &dyn Host, args: &[Atom<'_>]) -> PyResult<()> {
-        let importlib = py.import("importlib")?;
-        if !args.is_empty() {
-            for name in args {
-                importlib.call_method1("reload", (py.import(name.to_string().as_str())?,))?;
+        let names: Vec<String> = if args.is_empty() {
+            let Some(path) = self.path() else {
+                return Err(PyTypeError::new_err("this object has no target to reload: use reload MODULE"));
+            };
+            match loaded_module_of(py, &path)? {
+                Some(module) => vec![module.getattr("__name__")?.extract()?],
+                // Never imported (it failed at creation): just try again.
+                None => {
+                    self.resolve_target(py, host);
+                    return Ok(());
+                }
             }
-            return Ok(());
-        }
-        let Some(path) = self.path() else {
-            return Err(PyTypeError::new_err(
-                "this object has no target to reload: use reload MODULE",
-            ));
+        } else {
+            args.iter().map(ToString::to_string).collect()
         };
-        if let Some(module) = loaded_module_of(py, &path)? {
-            importlib.call_method1("reload", (module,))?;
+        for name in names {
+            reload_module(py, &name)?;
+            rebind_users(py, &name, self.id, host);
         }
-        self.resolve_target(py, host);
         Ok(())
     }
 
-    /// Resolves the target path, keeping the previous callable when it fails.
+    /// Resolves the target path, keeping the previous target when it fails.
     fn resolve_target(&self, py: Python<'_>, host: &dyn Host) {
         let Some(path) = self.path() else { return };
         let context = format!("resolving {path}");
-        let Some(value) = check(py, host, &context, resolve(py, &path)) else { return };
-        if value.is_callable() {
+        let Some(value) = check(py, host, self.status(), &context, resolve(py, &path)) else { return };
+        if let Ok(files) = script_files(py, &path, self.patch_dir.as_deref()) {
+            *self.files.lock().unwrap_or_else(|e| e.into_inner()) = files.clone();
+            if self.watching.load(std::sync::atomic::Ordering::Acquire) {
+                if let Err(e) = crate::watch::watch(self.id, files) {
+                    host.error(&format!("pyrus: watch: {e}"));
+                }
+            }
+        }
+        if let Some(class) = check(py, host, self.status(), &context, pyrus_class(py, &value)).flatten() {
+            self.bind_class(py, host, &class);
+        } else if value.is_callable() {
             self.target().callable = Some(value.unbind());
         } else if value.is_instance_of::<PyModule>() {
             let first = path.split('.').next().unwrap_or(&path);
             let bound = if first == path { Ok(value) } else { py.import(first).map(Bound::into_any) };
-            if let Some(module) = check(py, host, "binding the module", bound) {
-                check(py, host, "binding the module", self.namespace(py).set_item(first, module));
+            if let Some(module) = check(py, host, self.status(), "binding the module", bound) {
+                check(py, host, self.status(), "binding the module", self.namespace(py).set_item(first, module));
             }
         } else {
             let err = PyTypeError::new_err(format!(
                 "'{path}' is a {} value, not a function or module",
                 value.get_type().name().map(|n| n.to_string()).unwrap_or_default()
             ));
-            report::report(py, host, STATUS, &context, &err);
+            report::report(py, host, self.status(), &context, &err);
+        }
+    }
+
+    /// Class mode: makes the instance the first time; after a reload, gives
+    /// the live instance the new class (its attributes, its state, stay) and
+    /// calls its `on_reload`.
+    fn bind_class(&self, py: Python<'_>, host: &dyn Host, class: &Bound<'_, PyAny>) {
+        let context = "binding the class";
+        let Some(shape) = check(py, host, self.status(), context, class_shape(class)) else { return };
+        let fixed = *self.shape.get_or_init(|| shape);
+        if fixed != shape {
+            let why = format!(
+                "the class now asks for {} inlets and {} outlets, but this object was made with {} and {}: \
+                 recreate the object to change them (it keeps working with the old ones)",
+                shape.inlets, shape.outlets, fixed.inlets, fixed.outlets
+            );
+            host.error(&format!("pyrus: {why}"));
+            report::status_error(host, self.status(), "RuntimeError", &why);
+        }
+        match self.instance(py) {
+            Some(instance) => {
+                if check(py, host, self.status(), context, instance.setattr("__class__", class)).is_some() {
+                    if let Some(Some(hook)) = check(py, host, self.status(), "on_reload", optional_attr(&instance, "on_reload")) {
+                        check(py, host, self.status(), "on_reload", hook.call0());
+                    }
+                }
+            }
+            None => {
+                let made = (|| -> PyResult<Bound<'_, PyAny>> {
+                    // The owner is set before __init__ runs, so __init__ may already use self.out().
+                    let instance = class.call_method1("__new__", (class,))?;
+                    instance.setattr("_pyrus_owner", Owner::new(self.id, fixed.outlets))?;
+                    let args = convert::message_args(py, &self.target().leading, &Message::Bang)?;
+                    instance.call_method1("__init__", args)?;
+                    Ok(instance)
+                })();
+                if let Some(instance) = check(py, host, self.status(), "creating the instance", made) {
+                    check(py, host, self.status(), context, self.namespace(py).set_item("self", &instance));
+                    self.target().instance = Some(instance.unbind());
+                }
+            }
+        }
+    }
+
+    /// Class mode: the instance's `on_close`, when the object is deleted.
+    pub fn close(&self, py: Python<'_>, host: &dyn Host) {
+        if let Some(instance) = self.instance(py) {
+            if let Some(Some(hook)) = check(py, host, self.status(), "on_close", optional_attr(&instance, "on_close")) {
+                check(py, host, self.status(), "on_close", hook.call0());
+            }
         }
     }
 }
 
+/// Re-imports a module. If the new code fails (a syntax error, an exception
+/// while it runs), the module keeps its old contents, so running objects keep
+/// the old code, and the error is returned.
+pub(crate) fn reload_module(py: Python<'_>, name: &str) -> PyResult<()> {
+    let module = py.import(name)?;
+    // Python trusts a cached .pyc whose source has the same size and mtime
+    // in whole seconds: an edit saved within the same second (2 -> 3) would
+    // load the old code. Remove it so the source is compiled again.
+    if let Ok(cached) = module.getattr("__cached__").and_then(|c| c.extract::<String>()) {
+        let _ = std::fs::remove_file(cached);
+    }
+    let dict = module.dict();
+    let before = dict.copy()?;
+    if let Err(e) = py.import("importlib")?.call_method1("reload", (&module,)) {
+        dict.clear();
+        dict.update(before.as_mapping())?;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Resolves again the target of every object whose target lives in `module`.
+/// The object that asked reports through `host`, the others through their
+/// own marshalled hosts.
+pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: ObjectId, host: &dyn Host) {
+    let prefix = format!("{module}.");
+    for core in live_cores() {
+        let Some(path) = core.path() else { continue };
+        if path != module && !path.starts_with(&prefix) {
+            continue;
+        }
+        if core.id == asker {
+            core.resolve_target(py, host);
+        } else {
+            core.resolve_target(py, &Remote { id: core.id });
+        }
+    }
+}
+
+/// The global reload: `module`, or every module an object's target lives
+/// in, re-imported and rebound. Errors go to `host` (the console).
+pub(crate) fn reload_global(py: Python<'_>, host: &dyn Host, module: Option<&str>) {
+    let names = match module {
+        Some(m) => vec![m.to_owned()],
+        None => used_modules(py),
+    };
+    for name in names {
+        match reload_module(py, &name) {
+            Ok(()) => rebind_users(py, &name, 0, host),
+            Err(e) => report::report(py, host, usize::MAX, &format!("reload {name}"), &e),
+        }
+    }
+}
+
+/// The module names that objects' targets live in, for a global reload.
+fn used_modules(py: Python<'_>) -> Vec<String> {
+    let mut names: Vec<String> = live_cores()
+        .iter()
+        .filter_map(|c| c.path())
+        .filter_map(|p| loaded_module_of(py, &p).ok().flatten())
+        .filter_map(|m| m.getattr("__name__").ok()?.extract().ok())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The file of the module `path` lives in, then the files of the other loaded
+/// modules that come from the patch's folder or the library's `scripts/`
+/// (what a script imports from there), each with its module name.
+fn script_files(py: Python<'_>, path: &str, patch_dir: Option<&Path>) -> PyResult<Vec<(PathBuf, String)>> {
+    let file_of = |m: &Bound<'_, PyAny>| -> Option<(PathBuf, String)> {
+        let file: String = m.getattr("__file__").ok()?.extract().ok()?;
+        let name: String = m.getattr("__name__").ok()?.extract().ok()?;
+        Some((PathBuf::from(file), name))
+    };
+    let mut files = Vec::new();
+    if let Some(own) = loaded_module_of(py, path)?.as_ref().and_then(file_of) {
+        files.push(own);
+    }
+    let folders: Vec<&Path> = patch_dir.into_iter().chain(runtime::scripts_dir()).collect();
+    let modules = py.import("sys")?.getattr("modules")?.call_method0("values")?;
+    for module in modules.try_iter()?.flatten() {
+        if let Some((file, name)) = file_of(&module) {
+            let local = folders.iter().any(|f| file.starts_with(f));
+            if local && name != "pyrus" && !files.iter().any(|(f, _)| f == &file) {
+                files.push((file, name));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// `value` as a subclass of `pyrus.Object`, if it is one.
+fn pyrus_class<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let Ok(class) = value.cast::<PyType>() else { return Ok(None) };
+    let Ok(pyrus) = py.import("pyrus") else { return Ok(None) };
+    let base = pyrus.getattr("Object")?;
+    Ok(class.is_subclass(&base)?.then(|| value.clone()))
+}
+
+/// The inlets and outlets a class declares (class attributes, default 1 each).
+fn class_shape(class: &Bound<'_, PyAny>) -> PyResult<Shape> {
+    let count = |name: &str, min: usize| -> PyResult<usize> {
+        let n: usize = match optional_attr(class, name)? {
+            Some(v) => v.extract()?,
+            None => 1,
+        };
+        if !(min..=MAX_PORTS).contains(&n) {
+            return Err(PyValueError::new_err(format!("{name} must be from {min} to {MAX_PORTS}, not {n}")));
+        }
+        Ok(n)
+    };
+    Ok(Shape { inlets: count("inlets", 1)?, outlets: count("outlets", 0)? })
+}
+
 /// Reports an error, if any, and turns the result into an option.
-fn check<T>(py: Python<'_>, host: &dyn Host, context: &str, result: PyResult<T>) -> Option<T> {
-    result.map_err(|e| report::report(py, host, STATUS, context, &e)).ok()
+fn check<T>(py: Python<'_>, host: &dyn Host, status: usize, context: &str, result: PyResult<T>) -> Option<T> {
+    result.map_err(|e| report::report(py, host, status, context, &e)).ok()
 }
 
 /// Sends a result out of the result outlet; `context` is only formatted if
 /// the conversion fails.
-fn output(py: Python<'_>, host: &dyn Host, context: impl FnOnce() -> String, value: &Bound<'_, PyAny>) {
+fn output(py: Python<'_>, host: &dyn Host, status: usize, context: impl FnOnce() -> String, value: &Bound<'_, PyAny>) {
     match convert::py_to_message(value) {
         Ok(Some(message)) => host.outlet(RESULT, &message),
         Ok(None) => {}
-        Err(e) => report::report(py, host, STATUS, &context(), &e),
+        Err(e) => report::report(py, host, status, &context(), &e),
+    }
+}
+
+/// `obj.name`, or None when it has no such attribute.
+fn optional_attr<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match obj.getattr(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyAttributeError>(obj.py()) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

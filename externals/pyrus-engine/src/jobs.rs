@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a job does.
 pub(crate) enum JobKind {
-    /// The object's first Python work: sys.path and resolving the target.
-    Init,
-    /// A message to handle as `Core::handle` does.
-    Message(OwnedMessage),
+    /// A message that arrived at an inlet, to handle as `Core::handle` does.
+    Message(usize, OwnedMessage),
+    /// The object was deleted: its instance's `on_close`, the last job.
+    Close,
 }
 
 pub(crate) struct JobQueue {
@@ -54,7 +54,7 @@ impl JobQueue {
     /// Appends a job; with `latest`, replaces the newest job not yet started.
     pub fn push(&self, job: JobKind, latest: bool) -> Pushed {
         let mut pending = self.pending();
-        if latest && matches!(pending.back(), Some(JobKind::Message(_))) {
+        if latest && matches!(pending.back(), Some(JobKind::Message(..))) {
             *pending.back_mut().expect("checked") = job;
             return Pushed::Replaced;
         }
@@ -62,12 +62,14 @@ impl JobQueue {
         Pushed::Queued
     }
 
-    /// Takes the oldest job, unless the object is gone.
+    /// Takes the oldest job; once the object is gone, only its `Close`.
     pub fn pop(&self) -> Option<JobKind> {
+        let mut pending = self.pending();
         if self.deleted.load(Ordering::Acquire) {
-            return None;
+            let close = pending.iter().position(|j| matches!(j, JobKind::Close))?;
+            return pending.remove(close);
         }
-        self.pending().pop_front()
+        pending.pop_front()
     }
 
     pub fn has_pending(&self) -> bool {

@@ -30,6 +30,7 @@
 
 pub mod convert;
 mod core;
+mod editor;
 #[allow(unsafe_code)] // the GIL lease calls CPython's PyGILState API directly
 pub mod gil;
 mod host;
@@ -42,6 +43,7 @@ pub mod pool;
 mod remote;
 mod report;
 mod service;
+mod watch;
 pub mod resolve;
 pub mod runtime;
 pub mod test_host;
@@ -49,6 +51,19 @@ pub mod test_host;
 pub use host::{Host, NoReceiver};
 pub use object::{Detach, Object, DEFAULT_QUEUE, RESERVED};
 pub use service::service;
+
+/// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`, or
+/// every module that an object's target lives in, and rebinds every object
+/// that uses them (class instances keep their state). A module whose new code
+/// fails keeps its old code; the error goes to `console`, which needs no
+/// outlets.
+///
+/// # Threading
+/// The host's scheduler thread; attaches to Python (a global reload is a
+/// synchronous act, whatever the objects' `detach`).
+pub fn reload(console: &dyn Host, module: Option<&str>) {
+    gil::sync_call(console, |py| core::reload_global(py, console, module));
+}
 
 /// Ends the engine at process exit: the scheduler thread's GIL lease is
 /// released, running jobs are interrupted, and every pool thread is joined
@@ -59,6 +74,7 @@ pub use service::service;
 /// The host's scheduler thread (or the thread exiting the process), once.
 pub fn shut_down(deadline: std::time::Duration) -> usize {
     gil::end_lease();
+    watch::shut_down();
     pool::shut_down(deadline)
 }
 pub use pyrus_atoms as atoms;

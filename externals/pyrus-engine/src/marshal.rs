@@ -42,9 +42,11 @@ pub enum Delivery {
     Post(String),
     Error(String),
     Send(String, OwnedMessage),
-    /// A job of this object ended. `init` marks the object's first job
-    /// (resolving its target), which the object does not count as a call.
-    JobDone { init: bool },
+    /// A job of this object ended.
+    JobDone,
+    /// A file the object watches was saved: reload that module, then the
+    /// object's own (see `crate::watch`).
+    Reload(String),
 }
 
 struct Mailbox {

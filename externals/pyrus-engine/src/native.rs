@@ -89,6 +89,36 @@ impl Owner {
     }
 }
 
+/// `pyrus.Object.out(outlet, *values)`: sends out of the instance's own
+/// object, directly when that object's call is running on this thread,
+/// marshalled otherwise (any thread, any time).
+#[pyfunction]
+fn _out_for(instance: &Bound<'_, PyAny>, outlet: usize, values: &Bound<'_, PyTuple>) -> PyResult<()> {
+    let owner = instance.getattr("_pyrus_owner").map_err(|_| {
+        PyRuntimeError::new_err("this pyrus.Object is not attached to a [pyrus] object")
+    })?;
+    let owner = owner.cast::<Owner>()?.get();
+    if outlet >= owner.data_outlets {
+        return Err(PyValueError::new_err(format!(
+            "outlet {outlet} does not exist: this object has {}",
+            owner.data_outlets
+        )));
+    }
+    let Some(message) = convert::values_to_message(values)? else { return Ok(()) };
+    let direct = CALLERS.with(|c| c.borrow().last().filter(|c| c.id == owner.id).cloned());
+    match direct {
+        Some(caller) => caller.host.outlet(outlet, &message),
+        None => Remote { id: owner.id }.outlet(outlet, &message),
+    }
+    Ok(())
+}
+
+impl Owner {
+    pub(crate) fn new(id: ObjectId, data_outlets: usize) -> Self {
+        Owner { id, data_outlets }
+    }
+}
+
 /// The current caller as an `Owner`, or None outside any call.
 #[pyfunction]
 fn _owner() -> Option<Owner> {
@@ -228,6 +258,7 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(send, &m)?)?;
     m.add_function(wrap_pyfunction!(time, &m)?)?;
     m.add_function(wrap_pyfunction!(_owner, &m)?)?;
+    m.add_function(wrap_pyfunction!(_out_for, &m)?)?;
     m.add_function(wrap_pyfunction!(_thread_begin, &m)?)?;
     m.add_class::<Owner>()?;
     m.add("Stopped", py.get_type::<Stopped>())?;

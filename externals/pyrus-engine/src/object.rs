@@ -9,7 +9,7 @@
 //! `functools.partial` would); a module is bound in the namespace under its
 //! first name. A target that fails to resolve leaves a working object that
 //! reports the error and tries again on `reload`. Flags anywhere in the
-//! arguments: `-detach N`, `-latest`, `-queue N`.
+//! arguments: `-detach N`, `-latest`, `-queue N`, `-watch`.
 //!
 //! Detached mode, as the status outlet reports it: `busy 1` when the object
 //! goes from no outstanding job to some, `busy 0` when the last one is done;
@@ -17,7 +17,7 @@
 //! `-queue` limit); `replaced N` for jobs that `latest` replaced before they
 //! started; `stopped` after `stop`.
 
-use crate::core::{Core, OUTLETS, STATUS};
+use crate::core::{self as core_, Core};
 use crate::gil;
 use crate::host::Host;
 use crate::jobs::{JobKind, JobQueue, Pushed};
@@ -27,6 +27,7 @@ use crate::pool::{self, Task};
 use crate::remote;
 use crate::runtime;
 use crate::service::{self, Recipient};
+use crate::{editor, watch};
 use pyrus_atoms::{Atom, Message};
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -37,8 +38,9 @@ use std::sync::Arc;
 
 /// The messages an object handles itself instead of passing to its target.
 /// To call a target with one of these words first, send `list WORD ...`.
-pub const RESERVED: &[&str] =
-    &["import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop"];
+pub const RESERVED: &[&str] = &[
+    "import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop", "watch", "open",
+];
 
 /// Outstanding detached jobs an object accepts by default (`-queue N`).
 pub const DEFAULT_QUEUE: usize = 1024;
@@ -93,8 +95,21 @@ impl Object {
         let flags = Flags::parse(args, &*host);
         let id = service::next_id();
         let core = Arc::new(Core::new(id, flags.path, flags.leading, patch_dir));
+        core_::register(&core);
+        // Resolving the target decides the object's inlets and outlets (a
+        // class says how many), so it happens here, on the scheduler thread,
+        // in every mode: creating an object imports its module now.
+        {
+            let early = Rc::new(Caller { host: host.clone(), data_outlets: 0, id });
+            remote::note_time(host.logical_time());
+            gil::sync_call(&*host, |py| {
+                let _current = native::enter(&early);
+                core.init(py, &*host);
+            });
+        }
+        let data_outlets = core.shape().outlets;
         let inner = Rc::new_cyclic(|weak| Inner {
-            caller: Rc::new(Caller { host, data_outlets: OUTLETS - 1, id }),
+            caller: Rc::new(Caller { host, data_outlets, id }),
             queue: Arc::new(JobQueue::new(core.clone())),
             core,
             weak: weak.clone(),
@@ -107,17 +122,20 @@ impl Object {
         });
         let weak: Weak<dyn Recipient> = inner.weak.clone();
         service::register(id, weak);
-        if inner.detach.get() == Detach::Sync {
-            inner.sync(|py, host| inner.core.init(py, host));
-        } else {
-            inner.submit(JobKind::Init);
+        if flags.watch {
+            inner.set_watch(true);
         }
         Object { inner }
     }
 
+    /// Number of inlets the host must create (the leftmost included).
+    pub fn inlet_count(&self) -> usize {
+        self.inner.core.shape().inlets
+    }
+
     /// Number of outlets the host must create; the last one is the status outlet.
     pub fn outlet_count(&self) -> usize {
-        OUTLETS
+        self.inner.core.shape().outlets + 1
     }
 
     /// Where calls run now.
@@ -125,38 +143,49 @@ impl Object {
         self.inner.detach.get()
     }
 
-    /// Handles one message arriving at an inlet.
-    pub fn message(&self, _inlet: usize, message: &Message<'_>) {
+    /// Handles one message arriving at an inlet (0 is the leftmost). The
+    /// object's own messages (`detach`, `stop`...) count at the left inlet only.
+    pub fn message(&self, inlet: usize, message: &Message<'_>) {
         let inner = &self.inner;
-        if let Message::Anything(selector, args) = message {
+        if let (0, Message::Anything(selector, args)) = (inlet, message) {
             match selector.as_ref() {
                 "detach" => return inner.set_detach(args),
                 "latest" => return inner.latest.set(flag(args)),
                 "queue" => return inner.set_limit(args),
                 "stop" => return inner.stop(),
+                "watch" => return inner.set_watch(flag(args)),
+                "open" => return inner.open(),
                 _ => {}
             }
         }
-        match inner.detach.get() {
-            Detach::Sync => inner.sync(|py, host| inner.core.handle(py, host, message)),
-            Detach::Serial | Detach::Concurrent => {
-                inner.submit(JobKind::Message(message.clone().into_owned()))
-            }
-        }
+        inner.run(inlet, message);
     }
 }
 
 impl Drop for Object {
     /// Pending jobs are dropped and a running one is interrupted; whatever it
-    /// still sends is discarded. Never waits: a running job ends on its own.
+    /// still sends is discarded. Then the instance's `on_close` runs where its
+    /// calls ran: here in `detach 0`, as the last job on a worker otherwise.
+    /// Never waits for a job to end.
     fn drop(&mut self) {
         let inner = &self.inner;
-        inner.queue.deleted.store(true, Ordering::Release);
+        service::unregister(inner.core.id);
+        watch::unwatch(inner.core.id);
         for _ in 0..inner.queue.clear() {
             marshal::producer_end();
         }
         pool::interrupt(inner.core.id);
-        service::unregister(inner.core.id);
+        match inner.detach.get() {
+            Detach::Sync => inner.sync(|py, host| inner.core.close(py, host)),
+            mode => {
+                if inner.core.instance_exists() {
+                    marshal::producer_begin();
+                    inner.queue.push(JobKind::Close, false);
+                    inner.schedule(mode);
+                }
+            }
+        }
+        inner.queue.deleted.store(true, Ordering::Release);
     }
 }
 
@@ -175,17 +204,32 @@ impl Inner {
         })
     }
 
+    /// Handles a message where this object's calls run.
+    fn run(&self, inlet: usize, message: &Message<'_>) {
+        match self.detach.get() {
+            Detach::Sync => self.sync(|py, host| self.core.handle(py, host, inlet, message)),
+            Detach::Serial | Detach::Concurrent => {
+                self.submit(JobKind::Message(inlet, message.clone().into_owned()))
+            }
+        }
+    }
+
+    /// Makes sure a worker will take the queue's next job.
+    fn schedule(&self, mode: Detach) {
+        if mode == Detach::Concurrent {
+            pool::submit(Task::Concurrent(self.queue.clone()));
+        } else if !self.queue.scheduled.swap(true, Ordering::AcqRel) {
+            pool::submit(Task::Serial(self.queue.clone()));
+        }
+    }
+
     fn submit(&self, job: JobKind) {
-        // The init job is no call: it neither counts against the limit nor
-        // makes the object busy (its outlets do not even exist yet).
-        let counted = !matches!(job, JobKind::Init);
-        if counted && self.outstanding.get() >= self.limit.get() {
+        if self.outstanding.get() >= self.limit.get() {
             self.dropped.set(self.dropped.get() + 1);
             self.mark_dirty();
             return;
         }
         remote::note_time(self.host().logical_time());
-        let serial = self.detach.get() != Detach::Concurrent;
         match self.queue.push(job, self.latest.get()) {
             Pushed::Replaced => {
                 self.replaced.set(self.replaced.get() + 1);
@@ -193,17 +237,11 @@ impl Inner {
             }
             Pushed::Queued => {
                 marshal::producer_begin();
-                if counted {
-                    self.outstanding.set(self.outstanding.get() + 1);
-                    if self.outstanding.get() == 1 {
-                        self.status("busy", &[Atom::Float(1.0)]);
-                    }
+                self.outstanding.set(self.outstanding.get() + 1);
+                if self.outstanding.get() == 1 {
+                    self.status("busy", &[Atom::Float(1.0)]);
                 }
-                if !serial {
-                    pool::submit(Task::Concurrent(self.queue.clone()));
-                } else if !self.queue.scheduled.swap(true, Ordering::AcqRel) {
-                    pool::submit(Task::Serial(self.queue.clone()));
-                }
+                self.schedule(self.detach.get());
             }
         }
         // Poll for results each tick while jobs are out.
@@ -246,14 +284,39 @@ impl Inner {
         }
     }
 
+    fn set_watch(&self, on: bool) {
+        self.core.watching.store(on, Ordering::Release);
+        if !on {
+            return watch::unwatch(self.core.id);
+        }
+        let files = self.core.files();
+        if files.is_empty() {
+            return self.bad_argument("watch: this object's target comes from no script file");
+        }
+        if let Err(e) = watch::watch(self.core.id, files) {
+            self.bad_argument(&format!("watch: {e}"));
+        }
+    }
+
+    /// Opens the target's script in the user's editor: `$VISUAL`, else
+    /// `$EDITOR`, else the desktop's default application.
+    fn open(&self) {
+        let Some((file, _)) = self.core.files().into_iter().next() else {
+            return self.bad_argument("open: this object's target comes from no script file");
+        };
+        if let Err(e) = editor::open(&file) {
+            self.bad_argument(&format!("open {}: {e}", file.display()));
+        }
+    }
+
     fn bad_argument(&self, why: &str) {
         self.host().error(&format!("pyrus: {why}"));
-        crate::report::status_error(self.host(), STATUS, "ValueError", why);
+        crate::report::status_error(self.host(), self.core.status(), "ValueError", why);
     }
 
     fn status(&self, what: &str, args: &[Atom<'_>]) {
         let message = Message::Anything(Cow::Borrowed(what), Cow::Borrowed(args));
-        self.host().outlet(STATUS, &message);
+        self.host().outlet(self.core.status(), &message);
     }
 
     fn mark_dirty(&self) {
@@ -273,11 +336,18 @@ impl Recipient for Inner {
             Delivery::Send(name, m) => {
                 if let Err(e) = host.send(&name, &m) {
                     host.error(&format!("pyrus.send: {e}"));
-                    crate::report::status_error(host, STATUS, "LookupError", &e.to_string());
+                    crate::report::status_error(host, self.core.status(), "LookupError", &e.to_string());
                 }
             }
-            Delivery::JobDone { init: false } => self.job_done(1),
-            Delivery::JobDone { init: true } => {}
+            Delivery::JobDone => self.job_done(1),
+            Delivery::Reload(module) => {
+                // A module it uses changed: reload that first, then its own.
+                if self.core.module_name().as_deref() != Some(module.as_str()) {
+                    let args = [Atom::Symbol(Cow::Owned(module))];
+                    self.run(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&args)));
+                }
+                self.run(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&[])));
+            }
         }
     }
 
@@ -298,11 +368,19 @@ struct Flags {
     detach: Detach,
     latest: bool,
     queue: usize,
+    watch: bool,
 }
 
 impl Flags {
     fn parse(args: &[Atom<'_>], host: &dyn Host) -> Flags {
-        let mut flags = Flags { path: None, leading: Vec::new(), detach: Detach::Sync, latest: false, queue: DEFAULT_QUEUE };
+        let mut flags = Flags {
+            path: None,
+            leading: Vec::new(),
+            detach: Detach::Sync,
+            latest: false,
+            queue: DEFAULT_QUEUE,
+            watch: false,
+        };
         let mut rest = Vec::new();
         let mut i = 0;
         while i < args.len() {
@@ -317,6 +395,7 @@ impl Flags {
                     _ => host.error("pyrus: -queue takes a number of jobs, 1 or more; ignored"),
                 },
                 Some("-latest") => flags.latest = true,
+                Some("-watch") => flags.watch = true,
                 _ => rest.push(args[i].clone().into_owned()),
             }
             i += 1;

@@ -193,14 +193,18 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>) {
     let id = queue.core.id;
     // SAFETY: a plain query of this thread's id, attached to Python.
     let me = unsafe { ffi::PyThread_get_thread_ident() };
-    lock(&POOL.running).push((me, id));
+    // `on_close` runs to its end: it is not listed for interrupts.
+    let interruptible = !matches!(job, JobKind::Close);
+    if interruptible {
+        lock(&POOL.running).push((me, id));
+    }
     let remote = Rc::new(Remote { id });
-    let caller = Rc::new(Caller { host: remote.clone(), data_outlets: crate::core::OUTLETS - 1, id });
+    let caller = Rc::new(Caller { host: remote.clone(), data_outlets: queue.core.shape().outlets, id });
     {
         let _current = native::enter(&caller);
         match &job {
-            JobKind::Init => queue.core.init(py, &*remote),
-            JobKind::Message(m) => queue.core.handle(py, &*remote, m),
+            JobKind::Message(inlet, m) => queue.core.handle(py, &*remote, *inlet, m),
+            JobKind::Close => queue.core.close(py, &*remote),
         }
     }
     lock(&POOL.running).retain(|&(t, _)| t != me);
@@ -215,8 +219,7 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>) {
             unsafe { ffi::PyThreadState_SetAsyncExc(me as _, std::ptr::null_mut()) };
         }
     }
-    let init = matches!(job, JobKind::Init);
-    marshal::push_waiting(id, Delivery::JobDone { init }, |wait| py.detach(wait));
+    marshal::push_waiting(id, Delivery::JobDone, |wait| py.detach(wait));
     marshal::producer_end();
 }
 

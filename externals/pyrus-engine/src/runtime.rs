@@ -32,6 +32,12 @@ impl RuntimeConfig {
 }
 
 static STARTED: OnceLock<Result<String, String>> = OnceLock::new();
+static SCRIPTS_DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// The library's `scripts/` folder, as the first [`start`] was told.
+pub fn scripts_dir() -> Option<&'static Path> {
+    SCRIPTS_DIR.get().and_then(|d| d.as_deref())
+}
 
 /// Starts the interpreter if it is not running yet and prepares `sys.path`.
 /// Returns a one-line banner (Python version, executable prefix) or why the
@@ -44,6 +50,7 @@ static STARTED: OnceLock<Result<String, String>> = OnceLock::new();
 pub fn start(config: &RuntimeConfig) -> Result<&'static str, &'static str> {
     STARTED
         .get_or_init(|| {
+            let _ = SCRIPTS_DIR.set(config.scripts_dir.clone());
             Python::initialize();
             Python::attach(|py| bootstrap(py, config)).map_err(|e| e.to_string())
         })

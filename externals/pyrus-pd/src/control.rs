@@ -1,5 +1,5 @@
 //! The global receiver `pyrus`: messages for the whole library, sent as
-//! `[; pyrus workers 4(`.
+//! `[; pyrus workers 4(`, `[; pyrus reload(` or `[; pyrus reload MODULE(`.
 
 use crate::atoms::gensym;
 use crate::console;
@@ -30,6 +30,14 @@ pub fn create() {
             pd::t_atomtype::A_FLOAT,
             pd::t_atomtype::A_NULL,
         );
+        type Gimme = unsafe extern "C" fn(*mut pd::t_pd, *mut pd::t_symbol, c_int, *const pd::t_atom);
+        pd::class_addmethod(
+            class,
+            Some(std::mem::transmute::<Gimme, unsafe extern "C" fn()>(reload)),
+            gensym("reload"),
+            pd::t_atomtype::A_GIMME,
+            pd::t_atomtype::A_NULL,
+        );
         let receiver = pd::pd_new(class);
         pd::pd_bind(receiver, gensym("pyrus"));
     }
@@ -43,5 +51,19 @@ unsafe extern "C" fn workers(_x: *mut pd::t_pd, n: pd::t_float) {
         }
         pyrus_engine::pool::set_workers(n as usize);
         console::post(&format!("pyrus: {} worker threads", n as usize));
+    })
+}
+
+unsafe extern "C" fn reload(_x: *mut pd::t_pd, _s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) {
+    guard("reload", (), || {
+        let mut ok = true;
+        // SAFETY: Pd passes argc valid atoms.
+        let args = unsafe { crate::atoms::from_pd(argc, argv, &mut ok) };
+        let console = crate::host::PdHost::new(std::ptr::null_mut());
+        match args.as_slice() {
+            [] => pyrus_engine::reload(&console, None),
+            [module] => pyrus_engine::reload(&console, Some(&module.to_string())),
+            _ => console::error(std::ptr::null(), "pyrus: reload takes no module or one"),
+        }
     })
 }

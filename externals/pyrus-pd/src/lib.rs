@@ -19,6 +19,7 @@
 mod atoms;
 mod console;
 mod host;
+mod inlets;
 mod control;
 mod service;
 mod trampoline;
@@ -38,13 +39,15 @@ use trampoline::guard;
 
 /// The Pd object: Pd's header first, then our state.
 #[repr(C)]
-struct PdPyrus {
+pub(crate) struct PdPyrus {
     object: pd::t_object,
     state: *mut State,
 }
 
 struct State {
     host: Rc<PdHost>,
+    /// The inlets after the leftmost, each a small Pd object that knows its index.
+    inlets: Vec<*mut inlets::Proxy>,
     /// Shared with running calls, so that freeing the object in the middle of
     /// one of its own calls (through the patch) leaves the call a live engine.
     engine: Rc<Object>,
@@ -79,8 +82,20 @@ pub unsafe extern "C" fn pyrus_setup() {
             pd::class_addsymbol(class, Some(std::mem::transmute::<SymFn, unsafe extern "C" fn()>(symbol)));
             pd::class_addlist(class, Some(std::mem::transmute::<GimmeFn, unsafe extern "C" fn()>(list)));
             pd::class_addanything(class, Some(std::mem::transmute::<GimmeFn, unsafe extern "C" fn()>(anything)));
+            pd::class_addmethod(
+                class,
+                Some(std::mem::transmute::<ClickFn, unsafe extern "C" fn()>(click)),
+                atoms::gensym("click"),
+                pd::t_atomtype::A_FLOAT,
+                pd::t_atomtype::A_FLOAT,
+                pd::t_atomtype::A_FLOAT,
+                pd::t_atomtype::A_FLOAT,
+                pd::t_atomtype::A_FLOAT,
+                pd::t_atomtype::A_NULL,
+            );
             class
         };
+        inlets::setup();
         CLASS.store(class, Ordering::Release);
         service::create();
         control::create();
@@ -106,6 +121,12 @@ type ObjFn = unsafe extern "C" fn(*mut PdPyrus);
 type FloatFn = unsafe extern "C" fn(*mut PdPyrus, pd::t_float);
 type SymFn = unsafe extern "C" fn(*mut PdPyrus, *mut pd::t_symbol);
 type GimmeFn = unsafe extern "C" fn(*mut PdPyrus, *mut pd::t_symbol, c_int, *const pd::t_atom);
+type ClickFn = unsafe extern "C" fn(*mut PdPyrus, pd::t_float, pd::t_float, pd::t_float, pd::t_float, pd::t_float);
+
+/// A click on the object in run mode opens its script, as `open` does.
+unsafe extern "C" fn click(x: *mut PdPyrus, _x: pd::t_float, _y: pd::t_float, _shift: pd::t_float, _ctrl: pd::t_float, _alt: pd::t_float) {
+    guard("click", (), || dispatch(x, &Message::Anything(Cow::Borrowed("open"), Cow::Borrowed(&[]))))
+}
 
 unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) -> *mut c_void {
     guard("new", null_mut(), || {
@@ -129,7 +150,9 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         let dir = unsafe { atoms::symbol_text(pd::canvas_getdir(pd::canvas_getcurrent())) }.0;
         let engine = Object::new(host.clone(), &args, Some(PathBuf::from(&*dir).as_path()));
         host.create_outlets(engine.outlet_count());
-        let state = Box::new(State { host, engine: Rc::new(engine) });
+        // SAFETY: x is the live object being made, on Pd's thread.
+        let extra = unsafe { inlets::create(x.cast(), &raw mut (*x).object, engine.inlet_count()) };
+        let state = Box::new(State { host, inlets: extra, engine: Rc::new(engine) });
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(state) };
         x.cast()
@@ -152,6 +175,9 @@ unsafe extern "C" fn free(x: *mut PdPyrus) {
         // SAFETY: made by Box::into_raw in new().
         let state = unsafe { Box::from_raw(state) };
         state.host.detach();
+        // SAFETY: the proxies were made by inlets::create for this object and
+        // are freed once, here; their inlets go with the object right after.
+        unsafe { inlets::free(&state.inlets) };
         drop(state);
     })
 }
@@ -159,11 +185,16 @@ unsafe extern "C" fn free(x: *mut PdPyrus) {
 /// Runs a message through the engine; the engine is kept alive by a clone of
 /// its `Rc` for the whole call, whatever the patch does meanwhile.
 fn dispatch(x: *mut PdPyrus, message: &Message<'_>) {
+    dispatch_at(x, 0, message)
+}
+
+/// As [`dispatch`], for a message that arrived at inlet `inlet`.
+pub(crate) fn dispatch_at(x: *mut PdPyrus, inlet: usize, message: &Message<'_>) {
     // SAFETY: Pd calls methods only on live objects made by new(); state is
     // null only if new() failed half way.
     let Some(state) = (unsafe { (*x).state.as_ref() }) else { return };
     let engine = state.engine.clone();
-    engine.message(0, message);
+    engine.message(inlet, message);
 }
 
 unsafe extern "C" fn bang(x: *mut PdPyrus) {

@@ -1,0 +1,133 @@
+//! `watch 1`: reload an object when its script, or a module it uses from the
+//! patch's or the library's folders, is saved.
+//!
+//! File events come from the `notify` crate (inotify, FSEvents, ...), not
+//! from polling. The folders are watched rather than the files, because many
+//! editors save by writing a new file and renaming it over the old one. A
+//! burst of events (an editor's save) is debounced: a file counts as changed
+//! once it has been quiet for [`QUIET`]. The reload itself never runs on the
+//! watcher's thread: it becomes a [`Delivery::Reload`] for the object, carried
+//! out on the scheduler thread (or queued to the object's worker when
+//! detached).
+//!
+//! # Threading
+//! [`watch`], [`unwatch`]: any thread, briefly locking the watch table.
+//! One thread, `pyrus-watch`, debounces; [`shut_down`] ends and joins it.
+
+use crate::marshal::{self, Delivery, ObjectId};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
+use notify::{RecursiveMode, Watcher};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long a file must stay quiet after an event before it counts as saved.
+pub const QUIET: Duration = Duration::from_millis(100);
+
+/// Which objects watch which file, and as which module.
+#[derive(Default)]
+struct Table {
+    /// file -> (object, module the file is)
+    files: HashMap<PathBuf, Vec<(ObjectId, String)>>,
+    /// folders the OS watcher follows
+    folders: HashSet<PathBuf>,
+}
+
+struct State {
+    table: Arc<Mutex<Table>>,
+    watcher: notify::RecommendedWatcher,
+    thread: JoinHandle<()>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Watches `files` (each with the module it holds) for object `id`.
+pub(crate) fn watch(id: ObjectId, files: Vec<(PathBuf, String)>) -> Result<(), String> {
+    let mut state = lock(&STATE);
+    if state.is_none() {
+        *state = Some(start()?);
+    }
+    let state = state.as_mut().expect("just made");
+    let mut table = lock(&state.table);
+    for (file, module) in files {
+        let Some(folder) = file.parent().map(Path::to_path_buf) else { continue };
+        if table.folders.insert(folder.clone()) {
+            state.watcher.watch(&folder, RecursiveMode::NonRecursive).map_err(|e| e.to_string())?;
+        }
+        let entry = table.files.entry(file).or_default();
+        if !entry.iter().any(|(o, _)| *o == id) {
+            entry.push((id, module));
+        }
+    }
+    Ok(())
+}
+
+/// Stops watching anything for object `id`.
+pub(crate) fn unwatch(id: ObjectId) {
+    if let Some(state) = lock(&STATE).as_ref() {
+        let mut table = lock(&state.table);
+        for watchers in table.files.values_mut() {
+            watchers.retain(|(o, _)| *o != id);
+        }
+        table.files.retain(|_, w| !w.is_empty());
+    }
+}
+
+fn start() -> Result<State, String> {
+    let (tx, rx) = unbounded::<PathBuf>();
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event {
+            if event.kind.is_modify() || event.kind.is_create() {
+                for path in event.paths {
+                    let _ = tx.send(path);
+                }
+            }
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let table = Arc::new(Mutex::new(Table::default()));
+    let for_thread = table.clone();
+    let thread = std::thread::Builder::new()
+        .name("pyrus-watch".into())
+        .spawn(move || debounce(rx, for_thread))
+        .map_err(|e| e.to_string())?;
+    Ok(State { table, watcher, thread })
+}
+
+/// Collects changed paths until each has been quiet for [`QUIET`], then asks
+/// each watching object to reload. Ends when the OS watcher is dropped.
+fn debounce(events: Receiver<PathBuf>, table: Arc<Mutex<Table>>) {
+    let mut changed: HashMap<PathBuf, Instant> = HashMap::new();
+    loop {
+        let wait = changed.values().map(|t| QUIET.saturating_sub(t.elapsed())).min().unwrap_or(Duration::from_secs(3600));
+        match events.recv_timeout(wait) {
+            Ok(path) => {
+                changed.insert(path, Instant::now());
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        let quiet: Vec<PathBuf> = changed.iter().filter(|(_, t)| t.elapsed() >= QUIET).map(|(p, _)| p.clone()).collect();
+        for path in quiet {
+            changed.remove(&path);
+            let watchers = lock(&table).files.get(&path).cloned().unwrap_or_default();
+            for (id, module) in watchers {
+                marshal::push_waiting(id, Delivery::Reload(module), |wait| wait());
+            }
+        }
+    }
+}
+
+/// Stops watching and joins the debounce thread (process exit).
+pub(crate) fn shut_down() {
+    if let Some(state) = lock(&STATE).take() {
+        drop(state.watcher); // closes the event channel: the thread ends
+        let _ = state.thread.join();
+    }
+}

@@ -1,0 +1,34 @@
+"""A class-mode example: [pyrus counter.Counter 10] in help/pyrus-help.pd.
+
+Two inlets, two outlets. Edit this file while the patch runs (with `watch 1`
+on the object, or send it `reload`): the count it has reached stays, the new
+code takes over.
+"""
+
+import pyrus
+
+
+class Counter(pyrus.Object):
+    inlets = 2
+    outlets = 2
+
+    def __init__(self, step=1):
+        self.count = 0
+        self.step = step
+
+    def in_0_bang(self):
+        """Counts one step; the count leaves the left outlet."""
+        self.count += self.step
+        return self.count
+
+    def in_0_reset(self, to=0):
+        """`reset` or `reset N`."""
+        self.count = to
+        self.out(1, "reset", to)
+
+    def in_1_float(self, step):
+        """The right inlet sets the step."""
+        self.step = step
+
+    def on_reload(self):
+        pyrus.post("counter reloaded at", self.count)
