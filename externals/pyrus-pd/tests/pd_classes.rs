@@ -297,3 +297,39 @@ fn watch_reloads_within_a_second_of_a_save() {
     assert!(written.is_some(), "{seen:?}");
     let _ = child.wait();
 }
+
+#[test]
+fn open_and_click_start_the_editor_on_the_script() {
+    let dir = test_dir("open");
+    write(&dir, "octr.py", COUNTER_V1);
+    let marker = dir.join("opened.txt");
+    let fake = dir.join("fake-editor.sh");
+    write(&dir, "fake-editor.sh", &format!("#!/bin/sh\necho \"$1\" >> {}\n", marker.display()));
+    std::process::Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+    let mut p = Patch::new();
+    p.pyrus("o", "octr.Counter");
+    p.pyrus("none", "");
+    p.script(&[("o", "open"), ("o", "click 0 0 0 0 0"), ("none", "open")]);
+    let path = dir.join("open.pd");
+    p.write(&path);
+    let t = {
+        // The editor command comes from $VISUAL, as for a user.
+        std::env::set_var("VISUAL", &fake);
+        let t = run_pd(&path, &[], Duration::from_secs(30));
+        std::env::remove_var("VISUAL");
+        t
+    };
+    assert_eq!(t.status, Some(0), "{}", t.text());
+    // The editor runs detached: give it a moment to write.
+    let start = Instant::now();
+    let opened = loop {
+        let text = std::fs::read_to_string(&marker).unwrap_or_default();
+        if text.lines().count() >= 2 || start.elapsed() > Duration::from_secs(5) {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let script = dir.join("octr.py").display().to_string();
+    assert_eq!(opened.lines().collect::<Vec<_>>(), [script.as_str(), script.as_str()]);
+    assert!(t.printed("none-status")[0].contains("comes from no script file"), "{}", t.text());
+}
