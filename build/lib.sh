@@ -26,10 +26,12 @@ setup() {
 
 # Builds the Pd library and lays it out as Pd loads it.
 package_pd() {
-  (cd "$ROOT" && cargo build --release -p pyrus-pd)
+  (cd "$ROOT" && cargo build --release -p pyrus-pd -p pyrus-pd-loader)
   rm -rf "$PD_PACKAGE"
   mkdir -p "$PD_PACKAGE"
+  # Pd loads the loader, which loads libpython and then the real external.
   cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.pd_linux"
+  cp "$ROOT/target/release/libpyrus_pd.so" "$PD_PACKAGE/libpyrus_pd.so"
   cp "$ROOT"/help/*.pd "$PD_PACKAGE/"
   cp -r "$ROOT/scripts" "$PD_PACKAGE/scripts"
   find "$PD_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +

@@ -5,7 +5,7 @@
 //!
 //! | entry point | called by | on thread | concurrently |
 //! |---|---|---|---|
-//! | `pyrus_setup` | Pd, when it loads the library | scheduler | no |
+//! | `pyrus_core_setup` | the loader's `pyrus_setup`, when Pd loads the library | scheduler | no |
 //! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
 //! | the service clock (`service::tick`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
@@ -55,12 +55,13 @@ struct State {
 
 static CLASS: AtomicPtr<pd::_class> = AtomicPtr::new(null_mut());
 
-/// Called by Pd when it loads `pyrus.pd_linux`.
+/// Called by the loader (`pyrus.pd_linux`, see `pyrus-pd-loader`) from Pd's
+/// `pyrus_setup`, once libpython is loaded.
 ///
 /// # Safety
-/// Called by Pd, once, on its scheduler thread.
+/// Called once, on Pd's scheduler thread, during the library's setup.
 #[no_mangle]
-pub unsafe extern "C" fn pyrus_setup() {
+pub unsafe extern "C" fn pyrus_core_setup() {
     guard("setup", (), || {
         // SAFETY: Pd's class API on Pd's thread during setup; the method
         // pointers are cast to Pd's generic `t_method` and Pd calls each back

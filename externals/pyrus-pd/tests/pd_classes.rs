@@ -312,13 +312,8 @@ fn open_and_click_start_the_editor_on_the_script() {
     p.script(&[("o", "open"), ("o", "click 0 0 0 0 0"), ("none", "open")]);
     let path = dir.join("open.pd");
     p.write(&path);
-    let t = {
-        // The editor command comes from $VISUAL, as for a user.
-        std::env::set_var("VISUAL", &fake);
-        let t = run_pd(&path, &[], Duration::from_secs(30));
-        std::env::remove_var("VISUAL");
-        t
-    };
+    // The editor command comes from $VISUAL, as for a user.
+    let t = run_pd_env(&path, &[], &[("VISUAL", &fake.to_string_lossy())], Duration::from_secs(30));
     assert_eq!(t.status, Some(0), "{}", t.text());
     // The editor runs detached: give it a moment to write.
     let start = Instant::now();

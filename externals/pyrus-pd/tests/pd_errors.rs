@@ -126,3 +126,23 @@ fn script_errors_from_the_pyrus_module_are_exceptions() {
     assert!(t.errors().iter().any(|l| l == "custom problem"), "{}", t.text());
     assert_eq!(t.printed("py"), ["symbol stillalive"]);
 }
+
+#[test]
+fn a_missing_python_is_a_clear_message_not_a_crash() {
+    let dir = test_dir("nopython");
+    let mut p = Patch::new();
+    p.pyrus("py", "");
+    p.pyrus("py2", "math.floor");
+    p.script(&[("py", "eval 1")]);
+    let path = dir.join("nopython.pd");
+    p.write(&path);
+    // As if the Python this build needs were not installed.
+    let env = [("PYRUS_LIBPYTHON", "libpython3.99.so.1.0")];
+    let t = run_pd_env(&path, &[], &env, std::time::Duration::from_secs(30));
+    assert_eq!(t.status, Some(0), "{}", t.text());
+    let errors = t.errors();
+    // Once when Pd loads the library, then again for each object it can't create.
+    assert_eq!(errors.iter().filter(|l| l.contains("this build needs Python 3.")).count(), 3, "{}", t.text());
+    assert!(errors[0].contains("libpython3.99.so.1.0") && errors[0].contains("apt install libpython3."), "{}", t.text());
+    assert!(!t.contains("maximum object loading depth"), "{}", t.text());
+}

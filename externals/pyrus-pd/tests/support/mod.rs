@@ -189,8 +189,14 @@ impl Transcript {
 /// the path, killing it after `limit`. The pseudo-flag `-realtime` in `extra`
 /// runs Pd's realtime scheduler instead of `-batch`.
 pub fn run_pd(patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+    run_pd_env(patch, extra, &[], limit)
+}
+
+/// As [`run_pd`], with more environment variables for Pd.
+pub fn run_pd_env(patch: &Path, extra: &[&str], env: &[(&str, &str)], limit: Duration) -> Transcript {
     let dir = patch.parent().unwrap();
     let mut child = Command::new("pd")
+        .envs(env.iter().copied())
         .current_dir(dir)
         .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-path"])
         .arg(package_dir())
