@@ -207,23 +207,11 @@ mod tests {
     fn selectors_normalise_like_pd() {
         assert_eq!(Message::from_selector("bang", vec![]), Message::Bang);
         assert_eq!(Message::from_selector("float", vec![2.0.into()]), Message::Float(2.0));
-        assert_eq!(
-            Message::from_selector("symbol", vec!["a".into()]),
-            Message::Symbol("a".into())
-        );
-        assert_eq!(
-            Message::from_selector("list", vec![1.0.into()]),
-            Message::List(vec![Atom::Float(1.0)].into())
-        );
+        assert_eq!(Message::from_selector("symbol", vec!["a".into()]), Message::Symbol("a".into()));
+        assert_eq!(Message::from_selector("list", vec![1.0.into()]), Message::List(vec![Atom::Float(1.0)].into()));
         // `float` with a symbol argument is not a float message.
-        assert_eq!(
-            Message::from_selector("float", vec!["x".into()]).selector(),
-            "float"
-        );
-        assert!(matches!(
-            Message::from_selector("float", vec!["x".into()]),
-            Message::Anything(..)
-        ));
+        assert_eq!(Message::from_selector("float", vec!["x".into()]).selector(), "float");
+        assert!(matches!(Message::from_selector("float", vec!["x".into()]), Message::Anything(..)));
     }
 
     #[test]

@@ -136,9 +136,7 @@ pub fn atoms(seq: &Bound<'_, PyAny>) -> PyResult<Vec<OwnedAtom>> {
     }
     let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
     for (i, item) in seq.try_iter()?.enumerate() {
-        out.push(atom(&item?).map_err(|e| {
-            PyTypeError::new_err(format!("list element {i}: {}", e.value(seq.py())))
-        })?);
+        out.push(atom(&item?).map_err(|e| PyTypeError::new_err(format!("list element {i}: {}", e.value(seq.py()))))?);
     }
     Ok(out)
 }
@@ -153,9 +151,7 @@ fn atom(item: &Bound<'_, PyAny>) -> PyResult<OwnedAtom> {
         return Ok(Atom::Symbol(Cow::Owned(symbol_text(item)?)));
     }
     if is_sequence(item) {
-        return Err(PyTypeError::new_err(
-            "a nested list can't be sent as one host list; flatten it first",
-        ));
+        return Err(PyTypeError::new_err("a nested list can't be sent as one host list; flatten it first"));
     }
     if let Some(plain) = numpy_like(item)? {
         return atom(&plain);

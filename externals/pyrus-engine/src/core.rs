@@ -171,7 +171,14 @@ impl Core {
     }
 
     /// Class mode: `in_<inlet>_<selector>`, else `in_<inlet>_anything`.
-    fn dispatch(&self, py: Python<'_>, host: &dyn Host, instance: &Bound<'_, PyAny>, inlet: usize, message: &Message<'_>) {
+    fn dispatch(
+        &self,
+        py: Python<'_>,
+        host: &dyn Host,
+        instance: &Bound<'_, PyAny>,
+        inlet: usize,
+        message: &Message<'_>,
+    ) {
         let selector = message.selector();
         let context = || format!("inlet {inlet}, {selector}");
         let result = (|| -> PyResult<Option<Bound<'_, PyAny>>> {
@@ -288,9 +295,8 @@ impl Core {
             Some(dir) if Path::new(path).is_relative() => dir.join(path),
             _ => PathBuf::from(path),
         };
-        let source = std::fs::read_to_string(&path).map_err(|e| {
-            PyFileNotFoundError::new_err(format!("can't read {}: {e}", path.display()))
-        })?;
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| PyFileNotFoundError::new_err(format!("can't read {}: {e}", path.display())))?;
         let builtins = py.import("builtins")?;
         let file = path.to_string_lossy();
         let code = builtins.call_method1("compile", (source, &*file, "exec"))?;
@@ -398,7 +404,9 @@ impl Core {
         match self.instance(py) {
             Some(instance) => {
                 if check(py, host, self.status(), context, instance.setattr("__class__", class)).is_some() {
-                    if let Some(Some(hook)) = check(py, host, self.status(), "on_reload", optional_attr(&instance, "on_reload")) {
+                    if let Some(Some(hook)) =
+                        check(py, host, self.status(), "on_reload", optional_attr(&instance, "on_reload"))
+                    {
                         check(py, host, self.status(), "on_reload", hook.call0());
                     }
                 }

@@ -11,9 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 pub(crate) fn open(file: &Path) -> Result<(), String> {
-    let editor = ["VISUAL", "EDITOR"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()));
+    let editor = ["VISUAL", "EDITOR"].iter().find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()));
     #[cfg(windows)]
     let mut command = {
         let mut c = Command::new("cmd");

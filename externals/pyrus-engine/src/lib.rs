@@ -42,11 +42,11 @@ mod object;
 pub mod pool;
 mod remote;
 mod report;
-mod service;
-mod watch;
 pub mod resolve;
 pub mod runtime;
+mod service;
 pub mod test_host;
+mod watch;
 
 pub use host::{Host, NoReceiver};
 pub use object::{Detach, Object, DEFAULT_QUEUE, RESERVED};

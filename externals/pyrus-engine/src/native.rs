@@ -47,9 +47,7 @@ impl Drop for CallerGuard {
 
 fn current(what: &str) -> PyResult<Rc<Caller>> {
     CALLERS.with(|c| c.borrow().last().cloned()).ok_or_else(|| {
-        PyRuntimeError::new_err(format!(
-            "pyrus.{what}() was called outside a call from a pyrus object on this thread"
-        ))
+        PyRuntimeError::new_err(format!("pyrus.{what}() was called outside a call from a pyrus object on this thread"))
     })
 }
 
@@ -74,11 +72,8 @@ pub struct Owner {
 impl Owner {
     /// Makes this thread act for the owner until it ends.
     fn adopt(&self) {
-        let caller = Rc::new(Caller {
-            host: Rc::new(Remote { id: self.id }),
-            data_outlets: self.data_outlets,
-            id: self.id,
-        });
+        let caller =
+            Rc::new(Caller { host: Rc::new(Remote { id: self.id }), data_outlets: self.data_outlets, id: self.id });
         // Never popped: the thread acts for its owner until it ends.
         std::mem::forget(enter(&caller));
     }
@@ -94,9 +89,9 @@ impl Owner {
 /// marshalled otherwise (any thread, any time).
 #[pyfunction]
 fn _out_for(instance: &Bound<'_, PyAny>, outlet: usize, values: &Bound<'_, PyTuple>) -> PyResult<()> {
-    let owner = instance.getattr("_pyrus_owner").map_err(|_| {
-        PyRuntimeError::new_err("this pyrus.Object is not attached to a [pyrus] object")
-    })?;
+    let owner = instance
+        .getattr("_pyrus_owner")
+        .map_err(|_| PyRuntimeError::new_err("this pyrus.Object is not attached to a [pyrus] object"))?;
     let owner = owner.cast::<Owner>()?.get();
     if outlet >= owner.data_outlets {
         return Err(PyValueError::new_err(format!(
@@ -231,10 +226,7 @@ fn error(values: &Bound<'_, PyTuple>) -> PyResult<()> {
 fn send(receiver: &str, values: &Bound<'_, PyTuple>) -> PyResult<()> {
     let caller = current("send")?;
     if let Some(message) = convert::values_to_message(values)? {
-        caller
-            .host
-            .send(receiver, &message)
-            .map_err(|e| PyLookupError::new_err(e.to_string()))?;
+        caller.host.send(receiver, &message).map_err(|e| PyLookupError::new_err(e.to_string()))?;
     }
     Ok(())
 }

@@ -38,9 +38,8 @@ use std::sync::Arc;
 
 /// The messages an object handles itself instead of passing to its target.
 /// To call a target with one of these words first, send `list WORD ...`.
-pub const RESERVED: &[&str] = &[
-    "import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop", "watch", "open",
-];
+pub const RESERVED: &[&str] =
+    &["import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop", "watch", "open"];
 
 /// Outstanding detached jobs an object accepts by default (`-queue N`).
 pub const DEFAULT_QUEUE: usize = 1024;
@@ -208,9 +207,7 @@ impl Inner {
     fn run(&self, inlet: usize, message: &Message<'_>) {
         match self.detach.get() {
             Detach::Sync => self.sync(|py, host| self.core.handle(py, host, inlet, message)),
-            Detach::Serial | Detach::Concurrent => {
-                self.submit(JobKind::Message(inlet, message.clone().into_owned()))
-            }
+            Detach::Serial | Detach::Concurrent => self.submit(JobKind::Message(inlet, message.clone().into_owned())),
         }
     }
 
@@ -403,9 +400,8 @@ impl Flags {
         let mut rest = rest.into_iter();
         match rest.next() {
             Some(Atom::Symbol(s)) => flags.path = Some(s.into_owned()),
-            Some(number) => host.error(&format!(
-                "pyrus: the first argument must be a Python name, not the number {number}; ignored"
-            )),
+            Some(number) => host
+                .error(&format!("pyrus: the first argument must be a Python name, not the number {number}; ignored")),
             None => {}
         }
         flags.leading = rest.collect();

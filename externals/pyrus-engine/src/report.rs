@@ -19,11 +19,7 @@ pub fn report(py: Python<'_>, host: &dyn Host, status_outlet: usize, context: &s
     for line in traceback_lines(py, err) {
         host.error(&line);
     }
-    let kind = err
-        .get_type(py)
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Exception".into());
+    let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
     let text = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
     status_error(host, status_outlet, &kind, &text);
 }

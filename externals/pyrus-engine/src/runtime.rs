@@ -24,10 +24,7 @@ pub struct RuntimeConfig {
 
 impl RuntimeConfig {
     pub fn from_env(scripts_dir: Option<PathBuf>) -> Self {
-        RuntimeConfig {
-            scripts_dir,
-            venv: std::env::var_os(VENV_VAR).filter(|v| !v.is_empty()).map(PathBuf::from),
-        }
+        RuntimeConfig { scripts_dir, venv: std::env::var_os(VENV_VAR).filter(|v| !v.is_empty()).map(PathBuf::from) }
     }
 }
 

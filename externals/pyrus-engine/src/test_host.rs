@@ -34,10 +34,7 @@ impl TestHost {
     }
 
     pub fn with_receivers(names: &[&str]) -> Self {
-        TestHost {
-            receivers: names.iter().map(|s| s.to_string()).collect(),
-            ..Self::default()
-        }
+        TestHost { receivers: names.iter().map(|s| s.to_string()).collect(), ..Self::default() }
     }
 
     /// Makes `request_service` promise a later `service()` (which the test

@@ -105,7 +105,8 @@ fn start() -> Result<State, String> {
 fn debounce(events: Receiver<PathBuf>, table: Arc<Mutex<Table>>) {
     let mut changed: HashMap<PathBuf, Instant> = HashMap::new();
     loop {
-        let wait = changed.values().map(|t| QUIET.saturating_sub(t.elapsed())).min().unwrap_or(Duration::from_secs(3600));
+        let wait =
+            changed.values().map(|t| QUIET.saturating_sub(t.elapsed())).min().unwrap_or(Duration::from_secs(3600));
         match events.recv_timeout(wait) {
             Ok(path) => {
                 changed.insert(path, Instant::now());
@@ -113,7 +114,8 @@ fn debounce(events: Receiver<PathBuf>, table: Arc<Mutex<Table>>) {
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        let quiet: Vec<PathBuf> = changed.iter().filter(|(_, t)| t.elapsed() >= QUIET).map(|(p, _)| p.clone()).collect();
+        let quiet: Vec<PathBuf> =
+            changed.iter().filter(|(_, t)| t.elapsed() >= QUIET).map(|(p, _)| p.clone()).collect();
         for path in quiet {
             changed.remove(&path);
             let watchers = lock(&table).files.get(&path).cloned().unwrap_or_default();

@@ -30,9 +30,7 @@ fn anything<'a>(sel: &'a str, args: Vec<Atom<'a>>) -> Message<'a> {
 fn msg(text: &str) -> Message<'_> {
     let mut words = text.split(' ');
     let sel = words.next().unwrap();
-    let args = words
-        .map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| sym(w)))
-        .collect();
+    let args = words.map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| sym(w))).collect();
     anything(sel, args)
 }
 
@@ -192,9 +190,10 @@ fn script_threads_reach_their_object_marshalled() {
     assert_eq!(got, ["list from thread"]);
     // A raw thread nobody started from a call has no object to talk to.
     o.message(0, &msg("exec e = [] ; done = threading.Event()"));
-    o.message(0, &msg(
-        "exec def t():\n  try: pyrus.post('x')\n  except RuntimeError as ex: e.append(str(ex))\n  done.set()",
-    ));
+    o.message(
+        0,
+        &msg("exec def t():\n  try: pyrus.post('x')\n  except RuntimeError as ex: e.append(str(ex))\n  done.set()"),
+    );
     o.message(0, &msg("exec _thread.start_new_thread(t, ()) ; done.wait(5)"));
     o.message(0, &msg("eval e[-1]"));
     let out = host.take_outlet(0);

@@ -100,7 +100,8 @@ fn open(name: &str) -> Result<*mut c_void, String> {
         let handle = libc::dlopen(c_name.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL);
         if handle.is_null() {
             let err = libc::dlerror();
-            let text = if err.is_null() { "unknown error".into() } else { CStr::from_ptr(err).to_string_lossy().into_owned() };
+            let text =
+                if err.is_null() { "unknown error".into() } else { CStr::from_ptr(err).to_string_lossy().into_owned() };
             return Err(text);
         }
         Ok(handle)

@@ -85,14 +85,10 @@ pub fn to_pd(atoms: &[Atom<'_>]) -> Vec<pd::t_atom> {
     atoms
         .iter()
         .map(|a| match a {
-            Atom::Float(f) => pd::t_atom {
-                a_type: pd::t_atomtype::A_FLOAT,
-                a_w: pd::word { w_float: *f as pd::t_float },
-            },
-            Atom::Symbol(s) => pd::t_atom {
-                a_type: pd::t_atomtype::A_SYMBOL,
-                a_w: pd::word { w_symbol: gensym(s) },
-            },
+            Atom::Float(f) => {
+                pd::t_atom { a_type: pd::t_atomtype::A_FLOAT, a_w: pd::word { w_float: *f as pd::t_float } }
+            }
+            Atom::Symbol(s) => pd::t_atom { a_type: pd::t_atomtype::A_SYMBOL, a_w: pd::word { w_symbol: gensym(s) } },
         })
         .collect()
 }

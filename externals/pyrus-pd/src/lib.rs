@@ -18,9 +18,9 @@
 
 mod atoms;
 mod console;
+mod control;
 mod host;
 mod inlets;
-mod control;
 mod service;
 mod trampoline;
 
@@ -105,10 +105,7 @@ pub unsafe extern "C" fn pyrus_core_setup() {
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
         let scripts = PathBuf::from(dir.to_string_lossy().into_owned()).join("scripts");
         match runtime::start(&RuntimeConfig::from_env(Some(scripts))) {
-            Ok(banner) => console::post(&format!(
-                "pyrus {} for Pd: {banner}",
-                env!("CARGO_PKG_VERSION")
-            )),
+            Ok(banner) => console::post(&format!("pyrus {} for Pd: {banner}", env!("CARGO_PKG_VERSION"))),
             Err(why) => console::error(
                 std::ptr::null(),
                 &format!("pyrus: Python could not start, so no [pyrus] can be created: {why}"),
@@ -125,7 +122,14 @@ type GimmeFn = unsafe extern "C" fn(*mut PdPyrus, *mut pd::t_symbol, c_int, *con
 type ClickFn = unsafe extern "C" fn(*mut PdPyrus, pd::t_float, pd::t_float, pd::t_float, pd::t_float, pd::t_float);
 
 /// A click on the object in run mode opens its script, as `open` does.
-unsafe extern "C" fn click(x: *mut PdPyrus, _x: pd::t_float, _y: pd::t_float, _shift: pd::t_float, _ctrl: pd::t_float, _alt: pd::t_float) {
+unsafe extern "C" fn click(
+    x: *mut PdPyrus,
+    _xpos: pd::t_float,
+    _ypos: pd::t_float,
+    _shift: pd::t_float,
+    _ctrl: pd::t_float,
+    _alt: pd::t_float,
+) {
     guard("click", (), || dispatch(x, &Message::Anything(Cow::Borrowed("open"), Cow::Borrowed(&[]))))
 }
 

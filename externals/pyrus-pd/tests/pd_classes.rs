@@ -65,8 +65,16 @@ fn a_class_with_two_inlets_and_two_outlets_dispatches_every_rule() {
     let t = run(&dir, "probe", &p);
     assert_eq!(
         t.printed("a"),
-        ["symbol bang0", "list float0 2", "list symbol0 x", "list list0 1 b", "list any1 float 7",
-         "list any1 foo bar 1", "list any1 bang", "symbol Probe"],
+        [
+            "symbol bang0",
+            "list float0 2",
+            "list symbol0 x",
+            "list list0 1 b",
+            "list any1 float 7",
+            "list any1 foo bar 1",
+            "list any1 bang",
+            "symbol Probe"
+        ],
         "{}",
         t.text()
     );
@@ -74,7 +82,9 @@ fn a_class_with_two_inlets_and_two_outlets_dispatches_every_rule() {
     let status = t.printed("a-status");
     assert_eq!(status.len(), 1, "{}", t.text());
     assert!(
-        status[0].starts_with("error AttributeError no method for 'nothing' at inlet 0: define in_0_nothing or in_0_anything"),
+        status[0].starts_with(
+            "error AttributeError no method for 'nothing' at inlet 0: define in_0_nothing or in_0_anything"
+        ),
         "{status:?}"
     );
 }
@@ -173,7 +183,11 @@ fn changing_inlets_or_outlets_asks_to_recreate_and_keeps_working() {
     let dir = test_dir("shape");
     editor(&dir);
     write(&dir, "sctr.py", COUNTER_V1);
-    write(&dir, "more.txt", &counter_v2().replace("class Counter(pyrus.Object):\n", "class Counter(pyrus.Object):\n    outlets = 3\n"));
+    write(
+        &dir,
+        "more.txt",
+        &counter_v2().replace("class Counter(pyrus.Object):\n", "class Counter(pyrus.Object):\n    outlets = 3\n"),
+    );
     let mut p = Patch::new();
     p.pyrus("a", "sctr.Counter");
     p.pyrus("edit", "edit.put");

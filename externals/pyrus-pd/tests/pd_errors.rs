@@ -33,12 +33,7 @@ fn syntax_errors_name_file_and_line_and_object_keeps_working() {
     std::fs::write(dir.join("broken.py"), "x = 1\ndef f(:\n    pass\n").unwrap();
     let mut p = Patch::new();
     p.pyrus("py", "");
-    p.script(&[
-        ("py", "load broken.py"),
-        ("py", "exec def g(:"),
-        ("py", "eval 1 +"),
-        ("py", "eval 6 * 7"),
-    ]);
+    p.script(&[("py", "load broken.py"), ("py", "exec def g(:"), ("py", "eval 1 +"), ("py", "eval 6 * 7")]);
     let t = run(&dir, "syntax", &p);
     let status = t.printed("py-status");
     assert_eq!(status.len(), 3, "{}", t.text());
@@ -61,11 +56,7 @@ fn missing_module_at_creation_then_fixed_and_reloaded() {
     p.pyrus("fix", "fixer.fix");
     p.script(&[("late", "1"), ("fix", "bang"), ("late", "reload"), ("late", "2")]);
     let t = run(&dir, "missing", &p);
-    assert!(
-        t.errors().iter().any(|l| l.contains("ModuleNotFoundError") && l.contains("latecomer")),
-        "{}",
-        t.text()
-    );
+    assert!(t.errors().iter().any(|l| l.contains("ModuleNotFoundError") && l.contains("latecomer")), "{}", t.text());
     let status = t.printed("late-status");
     assert_eq!(status.len(), 1, "{}", t.text());
     assert!(status[0].starts_with("error TypeError 'latecomer.f' did not resolve"), "{status:?}");
@@ -143,6 +134,10 @@ fn a_missing_python_is_a_clear_message_not_a_crash() {
     let errors = t.errors();
     // Once when Pd loads the library, then again for each object it can't create.
     assert_eq!(errors.iter().filter(|l| l.contains("this build needs Python 3.")).count(), 3, "{}", t.text());
-    assert!(errors[0].contains("libpython3.99.so.1.0") && errors[0].contains("apt install libpython3."), "{}", t.text());
+    assert!(
+        errors[0].contains("libpython3.99.so.1.0") && errors[0].contains("apt install libpython3."),
+        "{}",
+        t.text()
+    );
     assert!(!t.contains("maximum object loading depth"), "{}", t.text());
 }

@@ -1,8 +1,8 @@
 //! The shipped patches: the help patch opens cleanly, the demo computes.
 
 mod support;
-use support::*;
 use std::time::Duration;
+use support::*;
 
 #[test]
 fn help_patch_opens_and_every_object_creates() {

@@ -90,8 +90,20 @@ fn python_values_convert_to_pd_messages() {
     let t = run(&dir, "convert", &p);
     assert_eq!(
         t.printed("py"),
-        ["1", "7", "-0.5", "symbol word", "1 2 3", "list a 1", "240 127 247", "bang", "set 1 x",
-         "symbol {'k':\\ 1}", "1 2", "bang"],
+        [
+            "1",
+            "7",
+            "-0.5",
+            "symbol word",
+            "1 2 3",
+            "list a 1",
+            "240 127 247",
+            "bang",
+            "set 1 x",
+            "symbol {'k':\\ 1}",
+            "1 2",
+            "bang"
+        ],
         "{}",
         t.text()
     );
@@ -145,7 +157,8 @@ fn non_ascii_symbols_round_trip() {
 #[test]
 fn ten_thousand_element_lists_both_ways() {
     let dir = test_dir("biglist");
-    std::fs::write(dir.join("big.py"), "def total(*a):\n    return sum(a)\ndef rev(*a):\n    return a[::-1]\n").unwrap();
+    std::fs::write(dir.join("big.py"), "def total(*a):\n    return sum(a)\ndef rev(*a):\n    return a[::-1]\n")
+        .unwrap();
     let mut p = Patch::new();
     let make = p.pyrus("make", "");
     let fan = p.obj("t a a a");

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 /// The packaged library (`build/package` makes it; the test command runs that first).
 pub fn package_dir() -> PathBuf {
-    let dir = std::env::var_os("PYRUS_PD_PACKAGE").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/package/pd/pyrus")
-    });
+    let dir = std::env::var_os("PYRUS_PD_PACKAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/package/pd/pyrus"));
     assert!(
         dir.join("pyrus.pd_linux").exists(),
         "{} has no pyrus.pd_linux: run build/package (build/test does) first",
