@@ -19,6 +19,8 @@
 //! | [`shut_down`] | the exiting thread, once | no | joining pool threads, at most the deadline |
 //! | worker threads (`pyrus-worker-N`) | run jobs attached to Python, push deliveries | — | the GIL; a full mailbox (GIL released) |
 //! | `pyrus-control` | interrupts running jobs for `stop` | — | the GIL |
+//! | `pyrus-watch` | debounces file events for `watch 1`, pushes `Reload` deliveries | — | a full mailbox |
+//! | [`reload`] (`[; pyrus reload(`) | host scheduler thread | no | the GIL |
 //!
 //! In synchronous mode (`detach 0`) a call runs on the scheduler thread and
 //! holds the GIL while it runs, as every other Python external does, and keeps
