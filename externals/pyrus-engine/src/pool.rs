@@ -3,7 +3,7 @@
 //! A fifo of tasks (a crossbeam channel: a lock-free queue whose waiting
 //! receivers sleep on a condvar) feeds `N` named worker threads, started on
 //! the first detached job; idle workers sleep in `recv` and never poll. A
-//! task names a [`JobQueue`]: in serial mode the queue has at most one task
+//! task names a `JobQueue`: in serial mode the queue has at most one task
 //! in the fifo or running at a time, so its jobs run in order; in concurrent
 //! mode every job has its own task.
 //!
@@ -13,12 +13,12 @@
 //! `SCHED_OTHER` first.
 //!
 //! `stop` and object deletion interrupt a running job by raising
-//! [`crate::native::Stopped`] in the worker's Python thread
+//! `pyrus.Stopped` in the worker's Python thread
 //! (`PyThreadState_SetAsyncExc`). That needs the GIL, which the scheduler
 //! must never wait for, so a dedicated `pyrus-control` thread does it.
 //!
 //! # Threading
-//! [`submit`], [`interrupt`] and [`set_workers`]: any thread, never block
+//! `submit`, `interrupt` and [`set_workers`]: any thread, never block
 //! (they push onto unbounded channels). [`shut_down`]: once, at process
 //! exit, from the thread that holds no GIL lease (it ends its own first).
 

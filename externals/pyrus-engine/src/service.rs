@@ -41,7 +41,7 @@ pub(crate) fn mark_dirty(object: Weak<dyn Recipient>) {
     DIRTY.with(|d| d.borrow_mut().push(object));
 }
 
-/// Ends the scheduler thread's GIL lease and carries out up to [`BUDGET`]
+/// Ends the scheduler thread's GIL lease and carries out up to `BUDGET`
 /// deliveries, in order; then reports what piled up. Returns whether more may
 /// come (deliveries left, jobs or script threads still running), in which case
 /// the host calls it again next tick.
