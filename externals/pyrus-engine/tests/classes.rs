@@ -1,0 +1,62 @@
+//! Class mode against the recording `TestHost` and real CPython: shape,
+//! dispatch, reload keeping state, hooks.
+
+use pyrus_engine::atoms::{Atom, Message};
+use pyrus_engine::runtime::{self, RuntimeConfig};
+use pyrus_engine::test_host::{outlet, Event, TestHost};
+use pyrus_engine::Object;
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+fn setup(name: &str, script: &str) -> PathBuf {
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
+    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
+    let dir = std::env::temp_dir().join(format!("pyrus-classes-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.py")), script).unwrap();
+    dir
+}
+
+fn anything<'a>(sel: &'a str, args: Vec<Atom<'a>>) -> Message<'a> {
+    Message::Anything(Cow::Borrowed(sel), Cow::Owned(args))
+}
+
+const GAIN: &str = "import pyrus\n\nclass Gain(pyrus.Object):\n    inlets = 3\n    outlets = 2\n    def __init__(self, g=1):\n        self.g = g\n        self.out(1, 'made', g)\n    def in_0_float(self, x):\n        return x * self.g\n    def in_2_float(self, g):\n        self.g = g\n    def on_close(self):\n        pyrus.post('closed', self.g)\n";
+
+#[test]
+fn the_class_decides_the_shape_and_dispatch_follows_inlets() {
+    let dir = setup("gain", GAIN);
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &[Atom::symbol("gain.Gain"), Atom::Float(3.0)], Some(&dir));
+    assert_eq!((o.inlet_count(), o.outlet_count()), (3, 3), "3 inlets; 2 outlets + status");
+    // __init__ may already send: its outlet exists in the engine's eyes.
+    assert_eq!(outlet(&host.take(), 1), ["list made 3"]);
+    o.message(0, &Message::Float(2.0));
+    o.message(2, &Message::Float(10.0));
+    o.message(0, &Message::Float(2.0));
+    assert_eq!(host.take_outlet(0), ["6", "20"]);
+    o.message(1, &Message::Bang);
+    let status = outlet(&host.take(), 2);
+    assert!(status[0].starts_with("error AttributeError no method for 'bang' at inlet 1"), "{status:?}");
+    drop(o);
+    assert!(host.take().contains(&Event::Post("closed 10".into())));
+}
+
+#[test]
+fn reload_keeps_the_instance_and_its_state() {
+    let dir = setup("acc", "import pyrus\n\nclass Acc(pyrus.Object):\n    def __init__(self):\n        self.total = 0\n    def in_0_float(self, x):\n        self.total += x\n        return self.total\n");
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &[Atom::symbol("acc.Acc")], Some(&dir));
+    o.message(0, &Message::Float(5.0));
+    o.message(0, &anything("eval", vec![Atom::symbol("id(self)")]));
+    let before = host.take_outlet(0);
+    std::fs::write(dir.join("acc.py"), "import pyrus\n\nclass Acc(pyrus.Object):\n    def __init__(self):\n        self.total = 0\n    def in_0_float(self, x):\n        self.total += x\n        return -self.total\n").unwrap();
+    o.message(0, &anything("reload", vec![]));
+    o.message(0, &Message::Float(1.0));
+    o.message(0, &anything("eval", vec![Atom::symbol("id(self)")]));
+    let after = host.take_outlet(0);
+    assert_eq!(before[0], "5");
+    assert_eq!(after[0], "-6", "new code, old total");
+    assert_eq!(before[1], after[1], "the same instance");
+}
