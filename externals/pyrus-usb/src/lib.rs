@@ -7,6 +7,7 @@ pub mod descriptors;
 pub mod event;
 pub mod hid;
 pub mod midi;
+pub mod net;
 pub mod queue;
 pub mod usbredir;
 pub mod virtual_device;
