@@ -3,9 +3,11 @@
 //! TODO crate docs
 #![forbid(unsafe_code)]
 
+pub mod demo;
 pub mod descriptors;
 pub mod event;
 pub mod hid;
+pub mod local;
 pub mod midi;
 pub mod net;
 pub mod queue;
