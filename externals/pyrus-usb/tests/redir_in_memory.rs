@@ -16,7 +16,7 @@ struct Pair {
 impl Pair {
     fn new(guest_caps: Caps, host_caps: Caps) -> Self {
         Pair {
-            guest: Guest::new(GuestConfig { caps: guest_caps, ..Default::default() }),
+            guest: Guest::new(GuestConfig { caps: guest_caps, first_id: 0xffff_fffe, ..Default::default() }),
             dev: VirtualDevice::new(host_caps),
             g_in: Vec::new(),
             d_in: Vec::new(),

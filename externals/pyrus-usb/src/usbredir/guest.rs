@@ -61,11 +61,14 @@ pub struct GuestConfig {
     pub max_sysex: usize,
     /// Emit `raw` MIDI and whole HID reports too.
     pub raw: bool,
+    /// The first packet id after the hello. Tests start near 2^32 to prove
+    /// that 64-bit ids survive the round trip (and 32-bit ones wrap).
+    pub first_id: u64,
 }
 
 impl Default for GuestConfig {
     fn default() -> Self {
-        GuestConfig { caps: default_caps(), max_sysex: midi::DEFAULT_MAX_SYSEX, raw: false }
+        GuestConfig { caps: default_caps(), max_sysex: midi::DEFAULT_MAX_SYSEX, raw: false, first_id: 1 }
     }
 }
 
@@ -125,7 +128,7 @@ impl Guest {
     pub fn new(config: GuestConfig) -> Self {
         let mut g = Guest {
             codec: Codec::new(config.caps),
-            next_id: 0,
+            next_id: config.first_id,
             tx: Vec::new(),
             device: None,
             midi: MidiDecoder::new(config.max_sysex, config.raw),
@@ -184,11 +187,11 @@ impl Guest {
     }
 
     fn send(&mut self, p: Packet) -> u64 {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
         if !self.codec.both(cap::IDS_64BIT) {
             self.next_id &= 0xffff_ffff;
         }
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
         // Everything the guest builds is small and well-formed; an encoding
         // failure would be our bug and is reported by the debug assertion.
         let r = self.codec.encode(id, &p, &mut self.tx);
