@@ -11,6 +11,8 @@ struct Pair {
     g_in: Vec<u8>,
     d_in: Vec<u8>,
     events: Vec<Event>,
+    /// Everything the device sent, for fuzz seeds.
+    host_stream: Vec<u8>,
 }
 
 impl Pair {
@@ -21,6 +23,7 @@ impl Pair {
             g_in: Vec::new(),
             d_in: Vec::new(),
             events: Vec::new(),
+            host_stream: Vec::new(),
         }
     }
 
@@ -30,6 +33,7 @@ impl Pair {
         for _ in 0..1000 {
             let a = self.guest.take_transmit();
             let b = self.dev.take_transmit();
+            self.host_stream.extend_from_slice(&b);
             if a.is_empty() && b.is_empty() {
                 return;
             }
@@ -165,4 +169,28 @@ fn host_only_packets_from_the_peer_fail_the_connection() {
     host.set_peer_caps(default_caps());
     host.encode(1, &Packet::Interrupt { endpoint: 0x81, status: 0, length: 1, data: vec![1] }, &mut bytes).unwrap();
     assert!(g.handle_input(&bytes, &mut |_| {}).is_err());
+}
+
+/// Writes whole host-side sessions as fuzz seeds (selector byte, then the
+/// stream) when PYRUS_FUZZ_SEED_DIR is set; otherwise checks the stream is
+/// what a fresh guest accepts in one go.
+#[test]
+fn host_streams_as_fuzz_seeds() {
+    for (n, (sel, host)) in [(0xa0u8, default_caps()), (0x80, Caps(0))].into_iter().enumerate() {
+        let mut p = Pair::new(Caps(u32::from(sel)), host);
+        p.pump(usize::MAX);
+        p.dev.play(0, &Midi::SysEx(vec![0xf0, 1, 2, 3, 4, 5, 0xf7])).unwrap();
+        p.dev.hid(3, 9).unwrap();
+        p.pump(usize::MAX);
+        p.dev.disconnect().unwrap();
+        p.pump(usize::MAX);
+        let mut fresh = Guest::new(GuestConfig { caps: Caps(u32::from(sel)), first_id: 0xffff_fffe, ..Default::default() });
+        let used = fresh.handle_input(&p.host_stream, &mut |_| {}).unwrap();
+        assert_eq!(used, p.host_stream.len());
+        if let Ok(dir) = std::env::var("PYRUS_FUZZ_SEED_DIR") {
+            let mut seed = vec![sel];
+            seed.extend_from_slice(&p.host_stream);
+            std::fs::write(format!("{dir}/session-{n}"), seed).unwrap();
+        }
+    }
 }
