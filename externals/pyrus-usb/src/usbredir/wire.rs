@@ -464,8 +464,12 @@ impl Codec {
         Ok(match t {
             ty::HELLO => {
                 let v = r.bytes(64).ok_or(SHORT)?;
-                let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
-                let version = String::from_utf8_lossy(&v[..end]).into_owned();
+                // At most 63 bytes (the C parser keeps a NUL in the 64th), and
+                // ASCII only, one char per byte, so that the string re-encodes to
+                // the same bytes (the fuzzer found lossy UTF-8 did not).
+                let end = v.iter().take(63).position(|&b| b == 0).unwrap_or(63);
+                let version: String =
+                    v[..end].iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { char::from(b) } else { '?' }).collect();
                 if data.len() % 4 != 0 {
                     return Err(WireError::BadField("hello capabilities not whole 32-bit words"));
                 }
@@ -777,6 +781,21 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn hello_version_is_ascii_and_bounded() {
+        let c = Codec::new(Caps(0));
+        let mut body = vec![0xffu8; 64];
+        body[0] = b'v';
+        let bytes = raw(ty::HELLO, 64, 0, &body);
+        let Decoded::Frame(f, _) = c.decode(&bytes).unwrap() else { panic!() };
+        let Packet::Hello { version, .. } = &f.packet else { panic!() };
+        assert_eq!(version.len(), 63);
+        assert!(version.starts_with("v??"));
+        let mut again = Vec::new();
+        c.encode(0, &f.packet, &mut again).unwrap();
+        assert_eq!(c.decode(&again).unwrap(), Decoded::Frame(f, again.len()));
     }
 
     #[test]
