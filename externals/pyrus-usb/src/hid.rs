@@ -18,7 +18,8 @@ pub const MAX_FIELDS: usize = 4096;
 /// At most this many bytes in one input report (64 KiB, the HID spec's wLength bound).
 pub const MAX_REPORT_BYTES: usize = 65535;
 const MAX_PUSH_DEPTH: usize = 16;
-const MAX_USAGES: usize = 1024;
+/// At most this many usages per main item.
+pub const MAX_USAGES: usize = 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
