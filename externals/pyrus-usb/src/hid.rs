@@ -1,12 +1,14 @@
 //! HID: a small report-descriptor parser and an input-report decoder that
 //! turns reports into (usage page, usage, value) changes.
 //!
-//! Our own parser rather than a crate: the two candidates (`hidreport`,
-//! `hidparser`) pull in more than the input path needs, and what the engine
-//! needs is narrow: Input main items with their usages, sizes, logical
-//! range and report id, with every count bounded. Output and Feature items
-//! are skipped (they still advance nothing in the input layout); long items
-//! are skipped by their declared size.
+//! Our own parser rather than a crate. Checked with `cargo info`:
+//! `hidreport` 0.6.0 is pre-1.0 and brings the `hut` usage tables along;
+//! `hidparser` 1.0.4 (no dependencies) would parse, but we need guarantees
+//! we can state and fuzz here: every count bounded before allocating, and
+//! errors instead of panics on any input. What the engine needs is narrow:
+//! Input main items with their usages, sizes, logical range and report id.
+//! Output and Feature items do not affect the input layout and are skipped;
+//! long items are skipped by their declared size.
 #![forbid(unsafe_code)]
 
 use crate::event::Event;
