@@ -304,6 +304,41 @@ mod tests {
         conn.shutdown();
     }
 
+    /// `usbredirect --to` direction: the peer connects to us.
+    #[test]
+    fn accept_takes_a_connecting_peer_and_stops_on_request() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = thread::spawn(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            for _ in 0..2000 {
+                s.write_all(&dev.take_transmit()).unwrap();
+                if let Ok(n) = s.read(&mut chunk) {
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let used = dev.handle_input(&buf).unwrap();
+                buf.drain(..used);
+                if dev.streaming() {
+                    break;
+                }
+            }
+            dev.streaming()
+        });
+        let q = Arc::new(EventQueue::new(16, None));
+        let stop = AtomicBool::new(false);
+        let conn = RedirConnection::accept(&listener, &stop, GuestConfig::default(), q.clone()).unwrap().unwrap();
+        assert!(peer.join().unwrap());
+        assert!(matches!(q.pop(), Some(Event::Connected { .. })));
+        drop(conn);
+        // Stopping an accept that nobody answers.
+        let stop = AtomicBool::new(true);
+        assert!(RedirConnection::accept(&listener, &stop, GuestConfig::default(), q).unwrap().is_none());
+    }
+
     #[test]
     fn shutdown_wakes_a_reader_blocked_on_a_silent_peer() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
