@@ -204,6 +204,9 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // A peer that closes with our last bytes unread resets the
+            // connection: that is the peer going away, like EOF, not an error.
+            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted) => break,
             Err(e) => {
                 if !shared.stopping.load(Ordering::Acquire) {
                     push(Event::Error(format!("usbredir connection: {e}")), &mut live);
