@@ -1,0 +1,83 @@
+#!/bin/sh
+# Builds a tiny initramfs for the end-to-end test: busybox, the kernel
+# modules for dummy_hcd + a configfs USB MIDI gadget + virtio-net, and
+# Debian's usbredirect with its libraries. The guest exports the gadget
+# with `usbredirect --to 10.0.2.100:9000`, which QEMU forwards (guestfwd)
+# to the test's listener on the host's loopback.
+#
+# usage: build-initramfs.sh KERNEL_VERSION OUT.cpio.gz
+# needs: busybox-static, usbredirect, kmod, cpio (and the kernel's modules)
+set -eu
+K="$1"
+OUT="$2"
+ROOT=$(mktemp -d)
+trap 'rm -rf "$ROOT"' EXIT
+
+mkdir -p "$ROOT/bin" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/tmp" "$ROOT/modules"
+cp "$(command -v busybox)" "$ROOT/bin/busybox"
+
+# Modules in dependency order, loaded with insmod by /init.
+n=0
+for m in dummy_hcd libcomposite usb_f_midi virtio_pci virtio_net; do
+    modprobe -S "$K" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+done | awk '!seen[$0]++' | while read -r f; do
+    n=$((n + 1))
+    cp "$f" "$ROOT/modules/$(printf %02d $n)-$(basename "$f")"
+done
+
+# usbredirect and every library it links, at their own paths.
+U=$(command -v usbredirect)
+mkdir -p "$ROOT$(dirname "$U")"
+cp "$U" "$ROOT$U"
+ldd "$U" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' | sort -u | while read -r lib; do
+    mkdir -p "$ROOT$(dirname "$lib")"
+    cp -L "$lib" "$ROOT$lib"
+done
+
+cat > "$ROOT/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in /modules/*.ko; do insmod "$m" || echo "pyrus-e2e: insmod $m failed"; done
+mount -t configfs none /sys/kernel/config
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+
+G=/sys/kernel/config/usb_gadget/pyrus
+mkdir -p $G/strings/0x409 $G/configs/c.1 $G/functions/midi.usb0
+echo 0x1d6b > $G/idVendor
+echo 0x0104 > $G/idProduct
+echo pyrus > $G/strings/0x409/manufacturer
+echo "QEMU MIDI Gadget" > $G/strings/0x409/product
+ln -s $G/functions/midi.usb0 $G/configs/c.1/
+echo dummy_udc.0 > $G/UDC
+sleep 1
+echo "pyrus-e2e: gadget up"
+ls /dev/snd/ 2>&1
+
+# What the engine sends us arrives on the gadget's rawmidi port.
+( dd if=/dev/snd/midiC0D0 bs=1 count=3 2>/dev/null | hexdump -v -e '3/1 "%02x " "\n"' | sed 's/^/pyrus-e2e: from host: /'; echo x > /tmp/stop ) &
+
+usbredirect --device 1d6b:0104 --to 10.0.2.100:9000 &
+R=$!
+# Play note-ons until the host has answered (or 20 s pass).
+i=0
+while [ $i -lt 40 ]; do
+    printf '\220\074\144' > /dev/snd/midiC0D0
+    sleep 0.5
+    i=$((i + 1))
+    if grep -q . /tmp/stop 2>/dev/null; then break; fi
+done
+echo "pyrus-e2e: done playing"
+kill $R 2>/dev/null
+sleep 0.5
+echo "pyrus-e2e: halt"
+poweroff -f
+INIT
+chmod +x "$ROOT/init"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT"
