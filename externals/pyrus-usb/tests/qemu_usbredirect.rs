@@ -1,9 +1,11 @@
 //! End to end against the real `usbredirect`: a QEMU guest (Debian's kernel,
-//! busybox) creates a USB MIDI gadget with configfs on dummy_hcd, exports it
-//! with `usbredirect --to`, and QEMU's user network forwards that connection
-//! (guestfwd, `restrict=on`, so the guest reaches nothing else) to our
-//! listener on 127.0.0.1. The guest plays note-ons; we answer with one note,
-//! which the guest reads back from the gadget's rawmidi port and prints.
+//! busybox) creates a USB MIDI + HID gadget with configfs on dummy_hcd and
+//! exports it with `usbredirect`, in both directions: `--to` (QEMU's
+//! guestfwd forwards the guest's connection to our listener on 127.0.0.1)
+//! and `--as` (QEMU's hostfwd exposes the guest's listener on 127.0.0.1 for
+//! us to connect to). The user network has `restrict=on`: the guest reaches
+//! nothing else. The guest plays note-ons and a HID report; we answer with
+//! one note, which the guest reads back from the gadget's rawmidi port.
 //!
 //! Needs qemu-system-x86, linux-image-amd64, busybox-static, usbredirect,
 //! kmod and cpio; without them it prints why and checks nothing. Runs under
@@ -49,7 +51,41 @@ fn prerequisites() -> Result<(PathBuf, String), String> {
 }
 
 #[test]
-fn real_usbredirect_in_a_qemu_guest_with_a_midi_gadget() {
+fn real_usbredirect_to_our_listener() {
+    run("to");
+}
+
+#[test]
+fn real_usbredirect_as_server_we_connect_to() {
+    run("as");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Connects to the hostfwd port until the guest's usbredirect answers. QEMU
+/// accepts at once and holds the connection while the guest boots, then
+/// either hands it over or closes it (guest port not yet listening), so an
+/// attempt is only abandoned when it has ended: usbredirect --as serves one
+/// client and would exit if we hung up on it.
+fn connect_until_connected(port: u16, q: &Arc<EventQueue>) -> RedirConnection {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        if let Ok(c) = RedirConnection::connect(("127.0.0.1", port), GuestConfig::default(), q.clone()) {
+            while !c.is_finished() && q.is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if !q.is_empty() {
+                return c;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    panic!("the guest's usbredirect --as never answered");
+}
+
+fn run(mode: &str) {
     let (vmlinuz, version) = match prerequisites() {
         Ok(k) => k,
         Err(why) => {
@@ -58,14 +94,20 @@ fn real_usbredirect_in_a_qemu_guest_with_a_midi_gadget() {
         }
     };
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let initrd = tmp.join("pyrus-e2e.cpio.gz");
+    let initrd = tmp.join(format!("pyrus-e2e-{mode}.cpio.gz"));
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/qemu/build-initramfs.sh");
     let st = Command::new("sh").arg(&script).arg(&version).arg(&initrd).status().unwrap();
     assert!(st.success(), "building the initramfs failed");
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let console = tmp.join("pyrus-e2e-console.txt");
+    let (netdev, port) = if mode == "to" {
+        let port = listener.local_addr().unwrap().port();
+        (format!("user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:9000-tcp:127.0.0.1:{port}"), port)
+    } else {
+        let port = free_port();
+        (format!("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:4000"), port)
+    };
+    let console = tmp.join(format!("pyrus-e2e-{mode}-console.txt"));
     let mut qemu = Command::new("timeout")
         .arg("180")
         .arg("qemu-system-x86_64")
@@ -74,9 +116,10 @@ fn real_usbredirect_in_a_qemu_guest_with_a_midi_gadget() {
         .arg(&vmlinuz)
         .arg("-initrd")
         .arg(&initrd)
-        .args(["-append", "console=ttyS0 panic=-1 loglevel=4"])
+        .arg("-append")
+        .arg(format!("console=ttyS0 panic=-1 loglevel=4 pyrus_mode={mode}"))
         .arg("-netdev")
-        .arg(format!("user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:9000-tcp:127.0.0.1:{port}"))
+        .arg(netdev)
         .args(["-device", "virtio-net-pci,netdev=n0"])
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&console).unwrap())
@@ -84,31 +127,36 @@ fn real_usbredirect_in_a_qemu_guest_with_a_midi_gadget() {
         .spawn()
         .unwrap();
 
-    // QEMU opens the forwarding connection at start-up; the guest's usbredirect
-    // speaks through it once booted.
-    let stop = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let t = Instant::now();
-            while !stop.load(Ordering::Acquire) && t.elapsed() < Duration::from_secs(60) {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            stop.store(true, Ordering::Release);
-        })
-    };
     let q = Arc::new(EventQueue::new(1024, None));
-    let conn = RedirConnection::accept(&listener, &stop, GuestConfig::default(), q.clone()).unwrap();
-    stop.store(true, Ordering::Release);
-    watchdog.join().unwrap();
-    let mut conn = conn.expect("QEMU never connected to the listener");
+    let mut conn = if mode == "to" {
+        // QEMU opens the forwarding connection at start-up; the guest's
+        // usbredirect speaks through it once booted.
+        let stop = Arc::new(AtomicBool::new(false));
+        let watchdog = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                while !stop.load(Ordering::Acquire) && t.elapsed() < Duration::from_secs(60) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                stop.store(true, Ordering::Release);
+            })
+        };
+        let conn = RedirConnection::accept(&listener, &stop, GuestConfig::default(), q.clone()).unwrap();
+        stop.store(true, Ordering::Release);
+        watchdog.join().unwrap();
+        conn.expect("QEMU never connected to the listener")
+    } else {
+        connect_until_connected(port, &q)
+    };
 
     let mut events = Vec::new();
     let mut answered = false;
     let deadline = Instant::now() + Duration::from_secs(150);
     while !conn.is_finished() && Instant::now() < deadline {
         q.drain(|e| events.push(e));
-        if !answered && events.iter().any(|e| matches!(e, Event::Midi { .. })) {
+        let hid_seen = events.iter().any(|e| matches!(e, Event::Hid { .. }));
+        if !answered && hid_seen && events.iter().any(|e| matches!(e, Event::Midi { .. })) {
             conn.send_midi(0, &Midi::Note { ch: 1, pitch: 61, vel: 127 }).unwrap();
             answered = true;
         }
@@ -131,6 +179,15 @@ fn real_usbredirect_in_a_qemu_guest_with_a_midi_gadget() {
         .filter(|e| **e == Event::Midi { cable: 0, msg: Midi::Note { ch: 1, pitch: 60, vel: 100 } })
         .count();
     assert!(notes >= 1, "no note from the gadget: {events:?}");
+    let hid: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::Hid { .. })).collect();
+    assert_eq!(
+        hid,
+        [
+            &Event::Hid { page: 9, usage: 1, value: 1 },
+            &Event::Hid { page: 9, usage: 3, value: 1 },
+            &Event::Hid { page: 1, usage: 0x30, value: 200 },
+        ]
+    );
     assert!(events.iter().all(|e| !matches!(e, Event::Error(_))), "{events:?}");
     assert_eq!(events.last(), Some(&Event::Disconnected));
     assert!(text.contains("pyrus-e2e: from host: 90 3d 7f"), "the gadget did not receive our note:\n{text}");

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Builds a tiny initramfs for the end-to-end test: busybox, the kernel
-# modules for dummy_hcd + a configfs USB MIDI gadget + virtio-net, and
-# Debian's usbredirect with its libraries. The guest exports the gadget
-# with `usbredirect --to 10.0.2.100:9000`, which QEMU forwards (guestfwd)
-# to the test's listener on the host's loopback.
+# modules for dummy_hcd + a configfs USB MIDI + HID gadget + virtio-net,
+# and Debian's usbredirect with its libraries. With `pyrus_mode=to` on the
+# kernel command line the guest exports the gadget with
+# `usbredirect --to 10.0.2.100:9000`, which QEMU forwards (guestfwd) to the
+# test's listener on the host's loopback; with `pyrus_mode=as` it listens
+# with `usbredirect --as 0.0.0.0:4000`, which QEMU's hostfwd exposes on
+# the host's loopback for the test to connect to.
 #
 # usage: build-initramfs.sh KERNEL_VERSION OUT.cpio.gz
 # needs: busybox-static, usbredirect, kmod, cpio (and the kernel's modules)
@@ -18,7 +21,7 @@ cp "$(command -v busybox)" "$ROOT/bin/busybox"
 
 # Modules in dependency order, loaded with insmod by /init.
 n=0
-for m in dummy_hcd libcomposite usb_f_midi virtio_pci virtio_net; do
+for m in dummy_hcd libcomposite usb_f_midi usb_f_hid virtio_pci virtio_net; do
     modprobe -S "$K" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
 done | awk '!seen[$0]++' | while read -r f; do
     n=$((n + 1))
@@ -49,12 +52,18 @@ ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 
 G=/sys/kernel/config/usb_gadget/pyrus
-mkdir -p $G/strings/0x409 $G/configs/c.1 $G/functions/midi.usb0
+mkdir -p $G/strings/0x409 $G/configs/c.1 $G/functions/midi.usb0 $G/functions/hid.usb0
 echo 0x1d6b > $G/idVendor
 echo 0x0104 > $G/idProduct
 echo pyrus > $G/strings/0x409/manufacturer
 echo "QEMU MIDI Gadget" > $G/strings/0x409/product
+# HID: report id 1, buttons 1-4, 4 bits padding, X 0..255 (the virtual device's layout).
+echo 0 > $G/functions/hid.usb0/protocol
+echo 0 > $G/functions/hid.usb0/subclass
+echo 3 > $G/functions/hid.usb0/report_length
+printf '\005\001\011\004\241\001\205\001\005\011\031\001\051\004\025\000\045\001\165\001\225\004\201\002\165\004\225\001\201\001\005\001\011\060\025\000\046\377\000\165\010\225\001\201\002\300' > $G/functions/hid.usb0/report_desc
 ln -s $G/functions/midi.usb0 $G/configs/c.1/
+ln -s $G/functions/hid.usb0 $G/configs/c.1/
 echo dummy_udc.0 > $G/UDC
 sleep 1
 echo "pyrus-e2e: gadget up"
@@ -63,12 +72,18 @@ ls /dev/snd/ 2>&1
 # What the engine sends us arrives on the gadget's rawmidi port.
 ( dd if=/dev/snd/midiC0D0 bs=1 count=3 2>/dev/null | hexdump -v -e '3/1 "%02x " "\n"' | sed 's/^/pyrus-e2e: from host: /'; echo x > /tmp/stop ) &
 
-usbredirect --device 1d6b:0104 --to 10.0.2.100:9000 &
+if grep -q pyrus_mode=as /proc/cmdline; then
+    usbredirect --device 1d6b:0104 --as 0.0.0.0:4000 &
+else
+    usbredirect --device 1d6b:0104 --to 10.0.2.100:9000 &
+fi
 R=$!
 # Play note-ons until the host has answered (or 20 s pass).
 i=0
 while [ $i -lt 40 ]; do
     printf '\220\074\144' > /dev/snd/midiC0D0
+    # A HID write blocks until the host polls the endpoint: never wait on it.
+    timeout 1 sh -c "printf '\\001\\005\\310' > /dev/hidg0" 2>/dev/null &
     sleep 0.5
     i=$((i + 1))
     if grep -q . /tmp/stop 2>/dev/null; then break; fi
