@@ -433,13 +433,19 @@ fn read_loop(
                 return;
             }
             Err(e) => {
+                // An unplug shows up as I/O errors a moment before hotplug
+                // reports the departure: give it that moment before calling
+                // it an error (seen with a dummy_hcd gadget going away).
+                thread::sleep(READ_TIMEOUT * 2);
+                if gone.flag.load(Ordering::Acquire) || stop.load(Ordering::Acquire) {
+                    return;
+                }
                 q.push(Event::Error(format!("endpoint {ep:#x}: {e}")));
                 failures += 1;
                 if failures >= 10 {
                     gone.report();
                     return;
                 }
-                thread::sleep(READ_TIMEOUT);
             }
         }
     }

@@ -6,36 +6,60 @@
 # `usbredirect --to 10.0.2.100:9000`, which QEMU forwards (guestfwd) to the
 # test's listener on the host's loopback; with `pyrus_mode=as` it listens
 # with `usbredirect --as 0.0.0.0:4000`, which QEMU's hostfwd exposes on
-# the host's loopback for the test to connect to.
+# the host's loopback for the test to connect to. With `pyrus_mode=local`
+# the guest runs `pyrus-usb open` itself (PYRUS_BIN, copied in with its
+# libraries) against the gadget through libusb, after the kernel's usbhid
+# and snd-usb-audio drivers have bound to it, to exercise detaching and
+# reattaching them, Ctrl-C, and hot-unplug.
 #
-# usage: build-initramfs.sh KERNEL_VERSION OUT.cpio.gz
+# usage: build-initramfs.sh KERNEL_VERSION OUT.cpio.gz [PYRUS_BIN]
 # needs: busybox-static, usbredirect, kmod, cpio (and the kernel's modules)
 set -eu
 K="$1"
 OUT="$2"
+PYRUS_BIN="${3:-}"
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
 
 mkdir -p "$ROOT/bin" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/tmp" "$ROOT/modules"
 cp "$(command -v busybox)" "$ROOT/bin/busybox"
 
-# Modules in dependency order, loaded with insmod by /init.
+# Modules in dependency order, loaded with insmod by /init; the host-side
+# class drivers (modules-host) only in local mode, minus what is loaded already.
+deps() {
+    for m in "$@"; do
+        modprobe -S "$K" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+    done | awk '!seen[$0]++'
+}
+mkdir -p "$ROOT/modules-host"
+deps dummy_hcd libcomposite usb_f_midi usb_f_hid virtio_pci virtio_net > "$ROOT/tmp/base"
+deps usbhid snd-usb-audio | grep -vxF -f "$ROOT/tmp/base" > "$ROOT/tmp/host" || true
 n=0
-for m in dummy_hcd libcomposite usb_f_midi usb_f_hid virtio_pci virtio_net; do
-    modprobe -S "$K" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
-done | awk '!seen[$0]++' | while read -r f; do
+while read -r f; do
     n=$((n + 1))
     cp "$f" "$ROOT/modules/$(printf %02d $n)-$(basename "$f")"
-done
+done < "$ROOT/tmp/base"
+n=0
+while read -r f; do
+    n=$((n + 1))
+    cp "$f" "$ROOT/modules-host/$(printf %02d $n)-$(basename "$f")"
+done < "$ROOT/tmp/host"
+rm "$ROOT/tmp/base" "$ROOT/tmp/host"
 
-# usbredirect and every library it links, at their own paths.
+# A program and every library it links, at their own paths.
+copy_with_libs() {
+    mkdir -p "$ROOT$(dirname "$2")"
+    cp "$1" "$ROOT$2"
+    ldd "$1" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' | sort -u | while read -r lib; do
+        mkdir -p "$ROOT$(dirname "$lib")"
+        cp -L "$lib" "$ROOT$lib"
+    done
+}
 U=$(command -v usbredirect)
-mkdir -p "$ROOT$(dirname "$U")"
-cp "$U" "$ROOT$U"
-ldd "$U" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' | sort -u | while read -r lib; do
-    mkdir -p "$ROOT$(dirname "$lib")"
-    cp -L "$lib" "$ROOT$lib"
-done
+copy_with_libs "$U" "$U"
+if [ -n "$PYRUS_BIN" ]; then
+    copy_with_libs "$PYRUS_BIN" /bin/pyrus-usb
+fi
 
 cat > "$ROOT/init" <<'INIT'
 #!/bin/busybox sh
@@ -72,25 +96,67 @@ ls /dev/snd/ 2>&1
 # What the engine sends us arrives on the gadget's rawmidi port.
 ( dd if=/dev/snd/midiC0D0 bs=1 count=3 2>/dev/null | hexdump -v -e '3/1 "%02x " "\n"' | sed 's/^/pyrus-e2e: from host: /'; echo x > /tmp/stop ) &
 
-if grep -q pyrus_mode=as /proc/cmdline; then
-    usbredirect --device 1d6b:0104 --as 0.0.0.0:4000 &
+play() {
+    # Note-ons (and a HID report) every 0.5 s until /tmp/stop or 20 s.
+    i=0
+    while [ $i -lt 40 ]; do
+        printf '\220\074\144' > /dev/snd/midiC0D0
+        # A HID write blocks until the host polls the endpoint: never wait on it.
+        timeout 1 sh -c "printf '\\001\\005\\310' > /dev/hidg0" 2>/dev/null &
+        sleep 0.5
+        i=$((i + 1))
+        if grep -q . /tmp/stop 2>/dev/null; then break; fi
+    done
+    echo "pyrus-e2e: done playing"
+}
+
+bound() {
+    # How many gadget interfaces the kernel's usbhid / snd-usb-audio hold.
+    echo "$(ls /sys/bus/usb/drivers/usbhid 2>/dev/null | grep -c ':') $(ls /sys/bus/usb/drivers/snd-usb-audio 2>/dev/null | grep -c ':')"
+}
+
+if grep -q pyrus_mode=local /proc/cmdline; then
+    for m in /modules-host/*.ko; do insmod "$m" || echo "pyrus-e2e: insmod $m failed"; done
+    sleep 1
+    echo "pyrus-e2e: bound before: $(bound)"
+    pyrus-usb list | sed 's/^/pyrus-e2e: list: /'
+    pyrus-usb open 1d6b:0104 > /tmp/ev1 2>&1 &
+    P=$!
+    sleep 1
+    echo "pyrus-e2e: bound during: $(bound)"
+    i=0
+    while [ $i -lt 6 ]; do
+        printf '\220\074\144' > /dev/snd/midiC0D0
+        timeout 1 sh -c "printf '\\001\\005\\310' > /dev/hidg0" 2>/dev/null &
+        sleep 0.5
+        i=$((i + 1))
+    done
+    kill -INT $P
+    wait $P
+    echo "pyrus-e2e: ctrl-c exit $?"
+    sleep 1
+    echo "pyrus-e2e: bound after: $(bound)"
+    sed 's/^/pyrus-e2e: ev1: /' /tmp/ev1
+    # Hot-unplug while open: pyrus-usb reports it and exits by itself.
+    pyrus-usb open "QEMU MIDI" > /tmp/ev2 2>&1 &
+    P=$!
+    sleep 1
+    echo "" > $G/UDC
+    j=0
+    while kill -0 $P 2>/dev/null && [ $j -lt 50 ]; do sleep 0.1; j=$((j + 1)); done
+    if kill -0 $P 2>/dev/null; then echo "pyrus-e2e: unplug exit timeout"; kill -9 $P; else wait $P; echo "pyrus-e2e: unplug exit $?"; fi
+    sed 's/^/pyrus-e2e: ev2: /' /tmp/ev2
 else
-    usbredirect --device 1d6b:0104 --to 10.0.2.100:9000 &
-fi
-R=$!
-# Play note-ons until the host has answered (or 20 s pass).
-i=0
-while [ $i -lt 40 ]; do
-    printf '\220\074\144' > /dev/snd/midiC0D0
-    # A HID write blocks until the host polls the endpoint: never wait on it.
-    timeout 1 sh -c "printf '\\001\\005\\310' > /dev/hidg0" 2>/dev/null &
+    if grep -q pyrus_mode=as /proc/cmdline; then
+        usbredirect --device 1d6b:0104 --as 0.0.0.0:4000 &
+    else
+        usbredirect --device 1d6b:0104 --to 10.0.2.100:9000 &
+    fi
+    R=$!
+    play
+    kill $R 2>/dev/null
     sleep 0.5
-    i=$((i + 1))
-    if grep -q . /tmp/stop 2>/dev/null; then break; fi
-done
-echo "pyrus-e2e: done playing"
-kill $R 2>/dev/null
-sleep 0.5
+fi
 echo "pyrus-e2e: halt"
 poweroff -f
 INIT

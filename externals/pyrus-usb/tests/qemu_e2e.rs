@@ -7,6 +7,10 @@
 //! nothing else. The guest plays note-ons and a HID report; we answer with
 //! one note, which the guest reads back from the gadget's rawmidi port.
 //!
+//! The same guest also runs `pyrus-usb open` itself against the gadget
+//! (libusb on dummy_hcd): local devices with kernel drivers to detach and
+//! reattach, Ctrl-C, and hot-unplug.
+//!
 //! Needs qemu-system-x86, linux-image-amd64, busybox-static, usbredirect,
 //! kmod and cpio; without them it prints why and checks nothing. Runs under
 //! TCG (about 30 s): nested KVM on some hosts hangs early in boot.
@@ -191,4 +195,67 @@ fn run(mode: &str) {
     assert!(events.iter().all(|e| !matches!(e, Event::Error(_))), "{events:?}");
     assert_eq!(events.last(), Some(&Event::Disconnected));
     assert!(text.contains("pyrus-e2e: from host: 90 3d 7f"), "the gadget did not receive our note:\n{text}");
+}
+
+#[test]
+fn local_device_through_libusb_in_a_qemu_guest() {
+    let (vmlinuz, version) = match prerequisites() {
+        Ok(k) => k,
+        Err(why) => {
+            println!("SKIPPED QEMU end-to-end test: {why}");
+            return;
+        }
+    };
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let initrd = tmp.join("pyrus-e2e-local.cpio.gz");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/qemu/build-initramfs.sh");
+    let st = Command::new("sh")
+        .arg(&script)
+        .arg(&version)
+        .arg(&initrd)
+        .arg(env!("CARGO_BIN_EXE_pyrus-usb"))
+        .status()
+        .unwrap();
+    assert!(st.success(), "building the initramfs failed");
+    let out = Command::new("timeout")
+        .arg("180")
+        .arg("qemu-system-x86_64")
+        .args(["-accel", "tcg", "-m", "512", "-nographic", "-no-reboot"])
+        .arg("-kernel")
+        .arg(&vmlinuz)
+        .arg("-initrd")
+        .arg(&initrd)
+        .args(["-append", "console=ttyS0 panic=-1 loglevel=4 pyrus_mode=local"])
+        .args(["-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.find("pyrus-e2e: ").map(|i| &l[i + "pyrus-e2e: ".len()..]))
+        .collect();
+    println!("guest said:\n{}", lines.join("\n"));
+    let has = |s: &str| lines.iter().any(|l| l.starts_with(s));
+    assert!(has("halt"), "the guest did not finish");
+    assert!(!has("insmod"), "a module failed to load");
+    // usbhid holds the HID interface and snd-usb-audio two (control + MIDI) before we open.
+    assert!(has("bound before: 1 2"));
+    assert!(lines.iter().any(|l| l.starts_with("list: device ") && l.ends_with("1d6b:0104 midi,hid pyrus QEMU MIDI Gadget")));
+    // While open, both class drivers are detached from what we claimed.
+    assert!(has("bound during: 0 1"));
+    assert!(has("ctrl-c exit 0"));
+    // usbhid is back after close. (snd-usb-audio only binds the MIDI interface
+    // from the control interface's probe, so releasing it does not rebind it.)
+    assert!(has("bound after: 1 "));
+    let ev = |tag: &str| -> Vec<&str> { lines.iter().filter_map(|l| l.strip_prefix(tag)).collect() };
+    let ev1 = ev("ev1: ");
+    assert_eq!(ev1.first(), Some(&"connected 7531 260 pyrus QEMU MIDI Gadget"));
+    for want in ["note 1 60 100", "hid 9 1 1", "hid 9 3 1", "hid 1 48 200"] {
+        assert!(ev1.contains(&want), "missing {want}: {ev1:?}");
+    }
+    assert!(ev1.iter().all(|l| !l.starts_with("error")), "{ev1:?}");
+    // Hot-unplug: reported, and the command exits by itself, cleanly.
+    assert_eq!(ev("ev2: "), ["connected 7531 260 pyrus QEMU MIDI Gadget", "disconnected"]);
+    assert!(has("unplug exit 0"));
 }
