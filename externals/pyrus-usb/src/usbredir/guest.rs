@@ -12,7 +12,7 @@
 //! few `bulk_packet` requests kept outstanding.
 #![forbid(unsafe_code)]
 
-use super::wire::{cap, status, ty, Caps, Codec, ControlPacket, Decoded, DeviceConnect, Packet, WireError};
+use super::wire::{cap, status, ty, Caps, Codec, ControlPacket, Decoded, DeviceConnect, Packet, WireError, MAX_PACKET_LEN};
 use crate::descriptors::{self, Interface};
 use crate::event::{Event, Midi};
 use crate::hid::{HidDecoder, ReportDescriptor};
@@ -476,7 +476,10 @@ impl Guest {
         let mut packets = Vec::new();
         midi::encode(cable, msg, &mut packets);
         let data: Vec<u8> = packets.concat();
-        if data.len() > 0xffff && !self.codec.both(cap::BULK_LENGTH_32BIT) {
+        // Checked here so that `send` only ever sees encodable packets: the
+        // bulk header's 16-bit length without 32-bit lengths, and our own cap.
+        let limit = if self.codec.both(cap::BULK_LENGTH_32BIT) { MAX_PACKET_LEN as usize - 10 } else { 0xffff };
+        if data.len() > limit {
             return Err(GuestError::Wire(WireError::Unencodable("MIDI message too long for one transfer")));
         }
         let length = data.len() as u32;
