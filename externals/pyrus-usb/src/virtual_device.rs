@@ -277,6 +277,14 @@ impl VirtualDevice {
         self.framing.send(&p)
     }
 
+    /// Plugs the device back in after [`disconnect`](Self::disconnect), as
+    /// usbredirhost does when the device returns: infos, then connect.
+    pub fn reconnect(&mut self) -> Result<(), WireError> {
+        self.attached = true;
+        self.disconnect_acked = false;
+        self.announce()
+    }
+
     /// Unplugs the device (the connection stays up).
     pub fn disconnect(&mut self) -> Result<(), WireError> {
         self.attached = false;

@@ -137,6 +137,33 @@ fn byte_by_byte_delivery() {
 }
 
 #[test]
+fn device_replugged_on_the_same_connection_enumerates_again() {
+    let mut p = Pair::new(default_caps(), default_caps());
+    p.pump(usize::MAX);
+    p.dev.disconnect().unwrap();
+    p.pump(usize::MAX);
+    p.dev.reconnect().unwrap();
+    p.pump(usize::MAX);
+    p.dev.play(0, &Midi::Stop).unwrap();
+    p.pump(usize::MAX);
+    let connected = Event::Connected { vid: virtual_device::VID, pid: virtual_device::PID, name: "pyrus Virtual MIDI HID".into() };
+    assert_eq!(
+        p.events,
+        vec![connected.clone(), Event::Disconnected, connected, Event::Midi { cable: 0, msg: Midi::Stop }]
+    );
+}
+
+#[test]
+fn device_connect_twice_without_disconnect_fails_the_connection() {
+    let mut p = Pair::new(default_caps(), default_caps());
+    p.pump(usize::MAX);
+    p.dev.reconnect().unwrap();
+    let bytes = p.dev.take_transmit();
+    let r = p.guest.handle_input(&bytes, &mut |_| {});
+    assert!(matches!(r, Err(GuestError::Unexpected { .. })), "{r:?}");
+}
+
+#[test]
 fn malformed_hid_report_is_an_event_not_a_failure() {
     let mut p = Pair::new(default_caps(), default_caps());
     p.pump(usize::MAX);
