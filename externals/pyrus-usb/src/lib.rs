@@ -10,6 +10,8 @@
 //! No Python and no Pd or Max here: host crates only forward.
 //!
 //! # Modules
+//! - [`device`]: one [`device::Device`] for every way of reaching a device
+//!   (`open`, `connect`, `listen`, `demo`): what a host object holds.
 //! - [`usbredir::wire`]: packet codec; [`usbredir::guest`]: the side that uses
 //!   a device; [`usbredir::host`]: framing of the side that owns one. Sans-IO.
 //! - [`midi`]: USB-MIDI 1.0 packets <-> [`Midi`], SysEx reassembly (bounded).
@@ -23,7 +25,9 @@
 //!
 //! # Thread contract
 //!
-//! Threads the engine starts: per [`net::RedirConnection`] one reader
+//! Threads the engine starts: per listening [`device::Device`] one acceptor
+//! (`pyrus-usb-accept`) until a peer comes; per `demo` one virtual device
+//! (`pyrus-usb-demo`); per [`net::RedirConnection`] one reader
 //! (`pyrus-usb-redir-rx`) and one writer (`pyrus-usb-redir-tx`); per
 //! [`local::LocalDevice`] one reader per IN endpoint (`pyrus-usb-midi-in`,
 //! `pyrus-usb-hid-in`) and, where libusb has hotplug, one event thread
@@ -34,6 +38,9 @@
 //! | [`EventQueue::push`] | engine threads (any) | yes | nothing (lock-free; full = dropped and counted) |
 //! | [`EventQueue::pop`], [`drain`](EventQueue::drain), [`drain_messages`](EventQueue::drain_messages) | host scheduler (any) | yes, but meant for one | nothing |
 //! | wake callback (host-supplied) | called on an engine thread | yes | must not block nor push |
+//! | [`device::Device::open`] | any (host scheduler is fine) | yes | `connect`: TCP connect; `open`: USB control requests; `listen` and `demo`: nothing long (accepting runs on `pyrus-usb-accept`) |
+//! | [`device::Device::send_midi`], [`is_finished`](device::Device::is_finished) | any | yes | as the kind's own `send_midi` below |
+//! | [`device::Device::close`] / drop | one (owner) | no (`&mut self`) | joining the kind's threads (below), the acceptor (polls every 50 ms) or the demo peer |
 //! | [`net::RedirConnection::connect`] / [`start`](net::RedirConnection::start) | any | yes | TCP connect |
 //! | [`net::RedirConnection::accept`] | any | yes | accept, polled every 50 ms against `stop` |
 //! | [`net::RedirConnection::send_midi`] | any | yes | the guest mutex (held by the reader while it decodes one read) |
@@ -53,6 +60,7 @@
 
 pub mod demo;
 pub mod descriptors;
+pub mod device;
 pub mod event;
 pub mod hid;
 pub mod local;

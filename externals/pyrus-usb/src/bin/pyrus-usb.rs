@@ -9,12 +9,9 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use pyrus_usb::local::{self, LocalDevice, OpenSpec};
-use pyrus_usb::net::RedirConnection;
-use pyrus_usb::usbredir::guest::GuestConfig;
-use pyrus_usb::{demo, EventQueue};
+use pyrus_usb::device::{Device, Target};
+use pyrus_usb::{local, EventQueue};
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -34,17 +31,6 @@ fn print_all(q: &EventQueue) -> bool {
     ok
 }
 
-/// Prints events until `stop` is set or `finished()` holds, then once more.
-fn pump(q: &EventQueue, stop: &AtomicBool, finished: impl Fn() -> bool) {
-    loop {
-        if !print_all(q) || stop.load(Ordering::Acquire) || finished() {
-            break;
-        }
-        // Woken by the queue's wake callback or Ctrl-C; the timeout is a safety net.
-        std::thread::park_timeout(Duration::from_millis(200));
-    }
-}
-
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("pyrus-usb: {msg}");
     ExitCode::FAILURE
@@ -54,6 +40,26 @@ fn main() -> ExitCode {
     let all: Vec<String> = std::env::args().skip(1).collect();
     let raw = all.iter().any(|a| a == "--raw");
     let args: Vec<&str> = all.iter().map(String::as_str).filter(|a| *a != "--raw").collect();
+
+    if args == ["list"] {
+        return match local::list() {
+            Ok(devs) => {
+                for d in devs {
+                    println!("{d}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
+    let target = match Target::parse(&args) {
+        Ok(t) => t,
+        Err(pyrus_usb::device::DeviceError::BadTarget(_)) => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+        Err(e) => return fail(e),
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let main_thread = std::thread::current();
@@ -67,101 +73,21 @@ fn main() -> ExitCode {
             return fail(format!("cannot handle Ctrl-C: {e}"));
         }
     }
-    let wake_thread = main_thread.clone();
-    let queue = Arc::new(EventQueue::new(QUEUE_CAPACITY, Some(Box::new(move || wake_thread.unpark()))));
-    let config = GuestConfig { raw, ..Default::default() };
-
-    match args.as_slice() {
-        ["list"] => match local::list() {
-            Ok(devs) => {
-                for d in devs {
-                    println!("{d}");
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        },
-        ["open", spec] => {
-            let spec = match OpenSpec::parse(spec) {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            let mut dev = match LocalDevice::open(&spec, raw, queue.clone()) {
-                Ok(d) => d,
-                Err(e) => return fail(e),
-            };
-            pump(&queue, &stop, || dev.is_finished());
-            dev.close();
-            print_all(&queue);
-            ExitCode::SUCCESS
+    // The queue wakes this thread when events arrive: no polling.
+    let queue = Arc::new(EventQueue::new(QUEUE_CAPACITY, Some(Box::new(move || main_thread.unpark()))));
+    let mut device = match Device::open(&target, raw, queue.clone()) {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    loop {
+        if !print_all(&queue) || stop.load(Ordering::Acquire) || device.is_finished() {
+            break;
         }
-        ["connect", addr] => match RedirConnection::connect(*addr, config, queue.clone()) {
-            Ok(mut c) => {
-                pump(&queue, &stop, || c.is_finished());
-                c.shutdown();
-                print_all(&queue);
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(format!("connect {addr}: {e}")),
-        },
-        ["listen", addr] => {
-            let listener = match TcpListener::bind(*addr) {
-                Ok(l) => l,
-                Err(e) => return fail(format!("listen {addr}: {e}")),
-            };
-            match RedirConnection::accept(&listener, &stop, config, queue.clone()) {
-                Ok(Some(mut c)) => {
-                    pump(&queue, &stop, || c.is_finished());
-                    c.shutdown();
-                    print_all(&queue);
-                    ExitCode::SUCCESS
-                }
-                Ok(None) => ExitCode::SUCCESS,
-                Err(e) => fail(format!("listen {addr}: {e}")),
-            }
-        }
-        ["demo"] => run_demo(config, queue, &stop),
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
+        // Woken by the queue or by Ctrl-C; the timeout only notices an end
+        // that queued nothing.
+        std::thread::park_timeout(Duration::from_millis(200));
     }
-}
-
-/// The virtual device on a loopback-only listener, the engine connected to it.
-fn run_demo(config: GuestConfig, queue: Arc<EventQueue>, stop: &Arc<AtomicBool>) -> ExitCode {
-    let listener = match TcpListener::bind("127.0.0.1:0") {
-        Ok(l) => l,
-        Err(e) => return fail(format!("demo: {e}")),
-    };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => return fail(format!("demo: {e}")),
-    };
-    let client = match TcpStream::connect(addr) {
-        Ok(c) => c,
-        Err(e) => return fail(format!("demo: {e}")),
-    };
-    let server = match listener.accept() {
-        Ok((s, _)) => s,
-        Err(e) => return fail(format!("demo: {e}")),
-    };
-    let peer = match demo::spawn(server, stop.clone()) {
-        Ok(p) => p,
-        Err(e) => return fail(format!("demo: {e}")),
-    };
-    let mut conn = match RedirConnection::start(client, config, queue.clone()) {
-        Ok(c) => c,
-        Err(e) => {
-            stop.store(true, Ordering::Release);
-            let _ = peer.join();
-            return fail(format!("demo: {e}"));
-        }
-    };
-    pump(&queue, stop, || conn.is_finished());
-    stop.store(true, Ordering::Release);
-    conn.shutdown();
-    let _ = peer.join();
+    device.close();
     print_all(&queue);
     ExitCode::SUCCESS
 }
