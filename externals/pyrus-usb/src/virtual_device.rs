@@ -89,6 +89,10 @@ pub struct VirtualDevice {
     pub disconnect_acked: bool,
     /// Control requests we could not answer (for tests).
     pub stalled_requests: usize,
+    /// Answer bulk IN requests with a stall (for tests).
+    pub stall_bulk_in: bool,
+    /// Bulk IN requests received (for tests).
+    pub bulk_in_requests: usize,
 }
 
 impl VirtualDevice {
@@ -104,6 +108,8 @@ impl VirtualDevice {
             received_midi: Vec::new(),
             disconnect_acked: false,
             stalled_requests: 0,
+            stall_bulk_in: false,
+            bulk_in_requests: 0,
         }
     }
 
@@ -169,7 +175,11 @@ impl VirtualDevice {
                 self.flush_midi()?;
             }
             Packet::Bulk { endpoint: MIDI_IN, length, .. } => {
-                if self.bulk_requests.len() >= MAX_BULK_REQUESTS {
+                self.bulk_in_requests += 1;
+                if self.stall_bulk_in {
+                    let p = Packet::Bulk { endpoint: MIDI_IN, status: status::STALL, length: 0, stream_id: 0, data: vec![] };
+                    self.framing.reply(id, &p)?;
+                } else if self.bulk_requests.len() >= MAX_BULK_REQUESTS {
                     let p = Packet::Bulk { endpoint: MIDI_IN, status: status::INVAL, length: 0, stream_id: 0, data: vec![] };
                     self.framing.reply(id, &p)?;
                 } else {

@@ -164,6 +164,19 @@ fn device_connect_twice_without_disconnect_fails_the_connection() {
 }
 
 #[test]
+fn a_stalling_bulk_endpoint_is_given_up_not_spun_on() {
+    // Without bulk receiving the guest keeps requests outstanding; a device
+    // that stalls every one must not turn that into an endless loop.
+    let mut p = Pair::new(default_caps(), Caps(0));
+    p.dev.stall_bulk_in = true;
+    p.pump(usize::MAX);
+    let errors = p.events.iter().filter(|e| matches!(e, Event::Error(_))).count();
+    assert_eq!(errors, pyrus_usb::usbredir::guest::MAX_BULK_FAILURES as usize);
+    assert!(matches!(p.events.last(), Some(Event::Error(t)) if t.ends_with("giving up")));
+    assert!(p.dev.bulk_in_requests <= 2 * pyrus_usb::usbredir::guest::MAX_BULK_FAILURES as usize);
+}
+
+#[test]
 fn malformed_hid_report_is_an_event_not_a_failure() {
     let mut p = Pair::new(default_caps(), default_caps());
     p.pump(usize::MAX);

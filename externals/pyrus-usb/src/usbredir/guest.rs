@@ -21,6 +21,8 @@ use std::fmt;
 
 /// Bulk IN requests kept in flight when bulk receiving is not negotiated.
 pub const BULK_REQUESTS_OUTSTANDING: usize = 4;
+/// Consecutive failed bulk IN transfers after which an endpoint is given up.
+pub const MAX_BULK_FAILURES: u32 = 8;
 /// Transfers usbredirhost keeps in flight for us with bulk receiving.
 pub const BULK_RECEIVING_TRANSFERS: u8 = 4;
 
@@ -109,6 +111,9 @@ struct Device {
     awaiting: Option<(u64, Step)>,
     running: bool,
     bulk_receiving: bool,
+    /// Failed bulk IN replies in a row; past [`MAX_BULK_FAILURES`] we stop
+    /// re-requesting rather than spin on a stalled endpoint.
+    bulk_failures: u32,
 }
 
 pub struct Guest {
@@ -241,6 +246,7 @@ impl Guest {
                     awaiting: None,
                     running: false,
                     bulk_receiving: false,
+                    bulk_failures: 0,
                 });
                 self.get_descriptor(0x80, u16::from(descriptors::DT_DEVICE) << 8, 0, 18, Step::Device);
                 Ok(())
@@ -294,10 +300,24 @@ impl Guest {
                 };
                 let bulk_receiving = d.bulk_receiving;
                 match st {
-                    status::SUCCESS => self.midi.decode(&data, out),
+                    status::SUCCESS => {
+                        d.bulk_failures = 0;
+                        self.midi.decode(&data, out);
+                    }
                     // Cancelled happens on shutdown or reset; stop re-requesting then.
                     status::CANCELLED => return Ok(()),
-                    other => out(Event::Error(format!("bulk endpoint {endpoint:#x} status {other}"))),
+                    other => {
+                        d.bulk_failures += 1;
+                        if d.bulk_failures > MAX_BULK_FAILURES {
+                            // Already reported; the other outstanding requests end here too.
+                            return Ok(());
+                        }
+                        let giving_up = if d.bulk_failures == MAX_BULK_FAILURES { ", giving up" } else { "" };
+                        out(Event::Error(format!("bulk endpoint {endpoint:#x} status {other}{giving_up}")));
+                        if d.bulk_failures == MAX_BULK_FAILURES {
+                            return Ok(());
+                        }
+                    }
                 }
                 if !bulk_receiving {
                     self.request_bulk(endpoint, len);
