@@ -1,5 +1,6 @@
 //! Fuzzes the usbredir packet parser, the guest state machine fed in
-//! arbitrary chunks, and the HID and USB-MIDI decoders.
+//! arbitrary chunks, the virtual device's host side, and the HID and
+//! USB-MIDI decoders.
 //!
 //! Invariants checked besides "no panic": a decoded frame never claims more
 //! bytes than it was given, re-encoding a decoded packet decodes back to the
@@ -12,6 +13,7 @@ use pyrus_usb::hid::{HidDecoder, ReportDescriptor};
 use pyrus_usb::midi::MidiDecoder;
 use pyrus_usb::usbredir::guest::{Guest, GuestConfig};
 use pyrus_usb::usbredir::wire::{Caps, Codec, Decoded};
+use pyrus_usb::virtual_device::VirtualDevice;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else { return };
@@ -57,7 +59,22 @@ fuzz_target!(|data: &[u8]| {
         let _ = guest.take_transmit();
     }
 
-    // 3. HID: the first half as a descriptor, the rest as reports.
+    // 3. The host side (what the virtual device makes of a guest's bytes).
+    let mut dev = VirtualDevice::new(caps);
+    let mut buf = Vec::new();
+    for piece in rest.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        match dev.handle_input(&buf) {
+            Ok(n) => {
+                assert!(n <= buf.len());
+                buf.drain(..n);
+            }
+            Err(_) => break,
+        }
+        let _ = dev.take_transmit();
+    }
+
+    // 4. HID: the first half as a descriptor, the rest as reports.
     let (desc, reports) = rest.split_at(rest.len() / 2);
     if let Ok(rd) = ReportDescriptor::parse(desc) {
         let mut dec = HidDecoder::new(rd, true);
@@ -66,7 +83,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    // 4. USB-MIDI.
+    // 5. USB-MIDI.
     let mut midi = MidiDecoder::new(32, true);
     midi.decode(rest, &mut |_| {});
 });

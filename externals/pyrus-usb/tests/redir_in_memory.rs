@@ -11,8 +11,9 @@ struct Pair {
     g_in: Vec<u8>,
     d_in: Vec<u8>,
     events: Vec<Event>,
-    /// Everything the device sent, for fuzz seeds.
+    /// Everything the device and the guest sent, for fuzz seeds.
     host_stream: Vec<u8>,
+    guest_stream: Vec<u8>,
 }
 
 impl Pair {
@@ -24,6 +25,7 @@ impl Pair {
             d_in: Vec::new(),
             events: Vec::new(),
             host_stream: Vec::new(),
+            guest_stream: Vec::new(),
         }
     }
 
@@ -34,6 +36,7 @@ impl Pair {
             let a = self.guest.take_transmit();
             let b = self.dev.take_transmit();
             self.host_stream.extend_from_slice(&b);
+            self.guest_stream.extend_from_slice(&a);
             if a.is_empty() && b.is_empty() {
                 return;
             }
@@ -233,6 +236,9 @@ fn host_streams_as_fuzz_seeds() {
             let mut seed = vec![sel];
             seed.extend_from_slice(&p.host_stream);
             std::fs::write(format!("{dir}/session-{n}"), seed).unwrap();
+            let mut seed = vec![sel];
+            seed.extend_from_slice(&p.guest_stream);
+            std::fs::write(format!("{dir}/guest-session-{n}"), seed).unwrap();
         }
     }
 }
