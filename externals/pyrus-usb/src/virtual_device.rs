@@ -93,6 +93,9 @@ pub struct VirtualDevice {
     pub stall_bulk_in: bool,
     /// Bulk IN requests received (for tests).
     pub bulk_in_requests: usize,
+    /// Send device_connect before interface and endpoint info, the reverse
+    /// of usbredirhost's order (for tests: a guest must accept either).
+    pub connect_first: bool,
 }
 
 impl VirtualDevice {
@@ -110,6 +113,7 @@ impl VirtualDevice {
             stalled_requests: 0,
             stall_bulk_in: false,
             bulk_in_requests: 0,
+            connect_first: false,
         }
     }
 
@@ -199,6 +203,18 @@ impl VirtualDevice {
     }
 
     fn announce(&mut self) -> Result<(), WireError> {
+        let connect = Packet::DeviceConnect(DeviceConnect {
+            speed: 1,
+            class: 0,
+            subclass: 0,
+            protocol: 0,
+            vendor_id: VID,
+            product_id: PID,
+            device_version_bcd: 0x0100,
+        });
+        if self.connect_first {
+            self.framing.send(&connect)?;
+        }
         let itf = |number, class, subclass| InterfaceEntry { number, class, subclass, protocol: 0 };
         self.framing.send(&Packet::InterfaceInfo(vec![itf(0, 1, 1), itf(1, 1, 3), itf(2, 3, 0)]))?;
         let mut eps = Box::new([EpEntry::default(); 32]);
@@ -209,15 +225,9 @@ impl VirtualDevice {
         eps[ep_index(MIDI_OUT)] = ep(xfer::BULK, 0, 1, MIDI_MPS);
         eps[ep_index(HID_IN)] = ep(xfer::INTERRUPT, 10, 2, 8);
         self.framing.send(&Packet::EpInfo(eps))?;
-        self.framing.send(&Packet::DeviceConnect(DeviceConnect {
-            speed: 1,
-            class: 0,
-            subclass: 0,
-            protocol: 0,
-            vendor_id: VID,
-            product_id: PID,
-            device_version_bcd: 0x0100,
-        }))?;
+        if !self.connect_first {
+            self.framing.send(&connect)?;
+        }
         self.announced = true;
         Ok(())
     }

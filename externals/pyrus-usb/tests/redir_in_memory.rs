@@ -157,6 +157,15 @@ fn device_replugged_on_the_same_connection_enumerates_again() {
 }
 
 #[test]
+fn device_connect_before_the_infos_is_accepted() {
+    let mut p = Pair::new(default_caps(), default_caps());
+    p.dev.connect_first = true;
+    p.pump(usize::MAX);
+    assert!(matches!(p.events.as_slice(), [Event::Connected { .. }]));
+    assert!(p.dev.streaming());
+}
+
+#[test]
 fn device_connect_twice_without_disconnect_fails_the_connection() {
     let mut p = Pair::new(default_caps(), default_caps());
     p.pump(usize::MAX);
