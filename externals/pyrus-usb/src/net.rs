@@ -190,6 +190,7 @@ impl Drop for RedirConnection {
 fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
+    let mut pending: Vec<Event> = Vec::new();
     let mut live = false;
     let push = |e: Event, live: &mut bool| {
         match e {
@@ -217,10 +218,16 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
         // The codec refuses lengths above MAX_PACKET_LEN from the header, so
         // `buf` holds at most one packet's worth plus one read.
         buf.extend_from_slice(&chunk[..n]);
+        // Events are queued after the guest's lock is released, so that the
+        // host's wake callback never runs under it (a wake that sends MIDI
+        // would otherwise deadlock). One read yields at most a few thousand.
         let mut g = lock(&shared.guest);
-        let r = g.handle_input(&buf, &mut |e| push(e, &mut live));
+        let r = g.handle_input(&buf, &mut |e| pending.push(e));
         shared.flush(&mut g);
         drop(g);
+        for e in pending.drain(..) {
+            push(e, &mut live);
+        }
         match r {
             Ok(used) => {
                 buf.drain(..used);
@@ -340,6 +347,35 @@ mod tests {
         // Stopping an accept that nobody answers.
         let stop = AtomicBool::new(true);
         assert!(RedirConnection::accept(&listener, &stop, GuestConfig::default(), q).unwrap().is_none());
+    }
+
+    /// A host whose wake callback sends MIDI at once must not deadlock
+    /// the reader (the callback runs on the reader's thread).
+    #[test]
+    fn wake_callback_may_send_midi() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_once(listener, 5);
+        let slot: Arc<Mutex<Option<Arc<RedirConnection>>>> = Arc::new(Mutex::new(None));
+        let s2 = slot.clone();
+        let q = Arc::new(EventQueue::new(
+            1024,
+            Some(Box::new(move || {
+                if let Some(c) = lock(&s2).as_ref() {
+                    let _ = c.send_midi(0, &Midi::Start);
+                }
+            })),
+        ));
+        let conn = Arc::new(RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap());
+        *lock(&slot) = Some(conn.clone());
+        let t = std::time::Instant::now();
+        while !conn.is_finished() && t.elapsed() < Duration::from_secs(5) {
+            q.drain(|_| {});
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert!(conn.is_finished(), "reader stuck");
+        assert_eq!(&server.join().unwrap()[..4], &[0x0f, 0xfa, 0, 0]);
+        lock(&slot).take();
     }
 
     #[test]
