@@ -37,7 +37,7 @@
 //! |---|---|---|---|
 //! | [`EventQueue::push`] | engine threads (any) | yes | nothing (lock-free; full = dropped and counted) |
 //! | [`EventQueue::pop`], [`drain`](EventQueue::drain), [`drain_messages`](EventQueue::drain_messages) | host scheduler (any) | yes, but meant for one | nothing |
-//! | wake callback (host-supplied) | called on an engine thread | yes | must not block nor push |
+//! | wake callback (host-supplied) | called on an engine thread, possibly inside libusb's hotplug callback | yes | must not block nor do USB I/O; should only schedule a drain (never called under an engine lock) |
 //! | [`device::Device::open`] | any (host scheduler is fine) | yes | `connect`: TCP connect; `open`: USB control requests; `listen` and `demo`: nothing long (accepting runs on `pyrus-usb-accept`) |
 //! | [`device::Device::send_midi`], [`is_finished`](device::Device::is_finished) | any | yes | as the kind's own `send_midi` below |
 //! | [`device::Device::close`] / drop | one (owner) | no (`&mut self`) | joining the kind's threads (below), the acceptor (polls every 50 ms) or the demo peer |

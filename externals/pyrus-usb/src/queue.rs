@@ -31,8 +31,9 @@ pub type Wake = Box<dyn Fn() + Send + Sync>;
 ///   event arrives and no drain has been requested since the consumer last
 ///   started one ([`pop`](Self::pop)/[`drain`](Self::drain) re-arm it). So a
 ///   host that schedules one drain per call never misses an event and is
-///   not called once per event. The callback must not block nor call back
-///   into this queue's producer side.
+///   not called once per event. The callback may run inside libusb's
+///   hotplug callback, so it must not block nor do USB I/O: it should only
+///   schedule a drain. No engine lock is held while it runs.
 /// - **Drop**: dropping the queue drops the events still in it.
 ///
 /// # Threading
