@@ -79,6 +79,15 @@ impl From<io::Error> for DeviceError {
     }
 }
 
+/// How to open a device.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Also emit `raw` MIDI bytes and whole HID `report`s.
+    pub raw: bool,
+    /// Local devices: re-open after a re-plug instead of finishing.
+    pub reconnect: bool,
+}
+
 type Slot = Arc<Mutex<Option<RedirConnection>>>;
 
 enum Inner {
@@ -106,9 +115,17 @@ fn lock(slot: &Slot) -> std::sync::MutexGuard<'_, Option<RedirConnection>> {
 impl Device {
     /// Opens `target`; `raw` adds `raw` MIDI bytes and whole HID `report`s.
     pub fn open(target: &Target, raw: bool, queue: Arc<EventQueue>) -> Result<Self, DeviceError> {
+        Self::open_with(target, &Options { raw, reconnect: false }, queue)
+    }
+
+    /// Opens `target` with every option.
+    pub fn open_with(target: &Target, options: &Options, queue: Arc<EventQueue>) -> Result<Self, DeviceError> {
+        let raw = options.raw;
         let config = GuestConfig { raw, ..Default::default() };
         let inner = match target {
-            Target::Local(spec) => Inner::Local(LocalDevice::open(spec, raw, queue).map_err(DeviceError::Local)?),
+            Target::Local(spec) => Inner::Local(
+                LocalDevice::open_with(spec, raw, options.reconnect, queue).map_err(DeviceError::Local)?,
+            ),
             Target::Connect(addr) => Inner::Redir(RedirConnection::connect(addr.as_str(), config, queue)?),
             Target::Listen(addr) => {
                 let listener = TcpListener::bind(addr.as_str())?;

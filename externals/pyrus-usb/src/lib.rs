@@ -31,7 +31,8 @@
 //! (`pyrus-usb-redir-rx`) and one writer (`pyrus-usb-redir-tx`); per
 //! [`local::LocalDevice`] one reader per IN endpoint (`pyrus-usb-midi-in`,
 //! `pyrus-usb-hid-in`) and, where libusb has hotplug, one event thread
-//! (`pyrus-usb-events`). Every one is joined by `shutdown`/`close`/drop.
+//! (`pyrus-usb-events`, which also re-opens a re-plugged device when asked
+//! to). Every one is joined by `shutdown`/`close`/drop.
 //!
 //! | Entry point | Which thread | Concurrent callers | Blocks on |
 //! |---|---|---|---|

@@ -23,8 +23,8 @@ use crate::midi::{self, MidiDecoder};
 use crate::queue::EventQueue;
 use rusb::{Context, DeviceHandle, Direction, Hotplug, HotplugBuilder, TransferType, UsbContext};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -182,24 +182,7 @@ pub fn list() -> Result<Vec<DeviceInfo>, LocalError> {
     Ok(ctx.devices()?.iter().filter_map(|d| info(&d).ok()).collect())
 }
 
-/// An open local device with its reader threads.
-///
-/// # Threading
-/// `Send + Sync`: [`send_midi`](Self::send_midi) from any thread;
-/// [`close`](Self::close) (or drop) from one; it joins every thread.
-pub struct LocalDevice {
-    ctx: Context,
-    handle: Arc<DeviceHandle<Context>>,
-    claimed: Vec<u8>,
-    midi_out: Option<u8>,
-    stop: Arc<AtomicBool>,
-    gone: Arc<AtomicBool>,
-    readers: Vec<JoinHandle<()>>,
-    events: Option<JoinHandle<()>>,
-    _hotplug: Option<rusb::Registration<Context>>,
-}
-
-/// Reports `Disconnected` once, whichever thread notices first.
+/// Reports `Disconnected` once per session, whichever thread notices first.
 struct Gone {
     flag: Arc<AtomicBool>,
     queue: Arc<EventQueue>,
@@ -213,27 +196,28 @@ impl Gone {
     }
 }
 
-struct LeftWatcher {
-    bus: u8,
-    address: u8,
-    gone: Gone,
+/// One opening of the device: its handle, claimed interfaces and readers.
+struct Session {
+    handle: Arc<DeviceHandle<Context>>,
+    claimed: Vec<u8>,
+    midi_out: Option<u8>,
+    stop: Arc<AtomicBool>,
+    readers: Vec<JoinHandle<()>>,
+    info: DeviceInfo,
 }
 
-impl Hotplug<Context> for LeftWatcher {
-    fn device_arrived(&mut self, _device: rusb::Device<Context>) {}
-    fn device_left(&mut self, device: rusb::Device<Context>) {
-        if device.bus_number() == self.bus && device.address() == self.address {
-            self.gone.report();
-        }
-    }
-}
-
-impl LocalDevice {
+impl Session {
     /// Opens the first device matching `spec`, claims its MIDI and HID
-    /// interfaces (detaching kernel drivers where libusb can, reattached on
-    /// close), pushes `Connected`, and starts reading.
-    pub fn open(spec: &OpenSpec, raw: bool, queue: Arc<EventQueue>) -> Result<Self, LocalError> {
-        let ctx = Context::new()?;
+    /// interfaces (detaching kernel drivers where libusb can; it reattaches
+    /// them on release), pushes `Connected`, and starts one reader per IN
+    /// endpoint.
+    fn open(
+        ctx: &Context,
+        spec: &OpenSpec,
+        raw: bool,
+        queue: &Arc<EventQueue>,
+        gone: &Arc<AtomicBool>,
+    ) -> Result<Self, LocalError> {
         let (dev, inf) = ctx
             .devices()?
             .iter()
@@ -289,59 +273,149 @@ impl LocalDevice {
             }
             return Err(LocalError::NoMidiOrHid);
         }
+        gone.store(false, Ordering::Release);
         queue.push(Event::Connected { vid: inf.vendor_id, pid: inf.product_id, name: inf.name() });
         for e in errors {
             queue.push(Event::Error(e));
         }
 
-        let handle = Arc::new(handle);
-        let stop = Arc::new(AtomicBool::new(false));
-        let gone = Arc::new(AtomicBool::new(false));
-        let mut readers = Vec::new();
-        let mut spawn = |name: &str, body: Box<dyn FnOnce() + Send>| -> Result<(), LocalError> {
-            let h = thread::Builder::new()
-                .name(name.into())
-                .spawn(body)
-                .map_err(|e| LocalError::NotFound(format!("thread: {e}")))?;
-            readers.push(h);
-            Ok(())
+        let mut session = Session {
+            handle: Arc::new(handle),
+            claimed,
+            midi_out,
+            stop: Arc::new(AtomicBool::new(false)),
+            readers: Vec::new(),
+            info: inf,
         };
         for (ep, mps) in midi_in {
-            let (h, s, q) = (handle.clone(), stop.clone(), queue.clone());
-            let g = Gone { flag: gone.clone(), queue: queue.clone() };
             let mut dec = MidiDecoder::new(midi::DEFAULT_MAX_SYSEX, raw);
-            spawn(
-                "pyrus-usb-midi-in",
-                Box::new(move || {
-                    read_loop(&h, &s, &g, &q, ep, usize::from(mps).max(64), true, |d, q| {
-                        dec.decode(d, &mut |e| {
-                            q.push(e);
-                        })
-                    })
-                }),
-            )?;
+            session.spawn_reader("pyrus-usb-midi-in", ep, usize::from(mps).max(64), true, queue, gone, move |d, q| {
+                dec.decode(d, &mut |e| {
+                    q.push(e);
+                })
+            });
         }
         for (ep, mps, mut dec) in hid_in {
-            let (h, s, q) = (handle.clone(), stop.clone(), queue.clone());
-            let g = Gone { flag: gone.clone(), queue: queue.clone() };
-            spawn(
-                "pyrus-usb-hid-in",
-                Box::new(move || {
-                    read_loop(&h, &s, &g, &q, ep, usize::from(mps).max(8), false, |d, q| {
-                        dec.report(d, &mut |e| {
-                            q.push(e);
-                        })
-                    })
-                }),
-            )?;
+            session.spawn_reader("pyrus-usb-hid-in", ep, usize::from(mps).max(8), false, queue, gone, move |d, q| {
+                dec.report(d, &mut |e| {
+                    q.push(e);
+                })
+            });
         }
+        Ok(session)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn spawn_reader(
+        &mut self,
+        name: &str,
+        ep: u8,
+        len: usize,
+        bulk: bool,
+        queue: &Arc<EventQueue>,
+        gone: &Arc<AtomicBool>,
+        decode: impl FnMut(&[u8], &EventQueue) + Send + 'static,
+    ) {
+        let (h, s, q) = (self.handle.clone(), self.stop.clone(), queue.clone());
+        let g = Gone { flag: gone.clone(), queue: queue.clone() };
+        let spawned = thread::Builder::new()
+            .name(name.into())
+            .spawn(move || read_loop(&h, &s, &g, &q, ep, len, bulk, decode));
+        match spawned {
+            Ok(t) => self.readers.push(t),
+            Err(e) => {
+                queue.push(Event::Error(format!("cannot start a reader for endpoint {ep:#x}: {e}")));
+            }
+        }
+    }
+
+    fn close(mut self) {
+        self.stop.store(true, Ordering::Release);
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        for n in self.claimed.drain(..) {
+            let _ = self.handle.release_interface(n);
+        }
+    }
+}
+
+type SessionSlot = Arc<Mutex<Option<Session>>>;
+
+fn lock_session(s: &SessionSlot) -> MutexGuard<'_, Option<Session>> {
+    s.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Hotplug events for our vendor/product id: departures of the open device
+/// end its session; arrivals are noted for the event thread to re-open.
+struct Watcher {
+    /// `bus << 8 | address` of the open device.
+    current: Arc<AtomicU16>,
+    arrived: Arc<AtomicBool>,
+    gone: Gone,
+}
+
+impl Hotplug<Context> for Watcher {
+    fn device_arrived(&mut self, _device: rusb::Device<Context>) {
+        // No I/O here: libusb forbids synchronous transfers in this callback.
+        self.arrived.store(true, Ordering::Release);
+    }
+    fn device_left(&mut self, device: rusb::Device<Context>) {
+        let id = u16::from(device.bus_number()) << 8 | u16::from(device.address());
+        if id == self.current.load(Ordering::Acquire) {
+            self.gone.report();
+        }
+    }
+}
+
+/// An open local device with its reader threads.
+///
+/// With `reconnect`, a device unplugged and plugged in again (same vendor
+/// and product id) is re-opened by the event thread: `disconnected`, then
+/// `connected` again, and [`is_finished`](Self::is_finished) stays false.
+/// This needs libusb hotplug (Linux, macOS); elsewhere `reconnect` does
+/// nothing.
+///
+/// # Threading
+/// `Send + Sync`: [`send_midi`](Self::send_midi) from any thread;
+/// [`close`](Self::close) (or drop) from one; it joins every thread.
+pub struct LocalDevice {
+    ctx: Context,
+    session: SessionSlot,
+    stop: Arc<AtomicBool>,
+    gone: Arc<AtomicBool>,
+    reconnect: bool,
+    events: Option<JoinHandle<()>>,
+    _hotplug: Option<rusb::Registration<Context>>,
+}
+
+impl LocalDevice {
+    /// Opens the first device matching `spec`, claims its MIDI and HID
+    /// interfaces (detaching kernel drivers where libusb can; it reattaches
+    /// them on release), pushes `Connected`, and starts one reader per IN
+    /// endpoint. Equivalent to `open_with(spec, raw, false, queue)`.
+    pub fn open(spec: &OpenSpec, raw: bool, queue: Arc<EventQueue>) -> Result<Self, LocalError> {
+        Self::open_with(spec, raw, false, queue)
+    }
+
+    /// Opens the first device matching `spec`, re-opening it after a
+    /// re-plug when `reconnect` is set.
+    pub fn open_with(spec: &OpenSpec, raw: bool, reconnect: bool, queue: Arc<EventQueue>) -> Result<Self, LocalError> {
+        let ctx = Context::new()?;
+        let gone = Arc::new(AtomicBool::new(false));
+        let session = Session::open(&ctx, spec, raw, &queue, &gone)?;
+        let inf = session.info.clone();
+        let current = Arc::new(AtomicU16::new(u16::from(inf.bus) << 8 | u16::from(inf.address)));
+        let session: SessionSlot = Arc::new(Mutex::new(Some(session)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let arrived = Arc::new(AtomicBool::new(false));
 
         let mut hotplug = None;
         let mut events = None;
         if rusb::has_hotplug() {
-            let watcher = LeftWatcher {
-                bus: inf.bus,
-                address: inf.address,
+            let watcher = Watcher {
+                current: current.clone(),
+                arrived: arrived.clone(),
                 gone: Gone { flag: gone.clone(), queue: queue.clone() },
             };
             let reg = HotplugBuilder::new()
@@ -350,7 +424,9 @@ impl LocalDevice {
                 .register(&ctx, Box::new(watcher));
             if let Ok(reg) = reg {
                 hotplug = Some(reg);
-                let (c, s) = (ctx.clone(), stop.clone());
+                // After a re-plug the bus address differs: re-open by ids.
+                let respec = OpenSpec::VidPid(inf.vendor_id, inf.product_id);
+                let (c, s, sl, g, q) = (ctx.clone(), stop.clone(), session.clone(), gone.clone(), queue.clone());
                 events = thread::Builder::new()
                     .name("pyrus-usb-events".into())
                     .spawn(move || {
@@ -359,29 +435,52 @@ impl LocalDevice {
                             if c.handle_events(Some(Duration::from_millis(500))).is_err() {
                                 thread::sleep(Duration::from_millis(10));
                             }
+                            if reconnect && g.load(Ordering::Acquire) && arrived.swap(false, Ordering::AcqRel) {
+                                // Outside the hotplug callback, so synchronous I/O is allowed.
+                                let mut slot = lock_session(&sl);
+                                if let Some(old) = slot.take() {
+                                    old.close();
+                                }
+                                match Session::open(&c, &respec, raw, &q, &g) {
+                                    Ok(new) => {
+                                        current.store(
+                                            u16::from(new.info.bus) << 8 | u16::from(new.info.address),
+                                            Ordering::Release,
+                                        );
+                                        *slot = Some(new);
+                                    }
+                                    Err(e) => {
+                                        q.push(Event::Error(format!("re-opening after re-plug: {e}")));
+                                    }
+                                }
+                            }
                         }
                     })
                     .ok();
             }
         }
-        Ok(LocalDevice { ctx, handle, claimed, midi_out, stop, gone, readers, events, _hotplug: hotplug })
+        Ok(LocalDevice { ctx, session, stop, gone, reconnect, events, _hotplug: hotplug })
     }
 
     /// Sends one MIDI message to the device's MIDI OUT endpoint.
     ///
     /// # Threading
-    /// Any thread, concurrently; blocks up to 100 ms in the USB write.
+    /// Any thread, concurrently; blocks up to 100 ms in the USB write (and
+    /// behind a re-open in progress).
     pub fn send_midi(&self, cable: u8, msg: &Midi) -> Result<(), LocalError> {
-        let ep = self.midi_out.ok_or(LocalError::NoMidiOrHid)?;
+        let slot = lock_session(&self.session);
+        let s = slot.as_ref().ok_or(LocalError::NoMidiOrHid)?;
+        let ep = s.midi_out.ok_or(LocalError::NoMidiOrHid)?;
         let mut packets = Vec::new();
         midi::encode(cable, msg, &mut packets);
-        self.handle.write_bulk(ep, &packets.concat(), Duration::from_millis(100))?;
+        s.handle.write_bulk(ep, &packets.concat(), Duration::from_millis(100))?;
         Ok(())
     }
 
-    /// Whether the device went away (unplugged or failing).
+    /// Whether the device went away (unplugged or failing) for good: never
+    /// while `reconnect` waits for it to come back.
     pub fn is_finished(&self) -> bool {
-        self.gone.load(Ordering::Acquire)
+        !self.reconnect && self.gone.load(Ordering::Acquire)
     }
 
     /// Stops and joins every thread, releases the interfaces (libusb
@@ -389,14 +488,11 @@ impl LocalDevice {
     pub fn close(&mut self) {
         self.stop.store(true, Ordering::Release);
         self.ctx.interrupt_handle_events();
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
         if let Some(e) = self.events.take() {
             let _ = e.join();
         }
-        for n in self.claimed.drain(..) {
-            let _ = self.handle.release_interface(n);
+        if let Some(s) = lock_session(&self.session).take() {
+            s.close();
         }
     }
 }

@@ -12,8 +12,9 @@
 //! reattach, Ctrl-C, and hot-unplug.
 //!
 //! Needs qemu-system-x86, linux-image-amd64, busybox-static, usbredirect,
-//! kmod and cpio; without them it prints why and checks nothing. Runs under
-//! TCG (about 30 s): nested KVM on some hosts hangs early in boot.
+//! kmod, cpio and udev (libusb's hotplug arrivals come through udevd);
+//! without them it prints why and checks nothing. Runs under TCG (10-30 s
+//! each): nested KVM on some hosts hangs early in boot.
 
 use pyrus_usb::net::RedirConnection;
 use pyrus_usb::usbredir::guest::GuestConfig;
@@ -46,9 +47,11 @@ fn kernel() -> Option<(PathBuf, String)> {
 }
 
 fn prerequisites() -> Result<(PathBuf, String), String> {
-    for cmd in ["qemu-system-x86_64", "busybox", "usbredirect", "modprobe", "cpio"] {
+    for cmd in ["qemu-system-x86_64", "busybox", "usbredirect", "modprobe", "cpio", "udevadm"] {
         if !on_path(cmd) {
-            return Err(format!("{cmd} not found (apt-get install qemu-system-x86 busybox-static usbredirect kmod cpio)"));
+            return Err(format!(
+                "{cmd} not found (apt-get install qemu-system-x86 busybox-static usbredirect kmod cpio udev)"
+            ));
         }
     }
     kernel().ok_or_else(|| "no /boot/vmlinuz-* with dummy_hcd.ko (apt-get install linux-image-amd64)".into())
@@ -258,4 +261,11 @@ fn local_device_through_libusb_in_a_qemu_guest() {
     // Hot-unplug: reported, and the command exits by itself, cleanly.
     assert_eq!(ev("ev2: "), ["connected 7531 260 pyrus QEMU MIDI Gadget", "disconnected"]);
     assert!(has("unplug exit 0"));
+    // With --reconnect a re-plug opens the device again and data flows.
+    let ev3 = ev("ev3: ");
+    let connected = "connected 7531 260 pyrus QEMU MIDI Gadget";
+    assert_eq!(ev3.get(..3), Some(&[connected, "disconnected", connected][..]), "{ev3:?}");
+    assert!(ev3.contains(&"note 1 62 100"), "{ev3:?}");
+    assert!(ev3.iter().all(|l| !l.starts_with("error")), "{ev3:?}");
+    assert!(has("reconnect exit 0"));
 }

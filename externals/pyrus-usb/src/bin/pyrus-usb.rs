@@ -2,14 +2,14 @@
 //!
 //! ```text
 //! pyrus-usb list
-//! pyrus-usb open VID:PID|NAME|BUS-ADDR [--raw]
+//! pyrus-usb open VID:PID|NAME|BUS-ADDR [--raw] [--reconnect]
 //! pyrus-usb connect HOST:PORT [--raw]    # to `usbredirect --as HOST:PORT`
 //! pyrus-usb listen HOST:PORT [--raw]     # for `usbredirect --to HOST:PORT`
 //! pyrus-usb demo [--raw]                 # the built-in virtual device
 //! ```
 #![forbid(unsafe_code)]
 
-use pyrus_usb::device::{Device, Target};
+use pyrus_usb::device::{Device, Options, Target};
 use pyrus_usb::{local, EventQueue};
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-const USAGE: &str = "usage: pyrus-usb list | open VID:PID|NAME|BUS-ADDR | connect HOST:PORT | listen HOST:PORT | demo  [--raw]";
+const USAGE: &str =
+    "usage: pyrus-usb list | open VID:PID|NAME|BUS-ADDR [--reconnect] | connect HOST:PORT | listen HOST:PORT | demo  [--raw]";
 const QUEUE_CAPACITY: usize = 4096;
 
 /// Prints every queued event; false when stdout is gone (e.g. a closed pipe).
@@ -38,8 +39,8 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let all: Vec<String> = std::env::args().skip(1).collect();
-    let raw = all.iter().any(|a| a == "--raw");
-    let args: Vec<&str> = all.iter().map(String::as_str).filter(|a| *a != "--raw").collect();
+    let options = Options { raw: all.iter().any(|a| a == "--raw"), reconnect: all.iter().any(|a| a == "--reconnect") };
+    let args: Vec<&str> = all.iter().map(String::as_str).filter(|a| !matches!(*a, "--raw" | "--reconnect")).collect();
 
     if args == ["list"] {
         return match local::list() {
@@ -75,7 +76,7 @@ fn main() -> ExitCode {
     }
     // The queue wakes this thread when events arrive: no polling.
     let queue = Arc::new(EventQueue::new(QUEUE_CAPACITY, Some(Box::new(move || main_thread.unpark()))));
-    let mut device = match Device::open(&target, raw, queue.clone()) {
+    let mut device = match Device::open_with(&target, &options, queue.clone()) {
         Ok(d) => d,
         Err(e) => return fail(e),
     };

@@ -13,7 +13,8 @@
 # reattaching them, Ctrl-C, and hot-unplug.
 #
 # usage: build-initramfs.sh KERNEL_VERSION OUT.cpio.gz [PYRUS_BIN]
-# needs: busybox-static, usbredirect, kmod, cpio (and the kernel's modules)
+# needs: busybox-static, usbredirect, kmod, cpio (and the kernel's modules);
+# udev for the re-plug part of local mode
 set -eu
 K="$1"
 OUT="$2"
@@ -59,6 +60,13 @@ U=$(command -v usbredirect)
 copy_with_libs "$U" "$U"
 if [ -n "$PYRUS_BIN" ]; then
     copy_with_libs "$PYRUS_BIN" /bin/pyrus-usb
+    # libusb's hotplug listens to udevd's events: without udevd it sees
+    # departures (failed I/O) but never arrivals.
+    if [ -x /bin/udevadm ]; then
+        copy_with_libs /bin/udevadm /bin/udevadm
+        mkdir -p "$ROOT/lib/systemd"
+        ln -s /bin/udevadm "$ROOT/lib/systemd/systemd-udevd"
+    fi
 fi
 
 cat > "$ROOT/init" <<'INIT'
@@ -116,6 +124,10 @@ bound() {
 }
 
 if grep -q pyrus_mode=local /proc/cmdline; then
+    if [ -x /lib/systemd/systemd-udevd ]; then
+        mkdir -p /run/udev
+        /lib/systemd/systemd-udevd --daemon 2>/dev/null
+    fi
     for m in /modules-host/*.ko; do insmod "$m" || echo "pyrus-e2e: insmod $m failed"; done
     sleep 1
     echo "pyrus-e2e: bound before: $(bound)"
@@ -146,6 +158,26 @@ if grep -q pyrus_mode=local /proc/cmdline; then
     while kill -0 $P 2>/dev/null && [ $j -lt 50 ]; do sleep 0.1; j=$((j + 1)); done
     if kill -0 $P 2>/dev/null; then echo "pyrus-e2e: unplug exit timeout"; kill -9 $P; else wait $P; echo "pyrus-e2e: unplug exit $?"; fi
     sed 's/^/pyrus-e2e: ev2: /' /tmp/ev2
+    # Re-plug with --reconnect: disconnected, connected again, and data.
+    echo dummy_udc.0 > $G/UDC
+    sleep 1
+    pyrus-usb open --reconnect 1d6b:0104 > /tmp/ev3 2>&1 &
+    P=$!
+    sleep 1
+    echo "" > $G/UDC
+    sleep 1
+    echo dummy_udc.0 > $G/UDC
+    sleep 2
+    i=0
+    while [ $i -lt 4 ]; do
+        printf '\220\076\144' > /dev/snd/midiC0D0
+        sleep 0.5
+        i=$((i + 1))
+    done
+    kill -INT $P
+    wait $P
+    echo "pyrus-e2e: reconnect exit $?"
+    sed 's/^/pyrus-e2e: ev3: /' /tmp/ev3
 else
     if grep -q pyrus_mode=as /proc/cmdline; then
         usbredirect --device 1d6b:0104 --as 0.0.0.0:4000 &
