@@ -44,7 +44,12 @@ fuzz_target!(|data: &[u8]| {
 
     // 2. The guest, fed in chunks whose size comes from the selector byte.
     let chunk = usize::from(sel % 17) + 1;
-    let mut guest = Guest::new(GuestConfig { caps, raw: sel & 1 == 0, max_sysex: 64, first_id: 0xffff_fffe });
+    let mut guest = Guest::new(GuestConfig {
+        caps,
+        raw: sel & 1 == 0,
+        max_sysex: 64,
+        first_id: 0xffff_fffe,
+    });
     let mut buf = Vec::new();
     let mut events = 0usize;
     for piece in rest.chunks(chunk) {

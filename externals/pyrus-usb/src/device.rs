@@ -65,7 +65,10 @@ impl fmt::Display for DeviceError {
             DeviceError::Guest(e) => e.fmt(f),
             DeviceError::NotConnected => f.write_str("no device connected yet"),
             DeviceError::BadTarget(s) => {
-                write!(f, "bad target {s:?}: open VID:PID|NAME|BUS-ADDR, connect HOST:PORT, listen HOST:PORT or demo")
+                write!(
+                    f,
+                    "bad target {s:?}: open VID:PID|NAME|BUS-ADDR, connect HOST:PORT, listen HOST:PORT or demo"
+                )
             }
         }
     }
@@ -94,8 +97,17 @@ enum Inner {
     Local(LocalDevice),
     Redir(RedirConnection),
     /// The acceptor thread puts the connection in the slot when a peer comes.
-    Listening { addr: SocketAddr, stop: Arc<AtomicBool>, acceptor: Option<JoinHandle<()>>, slot: Slot },
-    Demo { conn: RedirConnection, stop: Arc<AtomicBool>, peer: Option<JoinHandle<io::Result<()>>> },
+    Listening {
+        addr: SocketAddr,
+        stop: Arc<AtomicBool>,
+        acceptor: Option<JoinHandle<()>>,
+        slot: Slot,
+    },
+    Demo {
+        conn: RedirConnection,
+        stop: Arc<AtomicBool>,
+        peer: Option<JoinHandle<io::Result<()>>>,
+    },
 }
 
 /// An open device of any kind, its events going to the queue given at open.
@@ -121,11 +133,14 @@ impl Device {
     /// Opens `target` with every option.
     pub fn open_with(target: &Target, options: &Options, queue: Arc<EventQueue>) -> Result<Self, DeviceError> {
         let raw = options.raw;
-        let config = GuestConfig { raw, ..Default::default() };
+        let config = GuestConfig {
+            raw,
+            ..Default::default()
+        };
         let inner = match target {
-            Target::Local(spec) => Inner::Local(
-                LocalDevice::open_with(spec, raw, options.reconnect, queue).map_err(DeviceError::Local)?,
-            ),
+            Target::Local(spec) => {
+                Inner::Local(LocalDevice::open_with(spec, raw, options.reconnect, queue).map_err(DeviceError::Local)?)
+            }
             Target::Connect(addr) => Inner::Redir(RedirConnection::connect(addr.as_str(), config, queue)?),
             Target::Listen(addr) => {
                 let listener = TcpListener::bind(addr.as_str())?;
@@ -133,16 +148,22 @@ impl Device {
                 let stop = Arc::new(AtomicBool::new(false));
                 let slot: Slot = Arc::new(Mutex::new(None));
                 let (s, sl, q) = (stop.clone(), slot.clone(), queue.clone());
-                let acceptor = thread::Builder::new().name("pyrus-usb-accept".into()).spawn(move || {
-                    match RedirConnection::accept(&listener, &s, config, q.clone()) {
-                        Ok(Some(c)) => *lock(&sl) = Some(c),
-                        Ok(None) => {}
-                        Err(e) => {
-                            q.push(crate::Event::Error(format!("listen: {e}")));
-                        }
-                    }
-                })?;
-                Inner::Listening { addr, stop, acceptor: Some(acceptor), slot }
+                let acceptor =
+                    thread::Builder::new().name("pyrus-usb-accept".into()).spawn(
+                        move || match RedirConnection::accept(&listener, &s, config, q.clone()) {
+                            Ok(Some(c)) => *lock(&sl) = Some(c),
+                            Ok(None) => {}
+                            Err(e) => {
+                                q.push(crate::Event::Error(format!("listen: {e}")));
+                            }
+                        },
+                    )?;
+                Inner::Listening {
+                    addr,
+                    stop,
+                    acceptor: Some(acceptor),
+                    slot,
+                }
             }
             Target::Demo => {
                 // Loopback only: the virtual device is for this process alone.
@@ -152,7 +173,11 @@ impl Device {
                 let stop = Arc::new(AtomicBool::new(false));
                 let peer = crate::demo::spawn(server, stop.clone())?;
                 match RedirConnection::start(client, config, queue) {
-                    Ok(conn) => Inner::Demo { conn, stop, peer: Some(peer) },
+                    Ok(conn) => Inner::Demo {
+                        conn,
+                        stop,
+                        peer: Some(peer),
+                    },
                     Err(e) => {
                         stop.store(true, Ordering::Release);
                         let _ = peer.join();
@@ -206,7 +231,9 @@ impl Device {
         match &mut self.inner {
             Inner::Local(d) => d.close(),
             Inner::Redir(c) => c.shutdown(),
-            Inner::Listening { stop, acceptor, slot, .. } => {
+            Inner::Listening {
+                stop, acceptor, slot, ..
+            } => {
                 stop.store(true, Ordering::Release);
                 if let Some(a) = acceptor.take() {
                     let _ = a.join();
@@ -252,9 +279,15 @@ mod tests {
     #[test]
     fn targets_parse() {
         assert_eq!(Target::parse(&["demo"]).unwrap(), Target::Demo);
-        assert_eq!(Target::parse(&["connect", "h:1"]).unwrap(), Target::Connect("h:1".into()));
+        assert_eq!(
+            Target::parse(&["connect", "h:1"]).unwrap(),
+            Target::Connect("h:1".into())
+        );
         assert_eq!(Target::parse(&["listen", "h:1"]).unwrap(), Target::Listen("h:1".into()));
-        assert_eq!(Target::parse(&["open", "1:2"]).unwrap(), Target::Local(OpenSpec::VidPid(1, 2)));
+        assert_eq!(
+            Target::parse(&["open", "1:2"]).unwrap(),
+            Target::Local(OpenSpec::VidPid(1, 2))
+        );
         assert!(matches!(Target::parse(&["open"]), Err(DeviceError::BadTarget(_))));
         assert!(matches!(Target::parse(&["open", "zz:1"]), Err(DeviceError::Local(_))));
     }

@@ -11,13 +11,34 @@ use std::borrow::Cow;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Midi {
     /// Note-off arrives as velocity 0.
-    Note { ch: u8, pitch: u8, vel: u8 },
-    Cc { ch: u8, num: u8, val: u8 },
-    Program { ch: u8, n: u8 },
-    Pressure { ch: u8, v: u8 },
-    PolyTouch { ch: u8, pitch: u8, v: u8 },
+    Note {
+        ch: u8,
+        pitch: u8,
+        vel: u8,
+    },
+    Cc {
+        ch: u8,
+        num: u8,
+        val: u8,
+    },
+    Program {
+        ch: u8,
+        n: u8,
+    },
+    Pressure {
+        ch: u8,
+        v: u8,
+    },
+    PolyTouch {
+        ch: u8,
+        pitch: u8,
+        v: u8,
+    },
     /// -8192..=8191, 0 is centre.
-    Bend { ch: u8, v: i16 },
+    Bend {
+        ch: u8,
+        v: i16,
+    },
     /// The whole message, F0 and F7 included.
     SysEx(Vec<u8>),
     SongPos(u16),
@@ -35,15 +56,29 @@ pub enum Midi {
 /// Everything the engine reports, data and status alike, in one ordered stream.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    Midi { cable: u8, msg: Midi },
+    Midi {
+        cable: u8,
+        msg: Midi,
+    },
     /// Bytes the MIDI decoder could not interpret (only when raw output is on).
-    Raw { cable: u8, bytes: Vec<u8> },
+    Raw {
+        cable: u8,
+        bytes: Vec<u8>,
+    },
     /// One changed HID control.
-    Hid { page: u16, usage: u16, value: i32 },
+    Hid {
+        page: u16,
+        usage: u16,
+        value: i32,
+    },
     /// A whole HID input report, report id first when the device uses ids
     /// (only when raw output is on).
     HidReport(Vec<u8>),
-    Connected { vid: u16, pid: u16, name: String },
+    Connected {
+        vid: u16,
+        pid: u16,
+        name: String,
+    },
     Disconnected,
     Error(String),
     /// This many events were lost because the queue was full.
@@ -104,7 +139,12 @@ impl Event {
                 msg("connected", a)
             }
             Event::Disconnected => msg("disconnected", vec![]),
-            Event::Error(t) => msg("error", t.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))).collect()),
+            Event::Error(t) => msg(
+                "error",
+                t.split_whitespace()
+                    .map(|w| Atom::Symbol(Cow::Owned(w.to_owned())))
+                    .collect(),
+            ),
             // f64 holds every count we can reach exactly.
             Event::Dropped(n) => msg("dropped", vec![Atom::Float(*n as f64)]),
         }
@@ -117,18 +157,63 @@ mod tests {
 
     #[test]
     fn messages_follow_the_vocabulary() {
-        let e = Event::Midi { cable: 0, msg: Midi::Note { ch: 1, pitch: 60, vel: 100 } };
+        let e = Event::Midi {
+            cable: 0,
+            msg: Midi::Note {
+                ch: 1,
+                pitch: 60,
+                vel: 100,
+            },
+        };
         assert_eq!(e.to_message().to_string(), "note 1 60 100");
-        let e = Event::Midi { cable: 2, msg: Midi::Bend { ch: 16, v: -8192 } };
+        let e = Event::Midi {
+            cable: 2,
+            msg: Midi::Bend { ch: 16, v: -8192 },
+        };
         assert_eq!(e.to_message().to_string(), "bend 16 -8192 cable 2");
-        let e = Event::Midi { cable: 0, msg: Midi::SysEx(vec![0xf0, 0x7e, 0xf7]) };
+        let e = Event::Midi {
+            cable: 0,
+            msg: Midi::SysEx(vec![0xf0, 0x7e, 0xf7]),
+        };
         assert_eq!(e.to_message().to_string(), "sysex 240 126 247");
-        assert_eq!(Event::Midi { cable: 0, msg: Midi::Clock }.to_message().to_string(), "clock");
-        let e = Event::Connected { vid: 0x1234, pid: 1, name: "Pyrus  Virtual Synth".into() };
+        assert_eq!(
+            Event::Midi {
+                cable: 0,
+                msg: Midi::Clock
+            }
+            .to_message()
+            .to_string(),
+            "clock"
+        );
+        let e = Event::Connected {
+            vid: 0x1234,
+            pid: 1,
+            name: "Pyrus  Virtual Synth".into(),
+        };
         assert_eq!(e.to_message().to_string(), "connected 4660 1 Pyrus Virtual Synth");
-        assert_eq!(Event::Hid { page: 1, usage: 0x30, value: -5 }.to_message().to_string(), "hid 1 48 -5");
+        assert_eq!(
+            Event::Hid {
+                page: 1,
+                usage: 0x30,
+                value: -5
+            }
+            .to_message()
+            .to_string(),
+            "hid 1 48 -5"
+        );
         assert_eq!(Event::Dropped(3).to_message().to_string(), "dropped 3");
-        assert_eq!(Event::Error("bad thing".into()).to_message().to_string(), "error bad thing");
-        assert_eq!(Event::Raw { cable: 1, bytes: vec![0xf9] }.to_message().to_string(), "raw 249 cable 1");
+        assert_eq!(
+            Event::Error("bad thing".into()).to_message().to_string(),
+            "error bad thing"
+        );
+        assert_eq!(
+            Event::Raw {
+                cable: 1,
+                bytes: vec![0xf9]
+            }
+            .to_message()
+            .to_string(),
+            "raw 249 cable 1"
+        );
     }
 }

@@ -143,12 +143,18 @@ impl ReportDescriptor {
                         let idx = match out.reports.iter().position(|r| r.id == id) {
                             Some(p) => p,
                             None => {
-                                out.reports.push(Report { id, ..Default::default() });
+                                out.reports.push(Report {
+                                    id,
+                                    ..Default::default()
+                                });
                                 out.reports.len() - 1
                             }
                         };
                         let r = &mut out.reports[idx];
-                        let bits = g.report_size.checked_mul(g.report_count).ok_or(HidError::ReportTooLong)?;
+                        let bits = g
+                            .report_size
+                            .checked_mul(g.report_count)
+                            .ok_or(HidError::ReportTooLong)?;
                         let count = if variable { g.report_count } else { 1 };
                         nfields = nfields.saturating_add(if variable { count as usize } else { 1 });
                         if nfields > MAX_FIELDS {
@@ -179,7 +185,13 @@ impl ReportDescriptor {
                     0x0 => g.page = data as u16,
                     0x1 => g.logical_min = signed(data, size),
                     // A maximum is unsigned when the minimum is not negative.
-                    0x2 => g.logical_max = if g.logical_min >= 0 { data as i32 } else { signed(data, size) },
+                    0x2 => {
+                        g.logical_max = if g.logical_min >= 0 {
+                            data as i32
+                        } else {
+                            signed(data, size)
+                        }
+                    }
                     0x7 => g.report_size = data,
                     0x8 => {
                         g.report_id = data as u8;
@@ -197,12 +209,17 @@ impl ReportDescriptor {
                 },
                 // Local
                 2 => {
-                    let full = |d: u32| if size == 4 { d } else { (u32::from(g.page) << 16) | (d & 0xffff) };
+                    let full = |d: u32| {
+                        if size == 4 {
+                            d
+                        } else {
+                            (u32::from(g.page) << 16) | (d & 0xffff)
+                        }
+                    };
                     match tag {
-                        0x0
-                            if usages.len() < MAX_USAGES => {
-                                usages.push(full(data));
-                            }
+                        0x0 if usages.len() < MAX_USAGES => {
+                            usages.push(full(data));
+                        }
                         0x1 => usage_min = Some(full(data)),
                         0x2 => usage_max = Some(full(data)),
                         _ => {}
@@ -257,7 +274,12 @@ impl HidDecoder {
             .map(|r| vec![0; r.fields.iter().filter(|f| f.variable).map(|f| f.count as usize).sum()])
             .collect();
         let last_array = vec![Vec::new(); desc.reports.len()];
-        HidDecoder { desc, last, last_array, raw }
+        HidDecoder {
+            desc,
+            last,
+            last_array,
+            raw,
+        }
     }
 
     /// Decodes one input report (report id first when the device uses ids).
@@ -291,13 +313,19 @@ impl HidDecoder {
         for f in &r.fields {
             let signed = f.logical_min < 0;
             for k in 0..f.count {
-                let Some(raw) = bits(body, f.bit_offset + k * f.bit_size, f.bit_size) else { break };
+                let Some(raw) = bits(body, f.bit_offset + k * f.bit_size, f.bit_size) else {
+                    break;
+                };
                 let v = extend(raw, f.bit_size, signed);
                 if f.variable {
                     if let Some(prev) = last.get_mut(slot) {
                         if *prev != v && !f.constant {
                             let u = f.usages.get(k as usize).or(f.usages.last()).copied().unwrap_or(0);
-                            out(Event::Hid { page: (u >> 16) as u16, usage: u as u16, value: v });
+                            out(Event::Hid {
+                                page: (u >> 16) as u16,
+                                usage: u as u16,
+                                value: v,
+                            });
                         }
                         *prev = v;
                     }
@@ -315,10 +343,18 @@ impl HidDecoder {
         }
         let prev = std::mem::take(&mut self.last_array[idx]);
         for &u in prev.iter().filter(|u| !held.contains(u)) {
-            out(Event::Hid { page: (u >> 16) as u16, usage: u as u16, value: 0 });
+            out(Event::Hid {
+                page: (u >> 16) as u16,
+                usage: u as u16,
+                value: 0,
+            });
         }
         for &u in held.iter().filter(|u| !prev.contains(u)) {
-            out(Event::Hid { page: (u >> 16) as u16, usage: u as u16, value: 1 });
+            out(Event::Hid {
+                page: (u >> 16) as u16,
+                usage: u as u16,
+                value: 1,
+            });
         }
         self.last_array[idx] = held;
     }
@@ -340,10 +376,10 @@ mod tests {
 
     /// Two reports with ids: id 1 a slider (16-bit), id 2 a keyboard-style array.
     const WITH_IDS: &[u8] = &[
-        0x05, 0x0c, 0x09, 0x01, 0xa1, 0x01, 0x85, 0x01, 0x05, 0x02, 0x09, 0xbb, 0x15, 0x00, 0x26, 0xff,
-        0x03, 0x75, 0x10, 0x95, 0x01, 0x81, 0x02, // id 1: throttle 0..1023, 16 bits
-        0x85, 0x02, 0x05, 0x07, 0x19, 0x00, 0x29, 0x65, 0x15, 0x00, 0x25, 0x65, 0x75, 0x08, 0x95, 0x02,
-        0x81, 0x00, // id 2: 2-key array of keyboard usages
+        0x05, 0x0c, 0x09, 0x01, 0xa1, 0x01, 0x85, 0x01, 0x05, 0x02, 0x09, 0xbb, 0x15, 0x00, 0x26, 0xff, 0x03, 0x75,
+        0x10, 0x95, 0x01, 0x81, 0x02, // id 1: throttle 0..1023, 16 bits
+        0x85, 0x02, 0x05, 0x07, 0x19, 0x00, 0x29, 0x65, 0x15, 0x00, 0x25, 0x65, 0x75, 0x08, 0x95, 0x02, 0x81,
+        0x00, // id 2: 2-key array of keyboard usages
         0xc0,
     ];
 
@@ -363,12 +399,10 @@ mod tests {
         assert!(!desc.uses_ids);
         assert_eq!(desc.reports[0].bits, 24);
         let mut d = HidDecoder::new(desc, false);
-        assert_eq!(run(&mut d, &[0b0000_0101, 0xff, 3]), vec![
-            hid(9, 1, 1),
-            hid(9, 3, 1),
-            hid(1, 0x30, -1),
-            hid(1, 0x31, 3),
-        ]);
+        assert_eq!(
+            run(&mut d, &[0b0000_0101, 0xff, 3]),
+            vec![hid(9, 1, 1), hid(9, 3, 1), hid(1, 0x30, -1), hid(1, 0x31, 3),]
+        );
         assert_eq!(run(&mut d, &[0b0000_0100, 0xff, 3]), vec![hid(9, 1, 0)]);
         assert!(run(&mut d, &[0b0000_0100, 0xff, 3]).is_empty());
         // Too short for the layout: an error, not a panic.
@@ -396,9 +430,18 @@ mod tests {
     #[test]
     fn malformed_descriptors_are_errors() {
         assert_eq!(ReportDescriptor::parse(&[0x05]), Err(HidError::Truncated { at: 0 }));
-        assert_eq!(ReportDescriptor::parse(&[0xfe, 10, 0]), Err(HidError::Truncated { at: 3 }));
-        assert_eq!(ReportDescriptor::parse(&[0x75, 0x00, 0x95, 1, 0x81, 2]), Err(HidError::BadReportSize(0)));
-        assert_eq!(ReportDescriptor::parse(&[0x75, 40, 0x95, 1, 0x81, 2]), Err(HidError::BadReportSize(40)));
+        assert_eq!(
+            ReportDescriptor::parse(&[0xfe, 10, 0]),
+            Err(HidError::Truncated { at: 3 })
+        );
+        assert_eq!(
+            ReportDescriptor::parse(&[0x75, 0x00, 0x95, 1, 0x81, 2]),
+            Err(HidError::BadReportSize(0))
+        );
+        assert_eq!(
+            ReportDescriptor::parse(&[0x75, 40, 0x95, 1, 0x81, 2]),
+            Err(HidError::BadReportSize(40))
+        );
         assert_eq!(ReportDescriptor::parse(&[0xb4]), Err(HidError::StackUnderflow));
         assert_eq!(ReportDescriptor::parse(&[0xa4; 17]), Err(HidError::StackOverflow));
         // A count that would make a 2^32-bit report.

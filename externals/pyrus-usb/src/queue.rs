@@ -66,13 +66,12 @@ impl EventQueue {
     /// Returns whether the event was queued.
     pub fn push(&self, event: Event) -> bool {
         let pending = self.dropped.swap(0, Ordering::AcqRel);
-        if pending > 0
-            && self.q.push(Event::Dropped(pending)).is_err() {
-                // Still full: the report waits for the next push, and this event is lost too.
-                self.dropped.fetch_add(pending + 1, Ordering::AcqRel);
-                self.dropped_total.fetch_add(1, Ordering::Relaxed);
-                return false;
-            }
+        if pending > 0 && self.q.push(Event::Dropped(pending)).is_err() {
+            // Still full: the report waits for the next push, and this event is lost too.
+            self.dropped.fetch_add(pending + 1, Ordering::AcqRel);
+            self.dropped_total.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
         let ok = self.q.push(event).is_ok();
         if !ok {
             self.dropped.fetch_add(1, Ordering::AcqRel);
@@ -127,7 +126,10 @@ mod tests {
     use std::sync::Arc;
 
     fn ev(n: u8) -> Event {
-        Event::Raw { cable: 0, bytes: vec![n] }
+        Event::Raw {
+            cable: 0,
+            bytes: vec![n],
+        }
     }
 
     #[test]
@@ -153,9 +155,12 @@ mod tests {
     fn wake_once_per_drain_cycle() {
         let n = Arc::new(AtomicUsize::new(0));
         let n2 = n.clone();
-        let q = EventQueue::new(8, Some(Box::new(move || {
-            n2.fetch_add(1, Ordering::SeqCst);
-        })));
+        let q = EventQueue::new(
+            8,
+            Some(Box::new(move || {
+                n2.fetch_add(1, Ordering::SeqCst);
+            })),
+        );
         q.push(ev(1));
         q.push(ev(2));
         assert_eq!(n.load(Ordering::SeqCst), 1);
@@ -174,7 +179,10 @@ mod tests {
                 let q = q.clone();
                 std::thread::spawn(move || {
                     for i in 0..200u8 {
-                        q.push(Event::Raw { cable: t, bytes: vec![i] });
+                        q.push(Event::Raw {
+                            cable: t,
+                            bytes: vec![i],
+                        });
                     }
                 })
             })

@@ -29,9 +29,9 @@ const MAX_BULK_REQUESTS: usize = 64;
 
 /// Report id 1: buttons 1-4 (page 9), 4 bits padding, X (page 1 usage 0x30) 0..255.
 pub const HID_REPORT_DESCRIPTOR: &[u8] = &[
-    0x05, 0x01, 0x09, 0x04, 0xa1, 0x01, 0x85, 0x01, 0x05, 0x09, 0x19, 0x01, 0x29, 0x04, 0x15, 0x00, 0x25, 0x01,
-    0x75, 0x01, 0x95, 0x04, 0x81, 0x02, 0x75, 0x04, 0x95, 0x01, 0x81, 0x01, 0x05, 0x01, 0x09, 0x30, 0x15, 0x00,
-    0x26, 0xff, 0x00, 0x75, 0x08, 0x95, 0x01, 0x81, 0x02, 0xc0,
+    0x05, 0x01, 0x09, 0x04, 0xa1, 0x01, 0x85, 0x01, 0x05, 0x09, 0x19, 0x01, 0x29, 0x04, 0x15, 0x00, 0x25, 0x01, 0x75,
+    0x01, 0x95, 0x04, 0x81, 0x02, 0x75, 0x04, 0x95, 0x01, 0x81, 0x01, 0x05, 0x01, 0x09, 0x30, 0x15, 0x00, 0x26, 0xff,
+    0x00, 0x75, 0x08, 0x95, 0x01, 0x81, 0x02, 0xc0,
 ];
 
 pub fn device_descriptor() -> Vec<u8> {
@@ -215,10 +215,22 @@ impl VirtualDevice {
         if self.connect_first {
             self.framing.send(&connect)?;
         }
-        let itf = |number, class, subclass| InterfaceEntry { number, class, subclass, protocol: 0 };
-        self.framing.send(&Packet::InterfaceInfo(vec![itf(0, 1, 1), itf(1, 1, 3), itf(2, 3, 0)]))?;
+        let itf = |number, class, subclass| InterfaceEntry {
+            number,
+            class,
+            subclass,
+            protocol: 0,
+        };
+        self.framing
+            .send(&Packet::InterfaceInfo(vec![itf(0, 1, 1), itf(1, 1, 3), itf(2, 3, 0)]))?;
         let mut eps = Box::new([EpEntry::default(); 32]);
-        let ep = |t, interval, interface, mps| EpEntry { xfer_type: t, interval, interface, max_packet_size: mps, max_streams: 0 };
+        let ep = |t, interval, interface, mps| EpEntry {
+            xfer_type: t,
+            interval,
+            interface,
+            max_packet_size: mps,
+            max_streams: 0,
+        };
         eps[ep_index(0x00)] = ep(xfer::CONTROL, 0, 0, 64);
         eps[ep_index(0x80)] = ep(xfer::CONTROL, 0, 0, 64);
         eps[ep_index(MIDI_IN)] = ep(xfer::BULK, 0, 1, MIDI_MPS);
@@ -268,13 +280,29 @@ impl VirtualDevice {
                 // One buffered packet per max-packet-size chunk, as a device would deliver.
                 let n = self.pending_midi.len().min(usize::from(MIDI_MPS));
                 let data: Vec<u8> = self.pending_midi.drain(..n).collect();
-                let p = Packet::BufferedBulk { stream_id: 0, length: n as u32, endpoint: MIDI_IN, status: 0, data };
+                let p = Packet::BufferedBulk {
+                    stream_id: 0,
+                    length: n as u32,
+                    endpoint: MIDI_IN,
+                    status: 0,
+                    data,
+                };
                 self.framing.send(&p)?;
             } else if let Some((id, len)) = self.bulk_requests.pop_front() {
                 let n = self.pending_midi.len().min(len as usize) & !3;
-                let n = if n == 0 { self.pending_midi.len().min(len as usize) } else { n };
+                let n = if n == 0 {
+                    self.pending_midi.len().min(len as usize)
+                } else {
+                    n
+                };
                 let data: Vec<u8> = self.pending_midi.drain(..n).collect();
-                let p = Packet::Bulk { endpoint: MIDI_IN, status: 0, length: n as u32, stream_id: 0, data };
+                let p = Packet::Bulk {
+                    endpoint: MIDI_IN,
+                    status: 0,
+                    length: n as u32,
+                    stream_id: 0,
+                    data,
+                };
                 self.framing.reply(id, &p)?;
             } else {
                 break;
@@ -293,7 +321,12 @@ impl VirtualDevice {
         if !self.interrupt_receiving {
             return Ok(());
         }
-        let p = Packet::Interrupt { endpoint: HID_IN, status: 0, length: data.len() as u16, data: data.to_vec() };
+        let p = Packet::Interrupt {
+            endpoint: HID_IN,
+            status: 0,
+            length: data.len() as u16,
+            data: data.to_vec(),
+        };
         self.framing.send(&p)
     }
 
