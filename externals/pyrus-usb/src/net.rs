@@ -1,0 +1,440 @@
+//! The threads and sockets around the sans-IO usbredir guest.
+//!
+//! A [`RedirConnection`] owns one TCP stream and two named threads:
+//!
+//! - the **reader** (`pyrus-usb-redir-rx`) blocks in `read`, feeds the bytes
+//!   to the [`Guest`] under its mutex, pushes the resulting events into the
+//!   [`EventQueue`], and hands whatever the guest wants to send to the writer;
+//! - the **writer** (`pyrus-usb-redir-tx`) blocks on a channel and writes each
+//!   buffer in turn.
+//!
+//! Writes from any thread (the reader's replies, [`RedirConnection::send_midi`]
+//! from the host's thread) are serialized by taking the guest's mutex, which
+//! both encodes the packet (ids and layout depend on negotiation) and enqueues
+//! its bytes, so bytes reach the channel in the order the guest made them. The
+//! socket itself is only ever written by the writer thread, so a slow peer
+//! never blocks the reader or the host while they hold the lock.
+//!
+//! Shutdown ([`RedirConnection::shutdown`] or drop): `TcpStream::shutdown`
+//! wakes the reader out of `read`; closing the channel wakes the writer; both
+//! are joined. When the peer goes away first, the reader closes the channel
+//! itself, so both threads end either way.
+#![forbid(unsafe_code)]
+
+use crate::event::{Event, Midi};
+use crate::queue::EventQueue;
+use crate::usbredir::guest::{Guest, GuestConfig, GuestError};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// Bytes read from the socket per `read` call.
+const READ_CHUNK: usize = 64 * 1024;
+
+struct Shared {
+    guest: Mutex<Guest>,
+    /// `None` once the connection is closing: nothing more will be written.
+    tx: Mutex<Option<Sender<Vec<u8>>>>,
+    stream: TcpStream,
+    stopping: AtomicBool,
+    finished: AtomicBool,
+}
+
+/// Locks ignoring poison: a panic elsewhere must not turn into one here, and
+/// the guest's state stays consistent between packets.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Moves the guest's pending bytes to the writer; call with the guest locked.
+    fn flush(&self, guest: &mut Guest) {
+        if guest.has_transmit() {
+            let bytes = guest.take_transmit();
+            if let Some(tx) = lock(&self.tx).as_ref() {
+                let _ = tx.send(bytes);
+            }
+        }
+    }
+
+    fn close(&self) {
+        lock(&self.tx).take();
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+/// One usbredir connection to a device exported by `usbredirect` (or any
+/// usbredir host), with its reader and writer threads.
+///
+/// # Threading
+/// `Send + Sync`. See the crate's thread contract: [`send_midi`](Self::send_midi)
+/// from any thread, [`shutdown`](Self::shutdown) (or drop) from one.
+pub struct RedirConnection {
+    shared: Arc<Shared>,
+    reader: Option<JoinHandle<()>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl RedirConnection {
+    /// Connects to `usbredirect --as HOST:PORT`.
+    pub fn connect(addr: impl ToSocketAddrs, config: GuestConfig, queue: Arc<EventQueue>) -> io::Result<Self> {
+        Self::start(TcpStream::connect(addr)?, config, queue)
+    }
+
+    /// Accepts one `usbredirect --to HOST:PORT`, polling `stop` every 50 ms
+    /// (std's `accept` cannot be interrupted otherwise). `Ok(None)` when stopped.
+    pub fn accept(
+        listener: &TcpListener,
+        stop: &AtomicBool,
+        config: GuestConfig,
+        queue: Arc<EventQueue>,
+    ) -> io::Result<Option<Self>> {
+        listener.set_nonblocking(true)?;
+        loop {
+            if stop.load(Ordering::Acquire) {
+                return Ok(None);
+            }
+            match listener.accept() {
+                Ok((s, _)) => {
+                    s.set_nonblocking(false)?;
+                    return Self::start(s, config, queue).map(Some);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(50)),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Runs the guest over an already connected stream.
+    pub fn start(stream: TcpStream, config: GuestConfig, queue: Arc<EventQueue>) -> io::Result<Self> {
+        // MIDI is tiny and latency-bound: do not let Nagle hold it back.
+        stream.set_nodelay(true)?;
+        let (tx, rx) = channel::<Vec<u8>>();
+        let shared = Arc::new(Shared {
+            guest: Mutex::new(Guest::new(config)),
+            tx: Mutex::new(Some(tx)),
+            stream: stream.try_clone()?,
+            stopping: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+        });
+        // The hello goes out first.
+        shared.flush(&mut lock(&shared.guest));
+
+        let mut wstream = stream.try_clone()?;
+        let wshared = shared.clone();
+        let writer = thread::Builder::new()
+            .name("pyrus-usb-redir-tx".into())
+            .spawn(move || {
+                while let Ok(bytes) = rx.recv() {
+                    if wstream.write_all(&bytes).is_err() {
+                        // The reader sees the shutdown and reports the end.
+                        wshared.close();
+                        break;
+                    }
+                }
+            })?;
+
+        let rshared = shared.clone();
+        let reader = thread::Builder::new()
+            .name("pyrus-usb-redir-rx".into())
+            .spawn(move || read_loop(stream, &rshared, &queue));
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => {
+                shared.close();
+                let _ = writer.join();
+                return Err(e);
+            }
+        };
+        Ok(RedirConnection {
+            shared,
+            reader: Some(reader),
+            writer: Some(writer),
+        })
+    }
+
+    /// Sends a MIDI message to the device (queued to the writer thread).
+    ///
+    /// # Threading
+    /// Any thread, concurrently; blocks only on the guest mutex (held by the
+    /// reader while it decodes one read's worth of packets).
+    pub fn send_midi(&self, cable: u8, msg: &Midi) -> Result<(), GuestError> {
+        let mut g = lock(&self.shared.guest);
+        g.send_midi(cable, msg)?;
+        self.shared.flush(&mut g);
+        Ok(())
+    }
+
+    /// Whether the reader has ended (peer gone, error, or shutdown).
+    pub fn is_finished(&self) -> bool {
+        self.shared.finished.load(Ordering::Acquire)
+    }
+
+    /// Closes the socket and joins both threads. Idempotent.
+    pub fn shutdown(&mut self) {
+        self.shared.stopping.store(true, Ordering::Release);
+        self.shared.close();
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for RedirConnection {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut chunk = vec![0u8; READ_CHUNK];
+    let mut pending: Vec<Event> = Vec::new();
+    let mut live = false;
+    let push = |e: Event, live: &mut bool| {
+        match e {
+            Event::Connected { .. } => *live = true,
+            Event::Disconnected => *live = false,
+            _ => {}
+        }
+        queue.push(e);
+    };
+    loop {
+        let n = match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // A peer that closes with our last bytes unread resets the
+            // connection: that is the peer going away, like EOF, not an error.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                break
+            }
+            Err(e) => {
+                if !shared.stopping.load(Ordering::Acquire) {
+                    push(Event::Error(format!("usbredir connection: {e}")), &mut live);
+                }
+                break;
+            }
+        };
+        // The codec refuses lengths above MAX_PACKET_LEN from the header, so
+        // `buf` holds at most one packet's worth plus one read.
+        buf.extend_from_slice(&chunk[..n]);
+        // Events are queued after the guest's lock is released, so that the
+        // host's wake callback never runs under it (a wake that sends MIDI
+        // would otherwise deadlock). One read yields at most a few thousand.
+        let mut g = lock(&shared.guest);
+        let r = g.handle_input(&buf, &mut |e| pending.push(e));
+        shared.flush(&mut g);
+        drop(g);
+        for e in pending.drain(..) {
+            push(e, &mut live);
+        }
+        match r {
+            Ok(used) => {
+                buf.drain(..used);
+            }
+            Err(e) => {
+                push(Event::Error(e.to_string()), &mut live);
+                break;
+            }
+        }
+    }
+    if live {
+        push(Event::Disconnected, &mut live);
+    }
+    shared.close();
+    shared.finished.store(true, Ordering::Release);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::virtual_device::VirtualDevice;
+
+    /// The virtual device served on loopback in a thread, for tests.
+    fn serve_once(listener: TcpListener, notes: u8) -> JoinHandle<Vec<u8>> {
+        thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let mut played = false;
+            for _ in 0..2000 {
+                s.write_all(&dev.take_transmit()).unwrap();
+                match s.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    Err(_) => {}
+                }
+                let used = dev.handle_input(&buf).unwrap();
+                buf.drain(..used);
+                if dev.streaming() && !played {
+                    for i in 0..notes {
+                        dev.play(
+                            0,
+                            &Midi::Note {
+                                ch: 1,
+                                pitch: i,
+                                vel: 1,
+                            },
+                        )
+                        .unwrap();
+                    }
+                    played = true;
+                }
+                if played && !dev.received_midi.is_empty() {
+                    dev.disconnect().unwrap();
+                    s.write_all(&dev.take_transmit()).unwrap();
+                    break;
+                }
+            }
+            dev.received_midi
+        })
+    }
+
+    #[test]
+    fn loopback_session_ends_with_disconnected_and_joins() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_once(listener, 50);
+        let q = Arc::new(EventQueue::new(1024, None));
+        let mut conn = RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap();
+        let mut events = Vec::new();
+        for _ in 0..2000 {
+            q.drain(|e| events.push(e));
+            if events.iter().filter(|e| matches!(e, Event::Midi { .. })).count() == 50 {
+                break;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        conn.send_midi(0, &Midi::Start).unwrap();
+        for _ in 0..2000 {
+            if conn.is_finished() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert!(conn.is_finished());
+        q.drain(|e| events.push(e));
+        assert!(matches!(events.first(), Some(Event::Connected { .. })));
+        assert_eq!(events.last(), Some(&Event::Disconnected));
+        assert_eq!(server.join().unwrap(), vec![0x0f, 0xfa, 0, 0]);
+        conn.shutdown();
+    }
+
+    /// `usbredirect --to` direction: the peer connects to us.
+    #[test]
+    fn accept_takes_a_connecting_peer_and_stops_on_request() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = thread::spawn(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            for _ in 0..2000 {
+                s.write_all(&dev.take_transmit()).unwrap();
+                if let Ok(n) = s.read(&mut chunk) {
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let used = dev.handle_input(&buf).unwrap();
+                buf.drain(..used);
+                if dev.streaming() {
+                    break;
+                }
+            }
+            dev.streaming()
+        });
+        let q = Arc::new(EventQueue::new(16, None));
+        let stop = AtomicBool::new(false);
+        let conn = RedirConnection::accept(&listener, &stop, GuestConfig::default(), q.clone())
+            .unwrap()
+            .unwrap();
+        assert!(peer.join().unwrap());
+        assert!(matches!(q.pop(), Some(Event::Connected { .. })));
+        drop(conn);
+        // Stopping an accept that nobody answers.
+        let stop = AtomicBool::new(true);
+        assert!(RedirConnection::accept(&listener, &stop, GuestConfig::default(), q)
+            .unwrap()
+            .is_none());
+    }
+
+    /// A host whose wake callback sends MIDI at once must not deadlock
+    /// the reader (the callback runs on the reader's thread).
+    #[test]
+    fn wake_callback_may_send_midi() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_once(listener, 5);
+        let slot: Arc<Mutex<Option<Arc<RedirConnection>>>> = Arc::new(Mutex::new(None));
+        let s2 = slot.clone();
+        let q = Arc::new(EventQueue::new(
+            1024,
+            Some(Box::new(move || {
+                if let Some(c) = lock(&s2).as_ref() {
+                    let _ = c.send_midi(0, &Midi::Start);
+                }
+            })),
+        ));
+        let conn = Arc::new(RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap());
+        *lock(&slot) = Some(conn.clone());
+        let t = std::time::Instant::now();
+        while !conn.is_finished() && t.elapsed() < Duration::from_secs(5) {
+            q.drain(|_| {});
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert!(conn.is_finished(), "reader stuck");
+        assert_eq!(&server.join().unwrap()[..4], &[0x0f, 0xfa, 0, 0]);
+        lock(&slot).take();
+    }
+
+    #[test]
+    fn shutdown_wakes_a_reader_blocked_on_a_silent_peer() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let q = Arc::new(EventQueue::new(16, None));
+        let mut conn = RedirConnection::connect(addr, GuestConfig::default(), q).unwrap();
+        let (_peer, _) = listener.accept().unwrap();
+        thread::sleep(Duration::from_millis(20));
+        assert!(!conn.is_finished());
+        let t = std::time::Instant::now();
+        conn.shutdown();
+        assert!(conn.is_finished());
+        assert!(t.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn garbage_from_the_peer_is_an_error_event() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let q = Arc::new(EventQueue::new(16, None));
+        let conn = RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap();
+        let (mut peer, _) = listener.accept().unwrap();
+        // A 4 GiB "hello": refused from the header, nothing allocated.
+        peer.write_all(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])
+            .unwrap();
+        for _ in 0..2000 {
+            if conn.is_finished() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert!(conn.is_finished());
+        assert!(matches!(q.pop(), Some(Event::Error(t)) if t.contains("too long")));
+    }
+}

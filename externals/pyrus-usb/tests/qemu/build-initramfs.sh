@@ -1,0 +1,196 @@
+#!/bin/sh
+# Builds a tiny initramfs for the end-to-end test: busybox, the kernel
+# modules for dummy_hcd + a configfs USB MIDI + HID gadget + virtio-net,
+# and Debian's usbredirect with its libraries. With `pyrus_mode=to` on the
+# kernel command line the guest exports the gadget with
+# `usbredirect --to 10.0.2.100:9000`, which QEMU forwards (guestfwd) to the
+# test's listener on the host's loopback; with `pyrus_mode=as` it listens
+# with `usbredirect --as 0.0.0.0:4000`, which QEMU's hostfwd exposes on
+# the host's loopback for the test to connect to. With `pyrus_mode=local`
+# the guest runs `pyrus-usb open` itself (PYRUS_BIN, copied in with its
+# libraries) against the gadget through libusb, after the kernel's usbhid
+# and snd-usb-audio drivers have bound to it, to exercise detaching and
+# reattaching them, Ctrl-C, and hot-unplug.
+#
+# usage: build-initramfs.sh KERNEL_VERSION OUT.cpio.gz [PYRUS_BIN]
+# needs: busybox-static, usbredirect, kmod, cpio (and the kernel's modules);
+# udev for the re-plug part of local mode
+set -eu
+K="$1"
+OUT="$2"
+PYRUS_BIN="${3:-}"
+ROOT=$(mktemp -d)
+trap 'rm -rf "$ROOT"' EXIT
+
+mkdir -p "$ROOT/bin" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/tmp" "$ROOT/modules"
+cp "$(command -v busybox)" "$ROOT/bin/busybox"
+
+# Modules in dependency order, loaded with insmod by /init; the host-side
+# class drivers (modules-host) only in local mode, minus what is loaded already.
+deps() {
+    for m in "$@"; do
+        modprobe -S "$K" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+    done | awk '!seen[$0]++'
+}
+mkdir -p "$ROOT/modules-host"
+deps dummy_hcd libcomposite usb_f_midi usb_f_hid virtio_pci virtio_net > "$ROOT/tmp/base"
+deps usbhid snd-usb-audio | grep -vxF -f "$ROOT/tmp/base" > "$ROOT/tmp/host" || true
+n=0
+while read -r f; do
+    n=$((n + 1))
+    cp "$f" "$ROOT/modules/$(printf %02d $n)-$(basename "$f")"
+done < "$ROOT/tmp/base"
+n=0
+while read -r f; do
+    n=$((n + 1))
+    cp "$f" "$ROOT/modules-host/$(printf %02d $n)-$(basename "$f")"
+done < "$ROOT/tmp/host"
+rm "$ROOT/tmp/base" "$ROOT/tmp/host"
+
+# A program and every library it links, at their own paths.
+copy_with_libs() {
+    mkdir -p "$ROOT$(dirname "$2")"
+    cp "$1" "$ROOT$2"
+    ldd "$1" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' | sort -u | while read -r lib; do
+        mkdir -p "$ROOT$(dirname "$lib")"
+        cp -L "$lib" "$ROOT$lib"
+    done
+}
+U=$(command -v usbredirect)
+copy_with_libs "$U" "$U"
+if [ -n "$PYRUS_BIN" ]; then
+    copy_with_libs "$PYRUS_BIN" /bin/pyrus-usb
+    # libusb's hotplug listens to udevd's events: without udevd it sees
+    # departures (failed I/O) but never arrivals.
+    if [ -x /bin/udevadm ]; then
+        copy_with_libs /bin/udevadm /bin/udevadm
+        mkdir -p "$ROOT/lib/systemd"
+        ln -s /bin/udevadm "$ROOT/lib/systemd/systemd-udevd"
+    fi
+fi
+
+cat > "$ROOT/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in /modules/*.ko; do insmod "$m" || echo "pyrus-e2e: insmod $m failed"; done
+mount -t configfs none /sys/kernel/config
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+
+G=/sys/kernel/config/usb_gadget/pyrus
+mkdir -p $G/strings/0x409 $G/configs/c.1 $G/functions/midi.usb0 $G/functions/hid.usb0
+echo 0x1d6b > $G/idVendor
+echo 0x0104 > $G/idProduct
+echo pyrus > $G/strings/0x409/manufacturer
+echo "QEMU MIDI Gadget" > $G/strings/0x409/product
+# HID: report id 1, buttons 1-4, 4 bits padding, X 0..255 (the virtual device's layout).
+echo 0 > $G/functions/hid.usb0/protocol
+echo 0 > $G/functions/hid.usb0/subclass
+echo 3 > $G/functions/hid.usb0/report_length
+printf '\005\001\011\004\241\001\205\001\005\011\031\001\051\004\025\000\045\001\165\001\225\004\201\002\165\004\225\001\201\001\005\001\011\060\025\000\046\377\000\165\010\225\001\201\002\300' > $G/functions/hid.usb0/report_desc
+ln -s $G/functions/midi.usb0 $G/configs/c.1/
+ln -s $G/functions/hid.usb0 $G/configs/c.1/
+echo dummy_udc.0 > $G/UDC
+sleep 1
+echo "pyrus-e2e: gadget up"
+ls /dev/snd/ 2>&1
+
+# What the engine sends us arrives on the gadget's rawmidi port.
+( dd if=/dev/snd/midiC0D0 bs=1 count=3 2>/dev/null | hexdump -v -e '3/1 "%02x " "\n"' | sed 's/^/pyrus-e2e: from host: /'; echo x > /tmp/stop ) &
+
+play() {
+    # Note-ons (and a HID report) every 0.5 s until /tmp/stop or 20 s.
+    i=0
+    while [ $i -lt 40 ]; do
+        printf '\220\074\144' > /dev/snd/midiC0D0
+        # A HID write blocks until the host polls the endpoint: never wait on it.
+        timeout 1 sh -c "printf '\\001\\005\\310' > /dev/hidg0" 2>/dev/null &
+        sleep 0.5
+        i=$((i + 1))
+        if grep -q . /tmp/stop 2>/dev/null; then break; fi
+    done
+    echo "pyrus-e2e: done playing"
+}
+
+bound() {
+    # How many gadget interfaces the kernel's usbhid / snd-usb-audio hold.
+    echo "$(ls /sys/bus/usb/drivers/usbhid 2>/dev/null | grep -c ':') $(ls /sys/bus/usb/drivers/snd-usb-audio 2>/dev/null | grep -c ':')"
+}
+
+if grep -q pyrus_mode=local /proc/cmdline; then
+    if [ -x /lib/systemd/systemd-udevd ]; then
+        mkdir -p /run/udev
+        /lib/systemd/systemd-udevd --daemon 2>/dev/null
+    fi
+    for m in /modules-host/*.ko; do insmod "$m" || echo "pyrus-e2e: insmod $m failed"; done
+    sleep 1
+    echo "pyrus-e2e: bound before: $(bound)"
+    pyrus-usb list | sed 's/^/pyrus-e2e: list: /'
+    pyrus-usb open 1d6b:0104 > /tmp/ev1 2>&1 &
+    P=$!
+    sleep 1
+    echo "pyrus-e2e: bound during: $(bound)"
+    i=0
+    while [ $i -lt 6 ]; do
+        printf '\220\074\144' > /dev/snd/midiC0D0
+        timeout 1 sh -c "printf '\\001\\005\\310' > /dev/hidg0" 2>/dev/null &
+        sleep 0.5
+        i=$((i + 1))
+    done
+    kill -INT $P
+    wait $P
+    echo "pyrus-e2e: ctrl-c exit $?"
+    sleep 1
+    echo "pyrus-e2e: bound after: $(bound)"
+    sed 's/^/pyrus-e2e: ev1: /' /tmp/ev1
+    # Hot-unplug while open: pyrus-usb reports it and exits by itself.
+    pyrus-usb open "QEMU MIDI" > /tmp/ev2 2>&1 &
+    P=$!
+    sleep 1
+    echo "" > $G/UDC
+    j=0
+    while kill -0 $P 2>/dev/null && [ $j -lt 50 ]; do sleep 0.1; j=$((j + 1)); done
+    if kill -0 $P 2>/dev/null; then echo "pyrus-e2e: unplug exit timeout"; kill -9 $P; else wait $P; echo "pyrus-e2e: unplug exit $?"; fi
+    sed 's/^/pyrus-e2e: ev2: /' /tmp/ev2
+    # Re-plug with --reconnect: disconnected, connected again, and data.
+    echo dummy_udc.0 > $G/UDC
+    sleep 1
+    pyrus-usb open --reconnect 1d6b:0104 > /tmp/ev3 2>&1 &
+    P=$!
+    sleep 1
+    echo "" > $G/UDC
+    sleep 1
+    echo dummy_udc.0 > $G/UDC
+    sleep 2
+    i=0
+    while [ $i -lt 4 ]; do
+        printf '\220\076\144' > /dev/snd/midiC0D0
+        sleep 0.5
+        i=$((i + 1))
+    done
+    kill -INT $P
+    wait $P
+    echo "pyrus-e2e: reconnect exit $?"
+    sed 's/^/pyrus-e2e: ev3: /' /tmp/ev3
+else
+    if grep -q pyrus_mode=as /proc/cmdline; then
+        usbredirect --device 1d6b:0104 --as 0.0.0.0:4000 &
+    else
+        usbredirect --device 1d6b:0104 --to 10.0.2.100:9000 &
+    fi
+    R=$!
+    play
+    kill $R 2>/dev/null
+    sleep 0.5
+fi
+echo "pyrus-e2e: halt"
+poweroff -f
+INIT
+chmod +x "$ROOT/init"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT"
