@@ -8,10 +8,15 @@ PD_PACKAGE="$ROOT/target/package/pd/pyrus"
 export PYRUS_PD_PACKAGE="$PD_PACKAGE"
 
 # Installs what is missing on a Debian machine: Pd, Python's headers and numpy,
-# libusb. Quiet when everything is there already.
+# libusb; with `setup test`, also what the USB tests need (the C usbredir
+# parser for the interop test, QEMU, a kernel and usbredirect for the
+# end-to-end test). Quiet when everything is there already.
 setup() {
-  local need=()
-  for p in puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config "$@"; do
+  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config)
+  if [ "${1:-}" = test ]; then
+    want+=(libusbredirparser-dev qemu-system-x86 linux-image-amd64 busybox-static usbredirect kmod cpio udev)
+  fi
+  for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then

@@ -185,10 +185,7 @@ fn decode_only() {
         q.drain(|_| n += 1);
     }
     let el = start.elapsed();
-    println!(
-        "decode only (guest + queue, one thread, no socket): {:.0} events/s",
-        n as f64 / el.as_secs_f64()
-    );
+    println!("decode only (guest + queue, one thread, no socket): {:.0} events/s", n as f64 / el.as_secs_f64());
 }
 
 fn main() {

@@ -23,73 +23,23 @@ fn script() -> Vec<(u64, Step)> {
     let mut s = vec![
         (0, Step::Midi(0, Start)),
         (0, Step::Midi(0, Program { ch: 1, n: 5 })),
-        (
-            0,
-            Step::Midi(
-                0,
-                Cc {
-                    ch: 1,
-                    num: 7,
-                    val: 100,
-                },
-            ),
-        ),
+        (0, Step::Midi(0, Cc { ch: 1, num: 7, val: 100 })),
     ];
     for (i, pitch) in [60u8, 64, 67, 72].into_iter().enumerate() {
-        s.push((
-            120,
-            Step::Midi(
-                0,
-                Note {
-                    ch: 1,
-                    pitch,
-                    vel: 90 + i as u8 * 10,
-                },
-            ),
-        ));
+        s.push((120, Step::Midi(0, Note { ch: 1, pitch, vel: 90 + i as u8 * 10 })));
         s.push((0, Step::Midi(0, Clock)));
         s.push((100, Step::Midi(0, Note { ch: 1, pitch, vel: 0 })));
     }
     s.extend([
         (80, Step::Midi(0, Bend { ch: 2, v: 4096 })),
         (40, Step::Midi(0, Bend { ch: 2, v: 0 })),
-        (
-            40,
-            Step::Midi(
-                0,
-                PolyTouch {
-                    ch: 1,
-                    pitch: 60,
-                    v: 30,
-                },
-            ),
-        ),
+        (40, Step::Midi(0, PolyTouch { ch: 1, pitch: 60, v: 30 })),
         (0, Step::Midi(0, Pressure { ch: 1, v: 50 })),
         (80, Step::Hid(0b0001, 128)),
         (80, Step::Hid(0b0000, 200)),
         (40, Step::Midi(0, SysEx(vec![0xf0, 0x7e, 0x7f, 0x06, 0x01, 0xf7]))),
-        (
-            40,
-            Step::Midi(
-                1,
-                Note {
-                    ch: 10,
-                    pitch: 36,
-                    vel: 127,
-                },
-            ),
-        ),
-        (
-            40,
-            Step::Midi(
-                1,
-                Note {
-                    ch: 10,
-                    pitch: 36,
-                    vel: 0,
-                },
-            ),
-        ),
+        (40, Step::Midi(1, Note { ch: 10, pitch: 36, vel: 127 })),
+        (40, Step::Midi(1, Note { ch: 10, pitch: 36, vel: 0 })),
         (40, Step::Midi(0, SongPos(16))),
         (0, Step::Midi(0, Stop)),
         (200, Step::Unplug),
@@ -104,9 +54,7 @@ fn script() -> Vec<(u64, Step)> {
 /// # Threading
 /// Spawns one thread named `pyrus-usb-demo`; join the handle.
 pub fn spawn(stream: TcpStream, stop: Arc<AtomicBool>) -> io::Result<JoinHandle<io::Result<()>>> {
-    thread::Builder::new()
-        .name("pyrus-usb-demo".into())
-        .spawn(move || serve(stream, &stop))
+    thread::Builder::new().name("pyrus-usb-demo".into()).spawn(move || serve(stream, &stop))
 }
 
 fn serve(mut s: TcpStream, stop: &AtomicBool) -> io::Result<()> {
@@ -127,9 +75,7 @@ fn serve(mut s: TcpStream, stop: &AtomicBool) -> io::Result<()> {
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
             Err(e) => return Err(e),
         }
-        let used = dev
-            .handle_input(&buf)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let used = dev.handle_input(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         buf.drain(..used);
         if let Some(t) = unplugged {
             if dev.disconnect_acked || t.elapsed() > Duration::from_secs(1) {

@@ -40,10 +40,7 @@ pub struct DeviceDescriptor {
 impl DeviceDescriptor {
     pub fn parse(d: &[u8]) -> Result<Self, DescriptorError> {
         if d.len() < 18 || d[1] != DT_DEVICE {
-            return Err(DescriptorError(format!(
-                "device descriptor of {} bytes is malformed",
-                d.len()
-            )));
+            return Err(DescriptorError(format!("device descriptor of {} bytes is malformed", d.len())));
         }
         Ok(DeviceDescriptor {
             vendor_id: u16::from_le_bytes([d[8], d[9]]),
@@ -137,11 +134,7 @@ pub fn parse_string(d: &[u8]) -> Option<String> {
         return None;
     }
     let end = usize::from(d[0]).min(d.len());
-    let units: Vec<u16> = d
-        .get(2..end)?
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
+    let units: Vec<u16> = d.get(2..end)?.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
     Some(String::from_utf16_lossy(&units).trim().to_owned())
 }
 
@@ -164,10 +157,7 @@ mod tests {
         let itfs = parse_config(&cfg).unwrap();
         assert!(itfs.iter().any(|i| i.is_midi() && i.endpoints.len() == 2));
         let hid = itfs.iter().find(|i| i.is_hid()).unwrap();
-        assert_eq!(
-            usize::from(hid.hid_report_len.unwrap()),
-            crate::virtual_device::HID_REPORT_DESCRIPTOR.len()
-        );
+        assert_eq!(usize::from(hid.hid_report_len.unwrap()), crate::virtual_device::HID_REPORT_DESCRIPTOR.len());
         assert_eq!(hid.endpoints[0].transfer_type, 3);
     }
 

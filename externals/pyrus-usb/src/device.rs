@@ -65,10 +65,7 @@ impl fmt::Display for DeviceError {
             DeviceError::Guest(e) => e.fmt(f),
             DeviceError::NotConnected => f.write_str("no device connected yet"),
             DeviceError::BadTarget(s) => {
-                write!(
-                    f,
-                    "bad target {s:?}: open VID:PID|NAME|BUS-ADDR, connect HOST:PORT, listen HOST:PORT or demo"
-                )
+                write!(f, "bad target {s:?}: open VID:PID|NAME|BUS-ADDR, connect HOST:PORT, listen HOST:PORT or demo")
             }
         }
     }
@@ -133,10 +130,7 @@ impl Device {
     /// Opens `target` with every option.
     pub fn open_with(target: &Target, options: &Options, queue: Arc<EventQueue>) -> Result<Self, DeviceError> {
         let raw = options.raw;
-        let config = GuestConfig {
-            raw,
-            ..Default::default()
-        };
+        let config = GuestConfig { raw, ..Default::default() };
         let inner = match target {
             Target::Local(spec) => {
                 Inner::Local(LocalDevice::open_with(spec, raw, options.reconnect, queue).map_err(DeviceError::Local)?)
@@ -158,12 +152,7 @@ impl Device {
                             }
                         },
                     )?;
-                Inner::Listening {
-                    addr,
-                    stop,
-                    acceptor: Some(acceptor),
-                    slot,
-                }
+                Inner::Listening { addr, stop, acceptor: Some(acceptor), slot }
             }
             Target::Demo => {
                 // Loopback only: the virtual device is for this process alone.
@@ -173,11 +162,7 @@ impl Device {
                 let stop = Arc::new(AtomicBool::new(false));
                 let peer = crate::demo::spawn(server, stop.clone())?;
                 match RedirConnection::start(client, config, queue) {
-                    Ok(conn) => Inner::Demo {
-                        conn,
-                        stop,
-                        peer: Some(peer),
-                    },
+                    Ok(conn) => Inner::Demo { conn, stop, peer: Some(peer) },
                     Err(e) => {
                         stop.store(true, Ordering::Release);
                         let _ = peer.join();
@@ -231,9 +216,7 @@ impl Device {
         match &mut self.inner {
             Inner::Local(d) => d.close(),
             Inner::Redir(c) => c.shutdown(),
-            Inner::Listening {
-                stop, acceptor, slot, ..
-            } => {
+            Inner::Listening { stop, acceptor, slot, .. } => {
                 stop.store(true, Ordering::Release);
                 if let Some(a) = acceptor.take() {
                     let _ = a.join();
@@ -279,15 +262,9 @@ mod tests {
     #[test]
     fn targets_parse() {
         assert_eq!(Target::parse(&["demo"]).unwrap(), Target::Demo);
-        assert_eq!(
-            Target::parse(&["connect", "h:1"]).unwrap(),
-            Target::Connect("h:1".into())
-        );
+        assert_eq!(Target::parse(&["connect", "h:1"]).unwrap(), Target::Connect("h:1".into()));
         assert_eq!(Target::parse(&["listen", "h:1"]).unwrap(), Target::Listen("h:1".into()));
-        assert_eq!(
-            Target::parse(&["open", "1:2"]).unwrap(),
-            Target::Local(OpenSpec::VidPid(1, 2))
-        );
+        assert_eq!(Target::parse(&["open", "1:2"]).unwrap(), Target::Local(OpenSpec::VidPid(1, 2)));
         assert!(matches!(Target::parse(&["open"]), Err(DeviceError::BadTarget(_))));
         assert!(matches!(Target::parse(&["open", "zz:1"]), Err(DeviceError::Local(_))));
     }

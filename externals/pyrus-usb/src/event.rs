@@ -139,12 +139,9 @@ impl Event {
                 msg("connected", a)
             }
             Event::Disconnected => msg("disconnected", vec![]),
-            Event::Error(t) => msg(
-                "error",
-                t.split_whitespace()
-                    .map(|w| Atom::Symbol(Cow::Owned(w.to_owned())))
-                    .collect(),
-            ),
+            Event::Error(t) => {
+                msg("error", t.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))).collect())
+            }
             // f64 holds every count we can reach exactly.
             Event::Dropped(n) => msg("dropped", vec![Atom::Float(*n as f64)]),
         }
@@ -157,63 +154,18 @@ mod tests {
 
     #[test]
     fn messages_follow_the_vocabulary() {
-        let e = Event::Midi {
-            cable: 0,
-            msg: Midi::Note {
-                ch: 1,
-                pitch: 60,
-                vel: 100,
-            },
-        };
+        let e = Event::Midi { cable: 0, msg: Midi::Note { ch: 1, pitch: 60, vel: 100 } };
         assert_eq!(e.to_message().to_string(), "note 1 60 100");
-        let e = Event::Midi {
-            cable: 2,
-            msg: Midi::Bend { ch: 16, v: -8192 },
-        };
+        let e = Event::Midi { cable: 2, msg: Midi::Bend { ch: 16, v: -8192 } };
         assert_eq!(e.to_message().to_string(), "bend 16 -8192 cable 2");
-        let e = Event::Midi {
-            cable: 0,
-            msg: Midi::SysEx(vec![0xf0, 0x7e, 0xf7]),
-        };
+        let e = Event::Midi { cable: 0, msg: Midi::SysEx(vec![0xf0, 0x7e, 0xf7]) };
         assert_eq!(e.to_message().to_string(), "sysex 240 126 247");
-        assert_eq!(
-            Event::Midi {
-                cable: 0,
-                msg: Midi::Clock
-            }
-            .to_message()
-            .to_string(),
-            "clock"
-        );
-        let e = Event::Connected {
-            vid: 0x1234,
-            pid: 1,
-            name: "Pyrus  Virtual Synth".into(),
-        };
+        assert_eq!(Event::Midi { cable: 0, msg: Midi::Clock }.to_message().to_string(), "clock");
+        let e = Event::Connected { vid: 0x1234, pid: 1, name: "Pyrus  Virtual Synth".into() };
         assert_eq!(e.to_message().to_string(), "connected 4660 1 Pyrus Virtual Synth");
-        assert_eq!(
-            Event::Hid {
-                page: 1,
-                usage: 0x30,
-                value: -5
-            }
-            .to_message()
-            .to_string(),
-            "hid 1 48 -5"
-        );
+        assert_eq!(Event::Hid { page: 1, usage: 0x30, value: -5 }.to_message().to_string(), "hid 1 48 -5");
         assert_eq!(Event::Dropped(3).to_message().to_string(), "dropped 3");
-        assert_eq!(
-            Event::Error("bad thing".into()).to_message().to_string(),
-            "error bad thing"
-        );
-        assert_eq!(
-            Event::Raw {
-                cable: 1,
-                bytes: vec![0xf9]
-            }
-            .to_message()
-            .to_string(),
-            "raw 249 cable 1"
-        );
+        assert_eq!(Event::Error("bad thing".into()).to_message().to_string(), "error bad thing");
+        assert_eq!(Event::Raw { cable: 1, bytes: vec![0xf9] }.to_message().to_string(), "raw 249 cable 1");
     }
 }

@@ -143,18 +143,12 @@ impl ReportDescriptor {
                         let idx = match out.reports.iter().position(|r| r.id == id) {
                             Some(p) => p,
                             None => {
-                                out.reports.push(Report {
-                                    id,
-                                    ..Default::default()
-                                });
+                                out.reports.push(Report { id, ..Default::default() });
                                 out.reports.len() - 1
                             }
                         };
                         let r = &mut out.reports[idx];
-                        let bits = g
-                            .report_size
-                            .checked_mul(g.report_count)
-                            .ok_or(HidError::ReportTooLong)?;
+                        let bits = g.report_size.checked_mul(g.report_count).ok_or(HidError::ReportTooLong)?;
                         let count = if variable { g.report_count } else { 1 };
                         nfields = nfields.saturating_add(if variable { count as usize } else { 1 });
                         if nfields > MAX_FIELDS {
@@ -185,13 +179,7 @@ impl ReportDescriptor {
                     0x0 => g.page = data as u16,
                     0x1 => g.logical_min = signed(data, size),
                     // A maximum is unsigned when the minimum is not negative.
-                    0x2 => {
-                        g.logical_max = if g.logical_min >= 0 {
-                            data as i32
-                        } else {
-                            signed(data, size)
-                        }
-                    }
+                    0x2 => g.logical_max = if g.logical_min >= 0 { data as i32 } else { signed(data, size) },
                     0x7 => g.report_size = data,
                     0x8 => {
                         g.report_id = data as u8;
@@ -274,12 +262,7 @@ impl HidDecoder {
             .map(|r| vec![0; r.fields.iter().filter(|f| f.variable).map(|f| f.count as usize).sum()])
             .collect();
         let last_array = vec![Vec::new(); desc.reports.len()];
-        HidDecoder {
-            desc,
-            last,
-            last_array,
-            raw,
-        }
+        HidDecoder { desc, last, last_array, raw }
     }
 
     /// Decodes one input report (report id first when the device uses ids).
@@ -321,11 +304,7 @@ impl HidDecoder {
                     if let Some(prev) = last.get_mut(slot) {
                         if *prev != v && !f.constant {
                             let u = f.usages.get(k as usize).or(f.usages.last()).copied().unwrap_or(0);
-                            out(Event::Hid {
-                                page: (u >> 16) as u16,
-                                usage: u as u16,
-                                value: v,
-                            });
+                            out(Event::Hid { page: (u >> 16) as u16, usage: u as u16, value: v });
                         }
                         *prev = v;
                     }
@@ -343,18 +322,10 @@ impl HidDecoder {
         }
         let prev = std::mem::take(&mut self.last_array[idx]);
         for &u in prev.iter().filter(|u| !held.contains(u)) {
-            out(Event::Hid {
-                page: (u >> 16) as u16,
-                usage: u as u16,
-                value: 0,
-            });
+            out(Event::Hid { page: (u >> 16) as u16, usage: u as u16, value: 0 });
         }
         for &u in held.iter().filter(|u| !prev.contains(u)) {
-            out(Event::Hid {
-                page: (u >> 16) as u16,
-                usage: u as u16,
-                value: 1,
-            });
+            out(Event::Hid { page: (u >> 16) as u16, usage: u as u16, value: 1 });
         }
         self.last_array[idx] = held;
     }
@@ -430,18 +401,9 @@ mod tests {
     #[test]
     fn malformed_descriptors_are_errors() {
         assert_eq!(ReportDescriptor::parse(&[0x05]), Err(HidError::Truncated { at: 0 }));
-        assert_eq!(
-            ReportDescriptor::parse(&[0xfe, 10, 0]),
-            Err(HidError::Truncated { at: 3 })
-        );
-        assert_eq!(
-            ReportDescriptor::parse(&[0x75, 0x00, 0x95, 1, 0x81, 2]),
-            Err(HidError::BadReportSize(0))
-        );
-        assert_eq!(
-            ReportDescriptor::parse(&[0x75, 40, 0x95, 1, 0x81, 2]),
-            Err(HidError::BadReportSize(40))
-        );
+        assert_eq!(ReportDescriptor::parse(&[0xfe, 10, 0]), Err(HidError::Truncated { at: 3 }));
+        assert_eq!(ReportDescriptor::parse(&[0x75, 0x00, 0x95, 1, 0x81, 2]), Err(HidError::BadReportSize(0)));
+        assert_eq!(ReportDescriptor::parse(&[0x75, 40, 0x95, 1, 0x81, 2]), Err(HidError::BadReportSize(40)));
         assert_eq!(ReportDescriptor::parse(&[0xb4]), Err(HidError::StackUnderflow));
         assert_eq!(ReportDescriptor::parse(&[0xa4; 17]), Err(HidError::StackOverflow));
         // A count that would make a 2^32-bit report.

@@ -276,11 +276,7 @@ impl Session {
             return Err(LocalError::NoMidiOrHid);
         }
         gone.store(false, Ordering::Release);
-        queue.push(Event::Connected {
-            vid: inf.vendor_id,
-            pid: inf.product_id,
-            name: inf.name(),
-        });
+        queue.push(Event::Connected { vid: inf.vendor_id, pid: inf.product_id, name: inf.name() });
         for e in errors {
             queue.push(Event::Error(e));
         }
@@ -295,34 +291,18 @@ impl Session {
         };
         for (ep, mps) in midi_in {
             let mut dec = MidiDecoder::new(midi::DEFAULT_MAX_SYSEX, raw);
-            session.spawn_reader(
-                "pyrus-usb-midi-in",
-                ep,
-                usize::from(mps).max(64),
-                true,
-                queue,
-                gone,
-                move |d, q| {
-                    dec.decode(d, &mut |e| {
-                        q.push(e);
-                    })
-                },
-            );
+            session.spawn_reader("pyrus-usb-midi-in", ep, usize::from(mps).max(64), true, queue, gone, move |d, q| {
+                dec.decode(d, &mut |e| {
+                    q.push(e);
+                })
+            });
         }
         for (ep, mps, mut dec) in hid_in {
-            session.spawn_reader(
-                "pyrus-usb-hid-in",
-                ep,
-                usize::from(mps).max(8),
-                false,
-                queue,
-                gone,
-                move |d, q| {
-                    dec.report(d, &mut |e| {
-                        q.push(e);
-                    })
-                },
-            );
+            session.spawn_reader("pyrus-usb-hid-in", ep, usize::from(mps).max(8), false, queue, gone, move |d, q| {
+                dec.report(d, &mut |e| {
+                    q.push(e);
+                })
+            });
         }
         Ok(session)
     }
@@ -339,13 +319,9 @@ impl Session {
         decode: impl FnMut(&[u8], &EventQueue) + Send + 'static,
     ) {
         let (h, s, q) = (self.handle.clone(), self.stop.clone(), queue.clone());
-        let g = Gone {
-            flag: gone.clone(),
-            queue: queue.clone(),
-        };
-        let spawned = thread::Builder::new()
-            .name(name.into())
-            .spawn(move || read_loop(&h, &s, &g, &q, ep, len, bulk, decode));
+        let g = Gone { flag: gone.clone(), queue: queue.clone() };
+        let spawned =
+            thread::Builder::new().name(name.into()).spawn(move || read_loop(&h, &s, &g, &q, ep, len, bulk, decode));
         match spawned {
             Ok(t) => self.readers.push(t),
             Err(e) => {
@@ -441,10 +417,7 @@ impl LocalDevice {
             let watcher = Watcher {
                 current: current.clone(),
                 arrived: arrived.clone(),
-                gone: Gone {
-                    flag: gone.clone(),
-                    queue: queue.clone(),
-                },
+                gone: Gone { flag: gone.clone(), queue: queue.clone() },
             };
             let reg = HotplugBuilder::new()
                 .vendor_id(inf.vendor_id)
@@ -487,15 +460,7 @@ impl LocalDevice {
                     .ok();
             }
         }
-        Ok(LocalDevice {
-            ctx,
-            session,
-            stop,
-            gone,
-            reconnect,
-            events,
-            _hotplug: hotplug,
-        })
+        Ok(LocalDevice { ctx, session, stop, gone, reconnect, events, _hotplug: hotplug })
     }
 
     /// Sends one MIDI message to the device's MIDI OUT endpoint.
@@ -553,11 +518,8 @@ fn read_loop(
     let mut buf = vec![0u8; len];
     let mut failures = 0u32;
     while !stop.load(Ordering::Acquire) {
-        let r = if bulk {
-            h.read_bulk(ep, &mut buf, READ_TIMEOUT)
-        } else {
-            h.read_interrupt(ep, &mut buf, READ_TIMEOUT)
-        };
+        let r =
+            if bulk { h.read_bulk(ep, &mut buf, READ_TIMEOUT) } else { h.read_interrupt(ep, &mut buf, READ_TIMEOUT) };
         match r {
             Ok(n) => {
                 failures = 0;
@@ -594,15 +556,9 @@ mod tests {
     #[test]
     fn open_specs_parse() {
         assert_eq!(OpenSpec::parse("1209:7079").unwrap(), OpenSpec::VidPid(0x1209, 0x7079));
-        assert_eq!(
-            OpenSpec::parse("0x1209:0x7079").unwrap(),
-            OpenSpec::VidPid(0x1209, 0x7079)
-        );
+        assert_eq!(OpenSpec::parse("0x1209:0x7079").unwrap(), OpenSpec::VidPid(0x1209, 0x7079));
         assert_eq!(OpenSpec::parse("3-12").unwrap(), OpenSpec::BusAddr(3, 12));
-        assert_eq!(
-            OpenSpec::parse("Launch-Key").unwrap(),
-            OpenSpec::Name("launch-key".into())
-        );
+        assert_eq!(OpenSpec::parse("Launch-Key").unwrap(), OpenSpec::Name("launch-key".into()));
         assert!(OpenSpec::parse("zz:1").is_err());
         assert!(OpenSpec::parse(" ").is_err());
         let d = DeviceInfo {

@@ -48,11 +48,7 @@ impl MidiDecoder {
     /// `max_sysex` caps one SysEx message (F0..F7 inclusive); `raw` asks for
     /// `Raw` events carrying bytes that decode to nothing.
     pub fn new(max_sysex: usize, raw: bool) -> Self {
-        MidiDecoder {
-            sysex: Default::default(),
-            max_sysex: max_sysex.max(2),
-            raw,
-        }
+        MidiDecoder { sysex: Default::default(), max_sysex: max_sysex.max(2), raw }
     }
 
     pub fn max_sysex(&self) -> usize {
@@ -67,10 +63,7 @@ impl MidiDecoder {
             self.packet([p[0], p[1], p[2], p[3]], out);
         }
         if !chunks.remainder().is_empty() {
-            out(Event::Error(format!(
-                "USB-MIDI transfer of {} bytes is not whole packets",
-                data.len()
-            )));
+            out(Event::Error(format!("USB-MIDI transfer of {} bytes is not whole packets", data.len())));
         }
     }
 
@@ -106,10 +99,7 @@ impl MidiDecoder {
 
     fn undecoded(&self, cable: u8, bytes: &[u8], out: &mut impl FnMut(Event)) {
         if self.raw {
-            out(Event::Raw {
-                cable,
-                bytes: bytes.to_vec(),
-            });
+            out(Event::Raw { cable, bytes: bytes.to_vec() });
         }
     }
 
@@ -159,10 +149,7 @@ impl MidiDecoder {
             0xb0 => Midi::Cc { ch, num: d0, val: d1 },
             0xc0 => Midi::Program { ch, n: d0 },
             0xd0 => Midi::Pressure { ch, v: d0 },
-            _ => Midi::Bend {
-                ch,
-                v: ((i16::from(d1) << 7) | i16::from(d0)) - 8192,
-            },
+            _ => Midi::Bend { ch, v: ((i16::from(d1) << 7) | i16::from(d0)) - 8192 },
         };
         Self::emit(cable, m, out)
     }
@@ -180,10 +167,7 @@ impl MidiDecoder {
         } else if !s.active {
             // Continuation without a start (we joined mid-message): not ours to guess.
             if self.raw {
-                out(Event::Raw {
-                    cable,
-                    bytes: bytes.to_vec(),
-                });
+                out(Event::Raw { cable, bytes: bytes.to_vec() });
             }
             return;
         }
@@ -191,9 +175,7 @@ impl MidiDecoder {
             if s.buf.len() + bytes.len() > max {
                 s.overflowed = true;
                 s.buf = Vec::new();
-                out(Event::Error(format!(
-                    "sysex on cable {cable} longer than {max} bytes, dropped"
-                )));
+                out(Event::Error(format!("sysex on cable {cable} longer than {max} bytes, dropped")));
             } else {
                 s.buf.extend_from_slice(bytes);
             }
@@ -302,31 +284,10 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                m(
-                    0,
-                    Midi::Note {
-                        ch: 1,
-                        pitch: 60,
-                        vel: 0
-                    }
-                ),
-                m(
-                    0,
-                    Midi::Note {
-                        ch: 2,
-                        pitch: 60,
-                        vel: 100
-                    }
-                ),
+                m(0, Midi::Note { ch: 1, pitch: 60, vel: 0 }),
+                m(0, Midi::Note { ch: 2, pitch: 60, vel: 100 }),
                 m(0, Midi::PolyTouch { ch: 3, pitch: 61, v: 5 }),
-                m(
-                    0,
-                    Midi::Cc {
-                        ch: 4,
-                        num: 7,
-                        val: 127
-                    }
-                ),
+                m(0, Midi::Cc { ch: 4, num: 7, val: 127 }),
                 m(0, Midi::Program { ch: 5, n: 9 }),
                 m(0, Midi::Pressure { ch: 6, v: 77 }),
                 m(0, Midi::Bend { ch: 16, v: 0 }),
@@ -417,14 +378,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                m(
-                    0,
-                    Midi::Note {
-                        ch: 1,
-                        pitch: 60,
-                        vel: 1
-                    }
-                ),
+                m(0, Midi::Note { ch: 1, pitch: 60, vel: 1 }),
                 m(0, Midi::SysEx(vec![0xf0, 1, 2, 0xf7])),
                 m(3, Midi::SysEx(vec![0xf0, 9, 9, 8, 0xf7])),
             ]
@@ -455,38 +409,17 @@ mod tests {
 
     #[test]
     fn undecodable_bytes_are_raw_only_when_asked() {
-        let bad = [
-            [0x01, 1, 2, 3],
-            [0x09, 0x10, 1, 2],
-            [0x0f, 0xf9, 0, 0],
-            [0x04, 1, 2, 3],
-            [0x02, 0xf1, 0x80, 0],
-        ];
+        let bad = [[0x01, 1, 2, 3], [0x09, 0x10, 1, 2], [0x0f, 0xf9, 0, 0], [0x04, 1, 2, 3], [0x02, 0xf1, 0x80, 0]];
         assert!(decode_all(&mut MidiDecoder::default(), &bad).is_empty());
         let got = decode_all(&mut MidiDecoder::new(64, true), &bad);
         assert_eq!(
             got,
             vec![
-                Event::Raw {
-                    cable: 0,
-                    bytes: vec![1, 2, 3]
-                },
-                Event::Raw {
-                    cable: 0,
-                    bytes: vec![0x10, 1, 2]
-                },
-                Event::Raw {
-                    cable: 0,
-                    bytes: vec![0xf9]
-                },
-                Event::Raw {
-                    cable: 0,
-                    bytes: vec![1, 2, 3]
-                },
-                Event::Raw {
-                    cable: 0,
-                    bytes: vec![0xf1, 0x80]
-                },
+                Event::Raw { cable: 0, bytes: vec![1, 2, 3] },
+                Event::Raw { cable: 0, bytes: vec![0x10, 1, 2] },
+                Event::Raw { cable: 0, bytes: vec![0xf9] },
+                Event::Raw { cable: 0, bytes: vec![1, 2, 3] },
+                Event::Raw { cable: 0, bytes: vec![0xf1, 0x80] },
             ]
         );
     }
@@ -496,17 +429,7 @@ mod tests {
         let mut d = MidiDecoder::default();
         let mut v = Vec::new();
         d.decode(&[0x09, 0x90, 1, 2, 0, 0, 0, 0, 0x0f], &mut |e| v.push(e));
-        assert_eq!(
-            v[0],
-            m(
-                0,
-                Midi::Note {
-                    ch: 1,
-                    pitch: 1,
-                    vel: 2
-                }
-            )
-        );
+        assert_eq!(v[0], m(0, Midi::Note { ch: 1, pitch: 1, vel: 2 }));
         assert!(matches!(&v[1], Event::Error(_)));
         assert_eq!(v.len(), 2);
     }
@@ -514,16 +437,8 @@ mod tests {
     #[test]
     fn encode_then_decode_round_trips() {
         let msgs = vec![
-            Midi::Note {
-                ch: 3,
-                pitch: 64,
-                vel: 90,
-            },
-            Midi::Note {
-                ch: 3,
-                pitch: 64,
-                vel: 0,
-            },
+            Midi::Note { ch: 3, pitch: 64, vel: 90 },
+            Midi::Note { ch: 3, pitch: 64, vel: 0 },
             Midi::Cc { ch: 16, num: 1, val: 2 },
             Midi::Program { ch: 1, n: 127 },
             Midi::Pressure { ch: 2, v: 3 },

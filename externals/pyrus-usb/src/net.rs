@@ -126,22 +126,19 @@ impl RedirConnection {
 
         let mut wstream = stream.try_clone()?;
         let wshared = shared.clone();
-        let writer = thread::Builder::new()
-            .name("pyrus-usb-redir-tx".into())
-            .spawn(move || {
-                while let Ok(bytes) = rx.recv() {
-                    if wstream.write_all(&bytes).is_err() {
-                        // The reader sees the shutdown and reports the end.
-                        wshared.close();
-                        break;
-                    }
+        let writer = thread::Builder::new().name("pyrus-usb-redir-tx".into()).spawn(move || {
+            while let Ok(bytes) = rx.recv() {
+                if wstream.write_all(&bytes).is_err() {
+                    // The reader sees the shutdown and reports the end.
+                    wshared.close();
+                    break;
                 }
-            })?;
+            }
+        })?;
 
         let rshared = shared.clone();
-        let reader = thread::Builder::new()
-            .name("pyrus-usb-redir-rx".into())
-            .spawn(move || read_loop(stream, &rshared, &queue));
+        let reader =
+            thread::Builder::new().name("pyrus-usb-redir-rx".into()).spawn(move || read_loop(stream, &rshared, &queue));
         let reader = match reader {
             Ok(r) => r,
             Err(e) => {
@@ -150,11 +147,7 @@ impl RedirConnection {
                 return Err(e);
             }
         };
-        Ok(RedirConnection {
-            shared,
-            reader: Some(reader),
-            writer: Some(writer),
-        })
+        Ok(RedirConnection { shared, reader: Some(reader), writer: Some(writer) })
     }
 
     /// Sends a MIDI message to the device (queued to the writer thread).
@@ -213,14 +206,7 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             // A peer that closes with our last bytes unread resets the
             // connection: that is the peer going away, like EOF, not an error.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
-                ) =>
-            {
-                break
-            }
+            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted) => break,
             Err(e) => {
                 if !shared.stopping.load(Ordering::Acquire) {
                     push(Event::Error(format!("usbredir connection: {e}")), &mut live);
@@ -283,15 +269,7 @@ mod tests {
                 buf.drain(..used);
                 if dev.streaming() && !played {
                     for i in 0..notes {
-                        dev.play(
-                            0,
-                            &Midi::Note {
-                                ch: 1,
-                                pitch: i,
-                                vel: 1,
-                            },
-                        )
-                        .unwrap();
+                        dev.play(0, &Midi::Note { ch: 1, pitch: i, vel: 1 }).unwrap();
                     }
                     played = true;
                 }
@@ -361,17 +339,13 @@ mod tests {
         });
         let q = Arc::new(EventQueue::new(16, None));
         let stop = AtomicBool::new(false);
-        let conn = RedirConnection::accept(&listener, &stop, GuestConfig::default(), q.clone())
-            .unwrap()
-            .unwrap();
+        let conn = RedirConnection::accept(&listener, &stop, GuestConfig::default(), q.clone()).unwrap().unwrap();
         assert!(peer.join().unwrap());
         assert!(matches!(q.pop(), Some(Event::Connected { .. })));
         drop(conn);
         // Stopping an accept that nobody answers.
         let stop = AtomicBool::new(true);
-        assert!(RedirConnection::accept(&listener, &stop, GuestConfig::default(), q)
-            .unwrap()
-            .is_none());
+        assert!(RedirConnection::accept(&listener, &stop, GuestConfig::default(), q).unwrap().is_none());
     }
 
     /// A host whose wake callback sends MIDI at once must not deadlock
@@ -426,8 +400,7 @@ mod tests {
         let conn = RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap();
         let (mut peer, _) = listener.accept().unwrap();
         // A 4 GiB "hello": refused from the header, nothing allocated.
-        peer.write_all(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])
-            .unwrap();
+        peer.write_all(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]).unwrap();
         for _ in 0..2000 {
             if conn.is_finished() {
                 break;

@@ -126,10 +126,7 @@ mod tests {
     use std::sync::Arc;
 
     fn ev(n: u8) -> Event {
-        Event::Raw {
-            cable: 0,
-            bytes: vec![n],
-        }
+        Event::Raw { cable: 0, bytes: vec![n] }
     }
 
     #[test]
@@ -179,10 +176,7 @@ mod tests {
                 let q = q.clone();
                 std::thread::spawn(move || {
                     for i in 0..200u8 {
-                        q.push(Event::Raw {
-                            cable: t,
-                            bytes: vec![i],
-                        });
+                        q.push(Event::Raw { cable: t, bytes: vec![i] });
                     }
                 })
             })

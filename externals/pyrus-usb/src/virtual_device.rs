@@ -215,14 +215,8 @@ impl VirtualDevice {
         if self.connect_first {
             self.framing.send(&connect)?;
         }
-        let itf = |number, class, subclass| InterfaceEntry {
-            number,
-            class,
-            subclass,
-            protocol: 0,
-        };
-        self.framing
-            .send(&Packet::InterfaceInfo(vec![itf(0, 1, 1), itf(1, 1, 3), itf(2, 3, 0)]))?;
+        let itf = |number, class, subclass| InterfaceEntry { number, class, subclass, protocol: 0 };
+        self.framing.send(&Packet::InterfaceInfo(vec![itf(0, 1, 1), itf(1, 1, 3), itf(2, 3, 0)]))?;
         let mut eps = Box::new([EpEntry::default(); 32]);
         let ep = |t, interval, interface, mps| EpEntry {
             xfer_type: t,
@@ -280,29 +274,13 @@ impl VirtualDevice {
                 // One buffered packet per max-packet-size chunk, as a device would deliver.
                 let n = self.pending_midi.len().min(usize::from(MIDI_MPS));
                 let data: Vec<u8> = self.pending_midi.drain(..n).collect();
-                let p = Packet::BufferedBulk {
-                    stream_id: 0,
-                    length: n as u32,
-                    endpoint: MIDI_IN,
-                    status: 0,
-                    data,
-                };
+                let p = Packet::BufferedBulk { stream_id: 0, length: n as u32, endpoint: MIDI_IN, status: 0, data };
                 self.framing.send(&p)?;
             } else if let Some((id, len)) = self.bulk_requests.pop_front() {
                 let n = self.pending_midi.len().min(len as usize) & !3;
-                let n = if n == 0 {
-                    self.pending_midi.len().min(len as usize)
-                } else {
-                    n
-                };
+                let n = if n == 0 { self.pending_midi.len().min(len as usize) } else { n };
                 let data: Vec<u8> = self.pending_midi.drain(..n).collect();
-                let p = Packet::Bulk {
-                    endpoint: MIDI_IN,
-                    status: 0,
-                    length: n as u32,
-                    stream_id: 0,
-                    data,
-                };
+                let p = Packet::Bulk { endpoint: MIDI_IN, status: 0, length: n as u32, stream_id: 0, data };
                 self.framing.reply(id, &p)?;
             } else {
                 break;
@@ -321,12 +299,7 @@ impl VirtualDevice {
         if !self.interrupt_receiving {
             return Ok(());
         }
-        let p = Packet::Interrupt {
-            endpoint: HID_IN,
-            status: 0,
-            length: data.len() as u16,
-            data: data.to_vec(),
-        };
+        let p = Packet::Interrupt { endpoint: HID_IN, status: 0, length: data.len() as u16, data: data.to_vec() };
         self.framing.send(&p)
     }
 

@@ -57,15 +57,7 @@ fn harness() -> Result<PathBuf, String> {
 /// MIDI the harness sends: a note, a SysEx over several packets, a cable-2 clock.
 fn midi_bytes() -> Vec<u8> {
     let mut p = Vec::new();
-    pyrus_usb::midi::encode(
-        0,
-        &Midi::Note {
-            ch: 3,
-            pitch: 61,
-            vel: 99,
-        },
-        &mut p,
-    );
+    pyrus_usb::midi::encode(0, &Midi::Note { ch: 3, pitch: 61, vel: 99 }, &mut p);
     pyrus_usb::midi::encode(0, &Midi::SysEx(vec![0xf0, 1, 2, 3, 4, 0xf7]), &mut p);
     pyrus_usb::midi::encode(2, &Midi::Clock, &mut p);
     p.concat()
@@ -95,11 +87,7 @@ fn run(guest_caps: Caps, host_mode: &str) {
     let (stream, _) = listener.accept().unwrap();
     let q = Arc::new(EventQueue::new(256, None));
     // Start ids just below 2^32: 64-bit ids must survive, 32-bit ones wrap.
-    let config = GuestConfig {
-        caps: guest_caps,
-        first_id: 0xffff_fffe,
-        ..Default::default()
-    };
+    let config = GuestConfig { caps: guest_caps, first_id: 0xffff_fffe, ..Default::default() };
     let mut conn = RedirConnection::start(stream, config, q.clone()).unwrap();
 
     let mut events = Vec::new();
@@ -127,11 +115,8 @@ fn run(guest_caps: Caps, host_mode: &str) {
 
     let both64 = guest_caps.has(5) && host_mode == "full";
     assert!(report.contains(&format!("ids64 {}", u8::from(both64))), "{report}");
-    let ids: Vec<u64> = report
-        .lines()
-        .filter_map(|l| l.strip_prefix("control_id "))
-        .map(|x| x.parse().unwrap())
-        .collect();
+    let ids: Vec<u64> =
+        report.lines().filter_map(|l| l.strip_prefix("control_id ")).map(|x| x.parse().unwrap()).collect();
     assert!(ids.len() >= 5, "{report}");
     if both64 {
         assert!(ids.iter().any(|&i| i > u64::from(u32::MAX)), "{ids:?}");
@@ -139,16 +124,8 @@ fn run(guest_caps: Caps, host_mode: &str) {
         assert!(ids.iter().all(|&i| i <= u64::from(u32::MAX)), "{ids:?}");
     }
     let bulk_receiving = guest_caps.has(7) && host_mode == "full";
-    assert_eq!(
-        report.contains("bulk_receiving_started 0x81"),
-        bulk_receiving,
-        "{report}"
-    );
-    assert_eq!(
-        report.contains("bulk_request_answered 0x81"),
-        !bulk_receiving,
-        "{report}"
-    );
+    assert_eq!(report.contains("bulk_receiving_started 0x81"), bulk_receiving, "{report}");
+    assert_eq!(report.contains("bulk_request_answered 0x81"), !bulk_receiving, "{report}");
     assert!(report.contains("interrupt_started 0x82"), "{report}");
     assert!(report.contains("out 1b b0 02 03"), "{report}");
     let acked = guest_caps.has(3) && host_mode == "full";
@@ -158,42 +135,17 @@ fn run(guest_caps: Caps, host_mode: &str) {
     assert_eq!(
         midi,
         vec![
-            Event::Midi {
-                cable: 0,
-                msg: Midi::Note {
-                    ch: 3,
-                    pitch: 61,
-                    vel: 99
-                }
-            },
-            Event::Midi {
-                cable: 0,
-                msg: Midi::SysEx(vec![0xf0, 1, 2, 3, 4, 0xf7])
-            },
-            Event::Midi {
-                cable: 2,
-                msg: Midi::Clock
-            },
+            Event::Midi { cable: 0, msg: Midi::Note { ch: 3, pitch: 61, vel: 99 } },
+            Event::Midi { cable: 0, msg: Midi::SysEx(vec![0xf0, 1, 2, 3, 4, 0xf7]) },
+            Event::Midi { cable: 2, msg: Midi::Clock },
         ]
     );
     assert_eq!(
         other,
         vec![
-            Event::Connected {
-                vid: 0x1209,
-                pid: 0x7079,
-                name: "pyrus C Harness".into()
-            },
-            Event::Hid {
-                page: 9,
-                usage: 2,
-                value: 1
-            },
-            Event::Hid {
-                page: 1,
-                usage: 0x30,
-                value: 77
-            },
+            Event::Connected { vid: 0x1209, pid: 0x7079, name: "pyrus C Harness".into() },
+            Event::Hid { page: 9, usage: 2, value: 1 },
+            Event::Hid { page: 1, usage: 0x30, value: 77 },
             Event::Disconnected,
         ]
     );

@@ -27,10 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn on_path(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output().is_ok_and(|o| o.status.success())
 }
 
 /// A Debian kernel with the gadget modules, as (vmlinuz, version).
@@ -50,14 +47,7 @@ fn kernel() -> Option<(PathBuf, String)> {
 }
 
 fn prerequisites() -> Result<(PathBuf, String), String> {
-    for cmd in [
-        "qemu-system-x86_64",
-        "busybox",
-        "usbredirect",
-        "modprobe",
-        "cpio",
-        "udevadm",
-    ] {
+    for cmd in ["qemu-system-x86_64", "busybox", "usbredirect", "modprobe", "cpio", "udevadm"] {
         if !on_path(cmd) {
             return Err(format!(
                 "{cmd} not found (apt-get install qemu-system-x86 busybox-static usbredirect kmod cpio udev)"
@@ -113,27 +103,16 @@ fn run(mode: &str) {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let initrd = tmp.join(format!("pyrus-e2e-{mode}.cpio.gz"));
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/qemu/build-initramfs.sh");
-    let st = Command::new("sh")
-        .arg(&script)
-        .arg(&version)
-        .arg(&initrd)
-        .status()
-        .unwrap();
+    let st = Command::new("sh").arg(&script).arg(&version).arg(&initrd).status().unwrap();
     assert!(st.success(), "building the initramfs failed");
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let (netdev, port) = if mode == "to" {
         let port = listener.local_addr().unwrap().port();
-        (
-            format!("user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:9000-tcp:127.0.0.1:{port}"),
-            port,
-        )
+        (format!("user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:9000-tcp:127.0.0.1:{port}"), port)
     } else {
         let port = free_port();
-        (
-            format!("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:4000"),
-            port,
-        )
+        (format!("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:4000"), port)
     };
     let console = tmp.join(format!("pyrus-e2e-{mode}-console.txt"));
     let mut qemu = Command::new("timeout")
@@ -185,15 +164,7 @@ fn run(mode: &str) {
         q.drain(|e| events.push(e));
         let hid_seen = events.iter().any(|e| matches!(e, Event::Hid { .. }));
         if !answered && hid_seen && events.iter().any(|e| matches!(e, Event::Midi { .. })) {
-            conn.send_midi(
-                0,
-                &Midi::Note {
-                    ch: 1,
-                    pitch: 61,
-                    vel: 127,
-                },
-            )
-            .unwrap();
+            conn.send_midi(0, &Midi::Note { ch: 1, pitch: 61, vel: 127 }).unwrap();
             answered = true;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -208,53 +179,25 @@ fn run(mode: &str) {
 
     assert_eq!(
         events.first(),
-        Some(&Event::Connected {
-            vid: 0x1d6b,
-            pid: 0x0104,
-            name: "pyrus QEMU MIDI Gadget".into()
-        })
+        Some(&Event::Connected { vid: 0x1d6b, pid: 0x0104, name: "pyrus QEMU MIDI Gadget".into() })
     );
     let notes = events
         .iter()
-        .filter(|e| {
-            **e == Event::Midi {
-                cable: 0,
-                msg: Midi::Note {
-                    ch: 1,
-                    pitch: 60,
-                    vel: 100,
-                },
-            }
-        })
+        .filter(|e| **e == Event::Midi { cable: 0, msg: Midi::Note { ch: 1, pitch: 60, vel: 100 } })
         .count();
     assert!(notes >= 1, "no note from the gadget: {events:?}");
     let hid: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::Hid { .. })).collect();
     assert_eq!(
         hid,
         [
-            &Event::Hid {
-                page: 9,
-                usage: 1,
-                value: 1
-            },
-            &Event::Hid {
-                page: 9,
-                usage: 3,
-                value: 1
-            },
-            &Event::Hid {
-                page: 1,
-                usage: 0x30,
-                value: 200
-            },
+            &Event::Hid { page: 9, usage: 1, value: 1 },
+            &Event::Hid { page: 9, usage: 3, value: 1 },
+            &Event::Hid { page: 1, usage: 0x30, value: 200 },
         ]
     );
     assert!(events.iter().all(|e| !matches!(e, Event::Error(_))), "{events:?}");
     assert_eq!(events.last(), Some(&Event::Disconnected));
-    assert!(
-        text.contains("pyrus-e2e: from host: 90 3d 7f"),
-        "the gadget did not receive our note:\n{text}"
-    );
+    assert!(text.contains("pyrus-e2e: from host: 90 3d 7f"), "the gadget did not receive our note:\n{text}");
 }
 
 #[test]
@@ -286,20 +229,13 @@ fn local_device_through_libusb_in_a_qemu_guest() {
         .arg("-initrd")
         .arg(&initrd)
         .args(["-append", "console=ttyS0 panic=-1 loglevel=4 pyrus_mode=local"])
-        .args([
-            "-netdev",
-            "user,id=n0,restrict=on",
-            "-device",
-            "virtio-net-pci,netdev=n0",
-        ])
+        .args(["-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.find("pyrus-e2e: ").map(|i| &l[i + "pyrus-e2e: ".len()..]))
-        .collect();
+    let lines: Vec<&str> =
+        text.lines().filter_map(|l| l.find("pyrus-e2e: ").map(|i| &l[i + "pyrus-e2e: ".len()..])).collect();
     println!("guest said:\n{}", lines.join("\n"));
     let has = |s: &str| lines.iter().any(|l| l.starts_with(s));
     assert!(has("halt"), "the guest did not finish");
@@ -323,19 +259,12 @@ fn local_device_through_libusb_in_a_qemu_guest() {
     }
     assert!(ev1.iter().all(|l| !l.starts_with("error")), "{ev1:?}");
     // Hot-unplug: reported, and the command exits by itself, cleanly.
-    assert_eq!(
-        ev("ev2: "),
-        ["connected 7531 260 pyrus QEMU MIDI Gadget", "disconnected"]
-    );
+    assert_eq!(ev("ev2: "), ["connected 7531 260 pyrus QEMU MIDI Gadget", "disconnected"]);
     assert!(has("unplug exit 0"));
     // With --reconnect a re-plug opens the device again and data flows.
     let ev3 = ev("ev3: ");
     let connected = "connected 7531 260 pyrus QEMU MIDI Gadget";
-    assert_eq!(
-        ev3.get(..3),
-        Some(&[connected, "disconnected", connected][..]),
-        "{ev3:?}"
-    );
+    assert_eq!(ev3.get(..3), Some(&[connected, "disconnected", connected][..]), "{ev3:?}");
     assert!(ev3.contains(&"note 1 62 100"), "{ev3:?}");
     assert!(ev3.iter().all(|l| !l.starts_with("error")), "{ev3:?}");
     assert!(has("reconnect exit 0"));

@@ -19,11 +19,7 @@ struct Pair {
 impl Pair {
     fn new(guest_caps: Caps, host_caps: Caps) -> Self {
         Pair {
-            guest: Guest::new(GuestConfig {
-                caps: guest_caps,
-                first_id: 0xffff_fffe,
-                ..Default::default()
-            }),
+            guest: Guest::new(GuestConfig { caps: guest_caps, first_id: 0xffff_fffe, ..Default::default() }),
             dev: VirtualDevice::new(host_caps),
             g_in: Vec::new(),
             d_in: Vec::new(),
@@ -89,26 +85,12 @@ fn session(guest_caps: Caps, host_caps: Caps, chunk: usize) {
             .collect(),
     );
     let script = [
-        (
-            0,
-            Midi::Note {
-                ch: 1,
-                pitch: 60,
-                vel: 100,
-            },
-        ),
+        (0, Midi::Note { ch: 1, pitch: 60, vel: 100 }),
         (0, Midi::Cc { ch: 2, num: 74, val: 3 }),
         (1, Midi::Bend { ch: 16, v: -200 }),
         (0, sysex),
         (0, Midi::Clock),
-        (
-            0,
-            Midi::Note {
-                ch: 1,
-                pitch: 60,
-                vel: 0,
-            },
-        ),
+        (0, Midi::Note { ch: 1, pitch: 60, vel: 0 }),
     ];
     for (cable, m) in &script {
         p.dev.play(*cable, m).unwrap();
@@ -117,26 +99,11 @@ fn session(guest_caps: Caps, host_caps: Caps, chunk: usize) {
     p.pump(chunk);
     let want: Vec<Event> = script
         .iter()
-        .map(|(cable, msg)| Event::Midi {
-            cable: *cable,
-            msg: msg.clone(),
-        })
+        .map(|(cable, msg)| Event::Midi { cable: *cable, msg: msg.clone() })
         .chain([
-            Event::Hid {
-                page: 9,
-                usage: 1,
-                value: 1,
-            },
-            Event::Hid {
-                page: 9,
-                usage: 3,
-                value: 1,
-            },
-            Event::Hid {
-                page: 1,
-                usage: 0x30,
-                value: 200,
-            },
+            Event::Hid { page: 9, usage: 1, value: 1 },
+            Event::Hid { page: 9, usage: 3, value: 1 },
+            Event::Hid { page: 1, usage: 0x30, value: 200 },
         ])
         .collect();
     // Endpoints are independent streams (bulk requests may lag behind the
@@ -147,13 +114,7 @@ fn session(guest_caps: Caps, host_caps: Caps, chunk: usize) {
     p.events.clear();
 
     // MIDI out to the device; a SysEx too long for one transfer is refused, not sent.
-    let huge = Midi::SysEx(
-        [0xf0]
-            .into_iter()
-            .chain(std::iter::repeat_n(1, 300_000))
-            .chain([0xf7])
-            .collect(),
-    );
+    let huge = Midi::SysEx([0xf0].into_iter().chain(std::iter::repeat_n(1, 300_000)).chain([0xf7]).collect());
     assert!(matches!(p.guest.send_midi(0, &huge), Err(GuestError::Wire(_))));
     p.guest.send_midi(3, &Midi::Program { ch: 4, n: 5 }).unwrap();
     p.pump(chunk);
@@ -199,22 +160,11 @@ fn device_replugged_on_the_same_connection_enumerates_again() {
     p.pump(usize::MAX);
     p.dev.play(0, &Midi::Stop).unwrap();
     p.pump(usize::MAX);
-    let connected = Event::Connected {
-        vid: virtual_device::VID,
-        pid: virtual_device::PID,
-        name: "pyrus Virtual MIDI HID".into(),
-    };
+    let connected =
+        Event::Connected { vid: virtual_device::VID, pid: virtual_device::PID, name: "pyrus Virtual MIDI HID".into() };
     assert_eq!(
         p.events,
-        vec![
-            connected.clone(),
-            Event::Disconnected,
-            connected,
-            Event::Midi {
-                cable: 0,
-                msg: Midi::Stop
-            }
-        ]
+        vec![connected.clone(), Event::Disconnected, connected, Event::Midi { cable: 0, msg: Midi::Stop }]
     );
 }
 
@@ -268,19 +218,10 @@ fn host_only_packets_from_the_peer_fail_the_connection() {
     let mut g = Guest::new(GuestConfig::default());
     let mut host = Codec::new(Caps(0));
     let mut bytes = Vec::new();
-    host.encode(
-        0,
-        &Packet::Hello {
-            version: "t".into(),
-            caps: Caps(0),
-        },
-        &mut bytes,
-    )
-    .unwrap();
+    host.encode(0, &Packet::Hello { version: "t".into(), caps: Caps(0) }, &mut bytes).unwrap();
     host.set_peer_caps(default_caps());
     // A guest-to-host command arriving at the guest.
-    host.encode(1, &Packet::StartInterruptReceiving { endpoint: 0x81 }, &mut bytes)
-        .unwrap();
+    host.encode(1, &Packet::StartInterruptReceiving { endpoint: 0x81 }, &mut bytes).unwrap();
     let r = g.handle_input(&bytes, &mut |_| {});
     assert!(matches!(r, Err(GuestError::Unexpected { .. })), "{r:?}");
     // And the guest stays failed.
@@ -290,27 +231,9 @@ fn host_only_packets_from_the_peer_fail_the_connection() {
     let mut g = Guest::new(GuestConfig::default());
     let mut bytes = Vec::new();
     let mut host = Codec::new(Caps(0));
-    host.encode(
-        0,
-        &Packet::Hello {
-            version: "t".into(),
-            caps: Caps(0),
-        },
-        &mut bytes,
-    )
-    .unwrap();
+    host.encode(0, &Packet::Hello { version: "t".into(), caps: Caps(0) }, &mut bytes).unwrap();
     host.set_peer_caps(default_caps());
-    host.encode(
-        1,
-        &Packet::Interrupt {
-            endpoint: 0x81,
-            status: 0,
-            length: 1,
-            data: vec![1],
-        },
-        &mut bytes,
-    )
-    .unwrap();
+    host.encode(1, &Packet::Interrupt { endpoint: 0x81, status: 0, length: 1, data: vec![1] }, &mut bytes).unwrap();
     assert!(g.handle_input(&bytes, &mut |_| {}).is_err());
 }
 
@@ -327,11 +250,8 @@ fn host_streams_as_fuzz_seeds() {
         p.pump(usize::MAX);
         p.dev.disconnect().unwrap();
         p.pump(usize::MAX);
-        let mut fresh = Guest::new(GuestConfig {
-            caps: Caps(u32::from(sel)),
-            first_id: 0xffff_fffe,
-            ..Default::default()
-        });
+        let mut fresh =
+            Guest::new(GuestConfig { caps: Caps(u32::from(sel)), first_id: 0xffff_fffe, ..Default::default() });
         let used = fresh.handle_input(&p.host_stream, &mut |_| {}).unwrap();
         assert_eq!(used, p.host_stream.len());
         if let Ok(dir) = std::env::var("PYRUS_FUZZ_SEED_DIR") {

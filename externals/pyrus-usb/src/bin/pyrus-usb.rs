@@ -39,15 +39,8 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let all: Vec<String> = std::env::args().skip(1).collect();
-    let options = Options {
-        raw: all.iter().any(|a| a == "--raw"),
-        reconnect: all.iter().any(|a| a == "--reconnect"),
-    };
-    let args: Vec<&str> = all
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !matches!(*a, "--raw" | "--reconnect"))
-        .collect();
+    let options = Options { raw: all.iter().any(|a| a == "--raw"), reconnect: all.iter().any(|a| a == "--reconnect") };
+    let args: Vec<&str> = all.iter().map(String::as_str).filter(|a| !matches!(*a, "--raw" | "--reconnect")).collect();
 
     if args == ["list"] {
         return match local::list() {
@@ -82,10 +75,7 @@ fn main() -> ExitCode {
         }
     }
     // The queue wakes this thread when events arrive: no polling.
-    let queue = Arc::new(EventQueue::new(
-        QUEUE_CAPACITY,
-        Some(Box::new(move || main_thread.unpark())),
-    ));
+    let queue = Arc::new(EventQueue::new(QUEUE_CAPACITY, Some(Box::new(move || main_thread.unpark()))));
     let mut device = match Device::open_with(&target, &options, queue.clone()) {
         Ok(d) => d,
         Err(e) => return fail(e),

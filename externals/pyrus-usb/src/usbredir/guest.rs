@@ -75,12 +75,7 @@ pub struct GuestConfig {
 
 impl Default for GuestConfig {
     fn default() -> Self {
-        GuestConfig {
-            caps: default_caps(),
-            max_sysex: midi::DEFAULT_MAX_SYSEX,
-            raw: false,
-            first_id: 1,
-        }
+        GuestConfig { caps: default_caps(), max_sysex: midi::DEFAULT_MAX_SYSEX, raw: false, first_id: 1 }
     }
 }
 
@@ -150,10 +145,7 @@ impl Guest {
             raw: config.raw,
             failed: false,
         };
-        let hello = Packet::Hello {
-            version: super::wire::VERSION_STRING.into(),
-            caps: config.caps,
-        };
+        let hello = Packet::Hello { version: super::wire::VERSION_STRING.into(), caps: config.caps };
         // Encoding a hello cannot fail: fixed size, well under the cap.
         let _ = g.codec.encode(0, &hello, &mut g.tx);
         g
@@ -182,10 +174,7 @@ impl Guest {
     /// fatal for the connection: the guest refuses further input.
     pub fn handle_input(&mut self, input: &[u8], out: &mut impl FnMut(Event)) -> Result<usize, GuestError> {
         if self.failed {
-            return Err(GuestError::Unexpected {
-                ty: 0,
-                why: "input after a fatal error",
-            });
+            return Err(GuestError::Unexpected { ty: 0, why: "input after a fatal error" });
         }
         let mut used = 0;
         loop {
@@ -246,10 +235,7 @@ impl Guest {
             Packet::InterfaceInfo(_) | Packet::EpInfo(_) => Ok(()), // the config descriptor is our source
             Packet::DeviceConnect(connect) => {
                 if self.device.is_some() {
-                    return Err(GuestError::Unexpected {
-                        ty: t,
-                        why: "device_connect while connected",
-                    });
+                    return Err(GuestError::Unexpected { ty: t, why: "device_connect while connected" });
                 }
                 self.device = Some(Device {
                     connect,
@@ -272,10 +258,7 @@ impl Guest {
             }
             Packet::DeviceDisconnect => {
                 if self.device.take().is_none() {
-                    return Err(GuestError::Unexpected {
-                        ty: t,
-                        why: "device_disconnect without a device",
-                    });
+                    return Err(GuestError::Unexpected { ty: t, why: "device_disconnect without a device" });
                 }
                 if self.codec.both(cap::DEVICE_DISCONNECT_ACK) {
                     self.send(Packet::DeviceDisconnectAck);
@@ -284,12 +267,7 @@ impl Guest {
                 Ok(())
             }
             Packet::Control(c) => self.control_reply(id, c, out),
-            Packet::Interrupt {
-                endpoint,
-                status: st,
-                data,
-                ..
-            } => {
+            Packet::Interrupt { endpoint, status: st, data, .. } => {
                 let d = self.running_device(t)?;
                 if st != status::SUCCESS {
                     out(Event::Error(format!("interrupt endpoint {endpoint:#x} status {st}")));
@@ -299,24 +277,13 @@ impl Guest {
                     dec.report(&data, out);
                     Ok(())
                 } else {
-                    Err(GuestError::Unexpected {
-                        ty: t,
-                        why: "interrupt data on an endpoint we did not start",
-                    })
+                    Err(GuestError::Unexpected { ty: t, why: "interrupt data on an endpoint we did not start" })
                 }
             }
-            Packet::BufferedBulk {
-                endpoint,
-                status: st,
-                data,
-                ..
-            } => {
+            Packet::BufferedBulk { endpoint, status: st, data, .. } => {
                 let d = self.running_device(t)?;
                 if !d.midi_in.iter().any(|(ep, _)| *ep == endpoint) {
-                    return Err(GuestError::Unexpected {
-                        ty: t,
-                        why: "bulk data on an endpoint we did not start",
-                    });
+                    return Err(GuestError::Unexpected { ty: t, why: "bulk data on an endpoint we did not start" });
                 }
                 if st != status::SUCCESS {
                     out(Event::Error(format!("bulk endpoint {endpoint:#x} status {st}")));
@@ -324,12 +291,7 @@ impl Guest {
                 self.midi.decode(&data, out);
                 Ok(())
             }
-            Packet::Bulk {
-                endpoint,
-                status: st,
-                data,
-                ..
-            } => {
+            Packet::Bulk { endpoint, status: st, data, .. } => {
                 let d = self.running_device(t)?;
                 if endpoint & 0x80 == 0 {
                     // Completion of a MIDI OUT transfer we sent.
@@ -339,10 +301,7 @@ impl Guest {
                     return Ok(());
                 }
                 let Some(&(_, len)) = d.midi_in.iter().find(|(ep, _)| *ep == endpoint) else {
-                    return Err(GuestError::Unexpected {
-                        ty: t,
-                        why: "bulk data on an endpoint we did not request",
-                    });
+                    return Err(GuestError::Unexpected { ty: t, why: "bulk data on an endpoint we did not request" });
                 };
                 let bulk_receiving = d.bulk_receiving;
                 match st {
@@ -358,14 +317,8 @@ impl Guest {
                             // Already reported; the other outstanding requests end here too.
                             return Ok(());
                         }
-                        let giving_up = if d.bulk_failures == MAX_BULK_FAILURES {
-                            ", giving up"
-                        } else {
-                            ""
-                        };
-                        out(Event::Error(format!(
-                            "bulk endpoint {endpoint:#x} status {other}{giving_up}"
-                        )));
+                        let giving_up = if d.bulk_failures == MAX_BULK_FAILURES { ", giving up" } else { "" };
+                        out(Event::Error(format!("bulk endpoint {endpoint:#x} status {other}{giving_up}")));
                         if d.bulk_failures == MAX_BULK_FAILURES {
                             return Ok(());
                         }
@@ -377,13 +330,9 @@ impl Guest {
                 Ok(())
             }
             Packet::InterruptReceivingStatus { status: st, endpoint }
-            | Packet::BulkReceivingStatus {
-                status: st, endpoint, ..
-            } => {
+            | Packet::BulkReceivingStatus { status: st, endpoint, .. } => {
                 if st != status::SUCCESS {
-                    out(Event::Error(format!(
-                        "could not start input on endpoint {endpoint:#x} (status {st})"
-                    )));
+                    out(Event::Error(format!("could not start input on endpoint {endpoint:#x} (status {st})")));
                 }
                 Ok(())
             }
@@ -393,56 +342,32 @@ impl Guest {
                 Ok(())
             }
             Packet::FilterFilter(_) => Ok(()),
-            Packet::Other {
-                ty: ty::ISO_STREAM_STATUS | ty::BULK_STREAMS_STATUS | ty::ISO_PACKET,
-                ..
-            } => Ok(()),
-            _ => Err(GuestError::Unexpected {
-                ty: t,
-                why: "only a guest sends this",
-            }),
+            Packet::Other { ty: ty::ISO_STREAM_STATUS | ty::BULK_STREAMS_STATUS | ty::ISO_PACKET, .. } => Ok(()),
+            _ => Err(GuestError::Unexpected { ty: t, why: "only a guest sends this" }),
         }
     }
 
     fn running_device(&mut self, t: u32) -> Result<&mut Device, GuestError> {
         match self.device.as_mut() {
             Some(d) if d.running => Ok(d),
-            _ => Err(GuestError::Unexpected {
-                ty: t,
-                why: "data before the device was started",
-            }),
+            _ => Err(GuestError::Unexpected { ty: t, why: "data before the device was started" }),
         }
     }
 
     fn request_bulk(&mut self, endpoint: u8, len: u16) {
-        self.send(Packet::Bulk {
-            endpoint,
-            status: 0,
-            length: u32::from(len),
-            stream_id: 0,
-            data: Vec::new(),
-        });
+        self.send(Packet::Bulk { endpoint, status: 0, length: u32::from(len), stream_id: 0, data: Vec::new() });
     }
 
     fn control_reply(&mut self, id: u64, c: ControlPacket, out: &mut impl FnMut(Event)) -> Result<(), GuestError> {
         let t = ty::CONTROL_PACKET;
         let Some(d) = self.device.as_mut() else {
-            return Err(GuestError::Unexpected {
-                ty: t,
-                why: "control reply without a device",
-            });
+            return Err(GuestError::Unexpected { ty: t, why: "control reply without a device" });
         };
         let Some((want, step)) = d.awaiting else {
-            return Err(GuestError::Unexpected {
-                ty: t,
-                why: "control reply nobody asked for",
-            });
+            return Err(GuestError::Unexpected { ty: t, why: "control reply nobody asked for" });
         };
         if want != id {
-            return Err(GuestError::Unexpected {
-                ty: t,
-                why: "control reply with an unknown id",
-            });
+            return Err(GuestError::Unexpected { ty: t, why: "control reply with an unknown id" });
         }
         d.awaiting = None;
         let ok = c.status == status::SUCCESS;
@@ -450,23 +375,22 @@ impl Guest {
             Step::Device => {
                 let dd = descriptors::DeviceDescriptor::parse(&c.data)
                     .map_err(|e| GuestError::Enumeration(e.to_string()))
-                    .and_then(|dd| {
-                        if ok {
-                            Ok(dd)
-                        } else {
-                            Err(GuestError::Enumeration(format!("status {}", c.status)))
-                        }
-                    })?;
+                    .and_then(
+                        |dd| {
+                            if ok {
+                                Ok(dd)
+                            } else {
+                                Err(GuestError::Enumeration(format!("status {}", c.status)))
+                            }
+                        },
+                    )?;
                 d.product_index = dd.product_index;
                 d.manufacturer_index = dd.manufacturer_index;
                 self.get_descriptor(0x80, u16::from(descriptors::DT_CONFIG) << 8, 0, 4096, Step::Config);
             }
             Step::Config => {
                 if !ok {
-                    return Err(GuestError::Enumeration(format!(
-                        "configuration descriptor status {}",
-                        c.status
-                    )));
+                    return Err(GuestError::Enumeration(format!("configuration descriptor status {}", c.status)));
                 }
                 d.interfaces =
                     descriptors::parse_config(&c.data).map_err(|e| GuestError::Enumeration(e.to_string()))?;
@@ -477,19 +401,11 @@ impl Guest {
                 }
             }
             Step::LangIds => {
-                d.langid = if ok {
-                    descriptors::parse_langid(&c.data).unwrap_or(0x0409)
-                } else {
-                    0x0409
-                };
+                d.langid = if ok { descriptors::parse_langid(&c.data).unwrap_or(0x0409) } else { 0x0409 };
                 self.next_string(Step::LangIds, out);
             }
             Step::Product | Step::Manufacturer => {
-                let s = if ok {
-                    descriptors::parse_string(&c.data).unwrap_or_default()
-                } else {
-                    String::new()
-                };
+                let s = if ok { descriptors::parse_string(&c.data).unwrap_or_default() } else { String::new() };
                 if step == Step::Product {
                     d.product = s;
                 } else {
@@ -500,10 +416,7 @@ impl Guest {
             Step::HidReport(i) => {
                 let itf = d.interfaces.get(i).cloned();
                 if let Some(itf) = itf {
-                    let ep = itf
-                        .endpoints
-                        .iter()
-                        .find(|e| e.address & 0x80 != 0 && e.transfer_type == 3);
+                    let ep = itf.endpoints.iter().find(|e| e.address & 0x80 != 0 && e.transfer_type == 3);
                     match (ok, ReportDescriptor::parse(&c.data), ep) {
                         (true, Ok(rd), Some(ep)) => d.hid.push((ep.address, HidDecoder::new(rd, self.raw))),
                         (false, _, _) => out(Event::Error(format!(
@@ -511,10 +424,9 @@ impl Guest {
                             itf.number, c.status
                         ))),
                         (_, Err(e), _) => out(Event::Error(format!("HID interface {}: {e}", itf.number))),
-                        (_, _, None) => out(Event::Error(format!(
-                            "HID interface {} has no input endpoint",
-                            itf.number
-                        ))),
+                        (_, _, None) => {
+                            out(Event::Error(format!("HID interface {} has no input endpoint", itf.number)))
+                        }
                     }
                 }
                 self.next_hid(i + 1, out);
@@ -539,12 +451,7 @@ impl Guest {
 
     fn next_hid(&mut self, from: usize, out: &mut impl FnMut(Event)) {
         let Some(d) = self.device.as_ref() else { return };
-        let next = d
-            .interfaces
-            .iter()
-            .enumerate()
-            .skip(from)
-            .find(|(_, i)| i.is_hid() && i.hid_report_len.is_some());
+        let next = d.interfaces.iter().enumerate().skip(from).find(|(_, i)| i.is_hid() && i.hid_report_len.is_some());
         if let Some((i, itf)) = next {
             let (len, number) = (itf.hid_report_len.unwrap_or(0), itf.number);
             let v = u16::from(descriptors::DT_HID_REPORT) << 8;
@@ -575,11 +482,7 @@ impl Guest {
             (false, true) => d.manufacturer.clone(),
             (true, true) => format!("{:04x}:{:04x}", d.connect.vendor_id, d.connect.product_id),
         };
-        out(Event::Connected {
-            vid: d.connect.vendor_id,
-            pid: d.connect.product_id,
-            name,
-        });
+        out(Event::Connected { vid: d.connect.vendor_id, pid: d.connect.product_id, name });
         let hid_eps: Vec<u8> = d.hid.iter().map(|(ep, _)| *ep).collect();
         let midi_in = d.midi_in.clone();
         for endpoint in hid_eps {
@@ -604,35 +507,18 @@ impl Guest {
 
     /// Queues a MIDI message for the device's first MIDI OUT endpoint.
     pub fn send_midi(&mut self, cable: u8, msg: &Midi) -> Result<(), GuestError> {
-        let ep = self
-            .device
-            .as_ref()
-            .filter(|d| d.running)
-            .and_then(|d| d.midi_out)
-            .ok_or(GuestError::NoMidiOut)?;
+        let ep = self.device.as_ref().filter(|d| d.running).and_then(|d| d.midi_out).ok_or(GuestError::NoMidiOut)?;
         let mut packets = Vec::new();
         midi::encode(cable, msg, &mut packets);
         let data: Vec<u8> = packets.concat();
         // Checked here so that `send` only ever sees encodable packets: the
         // bulk header's 16-bit length without 32-bit lengths, and our own cap.
-        let limit = if self.codec.both(cap::BULK_LENGTH_32BIT) {
-            MAX_PACKET_LEN as usize - 10
-        } else {
-            0xffff
-        };
+        let limit = if self.codec.both(cap::BULK_LENGTH_32BIT) { MAX_PACKET_LEN as usize - 10 } else { 0xffff };
         if data.len() > limit {
-            return Err(GuestError::Wire(WireError::Unencodable(
-                "MIDI message too long for one transfer",
-            )));
+            return Err(GuestError::Wire(WireError::Unencodable("MIDI message too long for one transfer")));
         }
         let length = data.len() as u32;
-        self.send(Packet::Bulk {
-            endpoint: ep,
-            status: 0,
-            length,
-            stream_id: 0,
-            data,
-        });
+        self.send(Packet::Bulk { endpoint: ep, status: 0, length, stream_id: 0, data });
         Ok(())
     }
 }

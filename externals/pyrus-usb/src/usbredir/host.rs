@@ -14,19 +14,8 @@ pub struct HostFraming {
 impl HostFraming {
     /// Queues our hello, which always goes first.
     pub fn new(caps: Caps) -> Self {
-        let mut h = HostFraming {
-            codec: Codec::new(caps),
-            tx: Vec::new(),
-            next_id: 0,
-        };
-        let _ = h.codec.encode(
-            0,
-            &Packet::Hello {
-                version: VERSION_STRING.into(),
-                caps,
-            },
-            &mut h.tx,
-        );
+        let mut h = HostFraming { codec: Codec::new(caps), tx: Vec::new(), next_id: 0 };
+        let _ = h.codec.encode(0, &Packet::Hello { version: VERSION_STRING.into(), caps }, &mut h.tx);
         h
     }
 

@@ -182,13 +182,7 @@ pub struct EpEntry {
 
 impl Default for EpEntry {
     fn default() -> Self {
-        EpEntry {
-            xfer_type: xfer::INVALID,
-            interval: 0,
-            interface: 0,
-            max_packet_size: 0,
-            max_streams: 0,
-        }
+        EpEntry { xfer_type: xfer::INVALID, interval: 0, interface: 0, max_packet_size: 0, max_streams: 0 }
     }
 }
 
@@ -495,15 +489,9 @@ impl Codec {
         let Some(hdr) = input.get(..hlen) else {
             return Ok(Decoded::Incomplete { needed: hlen });
         };
-        let mut r = Reader {
-            buf: hdr.get(4..).unwrap_or(&[]),
-        };
+        let mut r = Reader { buf: hdr.get(4..).unwrap_or(&[]) };
         let length = r.u32().ok_or(SHORT)?;
-        let id = if hlen == 16 {
-            r.u64().ok_or(SHORT)?
-        } else {
-            u64::from(r.u32().ok_or(SHORT)?)
-        };
+        let id = if hlen == 16 { r.u64().ok_or(SHORT)? } else { u64::from(r.u32().ok_or(SHORT)?) };
         if self.peer.is_none() && t != ty::HELLO {
             return Err(WireError::OutOfOrder { ty: t });
         }
@@ -516,11 +504,7 @@ impl Codec {
         }
         let len = length as usize; // <= MAX_PACKET_LEN, fits any usize we build for
         if len < thl || (!has_data && len != thl) {
-            return Err(WireError::BadLength {
-                ty: t,
-                length,
-                expected: thl,
-            });
+            return Err(WireError::BadLength { ty: t, length, expected: thl });
         }
         let total = hlen + len;
         let Some(body) = input.get(hlen..total) else {
@@ -533,11 +517,7 @@ impl Codec {
 
     fn decode_body(&self, t: u32, th: &[u8], data: &[u8]) -> Result<Packet, WireError> {
         let mut r = Reader { buf: th };
-        let mismatch = |field: u32| WireError::DataLengthMismatch {
-            ty: t,
-            field,
-            actual: data.len(),
-        };
+        let mismatch = |field: u32| WireError::DataLengthMismatch { ty: t, field, actual: data.len() };
         Ok(match t {
             ty::HELLO => {
                 let v = r.bytes(64).ok_or(SHORT)?;
@@ -547,25 +527,14 @@ impl Codec {
                 let end = v.iter().take(63).position(|&b| b == 0).unwrap_or(63);
                 let version: String = v[..end]
                     .iter()
-                    .map(|&b| {
-                        if b.is_ascii_graphic() || b == b' ' {
-                            char::from(b)
-                        } else {
-                            '?'
-                        }
-                    })
+                    .map(|&b| if b.is_ascii_graphic() || b == b' ' { char::from(b) } else { '?' })
                     .collect();
                 if data.len() % 4 != 0 {
                     return Err(WireError::BadField("hello capabilities not whole 32-bit words"));
                 }
                 // Only the first word is defined; later words are ignored, as the C parser does.
-                let caps = data
-                    .get(0..4)
-                    .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-                Packet::Hello {
-                    version,
-                    caps: Caps(caps),
-                }
+                let caps = data.get(0..4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                Packet::Hello { version, caps: Caps(caps) }
             }
             ty::DEVICE_CONNECT => Packet::DeviceConnect(DeviceConnect {
                 speed: r.u8().ok_or(SHORT)?,
@@ -589,12 +558,7 @@ impl Codec {
                 let sub = r.bytes(32).ok_or(SHORT)?;
                 let pro = r.bytes(32).ok_or(SHORT)?;
                 let v = (0..n)
-                    .map(|i| InterfaceEntry {
-                        number: num[i],
-                        class: cls[i],
-                        subclass: sub[i],
-                        protocol: pro[i],
-                    })
+                    .map(|i| InterfaceEntry { number: num[i], class: cls[i], subclass: sub[i], protocol: pro[i] })
                     .collect();
                 Packet::InterfaceInfo(v)
             }
@@ -620,36 +584,23 @@ impl Codec {
                 }
                 Packet::EpInfo(eps)
             }
-            ty::SET_CONFIGURATION => Packet::SetConfiguration {
-                configuration: r.u8().ok_or(SHORT)?,
-            },
+            ty::SET_CONFIGURATION => Packet::SetConfiguration { configuration: r.u8().ok_or(SHORT)? },
             ty::GET_CONFIGURATION => Packet::GetConfiguration,
-            ty::CONFIGURATION_STATUS => Packet::ConfigurationStatus {
-                status: r.u8().ok_or(SHORT)?,
-                configuration: r.u8().ok_or(SHORT)?,
-            },
-            ty::SET_ALT_SETTING => Packet::SetAltSetting {
-                interface: r.u8().ok_or(SHORT)?,
-                alt: r.u8().ok_or(SHORT)?,
-            },
-            ty::GET_ALT_SETTING => Packet::GetAltSetting {
-                interface: r.u8().ok_or(SHORT)?,
-            },
+            ty::CONFIGURATION_STATUS => {
+                Packet::ConfigurationStatus { status: r.u8().ok_or(SHORT)?, configuration: r.u8().ok_or(SHORT)? }
+            }
+            ty::SET_ALT_SETTING => Packet::SetAltSetting { interface: r.u8().ok_or(SHORT)?, alt: r.u8().ok_or(SHORT)? },
+            ty::GET_ALT_SETTING => Packet::GetAltSetting { interface: r.u8().ok_or(SHORT)? },
             ty::ALT_SETTING_STATUS => Packet::AltSettingStatus {
                 status: r.u8().ok_or(SHORT)?,
                 interface: r.u8().ok_or(SHORT)?,
                 alt: r.u8().ok_or(SHORT)?,
             },
-            ty::START_INTERRUPT_RECEIVING => Packet::StartInterruptReceiving {
-                endpoint: r.u8().ok_or(SHORT)?,
-            },
-            ty::STOP_INTERRUPT_RECEIVING => Packet::StopInterruptReceiving {
-                endpoint: r.u8().ok_or(SHORT)?,
-            },
-            ty::INTERRUPT_RECEIVING_STATUS => Packet::InterruptReceivingStatus {
-                status: r.u8().ok_or(SHORT)?,
-                endpoint: r.u8().ok_or(SHORT)?,
-            },
+            ty::START_INTERRUPT_RECEIVING => Packet::StartInterruptReceiving { endpoint: r.u8().ok_or(SHORT)? },
+            ty::STOP_INTERRUPT_RECEIVING => Packet::StopInterruptReceiving { endpoint: r.u8().ok_or(SHORT)? },
+            ty::INTERRUPT_RECEIVING_STATUS => {
+                Packet::InterruptReceivingStatus { status: r.u8().ok_or(SHORT)?, endpoint: r.u8().ok_or(SHORT)? }
+            }
             ty::CANCEL_DATA_PACKET => Packet::CancelDataPacket,
             ty::FILTER_REJECT => Packet::FilterReject,
             ty::FILTER_FILTER => Packet::FilterFilter(data.to_vec()),
@@ -660,10 +611,9 @@ impl Codec {
                 endpoint: r.u8().ok_or(SHORT)?,
                 no_transfers: r.u8().ok_or(SHORT)?,
             },
-            ty::STOP_BULK_RECEIVING => Packet::StopBulkReceiving {
-                stream_id: r.u32().ok_or(SHORT)?,
-                endpoint: r.u8().ok_or(SHORT)?,
-            },
+            ty::STOP_BULK_RECEIVING => {
+                Packet::StopBulkReceiving { stream_id: r.u32().ok_or(SHORT)?, endpoint: r.u8().ok_or(SHORT)? }
+            }
             ty::BULK_RECEIVING_STATUS => Packet::BulkReceivingStatus {
                 stream_id: r.u32().ok_or(SHORT)?,
                 endpoint: r.u8().ok_or(SHORT)?,
@@ -685,10 +635,7 @@ impl Codec {
                 if !data.is_empty() && data.len() != usize::from(c.length) {
                     return Err(mismatch(u32::from(c.length)));
                 }
-                Packet::Control(ControlPacket {
-                    data: data.to_vec(),
-                    ..c
-                })
+                Packet::Control(ControlPacket { data: data.to_vec(), ..c })
             }
             ty::BULK_PACKET => {
                 let endpoint = r.u8().ok_or(SHORT)?;
@@ -700,13 +647,7 @@ impl Codec {
                 if !data.is_empty() && data.len() != length as usize {
                     return Err(mismatch(length));
                 }
-                Packet::Bulk {
-                    endpoint,
-                    status,
-                    length,
-                    stream_id,
-                    data: data.to_vec(),
-                }
+                Packet::Bulk { endpoint, status, length, stream_id, data: data.to_vec() }
             }
             ty::INTERRUPT_PACKET => {
                 let endpoint = r.u8().ok_or(SHORT)?;
@@ -715,12 +656,7 @@ impl Codec {
                 if !data.is_empty() && data.len() != usize::from(length) {
                     return Err(mismatch(u32::from(length)));
                 }
-                Packet::Interrupt {
-                    endpoint,
-                    status,
-                    length,
-                    data: data.to_vec(),
-                }
+                Packet::Interrupt { endpoint, status, length, data: data.to_vec() }
             }
             ty::BUFFERED_BULK_PACKET => {
                 let stream_id = r.u32().ok_or(SHORT)?;
@@ -730,19 +666,9 @@ impl Codec {
                 if data.len() != length as usize {
                     return Err(mismatch(length));
                 }
-                Packet::BufferedBulk {
-                    stream_id,
-                    length,
-                    endpoint,
-                    status,
-                    data: data.to_vec(),
-                }
+                Packet::BufferedBulk { stream_id, length, endpoint, status, data: data.to_vec() }
             }
-            other => Packet::Other {
-                ty: other,
-                header: th.to_vec(),
-                data: data.to_vec(),
-            },
+            other => Packet::Other { ty: other, header: th.to_vec(), data: data.to_vec() },
         })
     }
 
@@ -817,12 +743,7 @@ impl Codec {
             }
             Packet::InterruptReceivingStatus { status, endpoint } => body.extend_from_slice(&[*status, *endpoint]),
             Packet::FilterFilter(d) => body.extend_from_slice(d),
-            Packet::StartBulkReceiving {
-                stream_id,
-                bytes_per_transfer,
-                endpoint,
-                no_transfers,
-            } => {
+            Packet::StartBulkReceiving { stream_id, bytes_per_transfer, endpoint, no_transfers } => {
                 body.extend_from_slice(&stream_id.to_le_bytes());
                 body.extend_from_slice(&bytes_per_transfer.to_le_bytes());
                 body.extend_from_slice(&[*endpoint, *no_transfers]);
@@ -831,11 +752,7 @@ impl Codec {
                 body.extend_from_slice(&stream_id.to_le_bytes());
                 body.push(*endpoint);
             }
-            Packet::BulkReceivingStatus {
-                stream_id,
-                endpoint,
-                status,
-            } => {
+            Packet::BulkReceivingStatus { stream_id, endpoint, status } => {
                 body.extend_from_slice(&stream_id.to_le_bytes());
                 body.extend_from_slice(&[*endpoint, *status]);
             }
@@ -846,13 +763,7 @@ impl Codec {
                 body.extend_from_slice(&c.length.to_le_bytes());
                 body.extend_from_slice(&c.data);
             }
-            Packet::Bulk {
-                endpoint,
-                status,
-                length,
-                stream_id,
-                data,
-            } => {
+            Packet::Bulk { endpoint, status, length, stream_id, data } => {
                 if thl < 10 && *length > 0xffff {
                     return Err(WireError::Unencodable("bulk length above 65535 without 32-bit lengths"));
                 }
@@ -864,23 +775,12 @@ impl Codec {
                 }
                 body.extend_from_slice(data);
             }
-            Packet::Interrupt {
-                endpoint,
-                status,
-                length,
-                data,
-            } => {
+            Packet::Interrupt { endpoint, status, length, data } => {
                 body.extend_from_slice(&[*endpoint, *status]);
                 body.extend_from_slice(&length.to_le_bytes());
                 body.extend_from_slice(data);
             }
-            Packet::BufferedBulk {
-                stream_id,
-                length,
-                endpoint,
-                status,
-                data,
-            } => {
+            Packet::BufferedBulk { stream_id, length, endpoint, status, data } => {
                 body.extend_from_slice(&stream_id.to_le_bytes());
                 body.extend_from_slice(&length.to_le_bytes());
                 body.extend_from_slice(&[*endpoint, *status]);
@@ -925,10 +825,7 @@ mod tests {
     fn hello_uses_short_header_and_round_trips() {
         let c = Codec::new(all_caps());
         let mut out = Vec::new();
-        let hello = Packet::Hello {
-            version: "x".into(),
-            caps: all_caps(),
-        };
+        let hello = Packet::Hello { version: "x".into(), caps: all_caps() };
         c.encode(7, &hello, &mut out).unwrap();
         assert_eq!(out.len(), 12 + 64 + 4);
         assert_eq!(&out[4..8], &68u32.to_le_bytes());
@@ -947,12 +844,8 @@ mod tests {
         let mut body = vec![0xffu8; 64];
         body[0] = b'v';
         let bytes = raw(ty::HELLO, 64, 0, &body);
-        let Decoded::Frame(f, _) = c.decode(&bytes).unwrap() else {
-            panic!()
-        };
-        let Packet::Hello { version, .. } = &f.packet else {
-            panic!()
-        };
+        let Decoded::Frame(f, _) = c.decode(&bytes).unwrap() else { panic!() };
+        let Packet::Hello { version, .. } = &f.packet else { panic!() };
         assert_eq!(version.len(), 63);
         assert!(version.starts_with("v??"));
         let mut again = Vec::new();
@@ -970,16 +863,7 @@ mod tests {
         without.encode(5, &p, &mut b).unwrap();
         assert_eq!(a.len(), 16);
         assert_eq!(b.len(), 12);
-        assert_eq!(
-            with.decode(&a).unwrap(),
-            Decoded::Frame(
-                Frame {
-                    id: 1 << 40,
-                    packet: p.clone()
-                },
-                16
-            )
-        );
+        assert_eq!(with.decode(&a).unwrap(), Decoded::Frame(Frame { id: 1 << 40, packet: p.clone() }, 16));
     }
 
     #[test]
@@ -1015,19 +899,12 @@ mod tests {
         assert_eq!(bare.type_header_len(ty::EP_INFO).unwrap().0, 96);
         assert_eq!(bare.type_header_len(ty::BULK_PACKET).unwrap().0, 8);
         let mut eps = Box::new([EpEntry::default(); 32]);
-        eps[ep_index(0x81)] = EpEntry {
-            xfer_type: xfer::INTERRUPT,
-            interval: 4,
-            interface: 1,
-            max_packet_size: 64,
-            max_streams: 0,
-        };
+        eps[ep_index(0x81)] =
+            EpEntry { xfer_type: xfer::INTERRUPT, interval: 4, interface: 1, max_packet_size: 64, max_streams: 0 };
         for c in [&full, &bare] {
             let mut out = Vec::new();
             c.encode(0, &Packet::EpInfo(eps.clone()), &mut out).unwrap();
-            let Decoded::Frame(f, _) = c.decode(&out).unwrap() else {
-                panic!()
-            };
+            let Decoded::Frame(f, _) = c.decode(&out).unwrap() else { panic!() };
             let Packet::EpInfo(got) = f.packet else { panic!() };
             assert_eq!(got[ep_index(0x81)].xfer_type, xfer::INTERRUPT);
             let want_mps = if std::ptr::eq(c, &full) { 64 } else { 0 };
@@ -1050,55 +927,28 @@ mod tests {
     fn malformed_inputs_are_typed_errors() {
         let fresh = Codec::new(all_caps());
         // Anything but a hello first.
-        assert_eq!(
-            fresh.decode(&raw(ty::RESET, 0, 0, &[])),
-            Err(WireError::OutOfOrder { ty: ty::RESET })
-        );
+        assert_eq!(fresh.decode(&raw(ty::RESET, 0, 0, &[])), Err(WireError::OutOfOrder { ty: ty::RESET }));
         // Oversized length is refused from the header alone, before the body arrives.
-        assert!(matches!(
-            fresh.decode(&raw(ty::HELLO, u32::MAX, 0, &[])),
-            Err(WireError::TooLong { .. })
-        ));
+        assert!(matches!(fresh.decode(&raw(ty::HELLO, u32::MAX, 0, &[])), Err(WireError::TooLong { .. })));
         // Hello shorter than its version field.
-        assert!(matches!(
-            fresh.decode(&raw(ty::HELLO, 10, 0, &[0; 10])),
-            Err(WireError::BadLength { .. })
-        ));
+        assert!(matches!(fresh.decode(&raw(ty::HELLO, 10, 0, &[0; 10])), Err(WireError::BadLength { .. })));
         // Caps not a whole word.
-        assert!(matches!(
-            fresh.decode(&raw(ty::HELLO, 66, 0, &[0; 66])),
-            Err(WireError::BadField(_))
-        ));
+        assert!(matches!(fresh.decode(&raw(ty::HELLO, 66, 0, &[0; 66])), Err(WireError::BadField(_))));
         let c = negotiated(Caps(0), Caps(0));
         // Second hello.
-        assert!(matches!(
-            c.decode(&raw(ty::HELLO, 64, 0, &[0; 64])),
-            Err(WireError::OutOfOrder { .. })
-        ));
+        assert!(matches!(c.decode(&raw(ty::HELLO, 64, 0, &[0; 64])), Err(WireError::OutOfOrder { .. })));
         assert_eq!(c.decode(&raw(55, 0, 0, &[])), Err(WireError::UnknownType(55)));
         // Fixed-size packet with extra bytes.
-        assert!(matches!(
-            c.decode(&raw(ty::RESET, 1, 0, &[0])),
-            Err(WireError::BadLength { .. })
-        ));
+        assert!(matches!(c.decode(&raw(ty::RESET, 1, 0, &[0])), Err(WireError::BadLength { .. })));
         // Interface count above 32.
         let mut ii = vec![0u8; 132];
         ii[0] = 33;
-        assert!(matches!(
-            c.decode(&raw(ty::INTERFACE_INFO, 132, 0, &ii)),
-            Err(WireError::BadField(_))
-        ));
+        assert!(matches!(c.decode(&raw(ty::INTERFACE_INFO, 132, 0, &ii)), Err(WireError::BadField(_))));
         // Interrupt packet whose data disagrees with its length field.
         let body = [0x81, 0, 5, 0, 1, 2];
-        assert!(matches!(
-            c.decode(&raw(ty::INTERRUPT_PACKET, 6, 0, &body)),
-            Err(WireError::DataLengthMismatch { .. })
-        ));
+        assert!(matches!(c.decode(&raw(ty::INTERRUPT_PACKET, 6, 0, &body)), Err(WireError::DataLengthMismatch { .. })));
         let body = [0x80, 6, 0x80, 0, 0, 1, 0, 0, 4, 0, 1];
-        assert!(matches!(
-            c.decode(&raw(ty::CONTROL_PACKET, 11, 0, &body)),
-            Err(WireError::DataLengthMismatch { .. })
-        ));
+        assert!(matches!(c.decode(&raw(ty::CONTROL_PACKET, 11, 0, &body)), Err(WireError::DataLengthMismatch { .. })));
         let mut bb = vec![0u8; 10];
         bb[4] = 3;
         assert!(matches!(
