@@ -181,11 +181,25 @@ fn run(mode: &str) {
         events.first(),
         Some(&Event::Connected { vid: 0x1d6b, pid: 0x0104, name: "pyrus QEMU MIDI Gadget".into() })
     );
-    let notes = events
+    // Every MIDI event is part of the phrase the guest plays (note on, cc,
+    // SysEx, note off), decoded exactly and in order, at least once in full.
+    let phrase = [
+        Midi::Note { ch: 1, pitch: 60, vel: 100 },
+        Midi::Cc { ch: 1, num: 7, val: 80 },
+        Midi::SysEx(vec![0xf0, 0x7e, 0x7f, 0x06, 0x01, 0xf7]),
+        Midi::Note { ch: 1, pitch: 60, vel: 0 },
+    ];
+    let midi: Vec<&Midi> = events
         .iter()
-        .filter(|e| **e == Event::Midi { cable: 0, msg: Midi::Note { ch: 1, pitch: 60, vel: 100 } })
-        .count();
-    assert!(notes >= 1, "no note from the gadget: {events:?}");
+        .filter_map(|e| match e {
+            Event::Midi { cable: 0, msg } => Some(msg),
+            _ => None,
+        })
+        .collect();
+    assert!(midi.len() >= phrase.len(), "no phrase from the gadget: {events:?}");
+    for (i, m) in midi.iter().enumerate() {
+        assert_eq!(*m, &phrase[i % phrase.len()], "MIDI event {i} of {midi:?}");
+    }
     let hid: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::Hid { .. })).collect();
     assert_eq!(
         hid,

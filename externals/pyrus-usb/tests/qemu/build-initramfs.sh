@@ -108,7 +108,8 @@ play() {
     # Note-ons (and a HID report) every 0.5 s until /tmp/stop or 20 s.
     i=0
     while [ $i -lt 40 ]; do
-        printf '\220\074\144' > /dev/snd/midiC0D0
+        # One phrase: note on, controller, a SysEx (identity request), note off.
+        printf '\220\074\144\260\007\120\360\176\177\006\001\367\200\074\000' > /dev/snd/midiC0D0
         # A HID write blocks until the host polls the endpoint: never wait on it.
         timeout 1 sh -c "printf '\\001\\005\\310' > /dev/hidg0" 2>/dev/null &
         sleep 0.5
