@@ -36,6 +36,8 @@ package_pd() {
   mkdir -p "$PD_PACKAGE"
   # Pd loads the loader, which loads libpython and then the real external.
   cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.pd_linux"
+  # [pyrus.usb] alone makes Pd look for pyrus.usb.pd_linux: the same loader.
+  cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.usb.pd_linux"
   cp "$ROOT/target/release/libpyrus_pd.so" "$PD_PACKAGE/libpyrus_pd.so"
   cp "$ROOT"/help/*.pd "$PD_PACKAGE/"
   cp -r "$ROOT/scripts" "$PD_PACKAGE/scripts"

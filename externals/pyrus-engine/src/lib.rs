@@ -48,11 +48,13 @@ pub mod resolve;
 pub mod runtime;
 mod service;
 pub mod test_host;
+pub mod usb;
 mod watch;
 
 pub use host::{Host, NoReceiver};
 pub use object::{Detach, Object, DEFAULT_QUEUE, RESERVED};
 pub use service::service;
+pub use usb::UsbObject;
 
 /// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`, or
 /// every module that an object's target lives in, and rebinds every object
@@ -77,6 +79,7 @@ pub fn reload(console: &dyn Host, module: Option<&str>) {
 pub fn shut_down(deadline: std::time::Duration) -> usize {
     gil::end_lease();
     watch::shut_down();
+    usb::shut_down(deadline);
     pool::shut_down(deadline)
 }
 pub use pyrus_atoms as atoms;

@@ -74,6 +74,20 @@ pub fn set_waker(waker: impl Fn() + Send + Sync + 'static) {
     let _ = MAILBOX.waker.set(Box::new(waker));
 }
 
+/// Asks the host for a service soon, as the first push into an empty mailbox
+/// does: for other queues the service drains (a USB device's events).
+///
+/// # Threading
+/// Any thread; never blocks.
+pub fn wake() {
+    let m = &*MAILBOX;
+    if !m.wake_pending.swap(true, Ordering::AcqRel) {
+        if let Some(wake) = m.waker.get() {
+            wake();
+        }
+    }
+}
+
 /// Pushes a delivery, or hands it back if the mailbox is full.
 pub fn push(id: ObjectId, delivery: Delivery) -> Result<(), Delivery> {
     let m = &*MAILBOX;
@@ -81,11 +95,7 @@ pub fn push(id: ObjectId, delivery: Delivery) -> Result<(), Delivery> {
         return Ok(()); // nobody will drain it any more
     }
     m.queue.push((id, delivery)).map_err(|(_, d)| d)?;
-    if !m.wake_pending.swap(true, Ordering::AcqRel) {
-        if let Some(wake) = m.waker.get() {
-            wake();
-        }
-    }
+    wake();
     Ok(())
 }
 

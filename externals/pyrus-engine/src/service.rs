@@ -20,9 +20,15 @@ pub(crate) trait Recipient {
     fn deliver(&self, delivery: Delivery);
     /// Reports what piled up since the last service (`dropped N` ...).
     fn flush(&self);
+    /// Carries out a budget of the object's own queue (a USB device's
+    /// events); says whether more are waiting.
+    fn poll(&self) -> bool {
+        false
+    }
 }
 
 thread_local! {
+    static POLLABLES: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
     static OBJECTS: RefCell<HashMap<ObjectId, Weak<dyn Recipient>>> = RefCell::new(HashMap::new());
     static DIRTY: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
 }
@@ -34,6 +40,11 @@ pub(crate) fn register(id: ObjectId, object: Weak<dyn Recipient>) {
 /// From now on deliveries for `id` are dropped: the object is gone.
 pub(crate) fn unregister(id: ObjectId) {
     OBJECTS.with(|o| o.borrow_mut().remove(&id));
+}
+
+/// Makes the service drain `object`'s own queue each pass ([`Recipient::poll`]).
+pub(crate) fn register_pollable(object: Weak<dyn Recipient>) {
+    POLLABLES.with(|p| p.borrow_mut().push(object));
 }
 
 /// Asks for `object.flush()` at the next service.
@@ -62,7 +73,17 @@ pub fn service() -> bool {
             object.deliver(delivery);
         }
     });
-    marshal::has_work()
+    // Objects with queues of their own (USB devices). Dead ones drop out.
+    let pollables: Vec<_> = POLLABLES.with(|p| {
+        let mut p = p.borrow_mut();
+        p.retain(|o| o.strong_count() > 0);
+        p.iter().filter_map(Weak::upgrade).collect()
+    });
+    let mut more = false;
+    for object in pollables {
+        more |= object.poll();
+    }
+    more || marshal::has_work()
 }
 
 /// A new object id; ids are never reused, so a late delivery can never reach

@@ -37,6 +37,17 @@ pub unsafe extern "C" fn pyrus_setup() {
     });
 }
 
+/// Called by Pd when `[pyrus.usb]` is the first object it meets: Pd then
+/// loads `pyrus.usb.pd_linux` (a copy of this loader) and calls this.
+///
+/// # Safety
+/// As [`pyrus_setup`].
+#[no_mangle]
+pub unsafe extern "C" fn setup_pyrus0x2eusb() {
+    // SAFETY: the same contract, the same work.
+    unsafe { pyrus_setup() }
+}
+
 static WHY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Registers a `[pyrus]` class whose objects cannot be made and say why: without

@@ -5,7 +5,8 @@
 //!
 //! | entry point | called by | on thread | concurrently |
 //! |---|---|---|---|
-//! | `pyrus_core_setup` | the loader's `pyrus_setup`, when Pd loads the library | scheduler | no |
+//! | `pyrus_core_setup` | the loader's `pyrus_setup` or `setup_pyrus0x2eusb`, when Pd loads the library (once; later calls do nothing) | scheduler | no |
+//! | `[pyrus.usb]`'s new, free, anything (`usb.rs`) | Pd | scheduler | no |
 //! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
 //! | the service clock (`service::tick`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
@@ -23,6 +24,7 @@ mod host;
 mod inlets;
 mod service;
 mod trampoline;
+mod usb;
 
 use host::PdHost;
 use pd_sys as pd;
@@ -62,6 +64,12 @@ static CLASS: AtomicPtr<pd::_class> = AtomicPtr::new(null_mut());
 /// Called once, on Pd's scheduler thread, during the library's setup.
 #[no_mangle]
 pub unsafe extern "C" fn pyrus_core_setup() {
+    // Both pyrus.pd_linux and pyrus.usb.pd_linux lead here, whichever Pd loads first.
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(setup);
+}
+
+fn setup() {
     guard("setup", (), || {
         // SAFETY: Pd's class API on Pd's thread during setup; the method
         // pointers are cast to Pd's generic `t_method` and Pd calls each back
@@ -100,6 +108,7 @@ pub unsafe extern "C" fn pyrus_core_setup() {
         CLASS.store(class, Ordering::Release);
         service::create();
         control::create();
+        usb::setup();
         // SAFETY: class_gethelpdir returns the folder the class was loaded
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };

@@ -80,6 +80,8 @@ pub enum Event {
         name: String,
     },
     Disconnected,
+    /// The host object closed the device (after its last event).
+    Closed,
     Error(String),
     /// This many events were lost because the queue was full.
     Dropped(u64),
@@ -102,6 +104,15 @@ fn with_cable(mut args: Vec<Atom<'static>>, cable: u8) -> Vec<Atom<'static>> {
 }
 
 impl Event {
+    /// Whether this is a status event (for a host's status outlet) rather
+    /// than data from the device.
+    pub fn is_status(&self) -> bool {
+        matches!(
+            self,
+            Event::Connected { .. } | Event::Disconnected | Event::Closed | Event::Error(_) | Event::Dropped(_)
+        )
+    }
+
     /// The event as a host message, e.g. `note 1 60 100` or `dropped 3`.
     ///
     /// # Threading
@@ -139,6 +150,7 @@ impl Event {
                 msg("connected", a)
             }
             Event::Disconnected => msg("disconnected", vec![]),
+            Event::Closed => msg("closed", vec![]),
             Event::Error(t) => {
                 msg("error", t.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))).collect())
             }
@@ -148,9 +160,118 @@ impl Event {
     }
 }
 
+impl Midi {
+    /// Parses a message in the event vocabulary (`note 1 60 100`, `sysex 240
+    /// 126 ... 247`, `clock`, with an optional trailing `cable N`) into the
+    /// cable and the MIDI message, for sending to a device. Every number is
+    /// checked against its range; anything else is an error saying what was
+    /// expected.
+    ///
+    /// # Threading
+    /// Any thread; pure.
+    pub fn from_message(message: &pyrus_atoms::Message<'_>) -> Result<(u8, Midi), String> {
+        let selector = message.selector();
+        let mut args: Vec<Atom<'_>> = message.args().into_owned();
+        let mut cable = 0u8;
+        if args.len() >= 2 && args[args.len() - 2].as_symbol() == Some("cable") {
+            cable = int(&args[args.len() - 1], "cable", 0, 15)? as u8;
+            args.truncate(args.len() - 2);
+        }
+        let want = |n: usize| -> Result<(), String> {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(format!("{selector} takes {n} numbers, not {}", args.len()))
+            }
+        };
+        let ch = |a: &Atom<'_>| int(a, "channel", 1, 16).map(|v| v as u8);
+        let b7 = |a: &Atom<'_>, what: &str| int(a, what, 0, 127).map(|v| v as u8);
+        let midi = match selector {
+            "note" => { want(3)?; Midi::Note { ch: ch(&args[0])?, pitch: b7(&args[1], "pitch")?, vel: b7(&args[2], "velocity")? } }
+            "cc" => { want(3)?; Midi::Cc { ch: ch(&args[0])?, num: b7(&args[1], "controller")?, val: b7(&args[2], "value")? } }
+            "program" => { want(2)?; Midi::Program { ch: ch(&args[0])?, n: b7(&args[1], "program")? } }
+            "pressure" => { want(2)?; Midi::Pressure { ch: ch(&args[0])?, v: b7(&args[1], "pressure")? } }
+            "polytouch" => { want(3)?; Midi::PolyTouch { ch: ch(&args[0])?, pitch: b7(&args[1], "pitch")?, v: b7(&args[2], "pressure")? } }
+            "bend" => { want(2)?; Midi::Bend { ch: ch(&args[0])?, v: int(&args[1], "bend", -8192, 8191)? as i16 } }
+            "sysex" => {
+                let bytes = args.iter().map(|a| int(a, "byte", 0, 255).map(|v| v as u8)).collect::<Result<Vec<u8>, _>>()?;
+                let body_ok = bytes.len() >= 2 && bytes.first() == Some(&0xF0) && bytes.last() == Some(&0xF7)
+                    && bytes[1..bytes.len() - 1].iter().all(|&b| b < 0x80);
+                if !body_ok {
+                    return Err("sysex takes bytes from 240 (F0) to 247 (F7), with data bytes below 128 between".into());
+                }
+                Midi::SysEx(bytes)
+            }
+            "songpos" => { want(1)?; Midi::SongPos(int(&args[0], "song position", 0, 16383)? as u16) }
+            "songsel" => { want(1)?; Midi::SongSel(b7(&args[0], "song")?) }
+            "mtc" => { want(1)?; Midi::Mtc(b7(&args[0], "time code")?) }
+            "tune" => { want(0)?; Midi::Tune }
+            "clock" => { want(0)?; Midi::Clock }
+            "start" => { want(0)?; Midi::Start }
+            "continue" => { want(0)?; Midi::Continue }
+            "stop" => { want(0)?; Midi::Stop }
+            "active" => { want(0)?; Midi::Active }
+            "reset" => { want(0)?; Midi::Reset }
+            other => return Err(format!("'{other}' is no MIDI message (note, cc, program, pressure, polytouch, bend, sysex, songpos, songsel, mtc, tune, clock, start, continue, stop, active, reset)")),
+        };
+        Ok((cable, midi))
+    }
+}
+
+/// A whole number in `lo..=hi`, or an error naming `what`.
+fn int(a: &Atom<'_>, what: &str, lo: i64, hi: i64) -> Result<i64, String> {
+    match a.as_float() {
+        Some(x) if x.fract() == 0.0 && (lo as f64..=hi as f64).contains(&x) => Ok(x as i64),
+        _ => Err(format!("{what} must be a whole number from {lo} to {hi}, not {a}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_message_parses_back_from_its_own_text() {
+        let all = [
+            Midi::Note { ch: 1, pitch: 60, vel: 100 },
+            Midi::Cc { ch: 16, num: 7, val: 127 },
+            Midi::Program { ch: 2, n: 5 },
+            Midi::Pressure { ch: 3, v: 9 },
+            Midi::PolyTouch { ch: 4, pitch: 61, v: 10 },
+            Midi::Bend { ch: 5, v: -8192 },
+            Midi::SysEx(vec![0xF0, 0x7E, 0x01, 0xF7]),
+            Midi::SongPos(16383),
+            Midi::SongSel(3),
+            Midi::Mtc(0x21),
+            Midi::Tune,
+            Midi::Clock,
+            Midi::Start,
+            Midi::Continue,
+            Midi::Stop,
+            Midi::Active,
+            Midi::Reset,
+        ];
+        for (cable, m) in all.into_iter().enumerate() {
+            let cable = (cable % 3) as u8;
+            let message = Event::Midi { cable, msg: m.clone() }.to_message();
+            assert_eq!(Midi::from_message(&message), Ok((cable, m)), "{message}");
+        }
+    }
+
+    #[test]
+    fn bad_midi_messages_say_what_is_wrong() {
+        let parse = |sel: &str, args: Vec<Atom<'static>>| {
+            Midi::from_message(&pyrus_atoms::Message::Anything(Cow::Owned(sel.into()), Cow::Owned(args)))
+        };
+        assert!(parse("note", vec![f(0u8), f(60u8), f(1u8)])
+            .unwrap_err()
+            .contains("channel must be a whole number from 1 to 16"));
+        assert!(parse("note", vec![f(1u8), f(60u8)]).unwrap_err().contains("note takes 3 numbers, not 2"));
+        assert!(parse("cc", vec![f(1u8), f(200u8), f(1u8)]).unwrap_err().contains("controller"));
+        assert!(parse("sysex", vec![f(0xF0u8), f(0x80u8), f(0xF7u8)]).unwrap_err().contains("data bytes below 128"));
+        assert!(parse("bleep", vec![]).unwrap_err().contains("'bleep' is no MIDI message"));
+        assert!(parse("note", vec![Atom::symbol("x"), f(1u8), f(1u8)]).unwrap_err().contains("not x"));
+    }
 
     #[test]
     fn messages_follow_the_vocabulary() {
