@@ -120,6 +120,17 @@ impl UsbObject {
             ("listen", [port]) => Some(Ok(Target::Listen(format!("127.0.0.1:{port}")))),
             ("listen", [host, port]) => Some(Ok(Target::Listen(format!("{host}:{port}")))),
             ("demo", []) => Some(Ok(Target::Demo)),
+            ("open" | "connect" | "listen", _) => {
+                return inner.error(&format!(
+                    "{} takes {}",
+                    message.selector(),
+                    match message.selector() {
+                        "open" => "VID PID, VID:PID, a name, or BUS-ADDR",
+                        "connect" => "HOST PORT (of usbredirect --as)",
+                        _ => "[HOST] PORT (for usbredirect --to; loopback unless HOST is given)",
+                    }
+                ))
+            }
             _ => None,
         };
         if let Some(target) = target {

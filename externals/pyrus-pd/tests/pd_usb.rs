@@ -1,0 +1,239 @@
+//! `[pyrus.usb]` in real Pd, against the built-in demo device and against a
+//! virtual USB MIDI + HID device that the test serves over usbredir on
+//! loopback (the test plays the device; Pd is the guest).
+
+mod support;
+use pyrus_usb::midi::MidiDecoder;
+use pyrus_usb::virtual_device::VirtualDevice;
+use pyrus_usb::{Event, Midi};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use support::*;
+
+#[test]
+fn the_demo_device_plays_every_kind_of_event() {
+    let dir = test_dir("usbdemo");
+    let mut p = Patch::new();
+    let o = p.object_with_prints("u", "pyrus.usb", 2);
+    let _ = o;
+    p.quit_on("u-done");
+    let route = p.obj("route disconnected");
+    let s = p.obj("s u-done");
+    p.connect(o, 1, route, 0);
+    p.connect(route, 0, s, 0);
+    p.start(&[("u", "demo")]);
+    let t = run_with(&dir, "usbdemo", &p, &["-realtime"]);
+    let events = t.printed("u");
+    for expected in [
+        "start",
+        "program 1 5",
+        "cc 1 7 100",
+        "note 1 60 90",
+        "clock",
+        "note 1 60 0",
+        "bend 2 4096",
+        "bend 2 0",
+        "polytouch 1 60 30",
+        "pressure 1 50",
+        "hid 9 1 1",
+        "hid 1 48 128",
+        "sysex 240 126 127 6 1 247",
+        "note 10 36 127 cable 1",
+        "songpos 16",
+        "stop",
+    ] {
+        assert!(events.iter().any(|e| e == expected), "{expected} missing: {}", t.text());
+    }
+    assert_eq!(t.printed("u-status"), ["connected 4617 28793 pyrus Virtual MIDI HID", "disconnected"], "{}", t.text());
+}
+
+#[test]
+fn loading_pyrus_usb_alone_shares_one_runtime_with_pyrus() {
+    let dir = test_dir("usbalone");
+    let mut p = Patch::new();
+    p.object_with_prints("u", "pyrus.usb", 2);
+    p.pyrus("py", "");
+    p.script(&[("u", "bleep 1"), ("py", "eval 1 + 1")]);
+    let t = run(&dir, "usbalone", &p);
+    assert_eq!(
+        t.lines.iter().filter(|l| l.starts_with("pyrus 0.")).count(),
+        1,
+        "one library, one Python: {}",
+        t.text()
+    );
+    assert!(t.printed("u-status")[0].starts_with("error 'bleep' is no MIDI message"), "{}", t.text());
+    assert_eq!(t.printed("py"), ["2"]);
+}
+
+/// Serves the virtual device to one connection: plays `phrase` once the
+/// guest streams, collects the MIDI the guest sends until `expect_out`
+/// messages arrived (or 10 s), then unplugs. Returns the MIDI received.
+fn serve(listener: TcpListener, phrase: Vec<Midi>, expect_out: usize) -> JoinHandle<Vec<Midi>> {
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+        let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+        let (mut buf, mut chunk, mut played) = (Vec::new(), [0u8; 4096], false);
+        let mut received = Vec::new();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            s.write_all(&dev.take_transmit()).unwrap();
+            match s.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(_) => {}
+            }
+            let used = dev.handle_input(&buf).unwrap();
+            buf.drain(..used);
+            if dev.streaming() && !played {
+                for m in &phrase {
+                    dev.play(0, m).unwrap();
+                }
+                dev.hid(0b0010, 7).unwrap();
+                played = true;
+            }
+            let mut decoder = MidiDecoder::new(4096, false);
+            received.clear();
+            decoder.decode(&dev.received_midi, &mut |e| {
+                if let Event::Midi { msg, .. } = e {
+                    received.push(msg)
+                }
+            });
+            if received.len() >= expect_out {
+                break;
+            }
+        }
+        dev.disconnect().unwrap();
+        let _ = s.write_all(&dev.take_transmit());
+        std::thread::sleep(Duration::from_millis(100));
+        received
+    })
+}
+
+fn every_midi_message() -> Vec<Midi> {
+    vec![
+        Midi::Note { ch: 1, pitch: 60, vel: 100 },
+        Midi::Note { ch: 1, pitch: 60, vel: 0 },
+        Midi::Cc { ch: 2, num: 7, val: 99 },
+        Midi::Program { ch: 3, n: 12 },
+        Midi::Pressure { ch: 4, v: 50 },
+        Midi::PolyTouch { ch: 5, pitch: 61, v: 40 },
+        Midi::Bend { ch: 16, v: -8192 },
+        Midi::Bend { ch: 16, v: 8191 },
+        Midi::SysEx(vec![0xF0, 0x7D, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0xF7]),
+        Midi::SongPos(300),
+        Midi::SongSel(4),
+        Midi::Mtc(0x35),
+        Midi::Tune,
+        Midi::Clock,
+        Midi::Start,
+        Midi::Continue,
+        Midi::Stop,
+        Midi::Active,
+        Midi::Reset,
+    ]
+}
+
+#[test]
+fn every_midi_message_in_and_out_over_usbredir() {
+    let dir = test_dir("usbredir");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let phrase = every_midi_message();
+    let server = serve(listener, phrase.clone(), phrase.len());
+    let mut p = Patch::new();
+    // Every event that comes in goes straight back out to the device.
+    let o = p.object_with_prints("u", "pyrus.usb", 2);
+    let route = p.obj("route hid");
+    p.connect(o, 0, route, 0);
+    p.connect(route, 1, o, 0);
+    let done = p.obj("route disconnected");
+    let quit = p.msg("; pd quit");
+    p.connect(o, 1, done, 0);
+    p.connect(done, 0, quit, 0);
+    let connect = format!("connect 127.0.0.1 {port}");
+    p.start(&[("u", connect.as_str())]);
+    let t = run_with(&dir, "usbredir", &p, &["-realtime"]);
+    let got: Vec<String> = t.printed("u");
+    let expected: Vec<String> = phrase
+        .iter()
+        .map(|m| Event::Midi { cable: 0, msg: m.clone() }.to_message().to_string())
+        .chain(["hid 9 2 1".to_string(), "hid 1 48 7".to_string()])
+        .collect();
+    assert_eq!(got, expected, "{}", t.text());
+    let received = server.join().unwrap();
+    assert_eq!(received, phrase, "what the device received from Pd");
+    assert_eq!(t.printed("u-status").first().map(String::as_str), Some("connected 4617 28793 pyrus Virtual MIDI HID"));
+    assert_eq!(t.printed("u-status").last().map(String::as_str), Some("disconnected"));
+}
+
+#[test]
+fn bad_input_is_reported_and_the_object_keeps_working() {
+    let dir = test_dir("usbbad");
+    let mut p = Patch::new();
+    p.object_with_prints("u", "pyrus.usb -bogus", 2);
+    let lb = p.obj("loadbang");
+    let later = p.obj("delay 500");
+    let quit = p.msg("; pd quit");
+    p.connect(lb, 0, later, 0);
+    p.connect(later, 0, quit, 0);
+    p.start(&[
+        ("u", "note 1 60"),
+        ("u", "note 17 60 1"),
+        ("u", "sysex 240 200 247"),
+        ("u", "open"),
+        ("u", "note 1 60 100"),
+        ("u", "connect 127.0.0.1 1"),
+    ]);
+    let t = run_with(&dir, "usbbad", &p, &["-realtime"]);
+    assert!(t.errors().iter().any(|l| l.contains("unknown argument -bogus")), "{}", t.text());
+    let status = t.printed("u-status");
+    assert!(status[0].contains("note takes 3 numbers"), "{status:?}");
+    assert!(status[1].contains("channel must be a whole number from 1 to 16"), "{status:?}");
+    assert!(status[2].contains("data bytes below 128"), "{status:?}");
+    assert!(status[3].contains("open takes VID PID\\, VID:PID"), "{status:?}");
+    // These two come back from the device thread, in order.
+    assert!(status[4].contains("no device is open"), "{status:?}");
+    assert!(status[5].contains("refused"), "{status:?}");
+    assert!(t.errors().iter().all(|l| l.starts_with("pyrus.usb: ")), "{}", t.text());
+}
+
+#[test]
+fn deleting_the_object_while_events_stream_and_quitting_while_connected() {
+    let dir = test_dir("usbdelete");
+    let mut p = Patch::new();
+    let lb = p.obj("loadbang");
+    let m = p.msg("; victim demo");
+    p.connect(lb, 0, m, 0);
+    let d1 = p.obj("delay 300");
+    p.connect(lb, 0, d1, 0);
+    let clear = p.msg("; pd-sub clear; marker deleted");
+    p.connect(d1, 0, clear, 0);
+    let d2 = p.obj("delay 500");
+    p.connect(lb, 0, d2, 0);
+    let quit = p.msg("; still demo; pd quit");
+    p.connect(d2, 0, quit, 0);
+    let r = p.obj("r marker");
+    let pr = p.obj("print marker");
+    p.connect(r, 0, pr, 0);
+    // A second device stays connected (listening) when Pd quits.
+    p.object_with_prints("still", "pyrus.usb", 2);
+    let path = dir.join("usbdelete.pd");
+    p.write(&path);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "#N canvas 0 0 300 200 sub 0;\n#X obj 10 10 r victim;\n#X obj 10 40 pyrus.usb;\n#X obj 10 70 print victim;\n#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X restore 300 10 pd sub;\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    let start = Instant::now();
+    let t = run_pd(&path, &["-realtime"], Duration::from_secs(30));
+    let took = start.elapsed();
+    assert_eq!(t.status, Some(0), "{}", t.text());
+    let at = t.lines.iter().position(|l| l == "marker: deleted").expect("deleted");
+    assert!(t.lines[..at].iter().any(|l| l.starts_with("victim: ")), "events streamed first: {}", t.text());
+    assert!(!t.lines[at..].iter().any(|l| l.starts_with("victim")), "nothing after deletion: {}", t.text());
+    println!("quit with a device connected after {took:?} (0.5 s of patch)");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}
