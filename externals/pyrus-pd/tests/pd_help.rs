@@ -5,15 +5,44 @@ use std::time::Duration;
 use support::*;
 
 #[test]
-fn help_patch_opens_and_every_object_creates() {
-    let dir = test_dir("help");
-    let mut p = Patch::new();
-    let pkg = package_dir().to_string_lossy().into_owned();
-    let open = format!("open pyrus-help.pd {pkg}");
-    p.script(&[("pd", open.as_str())]);
-    let t = run(&dir, "help", &p);
-    assert!(!t.contains("couldn't create"), "{}", t.text());
-    assert!(t.errors().is_empty(), "the help patch opens without errors:\n{}", t.text());
+fn help_patches_open_and_every_object_creates() {
+    for help in ["pyrus-help.pd", "pyrus.usb-help.pd"] {
+        let dir = test_dir(help);
+        let mut p = Patch::new();
+        let pkg = package_dir().to_string_lossy().into_owned();
+        let open = format!("open {help} {pkg}");
+        p.script(&[("pd", open.as_str())]);
+        let t = run(&dir, "help", &p);
+        assert!(!t.contains("couldn't create"), "{help}: {}", t.text());
+        assert!(t.errors().is_empty(), "{help} opens without errors:\n{}", t.text());
+    }
+}
+
+#[test]
+fn the_usb_help_patch_demo_button_plays() {
+    // Open the help patch, then press its `demo` message box: send `demo` to
+    // the [pyrus.usb] in it the way the box would, through a receiver added
+    // beside it in a copy of the patch.
+    let dir = test_dir("usbhelpdemo");
+    let text = std::fs::read_to_string(package_dir().join("pyrus.usb-help.pd")).unwrap();
+    let boxes = text.lines().filter(|l| l.starts_with("#X ") && !l.starts_with("#X connect")).count();
+    let usb = text
+        .lines()
+        .filter(|l| l.starts_with("#X ") && !l.starts_with("#X connect"))
+        .position(|l| l.starts_with("#X obj") && l.contains(" pyrus.usb;"))
+        .expect("the help patch has a [pyrus.usb]");
+    let mut copy = text.clone();
+    copy.push_str(&format!(
+        "#X obj 600 10 r press;\n#X connect {boxes} 0 {usb} 0;\n#X obj 600 40 loadbang;\n#X msg 600 70 \\; press demo;\n#X connect {} 0 {} 0;\n#X obj 600 100 delay 2500;\n#X msg 600 130 \\; pd quit;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n",
+        boxes + 1, boxes + 2, boxes + 1, boxes + 3, boxes + 3, boxes + 4
+    ));
+    let path = dir.join("help-copy.pd");
+    std::fs::write(&path, copy).unwrap();
+    let t = run_pd(&path, &["-realtime"], Duration::from_secs(30));
+    assert_eq!(t.status, Some(0), "{}", t.text());
+    let events = t.printed("usb");
+    assert!(events.iter().any(|e| e == "note 1 60 90"), "{}", t.text());
+    assert_eq!(t.printed("usb-status").first().map(String::as_str), Some("connected 4617 28793 pyrus Virtual MIDI HID"));
 }
 
 #[test]
