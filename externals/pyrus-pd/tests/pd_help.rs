@@ -42,7 +42,10 @@ fn the_usb_help_patch_demo_button_plays() {
     assert_eq!(t.status, Some(0), "{}", t.text());
     let events = t.printed("usb");
     assert!(events.iter().any(|e| e == "note 1 60 90"), "{}", t.text());
-    assert_eq!(t.printed("usb-status").first().map(String::as_str), Some("connected 4617 28793 pyrus Virtual MIDI HID"));
+    assert_eq!(
+        t.printed("usb-status").first().map(String::as_str),
+        Some("connected 4617 28793 pyrus Virtual MIDI HID")
+    );
 }
 
 #[test]

@@ -237,3 +237,101 @@ fn deleting_the_object_while_events_stream_and_quitting_while_connected() {
     println!("quit with a device connected after {took:?} (0.5 s of patch)");
     assert!(took < Duration::from_millis(1500), "{took:?}");
 }
+
+/// Serves one phrase per connection, one connection after another: each
+/// session plays its phrase once the guest streams, then unplugs and closes.
+fn serve_sessions(listener: TcpListener, sessions: Vec<Vec<Midi>>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        for phrase in sessions {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if s.write_all(&dev.take_transmit()).is_err() {
+                    break;
+                }
+                match s.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    Err(_) => {}
+                }
+                let used = dev.handle_input(&buf).unwrap();
+                buf.drain(..used);
+                if dev.streaming() {
+                    for (i, m) in phrase.iter().enumerate() {
+                        dev.play(0, m).unwrap();
+                        if i % 256 == 255 {
+                            let _ = s.write_all(&dev.take_transmit());
+                        }
+                    }
+                    dev.disconnect().unwrap();
+                    let _ = s.write_all(&dev.take_transmit());
+                    std::thread::sleep(Duration::from_millis(50));
+                    break;
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn a_flood_overflows_the_queue_reports_dropped_and_pd_keeps_ticking() {
+    let dir = test_dir("usbflood");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let flood: Vec<Midi> = (0..400_000u32).map(|i| Midi::Note { ch: 1, pitch: (i % 128) as u8, vel: 1 }).collect();
+    let server = serve_sessions(listener, vec![flood]);
+    let mut p = Patch::new();
+    let o = p.obj("pyrus.usb");
+    let each = p.obj("t b");
+    let count = p.obj("f 0");
+    let plus = p.obj("+ 1");
+    p.connect(o, 0, each, 0);
+    p.connect(each, 0, count, 0);
+    p.connect(count, 0, plus, 0);
+    p.connect(plus, 0, count, 1);
+    let status = p.obj("print u-status");
+    p.connect(o, 1, status, 0);
+    // A vanilla [metro 10] counts ticks while the flood comes in.
+    let lb = p.obj("loadbang");
+    let metro = p.obj("metro 10");
+    let ticks = p.obj("f 0");
+    let tplus = p.obj("+ 1");
+    p.connect(lb, 0, metro, 0);
+    p.connect(metro, 0, ticks, 0);
+    p.connect(ticks, 0, tplus, 0);
+    p.connect(tplus, 0, ticks, 1);
+    let end = p.obj("delay 2000");
+    let report = p.obj("t b b");
+    let pt = p.obj("print ticks");
+    let pe = p.obj("print events");
+    let quit = p.msg("; pd quit");
+    p.connect(lb, 0, end, 0);
+    p.connect(end, 0, report, 0);
+    p.connect(report, 1, ticks, 0);
+    p.connect(report, 1, count, 0);
+    p.connect(ticks, 0, pt, 0);
+    p.connect(count, 0, pe, 0);
+    p.connect(report, 0, quit, 0);
+    let r = p.obj("r u");
+    p.connect(r, 0, o, 0);
+    let connect = format!("connect 127.0.0.1 {port}");
+    p.start(&[("u", connect.as_str())]);
+    let t = run_with(&dir, "usbflood", &p, &["-realtime"]);
+    server.join().unwrap();
+    let dropped: f64 = t
+        .printed("u-status")
+        .iter()
+        .filter_map(|s| s.strip_prefix("dropped "))
+        .map(|n| n.parse::<f64>().unwrap())
+        .sum();
+    let events: f64 = t.printed("events").last().unwrap().parse().unwrap();
+    let ticks: f64 = t.printed("ticks").last().unwrap().parse().unwrap();
+    println!("flood: {events} events out, {dropped} reported dropped, {ticks} metro ticks in 2 s");
+    assert!(dropped > 0.0, "the queue overflowed and said so: {}", t.text());
+    assert!(events + dropped <= 400_000.0 && events > 0.0, "{events} + {dropped}");
+    // The scheduler kept going: 2 s of [metro 10] is about 200 ticks.
+    assert!(ticks >= 190.0, "only {ticks} ticks");
+}
