@@ -286,23 +286,17 @@ fn a_flood_overflows_the_queue_reports_dropped_and_pd_keeps_ticking() {
     let mut p = Patch::new();
     let o = p.obj("pyrus.usb");
     let each = p.obj("t b");
-    let count = p.obj("f 0");
-    let plus = p.obj("+ 1");
+    let count = p.counter();
     p.connect(o, 0, each, 0);
     p.connect(each, 0, count, 0);
-    p.connect(count, 0, plus, 0);
-    p.connect(plus, 0, count, 1);
     let status = p.obj("print u-status");
     p.connect(o, 1, status, 0);
     // A vanilla [metro 10] counts ticks while the flood comes in.
     let lb = p.obj("loadbang");
     let metro = p.obj("metro 10");
-    let ticks = p.obj("f 0");
-    let tplus = p.obj("+ 1");
+    let ticks = p.counter();
     p.connect(lb, 0, metro, 0);
     p.connect(metro, 0, ticks, 0);
-    p.connect(ticks, 0, tplus, 0);
-    p.connect(tplus, 0, ticks, 1);
     let end = p.obj("delay 2000");
     let report = p.obj("t b b");
     let pt = p.obj("print ticks");

@@ -94,6 +94,16 @@ impl Patch {
         self.connect(lb, 0, m, 0);
     }
 
+    /// A counter: `[f 0]` fed back through `[+ 1]`; a bang at its left inlet
+    /// counts one and outputs the count so far. Returns the `[f]`.
+    pub fn counter(&mut self) -> usize {
+        let f = self.obj("f 0");
+        let plus = self.obj("+ 1");
+        self.connect(f, 0, plus, 0);
+        self.connect(plus, 0, f, 1);
+        f
+    }
+
     /// Quits Pd when anything arrives at `[receive NAME]`.
     pub fn quit_on(&mut self, name: &str) {
         let r = self.obj(&format!("r {name}"));
