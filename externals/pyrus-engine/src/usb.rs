@@ -42,6 +42,8 @@ use std::time::{Duration, Instant};
 pub const QUEUE: usize = 1 << 16;
 /// Events carried out per service: a flood waits for the next tick.
 pub const BUDGET: usize = 4096;
+/// How often a device that is gone is tried again, with reconnect.
+const RETRY: Duration = Duration::from_secs(1);
 const DATA: usize = 0;
 const STATUS: usize = 1;
 
@@ -229,14 +231,26 @@ fn device_thread(id: ObjectId, commands: Receiver<Command>, queue: Arc<EventQueu
         match command {
             Some(Command::Open(t)) => {
                 close(&mut device);
-                device = open(&t, &options, &queue);
-                target = Some(t);
                 retry_at = None;
+                device = match open(&t, &options, &queue) {
+                    Ok(d) => Some(d),
+                    Err(e) if options.reconnect => {
+                        queue.push(Event::Error(format!("{e} (trying again every second)")));
+                        retry_at = Some(Instant::now() + RETRY);
+                        None
+                    }
+                    Err(e) => {
+                        queue.push(Event::Error(e));
+                        None
+                    }
+                };
+                target = Some(t);
             }
             Some(Command::Close) => {
                 let was_open = device.is_some();
                 close(&mut device);
                 target = None;
+                retry_at = None;
                 if was_open {
                     queue.push(Event::Closed);
                 }
@@ -252,40 +266,45 @@ fn device_thread(id: ObjectId, commands: Receiver<Command>, queue: Arc<EventQueu
                 }
             },
             Some(Command::List) => list(id),
-            Some(Command::Options(o)) => options = o,
+            Some(Command::Options(o)) => {
+                options = o;
+                if !options.reconnect {
+                    retry_at = None;
+                }
+            }
             None => {}
         }
-        // A peer or device gone: with reconnect, try again every second.
-        // (A local device re-opens by itself: its own reconnect option.)
+        // A peer or device gone: with reconnect, try again every second,
+        // quietly (the first failure was reported). A local device re-opens
+        // by itself once open: its own reconnect option.
         if device.as_ref().is_some_and(Device::is_finished) {
             close(&mut device);
             if options.reconnect && !matches!(target, Some(Target::Local(_)) | None) {
-                retry_at = Some(Instant::now() + Duration::from_secs(1));
+                retry_at = Some(Instant::now() + RETRY);
             }
         }
         if let (Some(at), Some(t)) = (retry_at, &target) {
-            if Instant::now() >= at && device.is_none() {
-                device = open(t, &options, &queue);
-                retry_at = device.is_none().then(|| Instant::now() + Duration::from_secs(1));
+            if Instant::now() >= at {
+                device = open(t, &options, &queue).ok();
+                retry_at = device.is_none().then(|| Instant::now() + RETRY);
             }
         }
     }
     close(&mut device);
 }
 
-fn open(target: &Target, options: &Options, queue: &Arc<EventQueue>) -> Option<Device> {
-    match Device::open_with(target, options, queue.clone()) {
-        Ok(d) => {
-            // The service keeps polling each tick while a device is open.
-            marshal::producer_begin();
-            marshal::wake();
-            Some(d)
-        }
-        Err(e) => {
-            queue.push(Event::Error(format!("{e}")));
-            None
-        }
-    }
+/// Opens `target`; the error says what was tried.
+fn open(target: &Target, options: &Options, queue: &Arc<EventQueue>) -> Result<Device, String> {
+    let d = Device::open_with(target, options, queue.clone()).map_err(|e| match target {
+        Target::Connect(addr) => format!("connecting to {addr}: {e}"),
+        Target::Listen(addr) => format!("listening on {addr}: {e}"),
+        Target::Local(_) => format!("opening the device: {e}"),
+        Target::Demo => format!("starting the demo device: {e}"),
+    })?;
+    // The service keeps polling each tick while a device is open.
+    marshal::producer_begin();
+    marshal::wake();
+    Ok(d)
 }
 
 /// `devices`: one message per device on the left outlet, then `devices N` on

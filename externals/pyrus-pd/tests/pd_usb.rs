@@ -329,3 +329,40 @@ fn a_flood_overflows_the_queue_reports_dropped_and_pd_keeps_ticking() {
     // The scheduler kept going: 2 s of [metro 10] is about 200 ticks.
     assert!(ticks >= 190.0, "only {ticks} ticks");
 }
+
+#[test]
+fn with_reconnect_a_peer_absent_at_first_or_gone_is_connected_when_it_returns() {
+    let dir = test_dir("usbreconnect");
+    // A port nobody listens on yet: the first connect is refused.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let first = vec![Midi::Note { ch: 1, pitch: 60, vel: 100 }];
+    let second = vec![Midi::Note { ch: 2, pitch: 62, vel: 101 }];
+    let server = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1200));
+        serve_sessions(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![first, second]).join().unwrap()
+    });
+    let mut p = Patch::new();
+    let o = p.object_with_prints("u", "pyrus.usb -reconnect", 2);
+    // Quit at the second disconnect (the counter outputs 0, then 1).
+    let route = p.obj("route disconnected");
+    let count = p.counter();
+    let sel = p.obj("sel 1");
+    let quit = p.msg("; pd quit");
+    p.connect(o, 1, route, 0);
+    p.connect(route, 0, count, 0);
+    p.connect(count, 0, sel, 0);
+    p.connect(sel, 0, quit, 0);
+    let connect = format!("connect 127.0.0.1 {port}");
+    p.start(&[("u", connect.as_str())]);
+    let t = run_with(&dir, "usbreconnect", &p, &["-realtime"]);
+    server.join().unwrap();
+    assert_eq!(t.printed("u"), ["note 1 60 100", "note 2 62 101"], "{}", t.text());
+    let status = t.printed("u-status");
+    assert!(
+        status[0].starts_with(&format!("error connecting to 127.0.0.1:{port}: Connection refused"))
+            && status[0].ends_with("(trying again every second)"),
+        "{status:?}"
+    );
+    let connected = "connected 4617 28793 pyrus Virtual MIDI HID";
+    assert_eq!(status[1..], [connected, "disconnected", connected, "disconnected"], "{}", t.text());
+}
