@@ -13,6 +13,8 @@ Values convert as the table in the help patch says: numbers become floats,
 strings symbols, flat lists and tuples (and bytes, and 1-D numpy arrays) lists;
 None sends nothing; pyrus.Message(selector, *args) sends any message.
 
+pyrus.usb opens USB MIDI and HID devices, calling back with their events.
+
 These functions act on the object whose call is running on this thread.
 They exist only inside a host: importing this package elsewhere fails.
 """
@@ -25,7 +27,7 @@ except ImportError as e:  # pragma: no cover - only outside a host
         "the pyrus module works only inside a [pyrus] object in Pd or Max"
     ) from e
 
-__all__ = ["Bang", "Message", "Object", "Stopped", "bang", "error", "out", "post", "send", "time"]
+__all__ = ["Bang", "Message", "Object", "Stopped", "bang", "error", "out", "post", "send", "time", "usb"]
 
 
 class Object:
@@ -51,3 +53,6 @@ class Object:
     def out(self, outlet, *values):
         """Sends values out of one of this object's outlets (0 is the leftmost)."""
         _pyrus._out_for(self, outlet, values)
+
+
+from . import usb  # noqa: E402  (after Object: usb needs only _pyrus)

@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub(crate) enum JobKind {
     /// A message that arrived at an inlet, to handle as `Core::handle` does.
     Message(usize, OwnedMessage),
+    /// A device a script opened has events: run its callback on them.
+    Device(std::sync::Arc<crate::usb_script::ScriptDevice>),
     /// The object was deleted: its instance's `on_close`, the last job.
     Close,
 }

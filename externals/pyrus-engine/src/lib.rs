@@ -49,6 +49,8 @@ pub mod runtime;
 mod service;
 pub mod test_host;
 pub mod usb;
+mod usb_script;
+mod usb_thread;
 mod watch;
 
 pub use host::{Host, NoReceiver};
@@ -79,7 +81,7 @@ pub fn reload(console: &dyn Host, module: Option<&str>) {
 pub fn shut_down(deadline: std::time::Duration) -> usize {
     gil::end_lease();
     watch::shut_down();
-    usb::shut_down(deadline);
+    usb_thread::shut_down(deadline);
     pool::shut_down(deadline)
 }
 pub use pyrus_atoms as atoms;

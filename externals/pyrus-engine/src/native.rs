@@ -45,7 +45,7 @@ impl Drop for CallerGuard {
     }
 }
 
-fn current(what: &str) -> PyResult<Rc<Caller>> {
+pub(crate) fn current(what: &str) -> PyResult<Rc<Caller>> {
     CALLERS.with(|c| c.borrow().last().cloned()).ok_or_else(|| {
         PyRuntimeError::new_err(format!("pyrus.{what}() was called outside a call from a pyrus object on this thread"))
     })
@@ -148,6 +148,16 @@ pub struct Message {
     pub selector: Py<PyString>,
     #[pyo3(get)]
     pub args: Py<PyTuple>,
+}
+
+impl Message {
+    /// The Python side of a host message: `note 1 60 100` becomes
+    /// `Message("note", 1, 60, 100)`, a float `Message("float", f)`.
+    pub(crate) fn from_message(py: Python<'_>, message: &pyrus_atoms::Message<'_>) -> PyResult<Message> {
+        let atoms = message.args();
+        let args = atoms.iter().map(|a| convert::atom_to_py(py, a));
+        Ok(Message { selector: PyString::new(py, message.selector()).unbind(), args: PyTuple::new(py, args)?.unbind() })
+    }
 }
 
 #[pymethods]
@@ -254,6 +264,7 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_thread_begin, &m)?)?;
     m.add_class::<Owner>()?;
     m.add("Stopped", py.get_type::<Stopped>())?;
+    crate::usb_script::install(&m)?;
     let modules = py.import("sys")?.getattr("modules")?;
     modules.cast::<PyDict>()?.set_item("_pyrus", m)?;
     Ok(())

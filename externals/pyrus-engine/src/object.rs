@@ -27,6 +27,7 @@ use crate::pool::{self, Task};
 use crate::remote;
 use crate::runtime;
 use crate::service::{self, Recipient};
+use crate::usb_script::{self, ScriptDevice};
 use crate::{editor, watch};
 use pyrus_atoms::{Atom, Message};
 use std::borrow::Cow;
@@ -170,6 +171,7 @@ impl Drop for Object {
         let inner = &self.inner;
         service::unregister(inner.core.id);
         watch::unwatch(inner.core.id);
+        usb_script::owner_gone(inner.core.id);
         for _ in 0..inner.queue.clear() {
             marshal::producer_end();
         }
@@ -232,15 +234,18 @@ impl Inner {
                 self.replaced.set(self.replaced.get() + 1);
                 self.mark_dirty();
             }
-            Pushed::Queued => {
-                marshal::producer_begin();
-                self.outstanding.set(self.outstanding.get() + 1);
-                if self.outstanding.get() == 1 {
-                    self.status("busy", &[Atom::Float(1.0)]);
-                }
-                self.schedule(self.detach.get());
-            }
+            Pushed::Queued => self.queued(),
         }
+    }
+
+    /// A job was queued: count it, and make sure a worker will run it.
+    fn queued(&self) {
+        marshal::producer_begin();
+        self.outstanding.set(self.outstanding.get() + 1);
+        if self.outstanding.get() == 1 {
+            self.status("busy", &[Atom::Float(1.0)]);
+        }
+        self.schedule(self.detach.get());
         // Poll for results each tick while jobs are out.
         self.host().request_service();
     }
@@ -344,6 +349,19 @@ impl Recipient for Inner {
                     self.run(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&args)));
                 }
                 self.run(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&[])));
+            }
+        }
+    }
+
+    /// Runs the device's callback where this object's calls run. A device
+    /// job is never refused nor replaced: its events wait in the device's
+    /// own bounded queue, which counts what it drops.
+    fn device_events(&self, device: Arc<ScriptDevice>) {
+        match self.detach.get() {
+            Detach::Sync => self.sync(|py, host| device.run(py, host, self.core.status())),
+            Detach::Serial | Detach::Concurrent => {
+                self.queue.push(JobKind::Device(device), false);
+                self.queued();
             }
         }
     }

@@ -204,6 +204,7 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>) {
         let _current = native::enter(&caller);
         match &job {
             JobKind::Message(inlet, m) => queue.core.handle(py, &*remote, *inlet, m),
+            JobKind::Device(device) => device.run(py, &*remote, queue.core.status()),
             JobKind::Close => queue.core.close(py, &*remote),
         }
     }

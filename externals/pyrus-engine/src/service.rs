@@ -7,9 +7,11 @@
 
 use crate::gil;
 use crate::marshal::{self, Delivery, ObjectId};
+use crate::usb_script::{self, ScriptDevice};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Weak;
+use std::sync::Arc;
 
 /// Deliveries carried out per [`service`] call: a flood waits for the next
 /// tick instead of stalling this one.
@@ -24,6 +26,10 @@ pub(crate) trait Recipient {
     /// events); says whether more are waiting.
     fn poll(&self) -> bool {
         false
+    }
+    /// A device a script of this object opened has events for its callback.
+    fn device_events(&self, device: Arc<ScriptDevice>) {
+        let _ = device;
     }
 }
 
@@ -73,6 +79,13 @@ pub fn service() -> bool {
             object.deliver(delivery);
         }
     });
+    // Scripts' devices with events: to their owners (no Python here).
+    for device in usb_script::pending() {
+        match OBJECTS.with(|o| o.borrow().get(&device.owner).and_then(Weak::upgrade)) {
+            Some(owner) => owner.device_events(device),
+            None => device.discard(),
+        }
+    }
     // Objects with queues of their own (USB devices). Dead ones drop out.
     let pollables: Vec<_> = POLLABLES.with(|p| {
         let mut p = p.borrow_mut();

@@ -1,0 +1,236 @@
+//! Scripts' USB devices (`pyrus.usb`) against the recording `TestHost`, real
+//! CPython, the real worker pool and the built-in virtual device (the demo,
+//! served over loopback usbredir). The tests share one mailbox and one
+//! scheduler-side registry, so they run one at a time.
+
+use pyrus_engine::atoms::{Atom, Message};
+use pyrus_engine::runtime::{self, RuntimeConfig};
+use pyrus_engine::test_host::{outlet, Event, TestHost};
+use pyrus_engine::{service, Object, UsbObject};
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Opens the demo; the callback sends each event out and notes the thread
+/// it ran on; `tid` says which thread is the scheduler's.
+const SCRIPT: &str = r#"
+import threading
+import pyrus
+
+dev = None
+threads = set()
+
+def on_event(m):
+    threads.add(threading.get_native_id())
+    if m.selector == "note" and m.args == (1, 60, 90):
+        raise ValueError("a callback that fails")
+    pyrus.out(m)
+
+def start(how="demo"):
+    global dev
+    threads.clear()
+    dev = pyrus.usb.demo(on_event) if how == "demo" else pyrus.usb.open(how, on_event)
+
+def close():
+    dev.close()
+
+def tid():
+    return threading.get_native_id()
+
+def seen():
+    return sorted(threads)
+"#;
+
+fn setup() -> PathBuf {
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
+    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
+    let dir = std::env::temp_dir().join(format!("pyrus-usbscripts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("usbs.py"), SCRIPT).unwrap();
+    dir
+}
+
+fn words(text: &str) -> Vec<Atom<'_>> {
+    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect()
+}
+
+/// Services as the host's clock would until `done`, or panics after 10 s.
+fn serve_until(host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
+    let start = Instant::now();
+    let mut events = Vec::new();
+    while start.elapsed() < Duration::from_secs(10) {
+        service();
+        events.extend(host.take());
+        if done(&events) {
+            return events;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("timed out; recorded so far: {events:?}");
+}
+
+fn disconnected(events: &[Event]) -> bool {
+    outlet(events, 0).iter().any(|e| e == "disconnected")
+}
+
+/// The scheduler thread's id as Python sees it, and the threads the
+/// callback ran on.
+fn threads(dir: &std::path::Path) -> (String, String) {
+    let host = Rc::new(TestHost::new());
+    Object::new(host.clone(), &words("usbs.tid"), Some(dir)).message(0, &Message::Bang);
+    Object::new(host.clone(), &words("usbs.seen"), Some(dir)).message(0, &Message::Bang);
+    let mut out = host.take_outlet(0);
+    (out.remove(0), out.remove(0))
+}
+
+/// One test at a time; the scheduler thread's GIL lease ends with the test,
+/// also when it fails (else the next test would wait for the GIL forever).
+fn one_at_a_time() -> (EndLease, std::sync::MutexGuard<'static, ()>) {
+    (EndLease, ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+struct EndLease;
+
+impl Drop for EndLease {
+    fn drop(&mut self) {
+        pyrus_engine::gil::end_lease();
+    }
+}
+
+/// The demo's events reach the callback in order, with [pyrus.usb]'s fields,
+/// on the thread where the object's calls run; a failing callback is
+/// reported and the next event still comes. `-queue 1`: device jobs are
+/// never refused (the device's own queue bounds them).
+fn demo_in_mode(detach: &str) -> (Vec<String>, Vec<Event>, (String, String)) {
+    let dir = setup();
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words(&format!("usbs.start -detach {detach} -queue 1")), Some(&dir));
+    o.message(0, &Message::Bang);
+    let events = serve_until(&host, disconnected);
+    let seen = threads(&dir);
+    (outlet(&events, 0), events, seen)
+}
+
+/// What the demo device plays, as `[pyrus.usb]` (the engine's object) sends
+/// it out: the reference the scripts' events must match.
+fn demo_reference() -> Vec<String> {
+    let host = Rc::new(TestHost::with_service());
+    let u = UsbObject::new(host.clone(), &[]);
+    u.message(&Message::Anything(Cow::Borrowed("demo"), Cow::Borrowed(&[])));
+    let events = serve_until(&host, |e| outlet(e, 1).iter().any(|m| m == "disconnected"));
+    outlet(&events, 0)
+}
+
+fn check_demo(got: &[String], events: &[Event]) {
+    assert_eq!(got.first().map(String::as_str), Some("connected 4617 28793 pyrus Virtual MIDI HID"), "{events:?}");
+    assert_eq!(got.last().map(String::as_str), Some("disconnected"));
+    let mut reference = demo_reference();
+    assert!(reference.len() > 20, "{reference:?}");
+    let failed = reference.iter().position(|m| m == "note 1 60 90").expect("the demo plays note 1 60 90");
+    reference.remove(failed);
+    assert_eq!(got[1..got.len() - 1], reference, "every event, in order, but the one whose callback failed");
+    let errors: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::Error(_))).collect();
+    assert!(
+        errors.iter().any(|e| matches!(e, Event::Error(t) if t.contains("pyrus.usb callback, note 1 60 90"))),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| matches!(e, Event::Error(t) if t.contains("ValueError: a callback that fails"))));
+}
+
+#[test]
+fn detach_0_runs_the_callback_on_the_scheduler_thread() {
+    let _one = one_at_a_time();
+    let (got, events, (scheduler, seen)) = demo_in_mode("0");
+    check_demo(&got, &events);
+    assert_eq!(seen, scheduler, "one thread, the scheduler's");
+}
+
+#[test]
+fn detach_1_runs_the_callback_on_a_worker_in_order() {
+    let _one = one_at_a_time();
+    let (got, events, (scheduler, seen)) = demo_in_mode("1");
+    check_demo(&got, &events);
+    assert!(!seen.is_empty() && !seen.split(' ').any(|t| t == scheduler), "{seen} vs {scheduler}");
+}
+
+#[test]
+fn detach_2_keeps_a_devices_events_in_order() {
+    let _one = one_at_a_time();
+    let (got, events, _) = demo_in_mode("2");
+    check_demo(&got, &events);
+}
+
+#[test]
+fn deleting_the_object_closes_its_device_and_nothing_more_arrives() {
+    let _one = one_at_a_time();
+    let dir = setup();
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words("usbs.start"), Some(&dir));
+    o.message(0, &Message::Bang);
+    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m.starts_with("connected")));
+    drop(o);
+    // The demo would play for another ~100 ms and disconnect: none of it comes.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(400) {
+        service();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(host.take(), [], "nothing after deletion");
+}
+
+#[test]
+fn close_says_closed_and_bad_calls_raise_clear_errors() {
+    let _one = one_at_a_time();
+    let dir = setup();
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words("usbs.start"), Some(&dir));
+    o.message(0, &Message::Bang);
+    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m.starts_with("connected")));
+    let eval = |code: &str| {
+        let args = [Atom::Symbol(Cow::Owned(code.to_owned()))];
+        o.message(0, &Message::Anything(Cow::Borrowed("exec"), Cow::Borrowed(&args)));
+    };
+    eval("import usbs, pyrus");
+    eval("usbs.dev.send('note', 1, 60)");
+    eval("usbs.dev.send(pyrus.Message('clock'))");
+    eval("usbs.dev.send(7)");
+    eval("pyrus.usb.demo(42)");
+    eval("pyrus.usb.open('nonsense:words:here', print)");
+    eval("usbs.dev.close()");
+    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "closed"));
+    let status = outlet(&events, 1);
+    assert!(status[0].starts_with("error ValueError note takes 3 numbers, not 2"), "{status:?}");
+    assert!(status[1].starts_with("error ValueError send takes a MIDI message"), "{status:?}");
+    assert!(status[2].starts_with("error TypeError the callback must be callable"), "{status:?}");
+    assert!(status[3].starts_with("error ValueError"), "{status:?}");
+    assert_eq!(status.len(), 4, "the clock went out without complaint: {status:?}");
+    eval("usbs.dev.send('clock')");
+    let status = host.take_outlet(1);
+    assert!(status[0].starts_with("error RuntimeError demo is closed"), "{status:?}");
+    let args = [Atom::Symbol(Cow::Borrowed("repr(usbs.dev)"))];
+    o.message(0, &Message::Anything(Cow::Borrowed("eval"), Cow::Borrowed(&args)));
+    assert_eq!(host.take_outlet(0), ["symbol <pyrus.usb.Device demo (closed)>"]);
+}
+
+#[test]
+fn the_callback_of_a_class_instance_can_use_its_outlets() {
+    let _one = one_at_a_time();
+    let dir = setup();
+    std::fs::write(
+        dir.join("usbclass.py"),
+        "import pyrus\nclass Dev(pyrus.Object):\n    outlets = 2\n    def in_0_bang(self):\n        \
+         self.dev = pyrus.usb.demo(self.event)\n    def event(self, m):\n        \
+         self.out(1 if m.selector in ('connected', 'disconnected') else 0, m)\n",
+    )
+    .unwrap();
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words("usbclass.Dev -detach 1"), Some(&dir));
+    o.message(0, &Message::Bang);
+    let events = serve_until(&host, |e| outlet(e, 1).iter().any(|m| m == "disconnected"));
+    assert_eq!(outlet(&events, 1), ["connected 4617 28793 pyrus Virtual MIDI HID", "disconnected"]);
+    assert_eq!(outlet(&events, 0), demo_reference());
+}
