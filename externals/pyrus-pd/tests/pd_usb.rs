@@ -366,3 +366,48 @@ fn with_reconnect_a_peer_absent_at_first_or_gone_is_connected_when_it_returns() 
     let connected = "connected 4617 28793 pyrus Virtual MIDI HID";
     assert_eq!(status[1..], [connected, "disconnected", connected, "disconnected"], "{}", t.text());
 }
+
+/// The same round trip from a script (`pyrus.usb`): a detached object
+/// connects, its callback (on a worker) sends every event out of the object
+/// and every MIDI message back to the device.
+#[test]
+fn a_script_gets_every_event_and_sends_midi_back_over_usbredir() {
+    let dir = test_dir("usbscript");
+    std::fs::write(
+        dir.join("usbecho.py"),
+        r#"
+import pyrus
+
+dev = None
+
+def on_event(m):
+    pyrus.out(m)
+    if m.selector not in ("connected", "disconnected", "hid"):
+        dev.send(m)
+
+def start(port):
+    global dev
+    dev = pyrus.usb.connect("127.0.0.1", int(port), on_event)
+"#,
+    )
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let phrase = every_midi_message();
+    let server = serve(listener, phrase.clone(), phrase.len());
+    let mut p = Patch::new();
+    let o = p.pyrus("py", "usbecho.start -detach 1");
+    let done = p.obj("route disconnected");
+    let quit = p.msg("; pd quit");
+    p.connect(o, 0, done, 0);
+    p.connect(done, 0, quit, 0);
+    p.start(&[("py", &port.to_string())]);
+    let t = run_with(&dir, "usbscript", &p, &["-realtime"]);
+    let expected: Vec<String> = std::iter::once("connected 4617 28793 pyrus Virtual MIDI HID".to_string())
+        .chain(phrase.iter().map(|m| Event::Midi { cable: 0, msg: m.clone() }.to_message().to_string()))
+        .chain(["hid 9 2 1".to_string(), "hid 1 48 7".to_string(), "disconnected".to_string()])
+        .collect();
+    assert_eq!(t.printed("py"), expected, "{}", t.text());
+    assert_eq!(server.join().unwrap(), phrase, "what the device received from the script");
+    assert!(t.errors().is_empty(), "{}", t.text());
+}
