@@ -49,3 +49,31 @@ def forever():
     n = 0
     while True:
         n += 1
+
+
+class UsbNotes(pyrus.Object):
+    """[pyrus examples.UsbNotes]: a USB device from Python (help/pyrus.usb-help.pd).
+
+    bang opens the built-in virtual device (pyrus.usb.open, connect or listen
+    take a real one); its notes leave the left outlet as PITCH VELOCITY, every
+    other event the middle one. note CH PITCH VEL goes back to the device;
+    close closes it.
+    """
+
+    outlets = 2
+    dev = None
+
+    def in_0_bang(self):
+        self.dev = pyrus.usb.demo(self.on_event)
+
+    def in_0_note(self, ch, pitch, vel):
+        self.dev.send("note", ch, pitch, vel)
+
+    def in_0_close(self):
+        self.dev.close()
+
+    def on_event(self, m):
+        if m.selector == "note":
+            self.out(0, m.args[1], m.args[2])
+        else:
+            self.out(1, m)

@@ -21,6 +21,11 @@
 //! | `pyrus-control` | interrupts running jobs for `stop` | — | the GIL |
 //! | `pyrus-watch` | debounces file events for `watch 1`, pushes `Reload` deliveries | — | a full mailbox |
 //! | [`reload`] (`[; pyrus reload(`) | host scheduler thread | no | the GIL |
+//! | [`UsbObject::new`], [`UsbObject::message`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread) |
+//! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread) |
+//! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
+//! | a script device's callback | where its object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
+//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue | — | USB, the network |
 //!
 //! In synchronous mode (`detach 0`) a call runs on the scheduler thread and
 //! holds the GIL while it runs, as every other Python external does, and keeps

@@ -19,33 +19,49 @@ fn help_patches_open_and_every_object_creates() {
 }
 
 #[test]
-fn the_usb_help_patch_demo_button_plays() {
-    // Open the help patch, then press its `demo` message box: send `demo` to
-    // the [pyrus.usb] in it the way the box would, through a receiver added
-    // beside it in a copy of the patch.
+fn the_usb_help_patch_demo_buttons_play() {
+    // Open the help patch, then press its buttons: `demo` into the
+    // [pyrus.usb], `bang` and a note into the Python example, the way the
+    // boxes would, through receivers added beside them in a copy of the patch.
     let dir = test_dir("usbhelpdemo");
     let text = std::fs::read_to_string(package_dir().join("pyrus.usb-help.pd")).unwrap();
-    let boxes = text.lines().filter(|l| l.starts_with("#X ") && !l.starts_with("#X connect")).count();
-    let usb = text
-        .lines()
-        .filter(|l| l.starts_with("#X ") && !l.starts_with("#X connect"))
-        .position(|l| l.starts_with("#X obj") && l.contains(" pyrus.usb;"))
-        .expect("the help patch has a [pyrus.usb]");
+    let boxes: Vec<&str> = text.lines().filter(|l| l.starts_with("#X ") && !l.starts_with("#X connect")).collect();
+    let find = |text: &str| {
+        boxes.iter().position(|l| l.starts_with("#X obj") && l.contains(text)).expect("the help patch has the box")
+    };
+    let (usb, py, n) = (find(" pyrus.usb;"), find(" pyrus examples.UsbNotes"), boxes.len());
     let mut copy = text.clone();
     copy.push_str(&format!(
-        "#X obj 600 10 r press;\n#X connect {boxes} 0 {usb} 0;\n#X obj 600 40 loadbang;\n#X msg 600 70 \\; press demo;\n#X connect {} 0 {} 0;\n#X obj 600 100 delay 2500;\n#X msg 600 130 \\; pd quit;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n",
-        boxes + 1, boxes + 2, boxes + 1, boxes + 3, boxes + 3, boxes + 4
+        "#X obj 600 10 r press-usb;\n#X obj 600 40 r press-py;\n#X obj 600 70 loadbang;\n\
+         #X msg 600 100 \\; press-usb demo \\; press-py bang;\n#X obj 600 130 delay 1000;\n\
+         #X msg 600 160 \\; press-py note 1 72 100;\n#X obj 600 190 delay 2500;\n#X msg 600 220 \\; pd quit;\n\
+         #X connect {n} 0 {usb} 0;\n#X connect {} 0 {py} 0;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n\
+         #X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n",
+        n + 1,
+        n + 2,
+        n + 3,
+        n + 2,
+        n + 4,
+        n + 4,
+        n + 5,
+        n + 2,
+        n + 6,
+        n + 6,
+        n + 7
     ));
     let path = dir.join("help-copy.pd");
     std::fs::write(&path, copy).unwrap();
     let t = run_pd(&path, &["-realtime"], Duration::from_secs(30));
     assert_eq!(t.status, Some(0), "{}", t.text());
-    let events = t.printed("usb");
-    assert!(events.iter().any(|e| e == "note 1 60 90"), "{}", t.text());
-    assert_eq!(
-        t.printed("usb-status").first().map(String::as_str),
-        Some("connected 4617 28793 pyrus Virtual MIDI HID")
-    );
+    assert!(t.printed("usb").iter().any(|e| e == "note 1 60 90"), "{}", t.text());
+    let connected = "connected 4617 28793 pyrus Virtual MIDI HID";
+    assert_eq!(t.printed("usb-status").first().map(String::as_str), Some(connected));
+    // The Python example: notes as PITCH VELOCITY, the rest as they come.
+    assert_eq!(t.printed("usb-py-notes")[..2], ["60 90", "60 0"], "{}", t.text());
+    let events = t.printed("usb-py-events");
+    assert_eq!(events.first().map(String::as_str), Some(connected), "{}", t.text());
+    assert_eq!(events.last().map(String::as_str), Some("disconnected"), "{}", t.text());
+    assert!(t.errors().is_empty(), "{}", t.text());
 }
 
 #[test]
