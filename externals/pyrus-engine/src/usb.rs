@@ -3,7 +3,7 @@
 //! leave the object's outlets on the scheduler thread, in order.
 //!
 //! Everything that can block happens on the object's device thread
-//! ([`crate::usb_thread`]): the scheduler thread only sends it commands. The
+//! (`usb_thread`): the scheduler thread only sends it commands. The
 //! device's events wake the host for a service; [`crate::service`] drains
 //! them, at most a budget per pass.
 //!
