@@ -234,3 +234,25 @@ fn the_callback_of_a_class_instance_can_use_its_outlets() {
     assert_eq!(outlet(&events, 1), ["connected 4617 28793 pyrus Virtual MIDI HID", "disconnected"]);
     assert_eq!(outlet(&events, 0), demo_reference());
 }
+
+#[test]
+fn devices_lists_local_devices_or_says_why_not() {
+    let _one = one_at_a_time();
+    let dir = setup();
+    std::fs::write(
+        dir.join("usblist.py"),
+        "import pyrus\ndef rows():\n    try:\n        found = pyrus.usb.devices()\n    except RuntimeError as e:\n        \
+         return str(e)\n    assert all(len(r) == 5 and r[2] in ('midi', 'hid', 'midi,hid', '-') for r in found), found\n    \
+         return pyrus.Message('found', len(found))\n",
+    )
+    .unwrap();
+    let host = Rc::new(TestHost::new());
+    Object::new(host.clone(), &words("usblist.rows"), Some(&dir)).message(0, &Message::Bang);
+    let events = host.take();
+    let out = outlet(&events, 0);
+    println!("pyrus.usb.devices() here: {out:?}");
+    assert!(
+        out.len() == 1 && (out[0].starts_with("found ") || out[0].starts_with("symbol listing\\ devices:")),
+        "{events:?}"
+    );
+}
