@@ -16,45 +16,21 @@
 //! without them it prints why and checks nothing. Runs under TCG (10-30 s
 //! each): nested KVM on some hosts hangs early in boot.
 
+#[path = "qemu/guest.rs"]
+mod guest;
+
+use guest::{free_port, Kernel};
 use pyrus_usb::net::RedirConnection;
 use pyrus_usb::usbredir::guest::GuestConfig;
 use pyrus_usb::{Event, EventQueue, Midi};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn on_path(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output().is_ok_and(|o| o.status.success())
-}
-
-/// A Debian kernel with the gadget modules, as (vmlinuz, version).
-fn kernel() -> Option<(PathBuf, String)> {
-    let mut found: Vec<_> = std::fs::read_dir("/boot")
-        .ok()?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            let ver = name.strip_prefix("vmlinuz-")?.to_string();
-            let dummy = format!("/lib/modules/{ver}/kernel/drivers/usb/gadget/udc/dummy_hcd.ko");
-            Path::new(&dummy).exists().then(|| (e.path(), ver))
-        })
-        .collect();
-    found.sort();
-    found.pop()
-}
-
-fn prerequisites() -> Result<(PathBuf, String), String> {
-    for cmd in ["qemu-system-x86_64", "busybox", "usbredirect", "modprobe", "cpio", "udevadm"] {
-        if !on_path(cmd) {
-            return Err(format!(
-                "{cmd} not found (apt-get install qemu-system-x86 busybox-static usbredirect kmod cpio udev)"
-            ));
-        }
-    }
-    kernel().ok_or_else(|| "no /boot/vmlinuz-* with dummy_hcd.ko (apt-get install linux-image-amd64)".into())
+fn prerequisites() -> Option<Kernel> {
+    guest::prerequisites().map_err(|why| println!("SKIPPED QEMU end-to-end test: {why}")).ok()
 }
 
 #[test]
@@ -65,10 +41,6 @@ fn real_usbredirect_to_our_listener() {
 #[test]
 fn real_usbredirect_as_server_we_connect_to() {
     run("as");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Connects to the hostfwd port until the guest's usbredirect answers. QEMU
@@ -93,44 +65,16 @@ fn connect_until_connected(port: u16, q: &Arc<EventQueue>) -> RedirConnection {
 }
 
 fn run(mode: &str) {
-    let (vmlinuz, version) = match prerequisites() {
-        Ok(k) => k,
-        Err(why) => {
-            println!("SKIPPED QEMU end-to-end test: {why}");
-            return;
-        }
-    };
+    let Some(kernel) = prerequisites() else { return };
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let initrd = tmp.join(format!("pyrus-e2e-{mode}.cpio.gz"));
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/qemu/build-initramfs.sh");
-    let st = Command::new("sh").arg(&script).arg(&version).arg(&initrd).status().unwrap();
-    assert!(st.success(), "building the initramfs failed");
+    guest::initramfs(&kernel, &initrd, None);
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let (netdev, port) = if mode == "to" {
-        let port = listener.local_addr().unwrap().port();
-        (format!("user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:9000-tcp:127.0.0.1:{port}"), port)
-    } else {
-        let port = free_port();
-        (format!("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:4000"), port)
-    };
+    let port = if mode == "to" { listener.local_addr().unwrap().port() } else { free_port() };
     let console = tmp.join(format!("pyrus-e2e-{mode}-console.txt"));
-    let mut qemu = Command::new("timeout")
-        .arg("180")
-        .arg("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-m", "512", "-nographic", "-no-reboot"])
-        .arg("-kernel")
-        .arg(&vmlinuz)
-        .arg("-initrd")
-        .arg(&initrd)
-        .arg("-append")
-        .arg(format!("console=ttyS0 panic=-1 loglevel=4 pyrus_mode={mode}"))
-        .arg("-netdev")
-        .arg(netdev)
-        .args(["-device", "virtio-net-pci,netdev=n0"])
-        .stdin(Stdio::null())
+    let mut qemu = guest::qemu(&kernel, &initrd, mode, Some(port))
         .stdout(std::fs::File::create(&console).unwrap())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
 
@@ -173,22 +117,14 @@ fn run(mode: &str) {
     q.drain(|e| events.push(e));
     let _ = qemu.wait();
     let text = std::fs::read_to_string(&console).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains("pyrus-e2e")).collect();
+    let lines = guest::said(&text);
     println!("guest said:\n{}", lines.join("\n"));
     println!("events: {} (first {:?})", events.len(), events.first());
 
-    assert_eq!(
-        events.first(),
-        Some(&Event::Connected { vid: 0x1d6b, pid: 0x0104, name: "pyrus QEMU MIDI Gadget".into() })
-    );
+    assert_eq!(events.first(), Some(&guest::connected()));
     // Every MIDI event is part of the phrase the guest plays (note on, cc,
     // SysEx, note off), decoded exactly and in order, at least once in full.
-    let phrase = [
-        Midi::Note { ch: 1, pitch: 60, vel: 100 },
-        Midi::Cc { ch: 1, num: 7, val: 80 },
-        Midi::SysEx(vec![0xf0, 0x7e, 0x7f, 0x06, 0x01, 0xf7]),
-        Midi::Note { ch: 1, pitch: 60, vel: 0 },
-    ];
+    let phrase = guest::phrase();
     let midi: Vec<&Midi> = events
         .iter()
         .filter_map(|e| match e {
@@ -200,56 +136,22 @@ fn run(mode: &str) {
     for (i, m) in midi.iter().enumerate() {
         assert_eq!(*m, &phrase[i % phrase.len()], "MIDI event {i} of {midi:?}");
     }
-    let hid: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::Hid { .. })).collect();
-    assert_eq!(
-        hid,
-        [
-            &Event::Hid { page: 9, usage: 1, value: 1 },
-            &Event::Hid { page: 9, usage: 3, value: 1 },
-            &Event::Hid { page: 1, usage: 0x30, value: 200 },
-        ]
-    );
+    let hid: Vec<Event> = events.iter().filter(|e| matches!(e, Event::Hid { .. })).cloned().collect();
+    assert_eq!(hid, guest::hid_events());
     assert!(events.iter().all(|e| !matches!(e, Event::Error(_))), "{events:?}");
     assert_eq!(events.last(), Some(&Event::Disconnected));
-    assert!(text.contains("pyrus-e2e: from host: 90 3d 7f"), "the gadget did not receive our note:\n{text}");
+    assert!(lines.contains(&"from host: 90 3d 7f"), "the gadget did not receive our note:\n{text}");
 }
 
 #[test]
 fn local_device_through_libusb_in_a_qemu_guest() {
-    let (vmlinuz, version) = match prerequisites() {
-        Ok(k) => k,
-        Err(why) => {
-            println!("SKIPPED QEMU end-to-end test: {why}");
-            return;
-        }
-    };
+    let Some(kernel) = prerequisites() else { return };
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let initrd = tmp.join("pyrus-e2e-local.cpio.gz");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/qemu/build-initramfs.sh");
-    let st = Command::new("sh")
-        .arg(&script)
-        .arg(&version)
-        .arg(&initrd)
-        .arg(env!("CARGO_BIN_EXE_pyrus-usb"))
-        .status()
-        .unwrap();
-    assert!(st.success(), "building the initramfs failed");
-    let out = Command::new("timeout")
-        .arg("180")
-        .arg("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-m", "512", "-nographic", "-no-reboot"])
-        .arg("-kernel")
-        .arg(&vmlinuz)
-        .arg("-initrd")
-        .arg(&initrd)
-        .args(["-append", "console=ttyS0 panic=-1 loglevel=4 pyrus_mode=local"])
-        .args(["-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    guest::initramfs(&kernel, &initrd, Some(env!("CARGO_BIN_EXE_pyrus-usb")));
+    let out = guest::qemu(&kernel, &initrd, "local", None).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> =
-        text.lines().filter_map(|l| l.find("pyrus-e2e: ").map(|i| &l[i + "pyrus-e2e: ".len()..])).collect();
+    let lines = guest::said(&text);
     println!("guest said:\n{}", lines.join("\n"));
     let has = |s: &str| lines.iter().any(|l| l.starts_with(s));
     assert!(has("halt"), "the guest did not finish");

@@ -250,9 +250,14 @@ pub fn run(dir: &Path, name: &str, patch: &Patch) -> Transcript {
 
 /// As [`run`], with more Pd flags.
 pub fn run_with(dir: &Path, name: &str, patch: &Patch, flags: &[&str]) -> Transcript {
+    run_within(dir, name, patch, flags, Duration::from_secs(60))
+}
+
+/// As [`run_with`], killing Pd after `limit` instead of 60 s.
+pub fn run_within(dir: &Path, name: &str, patch: &Patch, flags: &[&str], limit: Duration) -> Transcript {
     let path = dir.join(format!("{name}.pd"));
     patch.write(&path);
-    let t = run_pd(&path, flags, Duration::from_secs(60));
+    let t = run_pd(&path, flags, limit);
     assert_eq!(t.status, Some(0), "pd exited abnormally:\n{}", t.text());
     let banner = format!("pyrus {} for Pd: Python 3.", env!("CARGO_PKG_VERSION"));
     assert!(t.contains(&banner), "pyrus did not load:\n{}", t.text());

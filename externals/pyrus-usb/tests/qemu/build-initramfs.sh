@@ -33,7 +33,7 @@ deps() {
     done | awk '!seen[$0]++'
 }
 mkdir -p "$ROOT/modules-host"
-deps dummy_hcd libcomposite usb_f_midi usb_f_hid virtio_pci virtio_net > "$ROOT/tmp/base"
+deps dummy_hcd libcomposite usb_f_midi usb_f_hid usbmon virtio_pci virtio_net > "$ROOT/tmp/base"
 deps usbhid snd-usb-audio | grep -vxF -f "$ROOT/tmp/base" > "$ROOT/tmp/host" || true
 n=0
 while read -r f; do
@@ -116,7 +116,7 @@ play() {
         i=$((i + 1))
         if grep -q . /tmp/stop 2>/dev/null; then break; fi
     done
-    echo "pyrus-e2e: done playing"
+    echo "pyrus-e2e: played $i"
 }
 
 bound() {
@@ -180,12 +180,23 @@ if grep -q pyrus_mode=local /proc/cmdline; then
     echo "pyrus-e2e: reconnect exit $?"
     sed 's/^/pyrus-e2e: ev3: /' /tmp/ev3
 else
+    # Play only once the host streams MIDI in (usbmon sees the first bulk IN
+    # request submitted): what f_midi queues before that, usbredirect's
+    # claiming the device throws away, and the test expects every phrase
+    # played. usbmon is opened here, before usbredirect starts.
+    mount -t debugfs none /sys/kernel/debug
+    exec 3< /sys/kernel/debug/usb/usbmon/0u
+    ( grep -m1 -q ' S Bi:' <&3; echo yes > /tmp/streaming ) &
+    exec 3<&-
     if grep -q pyrus_mode=as /proc/cmdline; then
         usbredirect --device 1d6b:0104 --as 0.0.0.0:4000 &
     else
         usbredirect --device 1d6b:0104 --to 10.0.2.100:9000 &
     fi
     R=$!
+    j=0
+    while [ ! -e /tmp/streaming ] && [ $j -lt 600 ]; do sleep 0.1; j=$((j + 1)); done
+    echo "pyrus-e2e: host streaming: $(cat /tmp/streaming 2>/dev/null || echo never)"
     play
     kill $R 2>/dev/null
     sleep 0.5
