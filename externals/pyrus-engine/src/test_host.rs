@@ -109,3 +109,20 @@ pub fn outlet(events: &[Event], index: usize) -> Vec<String> {
         })
         .collect()
 }
+
+/// Calls [`crate::service`] as the host's clock would, every millisecond,
+/// until `done` says so of everything `host` recorded meanwhile, which it
+/// returns; panics after ten seconds.
+pub fn serve_until(host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
+    let start = std::time::Instant::now();
+    let mut events = Vec::new();
+    while start.elapsed() < std::time::Duration::from_secs(10) {
+        crate::service();
+        events.extend(host.take());
+        if done(&events) {
+            return events;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    panic!("timed out; recorded so far: {events:?}");
+}

@@ -4,7 +4,7 @@
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{outlet, Event, TestHost};
+use pyrus_engine::test_host::{outlet, serve_until, Event, TestHost};
 use pyrus_engine::{marshal, service, Object};
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -39,22 +39,6 @@ fn msg(text: &str) -> Message<'_> {
     let mut w = words(text);
     let sel = w.remove(0);
     Message::Anything(Cow::Owned(sel.to_string()), Cow::Owned(w))
-}
-
-/// Services the mailbox, as the host's clock would, until `done` says so or
-/// ten seconds pass; returns everything recorded meanwhile.
-fn serve_until(host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
-    let start = Instant::now();
-    let mut events = Vec::new();
-    while start.elapsed() < Duration::from_secs(10) {
-        service();
-        events.extend(host.take());
-        if done(&events) {
-            return events;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    panic!("timed out; recorded so far: {events:?}");
 }
 
 fn idle(events: &[Event]) -> bool {

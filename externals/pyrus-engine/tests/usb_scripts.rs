@@ -5,7 +5,7 @@
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{outlet, Event, TestHost};
+use pyrus_engine::test_host::{outlet, serve_until, Event, TestHost};
 use pyrus_engine::{service, Object, UsbObject};
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -56,21 +56,6 @@ fn setup() -> PathBuf {
 
 fn words(text: &str) -> Vec<Atom<'_>> {
     text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect()
-}
-
-/// Services as the host's clock would until `done`, or panics after 10 s.
-fn serve_until(host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
-    let start = Instant::now();
-    let mut events = Vec::new();
-    while start.elapsed() < Duration::from_secs(10) {
-        service();
-        events.extend(host.take());
-        if done(&events) {
-            return events;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    panic!("timed out; recorded so far: {events:?}");
 }
 
 fn disconnected(events: &[Event]) -> bool {
@@ -164,14 +149,20 @@ fn detach_2_keeps_a_devices_events_in_order() {
     check_demo(&got, &events);
 }
 
-#[test]
-fn deleting_the_object_closes_its_device_and_nothing_more_arrives() {
-    let _one = one_at_a_time();
+/// A `detach 0` object whose script opened the demo, once it is connected.
+fn demo_connected() -> (Rc<TestHost>, Object) {
     let dir = setup();
     let host = Rc::new(TestHost::with_service());
     let o = Object::new(host.clone(), &words("usbs.start"), Some(&dir));
     o.message(0, &Message::Bang);
     serve_until(&host, |e| outlet(e, 0).iter().any(|m| m.starts_with("connected")));
+    (host, o)
+}
+
+#[test]
+fn deleting_the_object_closes_its_device_and_nothing_more_arrives() {
+    let _one = one_at_a_time();
+    let (host, o) = demo_connected();
     drop(o);
     // The demo would play for another ~100 ms and disconnect: none of it comes.
     let start = Instant::now();
@@ -185,11 +176,7 @@ fn deleting_the_object_closes_its_device_and_nothing_more_arrives() {
 #[test]
 fn close_says_closed_and_bad_calls_raise_clear_errors() {
     let _one = one_at_a_time();
-    let dir = setup();
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbs.start"), Some(&dir));
-    o.message(0, &Message::Bang);
-    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m.starts_with("connected")));
+    let (host, o) = demo_connected();
     let eval = |code: &str| {
         let args = [Atom::Symbol(Cow::Owned(code.to_owned()))];
         o.message(0, &Message::Anything(Cow::Borrowed("exec"), Cow::Borrowed(&args)));
