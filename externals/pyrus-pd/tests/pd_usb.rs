@@ -17,12 +17,7 @@ fn the_demo_device_plays_every_kind_of_event() {
     let dir = test_dir("usbdemo");
     let mut p = Patch::new();
     let o = p.object_with_prints("u", "pyrus.usb", 2);
-    let _ = o;
-    p.quit_on("u-done");
-    let route = p.obj("route disconnected");
-    let s = p.obj("s u-done");
-    p.connect(o, 1, route, 0);
-    p.connect(route, 0, s, 0);
+    p.quit_after(o, 1, "disconnected", 1);
     p.start(&[("u", "demo")]);
     let t = run_with(&dir, "usbdemo", &p, &["-realtime"]);
     let events = t.printed("u");
@@ -149,10 +144,7 @@ fn every_midi_message_in_and_out_over_usbredir() {
     let route = p.obj("route hid");
     p.connect(o, 0, route, 0);
     p.connect(route, 1, o, 0);
-    let done = p.obj("route disconnected");
-    let quit = p.msg("; pd quit");
-    p.connect(o, 1, done, 0);
-    p.connect(done, 0, quit, 0);
+    p.quit_after(o, 1, "disconnected", 1);
     let connect = format!("connect 127.0.0.1 {port}");
     p.start(&[("u", connect.as_str())]);
     let t = run_with(&dir, "usbredir", &p, &["-realtime"]);
@@ -343,15 +335,7 @@ fn with_reconnect_a_peer_absent_at_first_or_gone_is_connected_when_it_returns() 
     });
     let mut p = Patch::new();
     let o = p.object_with_prints("u", "pyrus.usb -reconnect", 2);
-    // Quit at the second disconnect (the counter outputs 0, then 1).
-    let route = p.obj("route disconnected");
-    let count = p.counter();
-    let sel = p.obj("sel 1");
-    let quit = p.msg("; pd quit");
-    p.connect(o, 1, route, 0);
-    p.connect(route, 0, count, 0);
-    p.connect(count, 0, sel, 0);
-    p.connect(sel, 0, quit, 0);
+    p.quit_after(o, 1, "disconnected", 2);
     let connect = format!("connect 127.0.0.1 {port}");
     p.start(&[("u", connect.as_str())]);
     let t = run_with(&dir, "usbreconnect", &p, &["-realtime"]);
@@ -397,10 +381,7 @@ def start(port):
     let server = serve(listener, phrase.clone(), phrase.len());
     let mut p = Patch::new();
     let o = p.pyrus("py", "usbecho.start -detach 1");
-    let done = p.obj("route disconnected");
-    let quit = p.msg("; pd quit");
-    p.connect(o, 0, done, 0);
-    p.connect(done, 0, quit, 0);
+    p.quit_after(o, 0, "disconnected", 1);
     p.start(&[("py", &port.to_string())]);
     let t = run_with(&dir, "usbscript", &p, &["-realtime"]);
     let expected: Vec<String> = std::iter::once("connected 4617 28793 pyrus Virtual MIDI HID".to_string())

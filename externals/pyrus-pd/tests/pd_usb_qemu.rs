@@ -97,10 +97,7 @@ fn run(mode: &str) {
     p.connect(value, 0, note, 0);
     p.connect(note, 0, u, 0);
     // The guest's usbredirect ends after it heard the note: Pd quits.
-    let done = p.obj("route disconnected");
-    let quit = p.msg("; pd quit");
-    p.connect(u, 1, done, 0);
-    p.connect(done, 0, quit, 0);
+    p.quit_after(u, 1, "disconnected", 1);
     let listen = format!("listen 127.0.0.1 {port}");
     let connect = format!("connect 127.0.0.1 {port}");
     if mode == "to" {

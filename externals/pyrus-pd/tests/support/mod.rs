@@ -111,6 +111,23 @@ impl Patch {
         self.connect(r, 0, m, 0);
     }
 
+    /// Quits Pd the `nth` time (from 1) a `SELECTOR ...` message leaves
+    /// outlet `outlet` of box `from`: `[route SELECTOR]`, counted, `[; pd quit(`.
+    pub fn quit_after(&mut self, from: usize, outlet: usize, selector: &str, nth: usize) {
+        let route = self.obj(&format!("route {selector}"));
+        self.connect(from, outlet, route, 0);
+        let quit = self.msg("; pd quit");
+        if nth == 1 {
+            return self.connect(route, 0, quit, 0);
+        }
+        // The counter outputs 0, 1, ...: the nth message makes it say nth - 1.
+        let count = self.counter();
+        let sel = self.obj(&format!("sel {}", nth - 1));
+        self.connect(route, 0, count, 0);
+        self.connect(count, 0, sel, 0);
+        self.connect(sel, 0, quit, 0);
+    }
+
     /// Quits Pd when `[pyrus]` object `index` reports `busy 0` on its status outlet.
     pub fn quit_when_idle(&mut self, index: usize) {
         let route = self.obj("route busy");
