@@ -1,0 +1,224 @@
+"""The [pyrus.usb] benchmark in real, realtime Pd (`build/bench usb`).
+
+A virtual USB MIDI device (externals/pyrus-usb/examples/bench_device.rs)
+serves itself over usbredir on loopback; Pd's [pyrus.usb] connects to it
+(`connect 127.0.0.1 PORT`). Three measurements:
+  throughput  notes/s into a vanilla counter with none dropped or lost, at
+              paced rates (USB_RATES, USB_SECONDS each), up to the first miss
+  latency     us from the device's socket write to [pyrus.usb]'s outlet
+              (USB_SAMPLES notes, about 1000/s at random phases of Pd's tick)
+  jitter      lateness of a vanilla [metro 1] while 10,000 notes/s stream in,
+              against idle (SECONDS_EACH s each), as build/bench_detached.py's
+Patch building, running Pd and the statistics are bench_detached.py's.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+from bench_detached import Patch, lateness, print_jitter, run_pd, summary, values
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEVICE = os.path.join(ROOT, "target", "release", "examples", "bench_device")
+TICK_US = 64 / 44.1 * 1000
+
+
+class Device:
+    """The bench device, listening on loopback, playing `args`' pattern to
+    the first connection (see bench_device.rs for the patterns)."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([DEVICE, *map(str, args)], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("port "):
+            self.proc.kill()
+            sys.exit(f"bench: the bench device did not start ({line!r})")
+        self.port = int(line.split()[1])
+
+    def connect_msg(self, p):
+        return p.msg(f"connect 127.0.0.1 {self.port}")
+
+    def finish(self, timeout=30):
+        """Its report, once it has ended (it waits for Pd to hang up)."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        return out.splitlines()
+
+
+def usb_object(p, lb, dev):
+    """[pyrus.usb] connecting at load to `dev`; its status printed as `status: ...`."""
+    usb = p.obj("pyrus.usb")
+    conn = dev.connect_msg(p)
+    p.connect(lb, 0, conn, 0)
+    p.connect(conn, 0, usb, 0)
+    p.connect(usb, 1, p.obj("print status"), 0)
+    return usb
+
+
+def counter(p, source):
+    """A vanilla [t b] -> [f]/[+ 1] counter of `source`'s messages; returns [+ 1]."""
+    each = p.obj("t b")
+    f = p.obj("f 0")
+    plus = p.obj("+ 1")
+    p.connect(source, 0, each, 0)
+    p.connect(each, 0, f, 0)
+    p.connect(f, 0, plus, 0)
+    p.connect(plus, 0, f, 1)
+    return plus
+
+
+def on_disconnected(p, usb):
+    """A [t b b b] fired when the device unplugs (after its last note)."""
+    route = p.obj("route disconnected")
+    done = p.obj("t b b b")
+    p.connect(usb, 1, route, 0)
+    p.connect(route, 0, done, 0)
+    return done
+
+
+def quit_after(p, lb, ms):
+    """A safety net: print `timeout` and quit after `ms`."""
+    delay = p.obj(f"delay {ms}")
+    t = p.obj("t b b")
+    word = p.msg("timeout")
+    p.connect(lb, 0, delay, 0)
+    p.connect(delay, 0, t, 0)
+    p.connect(t, 1, word, 0)
+    p.connect(word, 0, p.obj("print timeout"), 0)
+    p.connect(t, 0, p.msg("; pd quit"), 0)
+
+
+def dropped(lines):
+    return sum(int(l.split()[2]) for l in lines if l.startswith("status: dropped "))
+
+
+def rate_run(rate, seconds):
+    """One paced run: the device plays `rate` notes/s for `seconds`; Pd counts
+    them, and times the first note to the device's unplugging."""
+    dev = Device("rate", rate, seconds)
+    p = Patch()
+    lb = p.obj("loadbang")
+    usb = usb_object(p, lb, dev)
+    plus = counter(p, usb)
+    first = p.obj("sel 1")
+    clock = p.obj("realtime")
+    total = p.obj("f 0")
+    p.connect(plus, 0, first, 0)
+    p.connect(first, 0, clock, 0)
+    p.connect(plus, 0, total, 1)
+    done = on_disconnected(p, usb)
+    p.connect(done, 2, clock, 1)
+    p.connect(clock, 0, p.obj("print elapsed_ms"), 0)
+    p.connect(done, 1, total, 0)
+    p.connect(total, 0, p.obj("print count"), 0)
+    p.connect(done, 0, p.msg("; pd quit"), 0)
+    quit_after(p, lb, (seconds + 20) * 1000)
+    lines = run_pd(p, seconds + 60)
+    report = dev.finish()
+    sent = [l.split() for l in report if l.startswith("sent ")]
+    count, elapsed = values(lines, "count"), values(lines, "elapsed_ms")
+    if not sent or not count or not elapsed:
+        sys.exit(f"bench: the {rate}/s run did not finish:\n" + "\n".join(report + lines[-20:]))
+    r = {"rate": rate, "sent": int(sent[0][1]), "device_s": float(sent[0][3]), "count": int(count[0]),
+         "pd_s": elapsed[0] / 1000, "dropped": dropped(lines)}
+    r["device_rate"] = r["sent"] / r["device_s"]
+    r["pd_rate"] = r["count"] / r["pd_s"] if r["pd_s"] > 0 else 0
+    # Sustained: all asked for were sent at (about) the asked rate, none was
+    # dropped or lost, and Pd took them in at that rate too (no backlog).
+    r["ok"] = (r["sent"] == int(rate * seconds) and r["dropped"] == 0 and r["count"] == r["sent"]
+               and r["device_rate"] >= 0.97 * rate and r["pd_rate"] >= 0.95 * rate)
+    return r
+
+
+def throughput(rates, seconds):
+    rows = []
+    for rate in rates:
+        r = rate_run(rate, seconds)
+        rows.append(r)
+        print(f"  {rate:>9,}/s asked: device sent {r['sent']:>9,} at {r['device_rate']:>11,.0f}/s, "
+              f"Pd counted {r['count']:>9,} at {r['pd_rate']:>11,.0f}/s, dropped {r['dropped']:>7,}: "
+              f"{'ok' if r['ok'] else 'MISSED'}", flush=True)
+        if not r["ok"]:
+            break
+    return max((r["rate"] for r in rows if r["ok"]), default=0)
+
+
+def latency(samples):
+    """Device socket write -> outlet, per note, over `samples` notes at ~1000/s."""
+    dev = Device("latency", samples, 1000)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "arrivals")
+        p = Patch()
+        lb = p.obj("loadbang")
+        usb = usb_object(p, lb, dev)
+        p.connect(usb, 0, p.obj("pyrus bench.usb_arrived"), 0)
+        done = on_disconnected(p, usb)
+        dump = p.obj(f"pyrus bench.usb_arrivals {path}")
+        p.connect(done, 1, dump, 0)
+        p.connect(dump, 0, p.obj("print arrivals"), 0)
+        p.connect(done, 0, p.msg("; pd quit"), 0)
+        quit_after(p, lb, samples + 20000)
+        lines = run_pd(p, samples / 1000 + 60)
+        report = dev.finish()
+        writes = {int(s): int(t) for _, s, t in (l.split() for l in report if l.startswith("write "))}
+        if not os.path.exists(path):
+            sys.exit("bench: the latency run did not finish:\n" + "\n".join(report[:3] + lines[-20:]))
+        with open(path) as f:
+            arrivals = {int(s): int(t) for s, t in (l.split() for l in f)}
+    us = [(arrivals[s] - t) / 1000 for s, t in writes.items() if s in arrivals]
+    if not us:
+        sys.exit("bench: no note arrived:\n" + "\n".join(lines[-20:]))
+    r = summary(us)
+    r["lost"] = len(writes) - len(us)
+    return r
+
+
+def stream_load(dev, seconds):
+    """The jitter run's load: [pyrus.usb] -> counter, the count printed just
+    before the probe quits Pd."""
+
+    def add(p, lb):
+        usb = usb_object(p, lb, dev)
+        plus = counter(p, usb)
+        total = p.obj("f 0")
+        p.connect(plus, 0, total, 1)
+        at_end = p.obj(f"delay {seconds * 1000 - 5}")
+        p.connect(lb, 0, at_end, 0)
+        p.connect(at_end, 0, total, 0)
+        p.connect(total, 0, p.obj("print usbcount"), 0)
+
+    return add
+
+
+def main():
+    tick = TICK_US
+    rates = [int(x) for x in os.environ.get("USB_RATES", "100000 200000 400000 800000 1600000").split()]
+    seconds = float(os.environ.get("USB_SECONDS", "2"))
+    print(f"[pyrus.usb] throughput, virtual device over usbredir on loopback -> vanilla counter, "
+          f"{seconds:g} s per rate:", flush=True)
+    best = throughput(rates, seconds)
+    print(f"  highest sustained rate with none dropped or lost: {best:,} notes/s "
+          f"(target 200,000: {'met' if best >= 200_000 else 'NOT met'})", flush=True)
+
+    r = latency(int(os.environ.get("USB_SAMPLES", "5000")))
+    print(f"[pyrus.usb] latency, device socket write -> outlet: median {r['median']:.0f} us, p99 {r['p99']:.0f} us, "
+          f"max {r['max']:.0f} us over {r['samples']} notes, {r['lost']} lost "
+          f"(target p99 < one tick = {tick:.0f} us: {'met' if r['p99'] < tick and not r['lost'] else 'NOT met'})",
+          flush=True)
+
+    each = int(os.environ.get("SECONDS_EACH", "20"))
+    rows = {"idle": lateness(each)[0]}
+    dev = Device("rate", 10000, each + 10)
+    rows["usb 10k/s"], lines = lateness(each, stream_load(dev, each))
+    dev.finish()
+    n = values(lines, "usbcount")
+    print_jitter(each, rows, "usb 10k/s")
+    print(f"  (notes counted during the usb run: {int(n[0]) if n else 0:,}; dropped {dropped(lines)})")
+
+
+if __name__ == "__main__":
+    main()
