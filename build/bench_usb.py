@@ -51,13 +51,25 @@ class Device:
 
 
 def usb_object(p, lb, dev):
-    """[pyrus.usb] connecting at load to `dev`; its status printed as `status: ...`."""
+    """[pyrus.usb], connecting at load to `dev`. Its status outlet goes to a
+    [route dropped disconnected]: `dropped N` is summed in Pd (printing each
+    one would cost Pd a write per gap in an overflowing stream),
+    `disconnected` leaves the route's outlet 1, the rest is printed as
+    `status: ...`. Returns [pyrus.usb], the route, and an [f] holding the sum
+    of `dropped` (bang it to read it)."""
     usb = p.obj("pyrus.usb")
     conn = dev.connect_msg(p)
+    route = p.obj("route dropped disconnected")
+    add = p.obj("+ 0")
+    drops = p.obj("f 0")
     p.connect(lb, 0, conn, 0)
     p.connect(conn, 0, usb, 0)
-    p.connect(usb, 1, p.obj("print status"), 0)
-    return usb
+    p.connect(usb, 1, route, 0)
+    p.connect(route, 0, add, 0)
+    p.connect(add, 0, add, 1)
+    p.connect(add, 0, drops, 1)
+    p.connect(route, 2, p.obj("print status"), 0)
+    return usb, route, drops
 
 
 def counter(p, source):
@@ -94,15 +106,6 @@ def exact(lines, label):
                                                               if l.startswith(prefix))]
 
 
-def on_disconnected(p, usb):
-    """A [t b b b] fired when the device unplugs (after its last note)."""
-    route = p.obj("route disconnected")
-    done = p.obj("t b b b")
-    p.connect(usb, 1, route, 0)
-    p.connect(route, 0, done, 0)
-    return done
-
-
 def quit_after(p, lb, ms):
     """A safety net: print `timeout` and quit after `ms`."""
     delay = p.obj(f"delay {ms}")
@@ -113,11 +116,6 @@ def quit_after(p, lb, ms):
     p.connect(t, 1, word, 0)
     p.connect(word, 0, p.obj("print timeout"), 0)
     p.connect(t, 0, p.msg("; pd quit"), 0)
-
-
-def dropped(lines):
-    """Events [pyrus.usb] reported dropped (exact below 1,000,000 a report)."""
-    return sum(int(float(l.split()[2])) for l in lines if l.startswith("status: dropped "))
 
 
 # A Pd float counts exactly up to 2**24: longer runs are shortened to this.
@@ -132,7 +130,7 @@ def rate_run(rate, seconds):
     dev = Device("rate", rate, seconds)
     p = Patch()
     lb = p.obj("loadbang")
-    usb = usb_object(p, lb, dev)
+    usb, route, drops = usb_object(p, lb, dev)
     plus = counter(p, usb)
     first = p.obj("sel 1")
     clock = p.obj("realtime")
@@ -140,21 +138,25 @@ def rate_run(rate, seconds):
     p.connect(plus, 0, first, 0)
     p.connect(first, 0, clock, 0)
     p.connect(plus, 0, total, 1)
-    done = on_disconnected(p, usb)
-    p.connect(done, 2, clock, 1)
+    # When the device unplugs, after its last note: elapsed, count, dropped, quit.
+    done = p.obj("t b b b b")
+    p.connect(route, 1, done, 0)
+    p.connect(done, 3, clock, 1)
     p.connect(clock, 0, p.obj("print elapsed_ms"), 0)
-    p.connect(done, 1, total, 0)
+    p.connect(done, 2, total, 0)
     print_exact(p, total, "count")
+    p.connect(done, 1, drops, 0)
+    print_exact(p, drops, "dropped")
     p.connect(done, 0, p.msg("; pd quit"), 0)
     quit_after(p, lb, (seconds + 20) * 1000)
     lines = run_pd(p, seconds + 60)
     report = dev.finish()
     sent = [l.split() for l in report if l.startswith("sent ")]
-    count, elapsed = exact(lines, "count"), values(lines, "elapsed_ms")
-    if not sent or not count or not elapsed:
+    count, elapsed, dropped = exact(lines, "count"), values(lines, "elapsed_ms"), exact(lines, "dropped")
+    if not sent or not count or not elapsed or not dropped:
         sys.exit(f"bench: the {rate}/s run did not finish:\n" + "\n".join(report + lines[-20:]))
     r = {"rate": rate, "sent": int(sent[0][1]), "device_s": float(sent[0][3]), "count": count[0],
-         "pd_s": elapsed[0] / 1000, "dropped": dropped(lines)}
+         "pd_s": elapsed[0] / 1000, "dropped": dropped[0]}
     r["device_rate"] = r["sent"] / r["device_s"]
     r["pd_rate"] = r["count"] / r["pd_s"] if r["pd_s"] > 0 else 0
     # Sustained: all asked for were sent at (about) the asked rate, none was
@@ -195,9 +197,10 @@ def latency(samples):
         path = os.path.join(d, "arrivals")
         p = Patch()
         lb = p.obj("loadbang")
-        usb = usb_object(p, lb, dev)
+        usb, route, _ = usb_object(p, lb, dev)
         p.connect(usb, 0, p.obj("pyrus bench.usb_arrived"), 0)
-        done = on_disconnected(p, usb)
+        done = p.obj("t b b")
+        p.connect(route, 1, done, 0)
         dump = p.obj(f"pyrus bench.usb_arrivals {path}")
         p.connect(done, 1, dump, 0)
         p.connect(dump, 0, p.obj("print arrivals"), 0)
@@ -223,14 +226,18 @@ def stream_load(dev, seconds):
     before the probe quits Pd."""
 
     def add(p, lb):
-        usb = usb_object(p, lb, dev)
+        usb, _, drops = usb_object(p, lb, dev)
         plus = counter(p, usb)
         total = p.obj("f 0")
         p.connect(plus, 0, total, 1)
         at_end = p.obj(f"delay {seconds * 1000 - 5}")
+        both = p.obj("t b b")
         p.connect(lb, 0, at_end, 0)
-        p.connect(at_end, 0, total, 0)
+        p.connect(at_end, 0, both, 0)
+        p.connect(both, 1, total, 0)
         print_exact(p, total, "usbcount")
+        p.connect(both, 0, drops, 0)
+        print_exact(p, drops, "usbdropped")
 
     return add
 
@@ -258,9 +265,9 @@ def main():
     dev = Device("rate", 10000, each + 10)
     rows["usb 10k/s"], lines = lateness(each, stream_load(dev, each))
     dev.finish()
-    n = exact(lines, "usbcount")
+    n, d = exact(lines, "usbcount"), exact(lines, "usbdropped")
     print_jitter(each, rows, "usb 10k/s")
-    print(f"  (notes counted during the usb run: {int(n[0]) if n else 0:,}; dropped {dropped(lines)})")
+    print(f"  (notes counted during the usb run: {n[0] if n else 0:,}; dropped {d[0] if d else '?'})")
 
 
 if __name__ == "__main__":
