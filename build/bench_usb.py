@@ -9,8 +9,11 @@ serves itself over usbredir on loopback; Pd's [pyrus.usb] connects to it
   latency     us from the device's socket write to [pyrus.usb]'s outlet
               (USB_SAMPLES notes, about 1000/s at random phases of Pd's tick)
   jitter      lateness of a vanilla [metro 1] while 10,000 notes/s stream in,
-              against idle (SECONDS_EACH s each), as build/bench_detached.py's
-Patch building, running Pd and the statistics are bench_detached.py's.
+              against idle (SECONDS_EACH s each, default 20), measured as
+              build/bench_detached.py's jitter part does
+
+Patch building, running Pd, the jitter probe and the statistics are
+bench_detached.py's.
 """
 
 import os
