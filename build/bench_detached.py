@@ -81,34 +81,70 @@ def metro_probe(p, seconds):
     return lb
 
 
-def jitter(seconds, load):
+def detached_load(load):
+    """Adds the [pyrus] objects of a jitter run's `load` to a patch (see `lateness`)."""
+
+    def add(p, lb):
+        if load == "detach 1":
+            for _ in range(4):
+                o = p.obj("pyrus -detach 1 bench.burn")
+                # Each result asks for the next job: four workers busy all the time.
+                p.connect(o, 0, o, 0)
+                kick = p.msg("50")
+                p.connect(lb, 0, kick, 0)
+                p.connect(kick, 0, o, 0)
+        elif load == "detach 0":
+            for i in range(4):
+                o = p.obj("pyrus bench.burn")
+                m = p.obj("metro 250")
+                off = p.obj(f"delay {i * 60}")
+                arg = p.msg("50")
+                p.connect(lb, 0, off, 0)
+                p.connect(off, 0, m, 0)
+                p.connect(m, 0, arg, 0)
+                p.connect(arg, 0, o, 0)
+
+    return add
+
+
+def lateness(seconds, add_load=None):
+    """Lateness of a vanilla [metro 1] over `seconds` in realtime Pd, relative
+    to the run's earliest tick (ms), while whatever `add_load(patch, loadbang)`
+    adds to the patch runs; plus the run's Pd output."""
     p = Patch()
     lb = metro_probe(p, seconds)
-    if load == "detach 1":
-        for _ in range(4):
-            o = p.obj("pyrus -detach 1 bench.burn")
-            # Each result asks for the next job: four workers busy all the time.
-            p.connect(o, 0, o, 0)
-            kick = p.msg("50")
-            p.connect(lb, 0, kick, 0)
-            p.connect(kick, 0, o, 0)
-    elif load == "detach 0":
-        for i in range(4):
-            o = p.obj("pyrus bench.burn")
-            m = p.obj("metro 250")
-            off = p.obj(f"delay {i * 60}")
-            arg = p.msg("50")
-            p.connect(lb, 0, off, 0)
-            p.connect(off, 0, m, 0)
-            p.connect(m, 0, arg, 0)
-            p.connect(arg, 0, o, 0)
-    lat = values(run_pd(p, seconds + 30), "lat")
+    if add_load:
+        add_load(p, lb)
+    lines = run_pd(p, seconds + 30)
+    lat = values(lines, "lat")
+    if not lat:
+        sys.exit("jitter: Pd printed no lateness:\n" + "\n".join(lines[-20:]))
     lat = lat[len(lat) // 20:]  # skip start-up (imports, first ticks)
     lat.sort()
     base = lat[0]
     rel = [x - base for x in lat]
     p999 = rel[min(len(rel) - 1, int(len(rel) * 0.999))]
-    return {"ticks": len(rel), "p99": rel[int(len(rel) * 0.99)], "p99.9": p999, "max": rel[-1]}
+    return {"ticks": len(rel), "p99": rel[int(len(rel) * 0.99)], "p99.9": p999, "max": rel[-1]}, lines
+
+
+def jitter(seconds, load):
+    return lateness(seconds, detached_load(load))[0]
+
+
+def print_jitter(seconds, rows, loaded):
+    """The jitter table, and `loaded` (a row's name) against idle."""
+    print(f"scheduler jitter, [metro 1] lateness over {seconds} s, realtime Pd -sleepgrain 0.2 (ms):")
+    for load, r in rows.items():
+        print(f"  {load:9s}: p99 {r['p99']:.3f}  p99.9 {r['p99.9']:.3f}  max {r['max']:.3f}  ({r['ticks']} ticks)")
+    a, b = rows["idle"], rows[loaded]
+    print(f"  {loaded} vs idle: p99.9 {b['p99.9'] - a['p99.9']:+.3f} ms (target <= 0.5), "
+          f"max {b['max'] - a['max']:+.3f} ms (target <= 1)")
+
+
+def summary(xs):
+    """Median, p99 and max of a sample."""
+    xs = sorted(xs)
+    return {"samples": len(xs), "median": statistics.median(xs), "p99": xs[int(len(xs) * 0.99)], "max": xs[-1]}
 
 
 def roundtrip(jobs):
@@ -175,8 +211,7 @@ def latency(samples):
     p.connect(measure, 0, pr, 0)
     p.connect(lb, 0, stop, 0)
     p.connect(stop, 0, quit_, 0)
-    us = sorted(values(run_pd(p, samples * 5 / 1000 + 60), "latency_us"))
-    return {"samples": len(us), "median": statistics.median(us), "p99": us[int(len(us) * 0.99)], "max": us[-1]}
+    return summary(values(run_pd(p, samples * 5 / 1000 + 60), "latency_us"))
 
 
 def main():
@@ -193,12 +228,7 @@ def main():
     if "jitter" in what:
         seconds = int(os.environ.get("SECONDS_EACH", "20"))
         rows = {load: jitter(seconds, load) for load in ("idle", "detach 1", "detach 0")}
-        print(f"scheduler jitter, [metro 1] lateness over {seconds} s, realtime Pd -sleepgrain 0.2 (ms):")
-        for load, r in rows.items():
-            print(f"  {load:9s}: p99 {r['p99']:.3f}  p99.9 {r['p99.9']:.3f}  max {r['max']:.3f}  ({r['ticks']} ticks)")
-        a, b = rows["idle"], rows["detach 1"]
-        print(f"  detach 1 vs idle: p99.9 +{b['p99.9'] - a['p99.9']:.3f} ms (target <= 0.5), "
-              f"max +{b['max'] - a['max']:.3f} ms (target <= 1)")
+        print_jitter(seconds, rows, "detach 1")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,12 @@ use crate::usbredir::wire::{
     ep_index, status, xfer, Caps, ControlPacket, DeviceConnect, EpEntry, Frame, InterfaceEntry, Packet, WireError,
 };
 use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 pub const VID: u16 = 0x1209;
 pub const PID: u16 = 0x7079;
@@ -318,5 +324,196 @@ impl VirtualDevice {
         self.bulk_receiving = false;
         self.bulk_requests.clear();
         self.framing.send(&Packet::DeviceDisconnect)
+    }
+}
+
+/// How [`VirtualDevice::serve`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// `play` returned [`ControlFlow::Break`].
+    Stopped,
+    /// The guest closed (or reset) the connection.
+    PeerClosed,
+}
+
+/// What [`VirtualDevice::serve`]'s `play` closure gets: the device, and a
+/// way to put what it transmits on the wire at a moment of its choosing.
+pub struct Link<'a> {
+    pub device: &'a mut VirtualDevice,
+    stream: &'a mut TcpStream,
+}
+
+impl Link<'_> {
+    /// Writes everything the device has to transmit, now (blocking while the
+    /// socket's buffer is full). `serve` also does it after every `play`.
+    pub fn flush(&mut self) -> io::Result<()> {
+        let out = self.device.take_transmit();
+        if out.is_empty() {
+            return Ok(());
+        }
+        self.stream.write_all(&out)
+    }
+}
+
+/// How often the reader of [`VirtualDevice::serve`] checks whether to end.
+const SERVE_READ_TIMEOUT: Duration = Duration::from_millis(20);
+
+impl VirtualDevice {
+    /// Serves this device to the usbredir guest at the other end of
+    /// `stream`, on the calling thread, until `play` says stop or the guest
+    /// closes the connection: the loop every test and bench peer needs.
+    ///
+    /// Each pass writes what the device transmits, hands it what the guest
+    /// sent (answering enumeration, starting the inputs, bulk requests,
+    /// MIDI OUT into [`received_midi`](Self::received_midi)), then calls
+    /// `play` with a [`Link`]. `play` plays what it wants
+    /// ([`play`](Self::play), [`hid`](Self::hid), [`disconnect`](Self::disconnect)...;
+    /// check [`streaming`](Self::streaming) first: MIDI played before that
+    /// waits in the device, HID reports are dropped), may [`Link::flush`] to
+    /// time its writes, and returns `Continue(wait)`: call me again after
+    /// `wait`, or as soon as the guest sends something, whichever comes
+    /// first; or `Break(())` to end. `play` runs once before the first input
+    /// too, so it can keep its own deadline.
+    ///
+    /// The waits are precise (a channel's timed receive, not a socket
+    /// timeout): a separate thread reads the socket and is joined before
+    /// this returns, within 20 ms: the read timeout it leaves set on
+    /// `stream`. What the device transmits in the last
+    /// `play` is written before returning; the socket stays open (e.g. to
+    /// [`disconnect`](Self::disconnect) and write that afterwards).
+    ///
+    /// # Errors
+    /// Socket errors other than the peer going away, and guest bytes that
+    /// are not usbredir (`InvalidData`).
+    ///
+    /// # Threading
+    /// Blocks the calling thread; starts and joins one reader thread.
+    pub fn serve(
+        &mut self,
+        stream: &mut TcpStream,
+        mut play: impl FnMut(&mut Link<'_>) -> ControlFlow<(), Duration>,
+    ) -> io::Result<Served> {
+        stream.set_read_timeout(Some(SERVE_READ_TIMEOUT))?;
+        let mut reader = stream.try_clone()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel::<io::Result<Vec<u8>>>();
+        let reading = {
+            let stop = stop.clone();
+            std::thread::Builder::new().name("pyrus-usb-vdev-rx".into()).spawn(move || {
+                let mut chunk = vec![0u8; 64 * 1024];
+                while !stop.load(Ordering::Acquire) {
+                    let r = match reader.read(&mut chunk) {
+                        Ok(n) => Ok(chunk[..n].to_vec()),
+                        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => Err(e),
+                    };
+                    let end = !matches!(&r, Ok(b) if !b.is_empty());
+                    if tx.send(r).is_err() || end {
+                        break;
+                    }
+                }
+            })?
+        };
+        let result = self.serve_loop(stream, &rx, &mut play);
+        stop.store(true, Ordering::Release);
+        drop(rx);
+        let _ = reading.join();
+        result
+    }
+
+    fn serve_loop(
+        &mut self,
+        stream: &mut TcpStream,
+        rx: &mpsc::Receiver<io::Result<Vec<u8>>>,
+        play: &mut impl FnMut(&mut Link<'_>) -> ControlFlow<(), Duration>,
+    ) -> io::Result<Served> {
+        let gone = |e: &io::Error| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            )
+        };
+        let mut buf = Vec::new();
+        let mut wait = Duration::ZERO;
+        loop {
+            // Input first (all of it that is there), then play.
+            let mut next = match rx.recv_timeout(wait) {
+                Ok(r) => Some(r),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Served::PeerClosed),
+            };
+            while let Some(r) = next {
+                match r {
+                    Ok(bytes) if bytes.is_empty() => return Ok(Served::PeerClosed),
+                    Ok(bytes) => buf.extend_from_slice(&bytes),
+                    Err(e) if gone(&e) => return Ok(Served::PeerClosed),
+                    Err(e) => return Err(e),
+                }
+                next = rx.try_recv().ok();
+            }
+            let used =
+                self.handle_input(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            buf.drain(..used);
+            let mut link = Link { device: self, stream };
+            let step = link.flush().and_then(|()| {
+                let step = play(&mut link);
+                link.flush().map(|()| step)
+            });
+            match step {
+                Ok(ControlFlow::Continue(w)) => wait = w,
+                Ok(ControlFlow::Break(())) => return Ok(Served::Stopped),
+                Err(e) if gone(&e) => return Ok(Served::PeerClosed),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::RedirConnection;
+    use crate::usbredir::guest::GuestConfig;
+    use crate::{Event, EventQueue};
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    #[test]
+    fn serve_enumerates_plays_and_stops() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let (start, mut played) = (Instant::now(), 0u8);
+            let served = dev.serve(&mut s, |link| {
+                if start.elapsed() > Duration::from_secs(10) || played == 3 {
+                    return ControlFlow::Break(());
+                }
+                if link.device.streaming() {
+                    link.device.play(0, &Midi::Note { ch: 1, pitch: 60 + played, vel: 1 }).unwrap();
+                    played += 1;
+                }
+                ControlFlow::Continue(Duration::from_millis(1))
+            });
+            dev.disconnect().unwrap();
+            s.write_all(&dev.take_transmit()).unwrap();
+            (served.unwrap(), played)
+        });
+        let q = Arc::new(EventQueue::new(64, None));
+        let mut conn = RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap();
+        let (served, played) = peer.join().unwrap();
+        assert_eq!((served, played), (Served::Stopped, 3));
+        let (mut pitches, start) = (Vec::new(), Instant::now());
+        while start.elapsed() < Duration::from_secs(5) {
+            match q.pop() {
+                Some(Event::Midi { msg: Midi::Note { pitch, .. }, .. }) => pitches.push(pitch),
+                Some(Event::Disconnected) => break,
+                _ => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+        assert_eq!(pitches, [60, 61, 62]);
+        conn.shutdown();
     }
 }
