@@ -6,8 +6,8 @@ mod support;
 use pyrus_usb::midi::MidiDecoder;
 use pyrus_usb::virtual_device::VirtualDevice;
 use pyrus_usb::{Event, Midi};
-use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::ops::ControlFlow;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use support::*;
@@ -68,20 +68,10 @@ fn loading_pyrus_usb_alone_shares_one_runtime_with_pyrus() {
 fn serve(listener: TcpListener, phrase: Vec<Midi>, expect_out: usize) -> JoinHandle<Vec<Midi>> {
     std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
         let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
-        let (mut buf, mut chunk, mut played) = (Vec::new(), [0u8; 4096], false);
-        let mut received = Vec::new();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            s.write_all(&dev.take_transmit()).unwrap();
-            match s.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(_) => {}
-            }
-            let used = dev.handle_input(&buf).unwrap();
-            buf.drain(..used);
+        let (mut played, start) = (false, Instant::now());
+        dev.serve(&mut s, |link| {
+            let dev = &mut *link.device;
             if dev.streaming() && !played {
                 for m in &phrase {
                     dev.play(0, m).unwrap();
@@ -89,22 +79,27 @@ fn serve(listener: TcpListener, phrase: Vec<Midi>, expect_out: usize) -> JoinHan
                 dev.hid(0b0010, 7).unwrap();
                 played = true;
             }
-            let mut decoder = MidiDecoder::new(4096, false);
-            received.clear();
-            decoder.decode(&dev.received_midi, &mut |e| {
-                if let Event::Midi { msg, .. } = e {
-                    received.push(msg)
-                }
-            });
-            if received.len() >= expect_out {
-                break;
+            if received(dev).len() >= expect_out || start.elapsed() > Duration::from_secs(10) {
+                dev.disconnect().unwrap();
+                return ControlFlow::Break(());
             }
-        }
-        dev.disconnect().unwrap();
-        let _ = s.write_all(&dev.take_transmit());
+            ControlFlow::Continue(Duration::from_millis(5))
+        })
+        .unwrap();
         std::thread::sleep(Duration::from_millis(100));
-        received
+        received(&dev)
     })
+}
+
+/// The MIDI messages the guest sent the device.
+fn received(dev: &VirtualDevice) -> Vec<Midi> {
+    let mut received = Vec::new();
+    MidiDecoder::new(4096, false).decode(&dev.received_midi, &mut |e| {
+        if let Event::Midi { msg, .. } = e {
+            received.push(msg)
+        }
+    });
+    received
 }
 
 fn every_midi_message() -> Vec<Midi> {
@@ -236,34 +231,25 @@ fn serve_sessions(listener: TcpListener, sessions: Vec<Vec<Midi>>) -> JoinHandle
     std::thread::spawn(move || {
         for phrase in sessions {
             let (mut s, _) = listener.accept().unwrap();
-            s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
             let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
-            let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
             let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if s.write_all(&dev.take_transmit()).is_err() {
-                    break;
+            let _ = dev.serve(&mut s, |link| {
+                if !link.device.streaming() {
+                    return match start.elapsed() > Duration::from_secs(10) {
+                        true => ControlFlow::Break(()),
+                        false => ControlFlow::Continue(Duration::from_millis(5)),
+                    };
                 }
-                match s.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    Err(_) => {}
-                }
-                let used = dev.handle_input(&buf).unwrap();
-                buf.drain(..used);
-                if dev.streaming() {
-                    for (i, m) in phrase.iter().enumerate() {
-                        dev.play(0, m).unwrap();
-                        if i % 256 == 255 {
-                            let _ = s.write_all(&dev.take_transmit());
-                        }
+                for (i, m) in phrase.iter().enumerate() {
+                    link.device.play(0, m).unwrap();
+                    if i % 256 == 255 {
+                        let _ = link.flush();
                     }
-                    dev.disconnect().unwrap();
-                    let _ = s.write_all(&dev.take_transmit());
-                    std::thread::sleep(Duration::from_millis(50));
-                    break;
                 }
-            }
+                link.device.disconnect().unwrap();
+                ControlFlow::Break(())
+            });
+            std::thread::sleep(Duration::from_millis(50));
         }
     })
 }

@@ -4,8 +4,9 @@
 
 use crate::event::Midi;
 use crate::virtual_device::VirtualDevice;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::TcpStream;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -59,41 +60,30 @@ pub fn spawn(stream: TcpStream, stop: Arc<AtomicBool>) -> io::Result<JoinHandle<
 
 fn serve(mut s: TcpStream, stop: &AtomicBool) -> io::Result<()> {
     s.set_nodelay(true)?;
-    // Short read timeout: this one thread both reads and keeps the script's time.
-    s.set_read_timeout(Some(Duration::from_millis(2)))?;
+    // How often `stop` is looked at while nothing is due.
+    const POLL: Duration = Duration::from_millis(2);
     let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
     let mut steps = script().into_iter().peekable();
     let mut next_at: Option<Instant> = None;
     let mut unplugged: Option<Instant> = None;
-    while !stop.load(Ordering::Acquire) {
-        s.write_all(&dev.take_transmit())?;
-        match s.read(&mut chunk) {
-            Ok(0) => return Ok(()),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
-            Err(e) => return Err(e),
+    let mut failed = None;
+    dev.serve(&mut s, |link| {
+        let dev = &mut *link.device;
+        if stop.load(Ordering::Acquire) {
+            return ControlFlow::Break(());
         }
-        let used = dev.handle_input(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        buf.drain(..used);
         if let Some(t) = unplugged {
-            if dev.disconnect_acked || t.elapsed() > Duration::from_secs(1) {
-                return Ok(());
-            }
-            continue;
-        }
-        if !dev.streaming() {
-            continue;
+            let done = dev.disconnect_acked || t.elapsed() > Duration::from_secs(1);
+            return if done { ControlFlow::Break(()) } else { ControlFlow::Continue(POLL) };
         }
         let now = Instant::now();
-        let Some((delay, _)) = steps.peek() else { continue };
+        let Some((delay, _)) = steps.peek().filter(|_| dev.streaming()) else { return ControlFlow::Continue(POLL) };
         let due = *next_at.get_or_insert(now + Duration::from_millis(*delay));
         if now < due {
-            continue;
+            return ControlFlow::Continue((due - now).min(POLL));
         }
         next_at = None;
-        let Some((_, step)) = steps.next() else { continue };
+        let Some((_, step)) = steps.next() else { return ControlFlow::Continue(POLL) };
         let r = match step {
             Step::Midi(cable, m) => dev.play(cable, &m),
             Step::Hid(b, x) => dev.hid(b, x),
@@ -102,7 +92,13 @@ fn serve(mut s: TcpStream, stop: &AtomicBool) -> io::Result<()> {
                 dev.disconnect()
             }
         };
-        r.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    }
-    Ok(())
+        match r {
+            Ok(()) => ControlFlow::Continue(Duration::ZERO),
+            Err(e) => {
+                failed = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    failed.map_or(Ok(()), |e| Err(io::Error::new(io::ErrorKind::InvalidData, e)))
 }

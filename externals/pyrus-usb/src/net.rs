@@ -253,32 +253,24 @@ mod tests {
     fn serve_once(listener: TcpListener, notes: u8) -> JoinHandle<Vec<u8>> {
         thread::spawn(move || {
             let (mut s, _) = listener.accept().unwrap();
-            s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
             let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
             let mut played = false;
-            for _ in 0..2000 {
-                s.write_all(&dev.take_transmit()).unwrap();
-                match s.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    Err(_) => {}
-                }
-                let used = dev.handle_input(&buf).unwrap();
-                buf.drain(..used);
+            let start = std::time::Instant::now();
+            dev.serve(&mut s, |link| {
+                let dev = &mut *link.device;
                 if dev.streaming() && !played {
                     for i in 0..notes {
                         dev.play(0, &Midi::Note { ch: 1, pitch: i, vel: 1 }).unwrap();
                     }
                     played = true;
                 }
-                if played && !dev.received_midi.is_empty() {
+                if played && !dev.received_midi.is_empty() || start.elapsed() > Duration::from_secs(10) {
                     dev.disconnect().unwrap();
-                    s.write_all(&dev.take_transmit()).unwrap();
-                    break;
+                    return std::ops::ControlFlow::Break(());
                 }
-            }
+                std::ops::ControlFlow::Continue(Duration::from_millis(5))
+            })
+            .unwrap();
             dev.received_midi
         })
     }
