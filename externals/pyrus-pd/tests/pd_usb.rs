@@ -102,36 +102,12 @@ fn received(dev: &VirtualDevice) -> Vec<Midi> {
     received
 }
 
-fn every_midi_message() -> Vec<Midi> {
-    vec![
-        Midi::Note { ch: 1, pitch: 60, vel: 100 },
-        Midi::Note { ch: 1, pitch: 60, vel: 0 },
-        Midi::Cc { ch: 2, num: 7, val: 99 },
-        Midi::Program { ch: 3, n: 12 },
-        Midi::Pressure { ch: 4, v: 50 },
-        Midi::PolyTouch { ch: 5, pitch: 61, v: 40 },
-        Midi::Bend { ch: 16, v: -8192 },
-        Midi::Bend { ch: 16, v: 8191 },
-        Midi::SysEx(vec![0xF0, 0x7D, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0xF7]),
-        Midi::SongPos(300),
-        Midi::SongSel(4),
-        Midi::Mtc(0x35),
-        Midi::Tune,
-        Midi::Clock,
-        Midi::Start,
-        Midi::Continue,
-        Midi::Stop,
-        Midi::Active,
-        Midi::Reset,
-    ]
-}
-
 #[test]
 fn every_midi_message_in_and_out_over_usbredir() {
     let dir = test_dir("usbredir");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let phrase = every_midi_message();
+    let phrase = Midi::examples();
     let server = serve(listener, phrase.clone(), phrase.len());
     let mut p = Patch::new();
     // Every event that comes in goes straight back out to the device.
@@ -363,7 +339,7 @@ def start(port):
     .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let phrase = every_midi_message();
+    let phrase = Midi::examples();
     let server = serve(listener, phrase.clone(), phrase.len());
     let mut p = Patch::new();
     let o = p.pyrus("py", "usbecho.start -detach 1");

@@ -161,6 +161,33 @@ impl Event {
 }
 
 impl Midi {
+    /// One message of every kind, with the edge values of each field (channel
+    /// 16, bend -8192 and 8191, song position 16383, velocity 0...): test
+    /// data for every layer, from the codec to the patch.
+    pub fn examples() -> Vec<Midi> {
+        vec![
+            Midi::Note { ch: 1, pitch: 60, vel: 100 },
+            Midi::Note { ch: 1, pitch: 60, vel: 0 },
+            Midi::Cc { ch: 16, num: 7, val: 127 },
+            Midi::Program { ch: 3, n: 127 },
+            Midi::Pressure { ch: 4, v: 50 },
+            Midi::PolyTouch { ch: 5, pitch: 61, v: 40 },
+            Midi::Bend { ch: 16, v: -8192 },
+            Midi::Bend { ch: 16, v: 8191 },
+            Midi::SysEx(vec![0xF0, 0x7D, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0xF7]),
+            Midi::SongPos(16383),
+            Midi::SongSel(4),
+            Midi::Mtc(0x35),
+            Midi::Tune,
+            Midi::Clock,
+            Midi::Start,
+            Midi::Continue,
+            Midi::Stop,
+            Midi::Active,
+            Midi::Reset,
+        ]
+    }
+
     /// Parses a message in the event vocabulary (`note 1 60 100`, `sysex 240
     /// 126 ... 247`, `clock`, with an optional trailing `cable N`) into the
     /// cable and the MIDI message, for sending to a device. Every number is
@@ -232,25 +259,7 @@ mod tests {
 
     #[test]
     fn every_message_parses_back_from_its_own_text() {
-        let all = [
-            Midi::Note { ch: 1, pitch: 60, vel: 100 },
-            Midi::Cc { ch: 16, num: 7, val: 127 },
-            Midi::Program { ch: 2, n: 5 },
-            Midi::Pressure { ch: 3, v: 9 },
-            Midi::PolyTouch { ch: 4, pitch: 61, v: 10 },
-            Midi::Bend { ch: 5, v: -8192 },
-            Midi::SysEx(vec![0xF0, 0x7E, 0x01, 0xF7]),
-            Midi::SongPos(16383),
-            Midi::SongSel(3),
-            Midi::Mtc(0x21),
-            Midi::Tune,
-            Midi::Clock,
-            Midi::Start,
-            Midi::Continue,
-            Midi::Stop,
-            Midi::Active,
-            Midi::Reset,
-        ];
+        let all = Midi::examples();
         for (cable, m) in all.into_iter().enumerate() {
             let cable = (cable % 3) as u8;
             let message = Event::Midi { cable, msg: m.clone() }.to_message();

@@ -436,26 +436,7 @@ mod tests {
 
     #[test]
     fn encode_then_decode_round_trips() {
-        let msgs = vec![
-            Midi::Note { ch: 3, pitch: 64, vel: 90 },
-            Midi::Note { ch: 3, pitch: 64, vel: 0 },
-            Midi::Cc { ch: 16, num: 1, val: 2 },
-            Midi::Program { ch: 1, n: 127 },
-            Midi::Pressure { ch: 2, v: 3 },
-            Midi::PolyTouch { ch: 4, pitch: 5, v: 6 },
-            Midi::Bend { ch: 9, v: -1 },
-            Midi::Bend { ch: 9, v: 8191 },
-            Midi::SongPos(16383),
-            Midi::SongSel(3),
-            Midi::Mtc(0x71),
-            Midi::Tune,
-            Midi::Clock,
-            Midi::Start,
-            Midi::Continue,
-            Midi::Stop,
-            Midi::Active,
-            Midi::Reset,
-        ];
+        let msgs = Midi::examples();
         let mut sysexes: Vec<Midi> = (2..12)
             .map(|n| {
                 let mut b = vec![0xf0];
