@@ -19,9 +19,14 @@ pub type Wake = Box<dyn Fn() + Send + Sync>;
 /// - **Capacity** is fixed at construction (at least 1 slot).
 /// - **When full**, [`push`](Self::push) does not wait and does not hand the
 ///   event back: it is dropped and counted. The count is reported in-band as
-///   one [`Event::Dropped`] pushed ahead of the next event that fits, so the
-///   consumer sees *where* the gap is; [`dropped_total`](Self::dropped_total)
+///   one [`Event::Dropped`] pushed ahead of the next event that is taken, so
+///   the consumer sees *where* the gap is; [`dropped_total`](Self::dropped_total)
 ///   keeps the running total.
+/// - **After an overflow** events are refused until the consumer has made
+///   room for a quarter of the capacity (at least two slots): a producer
+///   that outruns its consumer makes a few long gaps, one report each,
+///   rather than a report between every two events, which would flood the
+///   consumer with reports just when it is behind.
 /// - **Ordering**: events from one producer thread come out in the order that
 ///   thread pushed them (FIFO per producer); events of different producers
 ///   interleave in an unspecified but linearizable order. Status events
@@ -43,16 +48,22 @@ pub struct EventQueue {
     q: ArrayQueue<Event>,
     dropped: AtomicU64,
     dropped_total: AtomicU64,
+    /// Set by an overflow; cleared once the length is down to `resume_at`.
+    overflowed: AtomicBool,
+    resume_at: usize,
     wake_requested: AtomicBool,
     wake: Option<Wake>,
 }
 
 impl EventQueue {
     pub fn new(capacity: usize, wake: Option<Wake>) -> Self {
+        let capacity = capacity.max(1);
         EventQueue {
-            q: ArrayQueue::new(capacity.max(1)),
+            q: ArrayQueue::new(capacity),
             dropped: AtomicU64::new(0),
             dropped_total: AtomicU64::new(0),
+            overflowed: AtomicBool::new(false),
+            resume_at: capacity.saturating_sub((capacity / 4).max(2)),
             wake_requested: AtomicBool::new(false),
             wake,
         }
@@ -65,17 +76,20 @@ impl EventQueue {
     /// Queues `event`, or counts it as dropped when the queue is full.
     /// Returns whether the event was queued.
     pub fn push(&self, event: Event) -> bool {
+        if self.overflowed.load(Ordering::Acquire) {
+            if self.q.len() > self.resume_at {
+                return self.drop_one(0);
+            }
+            self.overflowed.store(false, Ordering::Release);
+        }
         let pending = self.dropped.swap(0, Ordering::AcqRel);
         if pending > 0 && self.q.push(Event::Dropped(pending)).is_err() {
             // Still full: the report waits for the next push, and this event is lost too.
-            self.dropped.fetch_add(pending + 1, Ordering::AcqRel);
-            self.dropped_total.fetch_add(1, Ordering::Relaxed);
-            return false;
+            return self.drop_one(pending);
         }
         let ok = self.q.push(event).is_ok();
         if !ok {
-            self.dropped.fetch_add(1, Ordering::AcqRel);
-            self.dropped_total.fetch_add(1, Ordering::Relaxed);
+            self.drop_one(0);
         }
         if (ok || pending > 0) && !self.wake_requested.swap(true, Ordering::AcqRel) {
             if let Some(w) = &self.wake {
@@ -83,6 +97,15 @@ impl EventQueue {
             }
         }
         ok
+    }
+
+    /// Counts one event dropped (plus `pending` earlier ones not yet
+    /// reported) and refuses events until there is room again.
+    fn drop_one(&self, pending: u64) -> bool {
+        self.overflowed.store(true, Ordering::Release);
+        self.dropped.fetch_add(pending + 1, Ordering::AcqRel);
+        self.dropped_total.fetch_add(1, Ordering::Relaxed);
+        false
     }
 
     /// Takes the oldest event.
@@ -137,15 +160,37 @@ mod tests {
         assert!(!q.push(ev(3)));
         assert!(!q.push(ev(4)));
         assert_eq!(q.pop(), Some(ev(1)));
-        // One slot free: the drop report takes it, the event is lost as well.
+        // One slot free is not room enough after an overflow: refused too.
         assert!(!q.push(ev(5)));
         assert_eq!(q.pop(), Some(ev(2)));
-        assert_eq!(q.pop(), Some(Event::Dropped(2)));
         assert!(q.push(ev(6)));
-        assert_eq!(q.pop(), Some(Event::Dropped(1)));
+        assert_eq!(q.pop(), Some(Event::Dropped(3)));
         assert_eq!(q.pop(), Some(ev(6)));
         assert_eq!(q.pop(), None);
         assert_eq!(q.dropped_total(), 3);
+    }
+
+    #[test]
+    fn a_producer_that_outruns_its_consumer_makes_few_long_gaps() {
+        let q = EventQueue::new(64, None);
+        let (mut taken, mut dropped, mut reports) = (0u64, 0u64, 0u64);
+        let mut take = |e| match e {
+            Event::Dropped(n) => (dropped, reports) = (dropped + n, reports + 1),
+            _ => taken += 1,
+        };
+        // Two events in for every one taken out.
+        for i in 0..10_000u32 {
+            q.push(ev(i as u8));
+            if i % 2 == 1 {
+                q.pop().map(&mut take);
+            }
+        }
+        q.drain(&mut take);
+        q.push(ev(0)); // carries the last report
+        q.drain(&mut take);
+        assert_eq!(taken + dropped, 10_001, "every event taken or reported");
+        assert!(dropped > 4000, "{dropped}");
+        assert!(reports * 8 <= dropped, "{reports} reports for {dropped} dropped");
     }
 
     #[test]
