@@ -33,6 +33,7 @@ use crate::host::Host;
 use crate::marshal::{self, ObjectId};
 use crate::native::{self, Stopped};
 use crate::report;
+use crate::usb::BUDGET;
 use crate::usb_thread::{self, DeviceHandle};
 use crossbeam_queue::SegQueue;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
@@ -44,9 +45,6 @@ use pyrus_usb::{local, Event, Midi};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-
-/// Events handed to a callback per run: a flood waits for the next one.
-pub const BUDGET: usize = 4096;
 
 /// A script's device, shared by its Python object, its wake and the job or
 /// service that runs its callback.
@@ -77,7 +75,8 @@ impl ScriptDevice {
         }
     }
 
-    /// Calls the callback for up to [`BUDGET`] events, in order, with the
+    /// Calls the callback for up to [`BUDGET`] events (as `[pyrus.usb]` sends
+    /// out per pass), in order, with the
     /// owner as the current object; errors go to `host` (console and status
     /// outlet `status`). Then re-arms the wake.
     pub fn run(self: &Arc<Self>, py: Python<'_>, host: &dyn Host, status: usize) {
@@ -126,9 +125,11 @@ fn console(host: &dyn Host, event: &Event) {
     }
 }
 
-/// The devices whose events wait for their owners, taken off the list.
+/// The devices whose events wait for their owners, taken off the list: those
+/// there now, not those a run puts back (a device with more than a budget
+/// waiting), so one service pass runs each device once at most.
 pub(crate) fn pending() -> impl Iterator<Item = Arc<ScriptDevice>> {
-    std::iter::from_fn(|| PENDING.pop())
+    (0..PENDING.len()).map_while(|_| PENDING.pop())
 }
 
 /// Closes every device object `owner` opened (it is being deleted).

@@ -243,3 +243,61 @@ fn devices_lists_local_devices_or_says_why_not() {
         "{events:?}"
     );
 }
+
+/// A flood into a `detach 0` callback: every note arrives, in order, and no
+/// service pass runs more than a budget of them (the patch keeps its ticks).
+#[test]
+fn a_flood_into_a_scheduler_callback_is_carried_a_budget_per_pass() {
+    use pyrus_usb::virtual_device::VirtualDevice;
+    use pyrus_usb::Midi;
+    use std::ops::ControlFlow;
+    const NOTES: u32 = 20_000;
+    let _one = one_at_a_time();
+    let dir = setup();
+    std::fs::write(
+        dir.join("usbflood.py"),
+        "import pyrus\ndev = None\nnotes = []\ndef on_event(m):\n    if m.selector == 'note':\n        \
+         notes.append(m.args[1] * 128 + m.args[2])\n    pyrus.out(m.selector)\ndef start(port):\n    global dev\n    \
+         dev = pyrus.usb.connect('127.0.0.1', port, on_event)\ndef in_order():\n    \
+         return len(notes) if notes == [n % 16384 for n in range(len(notes))] else -1\n",
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let device = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+        dev.serve(&mut s, |link| {
+            if !link.device.streaming() {
+                return ControlFlow::Continue(Duration::from_millis(5));
+            }
+            for n in 0..NOTES {
+                let (pitch, vel) = (((n / 128) % 128) as u8, (n % 128) as u8);
+                link.device.play(0, &Midi::Note { ch: 1, pitch, vel }).unwrap();
+            }
+            link.device.disconnect().unwrap();
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    });
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words("usbflood.start"), Some(&dir));
+    o.message(0, &Message::Float(port.into()));
+    let (mut most, mut events) = (0, Vec::new());
+    let start = Instant::now();
+    while !outlet(&events, 0).iter().any(|m| m == "symbol disconnected") && start.elapsed() < Duration::from_secs(20) {
+        service();
+        let pass = host.take();
+        most = most.max(pass.len());
+        events.extend(pass);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    device.join().unwrap();
+    let notes = outlet(&events, 0).iter().filter(|m| *m == "symbol note").count();
+    assert_eq!(notes, NOTES as usize, "every note (the queue holds 65,536): {:?}", &events[..5]);
+    println!("{NOTES} notes, at most {most} in one service pass");
+    assert!(most <= pyrus_engine::usb::BUDGET, "a pass carried {most} events");
+    let check = Object::new(host.clone(), &words("usbflood.in_order"), Some(&dir));
+    check.message(0, &Message::Bang);
+    assert_eq!(host.take_outlet(0), [NOTES.to_string()], "in order");
+}
