@@ -301,3 +301,26 @@ fn a_flood_into_a_scheduler_callback_is_carried_a_budget_per_pass() {
     check.message(0, &Message::Bang);
     assert_eq!(host.take_outlet(0), [NOTES.to_string()], "in order");
 }
+
+/// Live coding: a module that opens its device at import opens a new one on
+/// reload, and the old one (dropped with the rebinding) is heard no more.
+#[test]
+fn reload_replaces_a_device_the_module_opened_at_import() {
+    let _one = one_at_a_time();
+    let dir = setup();
+    std::fs::write(
+        dir.join("usbreload.py"),
+        "import pyrus\ngeneration = globals().get('generation', 0) + 1\n\ndef make(g):\n    \
+         return lambda m: pyrus.out(pyrus.Message(m.selector, g))\n\n\
+         dev = pyrus.usb.demo(make(generation))\n\ndef f():\n    pass\n",
+    )
+    .unwrap();
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words("usbreload.f"), Some(&dir));
+    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "note 1"));
+    o.message(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&[])));
+    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "disconnected 2"));
+    let after: Vec<String> = outlet(&events, 0).into_iter().skip_while(|m| !m.ends_with(" 2")).collect();
+    assert_eq!(after.first().map(String::as_str), Some("connected 2"), "{events:?}");
+    assert!(after.iter().all(|m| m.ends_with(" 2")), "the first device fell silent: {after:?}");
+}
