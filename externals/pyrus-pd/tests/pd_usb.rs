@@ -354,3 +354,21 @@ def start(port):
     assert_eq!(server.join().unwrap(), phrase, "what the device received from the script");
     assert!(t.errors().is_empty(), "{}", t.text());
 }
+
+/// `devices` lists what libusb sees here (in CI: usually nothing), one
+/// `device ...` message each, then `devices N` on the status outlet.
+#[test]
+fn devices_lists_one_message_per_device_then_the_count() {
+    let dir = test_dir("usbdevices");
+    let mut p = Patch::new();
+    let o = p.object_with_prints("u", "pyrus.usb", 2);
+    p.quit_after(o, 1, "devices", 1);
+    p.quit_after(o, 1, "error", 1);
+    p.start(&[("u", "devices")]);
+    let t = run_with(&dir, "usbdevices", &p, &["-realtime"]);
+    let status = t.printed("u-status");
+    let listed = t.printed("u");
+    println!("devices here: {listed:?} {status:?}");
+    assert_eq!(status, [format!("devices {}", listed.len())], "{}", t.text());
+    assert!(listed.iter().all(|d| d.starts_with("device ") && d.split(' ').count() >= 5), "{listed:?}");
+}
