@@ -4,11 +4,14 @@
 //! scheduler thread and a marshalling [`crate::remote::Remote`] on a worker.
 //!
 //! # Threading
-//! `Core` is `Send + Sync`. Every method needs the caller attached to Python;
-//! the target's lock is held only for O(1) work and never across a call into
-//! Python, so no thread ever waits for it while another waits for the GIL.
+//! `Core` is `Send + Sync`. Every method needs the caller attached to Python
+//! (but `instance_exists`, `files`, `shape`...). The function and the
+//! instance, read on every call, are in [`GilCell`]s: the GIL orders their
+//! accesses, so a call takes no lock; the files' lock is held only for O(1)
+//! work, never across a call into Python.
 
 use crate::convert;
+use crate::gil::GilCell;
 use crate::host::Host;
 use crate::marshal::ObjectId;
 use crate::native::Owner;
@@ -21,6 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule, PyType};
 use pyrus_atoms::{Atom, Message, OwnedAtom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The messages that run Python code in the object's namespace.
@@ -32,7 +36,16 @@ pub const RESULT: usize = 0;
 pub(crate) struct Core {
     pub id: ObjectId,
     namespace: OnceLock<Py<PyDict>>,
-    target: Mutex<Target>,
+    /// The dotted name from the creation arguments.
+    path: Option<String>,
+    /// Arguments bound in front of every call (class mode: the constructor's).
+    leading: Vec<OwnedAtom>,
+    /// Function mode: the resolved callable, if resolving worked and gave one.
+    callable: GilCell,
+    /// Class mode: the instance of a `pyrus.Object` subclass...
+    instance: GilCell,
+    /// ...which, once made, stays: known without attaching to Python.
+    has_instance: AtomicBool,
     patch_dir: Option<PathBuf>,
     /// Inlets and data outlets, fixed by the first resolution of the target.
     shape: OnceLock<Shape>,
@@ -52,18 +65,6 @@ pub struct Shape {
 
 /// The largest number of inlets or outlets a class may ask for.
 const MAX_PORTS: usize = 64;
-
-#[derive(Default)]
-struct Target {
-    /// The dotted name from the creation arguments.
-    path: Option<String>,
-    /// Arguments bound in front of every call (class mode: the constructor's).
-    leading: Vec<OwnedAtom>,
-    /// Function mode: the resolved callable, if resolving worked and gave one.
-    callable: Option<Py<PyAny>>,
-    /// Class mode: the instance of a `pyrus.Object` subclass.
-    instance: Option<Py<PyAny>>,
-}
 
 /// Every live core, so that a reload reaches every object that uses the
 /// reloaded module.
@@ -86,7 +87,11 @@ impl Core {
         Core {
             id,
             namespace: OnceLock::new(),
-            target: Mutex::new(Target { path, leading, callable: None, instance: None }),
+            path,
+            leading,
+            callable: GilCell::new(),
+            instance: GilCell::new(),
+            has_instance: AtomicBool::new(false),
             patch_dir: patch_dir.map(Path::to_path_buf),
             shape: OnceLock::new(),
             files: Mutex::new(Vec::new()),
@@ -116,21 +121,12 @@ impl Core {
 
     /// Whether this is a class-mode object with a live instance.
     pub fn instance_exists(&self) -> bool {
-        self.target().instance.is_some()
+        self.has_instance.load(Ordering::Acquire)
     }
 
     /// The class-mode instance, if any.
     pub fn instance<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
-        self.target().instance.as_ref().map(|i| i.bind(py).clone())
-    }
-
-    fn target(&self) -> std::sync::MutexGuard<'_, Target> {
-        // A panic while holding this O(1) lock leaves no broken invariant.
-        self.target.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn path(&self) -> Option<String> {
-        self.target().path.clone()
+        self.instance.get(py)
     }
 
     /// The object's own global namespace, made on first use.
@@ -208,34 +204,23 @@ impl Core {
     }
 
     fn call_target(&self, py: Python<'_>, host: &dyn Host, message: &Message<'_>) {
-        let target = self.target();
-        let Some(callable) = &target.callable else {
-            let why = match &target.path {
+        let Some(callable) = self.callable.get(py) else {
+            let why = match &self.path {
                 Some(p) => format!("'{p}' did not resolve to a callable (fix it, then send reload)"),
                 None => "this object has no function: create it as [pyrus module.function], \
                          or use eval, exec, call"
                     .to_owned(),
             };
-            drop(target);
             host.error(&format!("pyrus: no function for '{}': {why}", message.selector()));
             report::status_error(host, self.status(), "TypeError", &why);
             return;
         };
-        let callable = callable.clone_ref(py).into_bound(py);
-        let result = match (message, target.leading.is_empty()) {
+        let result = match (message, self.leading.is_empty()) {
             // The hot path, a float in: no argument vector to build.
-            (Message::Float(f), true) => {
-                drop(target);
-                callable.call1((convert::float_to_py(py, *f),))
-            }
-            _ => {
-                let args = convert::message_args(py, &target.leading, message);
-                drop(target);
-                // No lock is held across the call: it may re-enter this object.
-                args.and_then(|args| callable.call1(args))
-            }
+            (Message::Float(f), true) => callable.call1((convert::float_to_py(py, *f),)),
+            _ => convert::message_args(py, &self.leading, message).and_then(|args| callable.call1(args)),
         };
-        let context = || format!("calling {}", self.path().as_deref().unwrap_or("?"));
+        let context = || format!("calling {}", self.path.as_deref().unwrap_or("?"));
         match result {
             Ok(value) => output(py, host, self.status(), context, &value),
             Err(e) => report::report(py, host, self.status(), &context(), &e),
@@ -332,7 +317,7 @@ impl Core {
     /// new code fails keeps its old code (see [`reload_module`]).
     fn reload(&self, py: Python<'_>, host: &dyn Host, args: &[Atom<'_>]) -> PyResult<()> {
         let names: Vec<String> = if args.is_empty() {
-            let Some(path) = self.path() else {
+            let Some(path) = self.path.clone() else {
                 return Err(PyTypeError::new_err("this object has no target to reload: use reload MODULE"));
             };
             match loaded_module_of(py, &path)? {
@@ -355,7 +340,7 @@ impl Core {
 
     /// Resolves the target path, keeping the previous target when it fails.
     fn resolve_target(&self, py: Python<'_>, host: &dyn Host) {
-        let Some(path) = self.path() else { return };
+        let Some(path) = self.path.clone() else { return };
         let context = format!("resolving {path}");
         let Some(value) = check(py, host, self.status(), &context, resolve(py, &path)) else { return };
         if let Ok(files) = script_files(py, &path, self.patch_dir.as_deref()) {
@@ -369,7 +354,7 @@ impl Core {
         if let Some(class) = check(py, host, self.status(), &context, pyrus_class(py, &value)).flatten() {
             self.bind_class(py, host, &class);
         } else if value.is_callable() {
-            self.target().callable = Some(value.unbind());
+            self.callable.set(py, value.unbind());
         } else if value.is_instance_of::<PyModule>() {
             let first = path.split('.').next().unwrap_or(&path);
             let bound = if first == path { Ok(value) } else { py.import(first).map(Bound::into_any) };
@@ -416,13 +401,14 @@ impl Core {
                     // The owner is set before __init__ runs, so __init__ may already use self.out().
                     let instance = class.call_method1("__new__", (class,))?;
                     instance.setattr("_pyrus_owner", Owner::new(self.id, fixed.outlets))?;
-                    let args = convert::message_args(py, &self.target().leading, &Message::Bang)?;
+                    let args = convert::message_args(py, &self.leading, &Message::Bang)?;
                     instance.call_method1("__init__", args)?;
                     Ok(instance)
                 })();
                 if let Some(instance) = check(py, host, self.status(), "creating the instance", made) {
                     check(py, host, self.status(), context, self.namespace(py).set_item("self", &instance));
-                    self.target().instance = Some(instance.unbind());
+                    self.instance.set(py, instance.unbind());
+                    self.has_instance.store(true, Ordering::Release);
                 }
             }
         }
@@ -465,7 +451,7 @@ pub(crate) fn reload_module(py: Python<'_>, name: &str) -> PyResult<()> {
 pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: ObjectId, host: &dyn Host) {
     let prefix = format!("{module}.");
     for core in live_cores() {
-        let Some(path) = core.path() else { continue };
+        let Some(path) = core.path.clone() else { continue };
         if path != module && !path.starts_with(&prefix) {
             continue;
         }
@@ -496,7 +482,7 @@ pub(crate) fn reload_global(py: Python<'_>, host: &dyn Host, module: Option<&str
 fn used_modules(py: Python<'_>) -> Vec<String> {
     let mut names: Vec<String> = live_cores()
         .iter()
-        .filter_map(|c| c.path())
+        .filter_map(|c| c.path.clone())
         .filter_map(|p| loaded_module_of(py, &p).ok().flatten())
         .filter_map(|m| m.getattr("__name__").ok()?.extract().ok())
         .collect();

@@ -29,18 +29,30 @@ struct Lease {
     depth: Cell<u32>,
     /// Whether the host has been asked to call `end_lease`.
     release_pending: Cell<bool>,
+    /// Calls since pyo3 last attached this thread itself (see `sync_call`).
+    unattached: Cell<u32>,
 }
 
 thread_local! {
     static LEASE: Lease = const {
-        Lease { state: Cell::new(None), depth: Cell::new(0), release_pending: Cell::new(false) }
+        Lease {
+            state: Cell::new(None),
+            depth: Cell::new(0),
+            release_pending: Cell::new(false),
+            unattached: Cell::new(0),
+        }
     };
 }
+
+/// Calls in a lease between two of pyo3's own attaches: bounds what waits
+/// to be decref'd (a loop of failing calls keeps at most this many errors).
+const REATTACH: u32 = 32;
 
 /// Runs `f` attached to Python, taking or reusing this thread's lease.
 pub(crate) fn sync_call<R>(host: &dyn Host, f: impl FnOnce(Python<'_>) -> R) -> R {
     LEASE.with(|lease| {
-        if lease.state.get().is_none() {
+        let fresh = lease.state.get().is_none();
+        if fresh {
             // SAFETY: the interpreter is running (runtime::start ran before any
             // object exists), and PyGILState_Ensure may be called from any
             // thread; the state it returns is handed back exactly once, in
@@ -49,8 +61,21 @@ pub(crate) fn sync_call<R>(host: &dyn Host, f: impl FnOnce(Python<'_>) -> R) -> 
         }
         lease.depth.set(lease.depth.get() + 1);
         let _done = CallDone { lease, host };
-        // Nested inside the lease: pyo3's own attach is now only a counter.
-        Python::attach(f)
+        let unattached = lease.unattached.get();
+        if fresh || unattached >= REATTACH {
+            // pyo3 attaches, which also applies the reference drops it
+            // deferred (see below).
+            lease.unattached.set(0);
+            Python::attach(f)
+        } else {
+            // The calls after it skip pyo3's attach, a seventh of a trivial
+            // call. pyo3 does not count this thread as attached then, so a
+            // `Py` dropped outside a nested attach (a call's exception, say)
+            // is decref'd at pyo3's next attach: within REATTACH calls.
+            lease.unattached.set(unattached + 1);
+            // SAFETY: this thread holds the GIL: the lease's PyGILState_Ensure.
+            f(unsafe { Python::assume_attached() })
+        }
     })
 }
 
@@ -99,5 +124,39 @@ fn release(lease: &Lease) {
         // same thread, and no call made within the lease is still running
         // (depth is 0), so the Ensure/Release pairs stay nested.
         unsafe { ffi::PyGILState_Release(state) };
+    }
+}
+
+/// A Python object that only threads attached to Python read or replace,
+/// read on every call (an object's function or instance) without a lock:
+/// the GIL already orders every access.
+///
+/// The value goes in and out by clone (an incref), never by reference, so no
+/// borrow of the cell outlives the access, and whatever Python code runs
+/// next (a `__del__` of the old value included) may use the cell again.
+pub(crate) struct GilCell(std::cell::UnsafeCell<Option<pyo3::Py<pyo3::PyAny>>>);
+
+// SAFETY: every access takes a `Python` token, so the accessing thread is
+// attached, and with the GIL (runtime::start refuses a free-threaded Python)
+// attached threads run one at a time; no access runs Python code while it
+// touches the cell (see `set`), so accesses never overlap.
+unsafe impl Sync for GilCell {}
+
+impl GilCell {
+    pub const fn new() -> Self {
+        GilCell(std::cell::UnsafeCell::new(None))
+    }
+
+    pub fn get<'py>(&self, py: Python<'py>) -> Option<pyo3::Bound<'py, pyo3::PyAny>> {
+        // SAFETY: attached (`py`), so no other thread is in the cell (see
+        // `Sync`); the clone is an incref, which runs no Python code.
+        unsafe { (*self.0.get()).as_ref().map(|v| v.bind(py).clone()) }
+    }
+
+    pub fn set(&self, _py: Python<'_>, value: pyo3::Py<pyo3::PyAny>) {
+        // SAFETY: as in `get`; the swap runs no Python code, and the old
+        // value is dropped (which may run Python code) after it.
+        let old = unsafe { (*self.0.get()).replace(value) };
+        drop(old);
     }
 }

@@ -62,6 +62,9 @@ pub fn is_started() -> bool {
 
 const BOOTSTRAP: &str = r#"
 import sys, os, site
+# The engine relies on the GIL to order its threads (see gil::GilCell).
+if not getattr(sys, "_is_gil_enabled", lambda: True)():
+    raise RuntimeError("pyrus needs a Python with the GIL, and %s is free-threaded" % sys.version.split()[0])
 if not getattr(sys, "argv", None):
     sys.argv = ["pyrus"]
 if scripts_dir and scripts_dir not in sys.path:

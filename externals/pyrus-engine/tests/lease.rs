@@ -81,3 +81,26 @@ fn python_threads_run_between_passes() {
     let (first, later): (f64, f64) = (first.parse().unwrap(), later.parse().unwrap());
     assert!(later > first, "the thread ran while the lease was released: {first} -> {later}");
 }
+
+/// Within a lease most calls skip pyo3's attach, which defers the drops of
+/// what Rust holds (a call's exception) to pyo3's next attach: a long loop
+/// of failing calls in one pass must not pile them up.
+#[test]
+fn a_loop_of_failing_calls_in_one_pass_frees_its_exceptions_as_it_goes() {
+    let _end = EndLeaseOnDrop;
+    runtime::start(&RuntimeConfig::default()).unwrap();
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &[], None);
+    exec(
+        &o,
+        "class Counted(Exception):\n    live = 0\n    def __init__(self):\n        Counted.live += 1\n    \
+         def __del__(self):\n        Counted.live -= 1\ndef fail(x):\n    raise Counted()",
+    );
+    for _ in 0..2000 {
+        exec(&o, "fail(0)");
+    }
+    assert!(gil::holds_lease(), "all in one pass");
+    let live: u32 = eval(&o, &host, "Counted.live").parse().unwrap();
+    assert!(live <= 64, "{live} exceptions still alive after 2000 failing calls");
+    gil::end_lease();
+}
