@@ -11,6 +11,12 @@
 //! - Capacity: [`CAPACITY`] deliveries. When full, [`push`] hands the
 //!   delivery back; producers then wait for space (never the scheduler, which
 //!   only pops). A producer attached to Python releases the GIL while it waits.
+//! - Stalls: if the scheduler has not drained for [`PATIENCE`] while the
+//!   mailbox is full, it is itself waiting, perhaps for the very producer that
+//!   waits for it (a `detach 0` call joining a thread that sends): waiting
+//!   producers then drop their deliveries instead of hanging the host, and
+//!   the next drain reports how many each object lost. A job's `JobDone` is
+//!   never dropped.
 //! - Order: deliveries from one thread arrive in the order they were pushed,
 //!   so one job's outputs keep their order, and a serial object's jobs (which
 //!   run one after another) keep theirs.
@@ -25,15 +31,20 @@
 
 use crossbeam_queue::ArrayQueue;
 use pyrus_atoms::OwnedMessage;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{LazyLock, OnceLock};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Identifies an object across threads; ids are never reused.
 pub type ObjectId = u64;
 
 /// How many deliveries the mailbox holds.
 pub const CAPACITY: usize = 1 << 16;
+
+/// How long the mailbox may stay full without a drain before waiting
+/// producers give up (see the module docs).
+pub const PATIENCE: Duration = Duration::from_secs(1);
 
 /// Something for the scheduler thread to do on behalf of an object.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +68,12 @@ struct Mailbox {
     /// Jobs queued or running, and script threads that may still push.
     producers: AtomicUsize,
     shut_down: AtomicBool,
+    /// When the last drain began, in ms since `epoch`.
+    drained_at: AtomicU64,
+    epoch: Instant,
+    /// Deliveries dropped in a stall, per object, not yet reported.
+    lost: Mutex<HashMap<ObjectId, u64>>,
+    any_lost: AtomicBool,
 }
 
 static MAILBOX: LazyLock<Mailbox> = LazyLock::new(|| Mailbox {
@@ -65,7 +82,28 @@ static MAILBOX: LazyLock<Mailbox> = LazyLock::new(|| Mailbox {
     waker: OnceLock::new(),
     producers: AtomicUsize::new(0),
     shut_down: AtomicBool::new(false),
+    drained_at: AtomicU64::new(0),
+    epoch: Instant::now(),
+    lost: Mutex::new(HashMap::new()),
+    any_lost: AtomicBool::new(false),
 });
+
+impl Mailbox {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Full, and no drain for longer than [`PATIENCE`].
+    fn stalled(&self) -> bool {
+        let since = self.now_ms().saturating_sub(self.drained_at.load(Ordering::Acquire));
+        since > PATIENCE.as_millis() as u64 && self.queue.is_full()
+    }
+
+    fn lose(&self, id: ObjectId) {
+        *self.lost.lock().unwrap_or_else(|e| e.into_inner()).entry(id).or_default() += 1;
+        self.any_lost.store(true, Ordering::Release);
+    }
+}
 
 /// Installs the host's waker: a function, callable from any thread, that makes
 /// the host call [`crate::service`] on its scheduler thread soon. Only the
@@ -100,15 +138,29 @@ pub fn push(id: ObjectId, delivery: Delivery) -> Result<(), Delivery> {
 }
 
 /// Pushes a delivery, waiting for space if needed (`nap` runs each short
-/// wait, so a caller attached to Python can release the GIL around it).
+/// wait, so a caller attached to Python can release the GIL around it); in a
+/// stall (see the module docs) drops it instead, to be reported.
 pub fn push_waiting(id: ObjectId, mut delivery: Delivery, mut nap: impl FnMut(fn())) {
+    let m = &*MAILBOX;
     loop {
         match push(id, delivery) {
             Ok(()) => return,
             Err(back) => delivery = back,
         }
+        if !matches!(delivery, Delivery::JobDone) && m.stalled() {
+            return m.lose(id);
+        }
         nap(wait_for_space);
     }
+}
+
+/// Takes the counts of deliveries dropped in a stall, per object.
+pub fn take_lost() -> Vec<(ObjectId, u64)> {
+    let m = &*MAILBOX;
+    if !m.any_lost.swap(false, Ordering::AcqRel) {
+        return Vec::new();
+    }
+    m.lost.lock().unwrap_or_else(|e| e.into_inner()).drain().collect()
 }
 
 /// Sleeps a moment while the mailbox is full (the scheduler frees space at
@@ -128,6 +180,7 @@ pub fn wait_for_space() {
 pub fn drain(budget: usize, mut deliver: impl FnMut(ObjectId, Delivery)) -> usize {
     let m = &*MAILBOX;
     m.wake_pending.store(false, Ordering::Release);
+    m.drained_at.store(m.now_ms(), Ordering::Release);
     let mut n = 0;
     while n < budget {
         let Some((id, d)) = m.queue.pop() else { break };

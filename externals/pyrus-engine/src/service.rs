@@ -72,6 +72,15 @@ pub fn service() -> bool {
     for object in dirty.iter().filter_map(Weak::upgrade) {
         object.flush();
     }
+    for (id, n) in marshal::take_lost() {
+        if let Some(object) = OBJECTS.with(|o| o.borrow().get(&id).and_then(Weak::upgrade)) {
+            object.deliver(Delivery::Error(format!(
+                "pyrus: {n} outputs lost: Pd did not take any for {} s while they piled up \
+                 (a detach 0 call waiting for a thread that sends?)",
+                marshal::PATIENCE.as_secs()
+            )));
+        }
+    }
     marshal::drain(BUDGET, |id, delivery| {
         // The borrow ends before the delivery runs: it may re-enter.
         let object = OBJECTS.with(|o| o.borrow().get(&id).and_then(Weak::upgrade));

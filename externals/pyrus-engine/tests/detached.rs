@@ -215,3 +215,31 @@ fn long_bursts_of_quick_jobs_all_complete() {
         }
     }
 }
+
+/// A `detach 0` call that joins a thread which sends more than the mailbox
+/// holds would wait for the thread forever, the thread for the scheduler's
+/// drain: after `PATIENCE` the thread's outputs are dropped instead, the call
+/// returns, and the loss is reported.
+#[test]
+fn a_scheduler_call_joining_a_thread_that_floods_the_mailbox_does_not_hang() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    start();
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &[], None);
+    let n = marshal::CAPACITY + 5000;
+    o.message(0, &msg("exec import pyrus, threading"));
+    o.message(0, &msg(&format!("exec t = threading.Thread(target=lambda: [pyrus.out(i) for i in range({n})])")));
+    let begun = Instant::now();
+    o.message(0, &msg("exec t.start() ; t.join()"));
+    let waited = begun.elapsed();
+    println!("the call returned after {waited:?}");
+    assert!(waited >= marshal::PATIENCE && waited < marshal::PATIENCE * 5, "{waited:?}");
+    let events = serve_until(&host, |e| outlet(e, 0).len() == marshal::CAPACITY);
+    let lost = events.iter().find_map(|e| match e {
+        Event::Error(text) => text.strip_prefix("pyrus: ")?.split(' ').next()?.parse::<usize>().ok(),
+        _ => None,
+    });
+    assert_eq!(lost, Some(n - marshal::CAPACITY), "{:?}", events.iter().find(|e| matches!(e, Event::Error(_))));
+    let kept: Vec<String> = (0..marshal::CAPACITY).map(|i| i.to_string()).collect();
+    assert_eq!(outlet(&events, 0), kept, "the first ones, in order");
+}
