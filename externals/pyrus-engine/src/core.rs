@@ -491,26 +491,41 @@ fn used_modules(py: Python<'_>) -> Vec<String> {
     names
 }
 
-/// The file of the module `path` lives in, then the files of the other loaded
-/// modules that come from the patch's folder or the library's `scripts/`
-/// (what a script imports from there), each with its module name.
+/// The script files behind `path`: its own module's, then those of the
+/// modules it uses, transitively (what its globals are, or come from:
+/// `import helper`, `from helper import f`), that live in the patch's folder
+/// or the scripts folder (the `pyrus` package aside). Each with its module
+/// name.
 fn script_files(py: Python<'_>, path: &str, patch_dir: Option<&Path>) -> PyResult<Vec<(PathBuf, String)>> {
     let file_of = |m: &Bound<'_, PyAny>| -> Option<(PathBuf, String)> {
         let file: String = m.getattr("__file__").ok()?.extract().ok()?;
         let name: String = m.getattr("__name__").ok()?.extract().ok()?;
         Some((PathBuf::from(file), name))
     };
-    let mut files = Vec::new();
-    if let Some(own) = loaded_module_of(py, path)?.as_ref().and_then(file_of) {
-        files.push(own);
-    }
     let folders: Vec<&Path> = patch_dir.into_iter().chain(runtime::scripts_dir()).collect();
-    let modules = py.import("sys")?.getattr("modules")?.call_method0("values")?;
-    for module in modules.try_iter()?.flatten() {
-        if let Some((file, name)) = file_of(&module) {
-            let local = folders.iter().any(|f| file.starts_with(f));
-            if local && name != "pyrus" && !files.iter().any(|(f, _)| f == &file) {
-                files.push((file, name));
+    let local = |(file, name): &(PathBuf, String)| {
+        folders.iter().any(|f| file.starts_with(f)) && name != "pyrus" && !name.starts_with("pyrus.")
+    };
+    let Some(own) = loaded_module_of(py, path)? else { return Ok(Vec::new()) };
+    let modules = py.import("sys")?.getattr("modules")?;
+    let mut files: Vec<(PathBuf, String)> = file_of(&own).into_iter().collect();
+    let mut todo = vec![own];
+    while let Some(module) = todo.pop() {
+        let Ok(globals) = module.getattr("__dict__") else { continue };
+        let Ok(globals) = globals.cast_into::<PyDict>() else { continue };
+        for value in globals.values() {
+            let used = if value.is_instance_of::<PyModule>() {
+                value
+            } else {
+                let Ok(name) = value.getattr("__module__") else { continue };
+                let Ok(used) = modules.get_item(name) else { continue };
+                used
+            };
+            if let Some(file) = file_of(&used).filter(local) {
+                if !files.iter().any(|(f, _)| *f == file.0) {
+                    files.push(file);
+                    todo.push(used);
+                }
             }
         }
     }

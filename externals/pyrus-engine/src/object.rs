@@ -138,6 +138,12 @@ impl Object {
         self.inner.core.shape().outlets + 1
     }
 
+    /// The script files the target comes from, its own module's first, then
+    /// those of the local modules it uses: what `watch` follows.
+    pub fn script_files(&self) -> Vec<std::path::PathBuf> {
+        self.inner.core.files().into_iter().map(|(file, _)| file).collect()
+    }
+
     /// Where calls run now.
     pub fn detach(&self) -> Detach {
         self.inner.detach.get()

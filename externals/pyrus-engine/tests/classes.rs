@@ -60,3 +60,29 @@ fn reload_keeps_the_instance_and_its_state() {
     assert_eq!(after[0], "-6", "new code, old total");
     assert_eq!(before[1], after[1], "the same instance");
 }
+
+/// `watch` follows the target's module and the local modules it uses,
+/// transitively, and not every script that happens to be loaded.
+#[test]
+fn the_watched_files_are_the_modules_the_target_uses() {
+    let dir = setup("wa", "import wb\nfrom wc import g\n\ndef f(x):\n    return wb.h(x) + g(x)\n");
+    for (name, text) in [
+        ("wb", "import wd\nimport json\n\ndef h(x):\n    return x\n"),
+        ("wc", "def g(x):\n    return x\n"),
+        ("wd", "N = 1\n"),
+        ("unrelated", "def u():\n    pass\n"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.py")), text).unwrap();
+    }
+    let host = Rc::new(TestHost::new());
+    let _loaded = Object::new(host.clone(), &[Atom::symbol("unrelated.u")], Some(&dir));
+    let o = Object::new(host.clone(), &[Atom::symbol("wa.f")], Some(&dir));
+    let names = |files: Vec<PathBuf>| -> Vec<String> {
+        files.iter().map(|f| f.file_stem().unwrap().to_string_lossy().into_owned()).collect()
+    };
+    let mut files = names(o.script_files());
+    assert_eq!(files.remove(0), "wa", "its own module first");
+    files.sort();
+    assert_eq!(files, ["wb", "wc", "wd"], "json is not local; unrelated is not used");
+    assert_eq!(names(Object::new(host, &[Atom::symbol("wd.N")], Some(&dir)).script_files()), ["wd"]);
+}
