@@ -210,7 +210,10 @@ impl Drop for UsbDevice {
     /// Runs under the GIL (the Python object's deallocation): the callback
     /// goes now; the device closes when the last reference to it goes.
     fn drop(&mut self) {
-        lock(&self.device.callback).take();
+        let callback = lock(&self.device.callback).take();
+        // Dropped after the lock: its `__del__` may run Python code, during
+        // which another thread may take the GIL and then this lock.
+        drop(callback);
         self.device.close();
     }
 }
