@@ -10,7 +10,7 @@ use crate::marshal::{self, Delivery, ObjectId};
 use crate::usb_script::{self, ScriptDevice};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 /// Deliveries carried out per [`service`] call: a flood waits for the next
@@ -58,6 +58,12 @@ pub(crate) fn mark_dirty(object: Weak<dyn Recipient>) {
     DIRTY.with(|d| d.borrow_mut().push(object));
 }
 
+/// The live object `id`, if any. The registry's borrow ends here, before
+/// anything is delivered to it: a delivery may re-enter.
+fn recipient(id: ObjectId) -> Option<Rc<dyn Recipient>> {
+    OBJECTS.with(|o| o.borrow().get(&id).and_then(Weak::upgrade))
+}
+
 /// Ends the scheduler thread's GIL lease and carries out up to `BUDGET`
 /// deliveries, in order; then reports what piled up. Returns whether more may
 /// come (deliveries left, jobs or script threads still running), in which case
@@ -73,7 +79,7 @@ pub fn service() -> bool {
         object.flush();
     }
     for (id, n) in marshal::take_lost() {
-        if let Some(object) = OBJECTS.with(|o| o.borrow().get(&id).and_then(Weak::upgrade)) {
+        if let Some(object) = recipient(id) {
             object.deliver(Delivery::Error(format!(
                 "pyrus: {n} outputs lost: Pd did not take any for {} s while they piled up \
                  (a detach 0 call waiting for a thread that sends?)",
@@ -82,15 +88,13 @@ pub fn service() -> bool {
         }
     }
     marshal::drain(BUDGET, |id, delivery| {
-        // The borrow ends before the delivery runs: it may re-enter.
-        let object = OBJECTS.with(|o| o.borrow().get(&id).and_then(Weak::upgrade));
-        if let Some(object) = object {
+        if let Some(object) = recipient(id) {
             object.deliver(delivery);
         }
     });
     // Scripts' devices with events: to their owners (no Python here).
     for device in usb_script::pending() {
-        match OBJECTS.with(|o| o.borrow().get(&device.owner).and_then(Weak::upgrade)) {
+        match recipient(device.owner) {
             Some(owner) => owner.device_events(device),
             None => device.discard(),
         }
