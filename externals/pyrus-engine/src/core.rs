@@ -19,6 +19,7 @@ use crate::remote::Remote;
 use crate::report;
 use crate::resolve::resolve;
 use crate::runtime;
+use crate::sync::lock;
 use pyo3::exceptions::{PyFileNotFoundError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule, PyType};
@@ -72,13 +73,13 @@ static CORES: Mutex<Vec<std::sync::Weak<Core>>> = Mutex::new(Vec::new());
 
 /// Makes `core` reachable by reloads; called once, when it is made.
 pub(crate) fn register(core: &std::sync::Arc<Core>) {
-    let mut cores = CORES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cores = lock(&CORES);
     cores.retain(|c| c.strong_count() > 0);
     cores.push(std::sync::Arc::downgrade(core));
 }
 
 fn live_cores() -> Vec<std::sync::Arc<Core>> {
-    CORES.lock().unwrap_or_else(|e| e.into_inner()).iter().filter_map(std::sync::Weak::upgrade).collect()
+    lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).collect()
 }
 
 impl Core {
@@ -101,7 +102,7 @@ impl Core {
 
     /// The script files behind the target (see the field).
     pub fn files(&self) -> Vec<(PathBuf, String)> {
-        self.files.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.files).clone()
     }
 
     /// The target's own module, if it was imported.
@@ -344,7 +345,7 @@ impl Core {
         let context = format!("resolving {path}");
         let Some(value) = check(py, host, self.status(), &context, resolve(py, &path)) else { return };
         if let Ok(files) = script_files(py, &path, self.patch_dir.as_deref()) {
-            *self.files.lock().unwrap_or_else(|e| e.into_inner()) = files.clone();
+            *lock(&self.files) = files.clone();
             if self.watching.load(std::sync::atomic::Ordering::Acquire) {
                 if let Err(e) = crate::watch::watch(self.id, files) {
                     host.error(&format!("pyrus: watch: {e}"));

@@ -6,6 +6,7 @@
 //! operations by any thread, never across Python or I/O.
 
 use crate::core::Core;
+use crate::sync::lock;
 use pyrus_atoms::OwnedMessage;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,8 +50,7 @@ impl JobQueue {
     }
 
     fn pending(&self) -> MutexGuard<'_, VecDeque<JobKind>> {
-        // O(1) operations only: a panic cannot leave the deque half changed.
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.pending)
     }
 
     /// Appends a job; with `latest`, replaces the newest job not yet started.

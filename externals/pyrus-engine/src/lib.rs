@@ -52,6 +52,7 @@ mod report;
 pub mod resolve;
 pub mod runtime;
 mod service;
+mod sync;
 pub mod test_host;
 pub mod usb;
 mod usb_script;

@@ -29,6 +29,7 @@
 //! except `wait_for_space`, which sleeps in short naps. [`drain`]: the
 //! scheduler thread only, one caller at a time.
 
+use crate::sync::lock;
 use crossbeam_queue::ArrayQueue;
 use pyrus_atoms::OwnedMessage;
 use std::collections::HashMap;
@@ -100,7 +101,7 @@ impl Mailbox {
     }
 
     fn lose(&self, id: ObjectId) {
-        *self.lost.lock().unwrap_or_else(|e| e.into_inner()).entry(id).or_default() += 1;
+        *lock(&self.lost).entry(id).or_default() += 1;
         self.any_lost.store(true, Ordering::Release);
     }
 }
@@ -160,7 +161,7 @@ pub fn take_lost() -> Vec<(ObjectId, u64)> {
     if !m.any_lost.swap(false, Ordering::AcqRel) {
         return Vec::new();
     }
-    m.lost.lock().unwrap_or_else(|e| e.into_inner()).drain().collect()
+    lock(&m.lost).drain().collect()
 }
 
 /// Sleeps a moment while the mailbox is full (the scheduler frees space at

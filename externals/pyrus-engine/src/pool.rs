@@ -26,6 +26,7 @@ use crate::jobs::{JobKind, JobQueue};
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::native::{self, Caller};
 use crate::remote::Remote;
+use crate::sync::{self, lock};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use pyo3::prelude::*;
 use pyo3::{ffi, PyTypeInfo};
@@ -261,25 +262,9 @@ pub fn shut_down(deadline: Duration) -> usize {
         let _ = POOL.tasks.0.send(Task::Exit);
     }
     let _ = POOL.interrupts.0.send(None);
+    // Not attached here: the workers can take the GIL to finish.
     let threads = std::mem::take(&mut *lock(&POOL.threads));
-    let end = Instant::now() + deadline;
-    let mut left = 0;
-    for t in threads {
-        while !t.is_finished() && Instant::now() < end {
-            // Sleep without the GIL so the workers can finish.
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        if t.is_finished() {
-            let _ = t.join();
-        } else {
-            left += 1;
-        }
-    }
-    left
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    sync::join_by(threads, Instant::now() + deadline)
 }
 
 /// Resets this thread to the normal time-sharing policy.

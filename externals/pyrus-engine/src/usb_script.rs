@@ -33,6 +33,7 @@ use crate::host::Host;
 use crate::marshal::{self, ObjectId};
 use crate::native::{self, Stopped};
 use crate::report;
+use crate::sync::lock;
 use crate::usb::BUDGET;
 use crate::usb_thread::{self, DeviceHandle};
 use crossbeam_queue::SegQueue;
@@ -267,8 +268,4 @@ pub(crate) fn install(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_usb_open, m)?)?;
     m.add_function(wrap_pyfunction!(_usb_devices, m)?)?;
     Ok(())
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

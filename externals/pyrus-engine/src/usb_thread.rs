@@ -15,6 +15,7 @@
 //! thread and joins them.
 
 use crate::marshal::{self, Delivery, ObjectId};
+use crate::sync::{self, lock};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use pyrus_atoms::{Atom, Message};
 use pyrus_usb::device::{Device, Options, Target};
@@ -121,19 +122,15 @@ fn device_thread(commands: Receiver<Command>, queue: Arc<EventQueue>) {
         match command {
             Some(Command::Open(t)) => {
                 close(&mut device);
-                retry_at = None;
                 device = match open(&t, &options, &queue) {
                     Ok(d) => Some(d),
-                    Err(e) if options.reconnect => {
-                        queue.push(Event::Error(format!("{e} (trying again every second)")));
-                        retry_at = Some(Instant::now() + RETRY);
-                        None
-                    }
                     Err(e) => {
-                        queue.push(Event::Error(e));
+                        let again = if options.reconnect { " (trying again every second)" } else { "" };
+                        queue.push(Event::Error(format!("{e}{again}")));
                         None
                     }
                 };
+                retry_at = (device.is_none() && options.reconnect).then(|| Instant::now() + RETRY);
                 target = Some(t);
             }
             Some(Command::Close) => {
@@ -246,17 +243,5 @@ pub(crate) fn kinds(d: &local::DeviceInfo) -> &'static str {
 pub(crate) fn shut_down(deadline: Duration) {
     CLOSING.store(true, Ordering::Release);
     let threads = std::mem::take(&mut *lock(&FINISHING));
-    let end = Instant::now() + deadline;
-    for t in threads {
-        while !t.is_finished() && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        if t.is_finished() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    sync::join_by(threads, Instant::now() + deadline);
 }

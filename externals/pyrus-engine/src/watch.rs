@@ -15,6 +15,7 @@
 //! One thread, `pyrus-watch`, debounces; [`shut_down`] ends and joins it.
 
 use crate::marshal::{self, Delivery, ObjectId};
+use crate::sync::lock;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
 use notify::{RecursiveMode, Watcher};
 use std::collections::{HashMap, HashSet};
@@ -42,10 +43,6 @@ struct State {
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Watches `files` (each with the module it holds) for object `id`.
 pub(crate) fn watch(id: ObjectId, files: Vec<(PathBuf, String)>) -> Result<(), String> {
