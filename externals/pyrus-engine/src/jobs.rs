@@ -4,12 +4,18 @@
 //! one at a time, in arrival order; in concurrent mode (`detach 2`) as many at
 //! once as there are free workers. The lock is held only for O(1) queue
 //! operations by any thread, never across Python or I/O.
+//!
+//! `stop` starts a new *run* of the queue ([`JobQueue::abandon`]): jobs and
+//! pool tasks of an older run are never started, a job of an older run that
+//! is still running (blocked in C, say) is abandoned: what it sends and its
+//! `JobDone` are dropped, and in serial mode it no longer holds the queue's
+//! token, so the object's next job starts at once on another worker.
 
 use crate::core::Core;
 use crate::sync::lock;
 use pyrus_atoms::OwnedMessage;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a job does.
@@ -25,8 +31,12 @@ pub(crate) enum JobKind {
 pub(crate) struct JobQueue {
     pub core: Arc<Core>,
     pending: Mutex<VecDeque<JobKind>>,
-    /// Serial mode: a token for this queue is in the pool or being run.
-    pub scheduled: AtomicBool,
+    /// The current run (from 1); changed under the `pending` lock, by the
+    /// scheduler thread only.
+    run: AtomicU64,
+    /// Serial mode: the run whose token for this queue is in the pool or
+    /// being run (0: none). A token of an older run counts as none.
+    token: AtomicU64,
     /// Set when the object is deleted: nothing more is started.
     pub deleted: AtomicBool,
 }
@@ -44,7 +54,8 @@ impl JobQueue {
         JobQueue {
             core,
             pending: Mutex::new(VecDeque::new()),
-            scheduled: AtomicBool::new(false),
+            run: AtomicU64::new(1),
+            token: AtomicU64::new(0),
             deleted: AtomicBool::new(false),
         }
     }
@@ -64,9 +75,18 @@ impl JobQueue {
         Pushed::Queued
     }
 
-    /// Takes the oldest job; once the object is gone, only its `Close`.
-    pub fn pop(&self) -> Option<JobKind> {
+    /// The current run: what a job started now belongs to.
+    pub fn run(&self) -> u64 {
+        self.run.load(Ordering::Acquire)
+    }
+
+    /// Takes the oldest job for a task of `run`, none if that run was
+    /// abandoned; once the object is gone, only its `Close`.
+    pub fn pop(&self, run: u64) -> Option<JobKind> {
         let mut pending = self.pending();
+        if run != self.run() {
+            return None;
+        }
         if self.deleted.load(Ordering::Acquire) {
             let close = pending.iter().position(|j| matches!(j, JobKind::Close))?;
             return pending.remove(close);
@@ -84,5 +104,30 @@ impl JobQueue {
         let n = pending.len();
         pending.clear();
         n
+    }
+
+    /// `stop`: drops every job not yet started (says how many) and starts a
+    /// new run, abandoning the jobs running now (see the module docs).
+    pub fn abandon(&self) -> usize {
+        let mut pending = self.pending();
+        self.run.fetch_add(1, Ordering::AcqRel);
+        let n = pending.len();
+        pending.clear();
+        n
+    }
+
+    /// Serial mode: takes the queue's token for the current run, unless it
+    /// is out already; the taker then sends a task of that run to the pool.
+    pub fn take_token(&self) -> Option<u64> {
+        let run = self.run();
+        let held = self.token.load(Ordering::Acquire);
+        (held != run && self.token.compare_exchange(held, run, Ordering::AcqRel, Ordering::Acquire).is_ok())
+            .then_some(run)
+    }
+
+    /// Serial mode: hands back the token of `run` after one of its jobs,
+    /// unless `stop` took it away (a new run's token replaced it).
+    pub fn release_token(&self, run: u64) {
+        let _ = self.token.compare_exchange(run, 0, Ordering::AcqRel, Ordering::Acquire);
     }
 }

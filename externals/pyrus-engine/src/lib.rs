@@ -62,6 +62,7 @@ mod watch;
 pub use host::{Host, NoReceiver};
 pub use object::{Detach, Object, DEFAULT_QUEUE, RESERVED};
 pub use service::service;
+pub use sync::{catch, STACK};
 pub use usb::UsbObject;
 
 /// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`, or
@@ -78,16 +79,19 @@ pub fn reload(console: &dyn Host, module: Option<&str>) {
 }
 
 /// Ends the engine at process exit: the scheduler thread's GIL lease is
-/// released, running jobs are interrupted, and every pool thread is joined
-/// for at most `deadline`. Returns how many threads were still busy in C
-/// code when it passed (they end with the process).
+/// released, running jobs are interrupted, and every thread the engine
+/// started is joined until `deadline` has passed, for all of them together.
+/// Nothing here waits for the GIL (a job in C code may hold it for ever).
+/// Returns how many threads were still running then (they end with the
+/// process).
 ///
 /// # Threading
 /// The host's scheduler thread (or the thread exiting the process), once.
 pub fn shut_down(deadline: std::time::Duration) -> usize {
+    let end = std::time::Instant::now() + deadline;
     gil::end_lease();
-    watch::shut_down();
-    usb_thread::shut_down(deadline);
-    pool::shut_down(deadline)
+    // Nothing waits for a mailbox that nobody drains any more.
+    marshal::shut_down();
+    watch::shut_down(end) + usb_thread::shut_down(end) + pool::shut_down(end)
 }
 pub use pyrus_atoms as atoms;

@@ -54,8 +54,9 @@ pub enum Delivery {
     Post(String),
     Error(String),
     Send(String, OwnedMessage),
-    /// A job of this object ended.
-    JobDone,
+    /// A job of this object, from this run of its queue, ended (see
+    /// `crate::jobs`: `stop` abandons a run, and its jobs' ends are ignored).
+    JobDone(u64),
     /// A file the object watches was saved: reload that module, then the
     /// object's own (see `crate::watch`).
     Reload(String),
@@ -148,7 +149,7 @@ pub fn push_waiting(id: ObjectId, mut delivery: Delivery, mut nap: impl FnMut(fn
             Ok(()) => return,
             Err(back) => delivery = back,
         }
-        if !matches!(delivery, Delivery::JobDone) && m.stalled() {
+        if !matches!(delivery, Delivery::JobDone(_)) && m.stalled() {
             return m.lose(id);
         }
         nap(wait_for_space);

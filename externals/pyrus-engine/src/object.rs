@@ -15,7 +15,11 @@
 //! goes from no outstanding job to some, `busy 0` when the last one is done;
 //! `dropped N` for jobs refused because `N` were already outstanding (the
 //! `-queue` limit); `replaced N` for jobs that `latest` replaced before they
-//! started; `stopped` after `stop`.
+//! started; `stopped` after `stop`, then `busy 0` if jobs were outstanding:
+//! `stop` drops the jobs not started, interrupts the running one and
+//! abandons it (see [`crate::jobs`]), so the next call starts at once even
+//! while that one is still blocked in C code; whatever it still sends is
+//! dropped.
 
 use crate::core::{self as core_, Core};
 use crate::gil;
@@ -181,7 +185,7 @@ impl Drop for Object {
         for _ in 0..inner.queue.clear() {
             marshal::producer_end();
         }
-        pool::interrupt(inner.core.id);
+        pool::interrupt(inner.core.id, u64::MAX);
         match inner.detach.get() {
             Detach::Sync => inner.sync(|py, host| inner.core.close(py, host)),
             mode => {
@@ -226,9 +230,9 @@ impl Inner {
     /// Makes sure a worker will take the queue's next job.
     fn schedule(&self, mode: Detach) {
         if mode == Detach::Concurrent {
-            pool::submit(Task::Concurrent(self.queue.clone()));
-        } else if !self.queue.scheduled.swap(true, Ordering::AcqRel) {
-            pool::submit(Task::Serial(self.queue.clone()));
+            pool::submit(Task::Concurrent(self.queue.clone(), self.queue.run()));
+        } else if let Some(run) = self.queue.take_token() {
+            pool::submit(Task::Serial(self.queue.clone(), run));
         }
     }
 
@@ -260,14 +264,16 @@ impl Inner {
         self.host().request_service();
     }
 
+    /// Drops the jobs not started and abandons the running ones: every job
+    /// outstanding now is done as far as the object is concerned.
     fn stop(&self) {
-        let dropped = self.queue.clear();
+        let dropped = self.queue.abandon();
         for _ in 0..dropped {
             marshal::producer_end();
         }
-        pool::interrupt(self.core.id);
+        pool::interrupt(self.core.id, self.queue.run());
         self.status("stopped", &[]);
-        self.job_done(dropped);
+        self.job_done(self.outstanding.get());
     }
 
     /// `n` jobs ended (ran, or were dropped before starting).
@@ -351,7 +357,12 @@ impl Recipient for Inner {
                     crate::report::status_error(host, self.core.status(), "LookupError", &e.to_string());
                 }
             }
-            Delivery::JobDone => self.job_done(1),
+            // The end of a job that `stop` abandoned was counted then.
+            Delivery::JobDone(run) => {
+                if run == self.queue.run() {
+                    self.job_done(1);
+                }
+            }
             Delivery::Reload(module) => {
                 // A module it uses changed: reload that first, then its own.
                 if self.core.module_name().as_deref() != Some(module.as_str()) {

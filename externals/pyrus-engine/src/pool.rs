@@ -1,59 +1,116 @@
 //! The shared worker pool that runs detached jobs.
 //!
-//! A fifo of tasks (a crossbeam channel: a lock-free queue whose waiting
-//! receivers sleep on a condvar) feeds `N` named worker threads, started on
-//! the first detached job; idle workers sleep in `recv` and never poll. A
-//! task names a `JobQueue`: in serial mode the queue has at most one task
-//! in the fifo or running at a time, so its jobs run in order; in concurrent
-//! mode every job has its own task.
+//! A fifo of tasks under one lock (held for O(1) steps only) and a condvar
+//! feed the worker threads (`pyrus-worker-N`), started on the first detached
+//! job; idle workers sleep on the condvar and never poll. A task names a
+//! `JobQueue` and one of its runs (see [`crate::jobs`]): in serial mode the
+//! queue has at most one task in the fifo or running at a time, so its jobs
+//! run in order; in concurrent mode every job has its own task.
+//!
+//! The pool grows while its workers are busy, as the blocking pools of tokio
+//! and Go's runtime do: a task queued when no worker is free starts one more
+//! thread, up to [`GROWTH`] beyond the base size (`[; pyrus workers N(`,
+//! [`default_workers`] by default). So a job blocked in a wait (a sleep, a
+//! socket, a device) never delays another object's job until that many are
+//! blocked at once. A thread beyond the base size leaves once it has been idle
+//! for [`KEEP_ALIVE`] (or at once after the base size shrinks).
 //!
 //! Workers run at normal priority: Pd started with `-rt` (or as root) runs
 //! its threads `SCHED_FIFO`, and a CPU-bound script at realtime priority
 //! would take the scheduler's CPU. Each worker resets its own policy to
 //! `SCHED_OTHER` first.
 //!
+//! A panic in a job (pyo3 resumes one when a script raises its
+//! `PanicException`, for one) is caught on the worker: it is reported on the
+//! console and the object's status outlet (`error PanicException ...`), the
+//! job counts as done (`busy 0` still comes), and the worker carries on.
+//!
 //! `stop` and object deletion interrupt a running job by raising
 //! `pyrus.Stopped` in the worker's Python thread
-//! (`PyThreadState_SetAsyncExc`). That needs the GIL, which the scheduler
-//! must never wait for, so a dedicated `pyrus-control` thread does it.
+//! (`PyThreadState_SetAsyncExc`). That needs the GIL, which neither the
+//! scheduler nor the exiting thread may wait for, so a dedicated
+//! `pyrus-control` thread does it; a job blocked in C sees it only when it
+//! returns to Python, which is why `stop` also abandons it (see
+//! [`crate::jobs`]).
 //!
 //! # Threading
-//! `submit`, `interrupt` and [`set_workers`]: any thread, never block
-//! (they push onto unbounded channels). [`shut_down`]: once, at process
-//! exit, from the thread that holds no GIL lease (it ends its own first).
+//! `submit`, `interrupt` and [`set_workers`]: any thread, never block but
+//! for the fifo's lock (and starting a thread when the pool grows).
+//! [`shut_down`]: once, at process exit; it never waits for the GIL, and for
+//! the threads only until its deadline.
 
+use crate::host::{Host, NoReceiver};
 use crate::jobs::{JobKind, JobQueue};
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::native::{self, Caller};
 use crate::remote::Remote;
+use crate::report;
 use crate::sync::{self, lock};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use pyo3::prelude::*;
 use pyo3::{ffi, PyTypeInfo};
+use pyrus_atoms::Message;
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub(crate) enum Task {
-    /// Run this queue's oldest job, then hand the queue back if it has more.
-    Serial(Arc<JobQueue>),
-    /// Run one of this queue's jobs, alongside any others.
-    Concurrent(Arc<JobQueue>),
-    /// A worker leaves (the pool shrinks, or shuts down).
-    Exit,
+    /// Run this queue's oldest job of this run, then hand the queue back if
+    /// it has more.
+    Serial(Arc<JobQueue>, u64),
+    /// Run one of this queue's jobs of this run, alongside any others.
+    Concurrent(Arc<JobQueue>, u64),
+}
+
+/// Threads the pool may start beyond its base size while its workers are
+/// busy: that many jobs may block at once before another waits for a worker.
+pub const GROWTH: usize = 64;
+
+/// How long a thread beyond the base size stays idle before it leaves.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// The fifo and the workers' head count, under one lock.
+struct Workers {
+    tasks: VecDeque<Task>,
+    /// The base size; 0 until the first job starts the pool.
+    size: usize,
+    /// Worker threads alive, and how many of them are running a task.
+    threads: usize,
+    busy: usize,
+    /// Names the next worker.
+    started: usize,
+    /// Every thread of the pool (the control thread too), joined at exit.
+    handles: Vec<JoinHandle<()>>,
+}
+
+/// What the control thread is asked to interrupt.
+enum Interrupt {
+    /// The jobs of `object` from runs before `below`.
+    Object { object: ObjectId, below: u64 },
+    /// Every running job (exit).
+    All,
+}
+
+/// A job running now, for interrupts.
+struct Running {
+    thread: std::ffi::c_ulong,
+    object: ObjectId,
+    run: u64,
 }
 
 struct Pool {
-    tasks: (Sender<Task>, Receiver<Task>),
+    workers: Mutex<Workers>,
+    /// Signalled when a task is queued (one worker) or the pool resizes or
+    /// closes (all of them).
+    wake: Condvar,
     /// `None` tells the control thread to leave.
-    interrupts: (Sender<Option<ObjectId>>, Receiver<Option<ObjectId>>),
-    threads: Mutex<Vec<JoinHandle<()>>>,
-    /// Workers wanted; 0 until the first job starts them.
+    interrupts: (Sender<Option<Interrupt>>, Receiver<Option<Interrupt>>),
+    /// The base size, readable without the lock.
     size: AtomicUsize,
-    /// Jobs running now: (Python thread id, object), for interrupts.
-    running: Mutex<Vec<(std::ffi::c_ulong, ObjectId)>>,
+    running: Mutex<Vec<Running>>,
     /// Set at shutdown: workers start no more jobs.
     closing: AtomicBool,
     /// Threads an interrupt was raised in, until they clear it, and how many.
@@ -62,9 +119,16 @@ struct Pool {
 }
 
 static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
-    tasks: unbounded(),
+    workers: Mutex::new(Workers {
+        tasks: VecDeque::new(),
+        size: 0,
+        threads: 0,
+        busy: 0,
+        started: 0,
+        handles: Vec::new(),
+    }),
+    wake: Condvar::new(),
     interrupts: unbounded(),
-    threads: Mutex::new(Vec::new()),
     size: AtomicUsize::new(0),
     running: Mutex::new(Vec::new()),
     closing: AtomicBool::new(false),
@@ -77,73 +141,112 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
 }
 
-/// How many workers the pool has (0 before the first detached job).
+/// The pool's base size (0 before the first detached job).
 pub fn workers() -> usize {
     POOL.size.load(Ordering::Acquire)
 }
 
-/// Sets the number of workers (at least 1); starts the pool if needed.
+/// Worker threads alive now: the base size, plus those started while
+/// workers were busy and not yet retired.
+pub fn threads() -> usize {
+    lock(&POOL.workers).threads
+}
+
+/// Sets the base number of workers (at least 1); starts the pool if needed.
+/// Threads beyond it leave as soon as they are idle.
 pub fn set_workers(n: usize) {
-    let n = n.max(1);
-    let mut threads = lock(&POOL.threads);
-    let had = POOL.size.swap(n, Ordering::AcqRel);
-    if had == 0 {
-        spawn_control(&mut threads);
-    }
-    for i in had..n {
-        let rx = POOL.tasks.1.clone();
-        threads.push(spawn(format!("pyrus-worker-{i}"), move || worker(rx)));
-    }
-    for _ in n..had {
-        let _ = POOL.tasks.0.send(Task::Exit);
-    }
-    threads.retain(|t| !t.is_finished());
+    let mut w = lock(&POOL.workers);
+    resize(&mut w, n.max(1));
 }
 
-fn spawn_control(threads: &mut Vec<JoinHandle<()>>) {
-    let rx = POOL.interrupts.1.clone();
-    threads.push(spawn("pyrus-control".into(), move || control(rx)));
+fn resize(w: &mut Workers, n: usize) {
+    if w.size == 0 {
+        let rx = POOL.interrupts.1.clone();
+        match sync::spawn("pyrus-control".into(), move || control(rx)) {
+            Ok(handle) => w.handles.push(handle),
+            Err(e) => eprintln!("pyrus: no control thread ({e}): stop cannot interrupt running jobs"),
+        }
+    }
+    w.size = n;
+    POOL.size.store(n, Ordering::Release);
+    while w.threads < n && start_worker(w) {}
+    w.handles.retain(|t| !t.is_finished());
+    POOL.wake.notify_all();
 }
 
-fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
-    std::thread::Builder::new()
-        .name(name)
-        .spawn(move || {
-            normal_priority();
-            f()
-        })
-        .expect("the OS can start a thread")
+/// Starts one more worker; false if the OS would not.
+fn start_worker(w: &mut Workers) -> bool {
+    match sync::spawn(format!("pyrus-worker-{}", w.started), worker) {
+        Ok(handle) => {
+            w.started += 1;
+            w.threads += 1;
+            w.handles.push(handle);
+            true
+        }
+        Err(e) => {
+            eprintln!("pyrus: could not start a worker thread: {e}");
+            false
+        }
+    }
 }
 
-/// Queues a task for the pool, starting the pool first if needed.
+/// Queues a task for the pool, starting the pool first if needed, and one
+/// more thread if no worker is free to take it (up to [`GROWTH`] beyond the
+/// base size).
 pub(crate) fn submit(task: Task) {
-    if workers() == 0 {
-        set_workers(default_workers());
+    let mut w = lock(&POOL.workers);
+    if w.size == 0 {
+        resize(&mut w, default_workers());
     }
-    // The receiver lives in POOL for the whole process: send cannot fail.
-    let _ = POOL.tasks.0.send(task);
+    w.tasks.push_back(task);
+    if w.tasks.len() > w.threads.saturating_sub(w.busy) && w.threads < w.size + GROWTH {
+        start_worker(&mut w);
+    }
+    POOL.wake.notify_one();
 }
 
-/// Asks the control thread to stop every running job of `object`.
-pub(crate) fn interrupt(object: ObjectId) {
+/// Asks the control thread to stop the running jobs of `object` from runs
+/// before `below` (`u64::MAX`: all of them).
+pub(crate) fn interrupt(object: ObjectId, below: u64) {
     if workers() > 0 {
-        let _ = POOL.interrupts.0.send(Some(object));
+        let _ = POOL.interrupts.0.send(Some(Interrupt::Object { object, below }));
     }
 }
 
-/// A worker's life: blocked in `recv` while idle (detached from Python, but
-/// keeping its Python thread state: attaching per job would make and free
+/// A worker's life: waiting on the condvar while idle (detached from Python,
+/// but keeping its Python thread state: attaching per job would make and free
 /// one each time), and attached once per batch of tasks.
-fn worker(tasks: Receiver<Task>) {
+fn worker() {
+    normal_priority();
     Python::attach(|py| {
         py.detach(|| {
-            while let Ok(task) = tasks.recv() {
-                if !run_batch(&tasks, task) {
-                    return;
-                }
+            while let Some(task) = next_task() {
+                Python::attach(|py| run_batch(py, task));
             }
         })
     })
+}
+
+/// Waits for a task (counting this worker busy once it has one); `None`
+/// when this worker is to leave: at exit, or when it is beyond the base size
+/// and finds nothing to do after a wait.
+fn next_task() -> Option<Task> {
+    let mut w = lock(&POOL.workers);
+    loop {
+        if POOL.closing.load(Ordering::Acquire) {
+            w.threads -= 1;
+            return None;
+        }
+        if let Some(task) = w.tasks.pop_front() {
+            w.busy += 1;
+            return Some(task);
+        }
+        w = POOL.wake.wait_timeout(w, KEEP_ALIVE).unwrap_or_else(|e| e.into_inner()).0;
+        if w.tasks.is_empty() && w.threads > w.size {
+            w.threads -= 1;
+            return None;
+        }
+    }
 }
 
 /// Tasks run in one attachment, at most: the rest of a burst waits for the
@@ -152,64 +255,76 @@ const BATCH: usize = 64;
 const SLICE: Duration = Duration::from_millis(2);
 
 /// Runs `first`, then the tasks already waiting, attached to Python once.
-/// Returns false when the worker is to leave.
-fn run_batch(tasks: &Receiver<Task>, first: Task) -> bool {
-    Python::attach(|py| {
-        let start = Instant::now();
-        let mut task = first;
-        let mut ran = 0;
-        loop {
-            match task {
-                Task::Exit => return false,
-                Task::Concurrent(queue) => run_one(py, &queue),
-                Task::Serial(queue) => {
-                    run_one(py, &queue);
-                    queue.scheduled.store(false, Ordering::Release);
-                    // A job pushed while we ran found `scheduled` set and sent
-                    // no task: hand the queue back (behind other objects' tasks).
-                    if queue.has_pending() && !queue.scheduled.swap(true, Ordering::AcqRel) {
-                        let _ = POOL.tasks.0.send(Task::Serial(queue));
-                    }
-                }
-            }
-            ran += 1;
-            // Take another task only if it will run in this attachment.
-            if ran == BATCH || start.elapsed() > SLICE {
-                return true;
-            }
-            match tasks.try_recv() {
-                Ok(next) => task = next,
-                Err(_) => return true,
-            }
+fn run_batch(py: Python<'_>, first: Task) {
+    let start = Instant::now();
+    let mut task = first;
+    for ran in 1.. {
+        run_task(py, task);
+        let mut w = lock(&POOL.workers);
+        w.busy -= 1;
+        // Take another task only if it will run in this attachment.
+        if ran == BATCH || start.elapsed() > SLICE {
+            return;
         }
-    })
+        match w.tasks.pop_front() {
+            Some(next) => {
+                w.busy += 1;
+                task = next;
+            }
+            None => return,
+        }
+    }
 }
 
-/// Runs one job of `queue`, if it still has one, and reports it done.
-fn run_one(py: Python<'_>, queue: &Arc<JobQueue>) {
+fn run_task(py: Python<'_>, task: Task) {
+    match task {
+        Task::Concurrent(queue, run) => run_one(py, &queue, run),
+        Task::Serial(queue, run) => {
+            run_one(py, &queue, run);
+            queue.release_token(run);
+            // A job pushed while we ran found the token out and sent no
+            // task: hand the queue back (behind other objects' tasks).
+            if queue.has_pending() {
+                if let Some(run) = queue.take_token() {
+                    let mut w = lock(&POOL.workers);
+                    w.tasks.push_back(Task::Serial(queue, run));
+                    POOL.wake.notify_one();
+                }
+            }
+        }
+    }
+}
+
+/// Runs one job of `queue`'s `run`, if it still has one, and reports it done.
+fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
     if POOL.closing.load(Ordering::Acquire) {
         return;
     }
-    let Some(job) = queue.pop() else { return };
+    let Some(job) = queue.pop(run) else { return };
     let id = queue.core.id;
     // SAFETY: a plain query of this thread's id, attached to Python.
     let me = unsafe { ffi::PyThread_get_thread_ident() };
     // `on_close` runs to its end: it is not listed for interrupts.
     let interruptible = !matches!(job, JobKind::Close);
     if interruptible {
-        lock(&POOL.running).push((me, id));
+        lock(&POOL.running).push(Running { thread: me, object: id, run });
     }
-    let remote = Rc::new(Remote { id });
-    let caller = Rc::new(Caller { host: remote.clone(), data_outlets: queue.core.shape().outlets, id });
-    {
+    let host = Rc::new(RunHost { remote: Remote { id }, queue: queue.clone(), run });
+    let caller = Rc::new(Caller { host: host.clone(), data_outlets: queue.core.shape().outlets, id });
+    let status = queue.core.status();
+    let done = sync::catch(|| {
         let _current = native::enter(&caller);
         match &job {
-            JobKind::Message(inlet, m) => queue.core.handle(py, &*remote, *inlet, m),
-            JobKind::Device(device) => device.run(py, &*remote, queue.core.status()),
-            JobKind::Close => queue.core.close(py, &*remote),
+            JobKind::Message(inlet, m) => queue.core.handle(py, &*host, *inlet, m),
+            JobKind::Device(device) => device.run(py, &*host, status),
+            JobKind::Close => queue.core.close(py, &*host),
         }
+    });
+    if let Err(why) = done {
+        host.error(&format!("pyrus: internal error in a detached job, which was abandoned: {why}"));
+        report::status_error(&*host, status, "PanicException", &why);
     }
-    lock(&POOL.running).retain(|&(t, _)| t != me);
+    lock(&POOL.running).retain(|r| r.thread != me);
     // An interrupt that arrived after the job's last bytecode must not fire
     // in this thread's next job. Interrupts are rare: look only if one was sent.
     if POOL.interrupts_sent.load(Ordering::Acquire) > 0 {
@@ -221,50 +336,104 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>) {
             unsafe { ffi::PyThreadState_SetAsyncExc(me as _, std::ptr::null_mut()) };
         }
     }
-    marshal::push_waiting(id, Delivery::JobDone, |wait| py.detach(wait));
+    marshal::push_waiting(id, Delivery::JobDone(run), |wait| py.detach(wait));
     marshal::producer_end();
 }
 
-fn control(requests: Receiver<Option<ObjectId>>) {
-    while let Ok(Some(object)) = requests.recv() {
-        Python::attach(|py| {
-            let stopped = native::Stopped::type_object(py);
-            // Under the GIL no worker can start or end a job: the list is exact.
-            for &(thread, _) in lock(&POOL.running).iter().filter(|(_, o)| *o == object) {
-                lock(&POOL.interrupted).push(thread);
-                POOL.interrupts_sent.fetch_add(1, Ordering::AcqRel);
-                // SAFETY: attached; `thread` is a live Python thread running a
-                // job of `object`, and the exception type is a live class.
-                unsafe { ffi::PyThreadState_SetAsyncExc(thread as _, stopped.as_ptr()) };
-            }
-        });
+/// The host as one run of a queue sees it: the object's, through the
+/// mailbox, until `stop` abandons the run; from then on what it sends is
+/// dropped.
+struct RunHost {
+    remote: Remote,
+    queue: Arc<JobQueue>,
+    run: u64,
+}
+
+impl RunHost {
+    fn live(&self) -> bool {
+        self.queue.run() == self.run
     }
 }
 
-/// Ends the pool at process exit: every running job is interrupted, every
-/// worker asked to leave, and each is joined until `deadline` has passed. A
-/// worker stuck in C code past it is left to the process exit.
-pub fn shut_down(deadline: Duration) -> usize {
-    let n = POOL.size.swap(0, Ordering::AcqRel);
-    if n == 0 {
-        return 0;
-    }
-    marshal::shut_down();
-    POOL.closing.store(true, Ordering::Release);
-    Python::attach(|py| {
-        let stopped = native::Stopped::type_object(py);
-        for &(thread, _) in lock(&POOL.running).iter() {
-            // SAFETY: as in `control`.
-            unsafe { ffi::PyThreadState_SetAsyncExc(thread as _, stopped.as_ptr()) };
+impl Host for RunHost {
+    fn post(&self, text: &str) {
+        if self.live() {
+            self.remote.post(text);
         }
-    });
-    for _ in 0..n {
-        let _ = POOL.tasks.0.send(Task::Exit);
     }
+
+    fn error(&self, text: &str) {
+        if self.live() {
+            self.remote.error(text);
+        }
+    }
+
+    fn outlet(&self, index: usize, message: &Message<'_>) {
+        if self.live() {
+            self.remote.outlet(index, message);
+        }
+    }
+
+    fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver> {
+        if self.live() {
+            self.remote.send(name, message)?;
+        }
+        Ok(())
+    }
+
+    fn logical_time(&self) -> f64 {
+        self.remote.logical_time()
+    }
+}
+
+fn control(requests: Receiver<Option<Interrupt>>) {
+    while let Ok(Some(request)) = requests.recv() {
+        let done = sync::catch(|| {
+            Python::attach(|py| {
+                let stopped = native::Stopped::type_object(py);
+                // Under the GIL no worker can start or end a job: the list is exact.
+                for r in lock(&POOL.running).iter() {
+                    let hit = match request {
+                        Interrupt::Object { object, below } => r.object == object && r.run < below,
+                        Interrupt::All => true,
+                    };
+                    if hit {
+                        lock(&POOL.interrupted).push(r.thread);
+                        POOL.interrupts_sent.fetch_add(1, Ordering::AcqRel);
+                        // SAFETY: attached; `r.thread` is a live Python thread
+                        // running a job, and the exception type is a live class.
+                        unsafe { ffi::PyThreadState_SetAsyncExc(r.thread as _, stopped.as_ptr()) };
+                    }
+                }
+            })
+        });
+        if let Err(why) = done {
+            eprintln!("pyrus: internal error while interrupting jobs: {why}");
+        }
+    }
+}
+
+/// Ends the pool at process exit: every running job is interrupted (by the
+/// control thread: this thread never waits for the GIL, which a job in C
+/// code may hold for ever), every worker asked to leave, and each thread is
+/// joined until `end`. Returns how many were still running then (busy in C
+/// code, or abandoned by `stop` in a wait): they end with the process.
+pub fn shut_down(end: Instant) -> usize {
+    let handles = {
+        let mut w = lock(&POOL.workers);
+        if w.size == 0 {
+            return 0;
+        }
+        w.size = 0;
+        POOL.size.store(0, Ordering::Release);
+        POOL.closing.store(true, Ordering::Release);
+        std::mem::take(&mut w.handles)
+    };
+    marshal::shut_down();
+    POOL.wake.notify_all();
+    let _ = POOL.interrupts.0.send(Some(Interrupt::All));
     let _ = POOL.interrupts.0.send(None);
-    // Not attached here: the workers can take the GIL to finish.
-    let threads = std::mem::take(&mut *lock(&POOL.threads));
-    sync::join_by(threads, Instant::now() + deadline)
+    sync::join_by(handles, end)
 }
 
 /// Resets this thread to the normal time-sharing policy.

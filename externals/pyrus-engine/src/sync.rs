@@ -1,14 +1,52 @@
-//! The two things every thread-owning module of the engine needs: a lock
-//! that shrugs off poison, and joining threads by a deadline at exit.
+//! What every thread-owning module of the engine needs: a lock that shrugs
+//! off poison, one way to start a thread (with a stack Python can recurse
+//! in), catching a panic where it happens, and joining threads by a deadline
+//! at exit.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// The stack of every thread the engine starts, as large as a Python main
+/// thread's on Linux: Python 3.11 does not check the C stack, so a raised
+/// recursion limit (through C builtins such as `map` or `json`) that works on
+/// the main thread must work on a worker too. Only what a thread touches is
+/// ever backed by memory.
+pub const STACK: usize = 8 << 20;
 
 /// Locks `m`, ignoring poison: every lock in the engine guards O(1) updates
 /// that a panic elsewhere cannot leave half done.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts an engine thread named `name` with a [`STACK`]-sized stack. Every
+/// thread the engine starts is started here. A panic that still escapes `f`
+/// (each thread catches its own per job or command, see [`catch`]) ends the
+/// thread with a line on stderr instead of silently.
+pub(crate) fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> std::io::Result<JoinHandle<()>> {
+    let thread = name.clone();
+    std::thread::Builder::new().name(name).stack_size(STACK).spawn(move || {
+        if let Err(why) = catch(f) {
+            eprintln!("pyrus: internal error: thread {thread} ended: {why}");
+        }
+    })
+}
+
+/// Runs `f`, turning a panic into its message.
+///
+/// `AssertUnwindSafe`: every caller only reports after a panic and then
+/// carries on with state guarded by poison-tolerant locks and atomics, each
+/// updated in O(1) steps that a panic cannot leave half done.
+pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
 }
 
 /// Joins each of `threads` that ends before `end`, napping while it runs;

@@ -12,7 +12,8 @@
 //! [`DeviceHandle`] is `Send + Sync`: commands from any thread, in order per
 //! sender. Dropping it ends the device thread (the device is closed there);
 //! nothing waits for it. [`shut_down`] (process exit) ends every device
-//! thread and joins them.
+//! thread and joins them by a deadline. A panic on a device thread is caught
+//! there (see [`device_thread`]).
 
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::sync::{self, lock};
@@ -63,11 +64,13 @@ impl DeviceHandle {
         let queue = Arc::new(EventQueue::new(QUEUE, Some(wake)));
         let (commands, rx) = unbounded();
         let thread_queue = queue.clone();
-        let thread = std::thread::Builder::new()
-            .name("pyrus-usb-device".into())
-            .spawn(move || device_thread(rx, thread_queue))
-            .expect("the OS can start a thread");
-        lock(&FINISHING).push(thread);
+        match sync::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue)) {
+            Ok(thread) => lock(&FINISHING).push(thread),
+            // Commands then go nowhere; the owner hears why.
+            Err(e) => {
+                queue.push(Event::Error(format!("could not start the device thread: {e}")));
+            }
+        }
         DeviceHandle { queue, commands }
     }
 
@@ -101,48 +104,70 @@ impl DeviceHandle {
     }
 }
 
-/// A device thread: owns the device, does everything that blocks.
+/// A device thread: owns the device, does everything that blocks. A panic
+/// while handling a command (or a device's state) is caught here: the device
+/// is closed, its owner hears why (an `error` event: console and status
+/// outlet), and the thread carries on with the next command.
 fn device_thread(commands: Receiver<Command>, queue: Arc<EventQueue>) {
-    let mut device: Option<Device> = None;
-    let mut options = Options::default();
-    let mut target: Option<Target> = None;
-    let mut retry_at: Option<Instant> = None;
-    let close = |device: &mut Option<Device>| {
-        if let Some(mut d) = device.take() {
-            d.close();
-            marshal::producer_end();
-        }
-    };
+    let mut state = DeviceState { device: None, options: Options::default(), target: None, retry_at: None };
     while !CLOSING.load(Ordering::Acquire) {
         let command = match commands.recv_timeout(Duration::from_millis(50)) {
             Ok(c) => Some(c),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,
         };
+        if let Err(why) = sync::catch(|| state.step(command, &queue)) {
+            let _ = sync::catch(|| state.close());
+            state.target = None;
+            state.retry_at = None;
+            queue.push(Event::Error(format!("internal error in the device thread, the device was closed: {why}")));
+        }
+    }
+    state.close();
+}
+
+/// What a device thread keeps between commands.
+struct DeviceState {
+    device: Option<Device>,
+    options: Options,
+    target: Option<Target>,
+    retry_at: Option<Instant>,
+}
+
+impl DeviceState {
+    fn close(&mut self) {
+        if let Some(mut d) = self.device.take() {
+            d.close();
+            marshal::producer_end();
+        }
+    }
+
+    /// Carries out `command` (if any), then notices a device gone and retries.
+    fn step(&mut self, command: Option<Command>, queue: &Arc<EventQueue>) {
         match command {
             Some(Command::Open(t)) => {
-                close(&mut device);
-                device = match open(&t, &options, &queue) {
+                self.close();
+                self.device = match open(&t, &self.options, queue) {
                     Ok(d) => Some(d),
                     Err(e) => {
-                        let again = if options.reconnect { " (trying again every second)" } else { "" };
+                        let again = if self.options.reconnect { " (trying again every second)" } else { "" };
                         queue.push(Event::Error(format!("{e}{again}")));
                         None
                     }
                 };
-                retry_at = (device.is_none() && options.reconnect).then(|| Instant::now() + RETRY);
-                target = Some(t);
+                self.retry_at = (self.device.is_none() && self.options.reconnect).then(|| Instant::now() + RETRY);
+                self.target = Some(t);
             }
             Some(Command::Close) => {
-                let was_open = device.is_some();
-                close(&mut device);
-                target = None;
-                retry_at = None;
+                let was_open = self.device.is_some();
+                self.close();
+                self.target = None;
+                self.retry_at = None;
                 if was_open {
                     queue.push(Event::Closed);
                 }
             }
-            Some(Command::Send(cable, midi)) => match &device {
+            Some(Command::Send(cable, midi)) => match &self.device {
                 Some(d) => {
                     if let Err(e) = d.send_midi(cable, &midi) {
                         queue.push(Event::Error(format!("sending MIDI: {e}")));
@@ -154,9 +179,9 @@ fn device_thread(commands: Receiver<Command>, queue: Arc<EventQueue>) {
             },
             Some(Command::List(id)) => list(id),
             Some(Command::Options(o)) => {
-                options = o;
-                if !options.reconnect {
-                    retry_at = None;
+                self.options = o;
+                if !self.options.reconnect {
+                    self.retry_at = None;
                 }
             }
             None => {}
@@ -164,20 +189,19 @@ fn device_thread(commands: Receiver<Command>, queue: Arc<EventQueue>) {
         // A peer or device gone: with reconnect, try again every second,
         // quietly (the first failure was reported). A local device re-opens
         // by itself once open: its own reconnect option.
-        if device.as_ref().is_some_and(Device::is_finished) {
-            close(&mut device);
-            if options.reconnect && !matches!(target, Some(Target::Local(_)) | None) {
-                retry_at = Some(Instant::now() + RETRY);
+        if self.device.as_ref().is_some_and(Device::is_finished) {
+            self.close();
+            if self.options.reconnect && !matches!(self.target, Some(Target::Local(_)) | None) {
+                self.retry_at = Some(Instant::now() + RETRY);
             }
         }
-        if let (Some(at), Some(t)) = (retry_at, &target) {
+        if let (Some(at), Some(t)) = (self.retry_at, &self.target) {
             if Instant::now() >= at {
-                device = open(t, &options, &queue).ok();
-                retry_at = device.is_none().then(|| Instant::now() + RETRY);
+                self.device = open(t, &self.options, queue).ok();
+                self.retry_at = self.device.is_none().then(|| Instant::now() + RETRY);
             }
         }
     }
-    close(&mut device);
 }
 
 /// Opens `target`; the error says what was tried.
@@ -239,9 +263,9 @@ pub(crate) fn kinds(d: &local::DeviceInfo) -> &'static str {
 }
 
 /// Tells every device thread to close its device and end, and joins them
-/// (process exit), for at most `deadline`.
-pub(crate) fn shut_down(deadline: Duration) {
+/// until `end` (process exit); says how many were still running then.
+pub(crate) fn shut_down(end: Instant) -> usize {
     CLOSING.store(true, Ordering::Release);
     let threads = std::mem::take(&mut *lock(&FINISHING));
-    sync::join_by(threads, Instant::now() + deadline);
+    sync::join_by(threads, end)
 }

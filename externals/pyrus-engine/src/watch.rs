@@ -12,10 +12,11 @@
 //!
 //! # Threading
 //! [`watch`], [`unwatch`]: any thread, briefly locking the watch table.
-//! One thread, `pyrus-watch`, debounces; [`shut_down`] ends and joins it.
+//! One thread, `pyrus-watch`, debounces; [`shut_down`] ends it and joins it
+//! by a deadline.
 
 use crate::marshal::{self, Delivery, ObjectId};
-use crate::sync::lock;
+use crate::sync::{self, lock};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
 use notify::{RecursiveMode, Watcher};
 use std::collections::{HashMap, HashSet};
@@ -90,10 +91,7 @@ fn start() -> Result<State, String> {
     .map_err(|e| e.to_string())?;
     let table = Arc::new(Mutex::new(Table::default()));
     let for_thread = table.clone();
-    let thread = std::thread::Builder::new()
-        .name("pyrus-watch".into())
-        .spawn(move || debounce(rx, for_thread))
-        .map_err(|e| e.to_string())?;
+    let thread = sync::spawn("pyrus-watch".into(), move || debounce(rx, for_thread)).map_err(|e| e.to_string())?;
     Ok(State { table, watcher, thread })
 }
 
@@ -123,10 +121,10 @@ fn debounce(events: Receiver<PathBuf>, table: Arc<Mutex<Table>>) {
     }
 }
 
-/// Stops watching and joins the debounce thread (process exit).
-pub(crate) fn shut_down() {
-    if let Some(state) = lock(&STATE).take() {
-        drop(state.watcher); // closes the event channel: the thread ends
-        let _ = state.thread.join();
-    }
+/// Stops watching and joins the debounce thread until `end` (process exit);
+/// says whether it was still running then.
+pub(crate) fn shut_down(end: Instant) -> usize {
+    let Some(state) = lock(&STATE).take() else { return 0 };
+    drop(state.watcher); // closes the event channel: the thread ends
+    sync::join_by(vec![state.thread], end)
 }

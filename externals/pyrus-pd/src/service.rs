@@ -11,7 +11,9 @@
 //!   `[netreceive]` input does.
 //!
 //! At process exit an `atexit` handler shuts the engine down: running jobs
-//! are interrupted and the pool's threads joined, so Pd never hangs on quit.
+//! are interrupted and the engine's threads joined for at most
+//! [`EXIT_DEADLINE`] in all, without waiting for the GIL (a job in C code
+//! may hold it for ever), so Pd never hangs on quit.
 
 use crate::trampoline::guard;
 use pd_sys as pd;
@@ -33,7 +35,8 @@ extern "C" {
     fn sys_addpollfn(fd: c_int, f: Option<unsafe extern "C" fn(*mut c_void, c_int)>, ptr: *mut c_void);
 }
 
-/// How long Pd may wait at exit for workers busy in C code.
+/// How long Pd may wait at exit for the engine's threads (workers busy in C
+/// code, jobs that `stop` abandoned in a wait), all together.
 const EXIT_DEADLINE: Duration = Duration::from_millis(500);
 
 /// Sets up the clock, the waker and the exit handler; called once from setup.
@@ -117,7 +120,7 @@ extern "C" fn at_exit() {
     guard("exit", (), || {
         let left = pyrus_engine::shut_down(EXIT_DEADLINE);
         if left > 0 {
-            eprintln!("pyrus: {left} worker(s) still busy in C code at exit; leaving them to the OS");
+            eprintln!("pyrus: {left} thread(s) still busy (in C code or a wait) at exit; leaving them to the OS");
         }
     })
 }

@@ -1,0 +1,58 @@
+//! The pool's size against the recording `TestHost`: it grows while jobs
+//! block, and the threads beyond its base size leave once idle.
+
+use pyrus_engine::atoms::{Atom, Message};
+use pyrus_engine::pool;
+use pyrus_engine::runtime::{self, RuntimeConfig};
+use pyrus_engine::test_host::{outlet, serve_until, TestHost};
+use pyrus_engine::Object;
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+fn words(text: &str) -> Vec<Atom<'_>> {
+    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect()
+}
+
+fn msg(text: &str) -> Message<'_> {
+    let mut w = words(text);
+    let sel = w.remove(0);
+    Message::Anything(Cow::Owned(sel.to_string()), Cow::Owned(w))
+}
+
+#[test]
+fn the_pool_grows_while_jobs_block_and_shrinks_back_when_idle() {
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
+    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
+    let dir = std::env::temp_dir().join(format!("pyrus-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("gate.py"),
+        "import threading\ngate = threading.Event()\n\
+         def wait():\n    return 'woke' if gate.wait(20) else 'timed out'\n\
+         def open_gate():\n    gate.set()\n    return 'opened'\n",
+    )
+    .unwrap();
+    pool::set_workers(1);
+    let host = Rc::new(TestHost::new());
+    let waiters = Object::new(host.clone(), &words("-detach 2 gate"), Some(&dir));
+    let opener_host = Rc::new(TestHost::new());
+    let opener = Object::new(opener_host.clone(), &words("-detach 1 gate"), Some(&dir));
+    for _ in 0..3 {
+        waiters.message(0, &msg("call gate.wait"));
+    }
+    // Three jobs block on one base worker: only threads the pool added can
+    // run the opener (else the waiters time out after 20 s, past serve_until's 10).
+    opener.message(0, &msg("call gate.open_gate"));
+    let opened = serve_until(&opener_host, |e| !outlet(e, 0).is_empty());
+    assert_eq!(outlet(&opened, 0), ["symbol opened"]);
+    let woke = serve_until(&host, |e| outlet(e, 0).len() == 3);
+    assert_eq!(outlet(&woke, 0), ["symbol woke"; 3]);
+    // Idle now: the added threads leave after KEEP_ALIVE (generous bound).
+    let end = Instant::now() + pool::KEEP_ALIVE + Duration::from_secs(10);
+    while pool::threads() > pool::workers() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!((pool::threads(), pool::workers()), (1, 1));
+}
