@@ -15,17 +15,21 @@
 //! | [`gil::end_lease`], [`service`] | host scheduler thread, outside any call (`service` is re-entrant) | no | nothing |
 //! | [`marshal::set_waker`] | any, once | yes | nothing |
 //! | the waker the host installs | any thread (workers, script threads) | yes | must not block |
-//! | [`pool::set_workers`] | any | yes | nothing (starts or retires threads) |
-//! | [`shut_down`] | the exiting thread, once | no | joining pool threads, at most the deadline |
-//! | worker threads (`pyrus-worker-N`) | run jobs attached to Python, push deliveries | — | the GIL; a full mailbox (GIL released) |
-//! | `pyrus-control` | interrupts running jobs for `stop` | — | the GIL |
+//! | [`pool::set_workers`] | any | yes | the pool's lock (starts or retires threads) |
+//! | [`shut_down`] | the exiting thread, once | no | joining every engine thread, at most the deadline in all; never the GIL |
+//! | worker threads (`pyrus-worker-N`): the base size, plus up to [`pool::GROWTH`] while no worker is free; extras leave after [`pool::KEEP_ALIVE`] idle | run jobs attached to Python, push deliveries; catch a job's panic (reported, the job counts as done) | — | the GIL; a full mailbox (GIL released) |
+//! | `pyrus-control` | interrupts running jobs for `stop`, deletion and exit | — | the GIL (nobody waits for it) |
 //! | `pyrus-watch` | debounces file events for `watch 1`, pushes `Reload` deliveries | — | a full mailbox |
 //! | [`reload`] (`[; pyrus reload(`) | host scheduler thread | no | the GIL |
 //! | [`UsbObject::new`], [`UsbObject::message`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread) |
 //! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread) |
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
 //! | a script device's callback | where its object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
-//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue | — | USB, the network |
+//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told) | — | USB, the network |
+//!
+//! Every engine thread starts through one helper (`sync::spawn`) with a
+//! [`STACK`]-sized stack (8 MiB, a Python main thread's), so Python code
+//! recurses as deep on any of them as on the main thread.
 //!
 //! In synchronous mode (`detach 0`) a call runs on the scheduler thread and
 //! holds the GIL while it runs, as every other Python external does, and keeps

@@ -44,6 +44,9 @@ enum Command {
     /// `devices`, answered as deliveries to this object.
     List(ObjectId),
     Options(Options),
+    /// Tests only: a bug's panic on the device thread.
+    #[cfg(test)]
+    Panic,
 }
 
 /// Every device thread, joined at exit.
@@ -178,6 +181,8 @@ impl DeviceState {
                 }
             },
             Some(Command::List(id)) => list(id),
+            #[cfg(test)]
+            Some(Command::Panic) => panic!("a bug on the device thread"),
             Some(Command::Options(o)) => {
                 self.options = o;
                 if !self.options.reconnect {
@@ -268,4 +273,37 @@ pub(crate) fn shut_down(end: Instant) -> usize {
     CLOSING.store(true, Ordering::Release);
     let threads = std::mem::take(&mut *lock(&FINISHING));
     sync::join_by(threads, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn next_event(queue: &EventQueue, woken: &Receiver<()>) -> Event {
+        loop {
+            if let Some(event) = queue.pop() {
+                return event;
+            }
+            woken.recv_timeout(Duration::from_secs(10)).expect("the device thread answers");
+        }
+    }
+
+    #[test]
+    fn a_panic_on_the_device_thread_is_reported_and_the_thread_carries_on() {
+        let (tx, woken) = crossbeam_channel::unbounded();
+        let device = DeviceHandle::spawn(Box::new(move || {
+            let _ = tx.send(());
+        }));
+        device.command(Command::Panic);
+        match next_event(&device.queue, &woken) {
+            Event::Error(text) => assert!(text.contains("internal error in the device thread"), "{text}"),
+            other => panic!("{other:?}"),
+        }
+        // Still there: it answers the next command.
+        device.send(0, Midi::Note { ch: 0, pitch: 60, vel: 100 });
+        match next_event(&device.queue, &woken) {
+            Event::Error(text) => assert!(text.starts_with("no device is open"), "{text}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }
