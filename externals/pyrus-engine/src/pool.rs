@@ -198,9 +198,16 @@ pub(crate) fn submit(task: Task) {
     if w.size == 0 {
         resize(&mut w, default_workers());
     }
+    queue_task(&mut w, task);
+}
+
+/// Queues `task` behind the others and wakes a worker; starts another if
+/// more tasks wait than workers are free to take them, so that a worker busy
+/// (or blocked) with one object's job never holds up another's.
+fn queue_task(w: &mut Workers, task: Task) {
     w.tasks.push_back(task);
     if w.tasks.len() > w.threads.saturating_sub(w.busy) && w.threads < w.size + GROWTH {
-        start_worker(&mut w);
+        start_worker(w);
     }
     POOL.wake.notify_one();
 }
@@ -259,9 +266,13 @@ fn run_batch(py: Python<'_>, first: Task) {
     let start = Instant::now();
     let mut task = first;
     for ran in 1.. {
-        run_task(py, task);
+        let back = run_task(py, task);
         let mut w = lock(&POOL.workers);
+        // Free now: it counts as one that can take the task handed back.
         w.busy -= 1;
+        if let Some(back) = back {
+            queue_task(&mut w, back);
+        }
         // Take another task only if it will run in this attachment.
         if ran == BATCH || start.elapsed() > SLICE {
             return;
@@ -276,21 +287,22 @@ fn run_batch(py: Python<'_>, first: Task) {
     }
 }
 
-fn run_task(py: Python<'_>, task: Task) {
+/// Runs `task`; returns the serial queue's next task if it has more jobs.
+fn run_task(py: Python<'_>, task: Task) -> Option<Task> {
     match task {
-        Task::Concurrent(queue, run) => run_one(py, &queue, run),
+        Task::Concurrent(queue, run) => {
+            run_one(py, &queue, run);
+            None
+        }
         Task::Serial(queue, run) => {
             run_one(py, &queue, run);
             queue.release_token(run);
             // A job pushed while we ran found the token out and sent no
             // task: hand the queue back (behind other objects' tasks).
-            if queue.has_pending() {
-                if let Some(run) = queue.take_token() {
-                    let mut w = lock(&POOL.workers);
-                    w.tasks.push_back(Task::Serial(queue, run));
-                    POOL.wake.notify_one();
-                }
+            if !queue.has_pending() {
+                return None;
             }
+            queue.take_token().map(|run| Task::Serial(queue, run))
         }
     }
 }
