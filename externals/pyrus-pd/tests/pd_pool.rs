@@ -200,23 +200,27 @@ def again():
 fn stop_abandons_a_job_blocked_in_c_and_the_next_call_answers_at_once() {
     let dir = test_dir("stopwait");
     write(&dir, "blk.py", BLOCK);
-    let mut p = Patch::new();
-    let a = p.pyrus("a", "-detach 1 blk");
-    let watcher = p.pyrus("w", "-detach 1 blk");
-    // Once the job is blocked: stop, then a call that only a free worker can
-    // run, which opens the gate. Once the abandoned job has sent its last
-    // output (`done`), one more call to the object, then quit on its answer.
-    on(&mut p, a, 0, "started", "; a stop; a call blk.release; w call blk.finished");
-    on(&mut p, watcher, 0, "finished", "; a call blk.again");
-    on(&mut p, a, 0, "again", "; pd quit");
-    p.start(&[("pyrus", "workers 1"), ("a", "call blk.block")]);
-    let start = Instant::now();
-    let t = run_within(&dir, "stopwait", &p, &["-realtime"], Duration::from_secs(60));
-    assert_eq!(t.printed("a"), ["symbol started", "symbol released", "symbol again"], "{}", t.text());
-    assert_eq!(t.printed("w"), ["symbol finished"], "{}", t.text());
-    // The abandoned job's end is not the new jobs' end: one busy 0 each.
-    assert_eq!(t.printed("a-status"), ["busy 1", "stopped", "busy 0", "busy 1", "busy 0", "busy 1"], "{}", t.text());
-    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    for mode in [1, 2] {
+        let mut p = Patch::new();
+        let a = p.pyrus("a", &format!("-detach {mode} blk"));
+        let watcher = p.pyrus("w", "-detach 1 blk");
+        // Once the job is blocked: stop, then a call that only a free worker
+        // can run, which opens the gate. Once the abandoned job has sent its
+        // last output (`done`), one more call to the object, then quit on
+        // its answer.
+        on(&mut p, a, 0, "started", "; a stop; a call blk.release; w call blk.finished");
+        on(&mut p, watcher, 0, "finished", "; a call blk.again");
+        on(&mut p, a, 0, "again", "; pd quit");
+        p.start(&[("pyrus", "workers 1"), ("a", "call blk.block")]);
+        let start = Instant::now();
+        let t = run_within(&dir, &format!("stopwait{mode}"), &p, &["-realtime"], Duration::from_secs(60));
+        let ctx = format!("detach {mode}:\n{}", t.text());
+        assert_eq!(t.printed("a"), ["symbol started", "symbol released", "symbol again"], "{ctx}");
+        assert_eq!(t.printed("w"), ["symbol finished"], "{ctx}");
+        // The abandoned job's end is not the new jobs' end: one busy 0 each.
+        assert_eq!(t.printed("a-status"), ["busy 1", "stopped", "busy 0", "busy 1", "busy 0", "busy 1"], "{ctx}");
+        assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    }
 }
 
 #[test]
