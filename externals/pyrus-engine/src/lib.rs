@@ -74,7 +74,7 @@ pub use usb::UsbObject;
 /// The host's scheduler thread; attaches to Python (a global reload is a
 /// synchronous act, whatever the objects' `detach`).
 pub fn reload(console: &dyn Host, module: Option<&str>) {
-    gil::sync_call(console, |py| core::reload_global(py, console, module));
+    gil::sync_call(console, None, |py| core::reload_global(py, console, module));
 }
 
 /// Ends the engine at process exit: the scheduler thread's GIL lease is

@@ -234,3 +234,55 @@ fn workers_message_resizes_the_pool() {
     assert!(t.contains("pyrus: 3 worker threads"), "{}", t.text());
     assert_eq!(t.printed("f"), ["1"]);
 }
+
+/// A `detach 0` call waits while a detached job holds the GIL in C code
+/// (here `usleep` through `ctypes.PyDLL`, which keeps the GIL, 400 ms a
+/// time): Pd says once which object waited, how long, and whose job held
+/// Python, for a burst of three such waits.
+#[test]
+fn a_sync_call_that_waited_for_a_job_holding_python_is_reported_once() {
+    let dir = test_dir("gilwait");
+    write(
+        &dir,
+        "holder.py",
+        "import ctypes, pyrus\n\
+         libc = ctypes.PyDLL(None)  # PyDLL: the GIL stays held during the call\n\
+         def hold(times, ms):\n\
+         \x20   for i in range(int(times)):\n\
+         \x20       pyrus.send('held', i)\n\
+         \x20       libc.usleep(int(ms) * 1000)\n\
+         \x20   return 'done'\n\
+         def quick(x):\n\
+         \x20   return x\n",
+    );
+    let mut p = Patch::new();
+    let holder = p.pyrus("h", "holder.hold -detach 1");
+    // Each `held` (sent just before a hold) makes a synchronous call, which waits.
+    let r = p.obj("r held");
+    let waiter = p.obj("pyrus holder.quick");
+    let pw = p.obj("print w");
+    p.connect(r, 0, waiter, 0);
+    p.connect(waiter, 0, pw, 0);
+    // The report comes a pass after the job ends: quit a little later.
+    let route = p.obj("route busy");
+    let sel = p.obj("sel 0");
+    let later = p.obj("delay 100");
+    let quit = p.msg("; pd quit");
+    p.connect(holder, 1, route, 0);
+    p.connect(route, 0, sel, 0);
+    p.connect(sel, 0, later, 0);
+    p.connect(later, 0, quit, 0);
+    p.start(&[("h", "3 400")]);
+    let t = run(&dir, "gilwait", &p);
+    assert_eq!(t.printed("w"), ["0", "1", "2"], "{}", t.text());
+    let reports: Vec<&String> = t.lines.iter().filter(|l| l.contains("for Python")).collect();
+    assert_eq!(reports.len(), 1, "one line for the burst: {}", t.text());
+    let line = reports[0];
+    assert!(
+        line.starts_with("pyrus: [pyrus holder.quick] waited ")
+            && line.contains(" ms for Python, blocking Pd: a detached job of [pyrus holder.hold] held Python"),
+        "{line}"
+    );
+    let ms: u64 = line.split(" waited ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!((100..5000).contains(&ms), "the longest wait, most of one 400 ms hold: {line}");
+}
