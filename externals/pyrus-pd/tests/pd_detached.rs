@@ -186,16 +186,15 @@ fn a_python_thread_sends_through_its_object() {
     assert_eq!(t.printed("f"), ["symbol now", "list late 7"], "{}", t.text());
 }
 
+/// Needs Pd to get `SCHED_FIFO` from `-rt` (root, or the rtprio limit):
+/// not every machine allows it, so it is ignored by default and build/test
+/// runs it (`--ignored`) where `chrt -f 1 true` works, and says so otherwise.
 #[test]
+#[ignore = "needs SCHED_FIFO for Pd's -rt (root): build/test runs it where chrt -f works"]
 fn workers_run_at_normal_priority_under_realtime_pd() {
-    if unsafe_geteuid() != 0 {
-        println!("skipped: Pd needs root for -rt here");
-        return;
-    }
     let dir = test_dir("priority");
     let mut p = Patch::new();
-    let sync = p.pyrus("main", "");
-    let _ = sync;
+    p.pyrus("main", "");
     let o = p.pyrus("worker", "-detach 1");
     p.quit_when_idle(o);
     p.start(&[
@@ -205,22 +204,8 @@ fn workers_run_at_normal_priority_under_realtime_pd() {
         ("worker", "eval os.sched_getscheduler(0)"),
     ]);
     let t = run_with(&dir, "priority", &p, &["-realtime", "-rt"]);
-    let main = t.printed("main");
-    if main != ["1"] {
-        println!("skipped: Pd did not get SCHED_FIFO here (policy {main:?})");
-        return;
-    }
+    assert_eq!(t.printed("main"), ["1"], "Pd's thread got SCHED_FIFO (1) from -rt: {}", t.text());
     assert_eq!(t.printed("worker"), ["0"], "workers are SCHED_OTHER: {}", t.text());
-}
-
-fn unsafe_geteuid() -> u32 {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(1)
 }
 
 #[test]
