@@ -208,16 +208,37 @@ fn workers_run_at_normal_priority_under_realtime_pd() {
     assert_eq!(t.printed("worker"), ["0"], "workers are SCHED_OTHER: {}", t.text());
 }
 
+/// `workers N` starts or retires threads: counted by their names in
+/// /proc, waiting (up to 5 s) for the count asked for, as threads start and
+/// leave on their own time.
 #[test]
 fn workers_message_resizes_the_pool() {
     let dir = test_dir("workers");
+    write(
+        &dir,
+        "threads.py",
+        "import os, time\n\
+         def count():\n\
+         \x20   n = 0\n\
+         \x20   for t in os.listdir('/proc/self/task'):\n\
+         \x20       try:\n\
+         \x20           n += open(f'/proc/self/task/{t}/comm').read().startswith('pyrus-worker')\n\
+         \x20       except OSError:\n\
+         \x20           pass  # a thread that just left\n\
+         \x20   return n\n\
+         def workers(n):\n\
+         \x20   deadline = time.monotonic() + 5\n\
+         \x20   while count() != n and time.monotonic() < deadline:\n\
+         \x20       time.sleep(0.005)\n\
+         \x20   return count()\n",
+    );
     let mut p = Patch::new();
-    let o = p.pyrus("f", "-detach 2");
-    p.quit_when_idle(o);
-    p.start(&[("pyrus", "workers 3"), ("f", "eval 1")]);
+    p.pyrus("n", "threads.workers");
+    // More than the default of at most 8, then fewer than its least of 2.
+    p.script(&[("pyrus", "workers 9"), ("n", "9"), ("pyrus", "workers 1"), ("n", "1")]);
     let t = run(&dir, "workers", &p);
-    assert!(t.contains("pyrus: 3 worker threads"), "{}", t.text());
-    assert_eq!(t.printed("f"), ["1"]);
+    assert!(t.contains("pyrus: 9 worker threads"), "{}", t.text());
+    assert_eq!(t.printed("n"), ["9", "1"], "{}", t.text());
 }
 
 /// A `detach 0` call waits while a detached job holds the GIL in C code
