@@ -74,12 +74,10 @@ impl Episode {
         self.last.elapsed() > CALM || self.began.elapsed() > LONGEST_EPISODE || ended()
     }
 
-    /// Whether a wait while `holders`' jobs ran belongs to it.
+    /// Whether a wait after which `holders`' jobs ran belongs to it: none
+    /// running means the holder has just ended, most likely this episode's.
     fn same(&self, holders: &[ObjectId]) -> bool {
-        match holders {
-            [] => self.holders.is_empty(),
-            _ => holders.iter().any(|h| self.holders.contains(h)),
-        }
+        holders.is_empty() || holders.iter().any(|h| self.holders.contains(h))
     }
 }
 
@@ -210,7 +208,7 @@ fn slow_wait(waiter: ObjectId, waited: Duration) {
 fn report(episode: &RefCell<Option<Episode>>) {
     let Some(e) = episode.borrow_mut().take() else { return };
     let why = match e.holders.as_slice() {
-        [] => "another thread held Python (one a script started?)".to_string(),
+        [] => "a job that had ended by then, or a thread a script started, held Python".to_string(),
         holders => {
             let names: Vec<String> = holders.iter().map(|&h| crate::core::describe(h)).collect();
             format!("a detached job of {} held Python", names.join(" or "))
