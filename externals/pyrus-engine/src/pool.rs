@@ -80,6 +80,9 @@ struct Workers {
     /// Worker threads alive, and how many of them are running a task.
     threads: usize,
     busy: usize,
+    /// Workers waiting on the condvar: only then is a wake-up worth its
+    /// system call.
+    idle: usize,
     /// Names the next worker.
     started: usize,
     /// Every thread of the pool (the control thread too), joined at exit.
@@ -124,6 +127,7 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
         size: 0,
         threads: 0,
         busy: 0,
+        idle: 0,
         started: 0,
         handles: Vec::new(),
     }),
@@ -209,7 +213,9 @@ fn queue_task(w: &mut Workers, task: Task) {
     if w.tasks.len() > w.threads.saturating_sub(w.busy) && w.threads < w.size + GROWTH {
         start_worker(w);
     }
-    POOL.wake.notify_one();
+    if w.idle > 0 {
+        POOL.wake.notify_one();
+    }
 }
 
 /// Asks the control thread to stop the running jobs of `object` from runs
@@ -254,7 +260,9 @@ fn next_task() -> Option<Task> {
             w.busy += 1;
             return Some(task);
         }
+        w.idle += 1;
         w = POOL.wake.wait_timeout(w, KEEP_ALIVE).unwrap_or_else(|e| e.into_inner()).0;
+        w.idle -= 1;
         if w.tasks.is_empty() && w.threads > w.size {
             w.threads -= 1;
             return None;
@@ -276,11 +284,19 @@ fn run_batch(py: Python<'_>, first: Task) {
         let mut w = lock(&POOL.workers);
         // Free now: it counts as one that can take the task handed back.
         w.busy -= 1;
-        if let Some(back) = back {
-            queue_task(&mut w, back);
+        let more = ran < BATCH && start.elapsed() <= SLICE;
+        match back {
+            // Nothing else waits: go on with it here, without the fifo.
+            Some(back) if more && w.tasks.is_empty() => {
+                w.busy += 1;
+                task = back;
+                continue;
+            }
+            Some(back) => queue_task(&mut w, back),
+            None => {}
         }
         // Take another task only if it will run in this attachment.
-        if ran == BATCH || start.elapsed() > SLICE {
+        if !more {
             return;
         }
         match w.tasks.pop_front() {
