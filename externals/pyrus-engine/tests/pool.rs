@@ -1,5 +1,7 @@
-//! The pool's size against the recording `TestHost`: it grows while jobs
-//! block, and the threads beyond its base size leave once idle.
+//! The pool against the recording `TestHost`: it grows while jobs block,
+//! the threads beyond its base size leave once idle, and a job's panic
+//! leaves the counts right. The tests share the pool and the mailbox, so
+//! they run one at a time.
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::pool;
@@ -9,7 +11,15 @@ use pyrus_engine::Object;
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn start() {
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
+    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
+}
 
 fn words(text: &str) -> Vec<Atom<'_>> {
     text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect()
@@ -23,8 +33,8 @@ fn msg(text: &str) -> Message<'_> {
 
 #[test]
 fn the_pool_grows_while_jobs_block_and_shrinks_back_when_idle() {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    start();
     let dir = std::env::temp_dir().join(format!("pyrus-pool-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -55,4 +65,26 @@ fn the_pool_grows_while_jobs_block_and_shrinks_back_when_idle() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!((pool::threads(), pool::workers()), (1, 1));
+}
+
+#[test]
+fn a_panicking_job_is_reported_and_the_service_stops_asking_for_more() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    start();
+    // pyo3 resumes a panic when it fetches its own PanicException from
+    // Python: a real panic, unwinding through the engine's job.
+    pyo3::Python::attach(|py| {
+        use pyo3::types::PyAnyMethods;
+        let builtins = py.import("builtins").unwrap();
+        builtins.setattr("PanicException", py.get_type::<pyo3::panic::PanicException>()).unwrap();
+    });
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &words("-detach 1"), None);
+    o.message(0, &msg("exec raise PanicException('boom')"));
+    o.message(0, &msg("eval 6*7"));
+    let events = serve_until(&host, |e| outlet(e, 1).last().map(String::as_str) == Some("busy 0"));
+    assert_eq!(outlet(&events, 1), ["busy 1", "error PanicException boom", "busy 0"]);
+    assert_eq!(outlet(&events, 0), ["42"]);
+    // Every job is counted done: nothing keeps the host's clock re-arming.
+    assert!(!pyrus_engine::service(), "the service still expects work");
 }
