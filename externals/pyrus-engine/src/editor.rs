@@ -13,8 +13,9 @@ use std::path::Path;
 use std::process::Command;
 
 pub(crate) fn open(file: &Path) -> Result<(), String> {
-    let chosen =
-        ["VISUAL", "EDITOR"].iter().find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()).map(|e| (*v, e)));
+    let chosen = ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()).map(|e| (*v, e)));
     #[cfg(not(windows))]
     check_command(chosen.as_ref().map(|(v, e)| (*v, e.as_str())))?;
     let editor = chosen.map(|(_, e)| e);
