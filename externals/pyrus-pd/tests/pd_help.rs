@@ -72,7 +72,7 @@ fn demo_patch_computes_and_reports_its_deliberate_error() {
     assert_eq!(t.printed("demo-spread"), ["0 1 2 3 4"]);
     assert_eq!(t.printed("demo-mean"), ["2.5"]);
     assert_eq!(t.printed("demo-chord"), ["60", "64", "67", "set 60 64 67"]);
-    assert_eq!(t.printed("demo-chord-send"), ["list done 60"]);
+    assert_eq!(t.printed("demo-chord-send"), ["done 60"], "a str first is the selector");
     let numpy = t.printed("demo-numpy");
     if numpy.is_empty() {
         println!("skipped the numpy line: numpy is not installed (apt-get install python3-numpy)");
