@@ -15,7 +15,6 @@ use crate::gil::GilCell;
 use crate::host::Host;
 use crate::marshal::ObjectId;
 use crate::native::Owner;
-use crate::remote::Remote;
 use crate::report;
 use crate::resolve::resolve;
 use crate::runtime;
@@ -25,7 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyModule, PyType};
 use pyrus_atoms::{Atom, Message, OwnedAtom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The messages that run Python code in the object's namespace.
@@ -55,6 +54,10 @@ pub(crate) struct Core {
     files: Mutex<Vec<(PathBuf, String)>>,
     /// Whether `watch 1` is on.
     pub watching: std::sync::atomic::AtomicBool,
+    /// Class mode: bit `i` set when the class defines `in_0_<RESERVED[i]>`,
+    /// cached when the class is bound, so that the scheduler thread can
+    /// dispatch without Python.
+    takes: AtomicU32,
 }
 
 /// How many inlets and outlets (before the status outlet) an object has.
@@ -63,6 +66,9 @@ pub struct Shape {
     pub inlets: usize,
     pub outlets: usize,
 }
+
+/// The ports of an object that is not of a class: one inlet, one data outlet.
+const DEFAULT_SHAPE: Shape = Shape { inlets: 1, outlets: 1 };
 
 /// The largest number of inlets or outlets a class may ask for.
 const MAX_PORTS: usize = 64;
@@ -82,6 +88,14 @@ fn live_cores() -> Vec<std::sync::Arc<Core>> {
     lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).collect()
 }
 
+/// The data outlets of object `id` once it has been created (None while it
+/// is, or once it is gone): for threads started while its module was
+/// imported at creation (see [`crate::native::CREATING`]).
+pub(crate) fn created_outlets(id: ObjectId) -> Option<usize> {
+    let core = lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).find(|c| c.id == id)?;
+    core.shape.get().map(|s| s.outlets)
+}
+
 impl Core {
     /// A core that has not touched Python yet; [`Core::init`] resolves it.
     pub fn new(id: ObjectId, path: Option<String>, leading: Vec<OwnedAtom>, patch_dir: Option<&Path>) -> Core {
@@ -97,6 +111,7 @@ impl Core {
             shape: OnceLock::new(),
             files: Mutex::new(Vec::new()),
             watching: std::sync::atomic::AtomicBool::new(false),
+            takes: AtomicU32::new(0),
         }
     }
 
@@ -112,12 +127,24 @@ impl Core {
 
     /// The object's inlets and data outlets (one each until a class says otherwise).
     pub fn shape(&self) -> Shape {
-        self.shape.get().copied().unwrap_or(Shape { inlets: 1, outlets: 1 })
+        self.shape.get().copied().unwrap_or(DEFAULT_SHAPE)
+    }
+
+    /// The object has been made with [`Core::shape`]'s ports: they stay
+    /// (a class bound by a later reload must ask for the same).
+    pub fn created(&self) {
+        self.shape.get_or_init(|| DEFAULT_SHAPE);
     }
 
     /// The status outlet's index: after the data outlets.
     pub fn status(&self) -> usize {
         self.shape().outlets
+    }
+
+    /// Whether the class defines a method for the reserved word
+    /// `RESERVED[word]` at the left inlet (it then gets that message).
+    pub fn class_takes(&self, word: usize) -> bool {
+        self.takes.load(Ordering::Acquire) & (1 << word) != 0
     }
 
     /// Whether this is a class-mode object with a live instance.
@@ -152,13 +179,18 @@ impl Core {
         self.resolve_target(py, host);
     }
 
-    /// Handles one message arriving at `inlet`: a Python message (`eval`,
-    /// `exec`..., left inlet only), a method of the class-mode instance, or a
-    /// call of the target.
+    /// Handles one message arriving at `inlet`: an own Python message
+    /// (`pyrus eval ...`, `pyrus exec ...`, left inlet only: the form
+    /// `Object` gives `eval ...` when the class does not take the word), a
+    /// method of the class-mode instance, or a call of the target.
     pub fn handle(&self, py: Python<'_>, host: &dyn Host, inlet: usize, message: &Message<'_>) {
-        if let Message::Anything(selector, args) = message {
-            if inlet == 0 && PYTHON_MESSAGES.contains(&selector.as_ref()) {
-                return self.python_message(py, host, selector, args);
+        if let (0, Message::Anything(selector, args)) = (inlet, message) {
+            if selector == crate::object::OWN {
+                if let Some((Atom::Symbol(word), rest)) = args.split_first() {
+                    if PYTHON_MESSAGES.contains(&word.as_ref()) {
+                        return self.python_message(py, host, word, rest);
+                    }
+                }
             }
         }
         match self.instance(py) {
@@ -339,6 +371,12 @@ impl Core {
         Ok(())
     }
 
+    /// Another object reloaded the module the target lives in: resolve it
+    /// again (see [`rebind_users`]).
+    pub fn rebind(&self, py: Python<'_>, host: &dyn Host) {
+        self.resolve_target(py, host);
+    }
+
     /// Resolves the target path, keeping the previous target when it fails.
     fn resolve_target(&self, py: Python<'_>, host: &dyn Host) {
         let Some(path) = self.path.clone() else { return };
@@ -390,6 +428,7 @@ impl Core {
         match self.instance(py) {
             Some(instance) => {
                 if check(py, host, self.status(), context, instance.setattr("__class__", class)).is_some() {
+                    self.takes.store(reserved_methods(class), Ordering::Release);
                     if let Some(Some(hook)) =
                         check(py, host, self.status(), "on_reload", optional_attr(&instance, "on_reload"))
                     {
@@ -410,6 +449,7 @@ impl Core {
                     check(py, host, self.status(), context, self.namespace(py).set_item("self", &instance));
                     self.instance.set(py, instance.unbind());
                     self.has_instance.store(true, Ordering::Release);
+                    self.takes.store(reserved_methods(class), Ordering::Release);
                 }
             }
         }
@@ -447,8 +487,10 @@ pub(crate) fn reload_module(py: Python<'_>, name: &str) -> PyResult<()> {
 }
 
 /// Resolves again the target of every object whose target lives in `module`.
-/// The object that asked reports through `host`, the others through their
-/// own marshalled hosts.
+/// The object that asked does it now, in the call it is making (reporting
+/// through `host`); every other one as a call of its own, in its own detach
+/// mode (see [`crate::service::rebind`]), so that its `on_reload` can use
+/// `pyrus.post`, `pyrus.out` and `self.out` like any of its calls.
 pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: ObjectId, host: &dyn Host) {
     let prefix = format!("{module}.");
     for core in live_cores() {
@@ -459,7 +501,7 @@ pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: ObjectId, host: 
         if core.id == asker {
             core.resolve_target(py, host);
         } else {
-            core.resolve_target(py, &Remote { id: core.id });
+            crate::service::rebind(core.id, || py.detach(crate::marshal::wait_for_space));
         }
     }
 }
@@ -541,6 +583,14 @@ fn pyrus_class<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Opti
     Ok(class.is_subclass(&base)?.then(|| value.clone()))
 }
 
+/// Which reserved words the class has a left-inlet method for, as bits
+/// over [`crate::object::RESERVED`].
+fn reserved_methods(class: &Bound<'_, PyAny>) -> u32 {
+    const _: () = assert!(crate::object::RESERVED.len() <= 32, "one bit per word");
+    let words = crate::object::RESERVED.iter().enumerate();
+    words.filter(|(_, w)| class.hasattr(format!("in_0_{w}")).unwrap_or(false)).fold(0, |bits, (i, _)| bits | 1 << i)
+}
+
 /// The inlets and outlets a class declares (class attributes, default 1 each).
 fn class_shape(class: &Bound<'_, PyAny>) -> PyResult<Shape> {
     let count = |name: &str, min: usize| -> PyResult<usize> {
@@ -562,9 +612,29 @@ fn check<T>(py: Python<'_>, host: &dyn Host, status: usize, context: &str, resul
 }
 
 /// Sends a result out of the result outlet; `context` is only formatted if
-/// the conversion fails.
-fn output(py: Python<'_>, host: &dyn Host, status: usize, context: impl FnOnce() -> String, value: &Bound<'_, PyAny>) {
+/// it fails. With no data outlets (`outlets = 0`: the status outlet is
+/// outlet 0) a result that sends something is an error, never status.
+pub(crate) fn output(
+    py: Python<'_>,
+    host: &dyn Host,
+    status: usize,
+    context: impl FnOnce() -> String,
+    value: &Bound<'_, PyAny>,
+) {
     match convert::py_to_message(value) {
+        Ok(Some(_)) if status == RESULT => {
+            let mut shown = value.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".into());
+            if shown.chars().count() > 60 {
+                shown = shown.chars().take(57).chain("...".chars()).collect();
+            }
+            let why = format!(
+                "{}: the result {shown} has nowhere to go: this object has no data outlets \
+                 (its class says outlets = 0); return None, or give the class outlets = 1 or more",
+                context()
+            );
+            host.error(&format!("pyrus: {why}"));
+            report::status_error(host, status, "ValueError", &why);
+        }
         Ok(Some(message)) => host.outlet(RESULT, &message),
         Ok(None) => {}
         Err(e) => report::report(py, host, status, &context(), &e),

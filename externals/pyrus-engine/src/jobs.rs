@@ -17,9 +17,13 @@ pub(crate) enum JobKind {
     /// A message that arrived at an inlet, to handle as `Core::handle` does.
     Message(usize, OwnedMessage),
     /// A device a script opened has events: run its callback on them.
-    Device(std::sync::Arc<crate::usb_script::ScriptDevice>),
+    Device(crate::usb_script::DeviceRun),
     /// The object was deleted: its instance's `on_close`, the last job.
     Close,
+    /// Another object reloaded the module the target lives in: resolve it
+    /// again (the new class, `on_reload`). Not a call of the user's: `stop`
+    /// keeps it.
+    Rebind,
 }
 
 pub(crate) struct JobQueue {
@@ -78,11 +82,12 @@ impl JobQueue {
         !self.pending().is_empty()
     }
 
-    /// Drops every job not yet started and says how many there were.
+    /// Drops every call not yet started (a pending rebind stays) and says
+    /// how many there were.
     pub fn clear(&self) -> usize {
         let mut pending = self.pending();
         let n = pending.len();
-        pending.clear();
-        n
+        pending.retain(|j| matches!(j, JobKind::Rebind));
+        n - pending.len()
     }
 }

@@ -24,6 +24,7 @@
 //! | [`UsbObject::new`], [`UsbObject::message`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread) |
 //! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread) |
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
+//! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
 //! | a script device's callback | where its object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
 //! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue | — | USB, the network |
 //!
@@ -60,7 +61,7 @@ mod usb_thread;
 mod watch;
 
 pub use host::{Host, NoReceiver};
-pub use object::{Detach, Object, DEFAULT_QUEUE, RESERVED};
+pub use object::{Detach, Object, DEFAULT_QUEUE, OWN, RESERVED};
 pub use service::service;
 pub use usb::UsbObject;
 
@@ -71,8 +72,10 @@ pub use usb::UsbObject;
 /// outlets.
 ///
 /// # Threading
-/// The host's scheduler thread; attaches to Python (a global reload is a
-/// synchronous act, whatever the objects' `detach`).
+/// The host's scheduler thread; attaches to Python to re-import (a
+/// synchronous act, whatever the objects' `detach`). Each object then
+/// rebinds as a call of its own, in its own mode: here in `detach 0`, as a
+/// job on its worker in `detach 1|2` (so `on_reload` can use `pyrus.*`).
 pub fn reload(console: &dyn Host, module: Option<&str>) {
     gil::sync_call(console, |py| core::reload_global(py, console, module));
 }

@@ -11,7 +11,7 @@ use crate::convert;
 use crate::host::Host;
 use crate::marshal::{self, ObjectId};
 use crate::remote::Remote;
-use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use std::cell::RefCell;
@@ -22,8 +22,44 @@ pub(crate) struct Caller {
     /// The real host on the scheduler thread, a marshalling one elsewhere.
     pub host: Rc<dyn Host>,
     /// Outlets a script may use; the status outlet after them is the engine's.
+    /// [`CREATING`] while the object is being made.
     pub data_outlets: usize,
     pub id: ObjectId,
+}
+
+/// `data_outlets` while the object is being created: the class being
+/// imported decides its outlets, and the host has not made them yet. A
+/// thread started then (at import) learns them from the object once it is
+/// made ([`crate::core::created_outlets`]).
+pub(crate) const CREATING: usize = usize::MAX;
+
+/// The data outlet `outlet` (a Python value; None for 0) names, checked
+/// against the object's: an `int` from 0 to the last one.
+fn data_outlet(id: ObjectId, data_outlets: usize, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+    let known = if data_outlets == CREATING { crate::core::created_outlets(id) } else { Some(data_outlets) };
+    let Some(outlets) = known else {
+        return Err(PyRuntimeError::new_err(
+            "this [pyrus] object is still being created, so it has no outlets yet: \
+             send from a call, or from a thread once the object exists",
+        ));
+    };
+    if outlets == 0 {
+        return Err(PyValueError::new_err(
+            "this object has no data outlets (its class says outlets = 0), so nothing can be sent: \
+             give the class outlets = 1 or more",
+        ));
+    }
+    let Some(outlet) = outlet else { return Ok(0) };
+    let index = if outlet.is_instance_of::<pyo3::types::PyBool>() { None } else { outlet.extract::<i64>().ok() };
+    match index {
+        Some(i) if (0..outlets as i64).contains(&i) => Ok(i as usize),
+        _ => Err(PyValueError::new_err(format!(
+            "outlet {} does not exist: this object has {outlets} data outlet{}, numbered 0 to {}",
+            outlet.repr()?,
+            if outlets == 1 { "" } else { "s" },
+            outlets - 1
+        ))),
+    }
 }
 
 thread_local! {
@@ -88,17 +124,12 @@ impl Owner {
 /// object, directly when that object's call is running on this thread,
 /// marshalled otherwise (any thread, any time).
 #[pyfunction]
-fn _out_for(instance: &Bound<'_, PyAny>, outlet: usize, values: &Bound<'_, PyTuple>) -> PyResult<()> {
+fn _out_for(instance: &Bound<'_, PyAny>, outlet: &Bound<'_, PyAny>, values: &Bound<'_, PyTuple>) -> PyResult<()> {
     let owner = instance
         .getattr("_pyrus_owner")
         .map_err(|_| PyRuntimeError::new_err("this pyrus.Object is not attached to a [pyrus] object"))?;
     let owner = owner.cast::<Owner>()?.get();
-    if outlet >= owner.data_outlets {
-        return Err(PyValueError::new_err(format!(
-            "outlet {outlet} does not exist: this object has {}",
-            owner.data_outlets
-        )));
-    }
+    let outlet = data_outlet(owner.id, owner.data_outlets, Some(outlet))?;
     let Some(message) = convert::values_to_message(values)? else { return Ok(()) };
     let direct = CALLERS.with(|c| c.borrow().last().filter(|c| c.id == owner.id).cloned());
     match direct {
@@ -162,10 +193,19 @@ impl Message {
 
 #[pymethods]
 impl Message {
+    /// The selector must be a word: not empty, no NUL (a host could not
+    /// send it, and `[route]` could never match it).
     #[new]
     #[pyo3(signature = (selector, *args))]
-    fn new(selector: Bound<'_, PyString>, args: Bound<'_, PyTuple>) -> Self {
-        Message { selector: selector.unbind(), args: args.unbind() }
+    fn new(selector: Bound<'_, PyAny>, args: Bound<'_, PyTuple>) -> PyResult<Self> {
+        let Ok(text) = selector.cast::<PyString>() else {
+            return Err(PyTypeError::new_err(format!(
+                "pyrus.Message needs a str selector first, such as pyrus.Message('set', 1), not {}",
+                selector.get_type().name()?
+            )));
+        };
+        convert::selector_text(&selector)?;
+        Ok(Message { selector: text.clone().unbind(), args: args.unbind() })
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -190,16 +230,10 @@ impl Message {
 /// `pyrus.out(*values, outlet=0)`: sends out of one of the object's outlets,
 /// now, depth first, as a host object would.
 #[pyfunction]
-#[pyo3(signature = (*values, outlet = 0))]
-fn out(values: &Bound<'_, PyTuple>, outlet: usize) -> PyResult<()> {
+#[pyo3(signature = (*values, outlet = None))]
+fn out(values: &Bound<'_, PyTuple>, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     let caller = current("out")?;
-    if outlet >= caller.data_outlets {
-        return Err(PyValueError::new_err(format!(
-            "outlet {outlet} does not exist: this object has {} (0 to {})",
-            caller.data_outlets,
-            caller.data_outlets.saturating_sub(1)
-        )));
-    }
+    let outlet = data_outlet(caller.id, caller.data_outlets, outlet)?;
     if let Some(message) = convert::values_to_message(values)? {
         caller.host.outlet(outlet, &message);
     }

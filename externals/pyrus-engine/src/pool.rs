@@ -207,6 +207,7 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>) {
             JobKind::Message(inlet, m) => queue.core.handle(py, &*remote, *inlet, m),
             JobKind::Device(device) => device.run(py, &*remote, queue.core.status()),
             JobKind::Close => queue.core.close(py, &*remote),
+            JobKind::Rebind => queue.core.rebind(py, &*remote),
         }
     }
     lock(&POOL.running).retain(|&(t, _)| t != me);

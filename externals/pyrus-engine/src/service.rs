@@ -7,11 +7,10 @@
 
 use crate::gil;
 use crate::marshal::{self, Delivery, ObjectId};
-use crate::usb_script::{self, ScriptDevice};
+use crate::usb_script::{self, DeviceRun};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
 
 /// Deliveries carried out per [`service`] call: a flood waits for the next
 /// tick instead of stalling this one.
@@ -27,20 +26,40 @@ pub(crate) trait Recipient {
     fn poll(&self) -> bool {
         false
     }
+    /// A module its target lives in was reloaded by someone else: resolve
+    /// the target again as a call of its own, where its calls run.
+    fn rebind(&self) {}
     /// A device a script of this object opened has events for its callback.
-    fn device_events(&self, device: Arc<ScriptDevice>) {
+    fn device_events(&self, device: DeviceRun) {
         let _ = device;
     }
 }
 
 thread_local! {
+    /// Set on the thread that registers objects: the scheduler thread.
+    static SCHEDULER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static POLLABLES: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
     static OBJECTS: RefCell<HashMap<ObjectId, Weak<dyn Recipient>>> = RefCell::new(HashMap::new());
     static DIRTY: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
 }
 
 pub(crate) fn register(id: ObjectId, object: Weak<dyn Recipient>) {
+    SCHEDULER.with(|s| s.set(true));
     OBJECTS.with(|o| o.borrow_mut().insert(id, object));
+}
+
+/// Has object `id` resolve its target again ([`Recipient::rebind`]): now,
+/// on the scheduler thread, where the objects live; from any other thread
+/// (a detached object's reload) through the mailbox, waiting for space with
+/// `nap` (which releases the GIL). Never touches Python itself.
+pub(crate) fn rebind(id: ObjectId, mut nap: impl FnMut()) {
+    if SCHEDULER.with(std::cell::Cell::get) {
+        if let Some(object) = recipient(id) {
+            object.rebind();
+        }
+    } else {
+        marshal::push_waiting(id, Delivery::Rebind, |_| nap());
+    }
 }
 
 /// From now on deliveries for `id` are dropped: the object is gone.
@@ -94,7 +113,7 @@ pub fn service() -> bool {
     });
     // Scripts' devices with events: to their owners (no Python here).
     for device in usb_script::pending() {
-        match recipient(device.owner) {
+        match recipient(device.owner()) {
             Some(owner) => owner.device_events(device),
             None => device.discard(),
         }
