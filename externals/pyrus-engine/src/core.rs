@@ -416,6 +416,15 @@ impl Core {
         let context = "binding the class";
         let Some(shape) = check(py, host, self.status(), context, class_shape(class)) else { return };
         let fixed = *self.shape.get_or_init(|| shape);
+        if class.hasattr(format!("in_0_{}", crate::object::OWN)).unwrap_or(false) {
+            let why = format!(
+                "in_0_{own} is never called: '{own} ...' at the left inlet is the object's own prefix \
+                 ({own} stop, {own} eval ...); give the method another name",
+                own = crate::object::OWN
+            );
+            host.error(&format!("pyrus: {why}"));
+            report::status_error(host, self.status(), "NameError", &why);
+        }
         if fixed != shape {
             let why = format!(
                 "the class now asks for {} inlets and {} outlets, but this object was made with {} and {}: \

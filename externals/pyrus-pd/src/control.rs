@@ -38,6 +38,7 @@ pub fn create() {
             pd::t_atomtype::A_GIMME,
             pd::t_atomtype::A_NULL,
         );
+        pd::class_addanything(class, Some(std::mem::transmute::<Gimme, unsafe extern "C" fn()>(unknown)));
         let receiver = pd::pd_new(class);
         pd::pd_bind(receiver, gensym("pyrus"));
     }
@@ -51,6 +52,18 @@ unsafe extern "C" fn workers(_x: *mut pd::t_pd, n: pd::t_float) {
         }
         pyrus_engine::pool::set_workers(n as usize);
         console::post(&format!("pyrus: {} worker threads", n as usize));
+    })
+}
+
+/// Anything else sent to `pyrus`: say what it takes.
+unsafe extern "C" fn unknown(_x: *mut pd::t_pd, s: *mut pd::t_symbol, _argc: c_int, _argv: *const pd::t_atom) {
+    guard("pyrus", (), || {
+        // SAFETY: Pd passes a live selector.
+        let selector = unsafe { crate::atoms::symbol_text(s).0 };
+        console::error(
+            std::ptr::null(),
+            &format!("pyrus: the pyrus receiver takes 'workers N' and 'reload [MODULE]', not '{selector}'"),
+        );
     })
 }
 

@@ -186,7 +186,8 @@ fn a_class_method_for_a_reserved_word_wins_and_pyrus_word_reaches_the_object() {
         "import pyrus\nclass Res(pyrus.Object):\n    def in_0_stop(self):\n        return 'class-stop'\n    \
          def in_0_open(self):\n        return 'class-open'\n    def in_0_load(self, *a):\n        \
          return ['class-load', *a]\n    def in_0_queue(self, n):\n        return ['class-queue', n]\n    \
-         def in_0_eval(self, *a):\n        return ['class-eval', *a]\n",
+         def in_0_eval(self, *a):\n        return ['class-eval', *a]\n    def in_0_pyrus(self, *a):\n        \
+         return 'never'\n",
     );
     let mut p = Patch::new();
     let plain = p.pyrus("a", "res.Res");
@@ -201,6 +202,9 @@ fn a_class_method_for_a_reserved_word_wins_and_pyrus_word_reaches_the_object() {
     let _ = plain;
     p.quit_after(detached, 0, "last", 1);
     let t = run_within(&dir, "reserved", &p, &["-realtime"], Duration::from_secs(30));
+    // A method for the prefix itself can't be reached: said at creation.
+    let unreachable = t.errors().iter().filter(|l| l.contains("in_0_pyrus is never called")).count();
+    assert_eq!(unreachable, 2, "{}", t.text());
     let expected = [
         "symbol class-stop",
         "symbol class-open",
@@ -264,12 +268,17 @@ fn messages_with_bad_arguments_say_what_they_take() {
         ("exec pyrus.Message('')", "a message's selector can't be empty"),
         ("exec pyrus.Message(3)", "pyrus.Message needs a str selector first"),
         ("exec pyrus.out(''\\, 1)", "a message's selector can't be empty"),
+        ("exec pyrus.usb.listen(0\\, print)", "the port must be an int from 1 to 65535\\, not 0"),
+        ("exec pyrus.usb.connect('localhost'\\, 70000\\, print)", "not 70000"),
+        ("exec pyrus.usb.open((70000\\, 1)\\, print)", "vid must be an int from 0 to 65535\\, not 70000"),
     ];
     let mut sends = vec![("p", "exec import pyrus")];
     sends.extend(cases.iter().map(|(m, _)| ("p", *m)));
     // Still working; and the thread the module started at import sends.
     sends.push(("p", "eval 7"));
     sends.push(("p", "exec bad.go.set()"));
+    // The global receiver says what it takes, too.
+    sends.push(("pyrus", "relaod"));
     p.start(&sends);
     p.quit_after(o, 0, "from", 1);
     let t = run(&dir, "badargs", &p);
@@ -280,6 +289,8 @@ fn messages_with_bad_arguments_say_what_they_take() {
     }
     assert_eq!(t.printed("p"), ["7", "from import"], "{}", t.text());
     assert!(t.errors().len() >= cases.len(), "each in the console too:\n{}", t.text());
+    let global = "the pyrus receiver takes 'workers N' and 'reload [MODULE]', not 'relaod'";
+    assert!(t.errors().iter().any(|l| l.contains(global)), "{}", t.text());
 }
 
 /// `[pyrus.usb]` refuses bad numbers and words with what it accepts.
