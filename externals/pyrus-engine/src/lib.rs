@@ -8,7 +8,7 @@
 //! | entry point | thread | concurrently | blocks on |
 //! |---|---|---|---|
 //! | [`runtime::start`] | any | yes (first call initialises, others wait) | Python initialisation, the GIL |
-//! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | the GIL |
+//! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | the GIL (a wait over 100 ms is posted, see [`gil`]) |
 //! | [`Host`] methods (called by the engine) | host scheduler thread | re-entrant | must not block |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call |
 //!
@@ -77,7 +77,7 @@ pub use usb::UsbObject;
 /// rebinds as a call of its own, in its own mode: here in `detach 0`, as a
 /// job on its worker in `detach 1|2` (so `on_reload` can use `pyrus.*`).
 pub fn reload(console: &dyn Host, module: Option<&str>) {
-    gil::sync_call(console, |py| core::reload_global(py, console, module));
+    gil::sync_call(console, None, |py| core::reload_global(py, console, module));
 }
 
 /// Ends the engine at process exit: the scheduler thread's GIL lease is
