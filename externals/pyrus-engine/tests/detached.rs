@@ -65,7 +65,8 @@ fn serial_mode_keeps_order_and_reports_busy() {
 #[test]
 fn concurrent_mode_delivers_every_result() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = setup("pairs", "import threading\nmeet = threading.Barrier(2)\ndef f(x):\n    meet.wait(5)\n    return x\n");
+    let dir =
+        setup("pairs", "import threading\nmeet = threading.Barrier(2)\ndef f(x):\n    meet.wait(5)\n    return x\n");
     let host = Rc::new(TestHost::new());
     let o = Object::new(host.clone(), &words("-detach 2 pairs.f"), Some(&dir));
     for i in 0..16 {

@@ -139,7 +139,9 @@ unsafe extern "C" fn click(
     _ctrl: pd::t_float,
     _alt: pd::t_float,
 ) {
-    guard("click", (), || dispatch(x, &Message::Anything(Cow::Borrowed("open"), Cow::Borrowed(&[]))))
+    // The object's own `open`, whatever its class defines for `open`.
+    let open = [pyrus_engine::atoms::Atom::Symbol(Cow::Borrowed("open"))];
+    guard("click", (), || dispatch(x, &Message::Anything(Cow::Borrowed(pyrus_engine::OWN), Cow::Borrowed(&open))))
 }
 
 unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) -> *mut c_void {

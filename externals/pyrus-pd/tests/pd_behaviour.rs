@@ -352,18 +352,26 @@ fn a_silent_usbredir_peer_is_reported() {
     peer.join().unwrap();
 }
 
-/// An editor that is not there is an error naming it, not silence.
+/// An editor that is not there is an error naming it, not silence. A click
+/// on the box is the object's own `open`, even for a class with `in_0_open`.
 #[test]
 fn open_with_a_missing_editor_says_so() {
     let dir = test_dir("noeditor");
-    write(&dir, "ed.py", "def f(*a):\n    return 1\n");
+    write(
+        &dir,
+        "ed.py",
+        "import pyrus\ndef f(*a):\n    return 1\nclass Ed(pyrus.Object):\n    def in_0_open(self):\n        return 'class-open'\n",
+    );
     let mut p = Patch::new();
     p.pyrus("e", "ed.f");
-    p.script(&[("e", "open")]);
+    p.pyrus("c", "ed.Ed");
+    p.script(&[("e", "open"), ("c", "open"), ("c", "click 0 0 0 0 0")]);
     let path = dir.join("noeditor.pd");
     p.write(&path);
     let t = run_pd_env(&path, &[], &[("VISUAL", "no-such-editor-pyrus --wait")], Duration::from_secs(30));
     assert_eq!(t.status, Some(0), "{}", t.text());
     let status = t.printed("e-status");
     assert!(status[0].contains("the editor 'no-such-editor-pyrus' ($VISUAL) was not found on PATH"), "{}", t.text());
+    assert_eq!(t.printed("c"), ["symbol class-open"], "{}", t.text());
+    assert!(t.printed("c-status")[0].contains("the editor 'no-such-editor-pyrus'"), "the click: {}", t.text());
 }

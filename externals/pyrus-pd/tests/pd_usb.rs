@@ -321,7 +321,8 @@ fn a_flood_overflows_the_queue_reports_dropped_and_pd_keeps_ticking() {
     let t = run(&dir, "usbflood", &p);
     assert!(server.join().unwrap(), "the guest acknowledged the unplug: {}", t.text());
     let status = t.printed("u-status");
-    let dropped: usize = status.iter().filter_map(|s| s.strip_prefix("dropped ")).map(|n| n.parse::<usize>().unwrap()).sum();
+    let dropped: usize =
+        status.iter().filter_map(|s| s.strip_prefix("dropped ")).map(|n| n.parse::<usize>().unwrap()).sum();
     // The counter says how many came before the bang that reads it.
     let events: usize = t.printed("events").last().unwrap().parse().unwrap();
     let span: f64 = t.printed("span").last().unwrap().parse().unwrap();
