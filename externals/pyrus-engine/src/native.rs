@@ -51,13 +51,17 @@ fn data_outlet(id: ObjectId, data_outlets: usize, outlet: Option<&Bound<'_, PyAn
     }
     let Some(outlet) = outlet else { return Ok(0) };
     let index = if outlet.is_instance_of::<pyo3::types::PyBool>() { None } else { outlet.extract::<i64>().ok() };
+    let plural = if outlets == 1 { "" } else { "s" };
     match index {
         Some(i) if (0..outlets as i64).contains(&i) => Ok(i as usize),
-        _ => Err(PyValueError::new_err(format!(
-            "outlet {} does not exist: this object has {outlets} data outlet{}, numbered 0 to {}",
-            outlet.repr()?,
-            if outlets == 1 { "" } else { "s" },
+        Some(i) => Err(PyValueError::new_err(format!(
+            "outlet {i} does not exist: this object has {outlets} data outlet{plural}, numbered 0 to {}",
             outlets - 1
+        ))),
+        None => Err(PyTypeError::new_err(format!(
+            "the outlet must be an int from 0 to {}, not {} (self.out takes it first: self.out(0, 'reset', 3))",
+            outlets - 1,
+            outlet.repr()?
         ))),
     }
 }

@@ -506,8 +506,17 @@ impl Flags {
                     Some(n) => (flags.queue, i) = (n, i + 1),
                     None => host.error("pyrus: -queue takes a whole number of jobs, 1 or more; ignored"),
                 },
-                Some("-latest") => flags.latest = true,
-                Some("-watch") => flags.watch = true,
+                // `-latest` and `-watch` may be followed by 0 or 1.
+                Some(flag @ ("-latest" | "-watch")) => {
+                    let on = match number {
+                        Some(n) if n == 0.0 || n == 1.0 => {
+                            i += 1;
+                            n == 1.0
+                        }
+                        _ => true,
+                    };
+                    *(if flag == "-latest" { &mut flags.latest } else { &mut flags.watch }) = on;
+                }
                 _ => rest.push(args[i].clone().into_owned()),
             }
             i += 1;

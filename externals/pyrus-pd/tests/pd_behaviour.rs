@@ -242,7 +242,9 @@ fn messages_with_bad_arguments_say_what_they_take() {
          threading.Thread(target=later, daemon=True).start()\n",
     );
     let mut p = Patch::new();
-    let o = p.pyrus("p", "bad");
+    // A switch flag may say 0 or 1; an unknown flag is named.
+    let o = p.pyrus("p", "-latest 1 -watch 0 bad");
+    p.pyrus("q", "-detch 1");
     let cases: &[(&str, &str)] = &[
         ("import", "import takes one or more module names"),
         ("import 3", "import takes module names\\, not the number 3"),
@@ -264,7 +266,7 @@ fn messages_with_bad_arguments_say_what_they_take() {
             "exec pyrus.out(1\\, outlet=-1)",
             "outlet -1 does not exist: this object has 1 data outlet\\, numbered 0 to 0",
         ),
-        ("exec pyrus.out(1\\, outlet=1.5)", "outlet 1.5 does not exist"),
+        ("exec pyrus.out(1\\, outlet=1.5)", "error TypeError the outlet must be an int from 0 to 0\\, not 1.5"),
         ("exec pyrus.Message('')", "a message's selector can't be empty"),
         ("exec pyrus.Message(3)", "pyrus.Message needs a str selector first"),
         ("exec pyrus.out(''\\, 1)", "a message's selector can't be empty"),
@@ -289,6 +291,9 @@ fn messages_with_bad_arguments_say_what_they_take() {
     }
     assert_eq!(t.printed("p"), ["7", "from import"], "{}", t.text());
     assert!(t.errors().len() >= cases.len(), "each in the console too:\n{}", t.text());
+    assert!(!t.contains("first argument must be"), "-latest 1 is a flag and its value:\n{}", t.text());
+    let flag = "unknown flag -detch: the flags are -detach N, -latest, -queue N and -watch";
+    assert!(t.errors().iter().any(|l| l.contains(flag)), "{}", t.text());
     let global = "the pyrus receiver takes 'workers N' and 'reload [MODULE]', not 'relaod'";
     assert!(t.errors().iter().any(|l| l.contains(global)), "{}", t.text());
 }
