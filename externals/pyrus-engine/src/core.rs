@@ -99,12 +99,16 @@ fn live_cores() -> Vec<std::sync::Arc<Core>> {
     lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).collect()
 }
 
-/// The data outlets of object `id` once it has been created (None while it
-/// is, or once it is gone): for threads started while its module was
-/// imported at creation (see [`crate::native::CREATING`]).
-pub(crate) fn created_outlets(id: ObjectId) -> Option<usize> {
-    let core = lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).find(|c| c.id == id)?;
-    core.shape.get().map(|s| s.outlets)
+/// The data outlets of object `id` once it has been created, or why there
+/// are none: for threads started while its module was imported at creation
+/// (see [`crate::native::CREATING`]).
+pub(crate) fn created_outlets(id: ObjectId) -> Result<usize, &'static str> {
+    let core = lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).find(|c| c.id == id);
+    let core = core.ok_or("the [pyrus] object this thread was started for is gone")?;
+    core.shape.get().map(|s| s.outlets).ok_or(
+        "this [pyrus] object is still being created, so it has no outlets yet: \
+         send from a call, or from a thread once the object exists",
+    )
 }
 
 impl Core {

@@ -36,12 +36,9 @@ pub(crate) const CREATING: usize = usize::MAX;
 /// The data outlet `outlet` (a Python value; None for 0) names, checked
 /// against the object's: an `int` from 0 to the last one.
 fn data_outlet(id: ObjectId, data_outlets: usize, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
-    let known = if data_outlets == CREATING { crate::core::created_outlets(id) } else { Some(data_outlets) };
-    let Some(outlets) = known else {
-        return Err(PyRuntimeError::new_err(
-            "this [pyrus] object is still being created, so it has no outlets yet: \
-             send from a call, or from a thread once the object exists",
-        ));
+    let outlets = match data_outlets {
+        CREATING => crate::core::created_outlets(id).map_err(PyRuntimeError::new_err)?,
+        known => known,
     };
     if outlets == 0 {
         return Err(PyValueError::new_err(

@@ -245,6 +245,9 @@ fn messages_with_bad_arguments_say_what_they_take() {
     // A switch flag may say 0 or 1; an unknown flag is named.
     let o = p.pyrus("p", "-latest 1 -watch 0 bad");
     p.pyrus("q", "-detch 1");
+    // Sending while the module is imported at creation: no outlets yet.
+    write(&dir, "early.py", "import pyrus\npyrus.out(1)\n");
+    p.pyrus("r", "early");
     let cases: &[(&str, &str)] = &[
         ("import", "import takes one or more module names"),
         ("import 3", "import takes module names\\, not the number 3"),
@@ -294,6 +297,8 @@ fn messages_with_bad_arguments_say_what_they_take() {
     assert!(!t.contains("first argument must be"), "-latest 1 is a flag and its value:\n{}", t.text());
     let flag = "unknown flag -detch: the flags are -detach N, -latest, -queue N and -watch";
     assert!(t.errors().iter().any(|l| l.contains(flag)), "{}", t.text());
+    let early = "this [pyrus] object is still being created, so it has no outlets yet";
+    assert!(t.errors().iter().any(|l| l.contains(early)), "{}", t.text());
     let global = "the pyrus receiver takes 'workers N' and 'reload [MODULE]', not 'relaod'";
     assert!(t.errors().iter().any(|l| l.contains(global)), "{}", t.text());
 }
