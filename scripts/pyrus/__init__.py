@@ -11,7 +11,9 @@ object uses to talk to the patch.
 
 Values convert as the table in the help patch says: numbers become floats,
 strings symbols, flat lists and tuples (and bytes, and 1-D numpy arrays) lists;
-None sends nothing; pyrus.Message(selector, *args) sends any message.
+None sends nothing; pyrus.Message(selector, *args) sends any message. Several
+values given to out() or send() whose first is a str are the message with that
+selector: pyrus.out("reset", 3) sends "reset 3", which [route reset] matches.
 
 pyrus.usb opens USB MIDI and HID devices, calling back with their events.
 
