@@ -5,7 +5,8 @@
 //!
 //! # Threading
 //! `Core` is `Send + Sync`. Every method needs the caller attached to Python
-//! (but `instance_exists`, `files`, `shape`...). The function and the
+//! (but `instance_exists`, `files`, `shape`, `class_takes`...: plain data the
+//! scheduler thread reads in detached mode). The function and the
 //! instance, read on every call, are in [`GilCell`]s: the GIL orders their
 //! accesses, so a call takes no lock; the files' lock is held only for O(1)
 //! work, never across a call into Python.

@@ -60,8 +60,9 @@ fn check_command(chosen: Option<(&str, &str)>) -> Result<(), String> {
         return Ok(());
     }
     let from = if chosen.is_some() { format!("${from}") } else { from.to_owned() };
+    let missing = if word.contains('/') { "is not an executable file" } else { "was not found on PATH" };
     Err(format!(
-        "the editor '{word}' ({from}) was not found on PATH: set VISUAL or EDITOR to an editor's command, \
+        "the editor '{word}' ({from}) {missing}: set VISUAL or EDITOR to an editor's command, \
          e.g. VISUAL=gedit or VISUAL=\"xterm -e vim\""
     ))
 }

@@ -3,7 +3,8 @@
 //!
 //! # Threading
 //! Everything here runs on the host's scheduler thread only; the registry is
-//! thread-local to it.
+//! thread-local to it. The exception is [`rebind`], callable from any thread
+//! attached to Python: off the scheduler thread it only pushes a delivery.
 
 use crate::gil;
 use crate::marshal::{self, Delivery, ObjectId};
