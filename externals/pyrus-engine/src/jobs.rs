@@ -82,12 +82,21 @@ impl JobQueue {
         !self.pending().is_empty()
     }
 
-    /// Drops every call not yet started (a pending rebind stays) and says
-    /// how many there were.
+    /// Drops every call not yet started (a pending rebind stays: `stop`
+    /// ends calls, not the object's new code) and says how many there were.
     pub fn clear(&self) -> usize {
         let mut pending = self.pending();
         let n = pending.len();
         pending.retain(|j| matches!(j, JobKind::Rebind));
         n - pending.len()
+    }
+
+    /// Drops every job not yet started (the object is gone) and says how
+    /// many there were.
+    pub fn clear_all(&self) -> usize {
+        let mut pending = self.pending();
+        let n = pending.len();
+        pending.clear();
+        n
     }
 }

@@ -199,7 +199,7 @@ impl Drop for Object {
         service::unregister(inner.core.id);
         watch::unwatch(inner.core.id);
         usb_script::owner_gone(inner.core.id);
-        for _ in 0..inner.queue.clear() {
+        for _ in 0..inner.queue.clear_all() {
             marshal::producer_end();
         }
         pool::interrupt(inner.core.id);
