@@ -385,3 +385,23 @@ fn open_with_a_missing_editor_says_so() {
     assert_eq!(t.printed("c"), ["symbol class-open"], "{}", t.text());
     assert!(t.printed("c-status")[0].contains("the editor 'no-such-editor-pyrus'"), "the click: {}", t.text());
 }
+
+/// What `__init__` sends (self.out or pyrus.out) leaves the outlets once Pd
+/// has made them, instead of vanishing at creation.
+#[test]
+fn what_init_sends_leaves_the_outlets_once_they_exist() {
+    let dir = test_dir("initout");
+    write(
+        &dir,
+        "initout.py",
+        "import pyrus\nclass C(pyrus.Object):\n    outlets = 2\n    def __init__(self):\n        \
+         pyrus.out('made', 2)\n        self.out(1, 'made', 1)\n",
+    );
+    let mut p = Patch::new();
+    let o = p.object_with_prints("c", "pyrus initout.C", 3);
+    // The last of the two.
+    p.quit_after(o, 1, "made", 1);
+    let t = run_within(&dir, "initout", &p, &["-realtime"], Duration::from_secs(20));
+    assert_eq!(t.printed("c"), ["made 2"], "{}", t.text());
+    assert_eq!(t.printed("c-1"), ["made 1"], "{}", t.text());
+}
