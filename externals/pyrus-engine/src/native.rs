@@ -30,9 +30,8 @@ pub(crate) struct Caller {
 /// `data_outlets` while the object is being created: the class being
 /// imported decides its outlets, and the host has not made them yet. A
 /// thread started then (at import) learns them from the object once it is
-/// made ([`crate::core::created_outlets`]); what `__init__` sends once the
-/// class said how many goes through the mailbox, to leave the outlets after
-/// the host made them.
+/// made ([`crate::core::created_outlets`]). (What is sent meanwhile waits
+/// in the mailbox for the outlets: see `remote::Creating`.)
 pub(crate) const CREATING: usize = usize::MAX;
 
 /// The data outlet `outlet` (a Python value; None for 0) names, checked
@@ -136,20 +135,10 @@ fn _out_for(instance: &Bound<'_, PyAny>, outlet: &Bound<'_, PyAny>, values: &Bou
     let Some(message) = convert::values_to_message(values)? else { return Ok(()) };
     let direct = CALLERS.with(|c| c.borrow().last().filter(|c| c.id == owner.id).cloned());
     match direct {
-        Some(caller) => send_out(&caller, outlet, &message),
+        Some(caller) => caller.host.outlet(outlet, &message),
         None => Remote { id: owner.id }.outlet(outlet, &message),
     }
     Ok(())
-}
-
-/// Sends out of the current caller's outlet: now, or after its creation
-/// when the host has not made its outlets yet (see [`CREATING`]).
-fn send_out(caller: &Caller, outlet: usize, message: &pyrus_atoms::Message<'_>) {
-    if caller.data_outlets == CREATING {
-        Remote { id: caller.id }.outlet(outlet, message);
-    } else {
-        caller.host.outlet(outlet, message);
-    }
 }
 
 impl Owner {
@@ -248,7 +237,7 @@ fn out(values: &Bound<'_, PyTuple>, outlet: Option<&Bound<'_, PyAny>>) -> PyResu
     let caller = current("out")?;
     let outlet = data_outlet(caller.id, caller.data_outlets, outlet)?;
     if let Some(message) = convert::values_to_message(values)? {
-        send_out(&caller, outlet, &message);
+        caller.host.outlet(outlet, &message);
     }
     Ok(())
 }

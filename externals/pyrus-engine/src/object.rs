@@ -117,12 +117,16 @@ impl Object {
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the scheduler thread,
         // in every mode: creating an object imports its module now.
+        // The host makes the outlets only after this returns: what leaves
+        // them meanwhile (`__init__`'s `self.out`, a status error) waits in
+        // the mailbox until then.
         {
-            let early = Rc::new(Caller { host: host.clone(), data_outlets: native::CREATING, id });
+            let creating: Rc<dyn Host> = Rc::new(remote::Creating { host: host.clone(), id });
+            let early = Rc::new(Caller { host: creating.clone(), data_outlets: native::CREATING, id });
             remote::note_time(host.logical_time());
             gil::sync_call(&*host, Some(id), |py| {
                 let _current = native::enter(&early);
-                core.init(py, &*host);
+                core.init(py, &*creating);
             });
         }
         core.created();

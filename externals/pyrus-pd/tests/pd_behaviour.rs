@@ -216,7 +216,13 @@ fn a_class_method_for_a_reserved_word_wins_and_pyrus_word_reaches_the_object() {
     assert_eq!(t.printed("a"), expected, "{}", t.text());
     assert_eq!(t.printed("b"), [&expected[..], &["last 1"]].concat(), "{}", t.text());
     for (name, last) in [("a-status", Some("stopped")), ("b-status", None)] {
-        let status: Vec<String> = t.printed(name).into_iter().filter(|s| !s.starts_with("busy")).collect();
+        // Said at creation, it leaves the status outlet once that exists.
+        let (unreachable, status): (Vec<String>, Vec<String>) = t
+            .printed(name)
+            .into_iter()
+            .filter(|s| !s.starts_with("busy"))
+            .partition(|s| s.starts_with("error NameError in_0_pyrus is never called"));
+        assert_eq!(unreachable.len(), 1, "{}", t.text());
         assert!(
             status[0].starts_with("error ValueError queue takes a whole number of jobs\\, 1 or more\\, not '0'"),
             "{status:?}"
@@ -248,6 +254,9 @@ fn messages_with_bad_arguments_say_what_they_take() {
     // Sending while the module is imported at creation: no outlets yet.
     write(&dir, "early.py", "import pyrus\npyrus.out(1)\n");
     p.pyrus("r", "early");
+    // A target that fails at creation says so on the status outlet too,
+    // once the outlet exists.
+    p.pyrus("m", "no_such_module_pyrus.f");
     let cases: &[(&str, &str)] = &[
         ("import", "import takes one or more module names"),
         ("import 3", "import takes module names\\, not the number 3"),
@@ -297,6 +306,13 @@ fn messages_with_bad_arguments_say_what_they_take() {
     assert!(!t.contains("first argument must be"), "-latest 1 is a flag and its value:\n{}", t.text());
     let flag = "unknown flag -detch: the flags are -detach N, -latest, -queue N and -watch";
     assert!(t.errors().iter().any(|l| l.contains(flag)), "{}", t.text());
+    let missing = t.printed("m-status");
+    assert!(
+        missing.len() == 1
+            && missing[0].starts_with("error ModuleNotFoundError no module named 'no_such_module_pyrus'"),
+        "{}",
+        t.text()
+    );
     let early = "this [pyrus] object is still being created, so it has no outlets yet";
     assert!(t.errors().iter().any(|l| l.contains(early)), "{}", t.text());
     let global = "the pyrus receiver takes 'workers N' and 'reload [MODULE]', not 'relaod'";
