@@ -50,6 +50,7 @@ pub mod pool;
 mod remote;
 mod report;
 pub mod resolve;
+#[allow(unsafe_code)] // initialises CPython with a PyConfig; finds the loaded libpython with dladdr
 pub mod runtime;
 mod service;
 mod sync;

@@ -114,7 +114,12 @@ fn setup() {
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
         let scripts = PathBuf::from(dir.to_string_lossy().into_owned()).join("scripts");
         match runtime::start(&RuntimeConfig::from_env(Some(scripts))) {
-            Ok(banner) => console::post(&format!("pyrus {} for Pd: {banner}", env!("CARGO_PKG_VERSION"))),
+            Ok(started) => {
+                console::post(&format!("pyrus {} for Pd: {}", env!("CARGO_PKG_VERSION"), started.banner));
+                for warning in &started.warnings {
+                    console::error(std::ptr::null(), warning);
+                }
+            }
             Err(why) => console::error(
                 std::ptr::null(),
                 &format!("pyrus: Python could not start, so no [pyrus] can be created: {why}"),
