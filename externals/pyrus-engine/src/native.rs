@@ -41,12 +41,21 @@ pub(crate) struct CallerGuard(());
 
 impl Drop for CallerGuard {
     fn drop(&mut self) {
-        CALLERS.with(|c| c.borrow_mut().pop());
+        let ended = CALLERS.with(|c| c.borrow_mut().pop());
+        // What the call printed without a final newline is a line now.
+        if let Some(caller) = ended {
+            crate::console::end_of_call(&caller);
+        }
     }
 }
 
+/// The object whose call runs on this thread, if any.
+pub(crate) fn caller() -> Option<Rc<Caller>> {
+    CALLERS.with(|c| c.borrow().last().cloned())
+}
+
 pub(crate) fn current(what: &str) -> PyResult<Rc<Caller>> {
-    CALLERS.with(|c| c.borrow().last().cloned()).ok_or_else(|| {
+    caller().ok_or_else(|| {
         PyRuntimeError::new_err(format!("pyrus.{what}() was called outside a call from a pyrus object on this thread"))
     })
 }
@@ -78,8 +87,12 @@ impl Owner {
         std::mem::forget(enter(&caller));
     }
 
-    /// The thread has ended.
+    /// The thread has ended: what it printed without a final newline is a
+    /// line now.
     fn end(&self) {
+        if let Some(caller) = caller().filter(|c| c.id == self.id) {
+            crate::console::end_of_call(&caller);
+        }
         marshal::producer_end();
     }
 }
@@ -128,6 +141,14 @@ fn _thread_begin() -> PyResult<()> {
     marshal::producer_begin();
     caller.host.request_service();
     Ok(())
+}
+
+/// `sys.stdout.write(text)` (`error` false) and `sys.stderr.write(text)`:
+/// to the host's console (see [`crate::console`]).
+#[pyfunction]
+fn _console(error: bool, text: &str) {
+    let stream = if error { crate::console::Stream::Err } else { crate::console::Stream::Out };
+    crate::console::write(stream, text);
 }
 
 /// A bang: return it, or `pyrus.out(pyrus.bang)`, to send a bang.
@@ -262,6 +283,7 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_owner, &m)?)?;
     m.add_function(wrap_pyfunction!(_out_for, &m)?)?;
     m.add_function(wrap_pyfunction!(_thread_begin, &m)?)?;
+    m.add_function(wrap_pyfunction!(_console, &m)?)?;
     m.add_class::<Owner>()?;
     m.add("Stopped", py.get_type::<Stopped>())?;
     crate::usb_script::install(&m)?;

@@ -213,6 +213,32 @@ banner = "Python %s (%s)" % (sys.version.split()[0], sys.prefix)
 if lib:
     banner += ", packages from %s" % venv
 
+# sys.stdout and sys.stderr write to the host's console (see console.rs):
+# print(), warnings, tracebacks from __del__ (sys.unraisablehook) and from
+# threads (threading.excepthook) all use them. Reading stdin would block the
+# host: it is empty.
+import io
+class Console(io.TextIOBase):
+    """A pyrus console stream: lines go to the host's console, stderr's as errors."""
+    encoding = "utf-8"
+    errors = "strict"
+    def __init__(self, name, error):
+        self.name, self._error = name, error
+    def writable(self):
+        return True
+    def isatty(self):
+        return False
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        _console(self._error, text)
+        return len(text)
+import _pyrus
+_console = _pyrus._console
+sys.stdout, sys.stderr = Console("<stdout>", False), Console("<stderr>", True)
+sys.stdin = open(os.devnull)
+del Console
+
 # A thread that a script starts inside a call from an object belongs to that
 # object: its pyrus.out() and friends reach the object, marshalled to the
 # scheduler thread, for as long as it runs.
@@ -227,6 +253,11 @@ def _pyrus_thread_start(self):
         owner.adopt()
         try:
             run()
+        except BaseException as e:
+            # Reported while the thread still counts for its owner, so the
+            # traceback reaches the owner's console for sure; without this frame.
+            e = e.with_traceback(e.__traceback__.tb_next)
+            threading.excepthook(threading.ExceptHookArgs((type(e), e, e.__traceback__, self)))
         finally:
             owner.end()
     self.run = run_for_owner

@@ -113,6 +113,8 @@ fn setup() {
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
         let scripts = PathBuf::from(dir.to_string_lossy().into_owned()).join("scripts");
+        // Script output that belongs to no object: the console, unattributed.
+        pyrus_engine::set_console(Rc::new(PdHost::new(null_mut())));
         match runtime::start(&RuntimeConfig::from_env(Some(scripts))) {
             Ok(started) => {
                 console::post(&format!("pyrus {} for Pd: {}", env!("CARGO_PKG_VERSION"), started.banner));
