@@ -78,6 +78,17 @@ pub(crate) fn register(core: &std::sync::Arc<Core>) {
     cores.push(std::sync::Arc::downgrade(core));
 }
 
+/// How the user knows object `id`: `[pyrus NAME ARGS...]`, as far as the
+/// engine knows its box (flags aside). Takes no GIL.
+pub(crate) fn describe(id: ObjectId) -> String {
+    let Some(core) = live_cores().into_iter().find(|c| c.id == id) else { return "[pyrus] (deleted)".into() };
+    let words: Vec<String> = core.path.iter().cloned().chain(core.leading.iter().map(ToString::to_string)).collect();
+    match words.is_empty() {
+        true => "[pyrus]".into(),
+        false => format!("[pyrus {}]", words.join(" ")),
+    }
+}
+
 fn live_cores() -> Vec<std::sync::Arc<Core>> {
     lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).collect()
 }

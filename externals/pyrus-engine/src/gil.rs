@@ -13,14 +13,32 @@
 //! Rule for the scheduler thread: never block on another thread while holding
 //! a lease (that thread may need the GIL); call [`end_lease`] first.
 //!
+//! Taking a fresh lease waits while another thread holds the GIL: a detached
+//! job in C code that keeps it (a catastrophic regex) freezes the scheduler
+//! that long. That is the GIL's nature, but the user is told: a wait of more
+//! than [`SLOW_WAIT`] starts an *episode*, which lasts while the objects
+//! whose detached jobs were running then still run one; its end posts one
+//! line, as the waiting object's, naming it, the longest wait, and the
+//! objects whose jobs held Python. Only fresh leases are timed (two clock
+//! reads per scheduler pass), never the calls within a lease.
+//!
 //! # Threading
 //! Everything here is per thread and meant for the host's scheduler thread;
 //! on any other thread it behaves the same but no host defers for it.
 
 use crate::host::Host;
+use crate::marshal::{self, Delivery, ObjectId};
 use pyo3::ffi;
 use pyo3::Python;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
+
+/// A wait for the GIL longer than this is reported (see the module docs).
+pub const SLOW_WAIT: Duration = Duration::from_millis(100);
+/// An episode ends after this long without a slow wait...
+const CALM: Duration = Duration::from_secs(1);
+/// ...and after this long in any case (a new one may begin).
+const LONGEST_EPISODE: Duration = Duration::from_secs(10);
 
 struct Lease {
     /// What `PyGILState_Ensure` returned when the lease was taken.
@@ -33,6 +51,36 @@ struct Lease {
     unattached: Cell<u32>,
 }
 
+/// Slow waits for the GIL while the same objects' detached jobs ran.
+struct Episode {
+    /// The object whose wait was the longest, and that wait.
+    waiter: ObjectId,
+    longest: Duration,
+    /// The objects whose jobs were running after the first wait.
+    holders: Vec<ObjectId>,
+    began: Instant,
+    /// When the last slow wait ended.
+    last: Instant,
+}
+
+impl Episode {
+    /// Whether it is over: its holders' jobs all ended, or things calmed
+    /// down, or it has gone on long enough.
+    fn over(&self) -> bool {
+        let ended = || {
+            let running = crate::pool::running_objects();
+            !self.holders.is_empty() && !self.holders.iter().any(|h| running.contains(h))
+        };
+        self.last.elapsed() > CALM || self.began.elapsed() > LONGEST_EPISODE || ended()
+    }
+
+    /// Whether a wait after which `holders`' jobs ran belongs to it: none
+    /// running means the holder has just ended, most likely this episode's.
+    fn same(&self, holders: &[ObjectId]) -> bool {
+        holders.is_empty() || holders.iter().any(|h| self.holders.contains(h))
+    }
+}
+
 thread_local! {
     static LEASE: Lease = const {
         Lease {
@@ -42,22 +90,31 @@ thread_local! {
             unattached: Cell::new(0),
         }
     };
+    /// The slow waits for the GIL not yet reported. Apart from `LEASE`,
+    /// which has no destructor and so stays usable at process exit.
+    static EPISODE: RefCell<Option<Episode>> = const { RefCell::new(None) };
 }
 
 /// Calls in a lease between two of pyo3's own attaches: bounds what waits
 /// to be decref'd (a loop of failing calls keeps at most this many errors).
 const REATTACH: u32 = 32;
 
-/// Runs `f` attached to Python, taking or reusing this thread's lease.
-pub(crate) fn sync_call<R>(host: &dyn Host, f: impl FnOnce(Python<'_>) -> R) -> R {
+/// Runs `f` attached to Python, taking or reusing this thread's lease; a
+/// slow wait for a fresh lease counts against `waiter` (see the module docs).
+pub(crate) fn sync_call<R>(host: &dyn Host, waiter: Option<ObjectId>, f: impl FnOnce(Python<'_>) -> R) -> R {
     LEASE.with(|lease| {
         let fresh = lease.state.get().is_none();
         if fresh {
+            let start = Instant::now();
             // SAFETY: the interpreter is running (runtime::start ran before any
             // object exists), and PyGILState_Ensure may be called from any
             // thread; the state it returns is handed back exactly once, in
             // `release`.
             lease.state.set(Some(unsafe { ffi::PyGILState_Ensure() }));
+            let waited = start.elapsed();
+            if let (Some(waiter), true) = (waiter, waited > SLOW_WAIT) {
+                slow_wait(waiter, waited);
+            }
         }
         lease.depth.set(lease.depth.get() + 1);
         let _done = CallDone { lease, host };
@@ -110,7 +167,60 @@ pub fn end_lease() {
         if lease.depth.get() == 0 {
             release(lease);
         }
-    })
+    });
+    // Gone at process exit: nothing to report then.
+    let _ = EPISODE.try_with(|episode| {
+        if episode.borrow().as_ref().is_some_and(Episode::over) {
+            report(episode);
+        }
+    });
+}
+
+/// Whether an episode of slow waits is still to be reported (the host's
+/// service must come again).
+pub(crate) fn episode_pending() -> bool {
+    EPISODE.with(|episode| episode.borrow().is_some())
+}
+
+/// Counts a slow wait into the episode, or begins one: a wait while other
+/// objects' jobs run ends the last episode.
+fn slow_wait(waiter: ObjectId, waited: Duration) {
+    let mut holders = crate::pool::running_objects();
+    holders.sort_unstable();
+    holders.dedup();
+    let now = Instant::now();
+    EPISODE.with(|episode| {
+        if !episode.borrow().as_ref().is_some_and(|e| e.same(&holders)) {
+            report(episode);
+            *episode.borrow_mut() = Some(Episode { waiter, longest: waited, holders, began: now, last: now });
+        } else if let Some(e) = episode.borrow_mut().as_mut() {
+            e.last = now;
+            if waited > e.longest {
+                e.waiter = waiter;
+                e.longest = waited;
+            }
+        }
+    });
+}
+
+/// Posts the episode's line as its waiter's, through the mailbox: nothing
+/// here may call the host, and the waiter may be gone by now.
+fn report(episode: &RefCell<Option<Episode>>) {
+    let Some(e) = episode.borrow_mut().take() else { return };
+    let why = match e.holders.as_slice() {
+        [] => "a job that had ended by then, or a thread a script started, held Python".to_string(),
+        holders => {
+            let names: Vec<String> = holders.iter().map(|&h| crate::core::describe(h)).collect();
+            format!("a detached job of {} held Python", names.join(" or "))
+        }
+    };
+    let text = format!(
+        "pyrus: {} waited {} ms for Python, blocking Pd: {why} (in C code, which keeps the GIL)",
+        crate::core::describe(e.waiter),
+        e.longest.as_millis()
+    );
+    // A full mailbox drops the line rather than block the scheduler.
+    let _ = marshal::push(e.waiter, Delivery::Post(text));
 }
 
 /// Whether this thread holds a lease now.

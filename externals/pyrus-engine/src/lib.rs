@@ -8,7 +8,7 @@
 //! | entry point | thread | concurrently | blocks on |
 //! |---|---|---|---|
 //! | [`runtime::start`] | any | yes (first call initialises, others wait) | Python initialisation, the GIL |
-//! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | the GIL |
+//! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | the GIL (a wait over 100 ms is posted, see [`gil`]) |
 //! | [`Host`] methods (called by the engine) | host scheduler thread | re-entrant | must not block |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call |
 //! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's host; a full mailbox as `Remote` does) |
@@ -79,7 +79,7 @@ pub use usb::UsbObject;
 /// The host's scheduler thread; attaches to Python (a global reload is a
 /// synchronous act, whatever the objects' `detach`).
 pub fn reload(console: &dyn Host, module: Option<&str>) {
-    gil::sync_call(console, |py| core::reload_global(py, console, module));
+    gil::sync_call(console, None, |py| core::reload_global(py, console, module));
 }
 
 /// Ends the engine at process exit: the scheduler thread's GIL lease is

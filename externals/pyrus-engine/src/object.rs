@@ -102,7 +102,7 @@ impl Object {
         {
             let early = Rc::new(Caller { host: host.clone(), data_outlets: 0, id });
             remote::note_time(host.logical_time());
-            gil::sync_call(&*host, |py| {
+            gil::sync_call(&*host, Some(id), |py| {
                 let _current = native::enter(&early);
                 core.init(py, &*host);
             });
@@ -209,7 +209,7 @@ impl Inner {
         if !gil::holds_lease() {
             remote::note_time(self.host().logical_time());
         }
-        gil::sync_call(self.host(), |py| {
+        gil::sync_call(self.host(), Some(self.core.id), |py| {
             let _current = native::enter(&self.caller);
             f(py, self.host())
         })

@@ -131,6 +131,12 @@ pub(crate) fn interrupt(object: ObjectId) {
     }
 }
 
+/// The objects whose jobs are running now. Takes no GIL: the scheduler
+/// thread reads it to say who held Python while it waited (see `gil`).
+pub(crate) fn running_objects() -> Vec<ObjectId> {
+    lock(&POOL.running).iter().map(|&(_, object)| object).collect()
+}
+
 /// A worker's life: blocked in `recv` while idle (detached from Python, but
 /// keeping its Python thread state: attaching per job would make and free
 /// one each time), and attached once per batch of tasks.

@@ -143,7 +143,8 @@ pub fn service() -> bool {
     for object in pollables {
         more |= object.poll();
     }
-    more || left_out || marshal::has_work()
+    // An episode of slow GIL waits is reported at a later pass (see `gil`).
+    more || left_out || marshal::has_work() || gil::episode_pending()
 }
 
 /// A new object id; ids are never reused, so a late delivery can never reach

@@ -6,7 +6,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{outlet, serve_until, Event, TestHost};
-use pyrus_engine::{service, Object, UsbObject};
+use pyrus_engine::{marshal, service, Object, UsbObject};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -159,17 +159,52 @@ fn demo_connected() -> (Rc<TestHost>, Object) {
     (host, o)
 }
 
+/// The script keeps its device in a global, but deleting the object closes
+/// it: the device (a virtual one on loopback, playing a note every 5 ms
+/// until the guest hangs up) sees the connection close.
 #[test]
 fn deleting_the_object_closes_its_device_and_nothing_more_arrives() {
+    use pyrus_usb::virtual_device::{Served, VirtualDevice};
+    use pyrus_usb::Midi;
+    use std::ops::ControlFlow;
     let _one = one_at_a_time();
-    let (host, o) = demo_connected();
+    let dir = setup();
+    std::fs::write(
+        dir.join("usbkeep.py"),
+        "import pyrus\ndev = None\ndef start(port):\n    global dev\n    \
+         dev = pyrus.usb.connect('127.0.0.1', int(port), pyrus.out)\n",
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let device = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+        let start = Instant::now();
+        let served = dev.serve(&mut s, |link| {
+            if link.device.streaming() {
+                link.device.play(0, &Midi::Note { ch: 1, pitch: 60, vel: 1 }).unwrap();
+            }
+            match start.elapsed() > Duration::from_secs(10) {
+                true => ControlFlow::Break(()),
+                false => ControlFlow::Continue(Duration::from_millis(5)),
+            }
+        });
+        served.unwrap()
+    });
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words("usbkeep.start"), Some(&dir));
+    o.message(0, &Message::Float(port.into()));
+    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "note 1 60 1"));
     drop(o);
-    // The demo would play for another ~100 ms and disconnect: none of it comes.
+    assert_eq!(device.join().unwrap(), Served::PeerClosed, "the device was closed (within 10 s)");
+    // What the device sent before it closed, and anything still in flight, is discarded.
     let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(400) {
+    while marshal::has_work() && start.elapsed() < Duration::from_secs(5) {
         service();
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::yield_now();
     }
+    service();
     assert_eq!(host.take(), [], "nothing after deletion");
 }
 
@@ -238,10 +273,14 @@ fn devices_lists_local_devices_or_says_why_not() {
     let events = host.take();
     let out = outlet(&events, 0);
     println!("pyrus.usb.devices() here: {out:?}");
-    assert!(
-        out.len() == 1 && (out[0].starts_with("found ") || out[0].starts_with("symbol listing\\ devices:")),
-        "{events:?}"
-    );
+    // What libusb itself says here decides which answer is right.
+    match pyrus_usb::local::list() {
+        Ok(found) => assert_eq!(out, [format!("found {}", found.len())], "{events:?}"),
+        Err(e) => {
+            assert_eq!(out.len(), 1, "{events:?}");
+            assert!(out[0].starts_with("symbol listing\\ devices:"), "libusb says {e}: {events:?}");
+        }
+    }
 }
 
 /// A flood into a `detach 0` callback: every note arrives, in order, and no

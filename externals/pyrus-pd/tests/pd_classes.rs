@@ -210,10 +210,7 @@ fn reloading_a_module_that_imported_numpy_ten_times() {
     }
     p.script(&sends);
     let t = run(&dir, "npreload", &p);
-    if t.text().contains("No module named 'numpy'") {
-        println!("skipped: numpy is not installed (apt-get install python3-numpy)");
-        return;
-    }
+    t.require_numpy();
     assert_eq!(t.printed("m"), vec!["2"; 11], "{}", t.text());
     assert!(t.printed("m-status").is_empty(), "{}", t.text());
 }

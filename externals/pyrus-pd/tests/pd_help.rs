@@ -73,12 +73,8 @@ fn demo_patch_computes_and_reports_its_deliberate_error() {
     assert_eq!(t.printed("demo-mean"), ["2.5"]);
     assert_eq!(t.printed("demo-chord"), ["60", "64", "67", "set 60 64 67"]);
     assert_eq!(t.printed("demo-chord-send"), ["list done 60"]);
-    let numpy = t.printed("demo-numpy");
-    if numpy.is_empty() {
-        println!("skipped the numpy line: numpy is not installed (apt-get install python3-numpy)");
-    } else {
-        assert_eq!(numpy, ["0 0.25 0.5 0.75 1"]);
-    }
+    t.require_numpy();
+    assert_eq!(t.printed("demo-numpy"), ["0 0.25 0.5 0.75 1"], "{}", t.text());
     assert_eq!(t.printed("demo-fail-status"), ["error ZeroDivisionError division by zero"]);
     assert!(t.errors().iter().any(|l| l.contains("examples.py\", line")), "{}", t.text());
 }

@@ -230,13 +230,59 @@ fn serve_sessions(listener: TcpListener, sessions: Vec<Vec<Midi>>) -> JoinHandle
     })
 }
 
+/// Events a `[pyrus.usb]` queues while the scheduler does not take them
+/// (the engine's `usb_thread::QUEUE`).
+const QUEUE: usize = 1 << 16;
+
+/// A flood while Pd's scheduler is stalled on purpose: a `detach 0` call
+/// connects to the test and waits for a byte, which the device sends only
+/// once the guest has acknowledged the unplug that follows the flood, i.e.
+/// once the guest has queued (or dropped) every event of it. So the queue
+/// must overflow, whatever the machine's speed. Then every event either
+/// comes out or is counted in a `dropped N`, and the backlog leaves over
+/// several scheduler ticks (a budget per tick), not in one.
 #[test]
 fn a_flood_overflows_the_queue_reports_dropped_and_pd_keeps_ticking() {
+    const FLOOD: usize = QUEUE + QUEUE / 2;
     let dir = test_dir("usbflood");
+    std::fs::write(
+        dir.join("stall.py"),
+        "import socket\n\
+         def wait(port):\n\
+         \x20   with socket.create_connection(('127.0.0.1', int(port)), timeout=30) as s:\n\
+         \x20       return len(s.recv(1))\n",
+    )
+    .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let flood: Vec<Midi> = (0..400_000u32).map(|i| Midi::Note { ch: 1, pitch: (i % 128) as u8, vel: 1 }).collect();
-    let server = serve_sessions(listener, vec![flood]);
+    let stall = TcpListener::bind("127.0.0.1:0").unwrap();
+    let stall_port = stall.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        // Pd's scheduler is in the stall from here on.
+        let (mut stalled, _) = stall.accept().unwrap();
+        let (mut s, _) = listener.accept().unwrap();
+        let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+        let (mut played, start) = (false, Instant::now());
+        dev.serve(&mut s, |link| {
+            if link.device.streaming() && !played {
+                for i in 0..FLOOD {
+                    link.device.play(0, &Midi::Note { ch: 1, pitch: (i % 128) as u8, vel: 1 }).unwrap();
+                    if i % 256 == 255 {
+                        link.flush().unwrap();
+                    }
+                }
+                link.device.disconnect().unwrap();
+                played = true;
+            }
+            match link.device.disconnect_acked || start.elapsed() > Duration::from_secs(20) {
+                true => ControlFlow::Break(()),
+                false => ControlFlow::Continue(Duration::from_millis(5)),
+            }
+        })
+        .unwrap();
+        std::io::Write::write_all(&mut stalled, b"x").unwrap();
+        dev.disconnect_acked
+    });
     let mut p = Patch::new();
     let o = p.obj("pyrus.usb");
     let each = p.obj("t b");
@@ -245,43 +291,50 @@ fn a_flood_overflows_the_queue_reports_dropped_and_pd_keeps_ticking() {
     p.connect(each, 0, count, 0);
     let status = p.obj("print u-status");
     p.connect(o, 1, status, 0);
-    // A vanilla [metro 10] counts ticks while the flood comes in.
-    let lb = p.obj("loadbang");
-    let metro = p.obj("metro 10");
-    let ticks = p.counter();
-    p.connect(lb, 0, metro, 0);
-    p.connect(metro, 0, ticks, 0);
-    let end = p.obj("delay 2000");
-    let report = p.obj("t b b");
-    let pt = p.obj("print ticks");
-    let pe = p.obj("print events");
+    // The logical time from the stall's end to each event, the last kept.
+    let r = p.obj("r stall");
+    let stall_call = p.obj("pyrus stall.wait");
+    p.connect(r, 0, stall_call, 0);
+    let after = p.obj("t b b");
+    p.connect(stall_call, 0, after, 0);
+    let timer = p.obj("timer");
+    let last = p.obj("f");
+    p.connect(after, 1, timer, 0);
+    p.connect(each, 0, timer, 1);
+    p.connect(timer, 0, last, 1);
+    // 200 ms (logical) after the stall: report and quit.
+    let end = p.obj("delay 200");
+    p.connect(after, 0, end, 0);
+    let report = p.obj("t b b b");
+    let (pe, pl) = (p.obj("print events"), p.obj("print span"));
     let quit = p.msg("; pd quit");
-    p.connect(lb, 0, end, 0);
     p.connect(end, 0, report, 0);
-    p.connect(report, 1, ticks, 0);
-    p.connect(report, 1, count, 0);
-    p.connect(ticks, 0, pt, 0);
+    p.connect(report, 2, count, 0);
     p.connect(count, 0, pe, 0);
+    p.connect(report, 1, last, 0);
+    p.connect(last, 0, pl, 0);
     p.connect(report, 0, quit, 0);
-    let r = p.obj("r u");
-    p.connect(r, 0, o, 0);
+    let ru = p.obj("r u");
+    p.connect(ru, 0, o, 0);
     let connect = format!("connect 127.0.0.1 {port}");
-    p.start(&[("u", connect.as_str())]);
-    let t = run_with(&dir, "usbflood", &p, &["-realtime"]);
-    server.join().unwrap();
-    let dropped: f64 = t
-        .printed("u-status")
-        .iter()
-        .filter_map(|s| s.strip_prefix("dropped "))
-        .map(|n| n.parse::<f64>().unwrap())
-        .sum();
-    let events: f64 = t.printed("events").last().unwrap().parse().unwrap();
-    let ticks: f64 = t.printed("ticks").last().unwrap().parse().unwrap();
-    println!("flood: {events} events out, {dropped} reported dropped, {ticks} metro ticks in 2 s");
-    assert!(dropped > 0.0, "the queue overflowed and said so: {}", t.text());
-    assert!(events + dropped <= 400_000.0 && events > 0.0, "{events} + {dropped}");
-    // The scheduler kept going: 2 s of [metro 10] is about 200 ticks.
-    assert!(ticks >= 190.0, "only {ticks} ticks");
+    p.start(&[("u", connect.as_str()), ("stall", &stall_port.to_string())]);
+    let t = run(&dir, "usbflood", &p);
+    assert!(server.join().unwrap(), "the guest acknowledged the unplug: {}", t.text());
+    let status = t.printed("u-status");
+    let dropped: usize = status.iter().filter_map(|s| s.strip_prefix("dropped ")).map(|n| n.parse::<usize>().unwrap()).sum();
+    // The counter says how many came before the bang that reads it.
+    let events: usize = t.printed("events").last().unwrap().parse().unwrap();
+    let span: f64 = t.printed("span").last().unwrap().parse().unwrap();
+    println!("flood of {FLOOD}: {events} events out, {dropped} reported dropped, the last {span} ms after the stall");
+    assert_eq!(status.first().map(String::as_str), Some("connected 4617 28793 pyrus Virtual MIDI HID"), "{status:?}");
+    assert!(events < QUEUE && dropped > 0, "the queue overflowed and said so: {events} out, {status:?}");
+    // Every note came out or was counted; so was `disconnected` if it did not come.
+    let unplug_dropped = usize::from(!status.iter().any(|s| s == "disconnected"));
+    assert_eq!(events + dropped, FLOOD + unplug_dropped, "{status:?}");
+    // At most 4096 events per tick of 64 samples: the backlog left over 15
+    // ticks after the first (Pd prints the span as a 32-bit float).
+    let tick = 64.0 * 1000.0 / 44100.0;
+    assert!(span > 14.5 * tick, "the backlog left over several ticks: {span} ms");
 }
 
 #[test]

@@ -19,9 +19,14 @@ pub type Wake = Box<dyn Fn() + Send + Sync>;
 /// - **Capacity** is fixed at construction (at least 1 slot).
 /// - **When full**, [`push`](Self::push) does not wait and does not hand the
 ///   event back: it is dropped and counted. The count is reported in-band as
-///   one [`Event::Dropped`] pushed ahead of the next event that is taken, so
-///   the consumer sees *where* the gap is; [`dropped_total`](Self::dropped_total)
-///   keeps the running total.
+///   one [`Event::Dropped`] pushed ahead of the next event that is queued, or
+///   taken by the consumer once it has emptied the queue (a flood that ends
+///   while the queue is full is reported all the same), so the consumer sees
+///   *where* the gap is; [`dropped_total`](Self::dropped_total) keeps the
+///   running total.
+/// - **Status events** have a few slots of their own (a sixteenth of the
+///   capacity, at most 16) that data never takes: the `disconnected` after a
+///   flood, and the `dropped N` before it, still get in.
 /// - **After an overflow** events are refused until the consumer has made
 ///   room for a quarter of the capacity (at least two slots): a producer
 ///   that outruns its consumer makes a few long gaps, one report each,
@@ -51,6 +56,8 @@ pub struct EventQueue {
     /// Set by an overflow; cleared once the length is down to `resume_at`.
     overflowed: AtomicBool,
     resume_at: usize,
+    /// Data is refused from this length on: the rest is for status events.
+    data_room: usize,
     wake_requested: AtomicBool,
     wake: Option<Wake>,
 }
@@ -64,6 +71,7 @@ impl EventQueue {
             dropped_total: AtomicU64::new(0),
             overflowed: AtomicBool::new(false),
             resume_at: capacity.saturating_sub((capacity / 4).max(2)),
+            data_room: capacity - (capacity / 16).min(16),
             wake_requested: AtomicBool::new(false),
             wake,
         }
@@ -76,11 +84,16 @@ impl EventQueue {
     /// Queues `event`, or counts it as dropped when the queue is full.
     /// Returns whether the event was queued.
     pub fn push(&self, event: Event) -> bool {
-        if self.overflowed.load(Ordering::Acquire) {
-            if self.q.len() > self.resume_at {
+        if !event.is_status() {
+            if self.overflowed.load(Ordering::Acquire) {
+                if self.q.len() > self.resume_at {
+                    return self.drop_one(0);
+                }
+                self.overflowed.store(false, Ordering::Release);
+            }
+            if self.q.len() >= self.data_room {
                 return self.drop_one(0);
             }
-            self.overflowed.store(false, Ordering::Release);
         }
         let pending = self.dropped.swap(0, Ordering::AcqRel);
         if pending > 0 && self.q.push(Event::Dropped(pending)).is_err() {
@@ -108,17 +121,26 @@ impl EventQueue {
         false
     }
 
-    /// Takes the oldest event.
+    /// Takes the oldest event; from an empty queue, the report of what was
+    /// dropped since the last one, if anything.
     pub fn pop(&self) -> Option<Event> {
         self.wake_requested.store(false, Ordering::Release);
-        self.q.pop()
+        self.take()
+    }
+
+    fn take(&self) -> Option<Event> {
+        self.q.pop().or_else(|| {
+            // Nothing queued after the drops: no push will carry their report.
+            let n = self.dropped.swap(0, Ordering::AcqRel);
+            (n > 0).then_some(Event::Dropped(n))
+        })
     }
 
     /// Hands every queued event to `f`, oldest first, until the queue is empty.
     pub fn drain(&self, mut f: impl FnMut(Event)) {
         // Re-arm before popping: an event pushed after our last pop wakes the host again.
         self.wake_requested.store(false, Ordering::Release);
-        while let Some(e) = self.q.pop() {
+        while let Some(e) = self.take() {
             f(e);
         }
     }
@@ -168,6 +190,27 @@ mod tests {
         assert_eq!(q.pop(), Some(ev(6)));
         assert_eq!(q.pop(), None);
         assert_eq!(q.dropped_total(), 3);
+    }
+
+    #[test]
+    fn a_flood_that_ends_while_full_is_reported_and_status_still_gets_in() {
+        let q = EventQueue::new(32, None);
+        for i in 0..100 {
+            q.push(ev(i));
+        }
+        assert!(q.push(Event::Disconnected), "status has slots of its own");
+        let mut events = Vec::new();
+        q.drain(|e| events.push(e));
+        assert_eq!(events.len(), 30 + 2, "{events:?}");
+        assert_eq!(events[30..], [Event::Dropped(70), Event::Disconnected]);
+        // A flood that ends with no event after it: the consumer takes the report.
+        for i in 0..100 {
+            q.push(ev(i));
+        }
+        events.clear();
+        q.drain(|e| events.push(e));
+        assert_eq!(events.last(), Some(&Event::Dropped(70)), "{events:?}");
+        assert_eq!(q.pop(), None);
     }
 
     #[test]

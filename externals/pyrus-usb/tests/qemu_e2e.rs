@@ -12,14 +12,14 @@
 //! reattach, Ctrl-C, and hot-unplug.
 //!
 //! Needs qemu-system-x86, linux-image-amd64, busybox-static, usbredirect,
-//! kmod, cpio and udev (libusb's hotplug arrivals come through udevd);
-//! without them it prints why and checks nothing. Runs under TCG (10-30 s
+//! kmod, cpio and udev (libusb's hotplug arrivals come through udevd), which
+//! the test command installs; without them it fails, saying what is missing. Runs under TCG (10-30 s
 //! each): nested KVM on some hosts hangs early in boot.
 
 #[path = "qemu/guest.rs"]
 mod guest;
 
-use guest::{free_port, Kernel};
+use guest::free_port;
 use pyrus_usb::net::RedirConnection;
 use pyrus_usb::usbredir::guest::GuestConfig;
 use pyrus_usb::{Event, EventQueue, Midi};
@@ -28,10 +28,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn prerequisites() -> Option<Kernel> {
-    guest::prerequisites().map_err(|why| println!("SKIPPED QEMU end-to-end test: {why}")).ok()
-}
 
 #[test]
 fn real_usbredirect_to_our_listener() {
@@ -65,7 +61,7 @@ fn connect_until_connected(port: u16, q: &Arc<EventQueue>) -> RedirConnection {
 }
 
 fn run(mode: &str) {
-    let Some(kernel) = prerequisites() else { return };
+    let kernel = guest::require();
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let initrd = tmp.join(format!("pyrus-e2e-{mode}.cpio.gz"));
     guest::initramfs(&kernel, &initrd, None);
@@ -145,7 +141,7 @@ fn run(mode: &str) {
 
 #[test]
 fn local_device_through_libusb_in_a_qemu_guest() {
-    let Some(kernel) = prerequisites() else { return };
+    let kernel = guest::require();
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let initrd = tmp.join("pyrus-e2e-local.cpio.gz");
     guest::initramfs(&kernel, &initrd, Some(env!("CARGO_BIN_EXE_pyrus-usb")));

@@ -210,6 +210,18 @@ impl Transcript {
     pub fn text(&self) -> String {
         self.lines.join("\n")
     }
+
+    /// Fails the test, saying why, when Python could not import numpy: the
+    /// test command installs it (build/lib.sh), so a missing numpy is a
+    /// broken setup, never a reason to pass.
+    pub fn require_numpy(&self) {
+        assert!(
+            !self.contains("No module named 'numpy'"),
+            "numpy is not installed for Pd's Python: this test needs it (apt-get install python3-numpy; \
+             build/test installs it):\n{}",
+            self.text()
+        );
+    }
 }
 
 /// Runs `pd -nogui -nosound -batch` on `patch` in its folder, with the package on

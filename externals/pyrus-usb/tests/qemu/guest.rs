@@ -37,6 +37,13 @@ fn kernel() -> Option<Kernel> {
     found.pop().map(|(vmlinuz, version)| Kernel { vmlinuz, version })
 }
 
+/// The kernel to boot; fails the test, saying what is missing, without
+/// one: the test command installs every prerequisite (`setup test` in
+/// build/lib.sh), so a missing one is a broken setup, never a pass.
+pub fn require() -> Kernel {
+    prerequisites().unwrap_or_else(|why| panic!("the QEMU end-to-end test cannot run: {why}; build/test installs it"))
+}
+
 /// The kernel to boot, or why the test cannot run here.
 pub fn prerequisites() -> Result<Kernel, String> {
     for cmd in ["qemu-system-x86_64", "busybox", "usbredirect", "modprobe", "cpio", "udevadm"] {
