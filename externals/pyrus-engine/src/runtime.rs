@@ -109,16 +109,26 @@ fn initialize() -> Result<(), String> {
             }
         }
     };
-    // SAFETY: the documented sequence (PEP 587): a config initialised by
-    // PyConfig_InitPythonConfig, its string set through the API, used once
-    // by Py_InitializeFromConfig and cleared; the config outlives both. Only
-    // this thread initialises (STARTED's get_or_init), and afterwards it
-    // holds the GIL, which PyEval_SaveThread releases.
+    // SAFETY: the documented sequence (PEP 587): a pre-config and a config
+    // initialised by their Init functions, the pre-config used once by
+    // Py_PreInitialize, the config's string set through the API, the config
+    // used once by Py_InitializeFromConfig and cleared; both outlive their
+    // use. Only this thread initialises (STARTED's get_or_init), and
+    // afterwards it holds the GIL, which PyEval_SaveThread releases.
     unsafe {
+        // As Py_InitializeEx would have it (its "compat" configuration): the
+        // host's locale, C stdio and argv are left alone.
+        let mut pre = std::mem::MaybeUninit::<ffi::PyPreConfig>::uninit();
+        ffi::PyPreConfig_InitPythonConfig(pre.as_mut_ptr());
+        let mut pre = pre.assume_init();
+        (pre.utf8_mode, pre.coerce_c_locale, pre.coerce_c_locale_warn, pre.parse_argv) = (0, 0, 0, 0);
+        if let Some(why) = failed(ffi::Py_PreInitialize(&pre)) {
+            return Err(why);
+        }
         let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::uninit();
         ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());
         let mut config = config.assume_init();
-        config.install_signal_handlers = 0;
+        (config.install_signal_handlers, config.configure_c_stdio, config.parse_argv) = (0, 0, 0);
         let program = &raw mut config.program_name;
         let why = failed(ffi::PyConfig_SetBytesString(&mut config, program, executable.as_ptr()))
             .or_else(|| failed(ffi::Py_InitializeFromConfig(&config)));
