@@ -184,29 +184,35 @@ if not getattr(sys, "argv", None):
 if scripts_dir and scripts_dir not in sys.path:
     sys.path.insert(0, scripts_dir)
 warnings = []
-def venv_packages(venv):
-    """The venv's site-packages, or None and a warning saying why it is not used."""
-    want = "%d.%d" % sys.version_info[:2]
-    source = venv_var if os.environ.get(venv_var) else "VIRTUAL_ENV"
-    why = None
+want = "%d.%d" % sys.version_info[:2]
+def venv_problem(venv, lib):
+    """Why the virtualenv can't be used, or None."""
     config = os.path.join(venv, "pyvenv.cfg")
+    # A regular file only: opening a FIFO would block the host.
+    if not os.path.isfile(config):
+        return "it is not a virtualenv (no %s)" % config
     try:
         with open(config, encoding="utf-8") as f:
-            keys = dict(l.split("=", 1) for l in f.read().splitlines() if "=" in l)
-        keys = {k.strip(): v.strip() for k, v in keys.items()}
-        version = keys.get("version") or keys.get("version_info") or ""
-        lib = os.path.join(venv, "lib", "python" + want, "site-packages")
-        if version and ".".join(version.split(".")[:2]) != want:
-            why = "it is a virtualenv for Python %s, and pyrus runs Python %s" % (version, sys.version.split()[0])
-        elif not os.path.isdir(lib):
-            why = "it has no %s" % lib
-    except OSError:
-        why = "it is not a virtualenv (no %s)" % config
-    if why:
-        warnings.append("pyrus: %s=%s is not used: %s; scripts get the packages of Python %s (%s) only"
-                        % (source, venv, why, sys.version.split()[0], sys.base_prefix))
-        return None
-    return lib
+            lines = f.read(1 << 16).splitlines()
+    except (OSError, ValueError) as e:
+        return "its %s can't be read (%s)" % (config, e)
+    keys = {k.strip(): v.strip() for k, _, v in (l.partition("=") for l in lines)}
+    version = keys.get("version") or keys.get("version_info") or ""
+    if version and version.split(".")[:2] != want.split("."):
+        return "it is a virtualenv for Python %s, and pyrus runs Python %s" % (version, sys.version.split()[0])
+    if not os.path.isdir(lib):
+        return "it has no %s" % lib
+    return None
+def venv_packages(venv):
+    """The virtualenv's site-packages, or None after a warning saying why not."""
+    lib = os.path.join(venv, "lib", "python" + want, "site-packages")
+    why = venv_problem(venv, lib)
+    if why is None:
+        return lib
+    source = venv_var if os.environ.get(venv_var) else "VIRTUAL_ENV"
+    warnings.append("pyrus: %s=%s is not used: %s; scripts get the packages of Python %s (%s) only"
+                    % (source, venv, why, sys.version.split()[0], sys.base_prefix))
+    return None
 lib = venv_packages(venv) if venv else None
 if lib:
     before = list(sys.path)

@@ -117,10 +117,17 @@ fn a_venv_for_another_python_or_no_venv_at_all_is_one_warning_and_pyrus_carries_
     std::fs::write(other.join("pyvenv.cfg"), "home = /opt/python3.6/bin\nversion = 3.6.15\n").unwrap();
     let plain = dir.join("plain");
     std::fs::create_dir_all(&plain).unwrap();
+    // A "venv" whose pyvenv.cfg is a FIFO: reading it would block Pd.
+    let fifo = dir.join("fifo");
+    std::fs::create_dir_all(&fifo).unwrap();
+    let c_path = std::ffi::CString::new(fifo.join("pyvenv.cfg").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
     let prefix = ask("__import__('sys').base_prefix");
     let cases = [
         ("PYRUS_VENV", &other, "it is a virtualenv for Python 3.6.15, and pyrus runs Python 3."),
         ("VIRTUAL_ENV", &plain, "it is not a virtualenv (no "),
+        ("PYRUS_VENV", &fifo, "it is not a virtualenv (no "),
     ];
     for (var, venv, why) in cases {
         let text = venv.display().to_string();
