@@ -215,6 +215,10 @@ static ANY_LEFT_OUT: AtomicBool = AtomicBool::new(false);
 fn admit(id: ObjectId, stream: Stream) -> (Option<u64>, bool) {
     let now = Instant::now();
     let mut windows = lock(&WINDOWS);
+    // Objects come and go: forget the seconds that are over, now and then.
+    if windows.len() > 1024 {
+        windows.retain(|_, w| w.left_out > 0 || now.duration_since(w.start) < WINDOW);
+    }
     let window = windows.entry((id, stream)).or_insert(Window { start: now, shown: 0, left_out: 0 });
     let mut report = None;
     if now.duration_since(window.start) >= WINDOW {

@@ -146,9 +146,18 @@ fn _thread_begin() -> PyResult<()> {
 /// `sys.stdout.write(text)` (`error` false) and `sys.stderr.write(text)`:
 /// to the host's console (see [`crate::console`]).
 #[pyfunction]
-fn _console(error: bool, text: &str) {
+fn _console(error: bool, text: &Bound<'_, PyString>) -> PyResult<()> {
     let stream = if error { crate::console::Stream::Err } else { crate::console::Stream::Out };
-    crate::console::write(stream, text);
+    match text.to_str() {
+        Ok(text) => crate::console::write(stream, text),
+        // Lone surrogates (an undecodable file name) are shown as `\udcff`,
+        // as Python's own stderr shows them, rather than failing the write.
+        Err(_) => {
+            let bytes = text.call_method1("encode", ("utf-8", "backslashreplace"))?;
+            crate::console::write(stream, &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()));
+        }
+    }
+    Ok(())
 }
 
 /// A bang: return it, or `pyrus.out(pyrus.bang)`, to send a bang.

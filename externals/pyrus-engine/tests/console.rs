@@ -21,7 +21,7 @@ class D:
     def __del__(self):
         raise RuntimeError("error in __del__")
 def say(tag):
-    print("print", "from", tag)
+    print("print", "from", tag, "\udcff")  # a lone surrogate, as in an undecodable file name
     sys.stdout.write("no newline from " + str(tag))
     sys.stderr.write("stderr from %s\n" % tag)
 def thread(tag):
@@ -97,7 +97,7 @@ fn every_output_reaches_its_object(mode: &str) {
     let (posts, errors) = (posts(&events), errors(&events));
     assert_eq!(
         posts,
-        [format!("print from {mode}"), format!("no newline from {mode}"), format!("thread says {mode}")],
+        [format!("print from {mode} \\udcff"), format!("no newline from {mode}"), format!("thread says {mode}")],
         "{events:?}"
     );
     assert_eq!(errors[0], format!("stderr from {mode}"), "{events:?}");
