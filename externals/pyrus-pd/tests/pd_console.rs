@@ -45,6 +45,14 @@ def orphan(tag):
         done.release()
     _thread.start_new_thread(run, ())
     done.acquire()
+def orphan_error(tag):
+    done = _thread.allocate_lock()
+    done.acquire()
+    def run():
+        sys.stderr.write("orphan error %s\n" % tag)
+        done.release()
+    _thread.start_new_thread(run, ())
+    done.acquire()
 def flood(n):
     for i in range(n):
         print("line", i)
@@ -94,6 +102,36 @@ fn script_output_of_every_kind_and_thread_reaches_the_console() {
     }
     assert_eq!(t.errors().iter().filter(|l| l.starts_with("Exception in thread")).count(), 2, "{text}");
     assert_eq!(t.errors().iter().filter(|l| l.starts_with("Exception ignored in")).count(), 2, "{text}");
+}
+
+#[test]
+fn stderr_lines_are_errors_of_their_object_and_orphans_of_none() {
+    let dir = setup("console-attributed");
+    // Pd's Find Last Error (`pd finderror`) says whether the last error
+    // belongs to an object: "last trackable error:" and its text if it
+    // does, "no findable error yet" if it belongs to none.
+    let mut p = Patch::new();
+    let det = p.pyrus("det", "-detach 1");
+    let orphan = p.pyrus("orphan", "-detach 1");
+    let (route, sel) = (p.obj("route busy"), p.obj("sel 0"));
+    p.connect(det, 1, route, 0);
+    p.connect(route, 0, sel, 0);
+    let next = p.msg("; pd finderror; orphan call noisy.orphan_error detach-1");
+    p.connect(sel, 0, next, 0);
+    let (route, sel) = (p.obj("route busy"), p.obj("sel 0"));
+    p.connect(orphan, 1, route, 0);
+    p.connect(route, 0, sel, 0);
+    let last = p.msg("; pd finderror; pd quit");
+    p.connect(sel, 0, last, 0);
+    p.start(&[("det", "call noisy.say detach-1")]);
+    let t = run(&dir, "console-attributed", &p);
+    let text = t.text();
+    let at = t.lines.iter().position(|l| l == "last trackable error:").unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(t.lines[at + 1], "stderr from detach-1", "{text}");
+    // The orphan's error is in the console, attributed to no object.
+    assert!(t.lines[at..].contains(&"error: orphan error detach-1".to_owned()), "{text}");
+    let last = t.lines.iter().rev().find(|l| !l.is_empty());
+    assert_eq!(last.map(String::as_str), Some("no findable error yet"), "{text}");
 }
 
 /// Pd running `patch` in realtime, its stderr read line by line into a channel.
