@@ -158,7 +158,8 @@ fn installation_executable() -> Option<PathBuf> {
         if libc::dladdr(symbol, &mut info) == 0 || info.dli_fname.is_null() {
             return None;
         }
-        (version, PathBuf::from(std::ffi::CStr::from_ptr(info.dli_fname).to_string_lossy().into_owned()))
+        let file = std::ffi::CStr::from_ptr(info.dli_fname).to_bytes();
+        (version, PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(file)))
     };
     let minor: Vec<&str> = version.split(|c: char| !c.is_ascii_digit()).take(2).collect();
     let python = format!("python{}", minor.join("."));
