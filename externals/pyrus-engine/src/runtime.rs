@@ -237,6 +237,7 @@ if lib:
 import io
 class Console(io.TextIOBase):
     """A pyrus console stream: lines go to the host's console, stderr's as errors."""
+    __module__ = "pyrus"
     encoding = "utf-8"
     errors = "strict"
     def __init__(self, name, error):
