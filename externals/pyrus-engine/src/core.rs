@@ -20,9 +20,9 @@ use crate::report;
 use crate::resolve::resolve;
 use crate::runtime;
 use crate::sync::lock;
-use pyo3::exceptions::{PyFileNotFoundError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyModule, PyType};
+use pyo3::types::{PyBytes, PyDict, PyModule, PyType};
 use pyrus_atoms::{Atom, Message, OwnedAtom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -329,8 +329,7 @@ impl Core {
             Some(dir) if Path::new(path).is_relative() => dir.join(path),
             _ => PathBuf::from(path),
         };
-        let source = std::fs::read_to_string(&path)
-            .map_err(|e| PyFileNotFoundError::new_err(format!("can't read {}: {e}", path.display())))?;
+        let source = decode_source(py, &path, &read_script(&path)?)?;
         let builtins = py.import("builtins")?;
         let file = path.to_string_lossy();
         let code = builtins.call_method1("compile", (source, &*file, "exec"))?;
@@ -688,6 +687,89 @@ fn loaded_module_of<'py>(py: Python<'py>, path: &str) -> PyResult<Option<Bound<'
         }
     }
     Ok(None)
+}
+
+/// The largest file `load` reads: a script, not a data set.
+pub const MAX_SCRIPT_BYTES: u64 = 4 << 20;
+
+/// The bytes of a script for `load`: a regular file of at most
+/// [`MAX_SCRIPT_BYTES`]. The type is checked before opening (opening a FIFO
+/// for reading waits for a writer; opening a device may do something), and
+/// again on the opened file, which is opened non-blocking in case it was
+/// swapped in between.
+fn read_script(path: &Path) -> PyResult<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let os_error = |e: std::io::Error| {
+        let text = format!("can't read {}: {e}", path.display());
+        match e.kind() {
+            std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(text),
+            std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(text),
+            _ => PyOSError::new_err(text),
+        }
+    };
+    let too_large = |len: u64| {
+        PyValueError::new_err(format!(
+            "can't load {}: {len} bytes is more than load reads (at most {} MiB)",
+            path.display(),
+            MAX_SCRIPT_BYTES >> 20
+        ))
+    };
+    let check = |meta: std::fs::Metadata| -> PyResult<u64> {
+        let kind = meta.file_type();
+        if kind.is_file() {
+            return if meta.len() > MAX_SCRIPT_BYTES { Err(too_large(meta.len())) } else { Ok(meta.len()) };
+        }
+        let what = if kind.is_dir() {
+            "a directory"
+        } else if kind.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        Err(PyValueError::new_err(format!("can't load {}: it is {what}: load reads regular files only", path.display())))
+    };
+    check(std::fs::metadata(path).map_err(os_error)?)?;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(os_error)?;
+    let size = check(file.metadata().map_err(os_error)?)?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    // The cap holds even for a file that grows while it is read.
+    file.take(MAX_SCRIPT_BYTES + 1).read_to_end(&mut bytes).map_err(os_error)?;
+    if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// A script's bytes as text, decoded as Python decodes a source file: a
+/// UTF-8 BOM or a coding cookie (`# -*- coding: latin-1 -*-`) says how,
+/// UTF-8 otherwise. A NUL byte, bytes the encoding can't decode, or a
+/// cookie naming no encoding, mean it is not a Python source file.
+fn decode_source<'py>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let not_source = |why: String| {
+        PyValueError::new_err(format!("can't load {}: not a Python source file ({why})", path.display()))
+    };
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(not_source(format!("a NUL byte at offset {at}")));
+    }
+    let decoded = py.import("importlib.util")?.call_method1("decode_source", (PyBytes::new(py, bytes),));
+    // A SyntaxError from the decoding: undecodable first lines, a cookie
+    // naming no encoding.
+    decoded.map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyUnicodeDecodeError>(py)
+            || e.is_instance_of::<pyo3::exceptions::PySyntaxError>(py)
+        {
+            not_source(e.value(py).to_string())
+        } else {
+            e
+        }
+    })
 }
 
 /// Message atoms back to source text, separated by spaces.

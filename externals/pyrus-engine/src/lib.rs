@@ -11,8 +11,10 @@
 //! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | the GIL (a wait over 100 ms is posted, see [`gil`]) |
 //! | [`Host`] methods (called by the engine) | host scheduler thread | re-entrant | must not block |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call |
+//! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's host; a full mailbox as `Remote` does) |
 //!
 //! | [`gil::end_lease`], [`service`] | host scheduler thread, outside any call (`service` is re-entrant) | no | nothing |
+//! | [`set_console`] | host scheduler thread, before [`runtime::start`] | no | nothing |
 //! | [`marshal::set_waker`] | any, once | yes | nothing |
 //! | the waker the host installs | any thread (workers, script threads) | yes | must not block |
 //! | [`pool::set_workers`] | any | yes | nothing (starts or retires threads) |
@@ -36,6 +38,7 @@
 //! GIL and never blocks ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
+mod console;
 pub mod convert;
 mod core;
 mod editor;
@@ -51,6 +54,7 @@ pub mod pool;
 mod remote;
 mod report;
 pub mod resolve;
+#[allow(unsafe_code)] // initialises CPython with a PyConfig; finds the loaded libpython with dladdr
 pub mod runtime;
 mod service;
 mod sync;
@@ -60,9 +64,10 @@ mod usb_script;
 mod usb_thread;
 mod watch;
 
+pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use host::{Host, NoReceiver};
 pub use object::{Detach, Object, DEFAULT_QUEUE, OWN, RESERVED};
-pub use service::service;
+pub use service::{service, set_console};
 pub use usb::UsbObject;
 
 /// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`, or

@@ -79,12 +79,21 @@ pub(crate) struct CallerGuard(());
 
 impl Drop for CallerGuard {
     fn drop(&mut self) {
-        CALLERS.with(|c| c.borrow_mut().pop());
+        let ended = CALLERS.with(|c| c.borrow_mut().pop());
+        // What the call printed without a final newline is a line now.
+        if let Some(caller) = ended {
+            crate::console::end_of_call(&caller);
+        }
     }
 }
 
+/// The object whose call runs on this thread, if any.
+pub(crate) fn caller() -> Option<Rc<Caller>> {
+    CALLERS.with(|c| c.borrow().last().cloned())
+}
+
 pub(crate) fn current(what: &str) -> PyResult<Rc<Caller>> {
-    CALLERS.with(|c| c.borrow().last().cloned()).ok_or_else(|| {
+    caller().ok_or_else(|| {
         PyRuntimeError::new_err(format!("pyrus.{what}() was called outside a call from a pyrus object on this thread"))
     })
 }
@@ -116,8 +125,12 @@ impl Owner {
         std::mem::forget(enter(&caller));
     }
 
-    /// The thread has ended.
+    /// The thread has ended: what it printed without a final newline is a
+    /// line now.
     fn end(&self) {
+        if let Some(caller) = caller().filter(|c| c.id == self.id) {
+            crate::console::end_of_call(&caller);
+        }
         marshal::producer_end();
     }
 }
@@ -160,6 +173,23 @@ fn _thread_begin() -> PyResult<()> {
     let caller = current("_thread_begin")?;
     marshal::producer_begin();
     caller.host.request_service();
+    Ok(())
+}
+
+/// `sys.stdout.write(text)` (`error` false) and `sys.stderr.write(text)`:
+/// to the host's console (see [`crate::console`]).
+#[pyfunction]
+fn _console(error: bool, text: &Bound<'_, PyString>) -> PyResult<()> {
+    let stream = if error { crate::console::Stream::Err } else { crate::console::Stream::Out };
+    match text.to_str() {
+        Ok(text) => crate::console::write(stream, text),
+        // Lone surrogates (an undecodable file name) are shown as `\udcff`,
+        // as Python's own stderr shows them, rather than failing the write.
+        Err(_) => {
+            let bytes = text.call_method1("encode", ("utf-8", "backslashreplace"))?;
+            crate::console::write(stream, &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()));
+        }
+    }
     Ok(())
 }
 
@@ -298,6 +328,7 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_owner, &m)?)?;
     m.add_function(wrap_pyfunction!(_out_for, &m)?)?;
     m.add_function(wrap_pyfunction!(_thread_begin, &m)?)?;
+    m.add_function(wrap_pyfunction!(_console, &m)?)?;
     m.add_class::<Owner>()?;
     m.add("Stopped", py.get_type::<Stopped>())?;
     crate::usb_script::install(&m)?;

@@ -2,11 +2,14 @@
 //! periodic service that ends the GIL lease and carries out deliveries.
 //!
 //! # Threading
-//! Everything here runs on the host's scheduler thread only; the registry is
-//! thread-local to it. The exception is [`rebind`], callable from any thread
-//! attached to Python: off the scheduler thread it only pushes a delivery.
+//! Everything here runs on the host's scheduler thread only; the registry and
+//! the console are thread-local to it. The exception is [`rebind`], callable
+//! from any thread attached to Python: off the scheduler thread it only
+//! pushes a delivery.
 
+use crate::console;
 use crate::gil;
+use crate::host::Host;
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::usb_script::{self, DeviceRun};
 use std::cell::RefCell;
@@ -42,6 +45,38 @@ thread_local! {
     static POLLABLES: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
     static OBJECTS: RefCell<HashMap<ObjectId, Weak<dyn Recipient>>> = RefCell::new(HashMap::new());
     static DIRTY: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// The host's console, for output that belongs to no object.
+    static CONSOLE: RefCell<Option<Rc<dyn Host>>> = const { RefCell::new(None) };
+}
+
+/// Gives the engine the host's console: where script output that belongs to
+/// no object goes (see `console`), attributed to nothing. Call it on the
+/// scheduler thread, before [`crate::runtime::start`].
+pub fn set_console(console: Rc<dyn Host>) {
+    CONSOLE.with(|c| *c.borrow_mut() = Some(console));
+}
+
+/// The console, on the scheduler thread (None elsewhere, or before
+/// [`set_console`]).
+pub(crate) fn console() -> Option<Rc<dyn Host>> {
+    CONSOLE.with(|c| c.borrow().clone())
+}
+
+/// Carries out a delivery for `id`: to the object if it still exists, to
+/// the console if it belongs to no object (console output only).
+fn deliver(id: ObjectId, delivery: Delivery) {
+    if let Some(object) = recipient(id) {
+        return object.deliver(delivery);
+    }
+    let Some(console) = console().filter(|_| id == console::NO_OBJECT) else { return };
+    match delivery {
+        Delivery::Post(text) => console.post(&text),
+        Delivery::Error(text) => console.error(&text),
+        _ => {}
+    }
 }
 
 pub(crate) fn register(id: ObjectId, object: Weak<dyn Recipient>) {
@@ -107,11 +142,11 @@ pub fn service() -> bool {
             )));
         }
     }
-    marshal::drain(BUDGET, |id, delivery| {
-        if let Some(object) = recipient(id) {
-            object.deliver(delivery);
-        }
-    });
+    marshal::drain(BUDGET, deliver);
+    // Script output: partial lines of no object end with the pass; counts of
+    // lines a flood left out, once their second is over.
+    console::end_of_pass();
+    let left_out = console::take_left_out(deliver);
     // Scripts' devices with events: to their owners (no Python here).
     for device in usb_script::pending() {
         match recipient(device.owner()) {
@@ -130,7 +165,7 @@ pub fn service() -> bool {
         more |= object.poll();
     }
     // An episode of slow GIL waits is reported at a later pass (see `gil`).
-    more || marshal::has_work() || gil::episode_pending()
+    more || left_out || marshal::has_work() || gil::episode_pending()
 }
 
 /// A new object id; ids are never reused, so a late delivery can never reach

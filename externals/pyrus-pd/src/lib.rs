@@ -113,8 +113,15 @@ fn setup() {
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
         let scripts = PathBuf::from(dir.to_string_lossy().into_owned()).join("scripts");
+        // Script output that belongs to no object: the console, unattributed.
+        pyrus_engine::set_console(Rc::new(PdHost::new(null_mut())));
         match runtime::start(&RuntimeConfig::from_env(Some(scripts))) {
-            Ok(banner) => console::post(&format!("pyrus {} for Pd: {banner}", env!("CARGO_PKG_VERSION"))),
+            Ok(started) => {
+                console::post(&format!("pyrus {} for Pd: {}", env!("CARGO_PKG_VERSION"), started.banner));
+                for warning in &started.warnings {
+                    console::error(std::ptr::null(), warning);
+                }
+            }
             Err(why) => console::error(
                 std::ptr::null(),
                 &format!("pyrus: Python could not start, so no [pyrus] can be created: {why}"),
