@@ -733,7 +733,10 @@ fn read_script(path: &Path) -> PyResult<Vec<u8>> {
         } else {
             "not a regular file"
         };
-        Err(PyValueError::new_err(format!("can't load {}: it is {what}: load reads regular files only", path.display())))
+        Err(PyValueError::new_err(format!(
+            "can't load {}: it is {what}: load reads regular files only",
+            path.display()
+        )))
     };
     check(std::fs::metadata(path).map_err(os_error)?)?;
     let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(os_error)?;
@@ -752,9 +755,8 @@ fn read_script(path: &Path) -> PyResult<Vec<u8>> {
 /// UTF-8 otherwise. A NUL byte, bytes the encoding can't decode, or a
 /// cookie naming no encoding, mean it is not a Python source file.
 fn decode_source<'py>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    let not_source = |why: String| {
-        PyValueError::new_err(format!("can't load {}: not a Python source file ({why})", path.display()))
-    };
+    let not_source =
+        |why: String| PyValueError::new_err(format!("can't load {}: not a Python source file ({why})", path.display()));
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(not_source(format!("a NUL byte at offset {at}")));
     }
@@ -773,7 +775,7 @@ fn decode_source<'py>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<Bo
 }
 
 /// Message atoms back to source text, separated by spaces.
-fn join(args: &[Atom<'_>]) -> String {
+pub(crate) fn join(args: &[Atom<'_>]) -> String {
     args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
 }
 

@@ -29,7 +29,7 @@
 //! `-queue` limit); `replaced N` for jobs that `latest` replaced before they
 //! started; `stopped` after `stop`.
 
-use crate::core::{self as core_, Core};
+use crate::core::{self as core_, join, Core};
 use crate::gil;
 use crate::host::Host;
 use crate::jobs::{JobKind, JobQueue, Pushed};
@@ -356,20 +356,16 @@ impl Inner {
     }
 
     fn set_detach(&self, args: &[Atom<'_>]) {
-        match args {
-            [mode] if mode.as_float().and_then(detach_mode).is_some() => {
-                self.detach.set(mode.as_float().and_then(detach_mode).expect("checked"))
-            }
-            _ => self.bad_argument(&format!("detach takes 0, 1 or 2, not '{}'", join(args))),
+        match only_number(args).and_then(detach_mode) {
+            Some(mode) => self.detach.set(mode),
+            None => self.bad_argument(&format!("detach takes 0, 1 or 2, not '{}'", join(args))),
         }
     }
 
     fn set_limit(&self, args: &[Atom<'_>]) {
-        match args {
-            [n] if n.as_float().and_then(job_limit).is_some() => {
-                self.limit.set(n.as_float().and_then(job_limit).expect("checked"))
-            }
-            _ => self.bad_argument(&format!("queue takes a whole number of jobs, 1 or more, not '{}'", join(args))),
+        match only_number(args).and_then(job_limit) {
+            Some(n) => self.limit.set(n),
+            None => self.bad_argument(&format!("queue takes a whole number of jobs, 1 or more, not '{}'", join(args))),
         }
     }
 
@@ -549,21 +545,25 @@ fn detach_mode(n: f64) -> Option<Detach> {
     }
 }
 
+/// The one number `args` holds, if that is all it holds.
+fn only_number(args: &[Atom<'_>]) -> Option<f64> {
+    match args {
+        [Atom::Float(f)] => Some(*f),
+        _ => None,
+    }
+}
+
 /// A job limit: a whole number, 1 or more.
 fn job_limit(n: f64) -> Option<usize> {
     (n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64).then_some(n as usize)
 }
 
-/// `WORD`, `WORD 1` (on) or `WORD 0` (off).
-fn switch(word: &str, args: &[Atom<'_>]) -> Result<bool, String> {
-    match args {
-        [] => Ok(true),
-        [Atom::Float(f)] if *f == 0.0 || *f == 1.0 => Ok(*f == 1.0),
+/// `WORD`, `WORD 1` (on) or `WORD 0` (off); else an error saying so.
+/// `[pyrus.usb]`'s `raw` and `reconnect` take the same.
+pub(crate) fn switch(word: &str, args: &[Atom<'_>]) -> Result<bool, String> {
+    match only_number(args) {
+        None if args.is_empty() => Ok(true),
+        Some(f) if f == 0.0 || f == 1.0 => Ok(f == 1.0),
         _ => Err(format!("{word} takes 0 or 1 (nothing means 1), not '{}'", join(args))),
     }
-}
-
-/// Atoms as the user typed them, separated by spaces.
-fn join(args: &[Atom<'_>]) -> String {
-    args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
 }

@@ -132,13 +132,13 @@ impl UsbObject {
             (word @ ("close" | "devices" | "demo"), _) => {
                 inner.error(&format!("{word} takes no arguments, not {}", words.join(" ")))
             }
-            (word @ ("raw" | "reconnect"), _) => match switch(&args) {
-                Some(on) => {
+            (word @ ("raw" | "reconnect"), _) => match crate::object::switch(word, &args) {
+                Ok(on) => {
                     let option = if word == "raw" { &inner.raw } else { &inner.reconnect };
                     option.set(on);
                     inner.send_options();
                 }
-                None => inner.error(&format!("{word} takes 0 or 1 (nothing means 1), not {}", words.join(" "))),
+                Err(e) => inner.error(&e),
             },
             _ => match Midi::from_message(message) {
                 Ok((cable, midi)) => inner.device.send(cable, midi),
@@ -207,13 +207,4 @@ impl UsbInner {
 fn number(atom: &Atom<'_>, min: u32, max: u32) -> Option<u32> {
     let f = atom.as_float()?;
     (f.fract() == 0.0 && f >= f64::from(min) && f <= f64::from(max)).then_some(f as u32)
-}
-
-/// `WORD`, `WORD 1` (on) or `WORD 0` (off); None for anything else.
-fn switch(args: &[Atom<'_>]) -> Option<bool> {
-    match args {
-        [] => Some(true),
-        [Atom::Float(f)] if *f == 0.0 || *f == 1.0 => Some(*f == 1.0),
-        _ => None,
-    }
 }

@@ -62,7 +62,9 @@ fn setup() -> PathBuf {
 }
 
 fn words(text: &str) -> Vec<Atom<'_>> {
-    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| Atom::Symbol(Cow::Borrowed(w)))).collect()
+    text.split(' ')
+        .map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| Atom::Symbol(Cow::Borrowed(w))))
+        .collect()
 }
 
 fn call(o: &Object, function: &str, tag: &str) {
@@ -92,7 +94,9 @@ fn every_output_reaches_its_object(mode: &str) {
     }
     let warning = format!("UserWarning: careful with {mode}");
     let events = serve_until(&host, |e| {
-        posts(e).len() == 3 && errors(e).iter().any(|l| l.contains(&warning)) && errors(e).iter().any(|l| l.contains("ZeroDivisionError"))
+        posts(e).len() == 3
+            && errors(e).iter().any(|l| l.contains(&warning))
+            && errors(e).iter().any(|l| l.contains("ZeroDivisionError"))
     });
     let (posts, errors) = (posts(&events), errors(&events));
     assert_eq!(
@@ -146,7 +150,8 @@ fn a_flood_is_rate_limited_and_counts_what_it_left_out() {
     assert!(shown <= n / 2, "at most {LINES_PER_SECOND} lines a second: {shown} of {n} shown");
     assert_eq!(shown + left_out, n, "every line is shown or counted: {shown} + {left_out}");
     // The first second's lines are shown, in order.
-    let first: Vec<String> = posts.iter().filter(|l| l.starts_with("line ")).take(LINES_PER_SECOND as usize).cloned().collect();
+    let first: Vec<String> =
+        posts.iter().filter(|l| l.starts_with("line ")).take(LINES_PER_SECOND as usize).cloned().collect();
     let expected: Vec<String> = (0..first.len()).map(|i| format!("line {i}")).collect();
     assert_eq!(first, expected);
 }

@@ -35,7 +35,10 @@ fn devices_fifos_directories_and_huge_files_are_refused_without_blocking() {
     let status = t.printed("py-status");
     let expected = [
         "error ValueError can't load /dev/zero: it is a character device: load reads regular files only".to_owned(),
-        format!("error ValueError can't load {}: it is a FIFO (named pipe): load reads regular files only", fifo.display()),
+        format!(
+            "error ValueError can't load {}: it is a FIFO (named pipe): load reads regular files only",
+            fifo.display()
+        ),
         format!(
             "error ValueError can't load {}: it is a directory: load reads regular files only",
             dir.join("folder.py").display()
@@ -81,7 +84,8 @@ fn load_decodes_as_python_does_bom_cookie_and_binary() {
         dir.join("binary.py").display()
     );
     assert_eq!(status[0], binary, "{}", t.text());
-    let undecodable = format!("error ValueError can't load {}: not a Python source file", dir.join("undecodable.py").display());
+    let undecodable =
+        format!("error ValueError can't load {}: not a Python source file", dir.join("undecodable.py").display());
     assert!(status[1].starts_with(&undecodable), "{}", t.text());
     let unknown = format!("error ValueError can't load {}: not a Python source file", dir.join("unknown.py").display());
     assert!(status[2].starts_with(&unknown) && status[2].contains("no-such-codec"), "{}", t.text());

@@ -136,7 +136,14 @@ fn a_venv_for_another_python_or_no_venv_at_all_is_one_warning_and_pyrus_carries_
         let warnings: Vec<String> = t.errors().into_iter().filter(|l| l.contains("is not used")).collect();
         assert_eq!(warnings.len(), 1, "{}", t.text());
         assert!(warnings[0].starts_with(&warning), "{}", t.text());
-        assert!(warnings[0].ends_with(&format!("scripts get the packages of Python {} ({prefix}) only", ask("__import__('sys').version.split()[0]"))), "{}", t.text());
+        assert!(
+            warnings[0].ends_with(&format!(
+                "scripts get the packages of Python {} ({prefix}) only",
+                ask("__import__('sys').version.split()[0]")
+            )),
+            "{}",
+            t.text()
+        );
         // Every object is made and works, with the base Python.
         assert_eq!(symbols(&t), ["42".to_owned(), prefix.clone()], "{}", t.text());
     }
@@ -160,7 +167,9 @@ fn pyrus_libpython_of_another_minor_version_is_refused_clearly() {
     let t = run_pd_env(&path, &[], &[("PYRUS_LIBPYTHON", &lib_text)], Duration::from_secs(30));
     assert_eq!(t.status, Some(0), "{}", t.text());
     let version = ask("'%d.%d' % __import__('sys').version_info[:2]");
-    let refusal = format!("pyrus: PYRUS_LIBPYTHON={lib_text} is Python 3.99.1, and this build of pyrus is for Python {version}: ");
+    let refusal = format!(
+        "pyrus: PYRUS_LIBPYTHON={lib_text} is Python 3.99.1, and this build of pyrus is for Python {version}: "
+    );
     // Once when Pd loads the library, then for the object it can't create.
     assert_eq!(t.errors().iter().filter(|l| l.starts_with(&refusal)).count(), 2, "{}", t.text());
     assert!(t.printed("py").is_empty(), "{}", t.text());
