@@ -293,6 +293,8 @@ fn messages_with_bad_arguments_say_what_they_take() {
     sends.push(("p", "exec bad.go.set()"));
     // The global receiver says what it takes, too.
     sends.push(("pyrus", "relaod"));
+    sends.push(("pyrus", "workers 4 5"));
+    sends.push(("pyrus", "workers"));
     p.start(&sends);
     p.quit_after(o, 0, "from", 1);
     let t = run(&dir, "badargs", &p);
@@ -317,6 +319,11 @@ fn messages_with_bad_arguments_say_what_they_take() {
     assert!(t.errors().iter().any(|l| l.contains(early)), "{}", t.text());
     let global = "the pyrus receiver takes 'workers N' and 'reload [MODULE]', not 'relaod'";
     assert!(t.errors().iter().any(|l| l.contains(global)), "{}", t.text());
+    for given in ["'4 5'", "''"] {
+        let workers = format!("workers takes a whole number from 1 to 256, not {given}");
+        assert!(t.errors().iter().any(|l| l.contains(&workers)), "{}", t.text());
+    }
+    assert!(!t.contains("worker threads"), "a refused workers changes nothing:\n{}", t.text());
 }
 
 /// `[pyrus.usb]` refuses bad numbers and words with what it accepts.
