@@ -11,7 +11,9 @@ object uses to talk to the patch.
 
 Values convert as the table in the help patch says: numbers become floats,
 strings symbols, flat lists and tuples (and bytes, and 1-D numpy arrays) lists;
-None sends nothing; pyrus.Message(selector, *args) sends any message.
+None sends nothing; pyrus.Message(selector, *args) sends any message. Several
+values given to out() or send() whose first is a str are the message with that
+selector: pyrus.out("reset", 3) sends "reset 3", which [route reset] matches.
 
 pyrus.usb opens USB MIDI and HID devices, calling back with their events.
 
@@ -42,16 +44,24 @@ class Object:
         in_N_SELECTOR(self, *atoms)   in_N_anything(self, selector, *atoms)
 
     A method's return value (unless None) leaves outlet 0; self.out(k, ...)
-    sends out of outlet k from anywhere, any thread. On reload the instance
+    sends out of outlet k from anywhere, any thread (with outlets = 0 there is
+    no outlet for values: sending one is an error). On reload the instance
     keeps its attributes and gets the new methods; on_reload(self) runs after
-    a reload, on_close(self) when the object is deleted.
+    a reload (however it came) as a call of the object, where its calls run,
+    so pyrus.post() and self.out() work there; on_close(self) runs when the
+    object is deleted.
+
+    The object's own words (eval, exec, stop, open, ...) belong to it at inlet
+    0, unless the class defines in_0_WORD: then that method gets the message,
+    and "pyrus WORD ..." reaches the object's own command.
     """
 
     inlets = 1
     outlets = 1
 
     def out(self, outlet, *values):
-        """Sends values out of one of this object's outlets (0 is the leftmost)."""
+        """Sends values out of one of this object's outlets (0 is the leftmost):
+        self.out(1, "reset", 3) sends the message "reset 3" out of outlet 1."""
         _pyrus._out_for(self, outlet, values)
 
 

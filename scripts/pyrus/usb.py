@@ -38,16 +38,26 @@ Device = _pyrus.Device
 __all__ = ["Device", "connect", "demo", "devices", "listen", "open"]
 
 
+def _whole(value, what, low, high):
+    """value as an int from low to high, or a ValueError saying what is accepted."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{what} must be an int from {low} to {high}, not {value!r}")
+    return value
+
+
 def open(spec, callback, *, raw=False, reconnect=False):
     """A local device: "VID:PID" (hex), (vid, pid), a name, or "BUS-ADDRESS"."""
     if isinstance(spec, tuple):
-        vid, pid = spec
+        if len(spec) != 2:
+            raise ValueError(f"open takes (vid, pid), not {spec!r}")
+        vid, pid = (_whole(n, name, 0, 0xFFFF) for n, name in zip(spec, ("vid", "pid")))
         spec = f"{vid:04x}:{pid:04x}"
     return _usb_open(["open", str(spec)], callback, raw, reconnect)
 
 
 def connect(host, port, callback, *, raw=False, reconnect=False):
     """The device `usbredirect --as HOST:PORT` exports."""
+    port = _whole(port, "the port", 1, 65535)
     return _usb_open(["connect", f"{host}:{port}"], callback, raw, reconnect)
 
 
@@ -55,6 +65,7 @@ def listen(port, callback, *, host="127.0.0.1", raw=False, reconnect=False):
     """Waits for `usbredirect --to HOST:PORT`. Loopback unless host is given:
     usbredir has no authentication, so a listening socket on another address
     lets anyone on that network plug a device into your patch."""
+    port = _whole(port, "the port", 1, 65535)
     return _usb_open(["listen", f"{host}:{port}"], callback, raw, reconnect)
 
 

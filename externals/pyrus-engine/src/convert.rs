@@ -20,6 +20,11 @@
 //! | `pyrus.Message(sel, *args)` | a message with selector `sel` |
 //! | anything else | its `str()` as a symbol |
 //!
+//! `pyrus.out(*values)`, `self.out(k, *values)` and `pyrus.send(name, *values)`:
+//! no value is a bang, one converts as above, several whose first is a `str`
+//! make the message with that selector (`out("reset", 3)` is `reset 3`, which
+//! `[route reset]` matches), several others a list.
+//!
 //! Symbols cannot hold a NUL character (hosts keep them as C strings), so a
 //! string containing one is a `ValueError` rather than a silently cut symbol.
 
@@ -97,7 +102,7 @@ pub fn py_to_message(value: &Bound<'_, PyAny>) -> PyResult<Option<OwnedMessage>>
     if let Ok(m) = value.cast::<PyMessage>() {
         let m = m.get();
         let py = value.py();
-        let selector = symbol_text(m.selector.bind(py))?;
+        let selector = selector_text(m.selector.bind(py).as_any())?;
         let args = atoms(m.args.bind(py).as_any())?;
         return Ok(Some(Message::from_selector(selector, args)));
     }
@@ -117,13 +122,33 @@ pub fn py_to_message(value: &Bound<'_, PyAny>) -> PyResult<Option<OwnedMessage>>
 }
 
 /// The values of a `pyrus.out(*values)` call as one message: none is a bang,
-/// one is converted as a result is, several make a list.
+/// one is converted as a result is; several make a message whose selector is
+/// the first when it is a `str` (`"reset", 3` is `reset 3`, as pdlua's
+/// `outlet(n, "reset", {3})` and Max's `outlet_anything` send), a list otherwise.
 pub fn values_to_message(values: &Bound<'_, PyTuple>) -> PyResult<Option<OwnedMessage>> {
     match values.len() {
         0 => Ok(Some(Message::Bang)),
         1 => py_to_message(&values.get_item(0)?),
-        _ => Ok(Some(Message::List(Cow::Owned(atoms(values.as_any())?)))),
+        _ => {
+            let first = values.get_item(0)?;
+            if !first.is_instance_of::<PyString>() {
+                return Ok(Some(Message::List(Cow::Owned(atoms(values.as_any())?))));
+            }
+            let selector = selector_text(&first)?;
+            Ok(Some(Message::from_selector(selector, atoms(values.get_slice(1, values.len()).as_any())?)))
+        }
     }
+}
+
+/// A message's selector: a symbol, and not an empty one (no host can match it).
+pub fn selector_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let text = symbol_text(value)?;
+    if text.is_empty() {
+        return Err(PyValueError::new_err(
+            "a message's selector can't be empty: give a word such as 'set' (or send a list)",
+        ));
+    }
+    Ok(text)
 }
 
 /// The elements of a flat sequence as atoms.

@@ -5,7 +5,8 @@
 //!
 //! # Threading
 //! `Core` is `Send + Sync`. Every method needs the caller attached to Python
-//! (but `instance_exists`, `files`, `shape`...). The function and the
+//! (but `instance_exists`, `files`, `shape`, `class_takes`...: plain data the
+//! scheduler thread reads in detached mode). The function and the
 //! instance, read on every call, are in [`GilCell`]s: the GIL orders their
 //! accesses, so a call takes no lock; the files' lock is held only for O(1)
 //! work, never across a call into Python.
@@ -15,17 +16,16 @@ use crate::gil::GilCell;
 use crate::host::Host;
 use crate::marshal::ObjectId;
 use crate::native::Owner;
-use crate::remote::Remote;
 use crate::report;
 use crate::resolve::resolve;
 use crate::runtime;
 use crate::sync::lock;
-use pyo3::exceptions::{PyFileNotFoundError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyModule, PyType};
+use pyo3::types::{PyBytes, PyDict, PyModule, PyType};
 use pyrus_atoms::{Atom, Message, OwnedAtom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The messages that run Python code in the object's namespace.
@@ -55,6 +55,10 @@ pub(crate) struct Core {
     files: Mutex<Vec<(PathBuf, String)>>,
     /// Whether `watch 1` is on.
     pub watching: std::sync::atomic::AtomicBool,
+    /// Class mode: bit `i` set when the class defines `in_0_<RESERVED[i]>`,
+    /// cached when the class is bound, so that the scheduler thread can
+    /// dispatch without Python.
+    takes: AtomicU32,
 }
 
 /// How many inlets and outlets (before the status outlet) an object has.
@@ -63,6 +67,9 @@ pub struct Shape {
     pub inlets: usize,
     pub outlets: usize,
 }
+
+/// The ports of an object that is not of a class: one inlet, one data outlet.
+const DEFAULT_SHAPE: Shape = Shape { inlets: 1, outlets: 1 };
 
 /// The largest number of inlets or outlets a class may ask for.
 const MAX_PORTS: usize = 64;
@@ -93,6 +100,18 @@ fn live_cores() -> Vec<std::sync::Arc<Core>> {
     lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).collect()
 }
 
+/// The data outlets of object `id` once it has been created, or why there
+/// are none: for threads started while its module was imported at creation
+/// (see [`crate::native::CREATING`]).
+pub(crate) fn created_outlets(id: ObjectId) -> Result<usize, &'static str> {
+    let core = lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).find(|c| c.id == id);
+    let core = core.ok_or("the [pyrus] object this thread was started for is gone")?;
+    core.shape.get().map(|s| s.outlets).ok_or(
+        "this [pyrus] object is still being created, so it has no outlets yet: \
+         send from a call, or from a thread once the object exists",
+    )
+}
+
 impl Core {
     /// A core that has not touched Python yet; [`Core::init`] resolves it.
     pub fn new(id: ObjectId, path: Option<String>, leading: Vec<OwnedAtom>, patch_dir: Option<&Path>) -> Core {
@@ -108,6 +127,7 @@ impl Core {
             shape: OnceLock::new(),
             files: Mutex::new(Vec::new()),
             watching: std::sync::atomic::AtomicBool::new(false),
+            takes: AtomicU32::new(0),
         }
     }
 
@@ -123,12 +143,24 @@ impl Core {
 
     /// The object's inlets and data outlets (one each until a class says otherwise).
     pub fn shape(&self) -> Shape {
-        self.shape.get().copied().unwrap_or(Shape { inlets: 1, outlets: 1 })
+        self.shape.get().copied().unwrap_or(DEFAULT_SHAPE)
+    }
+
+    /// The object has been made with [`Core::shape`]'s ports: they stay
+    /// (a class bound by a later reload must ask for the same).
+    pub fn created(&self) {
+        self.shape.get_or_init(|| DEFAULT_SHAPE);
     }
 
     /// The status outlet's index: after the data outlets.
     pub fn status(&self) -> usize {
         self.shape().outlets
+    }
+
+    /// Whether the class defines a method for the reserved word
+    /// `RESERVED[word]` at the left inlet (it then gets that message).
+    pub fn class_takes(&self, word: usize) -> bool {
+        self.takes.load(Ordering::Acquire) & (1 << word) != 0
     }
 
     /// Whether this is a class-mode object with a live instance.
@@ -163,13 +195,18 @@ impl Core {
         self.resolve_target(py, host);
     }
 
-    /// Handles one message arriving at `inlet`: a Python message (`eval`,
-    /// `exec`..., left inlet only), a method of the class-mode instance, or a
-    /// call of the target.
+    /// Handles one message arriving at `inlet`: an own Python message
+    /// (`pyrus eval ...`, `pyrus exec ...`, left inlet only: the form
+    /// `Object` gives `eval ...` when the class does not take the word), a
+    /// method of the class-mode instance, or a call of the target.
     pub fn handle(&self, py: Python<'_>, host: &dyn Host, inlet: usize, message: &Message<'_>) {
-        if let Message::Anything(selector, args) = message {
-            if inlet == 0 && PYTHON_MESSAGES.contains(&selector.as_ref()) {
-                return self.python_message(py, host, selector, args);
+        if let (0, Message::Anything(selector, args)) = (inlet, message) {
+            if selector == crate::object::OWN {
+                if let Some((Atom::Symbol(word), rest)) = args.split_first() {
+                    if PYTHON_MESSAGES.contains(&word.as_ref()) {
+                        return self.python_message(py, host, word, rest);
+                    }
+                }
             }
         }
         match self.instance(py) {
@@ -292,8 +329,7 @@ impl Core {
             Some(dir) if Path::new(path).is_relative() => dir.join(path),
             _ => PathBuf::from(path),
         };
-        let source = std::fs::read_to_string(&path)
-            .map_err(|e| PyFileNotFoundError::new_err(format!("can't read {}: {e}", path.display())))?;
+        let source = decode_source(py, &path, &read_script(&path)?)?;
         let builtins = py.import("builtins")?;
         let file = path.to_string_lossy();
         let code = builtins.call_method1("compile", (source, &*file, "exec"))?;
@@ -350,6 +386,12 @@ impl Core {
         Ok(())
     }
 
+    /// Another object reloaded the module the target lives in: resolve it
+    /// again (see [`rebind_users`]).
+    pub fn rebind(&self, py: Python<'_>, host: &dyn Host) {
+        self.resolve_target(py, host);
+    }
+
     /// Resolves the target path, keeping the previous target when it fails.
     fn resolve_target(&self, py: Python<'_>, host: &dyn Host) {
         let Some(path) = self.path.clone() else { return };
@@ -389,6 +431,15 @@ impl Core {
         let context = "binding the class";
         let Some(shape) = check(py, host, self.status(), context, class_shape(class)) else { return };
         let fixed = *self.shape.get_or_init(|| shape);
+        if class.hasattr(format!("in_0_{}", crate::object::OWN)).unwrap_or(false) {
+            let why = format!(
+                "in_0_{own} is never called: '{own} ...' at the left inlet is the object's own prefix \
+                 ({own} stop, {own} eval ...); give the method another name",
+                own = crate::object::OWN
+            );
+            host.error(&format!("pyrus: {why}"));
+            report::status_error(host, self.status(), "NameError", &why);
+        }
         if fixed != shape {
             let why = format!(
                 "the class now asks for {} inlets and {} outlets, but this object was made with {} and {}: \
@@ -401,6 +452,7 @@ impl Core {
         match self.instance(py) {
             Some(instance) => {
                 if check(py, host, self.status(), context, instance.setattr("__class__", class)).is_some() {
+                    self.takes.store(reserved_methods(class), Ordering::Release);
                     if let Some(Some(hook)) =
                         check(py, host, self.status(), "on_reload", optional_attr(&instance, "on_reload"))
                     {
@@ -421,6 +473,7 @@ impl Core {
                     check(py, host, self.status(), context, self.namespace(py).set_item("self", &instance));
                     self.instance.set(py, instance.unbind());
                     self.has_instance.store(true, Ordering::Release);
+                    self.takes.store(reserved_methods(class), Ordering::Release);
                 }
             }
         }
@@ -458,8 +511,10 @@ pub(crate) fn reload_module(py: Python<'_>, name: &str) -> PyResult<()> {
 }
 
 /// Resolves again the target of every object whose target lives in `module`.
-/// The object that asked reports through `host`, the others through their
-/// own marshalled hosts.
+/// The object that asked does it now, in the call it is making (reporting
+/// through `host`); every other one as a call of its own, in its own detach
+/// mode (see [`crate::service::rebind`]), so that its `on_reload` can use
+/// `pyrus.post`, `pyrus.out` and `self.out` like any of its calls.
 pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: ObjectId, host: &dyn Host) {
     let prefix = format!("{module}.");
     for core in live_cores() {
@@ -470,7 +525,7 @@ pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: ObjectId, host: 
         if core.id == asker {
             core.resolve_target(py, host);
         } else {
-            core.resolve_target(py, &Remote { id: core.id });
+            crate::service::rebind(core.id, || py.detach(crate::marshal::wait_for_space));
         }
     }
 }
@@ -552,6 +607,14 @@ fn pyrus_class<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Opti
     Ok(class.is_subclass(&base)?.then(|| value.clone()))
 }
 
+/// Which reserved words the class has a left-inlet method for, as bits
+/// over [`crate::object::RESERVED`].
+fn reserved_methods(class: &Bound<'_, PyAny>) -> u32 {
+    const _: () = assert!(crate::object::RESERVED.len() <= 32, "one bit per word");
+    let words = crate::object::RESERVED.iter().enumerate();
+    words.filter(|(_, w)| class.hasattr(format!("in_0_{w}")).unwrap_or(false)).fold(0, |bits, (i, _)| bits | 1 << i)
+}
+
 /// The inlets and outlets a class declares (class attributes, default 1 each).
 fn class_shape(class: &Bound<'_, PyAny>) -> PyResult<Shape> {
     let count = |name: &str, min: usize| -> PyResult<usize> {
@@ -573,9 +636,29 @@ fn check<T>(py: Python<'_>, host: &dyn Host, status: usize, context: &str, resul
 }
 
 /// Sends a result out of the result outlet; `context` is only formatted if
-/// the conversion fails.
-fn output(py: Python<'_>, host: &dyn Host, status: usize, context: impl FnOnce() -> String, value: &Bound<'_, PyAny>) {
+/// it fails. With no data outlets (`outlets = 0`: the status outlet is
+/// outlet 0) a result that sends something is an error, never status.
+pub(crate) fn output(
+    py: Python<'_>,
+    host: &dyn Host,
+    status: usize,
+    context: impl FnOnce() -> String,
+    value: &Bound<'_, PyAny>,
+) {
     match convert::py_to_message(value) {
+        Ok(Some(_)) if status == RESULT => {
+            let mut shown = value.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".into());
+            if shown.chars().count() > 60 {
+                shown = shown.chars().take(57).chain("...".chars()).collect();
+            }
+            let why = format!(
+                "{}: the result {shown} has nowhere to go: this object has no data outlets \
+                 (its class says outlets = 0); return None, or give the class outlets = 1 or more",
+                context()
+            );
+            host.error(&format!("pyrus: {why}"));
+            report::status_error(host, status, "ValueError", &why);
+        }
         Ok(Some(message)) => host.outlet(RESULT, &message),
         Ok(None) => {}
         Err(e) => report::report(py, host, status, &context(), &e),
@@ -606,8 +689,93 @@ fn loaded_module_of<'py>(py: Python<'py>, path: &str) -> PyResult<Option<Bound<'
     Ok(None)
 }
 
+/// The largest file `load` reads: a script, not a data set.
+pub const MAX_SCRIPT_BYTES: u64 = 4 << 20;
+
+/// The bytes of a script for `load`: a regular file of at most
+/// [`MAX_SCRIPT_BYTES`]. The type is checked before opening (opening a FIFO
+/// for reading waits for a writer; opening a device may do something), and
+/// again on the opened file, which is opened non-blocking in case it was
+/// swapped in between.
+fn read_script(path: &Path) -> PyResult<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let os_error = |e: std::io::Error| {
+        let text = format!("can't read {}: {e}", path.display());
+        match e.kind() {
+            std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(text),
+            std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(text),
+            _ => PyOSError::new_err(text),
+        }
+    };
+    let too_large = |len: u64| {
+        PyValueError::new_err(format!(
+            "can't load {}: {len} bytes is more than load reads (at most {} MiB)",
+            path.display(),
+            MAX_SCRIPT_BYTES >> 20
+        ))
+    };
+    let check = |meta: std::fs::Metadata| -> PyResult<u64> {
+        let kind = meta.file_type();
+        if kind.is_file() {
+            return if meta.len() > MAX_SCRIPT_BYTES { Err(too_large(meta.len())) } else { Ok(meta.len()) };
+        }
+        let what = if kind.is_dir() {
+            "a directory"
+        } else if kind.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        Err(PyValueError::new_err(format!(
+            "can't load {}: it is {what}: load reads regular files only",
+            path.display()
+        )))
+    };
+    check(std::fs::metadata(path).map_err(os_error)?)?;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(os_error)?;
+    let size = check(file.metadata().map_err(os_error)?)?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    // The cap holds even for a file that grows while it is read.
+    file.take(MAX_SCRIPT_BYTES + 1).read_to_end(&mut bytes).map_err(os_error)?;
+    if bytes.len() as u64 > MAX_SCRIPT_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// A script's bytes as text, decoded as Python decodes a source file: a
+/// UTF-8 BOM or a coding cookie (`# -*- coding: latin-1 -*-`) says how,
+/// UTF-8 otherwise. A NUL byte, bytes the encoding can't decode, or a
+/// cookie naming no encoding, mean it is not a Python source file.
+fn decode_source<'py>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let not_source =
+        |why: String| PyValueError::new_err(format!("can't load {}: not a Python source file ({why})", path.display()));
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(not_source(format!("a NUL byte at offset {at}")));
+    }
+    let decoded = py.import("importlib.util")?.call_method1("decode_source", (PyBytes::new(py, bytes),));
+    // A SyntaxError from the decoding: undecodable first lines, a cookie
+    // naming no encoding.
+    decoded.map_err(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyUnicodeDecodeError>(py)
+            || e.is_instance_of::<pyo3::exceptions::PySyntaxError>(py)
+        {
+            not_source(e.value(py).to_string())
+        } else {
+            e
+        }
+    })
+}
+
 /// Message atoms back to source text, separated by spaces.
-fn join(args: &[Atom<'_>]) -> String {
+pub(crate) fn join(args: &[Atom<'_>]) -> String {
     args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
 }
 

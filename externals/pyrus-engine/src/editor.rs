@@ -5,13 +5,20 @@
 //! (`xdg-open` on Linux, `open` on macOS, `start` on Windows). Pd has no
 //! terminal, so a terminal editor needs wrapping (`VISUAL="xterm -e vim"`).
 //! The editor is started through a shell that returns at once, so nothing
-//! waits for it and no child is left unreaped.
+//! waits for it and no child is left unreaped. Since that shell succeeds
+//! whatever the editor does, the command's first word is looked up on
+//! `PATH` first: a missing editor is an error naming the variable it came from.
 
 use std::path::Path;
 use std::process::Command;
 
 pub(crate) fn open(file: &Path) -> Result<(), String> {
-    let editor = ["VISUAL", "EDITOR"].iter().find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()));
+    let chosen = ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()).map(|e| (*v, e)));
+    #[cfg(not(windows))]
+    check_command(chosen.as_ref().map(|(v, e)| (*v, e.as_str())))?;
+    let editor = chosen.map(|(_, e)| e);
     #[cfg(windows)]
     let mut command = {
         let mut c = Command::new("cmd");
@@ -32,4 +39,30 @@ pub(crate) fn open(file: &Path) -> Result<(), String> {
     } else {
         Err(format!("the editor command failed ({status})"))
     }
+}
+
+/// Says which command is missing, if the editor's (`$VISUAL`, `$EDITOR`,
+/// else the desktop's opener) is not an executable file on `PATH` or at the
+/// path given.
+#[cfg(not(windows))]
+fn check_command(chosen: Option<(&str, &str)>) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let (from, command) = chosen.unwrap_or(("the default opener: neither VISUAL nor EDITOR is set", opener));
+    let word = command.split_whitespace().next().unwrap_or(command);
+    let executable = |p: &Path| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    let found = if word.contains('/') {
+        executable(Path::new(word))
+    } else {
+        std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(word))))
+    };
+    if found {
+        return Ok(());
+    }
+    let from = if chosen.is_some() { format!("${from}") } else { from.to_owned() };
+    let missing = if word.contains('/') { "is not an executable file" } else { "was not found on PATH" };
+    Err(format!(
+        "the editor '{word}' ({from}) {missing}: set VISUAL or EDITOR to an editor's command, \
+         e.g. VISUAL=gedit or VISUAL=\"xterm -e vim\""
+    ))
 }

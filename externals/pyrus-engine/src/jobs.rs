@@ -23,9 +23,13 @@ pub(crate) enum JobKind {
     /// A message that arrived at an inlet, to handle as `Core::handle` does.
     Message(usize, OwnedMessage),
     /// A device a script opened has events: run its callback on them.
-    Device(std::sync::Arc<crate::usb_script::ScriptDevice>),
+    Device(crate::usb_script::DeviceRun),
     /// The object was deleted: its instance's `on_close`, the last job.
     Close,
+    /// Another object reloaded the module the target lives in: resolve it
+    /// again (the new class, `on_reload`). Not a call of the user's: `stop`
+    /// keeps it.
+    Rebind,
 }
 
 pub(crate) struct JobQueue {
@@ -98,22 +102,26 @@ impl JobQueue {
         !self.pending().is_empty()
     }
 
-    /// Drops every job not yet started and says how many there were.
-    pub fn clear(&self) -> usize {
+    /// Drops every job not yet started (the object is gone) and says how
+    /// many there were.
+    pub fn clear_all(&self) -> usize {
         let mut pending = self.pending();
         let n = pending.len();
         pending.clear();
         n
     }
 
-    /// `stop`: drops every job not yet started (says how many) and starts a
-    /// new run, abandoning the jobs running now (see the module docs).
-    pub fn abandon(&self) -> usize {
+    /// `stop`: drops every call not yet started and starts a new run,
+    /// abandoning the jobs running now (see the module docs). A pending
+    /// rebind stays (`stop` ends calls, not the object's new code), in the
+    /// new run: its task is the caller's to send. Says how many were dropped
+    /// and how many kept.
+    pub fn abandon(&self) -> (usize, usize) {
         let mut pending = self.pending();
         self.run.fetch_add(1, Ordering::AcqRel);
         let n = pending.len();
-        pending.clear();
-        n
+        pending.retain(|j| matches!(j, JobKind::Rebind));
+        (n - pending.len(), pending.len())
     }
 
     /// Serial mode: takes the queue's token for the current run, unless it

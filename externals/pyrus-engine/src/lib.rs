@@ -11,8 +11,10 @@
 //! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | the GIL (a wait over 100 ms is posted, see [`gil`]) |
 //! | [`Host`] methods (called by the engine) | host scheduler thread | re-entrant | must not block |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call |
+//! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's host; a full mailbox as `Remote` does) |
 //!
 //! | [`gil::end_lease`], [`service`] | host scheduler thread, outside any call (`service` is re-entrant) | no | nothing |
+//! | [`set_console`] | host scheduler thread, before [`runtime::start`] | no | nothing |
 //! | [`marshal::set_waker`] | any, once | yes | nothing |
 //! | the waker the host installs | any thread (workers, script threads) | yes | must not block |
 //! | [`pool::set_workers`] | any | yes | the pool's lock (starts or retires threads) |
@@ -24,6 +26,7 @@
 //! | [`UsbObject::new`], [`UsbObject::message`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread) |
 //! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread) |
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
+//! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
 //! | a script device's callback | where its object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
 //! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told) | — | USB, the network |
 //!
@@ -39,6 +42,7 @@
 //! GIL and never blocks ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
+mod console;
 pub mod convert;
 mod core;
 mod editor;
@@ -54,6 +58,7 @@ pub mod pool;
 mod remote;
 mod report;
 pub mod resolve;
+#[allow(unsafe_code)] // initialises CPython with a PyConfig; finds the loaded libpython with dladdr
 pub mod runtime;
 mod service;
 mod sync;
@@ -63,9 +68,10 @@ mod usb_script;
 mod usb_thread;
 mod watch;
 
+pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use host::{Host, NoReceiver};
-pub use object::{Detach, Object, DEFAULT_QUEUE, RESERVED};
-pub use service::service;
+pub use object::{Detach, Object, DEFAULT_QUEUE, OWN, RESERVED};
+pub use service::{service, set_console};
 pub use sync::{catch, STACK};
 pub use usb::UsbObject;
 
@@ -76,8 +82,10 @@ pub use usb::UsbObject;
 /// outlets.
 ///
 /// # Threading
-/// The host's scheduler thread; attaches to Python (a global reload is a
-/// synchronous act, whatever the objects' `detach`).
+/// The host's scheduler thread; attaches to Python to re-import (a
+/// synchronous act, whatever the objects' `detach`). Each object then
+/// rebinds as a call of its own, in its own mode: here in `detach 0`, as a
+/// job on its worker in `detach 1|2` (so `on_reload` can use `pyrus.*`).
 pub fn reload(console: &dyn Host, module: Option<&str>) {
     gil::sync_call(console, None, |py| core::reload_global(py, console, module));
 }

@@ -60,6 +60,10 @@ pub enum Delivery {
     /// A file the object watches was saved: reload that module, then the
     /// object's own (see `crate::watch`).
     Reload(String),
+    /// A module the object's target lives in was reloaded by another
+    /// object's call: resolve the target again, as a call of its own
+    /// (see `crate::service::rebind`).
+    Rebind,
 }
 
 struct Mailbox {

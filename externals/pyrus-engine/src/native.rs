@@ -11,7 +11,7 @@ use crate::convert;
 use crate::host::Host;
 use crate::marshal::{self, ObjectId};
 use crate::remote::Remote;
-use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use std::cell::RefCell;
@@ -22,8 +22,46 @@ pub(crate) struct Caller {
     /// The real host on the scheduler thread, a marshalling one elsewhere.
     pub host: Rc<dyn Host>,
     /// Outlets a script may use; the status outlet after them is the engine's.
+    /// [`CREATING`] while the object is being made.
     pub data_outlets: usize,
     pub id: ObjectId,
+}
+
+/// `data_outlets` while the object is being created: the class being
+/// imported decides its outlets, and the host has not made them yet. A
+/// thread started then (at import) learns them from the object once it is
+/// made ([`crate::core::created_outlets`]). (What is sent meanwhile waits
+/// in the mailbox for the outlets: see `remote::Creating`.)
+pub(crate) const CREATING: usize = usize::MAX;
+
+/// The data outlet `outlet` (a Python value; None for 0) names, checked
+/// against the object's: an `int` from 0 to the last one.
+fn data_outlet(id: ObjectId, data_outlets: usize, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+    let outlets = match data_outlets {
+        CREATING => crate::core::created_outlets(id).map_err(PyRuntimeError::new_err)?,
+        known => known,
+    };
+    if outlets == 0 {
+        return Err(PyValueError::new_err(
+            "this object has no data outlets (its class says outlets = 0), so nothing can be sent: \
+             give the class outlets = 1 or more",
+        ));
+    }
+    let Some(outlet) = outlet else { return Ok(0) };
+    let index = if outlet.is_instance_of::<pyo3::types::PyBool>() { None } else { outlet.extract::<i64>().ok() };
+    let plural = if outlets == 1 { "" } else { "s" };
+    match index {
+        Some(i) if (0..outlets as i64).contains(&i) => Ok(i as usize),
+        Some(i) => Err(PyValueError::new_err(format!(
+            "outlet {i} does not exist: this object has {outlets} data outlet{plural}, numbered 0 to {}",
+            outlets - 1
+        ))),
+        None => Err(PyTypeError::new_err(format!(
+            "the outlet must be an int from 0 to {}, not {} (self.out takes it first: self.out(0, 'reset', 3))",
+            outlets - 1,
+            outlet.repr()?
+        ))),
+    }
 }
 
 thread_local! {
@@ -41,12 +79,21 @@ pub(crate) struct CallerGuard(());
 
 impl Drop for CallerGuard {
     fn drop(&mut self) {
-        CALLERS.with(|c| c.borrow_mut().pop());
+        let ended = CALLERS.with(|c| c.borrow_mut().pop());
+        // What the call printed without a final newline is a line now.
+        if let Some(caller) = ended {
+            crate::console::end_of_call(&caller);
+        }
     }
 }
 
+/// The object whose call runs on this thread, if any.
+pub(crate) fn caller() -> Option<Rc<Caller>> {
+    CALLERS.with(|c| c.borrow().last().cloned())
+}
+
 pub(crate) fn current(what: &str) -> PyResult<Rc<Caller>> {
-    CALLERS.with(|c| c.borrow().last().cloned()).ok_or_else(|| {
+    caller().ok_or_else(|| {
         PyRuntimeError::new_err(format!("pyrus.{what}() was called outside a call from a pyrus object on this thread"))
     })
 }
@@ -78,8 +125,12 @@ impl Owner {
         std::mem::forget(enter(&caller));
     }
 
-    /// The thread has ended.
+    /// The thread has ended: what it printed without a final newline is a
+    /// line now.
     fn end(&self) {
+        if let Some(caller) = caller().filter(|c| c.id == self.id) {
+            crate::console::end_of_call(&caller);
+        }
         marshal::producer_end();
     }
 }
@@ -88,17 +139,12 @@ impl Owner {
 /// object, directly when that object's call is running on this thread,
 /// marshalled otherwise (any thread, any time).
 #[pyfunction]
-fn _out_for(instance: &Bound<'_, PyAny>, outlet: usize, values: &Bound<'_, PyTuple>) -> PyResult<()> {
+fn _out_for(instance: &Bound<'_, PyAny>, outlet: &Bound<'_, PyAny>, values: &Bound<'_, PyTuple>) -> PyResult<()> {
     let owner = instance
         .getattr("_pyrus_owner")
         .map_err(|_| PyRuntimeError::new_err("this pyrus.Object is not attached to a [pyrus] object"))?;
     let owner = owner.cast::<Owner>()?.get();
-    if outlet >= owner.data_outlets {
-        return Err(PyValueError::new_err(format!(
-            "outlet {outlet} does not exist: this object has {}",
-            owner.data_outlets
-        )));
-    }
+    let outlet = data_outlet(owner.id, owner.data_outlets, Some(outlet))?;
     let Some(message) = convert::values_to_message(values)? else { return Ok(()) };
     let direct = CALLERS.with(|c| c.borrow().last().filter(|c| c.id == owner.id).cloned());
     match direct {
@@ -127,6 +173,23 @@ fn _thread_begin() -> PyResult<()> {
     let caller = current("_thread_begin")?;
     marshal::producer_begin();
     caller.host.request_service();
+    Ok(())
+}
+
+/// `sys.stdout.write(text)` (`error` false) and `sys.stderr.write(text)`:
+/// to the host's console (see [`crate::console`]).
+#[pyfunction]
+fn _console(error: bool, text: &Bound<'_, PyString>) -> PyResult<()> {
+    let stream = if error { crate::console::Stream::Err } else { crate::console::Stream::Out };
+    match text.to_str() {
+        Ok(text) => crate::console::write(stream, text),
+        // Lone surrogates (an undecodable file name) are shown as `\udcff`,
+        // as Python's own stderr shows them, rather than failing the write.
+        Err(_) => {
+            let bytes = text.call_method1("encode", ("utf-8", "backslashreplace"))?;
+            crate::console::write(stream, &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()));
+        }
+    }
     Ok(())
 }
 
@@ -162,10 +225,19 @@ impl Message {
 
 #[pymethods]
 impl Message {
+    /// The selector must be a word: not empty, no NUL (a host could not
+    /// send it, and `[route]` could never match it).
     #[new]
     #[pyo3(signature = (selector, *args))]
-    fn new(selector: Bound<'_, PyString>, args: Bound<'_, PyTuple>) -> Self {
-        Message { selector: selector.unbind(), args: args.unbind() }
+    fn new(selector: Bound<'_, PyAny>, args: Bound<'_, PyTuple>) -> PyResult<Self> {
+        let Ok(text) = selector.cast::<PyString>() else {
+            return Err(PyTypeError::new_err(format!(
+                "pyrus.Message needs a str selector first, such as pyrus.Message('set', 1), not {}",
+                selector.get_type().name()?
+            )));
+        };
+        convert::selector_text(&selector)?;
+        Ok(Message { selector: text.clone().unbind(), args: args.unbind() })
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -190,16 +262,10 @@ impl Message {
 /// `pyrus.out(*values, outlet=0)`: sends out of one of the object's outlets,
 /// now, depth first, as a host object would.
 #[pyfunction]
-#[pyo3(signature = (*values, outlet = 0))]
-fn out(values: &Bound<'_, PyTuple>, outlet: usize) -> PyResult<()> {
+#[pyo3(signature = (*values, outlet = None))]
+fn out(values: &Bound<'_, PyTuple>, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     let caller = current("out")?;
-    if outlet >= caller.data_outlets {
-        return Err(PyValueError::new_err(format!(
-            "outlet {outlet} does not exist: this object has {} (0 to {})",
-            caller.data_outlets,
-            caller.data_outlets.saturating_sub(1)
-        )));
-    }
+    let outlet = data_outlet(caller.id, caller.data_outlets, outlet)?;
     if let Some(message) = convert::values_to_message(values)? {
         caller.host.outlet(outlet, &message);
     }
@@ -262,6 +328,7 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_owner, &m)?)?;
     m.add_function(wrap_pyfunction!(_out_for, &m)?)?;
     m.add_function(wrap_pyfunction!(_thread_begin, &m)?)?;
+    m.add_function(wrap_pyfunction!(_console, &m)?)?;
     m.add_class::<Owner>()?;
     m.add("Stopped", py.get_type::<Stopped>())?;
     crate::usb_script::install(&m)?;

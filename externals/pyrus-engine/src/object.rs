@@ -2,6 +2,18 @@
 //! it handles itself (`detach`, `latest`, `queue`, `stop`), and where the
 //! others run: right here (`detach 0`) or on the worker pool (`detach 1|2`).
 //!
+//! Its own messages ([`RESERVED`], at the left inlet) are checked here,
+//! without Python: a missing, extra or out-of-range argument is an error
+//! saying what the message takes. A class that defines `in_0_WORD` for one of
+//! them gets the word instead (known from names cached when the class was
+//! bound); `pyrus WORD ...` ([`OWN`]) always reaches the object's own. The
+//! own Python messages travel to [`Core::handle`] in that `pyrus WORD` form.
+//!
+//! Hooks run as calls of their own object, where its calls run: a rebind
+//! requested by another object's reload (`Recipient::rebind`) runs here in
+//! `detach 0`, as a job on the worker otherwise, with this object as the
+//! caller of `pyrus.*`.
+//!
 //! Creation arguments: `[pyrus]` is an interpreter with an empty namespace;
 //! `[pyrus DOTTED.NAME ARGS...]` resolves `DOTTED.NAME` (see [`crate::resolve`]).
 //! A callable target is called by every message other than the reserved ones,
@@ -21,7 +33,7 @@
 //! while that one is still blocked in C code; whatever it still sends is
 //! dropped.
 
-use crate::core::{self as core_, Core};
+use crate::core::{self as core_, join, Core};
 use crate::gil;
 use crate::host::Host;
 use crate::jobs::{JobKind, JobQueue, Pushed};
@@ -31,7 +43,7 @@ use crate::pool::{self, Task};
 use crate::remote;
 use crate::runtime;
 use crate::service::{self, Recipient};
-use crate::usb_script::{self, ScriptDevice};
+use crate::usb_script::{self, DeviceRun};
 use crate::{editor, watch};
 use pyrus_atoms::{Atom, Message};
 use std::borrow::Cow;
@@ -41,10 +53,16 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// The messages an object handles itself instead of passing to its target.
-/// To call a target with one of these words first, send `list WORD ...`.
+/// The messages an object handles itself, at its left inlet, instead of
+/// passing them to its target. A class that defines `in_0_WORD` for one of
+/// them gets that word (its own command stays reachable as `pyrus WORD`);
+/// to call a function with one of them first, send `list WORD ...`.
 pub const RESERVED: &[&str] =
     &["import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop", "watch", "open"];
+
+/// The selector that reaches the object's own command whatever its class
+/// defines: `pyrus stop`, `pyrus eval 1 + 1`. No class can take it.
+pub const OWN: &str = "pyrus";
 
 /// Outstanding detached jobs an object accepts by default (`-queue N`).
 pub const DEFAULT_QUEUE: usize = 1024;
@@ -103,14 +121,19 @@ impl Object {
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the scheduler thread,
         // in every mode: creating an object imports its module now.
+        // The host makes the outlets only after this returns: what leaves
+        // them meanwhile (`__init__`'s `self.out`, a status error) waits in
+        // the mailbox until then.
         {
-            let early = Rc::new(Caller { host: host.clone(), data_outlets: 0, id });
+            let creating: Rc<dyn Host> = Rc::new(remote::Creating { host: host.clone(), id });
+            let early = Rc::new(Caller { host: creating.clone(), data_outlets: native::CREATING, id });
             remote::note_time(host.logical_time());
             gil::sync_call(&*host, Some(id), |py| {
                 let _current = native::enter(&early);
-                core.init(py, &*host);
+                core.init(py, &*creating);
             });
         }
+        core.created();
         let data_outlets = core.shape().outlets;
         let inner = Rc::new_cyclic(|weak| Inner {
             caller: Rc::new(Caller { host, data_outlets, id }),
@@ -154,18 +177,20 @@ impl Object {
     }
 
     /// Handles one message arriving at an inlet (0 is the leftmost). The
-    /// object's own messages (`detach`, `stop`...) count at the left inlet only.
+    /// object's own messages ([`RESERVED`]) count at the left inlet only,
+    /// unless its class defines a method for the word ([`OWN`] reaches them
+    /// always). Deciding that reads plain data cached when the class was
+    /// bound: no Python here in detached mode.
     pub fn message(&self, inlet: usize, message: &Message<'_>) {
         let inner = &self.inner;
         if let (0, Message::Anything(selector, args)) = (inlet, message) {
-            match selector.as_ref() {
-                "detach" => return inner.set_detach(args),
-                "latest" => return inner.latest.set(flag(args)),
-                "queue" => return inner.set_limit(args),
-                "stop" => return inner.stop(),
-                "watch" => return inner.set_watch(flag(args)),
-                "open" => return inner.open(),
-                _ => {}
+            if selector == OWN {
+                return inner.own(args);
+            }
+            if let Some(word) = RESERVED.iter().position(|w| w == selector) {
+                if !inner.core.class_takes(word) {
+                    return inner.command(RESERVED[word], args);
+                }
             }
         }
         inner.run(inlet, message);
@@ -182,7 +207,7 @@ impl Drop for Object {
         service::unregister(inner.core.id);
         watch::unwatch(inner.core.id);
         usb_script::owner_gone(inner.core.id);
-        for _ in 0..inner.queue.clear() {
+        for _ in 0..inner.queue.clear_all() {
             marshal::producer_end();
         }
         pool::interrupt(inner.core.id, u64::MAX);
@@ -217,6 +242,54 @@ impl Inner {
             let _current = native::enter(&self.caller);
             f(py, self.host())
         })
+    }
+
+    /// `pyrus WORD ARGS...`: the object's own command `WORD`.
+    fn own(&self, args: &[Atom<'_>]) {
+        match args.split_first() {
+            Some((Atom::Symbol(word), rest)) if RESERVED.contains(&word.as_ref()) => self.command(word, rest),
+            _ => self.bad_argument(&format!(
+                "'{}' is not one of the object's own messages: {OWN} takes one of {} and its arguments",
+                join(&[&[Atom::Symbol(Cow::Borrowed(OWN))], args].concat()),
+                RESERVED.join(", ")
+            )),
+        }
+    }
+
+    /// The object's own command `word` (one of [`RESERVED`]), its arguments
+    /// checked here (no Python needed to say they are wrong).
+    fn command(&self, word: &str, args: &[Atom<'_>]) {
+        let checked = match word {
+            "detach" => return self.set_detach(args),
+            "queue" => return self.set_limit(args),
+            "latest" => return switch(word, args).map_or_else(|e| self.bad_argument(&e), |on| self.latest.set(on)),
+            "watch" => return switch(word, args).map_or_else(|e| self.bad_argument(&e), |on| self.set_watch(on)),
+            "stop" | "open" if !args.is_empty() => Err(format!("{word} takes no arguments, not '{}'", join(args))),
+            "stop" => return self.stop(),
+            "open" => return self.open(),
+            "import" if args.is_empty() => Err("import takes one or more module names: import MODULE...".to_owned()),
+            "import" => match args.iter().find(|a| a.as_symbol().is_none()) {
+                Some(number) => Err(format!("import takes module names, not the number {number}")),
+                None => Ok(()),
+            },
+            "load" if args.is_empty() => Err("load takes a file: load FILE.py (relative to the patch)".to_owned()),
+            "eval" if args.is_empty() => Err("eval takes an expression: eval EXPR...".to_owned()),
+            "exec" if args.is_empty() => Err("exec takes code: exec STATEMENTS...".to_owned()),
+            "call" if args.first().and_then(Atom::as_symbol).is_none() => {
+                Err("call takes a function name, then its arguments: call NAME ARGS...".to_owned())
+            }
+            _ => Ok(()),
+        };
+        match checked {
+            Ok(()) => {
+                // The canonical form of an own Python message, which
+                // `Core::handle` takes whatever the class defines.
+                let mut atoms = vec![Atom::Symbol(Cow::Borrowed(word))];
+                atoms.extend(args.iter().cloned());
+                self.run(0, &Message::Anything(Cow::Borrowed(OWN), Cow::Owned(atoms)));
+            }
+            Err(why) => self.bad_argument(&why),
+        }
     }
 
     /// Handles a message where this object's calls run.
@@ -264,16 +337,21 @@ impl Inner {
         self.host().request_service();
     }
 
-    /// Drops the jobs not started and abandons the running ones: every job
-    /// outstanding now is done as far as the object is concerned.
+    /// Drops the calls not started and abandons the running ones: every job
+    /// outstanding now but a kept rebind is done as far as the object is
+    /// concerned.
     fn stop(&self) {
-        let dropped = self.queue.abandon();
+        let (dropped, kept) = self.queue.abandon();
         for _ in 0..dropped {
             marshal::producer_end();
         }
         pool::interrupt(self.core.id, self.queue.run());
         self.status("stopped", &[]);
-        self.job_done(self.outstanding.get());
+        self.job_done(self.outstanding.get().saturating_sub(kept));
+        // The old run's tasks are void: the kept rebinds need the new run's.
+        for _ in 0..kept {
+            self.schedule(self.detach.get());
+        }
     }
 
     /// `n` jobs ended (ran, or were dropped before starting).
@@ -289,16 +367,16 @@ impl Inner {
     }
 
     fn set_detach(&self, args: &[Atom<'_>]) {
-        match args.first().and_then(Atom::as_float).and_then(detach_mode) {
+        match only_number(args).and_then(detach_mode) {
             Some(mode) => self.detach.set(mode),
-            None => self.bad_argument("detach takes 0, 1 or 2"),
+            None => self.bad_argument(&format!("detach takes 0, 1 or 2, not '{}'", join(args))),
         }
     }
 
     fn set_limit(&self, args: &[Atom<'_>]) {
-        match args.first().and_then(Atom::as_float) {
-            Some(n) if n >= 1.0 => self.limit.set(n as usize),
-            _ => self.bad_argument("queue takes a number of jobs, 1 or more"),
+        match only_number(args).and_then(job_limit) {
+            Some(n) => self.limit.set(n),
+            None => self.bad_argument(&format!("queue takes a whole number of jobs, 1 or more, not '{}'", join(args))),
         }
     }
 
@@ -363,13 +441,27 @@ impl Recipient for Inner {
                     self.job_done(1);
                 }
             }
+            Delivery::Rebind => self.rebind(),
             Delivery::Reload(module) => {
-                // A module it uses changed: reload that first, then its own.
+                // A module it uses changed: reload that first, then its own
+                // (the object's own reload, whatever its class defines).
                 if self.core.module_name().as_deref() != Some(module.as_str()) {
-                    let args = [Atom::Symbol(Cow::Owned(module))];
-                    self.run(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&args)));
+                    self.command("reload", &[Atom::Symbol(Cow::Owned(module))]);
                 }
-                self.run(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&[])));
+                self.command("reload", &[]);
+            }
+        }
+    }
+
+    /// Resolves the target again where this object's calls run: here, with
+    /// this object as the caller, or as a job on its worker. Like a device
+    /// job, never refused nor replaced.
+    fn rebind(&self) {
+        match self.detach.get() {
+            Detach::Sync => self.sync(|py, host| self.core.rebind(py, host)),
+            Detach::Serial | Detach::Concurrent => {
+                self.queue.push(JobKind::Rebind, false);
+                self.queued();
             }
         }
     }
@@ -377,7 +469,7 @@ impl Recipient for Inner {
     /// Runs the device's callback where this object's calls run. A device
     /// job is never refused nor replaced: its events wait in the device's
     /// own bounded queue, which counts what it drops.
-    fn device_events(&self, device: Arc<ScriptDevice>) {
+    fn device_events(&self, device: DeviceRun) {
         match self.detach.get() {
             Detach::Sync => self.sync(|py, host| device.run(py, host, self.core.status())),
             Detach::Serial | Detach::Concurrent => {
@@ -426,18 +518,30 @@ impl Flags {
                     Some(mode) => (flags.detach, i) = (mode, i + 1),
                     None => host.error("pyrus: -detach takes 0, 1 or 2; ignored"),
                 },
-                Some("-queue") => match number {
-                    Some(n) if n >= 1.0 => (flags.queue, i) = (n as usize, i + 1),
-                    _ => host.error("pyrus: -queue takes a number of jobs, 1 or more; ignored"),
+                Some("-queue") => match number.and_then(job_limit) {
+                    Some(n) => (flags.queue, i) = (n, i + 1),
+                    None => host.error("pyrus: -queue takes a whole number of jobs, 1 or more; ignored"),
                 },
-                Some("-latest") => flags.latest = true,
-                Some("-watch") => flags.watch = true,
+                // `-latest` and `-watch` may be followed by 0 or 1.
+                Some(flag @ ("-latest" | "-watch")) => {
+                    let on = match number {
+                        Some(n) if n == 0.0 || n == 1.0 => {
+                            i += 1;
+                            n == 1.0
+                        }
+                        _ => true,
+                    };
+                    *(if flag == "-latest" { &mut flags.latest } else { &mut flags.watch }) = on;
+                }
                 _ => rest.push(args[i].clone().into_owned()),
             }
             i += 1;
         }
         let mut rest = rest.into_iter();
         match rest.next() {
+            Some(Atom::Symbol(s)) if s.starts_with('-') => host.error(&format!(
+                "pyrus: unknown flag {s}: the flags are -detach N, -latest, -queue N and -watch; ignored"
+            )),
             Some(Atom::Symbol(s)) => flags.path = Some(s.into_owned()),
             Some(number) => host
                 .error(&format!("pyrus: the first argument must be a Python name, not the number {number}; ignored")),
@@ -457,6 +561,25 @@ fn detach_mode(n: f64) -> Option<Detach> {
     }
 }
 
-fn flag(args: &[Atom<'_>]) -> bool {
-    args.first().and_then(Atom::as_float).is_none_or(|f| f != 0.0)
+/// The one number `args` holds, if that is all it holds.
+fn only_number(args: &[Atom<'_>]) -> Option<f64> {
+    match args {
+        [Atom::Float(f)] => Some(*f),
+        _ => None,
+    }
+}
+
+/// A job limit: a whole number, 1 or more.
+fn job_limit(n: f64) -> Option<usize> {
+    (n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64).then_some(n as usize)
+}
+
+/// `WORD`, `WORD 1` (on) or `WORD 0` (off); else an error saying so.
+/// `[pyrus.usb]`'s `raw` and `reconnect` take the same.
+pub(crate) fn switch(word: &str, args: &[Atom<'_>]) -> Result<bool, String> {
+    match only_number(args) {
+        None if args.is_empty() => Ok(true),
+        Some(f) if f == 0.0 || f == 1.0 => Ok(f == 1.0),
+        _ => Err(format!("{word} takes 0 or 1 (nothing means 1), not '{}'", join(args))),
+    }
 }

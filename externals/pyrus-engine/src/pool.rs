@@ -352,6 +352,7 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
             JobKind::Message(inlet, m) => queue.core.handle(py, &*host, *inlet, m),
             JobKind::Device(device) => device.run(py, &*host, status),
             JobKind::Close => queue.core.close(py, &*host),
+            JobKind::Rebind => queue.core.rebind(py, &*host),
         }
     });
     if let Err(why) = done {

@@ -17,6 +17,44 @@ pub(crate) fn note_time(ms: f64) {
     LAST_TIME.store(ms.to_bits(), Ordering::Relaxed);
 }
 
+/// The host of an object being created: as the real one, but what it sends
+/// out of an outlet goes through the mailbox, to leave once the host has made
+/// the outlets (after creation).
+///
+/// # Threading
+/// The scheduler thread, during `Object::new`.
+pub(crate) struct Creating {
+    pub host: std::rc::Rc<dyn Host>,
+    pub id: ObjectId,
+}
+
+impl Host for Creating {
+    fn post(&self, text: &str) {
+        self.host.post(text);
+    }
+
+    fn error(&self, text: &str) {
+        self.host.error(text);
+    }
+
+    fn outlet(&self, index: usize, message: &Message<'_>) {
+        Remote { id: self.id }.outlet(index, message);
+        self.host.request_service();
+    }
+
+    fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver> {
+        self.host.send(name, message)
+    }
+
+    fn logical_time(&self) -> f64 {
+        self.host.logical_time()
+    }
+
+    fn request_service(&self) -> bool {
+        self.host.request_service()
+    }
+}
+
 /// Marshals one object's host calls.
 ///
 /// # Threading

@@ -3,7 +3,17 @@
 //! CPython is initialised once, on first use, and never finalised: C extensions
 //! such as numpy cannot survive a second initialisation, and a patch closed and
 //! opened again must keep working. Signal handlers are left to the host
-//! (`Py_InitializeEx(0)`), so Ctrl-C still reaches Pd.
+//! (`install_signal_handlers = 0`), so Ctrl-C still reaches Pd.
+//!
+//! Its home is the installation of the libpython this process loaded: an
+//! embedded CPython would otherwise take the first `python3` on `PATH` for its
+//! executable and that one's standard library and packages (a pyenv Python,
+//! say, in place of Debian's). A virtualenv the user chose (`PYRUS_VENV`, else
+//! an activated `VIRTUAL_ENV`) adds its packages in front of the base's, if it
+//! is one for this Python version; otherwise a warning says why it is not used.
+//!
+//! # Threading
+//! [`start`]: any thread, once for real (see there).
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -13,22 +23,37 @@ use std::sync::OnceLock;
 /// The environment variable naming a virtualenv whose packages scripts may import.
 pub const VENV_VAR: &str = "PYRUS_VENV";
 
+/// The variable an activated virtualenv sets; [`VENV_VAR`] wins over it.
+pub const ACTIVE_VENV_VAR: &str = "VIRTUAL_ENV";
+
 /// Where the interpreter finds scripts, decided by the host at load time.
 #[derive(Clone, Debug, Default)]
 pub struct RuntimeConfig {
     /// The library's own `scripts/` folder (the script-side `pyrus` package).
     pub scripts_dir: Option<PathBuf>,
-    /// A virtualenv to add before the system's site-packages; defaults to `$PYRUS_VENV`.
+    /// A virtualenv to add before the system's site-packages; defaults to
+    /// `$PYRUS_VENV`, else `$VIRTUAL_ENV`.
     pub venv: Option<PathBuf>,
 }
 
 impl RuntimeConfig {
     pub fn from_env(scripts_dir: Option<PathBuf>) -> Self {
-        RuntimeConfig { scripts_dir, venv: std::env::var_os(VENV_VAR).filter(|v| !v.is_empty()).map(PathBuf::from) }
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        RuntimeConfig { scripts_dir, venv: var(VENV_VAR).or_else(|| var(ACTIVE_VENV_VAR)) }
     }
 }
 
-static STARTED: OnceLock<Result<String, String>> = OnceLock::new();
+/// What [`start`] made of the interpreter.
+#[derive(Debug)]
+pub struct Started {
+    /// One line: the Python version and its prefix.
+    pub banner: String,
+    /// Things the user should know that did not stop Python (a virtualenv
+    /// that was not used, and why), one line each.
+    pub warnings: Vec<String>,
+}
+
+static STARTED: OnceLock<Result<Started, String>> = OnceLock::new();
 static SCRIPTS_DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
 
 /// The library's `scripts/` folder, as the first [`start`] was told.
@@ -37,22 +62,112 @@ pub fn scripts_dir() -> Option<&'static Path> {
 }
 
 /// Starts the interpreter if it is not running yet and prepares `sys.path`.
-/// Returns a one-line banner (Python version, executable prefix) or why the
-/// interpreter could not be made usable. Later calls return the first result;
-/// their config is ignored.
+/// Returns the banner and warnings, or why the interpreter could not be made
+/// usable. Later calls return the first result; their config is ignored.
 ///
 /// # Threading
 /// Any thread, any number at once (the first call does the work, the others
 /// wait for it). Attaches to Python.
-pub fn start(config: &RuntimeConfig) -> Result<&'static str, &'static str> {
+pub fn start(config: &RuntimeConfig) -> Result<&'static Started, &'static str> {
     STARTED
         .get_or_init(|| {
             let _ = SCRIPTS_DIR.set(config.scripts_dir.clone());
-            Python::initialize();
+            initialize()?;
             Python::attach(|py| bootstrap(py, config)).map_err(|e| e.to_string())
         })
-        .as_deref()
+        .as_ref()
         .map_err(|e| e.as_str())
+}
+
+/// Initialises CPython (unless something else in the process did) with its
+/// executable, and so its prefix and standard library, in the installation
+/// the loaded libpython belongs to; then releases the GIL, as
+/// `Python::initialize` would.
+fn initialize() -> Result<(), String> {
+    use pyo3::ffi;
+    // SAFETY: Py_IsInitialized may be called at any time.
+    if unsafe { ffi::Py_IsInitialized() } != 0 {
+        return Ok(());
+    }
+    let Some(executable) = installation_executable() else {
+        // A Python linked into the host itself: its own defaults are right.
+        Python::initialize();
+        return Ok(());
+    };
+    let executable = std::ffi::CString::new(executable.as_os_str().as_encoded_bytes())
+        .map_err(|_| "the Python executable's path has a NUL in it".to_owned())?;
+    let failed = |status: ffi::PyStatus| -> Option<String> {
+        // SAFETY: a status the C API just returned; err_msg is null or a
+        // static C string.
+        unsafe {
+            if ffi::PyStatus_Exception(status) == 0 {
+                None
+            } else if status.err_msg.is_null() {
+                Some("Python could not be initialised".to_owned())
+            } else {
+                Some(std::ffi::CStr::from_ptr(status.err_msg).to_string_lossy().into_owned())
+            }
+        }
+    };
+    // SAFETY: the documented sequence (PEP 587): a pre-config and a config
+    // initialised by their Init functions, the pre-config used once by
+    // Py_PreInitialize, the config's string set through the API, the config
+    // used once by Py_InitializeFromConfig and cleared; both outlive their
+    // use. Only this thread initialises (STARTED's get_or_init), and
+    // afterwards it holds the GIL, which PyEval_SaveThread releases.
+    unsafe {
+        // As Py_InitializeEx would have it (its "compat" configuration): the
+        // host's locale, C stdio and argv are left alone.
+        let mut pre = std::mem::MaybeUninit::<ffi::PyPreConfig>::uninit();
+        ffi::PyPreConfig_InitPythonConfig(pre.as_mut_ptr());
+        let mut pre = pre.assume_init();
+        (pre.utf8_mode, pre.coerce_c_locale, pre.coerce_c_locale_warn, pre.parse_argv) = (0, 0, 0, 0);
+        if let Some(why) = failed(ffi::Py_PreInitialize(&pre)) {
+            return Err(why);
+        }
+        let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::uninit();
+        ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());
+        let mut config = config.assume_init();
+        (config.install_signal_handlers, config.configure_c_stdio, config.parse_argv) = (0, 0, 0);
+        let program = &raw mut config.program_name;
+        let why = failed(ffi::PyConfig_SetBytesString(&mut config, program, executable.as_ptr()))
+            .or_else(|| failed(ffi::Py_InitializeFromConfig(&config)));
+        ffi::PyConfig_Clear(&mut config);
+        if let Some(why) = why {
+            return Err(why);
+        }
+        ffi::PyEval_SaveThread();
+    }
+    Ok(())
+}
+
+/// The `pythonX.Y` executable of the installation the loaded libpython
+/// belongs to: the library's nearest ancestor folder with `lib/pythonX.Y/os.py`
+/// is the prefix (`/usr` for `/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0`).
+/// The executable need not exist: CPython finds the prefix from its folder.
+/// None when Python is not a shared library or its files are not found.
+fn installation_executable() -> Option<PathBuf> {
+    // SAFETY: Py_GetVersion returns a static string and may be called before
+    // initialisation; Dl_info is plain data that dladdr fills for an address
+    // inside a loaded object, whose dli_fname is then a NUL-terminated path
+    // owned by the dynamic loader.
+    let (version, library) = unsafe {
+        let version = std::ffi::CStr::from_ptr(pyo3::ffi::Py_GetVersion()).to_string_lossy().into_owned();
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        let symbol = pyo3::ffi::Py_GetVersion as *const std::ffi::c_void;
+        if libc::dladdr(symbol, &mut info) == 0 || info.dli_fname.is_null() {
+            return None;
+        }
+        let file = std::ffi::CStr::from_ptr(info.dli_fname).to_bytes();
+        (version, PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(file)))
+    };
+    let minor: Vec<&str> = version.split(|c: char| !c.is_ascii_digit()).take(2).collect();
+    let python = format!("python{}", minor.join("."));
+    // `/lib/...` on a merged-/usr system is `/usr/lib/...`: the real path
+    // gives the prefix the installation was built for.
+    let library = std::fs::canonicalize(&library).unwrap_or(library);
+    let prefix = library.ancestors().skip(1).find(|dir| dir.join("lib").join(&python).join("os.py").is_file())?;
+    Some(prefix.join("bin").join(python))
 }
 
 /// Whether [`start`] has succeeded.
@@ -69,11 +184,38 @@ if not getattr(sys, "argv", None):
     sys.argv = ["pyrus"]
 if scripts_dir and scripts_dir not in sys.path:
     sys.path.insert(0, scripts_dir)
-if venv:
-    lib = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+warnings = []
+want = "%d.%d" % sys.version_info[:2]
+def venv_problem(venv, lib):
+    """Why the virtualenv can't be used, or None."""
+    config = os.path.join(venv, "pyvenv.cfg")
+    # A regular file only: opening a FIFO would block the host.
+    if not os.path.isfile(config):
+        return "it is not a virtualenv (no %s)" % config
+    try:
+        with open(config, encoding="utf-8") as f:
+            lines = f.read(1 << 16).splitlines()
+    except (OSError, ValueError) as e:
+        return "its %s can't be read (%s)" % (config, e)
+    keys = {k.strip(): v.strip() for k, _, v in (l.partition("=") for l in lines)}
+    version = keys.get("version") or keys.get("version_info") or ""
+    if version and version.split(".")[:2] != want.split("."):
+        return "it is a virtualenv for Python %s, and pyrus runs Python %s" % (version, sys.version.split()[0])
     if not os.path.isdir(lib):
-        raise RuntimeError("%s=%s has no %s: is it a virtualenv for Python %d.%d?"
-                           % (venv_var, venv, lib, *sys.version_info[:2]))
+        return "it has no %s" % lib
+    return None
+def venv_packages(venv):
+    """The virtualenv's site-packages, or None after a warning saying why not."""
+    lib = os.path.join(venv, "lib", "python" + want, "site-packages")
+    why = venv_problem(venv, lib)
+    if why is None:
+        return lib
+    source = venv_var if os.environ.get(venv_var) else "VIRTUAL_ENV"
+    warnings.append("pyrus: %s=%s is not used: %s; scripts get the packages of Python %s (%s) only"
+                    % (source, venv, why, sys.version.split()[0], sys.base_prefix))
+    return None
+lib = venv_packages(venv) if venv else None
+if lib:
     before = list(sys.path)
     site.addsitedir(lib)
     added = [p for p in sys.path if p not in before]
@@ -81,7 +223,39 @@ if venv:
     # The venv's packages win over the system's, the scripts folder over both.
     at = rest.index(scripts_dir) + 1 if scripts_dir in rest else 0
     sys.path[:] = rest[:at] + added + rest[at:]
+    python = os.path.join(venv, "bin", "python")
+    if os.path.exists(python):
+        sys.executable = python
 banner = "Python %s (%s)" % (sys.version.split()[0], sys.prefix)
+if lib:
+    banner += ", packages from %s" % venv
+
+# sys.stdout and sys.stderr write to the host's console (see console.rs):
+# print(), warnings, tracebacks from __del__ (sys.unraisablehook) and from
+# threads (threading.excepthook) all use them. Reading stdin would block the
+# host: it is empty.
+import io
+class Console(io.TextIOBase):
+    """A pyrus console stream: lines go to the host's console, stderr's as errors."""
+    __module__ = "pyrus"
+    encoding = "utf-8"
+    errors = "strict"
+    def __init__(self, name, error):
+        self.name, self._error = name, error
+    def writable(self):
+        return True
+    def isatty(self):
+        return False
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        _console(self._error, text)
+        return len(text)
+import _pyrus
+_console = _pyrus._console
+sys.stdout, sys.stderr = Console("<stdout>", False), Console("<stderr>", True)
+sys.stdin = open(os.devnull)
+del Console
 
 # A thread that a script starts inside a call from an object belongs to that
 # object: its pyrus.out() and friends reach the object, marshalled to the
@@ -97,6 +271,11 @@ def _pyrus_thread_start(self):
         owner.adopt()
         try:
             run()
+        except BaseException as e:
+            # Reported while the thread still counts for its owner, so the
+            # traceback reaches the owner's console for sure; without this frame.
+            e = e.with_traceback(e.__traceback__.tb_next)
+            threading.excepthook(threading.ExceptHookArgs((type(e), e, e.__traceback__, self)))
         finally:
             owner.end()
     self.run = run_for_owner
@@ -109,7 +288,7 @@ def _pyrus_thread_start(self):
 threading.Thread.start = _pyrus_thread_start
 "#;
 
-fn bootstrap(py: Python<'_>, config: &RuntimeConfig) -> PyResult<String> {
+fn bootstrap(py: Python<'_>, config: &RuntimeConfig) -> PyResult<Started> {
     crate::native::install(py)?;
     let env = PyDict::new(py);
     let as_str = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
@@ -117,7 +296,11 @@ fn bootstrap(py: Python<'_>, config: &RuntimeConfig) -> PyResult<String> {
     env.set_item("venv", as_str(&config.venv))?;
     env.set_item("venv_var", VENV_VAR)?;
     py.run(&std::ffi::CString::new(BOOTSTRAP).expect("no NUL in bootstrap"), Some(&env), None)?;
-    env.get_item("banner")?.map_or(Ok(String::new()), |b| b.extract())
+    let get = |name: &str| env.get_item(name).ok().flatten();
+    Ok(Started {
+        banner: get("banner").and_then(|b| b.extract().ok()).unwrap_or_default(),
+        warnings: get("warnings").and_then(|w| w.extract().ok()).unwrap_or_default(),
+    })
 }
 
 /// Puts a patch's folder at the front of `sys.path` if it is not there yet, so

@@ -2,16 +2,19 @@
 //! periodic service that ends the GIL lease and carries out deliveries.
 //!
 //! # Threading
-//! Everything here runs on the host's scheduler thread only; the registry is
-//! thread-local to it.
+//! Everything here runs on the host's scheduler thread only; the registry and
+//! the console are thread-local to it. The exception is [`rebind`], callable
+//! from any thread attached to Python: off the scheduler thread it only
+//! pushes a delivery.
 
+use crate::console;
 use crate::gil;
+use crate::host::Host;
 use crate::marshal::{self, Delivery, ObjectId};
-use crate::usb_script::{self, ScriptDevice};
+use crate::usb_script::{self, DeviceRun};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
 
 /// Deliveries carried out per [`service`] call: a flood waits for the next
 /// tick instead of stalling this one.
@@ -27,20 +30,72 @@ pub(crate) trait Recipient {
     fn poll(&self) -> bool {
         false
     }
+    /// A module its target lives in was reloaded by someone else: resolve
+    /// the target again as a call of its own, where its calls run.
+    fn rebind(&self) {}
     /// A device a script of this object opened has events for its callback.
-    fn device_events(&self, device: Arc<ScriptDevice>) {
+    fn device_events(&self, device: DeviceRun) {
         let _ = device;
     }
 }
 
 thread_local! {
+    /// Set on the thread that registers objects: the scheduler thread.
+    static SCHEDULER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static POLLABLES: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
     static OBJECTS: RefCell<HashMap<ObjectId, Weak<dyn Recipient>>> = RefCell::new(HashMap::new());
     static DIRTY: RefCell<Vec<Weak<dyn Recipient>>> = const { RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// The host's console, for output that belongs to no object.
+    static CONSOLE: RefCell<Option<Rc<dyn Host>>> = const { RefCell::new(None) };
+}
+
+/// Gives the engine the host's console: where script output that belongs to
+/// no object goes (see `console`), attributed to nothing. Call it on the
+/// scheduler thread, before [`crate::runtime::start`].
+pub fn set_console(console: Rc<dyn Host>) {
+    CONSOLE.with(|c| *c.borrow_mut() = Some(console));
+}
+
+/// The console, on the scheduler thread (None elsewhere, or before
+/// [`set_console`]).
+pub(crate) fn console() -> Option<Rc<dyn Host>> {
+    CONSOLE.with(|c| c.borrow().clone())
+}
+
+/// Carries out a delivery for `id`: to the object if it still exists, to
+/// the console if it belongs to no object (console output only).
+fn deliver(id: ObjectId, delivery: Delivery) {
+    if let Some(object) = recipient(id) {
+        return object.deliver(delivery);
+    }
+    let Some(console) = console().filter(|_| id == console::NO_OBJECT) else { return };
+    match delivery {
+        Delivery::Post(text) => console.post(&text),
+        Delivery::Error(text) => console.error(&text),
+        _ => {}
+    }
+}
+
 pub(crate) fn register(id: ObjectId, object: Weak<dyn Recipient>) {
+    SCHEDULER.with(|s| s.set(true));
     OBJECTS.with(|o| o.borrow_mut().insert(id, object));
+}
+
+/// Has object `id` resolve its target again ([`Recipient::rebind`]): now,
+/// on the scheduler thread, where the objects live; from any other thread
+/// (a detached object's reload) through the mailbox, waiting for space with
+/// `nap` (which releases the GIL). Never touches Python itself.
+pub(crate) fn rebind(id: ObjectId, mut nap: impl FnMut()) {
+    if SCHEDULER.with(std::cell::Cell::get) {
+        if let Some(object) = recipient(id) {
+            object.rebind();
+        }
+    } else {
+        marshal::push_waiting(id, Delivery::Rebind, |_| nap());
+    }
 }
 
 /// From now on deliveries for `id` are dropped: the object is gone.
@@ -87,14 +142,14 @@ pub fn service() -> bool {
             )));
         }
     }
-    marshal::drain(BUDGET, |id, delivery| {
-        if let Some(object) = recipient(id) {
-            object.deliver(delivery);
-        }
-    });
+    marshal::drain(BUDGET, deliver);
+    // Script output: partial lines of no object end with the pass; counts of
+    // lines a flood left out, once their second is over.
+    console::end_of_pass();
+    let left_out = console::take_left_out(deliver);
     // Scripts' devices with events: to their owners (no Python here).
     for device in usb_script::pending() {
-        match recipient(device.owner) {
+        match recipient(device.owner()) {
             Some(owner) => owner.device_events(device),
             None => device.discard(),
         }
@@ -110,7 +165,7 @@ pub fn service() -> bool {
         more |= object.poll();
     }
     // An episode of slow GIL waits is reported at a later pass (see `gil`).
-    more || marshal::has_work() || gil::episode_pending()
+    more || left_out || marshal::has_work() || gil::episode_pending()
 }
 
 /// A new object id; ids are never reused, so a late delivery can never reach

@@ -78,16 +78,34 @@ impl UsbObject {
         let inner = &self.inner;
         let args = message.args();
         let words: Vec<String> = args.iter().map(ToString::to_string).collect();
-        let target = match (message.selector(), words.as_slice()) {
+        let target = match (message.selector(), args.as_ref()) {
             ("open", [vid, pid]) if args.iter().all(|a| a.as_float().is_some()) => {
                 // `open 4617 28793`: decimal ids, as Pd users type them.
-                Some(Target::parse(&["open", &format!("{:04x}:{:04x}", num(vid), num(pid))]))
+                match (number(vid, 0, 0xffff), number(pid, 0, 0xffff)) {
+                    (Some(vid), Some(pid)) => Some(Target::parse(&["open", &format!("{vid:04x}:{pid:04x}")])),
+                    _ => {
+                        return inner.error(&format!(
+                            "open VID PID takes two whole numbers from 0 to 65535 (decimal; or VID:PID in hex), \
+                             not {}",
+                            words.join(" ")
+                        ))
+                    }
+                }
             }
-            ("open", [spec]) => Some(Target::parse(&["open", spec])),
-            ("open", words) if !words.is_empty() => Some(Target::parse(&["open", &words.join(" ")])),
-            ("connect", [host, port]) => Some(Ok(Target::Connect(format!("{host}:{port}")))),
-            ("listen", [port]) => Some(Ok(Target::Listen(format!("127.0.0.1:{port}")))),
-            ("listen", [host, port]) => Some(Ok(Target::Listen(format!("{host}:{port}")))),
+            ("open", [_]) => Some(Target::parse(&["open", &words[0]])),
+            ("open", [_, ..]) => Some(Target::parse(&["open", &words.join(" ")])),
+            ("connect", [host, port]) if host.as_symbol().is_some() => {
+                let Some(port) = inner.port("connect", port) else { return };
+                Some(Ok(Target::Connect(format!("{host}:{port}"))))
+            }
+            ("listen", [port]) => {
+                let Some(port) = inner.port("listen", port) else { return };
+                Some(Ok(Target::Listen(format!("127.0.0.1:{port}"))))
+            }
+            ("listen", [host, port]) if host.as_symbol().is_some() => {
+                let Some(port) = inner.port("listen", port) else { return };
+                Some(Ok(Target::Listen(format!("{host}:{port}"))))
+            }
             ("demo", []) => Some(Ok(Target::Demo)),
             ("open" | "connect" | "listen", _) => {
                 return inner.error(&format!(
@@ -111,14 +129,17 @@ impl UsbObject {
         match (message.selector(), words.as_slice()) {
             ("close", []) => inner.device.close(),
             ("devices", []) => inner.device.list(inner.id),
-            ("raw", _) => {
-                inner.raw.set(flag(&args));
-                inner.send_options();
+            (word @ ("close" | "devices" | "demo"), _) => {
+                inner.error(&format!("{word} takes no arguments, not {}", words.join(" ")))
             }
-            ("reconnect", _) => {
-                inner.reconnect.set(flag(&args));
-                inner.send_options();
-            }
+            (word @ ("raw" | "reconnect"), _) => match crate::object::switch(word, &args) {
+                Ok(on) => {
+                    let option = if word == "raw" { &inner.raw } else { &inner.reconnect };
+                    option.set(on);
+                    inner.send_options();
+                }
+                Err(e) => inner.error(&e),
+            },
             _ => match Midi::from_message(message) {
                 Ok((cable, midi)) => inner.device.send(cable, midi),
                 Err(e) => inner.error(&e),
@@ -171,10 +192,19 @@ impl Recipient for UsbInner {
     }
 }
 
-fn num(word: &str) -> u32 {
-    word.parse::<f64>().map(|f| f as u32).unwrap_or(0)
+impl UsbInner {
+    /// A TCP port from the message, or an error saying what is accepted.
+    fn port(&self, word: &str, atom: &Atom<'_>) -> Option<u32> {
+        let port = number(atom, 1, 65535);
+        if port.is_none() {
+            self.error(&format!("{word}: the port must be a whole number from 1 to 65535, not {atom}"));
+        }
+        port
+    }
 }
 
-fn flag(args: &[Atom<'_>]) -> bool {
-    args.first().and_then(Atom::as_float).is_none_or(|f| f != 0.0)
+/// `atom` as a whole number from `min` to `max`.
+fn number(atom: &Atom<'_>, min: u32, max: u32) -> Option<u32> {
+    let f = atom.as_float()?;
+    (f.fract() == 0.0 && f >= f64::from(min) && f <= f64::from(max)).then_some(f as u32)
 }

@@ -15,8 +15,15 @@
 //!    drained, and wakes the host;
 //! 2. the scheduler's service hands each pending device to its owner
 //!    ([`crate::service::Recipient::device_events`]), touching no Python;
-//! 3. the owner runs [`ScriptDevice::run`] now (`detach 0`) or as a job, which
-//!    calls the callback for up to [`BUDGET`] events and re-arms the wake.
+//! 3. the owner runs [`DeviceRun::run`] now (`detach 0`) or as a job, which
+//!    calls the callback for up to [`BUDGET`] events.
+//!
+//! The wake is re-armed when the [`DeviceRun`] goes, whether it ran or was
+//! dropped unrun (`stop` clearing the object's queue, deletion, shutdown):
+//! a device is never left marked as handed over with nobody to drain it.
+//!
+//! A callback's return value (unless None) leaves the object's outlet 0, as
+//! a call's result does.
 //!
 //! The device closes when the script drops it (or calls `close()`), and when
 //! its object is deleted. It lives as long as the Python object, so a module
@@ -76,36 +83,9 @@ impl ScriptDevice {
         }
     }
 
-    /// Calls the callback for up to [`BUDGET`] events (as `[pyrus.usb]` sends
-    /// out per pass), in order, with the
-    /// owner as the current object; errors go to `host` (console and status
-    /// outlet `status`). Then re-arms the wake.
-    pub fn run(self: &Arc<Self>, py: Python<'_>, host: &dyn Host, status: usize) {
-        let callback = lock(&self.callback).as_ref().map(|c| c.clone_ref(py));
-        for _ in 0..BUDGET {
-            let Some(event) = self.device.queue.pop() else { break };
-            console(host, &event);
-            let Some(callback) = &callback else { continue };
-            let message = event.to_message();
-            let result = native::Message::from_message(py, &message)
-                .and_then(|m| Bound::new(py, m))
-                .and_then(|m| callback.call1(py, (m,)));
-            if let Err(e) = result {
-                report::report(py, host, status, &format!("pyrus.usb callback, {message}"), &e);
-                if e.is_instance_of::<Stopped>(py) {
-                    break; // `stop`: the rest waits for the next run
-                }
-            }
-        }
-        self.notified.store(false, Ordering::Release);
-        if !self.device.queue.is_empty() {
-            ScriptDevice::notify(&Arc::downgrade(self));
-        }
-    }
-
     /// Its object was deleted: closes the device and drops what it sent,
-    /// without Python. The wake stays spent: nothing is run any more.
-    pub fn discard(&self) {
+    /// without Python.
+    fn discard(&self) {
         self.close();
         while self.device.queue.pop().is_some() {}
     }
@@ -113,6 +93,65 @@ impl ScriptDevice {
     fn close(&self) {
         if !self.closed.swap(true, Ordering::AcqRel) {
             self.device.close();
+        }
+    }
+}
+
+/// A device handed to its owner to run its callback: taken off [`PENDING`],
+/// it holds the device's wake until it goes (see the module docs).
+///
+/// # Threading
+/// Made on the scheduler thread; run (attached to Python) and dropped
+/// wherever the owner's job goes; dropping it never touches Python.
+pub(crate) struct DeviceRun(Arc<ScriptDevice>);
+
+impl DeviceRun {
+    /// The object that opened the device.
+    pub fn owner(&self) -> ObjectId {
+        self.0.owner
+    }
+
+    /// Calls the callback for up to [`BUDGET`] events (as `[pyrus.usb]` sends
+    /// out per pass), in order, with the owner as the current object; what it
+    /// returns leaves outlet 0; errors go to `host` (console and status
+    /// outlet `status`).
+    pub fn run(&self, py: Python<'_>, host: &dyn Host, status: usize) {
+        let device = &self.0;
+        let callback = lock(&device.callback).as_ref().map(|c| c.clone_ref(py));
+        for _ in 0..BUDGET {
+            let Some(event) = device.device.queue.pop() else { break };
+            console(host, &event);
+            let Some(callback) = &callback else { continue };
+            let message = event.to_message();
+            let context = || format!("pyrus.usb callback, {message}");
+            let result = native::Message::from_message(py, &message)
+                .and_then(|m| Bound::new(py, m))
+                .and_then(|m| callback.bind(py).call1((m,)));
+            match result {
+                Ok(value) => crate::core::output(py, host, status, context, &value),
+                Err(e) => {
+                    report::report(py, host, status, &context(), &e);
+                    if e.is_instance_of::<Stopped>(py) {
+                        break; // `stop`: the rest waits for the next run
+                    }
+                }
+            }
+        }
+    }
+
+    /// Its object was deleted: see [`ScriptDevice::discard`].
+    pub fn discard(&self) {
+        self.0.discard();
+    }
+}
+
+impl Drop for DeviceRun {
+    /// Re-arms the wake, and hands the device over again if events wait (a
+    /// budget's worth was not enough, or the run never happened).
+    fn drop(&mut self) {
+        self.0.notified.store(false, Ordering::Release);
+        if !self.0.device.queue.is_empty() {
+            ScriptDevice::notify(&Arc::downgrade(&self.0));
         }
     }
 }
@@ -129,8 +168,8 @@ fn console(host: &dyn Host, event: &Event) {
 /// The devices whose events wait for their owners, taken off the list: those
 /// there now, not those a run puts back (a device with more than a budget
 /// waiting), so one service pass runs each device once at most.
-pub(crate) fn pending() -> impl Iterator<Item = Arc<ScriptDevice>> {
-    (0..PENDING.len()).map_while(|_| PENDING.pop())
+pub(crate) fn pending() -> impl Iterator<Item = DeviceRun> {
+    (0..PENDING.len()).map_while(|_| PENDING.pop()).map(DeviceRun)
 }
 
 /// Closes every device object `owner` opened (it is being deleted).

@@ -247,3 +247,40 @@ fn a_scheduler_call_joining_a_thread_that_floods_the_mailbox_does_not_hang() {
     let kept: Vec<String> = (0..marshal::CAPACITY).map(|i| i.to_string()).collect();
     assert_eq!(outlet(&events, 0), kept, "the first ones, in order");
 }
+
+/// Another object's reload queues a detached object's `on_reload` behind
+/// its running call, as a job of its own: `stop` ends the call but keeps the
+/// hook (the module already has its new code), and deleting the object
+/// drops the hook without leaving the mailbox waiting for it.
+#[test]
+fn a_hook_queued_behind_a_running_call_survives_stop_and_goes_with_the_object() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup(
+        "hookq",
+        "import pyrus, threading\nrunning = globals().get('running') or threading.Event()\n\
+         class H(pyrus.Object):\n    def in_0_spin(self):\n        running.set()\n        while True:\n            pass\n    \
+         def on_reload(self):\n        self.out(0, 'reloaded')\n\
+         def spinning():\n    ok = running.wait(10)\n    running.clear()\n    return ok\n",
+    );
+    let host = Rc::new(TestHost::new());
+    let o = Object::new(host.clone(), &words("-detach 1 hookq.H"), Some(&dir));
+    let asker = Object::new(host.clone(), &words("hookq.spinning"), Some(&dir));
+    let spin_then_reload = || {
+        o.message(0, &msg("spin"));
+        asker.message(0, &Message::Bang); // waits until the call spins
+        assert_eq!(host.take_outlet(0), ["1"], "the call runs");
+        asker.message(0, &msg("reload hookq"));
+    };
+    spin_then_reload();
+    o.message(0, &msg("stop"));
+    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol reloaded"));
+    assert!(outlet(&events, 1).contains(&"stopped".to_owned()), "{events:?}");
+    spin_then_reload();
+    drop(o);
+    let start = Instant::now();
+    while marshal::has_work() {
+        service();
+        assert!(start.elapsed() < Duration::from_secs(5), "a dropped hook still counts as work");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

@@ -363,3 +363,97 @@ fn reload_replaces_a_device_the_module_opened_at_import() {
     assert_eq!(after.first().map(String::as_str), Some("connected 2"), "{events:?}");
     assert!(after.iter().all(|m| m.ends_with(" 2")), "the first device fell silent: {after:?}");
 }
+
+/// `stop` drops a detached object's pending jobs, a device's job among them:
+/// the device must be handed over again, so its callback still runs (it
+/// used to stay marked as handed over, and its callback never ran again).
+/// The test's own virtual device plays one note, then another on request.
+#[test]
+fn stop_dropping_a_pending_device_job_leaves_the_callback_working() {
+    use pyrus_usb::virtual_device::VirtualDevice;
+    use pyrus_usb::Midi;
+    use std::ops::ControlFlow;
+    let _one = one_at_a_time();
+    let dir = setup();
+    std::fs::write(
+        dir.join("usbstop.py"),
+        "import pyrus\ndev = None\ndef on_event(m):\n    pyrus.out(m.selector)\ndef start(port):\n    global dev\n    \
+         dev = pyrus.usb.connect('127.0.0.1', port, on_event)\ndef spin():\n    while True:\n        pass\n",
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (play, next) = std::sync::mpsc::channel::<()>();
+    let device = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+        let mut played = false;
+        let _ = dev.serve(&mut s, |link| {
+            if !link.device.streaming() {
+                return ControlFlow::Continue(Duration::from_millis(2));
+            }
+            let note = |pitch| Midi::Note { ch: 1, pitch, vel: 100 };
+            if !played {
+                played = true;
+                link.device.play(0, &note(60)).unwrap();
+            }
+            match next.try_recv() {
+                Ok(()) => link.device.play(0, &note(61)).unwrap(),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return ControlFlow::Break(()),
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+            }
+            ControlFlow::Continue(Duration::from_millis(2))
+        });
+    });
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words("usbstop -detach 1"), Some(&dir));
+    let call = |text: &str| o.message(0, &Message::Anything(Cow::Borrowed("call"), Cow::Owned(words(text))));
+    call(&format!("usbstop.start {port}"));
+    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol note"));
+    // A call that runs until stopped: the device's next job waits behind it.
+    call("usbstop.spin");
+    let asked = host.service_requests();
+    play.send(()).unwrap();
+    // Each job queued asks for service: the device's job is queued now.
+    let start = Instant::now();
+    while host.service_requests() == asked {
+        assert!(start.elapsed() < Duration::from_secs(10), "the device's second note never came");
+        service();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    o.message(0, &Message::Anything(Cow::Borrowed("stop"), Cow::Borrowed(&[])));
+    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol note"));
+    assert!(outlet(&events, 1).contains(&"stopped".to_owned()), "{events:?}");
+    drop(play);
+    drop(o);
+    device.join().unwrap();
+}
+
+/// A callback's return value leaves outlet 0, as a call's result does; with
+/// no data outlet (`outlets = 0`) it is an error, never status.
+#[test]
+fn a_callbacks_return_value_leaves_outlet_0_or_is_an_error_without_outlets() {
+    let _one = one_at_a_time();
+    let dir = setup();
+    std::fs::write(
+        dir.join("usbret.py"),
+        "import pyrus\ndev = None\ndef start():\n    global dev\n    dev = pyrus.usb.demo(lambda m: m.selector)\n\
+         class Mute(pyrus.Object):\n    outlets = 0\n    def in_0_bang(self):\n        \
+         self.dev = pyrus.usb.demo(lambda m: m.selector)\n",
+    )
+    .unwrap();
+    let host = Rc::new(TestHost::with_service());
+    let o = Object::new(host.clone(), &words("usbret.start"), Some(&dir));
+    o.message(0, &Message::Bang);
+    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol disconnected"));
+    assert_eq!(outlet(&events, 0).first().map(String::as_str), Some("symbol connected"), "{events:?}");
+    let mute_host = Rc::new(TestHost::with_service());
+    let mute = Object::new(mute_host.clone(), &words("usbret.Mute"), Some(&dir));
+    assert_eq!(mute.outlet_count(), 1, "only the status outlet");
+    mute.message(0, &Message::Bang);
+    let events = serve_until(&mute_host, |e| {
+        outlet(e, 0).iter().any(|m| m.contains("the result 'disconnected' has nowhere to go"))
+    });
+    let status = outlet(&events, 0);
+    assert!(status.iter().all(|m| m.starts_with("error ValueError pyrus.usb callback, ")), "{status:?}");
+}

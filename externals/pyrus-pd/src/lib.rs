@@ -113,8 +113,15 @@ fn setup() {
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
         let scripts = PathBuf::from(dir.to_string_lossy().into_owned()).join("scripts");
+        // Script output that belongs to no object: the console, unattributed.
+        pyrus_engine::set_console(Rc::new(PdHost::new(null_mut())));
         match runtime::start(&RuntimeConfig::from_env(Some(scripts))) {
-            Ok(banner) => console::post(&format!("pyrus {} for Pd: {banner}", env!("CARGO_PKG_VERSION"))),
+            Ok(started) => {
+                console::post(&format!("pyrus {} for Pd: {}", env!("CARGO_PKG_VERSION"), started.banner));
+                for warning in &started.warnings {
+                    console::error(std::ptr::null(), warning);
+                }
+            }
             Err(why) => console::error(
                 std::ptr::null(),
                 &format!("pyrus: Python could not start, so no [pyrus] can be created: {why}"),
@@ -139,7 +146,9 @@ unsafe extern "C" fn click(
     _ctrl: pd::t_float,
     _alt: pd::t_float,
 ) {
-    guard("click", (), || dispatch(x, &Message::Anything(Cow::Borrowed("open"), Cow::Borrowed(&[]))))
+    // The object's own `open`, whatever its class defines for `open`.
+    let open = [pyrus_engine::atoms::Atom::Symbol(Cow::Borrowed("open"))];
+    guard("click", (), || dispatch(x, &Message::Anything(Cow::Borrowed(pyrus_engine::OWN), Cow::Borrowed(&open))))
 }
 
 unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) -> *mut c_void {

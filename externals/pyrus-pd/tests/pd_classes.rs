@@ -78,7 +78,7 @@ fn a_class_with_two_inlets_and_two_outlets_dispatches_every_rule() {
         "{}",
         t.text()
     );
-    assert_eq!(t.printed("a-1"), ["list set0 5 6"], "{}", t.text());
+    assert_eq!(t.printed("a-1"), ["set0 5 6"], "{}", t.text());
     let status = t.printed("a-status");
     assert_eq!(status.len(), 1, "{}", t.text());
     assert!(

@@ -183,7 +183,7 @@ fn a_python_thread_sends_through_its_object() {
     p.quit_on("done");
     p.start(&[("f", "7")]);
     let t = run(&dir, "pythread", &p);
-    assert_eq!(t.printed("f"), ["symbol now", "list late 7"], "{}", t.text());
+    assert_eq!(t.printed("f"), ["symbol now", "late 7"], "{}", t.text());
 }
 
 /// Needs Pd to get `SCHED_FIFO` from `-rt` (root, or the rtprio limit):

@@ -72,7 +72,7 @@ fn demo_patch_computes_and_reports_its_deliberate_error() {
     assert_eq!(t.printed("demo-spread"), ["0 1 2 3 4"]);
     assert_eq!(t.printed("demo-mean"), ["2.5"]);
     assert_eq!(t.printed("demo-chord"), ["60", "64", "67", "set 60 64 67"]);
-    assert_eq!(t.printed("demo-chord-send"), ["list done 60"]);
+    assert_eq!(t.printed("demo-chord-send"), ["done 60"], "a str first is the selector");
     t.require_numpy();
     assert_eq!(t.printed("demo-numpy"), ["0 0.25 0.5 0.75 1"], "{}", t.text());
     assert_eq!(t.printed("demo-fail-status"), ["error ZeroDivisionError division by zero"]);

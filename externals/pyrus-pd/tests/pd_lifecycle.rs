@@ -76,7 +76,7 @@ fn scripts_send_to_receivers_and_post() {
         ("py", "eval pyrus.time() >= 0"),
     ]);
     let t = run(&dir, "send", &p);
-    assert_eq!(t.printed("elsewhere"), ["list hello 1", "3", "set 2"], "{}", t.text());
+    assert_eq!(t.printed("elsewhere"), ["hello 1", "3", "set 2"], "{}", t.text());
     assert!(t.lines.iter().any(|l| l == "posted 42"), "{}", t.text());
     assert_eq!(t.printed("py"), ["1"]);
 }

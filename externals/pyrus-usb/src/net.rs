@@ -15,6 +15,10 @@
 //! socket itself is only ever written by the writer thread, so a slow peer
 //! never blocks the reader or the host while they hold the lock.
 //!
+//! A peer that accepts (or connects) and then never says usbredir's hello
+//! is not a usbredir host: after [`HELLO_TIMEOUT`] the reader reports an
+//! error event saying so and ends, instead of waiting for ever in silence.
+//!
 //! Shutdown ([`RedirConnection::shutdown`] or drop): `TcpStream::shutdown`
 //! wakes the reader out of `read`; closing the channel wakes the writer; both
 //! are joined. When the peer goes away first, the reader closes the channel
@@ -34,6 +38,9 @@ use std::time::Duration;
 
 /// Bytes read from the socket per `read` call.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// How long the peer has to send its hello (usbredirect sends it at once).
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(2);
 
 struct Shared {
     guest: Mutex<Guest>,
@@ -191,6 +198,8 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut pending: Vec<Event> = Vec::new();
     let mut live = false;
+    // Until the peer's hello: reads time out (cleared once it came).
+    let mut hello = stream.set_read_timeout(Some(HELLO_TIMEOUT)).is_err();
     let push = |e: Event, live: &mut bool| {
         match e {
             Event::Connected { .. } => *live = true,
@@ -207,6 +216,18 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
             // A peer that closes with our last bytes unread resets the
             // connection: that is the peer going away, like EOF, not an error.
             Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted) => break,
+            Err(e) if !hello && matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "the peer".into());
+                push(
+                    Event::Error(format!(
+                        "usbredir: {peer} took the connection but sent no usbredir hello within {} s: \
+                         is it usbredirect (--as HOST:PORT for connect, --to HOST:PORT for listen)?",
+                        HELLO_TIMEOUT.as_secs()
+                    )),
+                    &mut live,
+                );
+                break;
+            }
             Err(e) => {
                 if !shared.stopping.load(Ordering::Acquire) {
                     push(Event::Error(format!("usbredir connection: {e}")), &mut live);
@@ -222,6 +243,10 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
         // would otherwise deadlock). One read yields at most a few thousand.
         let mut g = lock(&shared.guest);
         let r = g.handle_input(&buf, &mut |e| pending.push(e));
+        if !hello && g.peer_caps().is_some() {
+            hello = true;
+            let _ = stream.set_read_timeout(None);
+        }
         shared.flush(&mut g);
         drop(g);
         for e in pending.drain(..) {
@@ -382,6 +407,22 @@ mod tests {
         conn.shutdown();
         assert!(conn.is_finished());
         assert!(t.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_peer_that_never_says_hello_is_an_error_event() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let q = Arc::new(EventQueue::new(16, None));
+        let conn = RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap();
+        let (_peer, _) = listener.accept().unwrap();
+        let t = std::time::Instant::now();
+        // Generous bound on a hang: the reader gives up after HELLO_TIMEOUT.
+        while !conn.is_finished() && t.elapsed() < HELLO_TIMEOUT * 4 {
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert!(conn.is_finished(), "a silent peer must end the connection");
+        assert!(matches!(q.pop(), Some(Event::Error(t)) if t.contains("sent no usbredir hello")));
     }
 
     #[test]

@@ -39,7 +39,11 @@ pub enum GuestError {
     },
     /// Enumeration failed in a way that leaves nothing to talk to.
     Enumeration(String),
-    /// `send_midi` with no device or no MIDI OUT endpoint.
+    /// `send_midi` before the peer said usbredir's hello.
+    NoHello,
+    /// `send_midi` before the peer presented a device (or after it went).
+    NoDevice,
+    /// `send_midi` to a device with no MIDI OUT endpoint.
     NoMidiOut,
 }
 
@@ -49,6 +53,10 @@ impl fmt::Display for GuestError {
             GuestError::Wire(e) => write!(f, "usbredir: {e}"),
             GuestError::Unexpected { ty, why } => write!(f, "usbredir: unexpected packet type {ty}: {why}"),
             GuestError::Enumeration(s) => write!(f, "usbredir: enumeration failed: {s}"),
+            GuestError::NoHello => {
+                write!(f, "no device yet: the peer has not said usbredir's hello (is it usbredirect?)")
+            }
+            GuestError::NoDevice => write!(f, "no device yet: the usbredir peer has not presented one"),
             GuestError::NoMidiOut => write!(f, "no MIDI OUT endpoint on the device"),
         }
     }
@@ -507,7 +515,11 @@ impl Guest {
 
     /// Queues a MIDI message for the device's first MIDI OUT endpoint.
     pub fn send_midi(&mut self, cable: u8, msg: &Midi) -> Result<(), GuestError> {
-        let ep = self.device.as_ref().filter(|d| d.running).and_then(|d| d.midi_out).ok_or(GuestError::NoMidiOut)?;
+        if self.peer_caps().is_none() {
+            return Err(GuestError::NoHello);
+        }
+        let device = self.device.as_ref().filter(|d| d.running).ok_or(GuestError::NoDevice)?;
+        let ep = device.midi_out.ok_or(GuestError::NoMidiOut)?;
         let mut packets = Vec::new();
         midi::encode(cable, msg, &mut packets);
         let data: Vec<u8> = packets.concat();

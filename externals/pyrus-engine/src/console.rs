@@ -1,0 +1,265 @@
+//! What scripts write to `sys.stdout` and `sys.stderr` (`print()`, warnings,
+//! tracebacks of `__del__` and of script threads), in the host's console.
+//!
+//! The bootstrap replaces both streams (see `runtime`) with writers that call
+//! [`write`]: nothing a script prints goes to the process's own stdout or
+//! stderr, which a Pd started from a desktop menu does not show and which,
+//! as a pipe nobody reads, would block the thread that writes.
+//!
+//! - Lines: text is kept per thread, stream and object until a newline, so
+//!   `print("a", "b")` (four writes) is one line; what is left at the end of
+//!   a call, of a script thread, or of a scheduler pass is a line of its own.
+//!   A line longer than [`MAX_LINE_BYTES`] is cut, saying how much was left out.
+//! - Where: stdout lines are posts, stderr lines errors, of the object whose
+//!   call runs on this thread (its host: the real one on the scheduler
+//!   thread, the marshalling one elsewhere, so no other thread calls the
+//!   host). Without one (a thread no object started, code run by a global
+//!   reload) they go to the console unattributed: directly on the scheduler
+//!   thread, through the mailbox as object 0 elsewhere.
+//! - Floods: at most [`LINES_PER_SECOND`] lines per object and stream each
+//!   second; the rest are counted, and `... N lines left out` follows once
+//!   that second is over ([`take_left_out`], from the service).
+//!
+//! # Threading
+//! [`write`] and [`end_of_call`]: any thread attached to Python; they never
+//! block but as the mailbox does (see [`crate::remote::Remote`]).
+//! [`take_left_out`] and [`end_of_pass`]: the scheduler thread, from
+//! [`crate::service`]. The rate windows are behind one mutex held for O(1)
+//! work, never across a call to a host.
+
+use crate::host::Host;
+use crate::marshal::{self, Delivery, ObjectId};
+use crate::native::{self, Caller};
+use crate::remote::Remote;
+use crate::sync::lock;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+/// Lines shown per object and stream each second; the rest are counted.
+pub const LINES_PER_SECOND: u32 = 1000;
+
+/// The longest line shown whole; the rest of it is counted.
+pub const MAX_LINE_BYTES: usize = 8192;
+
+/// The object id for output that belongs to no object.
+pub(crate) const NO_OBJECT: ObjectId = 0;
+
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// One of the two streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Stream {
+    Out,
+    Err,
+}
+
+/// A line begun and not yet ended.
+struct Partial {
+    id: ObjectId,
+    stream: Stream,
+    text: String,
+    /// Bytes beyond [`MAX_LINE_BYTES`], not kept.
+    cut: usize,
+}
+
+/// This thread's partial lines; what a thread leaves when it ends goes out
+/// unattributed, without Python (its thread state is gone by then).
+struct Partials(Vec<Partial>);
+
+impl Drop for Partials {
+    fn drop(&mut self) {
+        for partial in self.0.drain(..) {
+            if let Some(line) = finish(partial.text, partial.cut) {
+                let _ = marshal::push(NO_OBJECT, delivery(partial.stream, line));
+            }
+        }
+    }
+}
+
+thread_local! {
+    static PARTIALS: RefCell<Partials> = const { RefCell::new(Partials(Vec::new())) };
+}
+
+/// Writes `text` to `stream` for the current caller of this thread.
+pub(crate) fn write(stream: Stream, text: &str) {
+    let caller = native::caller();
+    let id = caller.as_ref().map_or(NO_OBJECT, |c| c.id);
+    // The lines ended by this write; the borrow ends before they go out.
+    let mut lines = Vec::new();
+    PARTIALS.with(|p| {
+        let partials = &mut p.borrow_mut().0;
+        let at = match partials.iter().position(|p| p.id == id && p.stream == stream) {
+            Some(at) => at,
+            None => {
+                partials.push(Partial { id, stream, text: String::new(), cut: 0 });
+                partials.len() - 1
+            }
+        };
+        let partial = &mut partials[at];
+        let mut rest = text;
+        while let Some(end) = rest.find('\n') {
+            append(partial, &rest[..end]);
+            lines.extend(finish(std::mem::take(&mut partial.text), std::mem::take(&mut partial.cut)));
+            rest = &rest[end + 1..];
+        }
+        append(partial, rest);
+        if partial.text.is_empty() && partial.cut == 0 {
+            partials.swap_remove(at);
+        }
+    });
+    for line in lines {
+        emit(caller.as_deref(), id, stream, line);
+    }
+}
+
+/// The call of `caller` on this thread ended: its partial lines are lines.
+pub(crate) fn end_of_call(caller: &Caller) {
+    flush(|p| p.id == caller.id, |id, stream, line| emit(Some(caller), id, stream, line));
+}
+
+/// The end of a scheduler pass: partial lines that belong to no object
+/// (a global reload's `print(..., end="")`) are lines.
+pub(crate) fn end_of_pass() {
+    flush(|p| p.id == NO_OBJECT, |id, stream, line| emit(None, id, stream, line));
+}
+
+fn flush(which: impl Fn(&Partial) -> bool, mut out: impl FnMut(ObjectId, Stream, String)) {
+    let taken: Vec<Partial> = PARTIALS.with(|p| {
+        let partials = &mut p.borrow_mut().0;
+        // The common case, on every call's way out: nothing begun.
+        if partials.is_empty() {
+            return Vec::new();
+        }
+        let (taken, kept) = std::mem::take(partials).into_iter().partition(|p| which(p));
+        *partials = kept;
+        taken
+    });
+    for p in taken {
+        if let Some(line) = finish(p.text, p.cut) {
+            out(p.id, p.stream, line);
+        }
+    }
+}
+
+fn append(partial: &mut Partial, text: &str) {
+    let room = MAX_LINE_BYTES.saturating_sub(partial.text.len());
+    if text.len() <= room {
+        return partial.text.push_str(text);
+    }
+    let mut keep = room;
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    partial.text.push_str(&text[..keep]);
+    partial.cut += text.len() - keep;
+}
+
+/// The finished line, if there is anything to show.
+fn finish(text: String, cut: usize) -> Option<String> {
+    match cut {
+        0 if text.is_empty() => None,
+        0 => Some(text),
+        n => Some(format!("{text} ... ({n} more bytes of this line left out)")),
+    }
+}
+
+fn delivery(stream: Stream, line: String) -> Delivery {
+    match stream {
+        Stream::Out => Delivery::Post(line),
+        Stream::Err => Delivery::Error(line),
+    }
+}
+
+/// Sends one line where it belongs, if the rate allows.
+fn emit(caller: Option<&Caller>, id: ObjectId, stream: Stream, line: String) {
+    let (left_out, show) = admit(id, stream);
+    for text in left_out.map(left_out_line).into_iter().chain(show.then_some(line)) {
+        match caller {
+            Some(caller) => say(&*caller.host, stream, &text),
+            None => match crate::service::console() {
+                Some(console) => say(&*console, stream, &text),
+                None => say(&Remote { id: NO_OBJECT }, stream, &text),
+            },
+        }
+    }
+}
+
+fn say(host: &dyn Host, stream: Stream, text: &str) {
+    match stream {
+        Stream::Out => host.post(text),
+        Stream::Err => host.error(text),
+    }
+}
+
+fn left_out_line(n: u64) -> String {
+    let lines = if n == 1 { "line" } else { "lines" };
+    format!("pyrus: ... {n} {lines} left out (at most {LINES_PER_SECOND} a second are shown)")
+}
+
+/// One object's and stream's rate in the current second.
+struct Window {
+    start: Instant,
+    shown: u32,
+    left_out: u64,
+}
+
+static WINDOWS: LazyLock<Mutex<HashMap<(ObjectId, Stream), Window>>> = LazyLock::new(Default::default);
+/// Whether any window has lines left out that are not reported yet.
+static ANY_LEFT_OUT: AtomicBool = AtomicBool::new(false);
+
+/// Whether a line may be shown now, and the count of lines left out in the
+/// second that just ended, to be reported first.
+fn admit(id: ObjectId, stream: Stream) -> (Option<u64>, bool) {
+    let now = Instant::now();
+    let mut windows = lock(&WINDOWS);
+    // Objects come and go: forget the seconds that are over, now and then.
+    if windows.len() > 1024 {
+        windows.retain(|_, w| w.left_out > 0 || now.duration_since(w.start) < WINDOW);
+    }
+    let window = windows.entry((id, stream)).or_insert(Window { start: now, shown: 0, left_out: 0 });
+    let mut report = None;
+    if now.duration_since(window.start) >= WINDOW {
+        report = Some(std::mem::take(&mut window.left_out)).filter(|&n| n > 0);
+        *window = Window { start: now, shown: 0, left_out: 0 };
+    }
+    if window.shown < LINES_PER_SECOND {
+        window.shown += 1;
+        return (report, true);
+    }
+    window.left_out += 1;
+    ANY_LEFT_OUT.store(true, Ordering::Release);
+    (report, false)
+}
+
+/// Reports, as one line each, the lines left out in seconds that are over
+/// (through `deliver`, with the object and the delivery); forgets windows
+/// that are over. Returns whether counts are still to come.
+pub(crate) fn take_left_out(mut deliver: impl FnMut(ObjectId, Delivery)) -> bool {
+    if !ANY_LEFT_OUT.load(Ordering::Acquire) {
+        return false;
+    }
+    let now = Instant::now();
+    let mut reports = Vec::new();
+    let pending = {
+        let mut windows = lock(&WINDOWS);
+        windows.retain(|&(id, stream), w| {
+            if now.duration_since(w.start) < WINDOW {
+                return true;
+            }
+            if w.left_out > 0 {
+                reports.push((id, delivery(stream, left_out_line(w.left_out))));
+            }
+            false
+        });
+        let pending = windows.values().any(|w| w.left_out > 0);
+        ANY_LEFT_OUT.store(pending, Ordering::Release);
+        pending
+    };
+    for (id, d) in reports {
+        deliver(id, d);
+    }
+    pending
+}
