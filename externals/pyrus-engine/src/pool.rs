@@ -17,8 +17,8 @@
 //!
 //! Workers run at normal priority: Pd started with `-rt` (or as root) runs
 //! its threads `SCHED_FIFO`, and a CPU-bound script at realtime priority
-//! would take the scheduler's CPU. Each worker resets its own policy to
-//! `SCHED_OTHER` first.
+//! would take the scheduler's CPU. Each worker (and the control thread)
+//! resets its own policy to `SCHED_OTHER` first.
 //!
 //! A panic in a job (pyo3 resumes one when a script raises its
 //! `PanicException`, for one) is caught on the worker: it is reported on the
@@ -422,6 +422,7 @@ impl Host for RunHost {
 }
 
 fn control(requests: Receiver<Option<Interrupt>>) {
+    normal_priority();
     while let Ok(Some(request)) = requests.recv() {
         let done = sync::catch(|| {
             Python::attach(|py| {
