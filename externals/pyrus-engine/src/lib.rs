@@ -91,11 +91,11 @@ pub fn reload(console: &dyn Host, module: Option<&str>) {
 }
 
 /// Ends the engine at process exit: the scheduler thread's GIL lease is
-/// released, running jobs are interrupted, and every thread the engine
-/// started is joined until `deadline` has passed, for all of them together.
-/// Nothing here waits for the GIL (a job in C code may hold it for ever).
-/// Returns how many threads were still running then (they end with the
-/// process).
+/// released, running jobs are interrupted, every thread the engine started
+/// is told to end, and then all of them are joined until `deadline` has
+/// passed, together. Nothing here waits for the GIL (a job in C code may
+/// hold it for ever). Returns how many threads were still running then
+/// (they end with the process).
 ///
 /// # Threading
 /// The host's scheduler thread (or the thread exiting the process), once.
@@ -104,6 +104,9 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     gil::end_lease();
     // Nothing waits for a mailbox that nobody drains any more.
     marshal::shut_down();
-    watch::shut_down(end) + usb_thread::shut_down(end) + pool::shut_down(end)
+    let mut threads = pool::shut_down();
+    threads.extend(usb_thread::shut_down());
+    threads.extend(watch::shut_down());
+    sync::join_by(threads, end)
 }
 pub use pyrus_atoms as atoms;

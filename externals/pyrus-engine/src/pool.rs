@@ -36,8 +36,8 @@
 //! # Threading
 //! `submit`, `interrupt` and [`set_workers`]: any thread, never block but
 //! for the fifo's lock (and starting a thread when the pool grows).
-//! [`shut_down`]: once, at process exit; it never waits for the GIL, and for
-//! the threads only until its deadline.
+//! [`shut_down`]: once, at process exit; it never waits (for the GIL nor
+//! the threads: the exit joins them by its deadline).
 
 use crate::host::{Host, NoReceiver};
 use crate::jobs::{JobKind, JobQueue};
@@ -451,14 +451,14 @@ fn control(requests: Receiver<Option<Interrupt>>) {
 
 /// Ends the pool at process exit: every running job is interrupted (by the
 /// control thread: this thread never waits for the GIL, which a job in C
-/// code may hold for ever), every worker asked to leave, and each thread is
-/// joined until `end`. Returns how many were still running then (busy in C
-/// code, or abandoned by `stop` in a wait): they end with the process.
-pub fn shut_down(end: Instant) -> usize {
+/// code may hold for ever) and every worker asked to leave. Returns the
+/// pool's threads for the caller to join by its deadline; those busy in C
+/// code, or abandoned by `stop` in a wait, end with the process.
+pub fn shut_down() -> Vec<JoinHandle<()>> {
     let handles = {
         let mut w = lock(&POOL.workers);
         if w.size == 0 {
-            return 0;
+            return Vec::new();
         }
         w.size = 0;
         POOL.size.store(0, Ordering::Release);
@@ -469,7 +469,7 @@ pub fn shut_down(end: Instant) -> usize {
     POOL.wake.notify_all();
     let _ = POOL.interrupts.0.send(Some(Interrupt::All));
     let _ = POOL.interrupts.0.send(None);
-    sync::join_by(handles, end)
+    handles
 }
 
 /// Resets this thread to the normal time-sharing policy.

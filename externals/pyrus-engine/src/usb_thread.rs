@@ -12,7 +12,7 @@
 //! [`DeviceHandle`] is `Send + Sync`: commands from any thread, in order per
 //! sender. Dropping it ends the device thread (the device is closed there);
 //! nothing waits for it. [`shut_down`] (process exit) ends every device
-//! thread and joins them by a deadline. A panic on a device thread is caught
+//! thread (the exit joins them by a deadline). A panic on a device thread is caught
 //! there (see [`device_thread`]).
 
 use crate::marshal::{self, Delivery, ObjectId};
@@ -267,12 +267,11 @@ pub(crate) fn kinds(d: &local::DeviceInfo) -> &'static str {
     }
 }
 
-/// Tells every device thread to close its device and end, and joins them
-/// until `end` (process exit); says how many were still running then.
-pub(crate) fn shut_down(end: Instant) -> usize {
+/// Tells every device thread to close its device and end (process exit);
+/// returns them for the caller to join by its deadline.
+pub(crate) fn shut_down() -> Vec<JoinHandle<()>> {
     CLOSING.store(true, Ordering::Release);
-    let threads = std::mem::take(&mut *lock(&FINISHING));
-    sync::join_by(threads, end)
+    std::mem::take(&mut *lock(&FINISHING))
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@
 //!
 //! # Threading
 //! [`watch`], [`unwatch`]: any thread, briefly locking the watch table.
-//! One thread, `pyrus-watch`, debounces; [`shut_down`] ends it and joins it
-//! by a deadline.
+//! One thread, `pyrus-watch`, debounces; [`shut_down`] ends it (the exit
+//! joins it by a deadline).
 
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::sync::{self, lock};
@@ -121,10 +121,10 @@ fn debounce(events: Receiver<PathBuf>, table: Arc<Mutex<Table>>) {
     }
 }
 
-/// Stops watching and joins the debounce thread until `end` (process exit);
-/// says whether it was still running then.
-pub(crate) fn shut_down(end: Instant) -> usize {
-    let Some(state) = lock(&STATE).take() else { return 0 };
+/// Stops watching (process exit); the debounce thread ends, and is
+/// returned for the caller to join by its deadline.
+pub(crate) fn shut_down() -> Option<JoinHandle<()>> {
+    let state = lock(&STATE).take()?;
     drop(state.watcher); // closes the event channel: the thread ends
-    sync::join_by(vec![state.thread], end)
+    Some(state.thread)
 }

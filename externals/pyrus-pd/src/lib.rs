@@ -12,7 +12,7 @@
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
 //! | the waker itself (writes one byte to a socket) | the engine | any (workers, script threads) | yes; never blocks |
 //! | `[; pyrus workers N(` (`control::workers`) | Pd | scheduler | no |
-//! | the `atexit` handler | libc `exit()` | the exiting (scheduler) thread | no |
+//! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` | the exiting (scheduler) thread | no |
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds
 //! into Pd. Nothing here takes Pd's `sys_lock`.
