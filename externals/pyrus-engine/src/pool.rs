@@ -85,6 +85,8 @@ struct Workers {
     idle: usize,
     /// Names the next worker.
     started: usize,
+    /// Said that the pool is at its cap, until a task finds a worker again.
+    capped: bool,
     /// Every thread of the pool (the control thread too), joined at exit.
     handles: Vec<JoinHandle<()>>,
 }
@@ -129,6 +131,7 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
         busy: 0,
         idle: 0,
         started: 0,
+        capped: false,
         handles: Vec::new(),
     }),
     wake: Condvar::new(),
@@ -168,7 +171,9 @@ fn resize(w: &mut Workers, n: usize) {
         let rx = POOL.interrupts.1.clone();
         match sync::spawn("pyrus-control".into(), move || control(rx)) {
             Ok(handle) => w.handles.push(handle),
-            Err(e) => eprintln!("pyrus: no control thread ({e}): stop cannot interrupt running jobs"),
+            Err(e) => {
+                sync::console_error(format!("pyrus: no control thread ({e}): stop cannot interrupt running jobs"))
+            }
         }
     }
     w.size = n;
@@ -188,7 +193,7 @@ fn start_worker(w: &mut Workers) -> bool {
             true
         }
         Err(e) => {
-            eprintln!("pyrus: could not start a worker thread: {e}");
+            sync::console_error(format!("pyrus: could not start a worker thread: {e}"));
             false
         }
     }
@@ -210,8 +215,18 @@ pub(crate) fn submit(task: Task) {
 /// (or blocked) with one object's job never holds up another's.
 fn queue_task(w: &mut Workers, task: Task) {
     w.tasks.push_back(task);
-    if w.tasks.len() > w.threads.saturating_sub(w.busy) && w.threads < w.size + GROWTH {
+    let no_worker = w.tasks.len() > w.threads.saturating_sub(w.busy);
+    if no_worker && w.threads < w.size + GROWTH {
         start_worker(w);
+    } else if no_worker && !w.capped {
+        w.capped = true;
+        sync::console_error(format!(
+            "pyrus: all {} worker threads are busy (the pool's most: workers {} + {GROWTH}): \
+             detached calls wait for one to end",
+            w.threads, w.size
+        ));
+    } else if !no_worker {
+        w.capped = false;
     }
     if w.idle > 0 {
         POOL.wake.notify_one();
@@ -444,7 +459,7 @@ fn control(requests: Receiver<Option<Interrupt>>) {
             })
         });
         if let Err(why) = done {
-            eprintln!("pyrus: internal error while interrupting jobs: {why}");
+            sync::console_error(format!("pyrus: internal error while interrupting jobs: {why}"));
         }
     }
 }

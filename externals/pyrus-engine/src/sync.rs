@@ -24,14 +24,21 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Starts an engine thread named `name` with a [`STACK`]-sized stack. Every
 /// thread the engine starts is started here. A panic that still escapes `f`
 /// (each thread catches its own per job or command, see [`catch`]) ends the
-/// thread with a line on stderr instead of silently.
+/// thread with an error in the host's console instead of silently.
 pub(crate) fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> std::io::Result<JoinHandle<()>> {
     let thread = name.clone();
     std::thread::Builder::new().name(name).stack_size(STACK).spawn(move || {
         if let Err(why) = catch(f) {
-            eprintln!("pyrus: internal error: thread {thread} ended: {why}");
+            console_error(format!("pyrus: internal error: thread {thread} ended: {why}"));
         }
     })
+}
+
+/// An error in the host's console that belongs to no object, from any
+/// thread (through the mailbox, see `crate::console`); dropped if the
+/// mailbox is full or shut.
+pub(crate) fn console_error(text: String) {
+    let _ = crate::marshal::push(crate::console::NO_OBJECT, crate::marshal::Delivery::Error(text));
 }
 
 /// Runs `f`, turning a panic into its message.

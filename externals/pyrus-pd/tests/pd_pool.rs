@@ -176,6 +176,32 @@ fn jobs_blocked_in_a_wait_never_delay_another_objects_job() {
     assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
 }
 
+#[test]
+fn past_the_cap_a_call_waits_for_a_worker_and_the_console_says_so() {
+    let dir = test_dir("cap");
+    // The waiters give up after 3 s: only then is a worker free.
+    write(&dir, "gate.py", &GATE.replace("gate.wait(20)", "gate.wait(3)"));
+    let mut p = Patch::new();
+    // One base worker + 64: 65 blocked jobs fill the pool; the 66th waits.
+    let many = p.pyrus("many", "-detach 2 gate");
+    let opener = p.pyrus("opener", "-detach 1 gate");
+    quit_after_all(&mut p, &[(many, 0, None), (opener, 0, None)], 66);
+    let mut sends = vec![("pyrus", "workers 1")];
+    sends.extend(std::iter::repeat_n(("many", "call gate.wait"), 65));
+    sends.push(("opener", "call gate.open_gate"));
+    p.start(&sends);
+    let t = run_within(&dir, "cap", &p, &["-realtime"], Duration::from_secs(60));
+    assert!(
+        t.errors().iter().any(|e| e.starts_with("pyrus: all 65 worker threads are busy")),
+        "the console says why the call waits: {}",
+        t.text()
+    );
+    let first = t.lines.iter().position(|l| l.starts_with("many: ")).unwrap();
+    let opened = t.lines.iter().position(|l| l == "opener: symbol opened").expect("the opener ran");
+    assert_eq!(t.lines[first], "many: symbol timed\\ out", "{}", t.text());
+    assert!(first < opened, "the opener waited for a worker: {}", t.text());
+}
+
 const BLOCK: &str = r#"import threading, pyrus
 gate = threading.Event()
 done = threading.Event()
