@@ -32,7 +32,8 @@
 //!
 //! Every engine thread starts through one helper (`sync::spawn`) with a
 //! [`STACK`]-sized stack (8 MiB, a Python main thread's), so Python code
-//! recurses as deep on any of them as on the main thread.
+//! recurses as deep on any of them as on the main thread; the bootstrap
+//! gives threads that scripts start the same (`threading.stack_size`).
 //!
 //! In synchronous mode (`detach 0`) a call runs on the scheduler thread and
 //! holds the GIL while it runs, as every other Python external does, and keeps
