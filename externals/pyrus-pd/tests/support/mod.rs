@@ -233,8 +233,25 @@ pub fn run_pd(patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
 
 /// As [`run_pd`], with more environment variables for Pd.
 pub fn run_pd_env(patch: &Path, extra: &[&str], env: &[(&str, &str)], limit: Duration) -> Transcript {
+    run_pd_under(&[], patch, extra, env, limit)
+}
+
+/// As [`run_pd_env`], with Pd started by a wrapper command (`wrapper` then
+/// `pd ...`, e.g. `prlimit --stack=N`); an empty wrapper starts Pd itself.
+pub fn run_pd_under(
+    wrapper: &[&str],
+    patch: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Transcript {
     let dir = patch.parent().unwrap();
-    let mut child = Command::new("pd")
+    let (program, before) = match wrapper.split_first() {
+        Some((program, args)) => (*program, [args, &["pd"]].concat()),
+        None => ("pd", Vec::new()),
+    };
+    let mut child = Command::new(program)
+        .args(before)
         .envs(env.iter().copied())
         .current_dir(dir)
         .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-path"])
