@@ -132,6 +132,7 @@ fn run(mode: &str) {
     println!("guest said:\n{}", said.join("\n"));
     let t = t.unwrap_or_else(|e| std::panic::resume_unwind(e));
     println!("pd printed:\n{}\n{:.1} s in all", t.text(), began.elapsed().as_secs_f32());
+    guest::assert_no_timeouts(&said);
 
     // The guest boots under TCG: QEMU's forwarding may hold the connection
     // long enough for one report that the guest has not said hello yet,

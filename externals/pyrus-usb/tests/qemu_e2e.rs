@@ -130,6 +130,7 @@ fn run(mode: &str) {
     let lines = guest::said(&text);
     println!("guest said:\n{}", lines.join("\n"));
     println!("events: {} (first {:?})", events.len(), events.first());
+    guest::assert_no_timeouts(&lines);
 
     // The guest boots under TCG: QEMU's forwarding may hold the connection
     // long enough for one report that the guest has not said hello yet,
@@ -169,6 +170,7 @@ fn local_device_through_libusb_in_a_qemu_guest() {
     let text = String::from_utf8_lossy(&out.stdout);
     let lines = guest::said(&text);
     println!("guest said:\n{}", lines.join("\n"));
+    guest::assert_no_timeouts(&lines);
     let has = |s: &str| lines.iter().any(|l| l.starts_with(s));
     assert!(has("halt"), "the guest did not finish");
     assert!(!has("insmod"), "a module failed to load");

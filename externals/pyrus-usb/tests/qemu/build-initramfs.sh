@@ -75,6 +75,7 @@ cat > "$ROOT/init" <<'INIT'
 export PATH=/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
+
 mount -t devtmpfs dev /dev
 for m in /modules/*.ko; do insmod "$m" || echo "pyrus-e2e: insmod $m failed"; done
 mount -t configfs none /sys/kernel/config
@@ -82,6 +83,44 @@ ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
+
+# Hundredths of a second since boot.
+now() {
+    local up _
+    read -r up _ < /proc/uptime
+    # The 1 keeps a fraction such as 05 from reading as octal.
+    echo $((${up%.*} * 100 + 1${up#*.} - 100))
+}
+
+# wait_for DESC TIMEOUT CMD...: runs CMD every 0.1 s until it succeeds, for
+# at most TIMEOUT seconds; then says `timeout waiting for DESC` (which fails
+# the test) and returns 1. Every step waits on what it needs, never on a
+# fixed sleep: under TCG on a loaded host a step takes seconds.
+wait_for() {
+    local what=$1 limit=$(($2 * 100)) start t
+    start=$(now)
+    shift 2
+    until "$@"; do
+        t=$(($(now) - start))
+        if [ $t -ge $limit ]; then
+            echo "pyrus-e2e: timeout waiting for $what (after $((t / 100)) s)"
+            return 1
+        fi
+        sleep 0.1
+    done
+    # How long it took, to see how much slack the timeouts leave.
+    t=$(($(now) - start))
+    echo "pyrus-e2e: waited $((t / 100)).$((t / 10 % 10)) s for $what"
+}
+
+# Whether the dummy_hcd host side has the gadget enumerated and configured.
+gadget_configured() {
+    for d in /sys/bus/usb/devices/*; do
+        [ "$(cat "$d/idVendor" 2>/dev/null):$(cat "$d/idProduct" 2>/dev/null)" = 1d6b:0104 ] &&
+            [ "$(cat "$d/bConfigurationValue" 2>/dev/null)" = 1 ] && return 0
+    done
+    return 1
+}
 
 G=/sys/kernel/config/usb_gadget/pyrus
 mkdir -p $G/strings/0x409 $G/configs/c.1 $G/functions/midi.usb0 $G/functions/hid.usb0
@@ -97,7 +136,7 @@ printf '\005\001\011\004\241\001\205\001\005\011\031\001\051\004\025\000\045\001
 ln -s $G/functions/midi.usb0 $G/configs/c.1/
 ln -s $G/functions/hid.usb0 $G/configs/c.1/
 echo dummy_udc.0 > $G/UDC
-sleep 1
+wait_for "the gadget to enumerate" 60 gadget_configured
 echo "pyrus-e2e: gadget up"
 ls /dev/snd/ 2>&1
 
@@ -124,18 +163,50 @@ bound() {
     echo "$(ls /sys/bus/usb/drivers/usbhid 2>/dev/null | grep -c ':') $(ls /sys/bus/usb/drivers/snd-usb-audio 2>/dev/null | grep -c ':')"
 }
 
+# bound_like PATTERN: whether `bound` matches the shell pattern.
+bound_like() {
+    case "$(bound)" in
+        $1) return 0 ;;
+    esac
+    return 1
+}
+
+# has FILE LINE...: whether FILE (a pyrus-usb output) has each LINE as a line.
+has() {
+    local f=$1 l
+    shift
+    for l in "$@"; do grep -qxF "$l" "$f" 2>/dev/null || return 1; done
+}
+
+# count_is FILE LINE N: whether FILE has LINE as a line at least N times.
+count_is() {
+    [ "$(grep -cxF "$2" "$1" 2>/dev/null)" -ge "$3" ]
+}
+
+# Whether `pyrus-usb list` shows the gadget by its name (its strings readable).
+listed_by_name() {
+    pyrus-usb list 2>/dev/null | grep -q '1d6b:0104 midi,hid pyrus QEMU MIDI Gadget$'
+}
+
+# Whether process $1 has ended (this shell reaps its children as it waits).
+exited() {
+    ! kill -0 "$1" 2>/dev/null
+}
+
+CONNECTED="connected 7531 260 pyrus QEMU MIDI Gadget"
+
 if grep -q pyrus_mode=local /proc/cmdline; then
     if [ -x /lib/systemd/systemd-udevd ]; then
         mkdir -p /run/udev
         /lib/systemd/systemd-udevd --daemon 2>/dev/null
     fi
     for m in /modules-host/*.ko; do insmod "$m" || echo "pyrus-e2e: insmod $m failed"; done
-    sleep 1
+    wait_for "usbhid and snd-usb-audio to bind" 60 bound_like "1 2"
     echo "pyrus-e2e: bound before: $(bound)"
     pyrus-usb list | sed 's/^/pyrus-e2e: list: /'
     pyrus-usb open 1d6b:0104 > /tmp/ev1 2>&1 &
     P=$!
-    sleep 1
+    wait_for "ev1 connected" 30 has /tmp/ev1 "$CONNECTED"
     echo "pyrus-e2e: bound during: $(bound)"
     i=0
     while [ $i -lt 6 ]; do
@@ -144,37 +215,45 @@ if grep -q pyrus_mode=local /proc/cmdline; then
         sleep 0.5
         i=$((i + 1))
     done
+    wait_for "ev1 to show the note and the HID report" 30 has /tmp/ev1 "note 1 60 100" "hid 1 48 200"
     kill -INT $P
     wait $P
     echo "pyrus-e2e: ctrl-c exit $?"
-    sleep 1
+    # libusb reattaches usbhid as it releases: the device is ours to open again.
+    wait_for "usbhid to bind again" 30 bound_like "1 *"
     echo "pyrus-e2e: bound after: $(bound)"
     sed 's/^/pyrus-e2e: ev1: /' /tmp/ev1
     # Hot-unplug while open: pyrus-usb reports it and exits by itself.
+    wait_for "the gadget listed by name" 30 listed_by_name
     pyrus-usb open "QEMU MIDI" > /tmp/ev2 2>&1 &
     P=$!
-    sleep 1
+    wait_for "ev2 connected" 30 has /tmp/ev2 "$CONNECTED"
     echo "" > $G/UDC
-    j=0
-    while kill -0 $P 2>/dev/null && [ $j -lt 50 ]; do sleep 0.1; j=$((j + 1)); done
-    if kill -0 $P 2>/dev/null; then echo "pyrus-e2e: unplug exit timeout"; kill -9 $P; else wait $P; echo "pyrus-e2e: unplug exit $?"; fi
+    if wait_for "pyrus-usb to exit after the unplug" 30 exited $P; then
+        wait $P
+        echo "pyrus-e2e: unplug exit $?"
+    else
+        kill -9 $P
+    fi
     sed 's/^/pyrus-e2e: ev2: /' /tmp/ev2
     # Re-plug with --reconnect: disconnected, connected again, and data.
     echo dummy_udc.0 > $G/UDC
-    sleep 1
+    wait_for "the gadget to enumerate again" 60 gadget_configured
+    wait_for "the gadget listed by name again" 30 listed_by_name
     pyrus-usb open --reconnect 1d6b:0104 > /tmp/ev3 2>&1 &
     P=$!
-    sleep 1
+    wait_for "ev3 connected" 30 has /tmp/ev3 "$CONNECTED"
     echo "" > $G/UDC
-    sleep 1
+    wait_for "ev3 disconnected" 30 has /tmp/ev3 disconnected
     echo dummy_udc.0 > $G/UDC
-    sleep 2
+    wait_for "ev3 connected again" 60 count_is /tmp/ev3 "$CONNECTED" 2
     i=0
     while [ $i -lt 4 ]; do
         printf '\220\076\144' > /dev/snd/midiC0D0
         sleep 0.5
         i=$((i + 1))
     done
+    wait_for "ev3 to show the note" 30 has /tmp/ev3 "note 1 62 100"
     kill -INT $P
     wait $P
     echo "pyrus-e2e: reconnect exit $?"
@@ -199,7 +278,7 @@ else
     echo "pyrus-e2e: host streaming: $(cat /tmp/streaming 2>/dev/null || echo never)"
     play
     kill $R 2>/dev/null
-    sleep 0.5
+    wait_for "usbredirect to exit" 10 exited $R
 fi
 echo "pyrus-e2e: halt"
 poweroff -f

@@ -103,6 +103,15 @@ pub fn said(console: &str) -> Vec<&str> {
     console.lines().filter_map(|l| l.find("pyrus-e2e: ").map(|i| &l[i + "pyrus-e2e: ".len()..])).collect()
 }
 
+/// Fails, with everything the guest said, if one of its steps timed out
+/// waiting for what it needs (`wait_for` in build-initramfs.sh says
+/// `timeout waiting for ...`): that names the cause, where the assertions
+/// after it would only show what followed from it.
+pub fn assert_no_timeouts(said: &[&str]) {
+    let timeouts: Vec<&&str> = said.iter().filter(|l| l.starts_with("timeout waiting for ")).collect();
+    assert!(timeouts.is_empty(), "the guest timed out: {timeouts:?}; guest said:\n{}", said.join("\n"));
+}
+
 /// A loopback port nobody listens on (at the time of asking).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
