@@ -144,7 +144,9 @@ impl OpenSpec {
     }
 }
 
-fn info<T: UsbContext>(dev: &rusb::Device<T>) -> Result<DeviceInfo, rusb::Error> {
+/// A device as `list` shows it and, when its name strings could not be read
+/// (device busy, a request timing out), why: a name then cannot match.
+fn info<T: UsbContext>(dev: &rusb::Device<T>) -> Result<(DeviceInfo, Option<rusb::Error>), rusb::Error> {
     let desc = dev.device_descriptor()?;
     let (mut midi, mut hid) = (false, false);
     if let Ok(cfg) = dev.active_config_descriptor().or_else(|_| dev.config_descriptor(0)) {
@@ -156,12 +158,24 @@ fn info<T: UsbContext>(dev: &rusb::Device<T>) -> Result<DeviceInfo, rusb::Error>
         }
     }
     // Strings need the device opened, which may be refused (permissions): then they stay empty.
-    let (mut manufacturer, mut product) = (String::new(), String::new());
-    if let Ok(h) = dev.open() {
-        manufacturer = h.read_manufacturer_string_ascii(&desc).unwrap_or_default();
-        product = h.read_product_string_ascii(&desc).unwrap_or_default();
+    let (mut manufacturer, mut product, mut unreadable) = (String::new(), String::new(), None);
+    // InvalidParam: the device has no such string, which is no failure.
+    let mut read = |r: Result<String, rusb::Error>| match r {
+        Ok(s) => s,
+        Err(rusb::Error::InvalidParam) => String::new(),
+        Err(e) => {
+            unreadable.get_or_insert(e);
+            String::new()
+        }
+    };
+    match dev.open() {
+        Ok(h) => {
+            manufacturer = read(h.read_manufacturer_string_ascii(&desc));
+            product = read(h.read_product_string_ascii(&desc));
+        }
+        Err(e) => unreadable = Some(e),
     }
-    Ok(DeviceInfo {
+    let info = DeviceInfo {
         bus: dev.bus_number(),
         address: dev.address(),
         vendor_id: desc.vendor_id(),
@@ -170,7 +184,23 @@ fn info<T: UsbContext>(dev: &rusb::Device<T>) -> Result<DeviceInfo, rusb::Error>
         product: product.trim().to_owned(),
         midi,
         hid,
-    })
+    };
+    Ok((info, unreadable))
+}
+
+/// No device matched `spec`; for a name, the devices whose names could not
+/// be read are named with why, since one of them may be the one meant.
+fn not_found(spec: &OpenSpec, unreadable: &[(DeviceInfo, rusb::Error)]) -> LocalError {
+    let mut what = format!("{spec:?}");
+    if matches!(spec, OpenSpec::Name(_)) {
+        for (d, e) in unreadable {
+            what.push_str(&format!(
+                " (the name of {}-{} {:04x}:{:04x} is unreadable: {e})",
+                d.bus, d.address, d.vendor_id, d.product_id
+            ));
+        }
+    }
+    LocalError::NotFound(what)
 }
 
 /// Every USB device libusb can see.
@@ -179,7 +209,7 @@ fn info<T: UsbContext>(dev: &rusb::Device<T>) -> Result<DeviceInfo, rusb::Error>
 /// Any thread; blocks on USB string requests (up to libusb's timeouts).
 pub fn list() -> Result<Vec<DeviceInfo>, LocalError> {
     let ctx = Context::new()?;
-    Ok(ctx.devices()?.iter().filter_map(|d| info(&d).ok()).collect())
+    Ok(ctx.devices()?.iter().filter_map(|d| info(&d).ok().map(|(i, _)| i)).collect())
 }
 
 /// Reports `Disconnected` once per session, whichever thread notices first.
@@ -218,12 +248,16 @@ impl Session {
         queue: &Arc<EventQueue>,
         gone: &Arc<AtomicBool>,
     ) -> Result<Self, LocalError> {
-        let (dev, inf) = ctx
-            .devices()?
-            .iter()
-            .filter_map(|d| info(&d).ok().map(|i| (d, i)))
-            .find(|(_, i)| spec.matches(i))
-            .ok_or_else(|| LocalError::NotFound(format!("{spec:?}")))?;
+        let mut unreadable = Vec::new();
+        let found = ctx.devices()?.iter().find_map(|d| match info(&d) {
+            Ok((i, _)) if spec.matches(&i) => Some((d, i)),
+            Ok((i, Some(e))) => {
+                unreadable.push((i, e));
+                None
+            }
+            _ => None,
+        });
+        let (dev, inf) = found.ok_or_else(|| not_found(spec, &unreadable))?;
         let handle = dev.open()?;
         if rusb::supports_detach_kernel_driver() {
             // libusb reattaches the kernel driver itself when we release.
@@ -575,6 +609,15 @@ mod tests {
         assert!(OpenSpec::parse("3-12").unwrap().matches(&d));
         assert!(!OpenSpec::parse("3-13").unwrap().matches(&d));
         assert_eq!(d.to_string(), "device 3-12 1209:7079 midi pyrus Virtual MIDI");
+        // A name that may be on a device whose strings could not be read says so.
+        let nameless = DeviceInfo { manufacturer: String::new(), product: String::new(), ..d };
+        let unreadable = [(nameless, rusb::Error::Timeout)];
+        assert_eq!(
+            not_found(&OpenSpec::parse("QEMU MIDI").unwrap(), &unreadable).to_string(),
+            "no USB device matches Name(\"qemu midi\") (the name of 3-12 1209:7079 is unreadable: Operation timed out)"
+        );
+        let by_ids = OpenSpec::VidPid(0x1209, 0x7078);
+        assert_eq!(not_found(&by_ids, &unreadable).to_string(), "no USB device matches VidPid(4617, 28792)");
     }
 
     #[test]
