@@ -349,17 +349,40 @@ fn a_flood_overflows_the_queue_reports_dropped_and_pd_keeps_ticking() {
 #[test]
 fn with_reconnect_a_peer_absent_at_first_or_gone_is_connected_when_it_returns() {
     let dir = test_dir("usbreconnect");
+    // Once the first connect was refused, the patch says so: the device
+    // comes only then (it came after 1.2 s, which a slow start outlasts).
+    std::fs::write(
+        dir.join("tell.py"),
+        "import socket\n\
+         told = False\n\
+         def tell(port):\n\
+         \x20   global told\n\
+         \x20   if not told:\n\
+         \x20       told = True\n\
+         \x20       socket.create_connection(('127.0.0.1', int(port)), timeout=30).close()\n",
+    )
+    .unwrap();
+    let refused = TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused_port = refused.local_addr().unwrap().port();
     // A port nobody listens on yet: the first connect is refused.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let first = vec![Midi::Note { ch: 1, pitch: 60, vel: 100 }];
     let second = vec![Midi::Note { ch: 2, pitch: 62, vel: 101 }];
     let server = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1200));
+        let _ = refused.accept().unwrap();
         serve_sessions(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![first, second]).join().unwrap()
     });
     let mut p = Patch::new();
     let o = p.object_with_prints("u", "pyrus.usb -reconnect", 2);
     p.quit_after(o, 1, "disconnected", 2);
+    let route = p.obj("route error");
+    let each = p.obj("t b");
+    let number = p.msg(&refused_port.to_string());
+    let tell = p.obj("pyrus tell.tell");
+    p.connect(o, 1, route, 0);
+    p.connect(route, 0, each, 0);
+    p.connect(each, 0, number, 0);
+    p.connect(number, 0, tell, 0);
     let connect = format!("connect 127.0.0.1 {port}");
     p.start(&[("u", connect.as_str())]);
     let t = run_with(&dir, "usbreconnect", &p, &["-realtime"]);
