@@ -4,7 +4,7 @@
 
 mod support;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -272,10 +272,7 @@ fn watch_reloads_within_a_second_of_a_save() {
     p.connect(o, 0, fwd, 0);
     let path = dir.join("watch.pd");
     p.write(&path);
-    let mut child = Command::new("pd")
-        .current_dir(&dir)
-        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-path"])
-        .arg(package_dir())
+    let mut child = pd_command(&dir)
         .arg("-open")
         .arg(&path)
         .stdin(Stdio::null())

@@ -197,9 +197,9 @@ pub struct Transcript {
     exited: Instant,
 }
 
-/// What Pd's watchdog (a helper process of a Pd with realtime priority)
-/// writes when the scheduler did not ping it in time: a loaded machine,
-/// never pyrus's output, so transcripts leave it out.
+/// What Pd's watchdog (a helper process of a Pd with realtime priority,
+/// which a test may ask for) writes when the scheduler did not ping it in
+/// time: a loaded machine, never pyrus's output, so transcripts leave it out.
 const WATCHDOG: &str = "watchdog: signaling pd...";
 
 impl Transcript {
@@ -249,14 +249,22 @@ pub fn run_pd(patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
     run_pd_env(patch, extra, &[], limit)
 }
 
+/// `pd`, headless, run in `dir` with the package on its path and without
+/// realtime priority (`-nrt`; a test's own `-rt` after it wins): as root,
+/// Pd takes SCHED_FIFO by default, and a `-batch` Pd, which never sleeps,
+/// then starves every other thread on its core (other tests' Pd and
+/// workers) for seconds, as if the machine were very slow.
+pub fn pd_command(dir: &Path) -> Command {
+    let mut pd = Command::new("pd");
+    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package_dir());
+    pd
+}
+
 /// As [`run_pd`], with more environment variables for Pd.
 pub fn run_pd_env(patch: &Path, extra: &[&str], env: &[(&str, &str)], limit: Duration) -> Transcript {
     let dir = patch.parent().unwrap();
-    let mut child = Command::new("pd")
+    let mut child = pd_command(dir)
         .envs(env.iter().copied())
-        .current_dir(dir)
-        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-path"])
-        .arg(package_dir())
         .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
         .args(extra.iter().filter(|f| **f != "-realtime"))
         .arg("-open")
