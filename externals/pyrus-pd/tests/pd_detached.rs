@@ -268,21 +268,33 @@ fn workers_message_resizes_the_pool() {
 /// A `detach 0` call waits while a detached job holds the GIL in C code
 /// (here `usleep` through `ctypes.PyDLL`, which keeps the GIL, 400 ms a
 /// time): Pd says once which object waited, how long, and whose job held
-/// Python, for a burst of three such waits.
+/// Python, for a burst of three such waits. Each wait is forced, whatever
+/// the machine's speed: the job keeps Python from before it asks for the
+/// call to after its hold (no switch on request), then waits for the call.
 #[test]
 fn a_sync_call_that_waited_for_a_job_holding_python_is_reported_once() {
     let dir = test_dir("gilwait");
     write(
         &dir,
         "holder.py",
-        "import ctypes, pyrus\n\
+        "import ctypes, pyrus, sys, threading\n\
          libc = ctypes.PyDLL(None)  # PyDLL: the GIL stays held during the call\n\
+         answered = threading.Event()\n\
          def hold(times, ms):\n\
          \x20   for i in range(int(times)):\n\
+         \x20       # From the ask to the hold's end Python is never handed\n\
+         \x20       # over on request: Pd's call waits through the hold, and\n\
+         \x20       # takes Python in the wait for its answer.\n\
+         \x20       interval = sys.getswitchinterval()\n\
+         \x20       sys.setswitchinterval(1000)\n\
          \x20       pyrus.send('held', i)\n\
          \x20       libc.usleep(int(ms) * 1000)\n\
+         \x20       sys.setswitchinterval(interval)\n\
+         \x20       answered.wait(30)\n\
+         \x20       answered.clear()\n\
          \x20   return 'done'\n\
          def quick(x):\n\
+         \x20   answered.set()\n\
          \x20   return x\n",
     );
     let mut p = Patch::new();
