@@ -62,12 +62,15 @@ fn stop_ends_an_endless_loop_and_the_object_works_after() {
     p.connect(r, 0, quit, 0);
     let fwd = p.obj("s py-result");
     p.connect(o, 0, fwd, 0);
-    let delay = p.obj("delay 100");
+    // Stop once the loop says it runs (a delay assumed it had begun).
+    let looping = p.obj("r looping");
     let stop = p.msg("; py stop");
-    p.connect(delay, 0, stop, 0);
-    let lb = p.obj("loadbang");
-    p.connect(lb, 0, delay, 0);
-    p.start(&[("py", "exec while True: pass"), ("py", "eval 'never'")]);
+    p.connect(looping, 0, stop, 0);
+    // `any(... for _ in iter(int, 1))`: an endless loop that may follow a `;`.
+    p.start(&[
+        ("py", "exec import pyrus \\; pyrus.send('looping'\\, 1) \\; any(False for _ in iter(int\\, 1))"),
+        ("py", "eval 'never'"),
+    ]);
     let t = run_with(&dir, "stop", &p, &["-realtime"]);
     assert_eq!(t.printed("py"), ["symbol after"], "{}", t.text());
     // Pd quits on the result, before the last job's `busy 0`.
