@@ -25,6 +25,10 @@
 //! make the message with that selector (`out("reset", 3)` is `reset 3`, which
 //! `[route reset]` matches), several others a list.
 //!
+//! Code text (`eval`, `exec`) is the atoms' text joined by spaces, so a number
+//! in it is what the host kept of what was typed: [`rounded_numbers`] names the
+//! ones that likely lost digits to the host's float precision.
+//!
 //! Symbols cannot hold a NUL character (hosts keep them as C strings), so a
 //! string containing one is a `ValueError` rather than a silently cut symbol.
 
@@ -214,4 +218,70 @@ fn symbol_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
         return Err(PyValueError::new_err("a symbol can't contain a NUL character"));
     }
     Ok(text.to_owned())
+}
+
+/// The numbers among `atoms` that likely lost digits to a host whose floats
+/// have `mantissa_bits` bits (Pd's 32-bit floats: 24): integers beyond
+/// 2^bits, and others needing more significant digits than that precision
+/// holds (about 7 for 32 bits: `3.14159265358979` arrives as `3.1415927`).
+/// A host float is shown at its shortest, so more digits than it holds means
+/// more were typed. Each as the code text shows it.
+pub fn rounded_numbers(atoms: &[Atom<'_>], mantissa_bits: u32) -> Vec<String> {
+    let digits_held = (f64::from(mantissa_bits) * std::f64::consts::LOG10_2) as usize;
+    let exact_integers = 2f64.powi(mantissa_bits as i32);
+    atoms
+        .iter()
+        .filter_map(|a| match a {
+            Atom::Float(f) if f.is_finite() => Some(*f),
+            _ => None,
+        })
+        .filter(|f| {
+            if f.fract() == 0.0 {
+                return f.abs() > exact_integers && significant_digits(&format!("{f}")) > digits_held;
+            }
+            significant_digits(&format!("{f}")) > digits_held
+        })
+        .map(|f| Atom::Float(f).to_string())
+        .collect()
+}
+
+/// Significant digits of a decimal numeral: `0.0012` has 2, `1200` has 2.
+fn significant_digits(text: &str) -> usize {
+    let digits: String = text.chars().take_while(|c| *c != 'e').filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rounded_numbers;
+    use pyrus_atoms::Atom;
+    use std::borrow::Cow;
+
+    /// Code as a 32-bit host (Pd) hands it over: each number typed is its
+    /// nearest 32-bit float, an integral one exactly, another as its shortest
+    /// decimal (as pyrus-pd's `widen`).
+    fn as_pd(typed: &[&str]) -> Vec<Atom<'static>> {
+        typed
+            .iter()
+            .map(|t| match t.parse::<f32>() {
+                Ok(f) if f.fract() == 0.0 => Atom::Float(f64::from(f)),
+                Ok(f) => Atom::Float(f.to_string().parse().unwrap()),
+                Err(_) => Atom::Symbol(Cow::Owned(t.to_string())),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn numbers_beyond_the_hosts_precision_are_named_and_others_are_not() {
+        let code = as_pd(&["seed", "=", "123456789", "+", "3.14159265358979", "+", "33554433"]);
+        assert_eq!(rounded_numbers(&code, f32::MANTISSA_DIGITS), ["123456792", "3.1415927", "33554432"]);
+        let fine =
+            as_pd(&["0.1", "16777216", "100000000", "16777220", "-2.5", "1234567", "0.1234567", "1e-10", "7", "0"]);
+        assert_eq!(rounded_numbers(&fine, f32::MANTISSA_DIGITS), Vec::<String>::new());
+        // A 64-bit host keeps all of these.
+        let typed: Vec<Atom<'_>> = [123456789.0, 1.23456789012345].into_iter().map(Atom::Float).collect();
+        assert_eq!(rounded_numbers(&typed, f64::MANTISSA_DIGITS), Vec::<String>::new());
+        let long = [Atom::Float(std::f64::consts::PI)];
+        assert_eq!(rounded_numbers(&long, f64::MANTISSA_DIGITS), ["3.141592653589793"]);
+    }
 }

@@ -32,6 +32,13 @@ pub trait Host {
     /// The host's logical time in milliseconds since it started.
     fn logical_time(&self) -> f64;
 
+    /// The bits of precision of the host's float atoms (`f32::MANTISSA_DIGITS`
+    /// for Pd's usual 32-bit floats): how much of a number typed into a
+    /// message survives. Code text warns of numbers that likely lost digits.
+    fn float_mantissa_bits(&self) -> u32 {
+        f64::MANTISSA_DIGITS
+    }
+
     /// Asks the host to call [`crate::service`] on the scheduler thread once
     /// the messages it is processing now are done, and then once per
     /// scheduler tick for as long as `service` returns `true`. Says whether it

@@ -8,11 +8,10 @@
 //! | entry point | thread | concurrently | blocks on |
 //! |---|---|---|---|
 //! | [`runtime::start`] | any | yes (first call initialises, others wait) | Python initialisation, the GIL |
-//! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | the GIL (a wait over 100 ms is posted, see [`gil`]) |
+//! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | `new`, and the others in `detach 0`: the GIL (a wait over 100 ms is posted, see [`gil`]); in `detach 1\|2` only locks held for O(1) steps by any thread (the object's job queue, the pool's fifo) |
 //! | [`Host`] methods (called by the engine) | host scheduler thread | re-entrant | must not block |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call |
 //! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's host; a full mailbox as `Remote` does) |
-//!
 //! | [`gil::end_lease`], [`service`] | host scheduler thread, outside any call (`service` is re-entrant) | no | nothing |
 //! | [`set_console`] | host scheduler thread, before [`runtime::start`] | no | nothing |
 //! | [`marshal::set_waker`] | any, once | yes | nothing |
@@ -32,14 +31,16 @@
 //!
 //! Every engine thread starts through one helper (`sync::spawn`) with a
 //! [`STACK`]-sized stack (8 MiB, a Python main thread's), so Python code
-//! recurses as deep on any of them as on the main thread.
+//! recurses as deep on any of them as on the main thread; the bootstrap
+//! gives threads that scripts start the same (`threading.stack_size`).
 //!
 //! In synchronous mode (`detach 0`) a call runs on the scheduler thread and
 //! holds the GIL while it runs, as every other Python external does, and keeps
 //! it until the end of the scheduler pass (see [`gil`]). In detached mode the
 //! scheduler thread only turns messages into jobs of plain Rust data and
 //! carries out deliveries: it never attaches to Python, never waits for the
-//! GIL and never blocks ([`Object`], [`marshal`], [`pool`]).
+//! GIL and never blocks on another thread's work: the only locks it takes
+//! are held by any thread for O(1) steps ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
 mod console;

@@ -44,7 +44,7 @@ use crate::remote;
 use crate::runtime;
 use crate::service::{self, Recipient};
 use crate::usb_script::{self, DeviceRun};
-use crate::{editor, watch};
+use crate::{convert, editor, watch};
 use pyrus_atoms::{Atom, Message};
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -275,6 +275,10 @@ impl Inner {
             "load" if args.is_empty() => Err("load takes a file: load FILE.py (relative to the patch)".to_owned()),
             "eval" if args.is_empty() => Err("eval takes an expression: eval EXPR...".to_owned()),
             "exec" if args.is_empty() => Err("exec takes code: exec STATEMENTS...".to_owned()),
+            "eval" | "exec" => {
+                self.warn_rounded(word, args);
+                Ok(())
+            }
             "call" if args.first().and_then(Atom::as_symbol).is_none() => {
                 Err("call takes a function name, then its arguments: call NAME ARGS...".to_owned())
             }
@@ -290,6 +294,25 @@ impl Inner {
             }
             Err(why) => self.bad_argument(&why),
         }
+    }
+
+    /// Says which numbers in code text likely lost digits on their way here
+    /// (the host's floats hold fewer than were typed); the code runs anyway.
+    fn warn_rounded(&self, word: &str, args: &[Atom<'_>]) {
+        let bits = self.host().float_mantissa_bits();
+        let rounded = convert::rounded_numbers(args, bits);
+        if rounded.is_empty() {
+            return;
+        }
+        self.host().post(&format!(
+            "pyrus: warning: {word} {}: {} may not be what was typed: numbers in messages keep {bits} bits of \
+             precision here (about {} significant digits, whole numbers exact up to {}); to keep every digit, \
+             write the number as text in the code: int('123456789'), float('3.14159265358979')",
+            join(args),
+            rounded.join(", "),
+            (f64::from(bits) * std::f64::consts::LOG10_2) as u32,
+            2u64.pow(bits.min(63))
+        ));
     }
 
     /// Handles a message where this object's calls run.

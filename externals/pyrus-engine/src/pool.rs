@@ -3,7 +3,7 @@
 //! A fifo of tasks under one lock (held for O(1) steps only) and a condvar
 //! feed the worker threads (`pyrus-worker-N`), started on the first detached
 //! job; idle workers sleep on the condvar and never poll. A task names a
-//! `JobQueue` and one of its runs (see [`crate::jobs`]): in serial mode the
+//! `JobQueue` and one of its runs (see `crate::jobs`): in serial mode the
 //! queue has at most one task in the fifo or running at a time, so its jobs
 //! run in order; in concurrent mode every job has its own task.
 //!
@@ -31,7 +31,7 @@
 //! scheduler nor the exiting thread may wait for, so a dedicated
 //! `pyrus-control` thread does it; a job blocked in C sees it only when it
 //! returns to Python, which is why `stop` also abandons it (see
-//! [`crate::jobs`]).
+//! `crate::jobs`).
 //!
 //! # Threading
 //! `submit`, `interrupt` and [`set_workers`]: any thread, never block but

@@ -261,6 +261,10 @@ del Console
 # object: its pyrus.out() and friends reach the object, marshalled to the
 # scheduler thread, for as long as it runs.
 import threading, _pyrus
+# Script threads get the stack the engine's own threads have (sync::STACK),
+# whatever the process's stack limit makes the default: a recursion limit
+# that works in a call works in a thread the call starts.
+threading.stack_size(thread_stack)
 _thread_start = threading.Thread.start
 def _pyrus_thread_start(self):
     owner = _pyrus._owner()
@@ -295,6 +299,7 @@ fn bootstrap(py: Python<'_>, config: &RuntimeConfig) -> PyResult<Started> {
     env.set_item("scripts_dir", as_str(&config.scripts_dir))?;
     env.set_item("venv", as_str(&config.venv))?;
     env.set_item("venv_var", VENV_VAR)?;
+    env.set_item("thread_stack", crate::sync::STACK)?;
     py.run(&std::ffi::CString::new(BOOTSTRAP).expect("no NUL in bootstrap"), Some(&env), None)?;
     let get = |name: &str| env.get_item(name).ok().flatten();
     Ok(Started {

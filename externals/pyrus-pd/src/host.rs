@@ -109,6 +109,10 @@ impl Host for PdHost {
         unsafe { pd::clock_gettimesince(0.0) }
     }
 
+    fn float_mantissa_bits(&self) -> u32 {
+        pd::t_float::MANTISSA_DIGITS
+    }
+
     fn request_service(&self) -> bool {
         crate::service::request()
     }

@@ -11,7 +11,7 @@
 //! | the service clock (`service::tick`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
 //! | the waker itself (writes one byte to a socket) | the engine | any (workers, script threads) | yes; never blocks |
-//! | `[; pyrus workers N(` (`control::workers`) | Pd | scheduler | no |
+//! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |
 //! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` | the exiting (scheduler) thread | no |
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds

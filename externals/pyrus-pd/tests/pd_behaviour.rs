@@ -351,35 +351,59 @@ fn usb_messages_with_bad_arguments_say_what_they_take() {
     }
 }
 
-/// A usbredir peer that takes the connection and never speaks: an error
-/// saying so, within a few seconds, instead of silence.
+/// A usbredir peer that takes the connection and says nothing: an error
+/// saying so, once, within a few seconds, instead of silence; and the
+/// object keeps waiting on that connection, so a peer that is only slow (as
+/// QEMU's forwarding is, before the guest's usbredirect is up) connects
+/// when its hello comes: here once the patch has seen the report.
 #[test]
-fn a_silent_usbredir_peer_is_reported() {
+fn a_silent_usbredir_peer_is_reported_and_a_late_hello_connects() {
+    use pyrus_usb::virtual_device::{Served, VirtualDevice};
     let dir = test_dir("silentpeer");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let signal = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let signal_port = signal.local_addr().unwrap().port();
     let peer = std::thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
-        // Holds the connection, silent, until Pd closes it.
-        let mut buf = [0u8; 256];
-        while matches!(std::io::Read::read(&mut &s, &mut buf), Ok(n) if n > 0) {}
+        let (mut s, _) = listener.accept().unwrap();
+        // Silent until the patch, on the report, connects its [netsend] here
+        // (or Pd is gone: the test has failed by then).
+        let told = signal.accept();
+        let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+        let start = Instant::now();
+        // Until Pd, quitting on `connected`, hangs up.
+        let served = dev.serve(&mut s, |_| match start.elapsed() > Duration::from_secs(30) {
+            true => std::ops::ControlFlow::Break(()),
+            false => std::ops::ControlFlow::Continue(Duration::from_millis(50)),
+        });
+        (told.is_ok(), served.ok())
     });
     let mut p = Patch::new();
     let u = p.object_with_prints("u", "pyrus.usb", 2);
     let connect = format!("connect 127.0.0.1 {port}");
     p.start(&[("u", &connect), ("u", "note 1 60 100")]);
-    // Quit on the hello error (`error usbredir: ...`), not the note's.
+    // On the hello report (`error usbredir: ...`), not the note's: tell the peer.
     let errors = p.obj("route error");
     let hello = p.obj("route usbredir:");
-    let quit = p.msg("; pd quit");
+    let tell = p.msg(&format!("connect 127.0.0.1 {signal_port}"));
+    let netsend = p.obj("netsend");
     p.connect(u, 1, errors, 0);
     p.connect(errors, 0, hello, 0);
-    p.connect(hello, 0, quit, 0);
-    let t = run_within(&dir, "silentpeer", &p, &["-realtime"], Duration::from_secs(20));
+    p.connect(hello, 0, tell, 0);
+    p.connect(tell, 0, netsend, 0);
+    p.quit_after(u, 1, "connected", 1);
+    let t = run_within(&dir, "silentpeer", &p, &["-realtime"], Duration::from_secs(30));
     let status = t.printed("u-status");
+    assert_eq!(status.len(), 3, "{}", t.text());
     assert!(status[0].contains("no device yet: the peer has not said usbredir's hello"), "{}", t.text());
-    assert!(status[1].contains("sent no usbredir hello within 2 s"), "{}", t.text());
-    peer.join().unwrap();
+    let report = format!("error usbredir: 127.0.0.1:{port} {} 2 s (still waiting)", pyrus_usb::net::NO_HELLO);
+    assert!(status[1].starts_with(&report), "{}", t.text());
+    assert!(status[2].starts_with("connected "), "{}", t.text());
+    // The console has both errors too.
+    let errors = t.errors();
+    assert_eq!(errors.len(), 2, "{}", t.text());
+    assert!(errors[1].contains(pyrus_usb::net::NO_HELLO) && errors[1].contains("is it usbredirect"), "{}", t.text());
+    assert_eq!(peer.join().unwrap(), (true, Some(Served::PeerClosed)));
 }
 
 /// An editor that is not there is an error naming it, not silence. A click

@@ -206,3 +206,27 @@ fn objects_have_separate_namespaces() {
         assert_eq!(t.printed(&format!("p{i}")), [format!("{}", i * 10)], "{}", t.text());
     }
 }
+
+/// Pd keeps a number typed into a message box as a 32-bit float: code text
+/// gets what is left of it, and the console says which numbers likely lost
+/// digits. The code runs all the same; exact numbers say nothing.
+#[test]
+fn numbers_in_code_that_pd_rounded_are_named() {
+    let dir = test_dir("rounded");
+    let mut p = Patch::new();
+    p.pyrus("py", "");
+    p.script(&[
+        ("py", "exec seed = 123456789"),
+        ("py", "eval repr(seed)"),
+        ("py", "eval 3.14159265358979 > 3"),
+        ("py", "eval repr(0.1 + 16777216 + 100000000 + 2.5)"),
+    ]);
+    let t = run(&dir, "rounded", &p);
+    assert_eq!(t.printed("py"), ["symbol 123456792", "1", "symbol 116777218.6"], "{}", t.text());
+    let warnings: Vec<&String> = t.lines.iter().filter(|l| l.starts_with("pyrus: warning:")).collect();
+    assert_eq!(warnings.len(), 2, "{}", t.text());
+    assert!(warnings[0].starts_with("pyrus: warning: exec seed = 123456792: 123456792 may not be what was typed"));
+    assert!(warnings[1].starts_with("pyrus: warning: eval 3.1415927 > 3: 3.1415927 may not be what was typed"));
+    assert!(warnings[1].contains("24 bits of precision"), "{}", warnings[1]);
+    assert!(t.printed("py-status").is_empty(), "{}", t.text());
+}

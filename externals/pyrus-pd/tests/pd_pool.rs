@@ -50,6 +50,15 @@ def viamap(n):
 def run(limit, depth):
     sys.setrecursionlimit(int(limit))
     return viamap(int(depth))
+def in_thread(limit, depth):
+    import threading, pyrus
+    sys.setrecursionlimit(int(limit))
+    def body():
+        try:
+            pyrus.out(viamap(int(depth)))
+        except RecursionError as e:
+            pyrus.out(type(e).__name__)
+    threading.Thread(target=body).start()
 "#;
 
 #[test]
@@ -84,6 +93,26 @@ fn deep_recursion_gives_the_result_or_recursion_error_in_every_detach_mode() {
             t.text()
         );
     }
+}
+
+/// A thread a script starts gets the engine's stack too, whatever the
+/// process's stack limit makes the default (1 MiB here, which 5950 frames
+/// through `map()` overflow).
+#[test]
+fn script_threads_get_a_deep_stack_under_a_small_stack_limit() {
+    let dir = test_dir("deep-thread");
+    write(&dir, "deep.py", DEEP);
+    let mut p = Patch::new();
+    let o = p.pyrus("t", "deep");
+    quit_after_all(&mut p, &[(o, 0, None)], 2);
+    p.start(&[("t", "call deep.in_thread 6000 5950"), ("t", "call deep.in_thread 6000 20000")]);
+    let path = dir.join("deep-thread.pd");
+    p.write(&path);
+    let t = run_pd_under(&["prlimit", "--stack=1048576"], &path, &[], &[], Duration::from_secs(60));
+    assert_eq!(t.status, Some(0), "pd exited abnormally:\n{}", t.text());
+    let mut printed = t.printed("t");
+    printed.sort();
+    assert_eq!(printed, ["5950", "symbol RecursionError"], "{}", t.text());
 }
 
 const BOOM: &str = r#"import threading

@@ -98,7 +98,8 @@ fn run(mode: &str) {
         p.start(&[("u", listen.as_str())]);
     } else {
         // QEMU's hostfwd accepts at once and holds the connection while the
-        // guest boots, but hangs up if the guest refuses it (usbredirect not
+        // guest boots (the object waits on it, saying once that no hello has
+        // come yet), but hangs up if the guest refuses it (usbredirect not
         // listening yet): with `reconnect 1` the object then tries again
         // every second.
         p.start(&[("u", "reconnect 1"), ("u", connect.as_str())]);
@@ -132,13 +133,21 @@ fn run(mode: &str) {
     let t = t.unwrap_or_else(|e| std::panic::resume_unwind(e));
     println!("pd printed:\n{}\n{:.1} s in all", t.text(), began.elapsed().as_secs_f32());
 
-    assert_eq!(
-        t.printed("u-status"),
-        [guest::connected().to_message().to_string(), "disconnected".to_string()],
-        "{}",
-        t.text()
-    );
-    assert!(t.errors().is_empty(), "{}", t.text());
+    // The guest boots under TCG: QEMU's forwarding may hold the connection
+    // long enough for one report that the guest has not said hello yet,
+    // before `connected`, on the status outlet and the console. That one,
+    // and nothing else.
+    let mut status = t.printed("u-status");
+    let mut errors = t.errors();
+    let slow = status.first().and_then(|s| s.strip_prefix("error ")).is_some_and(guest::is_no_hello_yet);
+    if slow {
+        println!("before connected: {}", status.remove(0));
+        let console = errors.first().and_then(|e| e.strip_prefix("pyrus.usb: "));
+        assert!(console.is_some_and(guest::is_no_hello_yet), "{}", t.text());
+        errors.remove(0);
+    }
+    assert_eq!(status, [guest::connected().to_message().to_string(), "disconnected".to_string()], "{}", t.text());
+    assert!(errors.is_empty(), "{}", t.text());
     // Every event the guest played, in order: its phrase, whole, as many
     // times as it played it before it heard from Pd (at least once; it
     // starts once the host streams, so nothing is lost before), and its HID

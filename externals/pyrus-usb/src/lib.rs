@@ -19,7 +19,8 @@
 //! - [`descriptors`]: standard USB descriptors fetched over control transfers.
 //! - [`queue`]: the event queue; [`event`]: the vocabulary.
 //! - [`net`]: reader and writer threads around a guest on a TCP stream; a
-//!   peer that sends no hello within [`net::HELLO_TIMEOUT`] is an error event.
+//!   peer that sends no hello within [`net::HELLO_TIMEOUT`] is reported once
+//!   (an error event) and waited for on the same connection.
 //! - [`local`]: rusb devices: list, open, claim, read threads, hotplug.
 //! - [`virtual_device`], [`demo`]: a virtual MIDI + HID usbredir host for
 //!   tests and `pyrus-usb demo`.

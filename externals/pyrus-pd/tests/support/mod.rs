@@ -255,15 +255,39 @@ pub fn run_pd(patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
 /// then starves every other thread on its core (other tests' Pd and
 /// workers) for seconds, as if the machine were very slow.
 pub fn pd_command(dir: &Path) -> Command {
-    let mut pd = Command::new("pd");
-    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package_dir());
+    pd_command_under(&[], dir)
+}
+
+/// As [`pd_command`], started by `wrapper` (see [`run_pd_under`]).
+fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
+    let (program, before) = match wrapper.split_first() {
+        Some((program, args)) => (*program, [args, &["pd"]].concat()),
+        None => ("pd", Vec::new()),
+    };
+    let mut pd = Command::new(program);
+    pd.args(before)
+        .current_dir(dir)
+        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"])
+        .arg(package_dir());
     pd
 }
 
 /// As [`run_pd`], with more environment variables for Pd.
 pub fn run_pd_env(patch: &Path, extra: &[&str], env: &[(&str, &str)], limit: Duration) -> Transcript {
+    run_pd_under(&[], patch, extra, env, limit)
+}
+
+/// As [`run_pd_env`], with Pd started by a wrapper command (`wrapper` then
+/// `pd ...`, e.g. `prlimit --stack=N`); an empty wrapper starts Pd itself.
+pub fn run_pd_under(
+    wrapper: &[&str],
+    patch: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Transcript {
     let dir = patch.parent().unwrap();
-    let mut child = pd_command(dir)
+    let mut child = pd_command_under(wrapper, dir)
         .envs(env.iter().copied())
         .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
         .args(extra.iter().filter(|f| **f != "-realtime"))

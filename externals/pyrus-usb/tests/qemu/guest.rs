@@ -113,6 +113,17 @@ pub fn connected() -> Event {
     Event::Connected { vid: 0x1d6b, pid: 0x0104, name: "pyrus QEMU MIDI Gadget".into() }
 }
 
+/// Whether an error's text is the one report a slow guest may cause before
+/// `connected`: QEMU's forwarding takes the connection at start-up, long
+/// before the guest's usbredirect (booting under TCG) says its hello, and
+/// the guest says after [`pyrus_usb::net::HELLO_TIMEOUT`] that it has not
+/// yet, still waiting.
+pub fn is_no_hello_yet(error: &str) -> bool {
+    error.starts_with("usbredir: 127.0.0.1:")
+        && error.contains(pyrus_usb::net::NO_HELLO)
+        && error.contains("(still waiting)")
+}
+
 /// The phrase the guest plays into the gadget's MIDI port, again and again
 /// until it has heard from the host: note on, controller, a SysEx (identity
 /// request), note off.
