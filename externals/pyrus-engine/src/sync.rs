@@ -46,6 +46,7 @@ pub(crate) fn console_error(text: String) {
 /// `AssertUnwindSafe`: every caller only reports after a panic and then
 /// carries on with state guarded by poison-tolerant locks and atomics, each
 /// updated in O(1) steps that a panic cannot leave half done.
+#[inline]
 pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
         panic

@@ -4,7 +4,7 @@
 
 mod support;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -71,10 +71,7 @@ fn a_watch_reload_on_a_worker_runs_the_other_objects_hooks_as_their_calls() {
     let _ = w;
     let path = dir.join("watchhooks.pd");
     p.write(&path);
-    let mut child = Command::new("pd")
-        .current_dir(&dir)
-        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-path"])
-        .arg(package_dir())
+    let mut child = pd_command(&dir)
         .arg("-open")
         .arg(&path)
         .stdin(Stdio::null())

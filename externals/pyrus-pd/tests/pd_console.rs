@@ -7,7 +7,7 @@
 mod support;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use support::*;
@@ -136,10 +136,7 @@ fn stderr_lines_are_errors_of_their_object_and_orphans_of_none() {
 
 /// Pd running `patch` in realtime, its stderr read line by line into a channel.
 fn spawn_pd(patch: &Path, stdout: Stdio) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new("pd")
-        .current_dir(patch.parent().unwrap())
-        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-path"])
-        .arg(package_dir())
+    let mut child = pd_command(patch.parent().unwrap())
         .arg("-open")
         .arg(patch)
         .stdin(Stdio::null())

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part of this
 
 use std::fmt::Write as _;
-use std::io::Read;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -121,9 +121,12 @@ impl Patch {
             return self.connect(route, 0, quit, 0);
         }
         // The counter outputs 0, 1, ...: the nth message makes it say nth - 1.
+        // A bang each: the message's arguments are no count.
+        let each = self.obj("t b");
         let count = self.counter();
         let sel = self.obj(&format!("sel {}", nth - 1));
-        self.connect(route, 0, count, 0);
+        self.connect(route, 0, each, 0);
+        self.connect(each, 0, count, 0);
         self.connect(count, 0, sel, 0);
         self.connect(sel, 0, quit, 0);
     }
@@ -189,9 +192,24 @@ fn to_file_syntax(typed: &str) -> String {
 pub struct Transcript {
     pub lines: Vec<String>,
     pub status: Option<i32>,
+    /// When each of `lines` arrived, and when Pd was seen gone.
+    arrived: Vec<Instant>,
+    exited: Instant,
 }
 
+/// What Pd's watchdog (a helper process of a Pd with realtime priority,
+/// which a test may ask for) writes when the scheduler did not ping it in
+/// time: a loaded machine, never pyrus's output, so transcripts leave it out.
+const WATCHDOG: &str = "watchdog: signaling pd...";
+
 impl Transcript {
+    /// How long Pd took to exit after it wrote `line` (the first such line):
+    /// a bound on this measures the exit alone, whatever Pd's start took.
+    pub fn exit_after(&self, line: &str) -> Duration {
+        let at = self.lines.iter().position(|l| l == line).unwrap_or_else(|| panic!("no {line:?}:\n{}", self.text()));
+        self.exited.duration_since(self.arrived[at])
+    }
+
     /// The values `[print NAME]` printed, in order.
     pub fn printed(&self, name: &str) -> Vec<String> {
         let prefix = format!("{name}: ");
@@ -231,6 +249,29 @@ pub fn run_pd(patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
     run_pd_env(patch, extra, &[], limit)
 }
 
+/// `pd`, headless, run in `dir` with the package on its path and without
+/// realtime priority (`-nrt`; a test's own `-rt` after it wins): as root,
+/// Pd takes SCHED_FIFO by default, and a `-batch` Pd, which never sleeps,
+/// then starves every other thread on its core (other tests' Pd and
+/// workers) for seconds, as if the machine were very slow.
+pub fn pd_command(dir: &Path) -> Command {
+    pd_command_under(&[], dir)
+}
+
+/// As [`pd_command`], started by `wrapper` (see [`run_pd_under`]).
+fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
+    let (program, before) = match wrapper.split_first() {
+        Some((program, args)) => (*program, [args, &["pd"]].concat()),
+        None => ("pd", Vec::new()),
+    };
+    let mut pd = Command::new(program);
+    pd.args(before)
+        .current_dir(dir)
+        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"])
+        .arg(package_dir());
+    pd
+}
+
 /// As [`run_pd`], with more environment variables for Pd.
 pub fn run_pd_env(patch: &Path, extra: &[&str], env: &[(&str, &str)], limit: Duration) -> Transcript {
     run_pd_under(&[], patch, extra, env, limit)
@@ -246,16 +287,8 @@ pub fn run_pd_under(
     limit: Duration,
 ) -> Transcript {
     let dir = patch.parent().unwrap();
-    let (program, before) = match wrapper.split_first() {
-        Some((program, args)) => (*program, [args, &["pd"]].concat()),
-        None => ("pd", Vec::new()),
-    };
-    let mut child = Command::new(program)
-        .args(before)
+    let mut child = pd_command_under(wrapper, dir)
         .envs(env.iter().copied())
-        .current_dir(dir)
-        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-path"])
-        .arg(package_dir())
         .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
         .args(extra.iter().filter(|f| **f != "-realtime"))
         .arg("-open")
@@ -265,11 +298,17 @@ pub fn run_pd_under(
         .stderr(Stdio::piped())
         .spawn()
         .expect("pd runs (apt-get install puredata-core)");
-    let mut stderr = child.stderr.take().unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    // Each line with the time it arrived, to the end of the stream.
     let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        let _ = stderr.read_to_end(&mut text);
-        String::from_utf8_lossy(&text).into_owned()
+        let mut lines = Vec::new();
+        for line in stderr.split(b'\n').map_while(Result::ok) {
+            let line = String::from_utf8_lossy(&line).into_owned();
+            if line != WATCHDOG {
+                lines.push((line, Instant::now()));
+            }
+        }
+        lines
     });
     let start = Instant::now();
     let status = loop {
@@ -279,13 +318,14 @@ pub fn run_pd_under(
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            let text = reader.join().unwrap();
-            panic!("pd did not quit within {limit:?}; it wrote:\n{text}");
+            let text: Vec<String> = reader.join().unwrap().into_iter().map(|(l, _)| l).collect();
+            panic!("pd did not quit within {limit:?}; it wrote:\n{}", text.join("\n"));
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    let text = reader.join().unwrap();
-    Transcript { lines: text.lines().map(str::to_owned).collect(), status }
+    let exited = Instant::now();
+    let (lines, arrived) = reader.join().unwrap().into_iter().unzip();
+    Transcript { lines, status, arrived, exited }
 }
 
 /// Writes `patch` as `name.pd` in `dir`, runs it, and checks that Pd exited
