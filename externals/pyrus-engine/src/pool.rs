@@ -108,6 +108,9 @@ struct Running {
 
 struct Pool {
     workers: Mutex<Workers>,
+    /// Tasks waiting in the fifo, written under its lock, read without it
+    /// as a hint (see `run_batch`).
+    queued: AtomicUsize,
     /// Signalled when a task is queued (one worker) or the pool resizes or
     /// closes (all of them).
     wake: Condvar,
@@ -124,6 +127,7 @@ struct Pool {
 }
 
 static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
+    queued: AtomicUsize::new(0),
     workers: Mutex::new(Workers {
         tasks: VecDeque::new(),
         size: 0,
@@ -215,6 +219,7 @@ pub(crate) fn submit(task: Task) {
 /// (or blocked) with one object's job never holds up another's.
 fn queue_task(w: &mut Workers, task: Task) {
     w.tasks.push_back(task);
+    POOL.queued.store(w.tasks.len(), Ordering::Relaxed);
     let no_worker = w.tasks.len() > w.threads.saturating_sub(w.busy);
     if no_worker && w.threads < w.size + GROWTH {
         start_worker(w);
@@ -272,6 +277,7 @@ fn next_task() -> Option<Task> {
             return None;
         }
         if let Some(task) = w.tasks.pop_front() {
+            POOL.queued.store(w.tasks.len(), Ordering::Relaxed);
             w.busy += 1;
             return Some(task);
         }
@@ -296,10 +302,21 @@ fn run_batch(py: Python<'_>, first: Task) {
     let mut task = first;
     for ran in 1.. {
         let back = run_task(py, task);
+        let more = ran < BATCH && start.elapsed() <= SLICE;
+        let back = match back {
+            // A busy serial object, the common case: nothing else waits (the
+            // hint, without the lock; a task queued meanwhile finds this
+            // worker busy, as it is, and gets another), so go on with it here
+            // without the fifo's lock.
+            Some(back) if more && POOL.queued.load(Ordering::Relaxed) == 0 => {
+                task = back;
+                continue;
+            }
+            back => back,
+        };
         let mut w = lock(&POOL.workers);
         // Free now: it counts as one that can take the task handed back.
         w.busy -= 1;
-        let more = ran < BATCH && start.elapsed() <= SLICE;
         match back {
             // Nothing else waits: go on with it here, without the fifo.
             Some(back) if more && w.tasks.is_empty() => {
@@ -316,6 +333,7 @@ fn run_batch(py: Python<'_>, first: Task) {
         }
         match w.tasks.pop_front() {
             Some(next) => {
+                POOL.queued.store(w.tasks.len(), Ordering::Relaxed);
                 w.busy += 1;
                 task = next;
             }
