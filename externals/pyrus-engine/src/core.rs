@@ -88,12 +88,17 @@ pub(crate) fn register(core: &std::sync::Arc<Core>) {
 /// How the user knows object `id`: `[pyrus NAME ARGS...]`, as far as the
 /// engine knows its box (flags aside). Takes no GIL.
 pub(crate) fn describe(id: ObjectId) -> String {
-    let Some(core) = live_cores().into_iter().find(|c| c.id == id) else { return "[pyrus] (deleted)".into() };
+    let Some(core) = live_core(id) else { return "[pyrus] (deleted)".into() };
     let words: Vec<String> = core.path.iter().cloned().chain(core.leading.iter().map(ToString::to_string)).collect();
     match words.is_empty() {
         true => "[pyrus]".into(),
         false => format!("[pyrus {}]", words.join(" ")),
     }
+}
+
+/// The live core of object `id`, if any.
+fn live_core(id: ObjectId) -> Option<std::sync::Arc<Core>> {
+    lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).find(|c| c.id == id)
 }
 
 fn live_cores() -> Vec<std::sync::Arc<Core>> {
@@ -104,7 +109,7 @@ fn live_cores() -> Vec<std::sync::Arc<Core>> {
 /// are none: for threads started while its module was imported at creation
 /// (see [`crate::native::CREATING`]).
 pub(crate) fn created_outlets(id: ObjectId) -> Result<usize, &'static str> {
-    let core = lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).find(|c| c.id == id);
+    let core = live_core(id);
     let core = core.ok_or("the [pyrus] object this thread was started for is gone")?;
     core.shape.get().map(|s| s.outlets).ok_or(
         "this [pyrus] object is still being created, so it has no outlets yet: \
