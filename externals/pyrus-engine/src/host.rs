@@ -1,29 +1,35 @@
-//! What the engine needs from an audio host.
+//! What the engine needs from an audio host, split by role and thread.
 //!
-//! One [`Host`] value serves one object: it knows that object's outlets and
-//! where its console errors point (Pd's Find Last Error). Host crates implement
-//! it by translating to their own API; tests use [`crate::test_host::TestHost`].
+//! - [`Host`]: the host *instance* a [`crate::Context`] serves (one Pd
+//!   instance; later one Max): its console, its receivers, its clock, and
+//!   the two ways of getting [`crate::Context::service`] called.
+//! - [`Outlets`]: one object's side of the host: its outlets and the errors
+//!   attributed to it (Pd's `pd_error(x, ...)`, Find Last Error).
+//!
+//! Workers never see either: what they send is marshalled by the engine's
+//! own sink (`detach::sink`) into the context's mailbox and carried out on a
+//! host thread by the service. Host crates implement both traits by
+//! translating to their own API; tests use [`crate::test_host::TestHost`].
 
 use pyrus_atoms::Message;
 use std::fmt;
 
-/// The services of an audio host for one object.
+/// The host instance a [`crate::Context`] serves.
 ///
 /// # Threading
-/// Every method is called on the host's scheduler thread only (Pd's main
-/// thread, Max's main or scheduler thread), never from a worker, and may
-/// re-enter the engine: an outlet can lead, through the patch, straight back
-/// into the same object. The engine therefore never holds a borrow of its own
-/// state across a call to these methods. Implementations must not block.
-pub trait Host {
+/// `post`, `error` and `wake` may be called from any thread the host runs
+/// engine code on (*host threads*: Pd's one, Max's main and scheduler
+/// threads); `wake` also from any other thread (workers, device and script
+/// threads). `send`, `logical_time` and `request_service` only on a host
+/// thread, and they may re-enter the engine (a `send` reaches a receiver that
+/// may lead straight back into an object), so the engine never holds a lock
+/// or a borrow of its own state across them. No method may block.
+pub trait Host: Send + Sync {
     /// Prints a line to the host console.
     fn post(&self, text: &str);
 
-    /// Prints an error line to the host console, attributed to this object.
+    /// Prints an error line to the host console, attributed to nothing.
     fn error(&self, text: &str);
-
-    /// Sends a message out of outlet `index` (0 is the leftmost).
-    fn outlet(&self, index: usize, message: &Message<'_>);
 
     /// Sends a message to every receiver bound to `name` (Pd's `[receive]`,
     /// Max's `[receive]`/`[r]`).
@@ -39,15 +45,36 @@ pub trait Host {
         f64::MANTISSA_DIGITS
     }
 
-    /// Asks the host to call [`crate::service`] on the scheduler thread once
+    /// Asks the host to call [`crate::Context::service`] on a host thread once
     /// the messages it is processing now are done, and then once per
     /// scheduler tick for as long as `service` returns `true`. Says whether it
     /// will: a host that returns `false` (the default) has the GIL released
     /// after every synchronous call, and gets detached results only through
-    /// the waker (see [`crate::marshal::set_waker`]).
+    /// [`Host::wake`].
     fn request_service(&self) -> bool {
         false
     }
+
+    /// Makes the host call [`crate::Context::service`] on a host thread soon:
+    /// the first delivery into an empty mailbox, or events of a USB device,
+    /// call it. Any thread; must not block (Pd: one byte into a socket that
+    /// its poll loop watches).
+    fn wake(&self) {}
+}
+
+/// One object's side of the host.
+///
+/// # Threading
+/// Called on host threads only, and for one object only inside one of its
+/// calls or one delivery at a time; may re-enter the engine (an outlet can
+/// lead, through the patch, straight back into the same object). Must not
+/// block.
+pub trait Outlets: Send + Sync {
+    /// Sends a message out of outlet `index` (0 is the leftmost).
+    fn outlet(&self, index: usize, message: &Message<'_>);
+
+    /// Prints an error line to the host console, attributed to this object.
+    fn error(&self, text: &str);
 }
 
 /// Returned by [`Host::send`] when nothing listens on the name.

@@ -43,17 +43,20 @@
 //! are held by any thread for O(1) steps ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
+mod call_lock;
+mod context;
 mod detach;
 mod host;
 mod live;
 mod object;
+mod out;
 mod python;
 mod sync;
 pub mod test_host;
 pub mod usb;
 
 // Modules by their old flat names, while the engine moves into its folders.
-pub(crate) use detach::{jobs, remote, service};
+pub(crate) use detach::{jobs, service, sink};
 pub use detach::{marshal, pool};
 pub(crate) use live::{editor, watch};
 pub(crate) use python::{console, core, native, report};
@@ -61,26 +64,12 @@ pub use python::{convert, gil, resolve, runtime};
 pub(crate) use usb::{device_thread as usb_thread, script as usb_script};
 
 pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
-pub use host::{Host, NoReceiver};
+pub use context::Context;
+pub use host::{Host, NoReceiver, Outlets};
 pub use object::{Detach, Object, DEFAULT_QUEUE, OWN, RESERVED};
-pub use service::{service, set_console};
+pub use service::BUDGET;
 pub use sync::{catch, STACK};
 pub use usb::UsbObject;
-
-/// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`, or
-/// every module that an object's target lives in, and rebinds every object
-/// that uses them (class instances keep their state). A module whose new code
-/// fails keeps its old code; the error goes to `console`, which needs no
-/// outlets.
-///
-/// # Threading
-/// The host's scheduler thread; attaches to Python to re-import (a
-/// synchronous act, whatever the objects' `detach`). Each object then
-/// rebinds as a call of its own, in its own mode: here in `detach 0`, as a
-/// job on its worker in `detach 1|2` (so `on_reload` can use `pyrus.*`).
-pub fn reload(console: &dyn Host, module: Option<&str>) {
-    gil::sync_call(console, None, |py| core::reload_global(py, console, module));
-}
 
 /// Ends the engine at process exit: the scheduler thread's GIL lease is
 /// released, running jobs are interrupted, every thread the engine started
@@ -95,7 +84,7 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     let end = std::time::Instant::now() + deadline;
     gil::end_lease();
     // Nothing waits for a mailbox that nobody drains any more.
-    marshal::shut_down();
+    context::shut_down();
     let mut threads = pool::shut_down();
     threads.extend(usb_thread::shut_down());
     threads.extend(watch::shut_down());

@@ -34,11 +34,13 @@ pub(crate) fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> std::io:
     })
 }
 
-/// An error in the host's console that belongs to no object, from any
-/// thread (through the mailbox, see `crate::console`); dropped if the
-/// mailbox is full or shut.
+/// An error in a host's console that belongs to no object, from any
+/// thread: through the first live context's mailbox (see `crate::context`);
+/// dropped if the mailbox is full or shut, or if there is no context.
 pub(crate) fn console_error(text: String) {
-    let _ = crate::marshal::push(crate::console::NO_OBJECT, crate::marshal::Delivery::Error(text));
+    if let Some(ctx) = crate::context::first() {
+        let _ = ctx.push(crate::console::NO_OBJECT, crate::marshal::Delivery::Error(text));
+    }
 }
 
 /// Runs `f`, turning a panic into its message.

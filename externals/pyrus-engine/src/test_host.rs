@@ -1,11 +1,17 @@
 //! A recording stand-in for an audio host, for tests of the engine and of
 //! anything built on it. It is not a host: it only writes down what the
-//! engine asked of it.
+//! engine asked of it. One [`TestHost`] plays both roles of the split: the
+//! host instance of a [`Context`] ([`Host`]) and the outlets of any number
+//! of objects ([`Outlets`]), all recorded in one list in call order.
 
-use crate::host::{Host, NoReceiver};
+use crate::context::Context;
+use crate::host::{Host, NoReceiver, Outlets};
 use pyrus_atoms::{Message, OwnedMessage};
-use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::ThreadId;
+use std::time::Duration;
 
 /// One thing the engine asked the host to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,16 +22,27 @@ pub enum Event {
     Send(String, OwnedMessage),
 }
 
-/// Records every [`Host`] call in order. Receivers named in `receivers` exist;
-/// sending to any other name fails as a real host would.
+/// Records every [`Host`] and [`Outlets`] call in order. Receivers named in
+/// `receivers` exist; sending to any other name fails as a real host would.
 #[derive(Default)]
 pub struct TestHost {
-    events: RefCell<Vec<Event>>,
+    events: Mutex<Vec<Event>>,
     receivers: BTreeSet<String>,
-    time: std::cell::Cell<f64>,
+    time: AtomicU64,
     /// Whether `request_service` says yes, and how often it was asked.
-    serves: std::cell::Cell<bool>,
-    requests: std::cell::Cell<usize>,
+    serves: AtomicBool,
+    requests: AtomicUsize,
+    /// `wake` calls not yet waited for, and the condvar they signal.
+    wakes: Mutex<usize>,
+    woken: Condvar,
+    /// The thread that must make every recorded call, once pinned, and the
+    /// calls from any other thread.
+    pinned: Mutex<Option<ThreadId>>,
+    foreign: AtomicUsize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl TestHost {
@@ -40,21 +57,21 @@ impl TestHost {
     /// Makes `request_service` promise a later `service()` (which the test
     /// then calls), as Pd's clock does.
     pub fn with_service() -> Self {
-        TestHost { serves: std::cell::Cell::new(true), ..Self::default() }
+        TestHost { serves: AtomicBool::new(true), ..Self::default() }
     }
 
     /// How often the engine asked for service.
     pub fn service_requests(&self) -> usize {
-        self.requests.get()
+        self.requests.load(Ordering::Relaxed)
     }
 
     pub fn set_time(&self, ms: f64) {
-        self.time.set(ms);
+        self.time.store(ms.to_bits(), Ordering::Relaxed);
     }
 
     /// Takes the events recorded so far.
     pub fn take(&self) -> Vec<Event> {
-        std::mem::take(&mut self.events.borrow_mut())
+        std::mem::take(&mut *lock(&self.events))
     }
 
     /// Takes the recorded events and renders the messages of one outlet as
@@ -63,8 +80,33 @@ impl TestHost {
         outlet(&self.take(), index)
     }
 
+    /// From now on every recorded call must come from this thread: the
+    /// others are counted ([`TestHost::foreign_calls`]).
+    pub fn pin_to_this_thread(&self) {
+        *lock(&self.pinned) = Some(std::thread::current().id());
+    }
+
+    /// Recorded calls made on another thread than the pinned one.
+    pub fn foreign_calls(&self) -> usize {
+        self.foreign.load(Ordering::Relaxed)
+    }
+
+    /// Waits until the engine calls [`Host::wake`] (at once if it did since
+    /// the last wait), at most `timeout`; says whether it did.
+    pub fn wait_for_wake(&self, timeout: Duration) -> bool {
+        let wakes = lock(&self.wakes);
+        let (mut wakes, _) =
+            self.woken.wait_timeout_while(wakes, timeout, |n| *n == 0).unwrap_or_else(|e| e.into_inner());
+        let woken = *wakes > 0;
+        *wakes = 0;
+        woken
+    }
+
     fn record(&self, event: Event) {
-        self.events.borrow_mut().push(event);
+        if lock(&self.pinned).is_some_and(|t| t != std::thread::current().id()) {
+            self.foreign.fetch_add(1, Ordering::Relaxed);
+        }
+        lock(&self.events).push(event);
     }
 }
 
@@ -77,10 +119,6 @@ impl Host for TestHost {
         self.record(Event::Error(text.to_owned()));
     }
 
-    fn outlet(&self, index: usize, message: &Message<'_>) {
-        self.record(Event::Outlet(index, message.clone().into_owned()));
-    }
-
     fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver> {
         if !self.receivers.contains(name) {
             return Err(NoReceiver(name.to_owned()));
@@ -90,13 +128,35 @@ impl Host for TestHost {
     }
 
     fn logical_time(&self) -> f64 {
-        self.time.get()
+        f64::from_bits(self.time.load(Ordering::Relaxed))
     }
 
     fn request_service(&self) -> bool {
-        self.requests.set(self.requests.get() + 1);
-        self.serves.get()
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.serves.load(Ordering::Relaxed)
     }
+
+    fn wake(&self) {
+        *lock(&self.wakes) += 1;
+        self.woken.notify_all();
+    }
+}
+
+impl Outlets for TestHost {
+    fn outlet(&self, index: usize, message: &Message<'_>) {
+        self.record(Event::Outlet(index, message.clone().into_owned()));
+    }
+
+    fn error(&self, text: &str) {
+        self.record(Event::Error(text.to_owned()));
+    }
+}
+
+/// A context whose host is `host`, with `host` to hand as outlets too.
+pub fn context(host: TestHost) -> (Arc<TestHost>, Context) {
+    let host = Arc::new(host);
+    let ctx = Context::new(host.clone());
+    (host, ctx)
 }
 
 /// The messages of one outlet among `events`, as Pd's `[print]` shows them.
@@ -110,19 +170,20 @@ pub fn outlet(events: &[Event], index: usize) -> Vec<String> {
         .collect()
 }
 
-/// Calls [`crate::service`] as the host's clock would, every millisecond,
-/// until `done` says so of everything `host` recorded meanwhile, which it
-/// returns; panics after ten seconds.
-pub fn serve_until(host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
+/// Calls `ctx`'s service as the host's clock would, every millisecond (or
+/// at once when the engine wakes the host), until `done` says so of
+/// everything `host` recorded meanwhile, which it returns; panics after ten
+/// seconds.
+pub fn serve_until(ctx: &Context, host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
     let start = std::time::Instant::now();
     let mut events = Vec::new();
-    while start.elapsed() < std::time::Duration::from_secs(10) {
-        crate::service();
+    while start.elapsed() < Duration::from_secs(10) {
+        ctx.service();
         events.extend(host.take());
         if done(&events) {
             return events;
         }
-        std::thread::sleep(std::time::Duration::from_millis(1));
+        host.wait_for_wake(Duration::from_millis(1));
     }
     panic!("timed out; recorded so far: {events:?}");
 }

@@ -6,11 +6,10 @@
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{serve_until, Event, TestHost};
+use pyrus_engine::test_host::{self, serve_until, Event, TestHost};
 use pyrus_engine::{Object, LINES_PER_SECOND};
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -85,15 +84,15 @@ fn errors(events: &[Event]) -> Vec<String> {
 fn every_output_reaches_its_object(mode: &str) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup();
-    let console = Rc::new(TestHost::new());
-    pyrus_engine::set_console(console.clone());
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words(&format!("-detach {mode}")), Some(&dir));
+    // Made first: the first live context's console takes what belongs to no object.
+    let (console, console_ctx) = test_host::context(TestHost::new());
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words(&format!("-detach {mode}")), Some(&dir));
     for function in ["say", "thread", "thread_error", "delete", "warn", "orphan"] {
         call(&o, function, mode);
     }
     let warning = format!("UserWarning: careful with {mode}");
-    let events = serve_until(&host, |e| {
+    let events = serve_until(&ctx, &host, |e| {
         posts(e).len() == 3
             && errors(e).iter().any(|l| l.contains(&warning))
             && errors(e).iter().any(|l| l.contains("ZeroDivisionError"))
@@ -116,7 +115,7 @@ fn every_output_reaches_its_object(mode: &str) {
     // The bootstrap's own wrapper of a script thread is not in its traceback.
     assert!(!errors.iter().any(|l| l.contains("run_for_owner")), "{events:?}");
     // Output of a thread that belongs to no object: the console, unattributed.
-    let console_events = serve_until(&console, |e| !e.is_empty());
+    let console_events = serve_until(&console_ctx, &console, |e| !e.is_empty());
     assert_eq!(console_events, [Event::Post(format!("orphan says {mode}"))]);
 }
 
@@ -134,12 +133,12 @@ fn every_output_reaches_a_detached_object() {
 fn a_flood_is_rate_limited_and_counts_what_it_left_out() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup();
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[], Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &[], Some(&dir));
     let n = 20_000;
     call(&o, "flood", &n.to_string());
     // Wait for the count, which comes once the flood's second is over.
-    let events = serve_until(&host, |e| posts(e).iter().any(|l| l.contains("left out")));
+    let events = serve_until(&ctx, &host, |e| posts(e).iter().any(|l| l.contains("left out")));
     let posts = posts(&events);
     let shown = posts.iter().filter(|l| l.starts_with("line ")).count();
     let left_out: usize = posts

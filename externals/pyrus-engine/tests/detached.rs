@@ -4,11 +4,10 @@
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{outlet, serve_until, Event, TestHost};
-use pyrus_engine::{marshal, service, Object};
+use pyrus_engine::test_host::{self, outlet, serve_until, Event, TestHost};
+use pyrus_engine::{marshal, Object};
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -49,12 +48,12 @@ fn idle(events: &[Event]) -> bool {
 fn serial_mode_keeps_order_and_reports_busy() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup("ident", "import time\ndef f(x):\n    time.sleep(0.0001 * (x % 3))\n    return x\n");
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 ident.f"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words("-detach 1 ident.f"), Some(&dir));
     for i in 0..200 {
         o.message(0, &Message::Float(i as f64));
     }
-    let events = serve_until(&host, |e| idle(e) && outlet(e, 0).len() == 200);
+    let events = serve_until(&ctx, &host, |e| idle(e) && outlet(e, 0).len() == 200);
     let expected: Vec<String> = (0..200).map(|i| i.to_string()).collect();
     assert_eq!(outlet(&events, 0), expected);
     assert_eq!(outlet(&events, 1), ["busy 1", "busy 0"]);
@@ -67,12 +66,12 @@ fn concurrent_mode_delivers_every_result() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir =
         setup("pairs", "import threading\nmeet = threading.Barrier(2)\ndef f(x):\n    meet.wait(5)\n    return x\n");
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 2 pairs.f"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words("-detach 2 pairs.f"), Some(&dir));
     for i in 0..16 {
         o.message(0, &Message::Float(i as f64));
     }
-    let events = serve_until(&host, |e| outlet(e, 0).len() == 16 && idle(e));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 0).len() == 16 && idle(e));
     let mut got: Vec<i32> = outlet(&events, 0).iter().map(|s| s.parse().unwrap()).collect();
     got.sort();
     assert_eq!(got, (0..16).collect::<Vec<_>>(), "{events:?}");
@@ -83,21 +82,21 @@ fn concurrent_mode_delivers_every_result() {
 fn stop_interrupts_an_endless_loop_and_the_object_keeps_working() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     start();
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1"), None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words("-detach 1"), None);
     let code = [Atom::Symbol(Cow::Borrowed("import pyrus\npyrus.out('looping')\nwhile True: pass"))];
     o.message(0, &Message::Anything(Cow::Borrowed("exec"), Cow::Borrowed(&code)));
     o.message(0, &msg("eval 'never'"));
     // Stopped once the loop is running, not before.
-    let mut events = serve_until(&host, |e| !outlet(e, 0).is_empty());
+    let mut events = serve_until(&ctx, &host, |e| !outlet(e, 0).is_empty());
     assert_eq!(outlet(&events, 0), ["symbol looping"]);
     o.message(0, &Message::Anything(Cow::Borrowed("stop"), Cow::Borrowed(&[])));
-    events.extend(serve_until(&host, idle));
+    events.extend(serve_until(&ctx, &host, idle));
     assert_eq!(outlet(&events, 1)[..2], ["busy 1".to_string(), "stopped".to_string()]);
     assert_eq!(outlet(&events, 0), ["symbol looping"], "the pending eval was discarded: {events:?}");
     assert!(!events.iter().any(|e| matches!(e, Event::Error(_))), "stop is not an error: {events:?}");
     o.message(0, &msg("eval 6 * 7"));
-    let events = serve_until(&host, idle);
+    let events = serve_until(&ctx, &host, idle);
     assert_eq!(outlet(&events, 0), ["42"]);
 }
 
@@ -105,17 +104,17 @@ fn stop_interrupts_an_endless_loop_and_the_object_keeps_working() {
 fn overflow_refuses_the_newest_jobs_and_counts_them() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup("gate", "import threading\nopen_ = threading.Event()\ndef f(x):\n    open_.wait()\n    return x\n");
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 -queue 10 gate.f"), Some(&dir));
-    let _ = serve_until(&host, |_| !marshal::has_work()); // the init job
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words("-detach 1 -queue 10 gate.f"), Some(&dir));
+    let _ = serve_until(&ctx, &host, |_| !ctx.has_work()); // the init job
     for i in 0..110 {
         o.message(0, &Message::Float(i as f64));
     }
-    let events = serve_until(&host, |e| outlet(e, 1).iter().any(|s| s.starts_with("dropped")));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 1).iter().any(|s| s.starts_with("dropped")));
     assert_eq!(outlet(&events, 1), ["busy 1", "dropped 100"]);
-    let opener = Object::new(host.clone(), &[], Some(&dir));
+    let opener = Object::new(&ctx, host.clone(), &[], Some(&dir));
     opener.message(0, &msg("exec import gate ; gate.open_.set()"));
-    let events = serve_until(&host, idle);
+    let events = serve_until(&ctx, &host, idle);
     let expected: Vec<String> = (0..10).map(|i| i.to_string()).collect();
     assert_eq!(outlet(&events, 0), expected);
 }
@@ -127,9 +126,9 @@ fn latest_replaces_the_call_not_yet_started() {
         "knob",
         "import threading\nstarted = threading.Event()\nopen_ = threading.Event()\ndef f(x):\n    started.set()\n    open_.wait()\n    return x\n",
     );
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 -latest knob.f"), Some(&dir));
-    let probe = Object::new(host.clone(), &[], Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words("-detach 1 -latest knob.f"), Some(&dir));
+    let probe = Object::new(&ctx, host.clone(), &[], Some(&dir));
     probe.message(0, &msg("exec import knob"));
     o.message(0, &Message::Float(0.0));
     // Waits (GIL released) until the first call runs, for at most 5 s.
@@ -139,7 +138,7 @@ fn latest_replaces_the_call_not_yet_started() {
         o.message(0, &Message::Float(i as f64));
     }
     probe.message(0, &msg("exec knob.open_.set()"));
-    let events = serve_until(&host, |e| outlet(e, 0).len() == 2 && idle(e));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 0).len() == 2 && idle(e));
     assert_eq!(outlet(&events, 0), ["0", "5"], "{events:?}");
     assert!(outlet(&events, 1).contains(&"replaced 4".to_string()), "{events:?}");
 }
@@ -152,18 +151,18 @@ fn latest_replaces_the_call_not_yet_started() {
 fn deleting_an_object_with_work_in_flight_discards_it_safely() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup("busy", "import pyrus\ndef f(x):\n    while True:\n        pyrus.out(x)\n");
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 busy.f"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words("-detach 1 busy.f"), Some(&dir));
     for i in 0..1000 {
         o.message(0, &Message::Float(i as f64));
     }
     // Deleted while its first job is producing output.
-    let _ = serve_until(&host, |e| !outlet(e, 0).is_empty());
+    let _ = serve_until(&ctx, &host, |e| !outlet(e, 0).is_empty());
     drop(o);
     host.take();
     let start = Instant::now();
-    while marshal::has_work() {
-        service();
+    while ctx.has_work() {
+        ctx.service();
         assert!(start.elapsed() < Duration::from_secs(5), "the running job was not interrupted");
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -174,8 +173,8 @@ fn deleting_an_object_with_work_in_flight_discards_it_safely() {
 fn many_script_threads_flood_the_mailbox_and_lose_nothing() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     start();
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &[], None);
     let threads = 8;
     let each = 10_000; // 80,000 in all: more than the mailbox holds
     assert!(threads * each > marshal::CAPACITY);
@@ -189,7 +188,7 @@ fn many_script_threads_flood_the_mailbox_and_lose_nothing() {
     let mut next = vec![0usize; threads];
     let start = Instant::now();
     while next.iter().sum::<usize>() < threads * each {
-        service();
+        ctx.service();
         for line in host.take_outlet(0) {
             let (n, i) = line.split_once(' ').unwrap();
             let (n, i): (usize, usize) = (n.parse().unwrap(), i.parse().unwrap());
@@ -207,12 +206,12 @@ fn long_bursts_of_quick_jobs_all_complete() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup("quick", "def f(x):\n    return x\n");
     for mode in ["1", "2"] {
-        let host = Rc::new(TestHost::new());
-        let o = Object::new(host.clone(), &words(&format!("-detach {mode} -queue 5000 quick.f")), Some(&dir));
+        let (host, ctx) = test_host::context(TestHost::new());
+        let o = Object::new(&ctx, host.clone(), &words(&format!("-detach {mode} -queue 5000 quick.f")), Some(&dir));
         for i in 0..5000 {
             o.message(0, &Message::Float(i as f64));
         }
-        let events = serve_until(&host, |e| idle(e) && outlet(e, 0).len() == 5000);
+        let events = serve_until(&ctx, &host, |e| idle(e) && outlet(e, 0).len() == 5000);
         if mode == "1" {
             let expected: Vec<String> = (0..5000).map(|i| i.to_string()).collect();
             assert_eq!(outlet(&events, 0), expected);
@@ -228,8 +227,8 @@ fn long_bursts_of_quick_jobs_all_complete() {
 fn a_scheduler_call_joining_a_thread_that_floods_the_mailbox_does_not_hang() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     start();
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &[], None);
     let n = marshal::CAPACITY + 5000;
     o.message(0, &msg("exec import pyrus, threading"));
     o.message(0, &msg(&format!("exec t = threading.Thread(target=lambda: [pyrus.out(i) for i in range({n})])")));
@@ -238,7 +237,7 @@ fn a_scheduler_call_joining_a_thread_that_floods_the_mailbox_does_not_hang() {
     let waited = begun.elapsed();
     println!("the call returned after {waited:?}");
     assert!(waited >= marshal::PATIENCE && waited < marshal::PATIENCE * 5, "{waited:?}");
-    let events = serve_until(&host, |e| outlet(e, 0).len() == marshal::CAPACITY);
+    let events = serve_until(&ctx, &host, |e| outlet(e, 0).len() == marshal::CAPACITY);
     let lost = events.iter().find_map(|e| match e {
         Event::Error(text) => text.strip_prefix("pyrus: ")?.split(' ').next()?.parse::<usize>().ok(),
         _ => None,
@@ -262,9 +261,9 @@ fn a_hook_queued_behind_a_running_call_survives_stop_and_goes_with_the_object() 
          def on_reload(self):\n        self.out(0, 'reloaded')\n\
          def spinning():\n    ok = running.wait(10)\n    running.clear()\n    return ok\n",
     );
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 hookq.H"), Some(&dir));
-    let asker = Object::new(host.clone(), &words("hookq.spinning"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words("-detach 1 hookq.H"), Some(&dir));
+    let asker = Object::new(&ctx, host.clone(), &words("hookq.spinning"), Some(&dir));
     let spin_then_reload = || {
         o.message(0, &msg("spin"));
         asker.message(0, &Message::Bang); // waits until the call spins
@@ -273,13 +272,13 @@ fn a_hook_queued_behind_a_running_call_survives_stop_and_goes_with_the_object() 
     };
     spin_then_reload();
     o.message(0, &msg("stop"));
-    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol reloaded"));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m == "symbol reloaded"));
     assert!(outlet(&events, 1).contains(&"stopped".to_owned()), "{events:?}");
     spin_then_reload();
     drop(o);
     let start = Instant::now();
-    while marshal::has_work() {
-        service();
+    while ctx.has_work() {
+        ctx.service();
         assert!(start.elapsed() < Duration::from_secs(5), "a dropped hook still counts as work");
         std::thread::sleep(Duration::from_millis(1));
     }

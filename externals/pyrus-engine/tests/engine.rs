@@ -2,20 +2,20 @@
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{outlet, Event, TestHost};
+use pyrus_engine::test_host::{self, outlet, Event, TestHost};
 use pyrus_engine::Object;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 fn start() {
     let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
     runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
 }
 
-fn object(host: &Rc<TestHost>, args: &[Atom<'_>], dir: Option<&Path>) -> Object {
+fn object(ctx: &pyrus_engine::Context, host: &Arc<TestHost>, args: &[Atom<'_>], dir: Option<&Path>) -> Object {
     start();
-    Object::new(host.clone(), args, dir)
+    Object::new(ctx, host.clone(), args, dir)
 }
 
 fn sym(s: &str) -> Atom<'_> {
@@ -46,8 +46,8 @@ fn errors(events: &[Event]) -> Vec<String> {
 
 #[test]
 fn eval_converts_every_python_type_to_host_messages() {
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[], None);
     for (expr, shown) in [
         ("1+2", "3"),
         ("2.5", "2.5"),
@@ -70,41 +70,41 @@ fn eval_converts_every_python_type_to_host_messages() {
 
 #[test]
 fn host_values_arrive_as_python_expects() {
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[sym("builtins.repr")], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[sym("builtins.repr")], None);
     o.message(0, &Message::Float(3.0));
     o.message(0, &Message::Float(0.5));
     o.message(0, &Message::Symbol("ü".into()));
     assert_eq!(host.take_outlet(0), ["symbol 3", "symbol 0.5", "symbol 'ü'"]);
     // A bang calls with no arguments.
-    let o = object(&host, &[sym("builtins.tuple")], None);
+    let o = object(&ctx, &host, &[sym("builtins.tuple")], None);
     o.message(0, &Message::Bang);
     assert_eq!(host.take_outlet(0), ["list"]);
     // A list is positional arguments, a selector message a list starting with a str.
-    let o = object(&host, &[sym("builtins.max")], None);
+    let o = object(&ctx, &host, &[sym("builtins.max")], None);
     o.message(0, &Message::List(vec![Atom::Float(1.0), Atom::Float(7.0), Atom::Float(3.0)].into()));
     assert_eq!(host.take_outlet(0), ["7"]);
-    let o = object(&host, &[sym("builtins.str.upper")], None);
+    let o = object(&ctx, &host, &[sym("builtins.str.upper")], None);
     o.message(0, &Message::Symbol("abc".into()));
     assert_eq!(host.take_outlet(0), ["symbol ABC"]);
 }
 
 #[test]
 fn leading_arguments_bind_like_partial() {
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[sym("operator.sub"), Atom::Float(10.0)], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[sym("operator.sub"), Atom::Float(10.0)], None);
     o.message(0, &Message::Float(3.0));
     assert_eq!(host.take_outlet(0), ["7"]);
-    let o = object(&host, &[sym("os.path.join"), sym("a")], None);
+    let o = object(&ctx, &host, &[sym("os.path.join"), sym("a")], None);
     o.message(0, &msg("b c"));
     assert_eq!(host.take_outlet(0), ["symbol a/b/c"]);
 }
 
 #[test]
 fn namespaces_are_separate_per_object() {
-    let host = Rc::new(TestHost::new());
-    let a = object(&host, &[], None);
-    let b = object(&host, &[], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let a = object(&ctx, &host, &[], None);
+    let b = object(&ctx, &host, &[], None);
     a.message(0, &msg("exec x = 41"));
     a.message(0, &msg("eval x + 1"));
     assert_eq!(host.take_outlet(0), ["42"]);
@@ -115,8 +115,8 @@ fn namespaces_are_separate_per_object() {
 
 #[test]
 fn exceptions_report_traceback_and_status_and_object_keeps_working() {
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[], None);
     o.message(0, &msg("exec def f(x): return 1 / x"));
     o.message(0, &msg("call f 0"));
     let events = host.take();
@@ -133,8 +133,8 @@ fn exceptions_report_traceback_and_status_and_object_keeps_working() {
 
 #[test]
 fn nested_lists_and_nul_symbols_are_errors_not_garbage() {
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[], None);
     o.message(0, &msg("eval [[1, 2], 3]"));
     let events = host.take();
     assert!(outlet(&events, 0).is_empty());
@@ -145,9 +145,9 @@ fn nested_lists_and_nul_symbols_are_errors_not_garbage() {
 
 #[test]
 fn script_module_reaches_the_host() {
-    let host = Rc::new(TestHost::with_receivers(&["there"]));
+    let (host, ctx) = test_host::context(TestHost::with_receivers(&["there"]));
     host.set_time(1234.5);
-    let o = object(&host, &[], None);
+    let o = object(&ctx, &host, &[], None);
     o.message(0, &msg("exec import pyrus"));
     o.message(0, &msg("exec pyrus.out(1, 2) ; pyrus.out() ; pyrus.post('hi', 3)"));
     o.message(0, &msg("exec pyrus.send('there', 'x', 1) ; pyrus.error('bad')"));
@@ -173,15 +173,15 @@ fn script_module_reaches_the_host() {
 
 #[test]
 fn script_threads_reach_their_object_marshalled() {
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[], None);
     o.message(0, &msg("exec import pyrus, threading, _thread, time"));
     // A thread started inside a call belongs to this object.
     o.message(0, &msg("exec t = threading.Thread(target=lambda: pyrus.out('from', 'thread')) ; t.start() ; t.join()"));
     assert!(host.take().is_empty(), "nothing arrives before the scheduler services the mailbox");
     let mut got = Vec::new();
     for _ in 0..200 {
-        pyrus_engine::service();
+        ctx.service();
         got.extend(host.take_outlet(0));
         if !got.is_empty() {
             break;
@@ -204,8 +204,8 @@ fn script_threads_reach_their_object_marshalled() {
 #[test]
 fn missing_module_creates_object_then_reload_fixes_it() {
     let dir = tempdir("missing");
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[sym("pyrus_fixme.f")], Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[sym("pyrus_fixme.f")], Some(&dir));
     let events = host.take();
     assert!(errors(&events).iter().any(|l| l.contains("ModuleNotFoundError")), "{events:?}");
     o.message(0, &Message::Float(1.0));
@@ -227,8 +227,8 @@ fn missing_module_creates_object_then_reload_fixes_it() {
 fn error_inside_an_imported_module_is_not_hidden_as_missing() {
     let dir = tempdir("inner");
     std::fs::write(dir.join("pyrus_inner.py"), "import pyrus_no_such_dependency\ndef f(): pass\n").unwrap();
-    let host = Rc::new(TestHost::new());
-    let _o = object(&host, &[sym("pyrus_inner.f")], Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let _o = object(&ctx, &host, &[sym("pyrus_inner.f")], Some(&dir));
     let errs = errors(&host.take());
     assert!(errs.iter().any(|l| l.contains("No module named 'pyrus_no_such_dependency'")), "{errs:?}");
 }
@@ -237,8 +237,8 @@ fn error_inside_an_imported_module_is_not_hidden_as_missing() {
 fn load_runs_a_file_in_the_namespace() {
     let dir = tempdir("load");
     std::fs::write(dir.join("s.py"), "y = 5\ndef twice(v):\n    return 2 * v\n").unwrap();
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[], Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[], Some(&dir));
     o.message(0, &msg("load s.py"));
     o.message(0, &msg("call twice 21"));
     o.message(0, &msg("eval y"));
@@ -252,9 +252,9 @@ fn load_runs_a_file_in_the_namespace() {
 
 #[test]
 fn large_lists_round_trip() {
-    let host = Rc::new(TestHost::new());
+    let (host, ctx) = test_host::context(TestHost::new());
     let big: Vec<Atom<'_>> = (0..10_000).map(|i| Atom::Float(i as f64)).collect();
-    let o = object(&host, &[], None);
+    let o = object(&ctx, &host, &[], None);
     o.message(0, &msg("exec def rev(*a): return a[::-1]"));
     let mut args = vec![sym("rev")];
     args.extend(big.iter().cloned());
@@ -274,11 +274,11 @@ fn tempdir(name: &str) -> PathBuf {
 
 #[test]
 fn a_module_target_is_imported_into_the_namespace() {
-    let host = Rc::new(TestHost::new());
-    let o = object(&host, &[sym("math")], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[sym("math")], None);
     o.message(0, &msg("eval math.floor(math.pi)"));
     assert_eq!(host.take_outlet(0), ["3"]);
-    let o = object(&host, &[sym("xml.dom")], None);
+    let o = object(&ctx, &host, &[sym("xml.dom")], None);
     o.message(0, &msg("eval xml.dom.__name__"));
     assert_eq!(host.take_outlet(0), ["symbol xml.dom"]);
 }

@@ -4,10 +4,9 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::gil;
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::TestHost;
+use pyrus_engine::test_host::{self, TestHost};
 use pyrus_engine::Object;
 use std::borrow::Cow;
-use std::rc::Rc;
 
 /// Ends the lease when a test ends, also when it fails: a thread that dies
 /// holding the GIL would hang every other test in this process.
@@ -32,8 +31,8 @@ fn eval(o: &Object, host: &TestHost, code: &str) -> String {
 fn lease_lasts_until_the_host_ends_the_pass() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], None);
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &[Atom::symbol("builtins.abs")], None);
     assert!(gil::holds_lease(), "creating an object is a synchronous call too");
     gil::end_lease();
     assert!(!gil::holds_lease());
@@ -54,8 +53,8 @@ fn lease_lasts_until_the_host_ends_the_pass() {
 fn without_a_deferring_host_the_gil_is_released_after_each_call() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &[Atom::symbol("builtins.abs")], None);
     o.message(0, &Message::Float(-2.0));
     assert!(!gil::holds_lease());
     assert_eq!(host.take_outlet(0), ["2"]);
@@ -79,8 +78,8 @@ fn python_threads_run_between_passes() {
         // Holds the connection until the thread is told to stop (EOF).
         let _ = std::io::Read::read(&mut s, &mut byte);
     });
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &[], None);
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &[], None);
     exec(&o, "import socket, threading");
     exec(&o, "stop = threading.Event()");
     exec(
@@ -104,8 +103,8 @@ fn python_threads_run_between_passes() {
 fn a_loop_of_failing_calls_in_one_pass_frees_its_exceptions_as_it_goes() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &[], None);
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &[], None);
     exec(
         &o,
         "class Counted(Exception):\n    live = 0\n    def __init__(self):\n        Counted.live += 1\n    \

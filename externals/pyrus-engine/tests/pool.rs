@@ -6,11 +6,10 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::pool;
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{outlet, serve_until, TestHost};
+use pyrus_engine::test_host::{self, outlet, serve_until, TestHost};
 use pyrus_engine::Object;
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -45,19 +44,19 @@ fn the_pool_grows_while_jobs_block_and_shrinks_back_when_idle() {
     )
     .unwrap();
     pool::set_workers(1);
-    let host = Rc::new(TestHost::new());
-    let waiters = Object::new(host.clone(), &words("-detach 2 gate"), Some(&dir));
-    let opener_host = Rc::new(TestHost::new());
-    let opener = Object::new(opener_host.clone(), &words("-detach 1 gate"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::new());
+    let waiters = Object::new(&ctx, host.clone(), &words("-detach 2 gate"), Some(&dir));
+    let (opener_host, opener_ctx) = test_host::context(TestHost::new());
+    let opener = Object::new(&opener_ctx, opener_host.clone(), &words("-detach 1 gate"), Some(&dir));
     for _ in 0..3 {
         waiters.message(0, &msg("call gate.wait"));
     }
     // Three jobs block on one base worker: only threads the pool added can
     // run the opener (else the waiters time out after 20 s, past serve_until's 10).
     opener.message(0, &msg("call gate.open_gate"));
-    let opened = serve_until(&opener_host, |e| !outlet(e, 0).is_empty());
+    let opened = serve_until(&opener_ctx, &opener_host, |e| !outlet(e, 0).is_empty());
     assert_eq!(outlet(&opened, 0), ["symbol opened"]);
-    let woke = serve_until(&host, |e| outlet(e, 0).len() == 3);
+    let woke = serve_until(&ctx, &host, |e| outlet(e, 0).len() == 3);
     assert_eq!(outlet(&woke, 0), ["symbol woke"; 3]);
     // Idle now: the added threads leave after KEEP_ALIVE (generous bound).
     let end = Instant::now() + pool::KEEP_ALIVE + Duration::from_secs(10);
@@ -78,13 +77,13 @@ fn a_panicking_job_is_reported_and_the_service_stops_asking_for_more() {
         let builtins = py.import("builtins").unwrap();
         builtins.setattr("PanicException", py.get_type::<pyo3::panic::PanicException>()).unwrap();
     });
-    let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1"), None);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &words("-detach 1"), None);
     o.message(0, &msg("exec raise PanicException('boom')"));
     o.message(0, &msg("eval 6*7"));
-    let events = serve_until(&host, |e| outlet(e, 1).last().map(String::as_str) == Some("busy 0"));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 1).last().map(String::as_str) == Some("busy 0"));
     assert_eq!(outlet(&events, 1), ["busy 1", "error PanicException boom", "busy 0"]);
     assert_eq!(outlet(&events, 0), ["42"]);
     // Every job is counted done: nothing keeps the host's clock re-arming.
-    assert!(!pyrus_engine::service(), "the service still expects work");
+    assert!(!ctx.service(), "the service still expects work");
 }

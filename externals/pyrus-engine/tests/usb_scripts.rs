@@ -5,11 +5,11 @@
 
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{outlet, serve_until, Event, TestHost};
-use pyrus_engine::{marshal, service, Object, UsbObject};
+use pyrus_engine::test_host::{self, outlet, serve_until, Event, TestHost};
+use pyrus_engine::{Object, UsbObject};
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -65,9 +65,9 @@ fn disconnected(events: &[Event]) -> bool {
 /// The scheduler thread's id as Python sees it, and the threads the
 /// callback ran on.
 fn threads(dir: &std::path::Path) -> (String, String) {
-    let host = Rc::new(TestHost::new());
-    Object::new(host.clone(), &words("usbs.tid"), Some(dir)).message(0, &Message::Bang);
-    Object::new(host.clone(), &words("usbs.seen"), Some(dir)).message(0, &Message::Bang);
+    let (host, ctx) = test_host::context(TestHost::new());
+    Object::new(&ctx, host.clone(), &words("usbs.tid"), Some(dir)).message(0, &Message::Bang);
+    Object::new(&ctx, host.clone(), &words("usbs.seen"), Some(dir)).message(0, &Message::Bang);
     let mut out = host.take_outlet(0);
     (out.remove(0), out.remove(0))
 }
@@ -92,10 +92,10 @@ impl Drop for EndLease {
 /// never refused (the device's own queue bounds them).
 fn demo_in_mode(detach: &str) -> (Vec<String>, Vec<Event>, (String, String)) {
     let dir = setup();
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words(&format!("usbs.start -detach {detach} -queue 1")), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &words(&format!("usbs.start -detach {detach} -queue 1")), Some(&dir));
     o.message(0, &Message::Bang);
-    let events = serve_until(&host, disconnected);
+    let events = serve_until(&ctx, &host, disconnected);
     let seen = threads(&dir);
     (outlet(&events, 0), events, seen)
 }
@@ -103,10 +103,10 @@ fn demo_in_mode(detach: &str) -> (Vec<String>, Vec<Event>, (String, String)) {
 /// What the demo device plays, as `[pyrus.usb]` (the engine's object) sends
 /// it out: the reference the scripts' events must match.
 fn demo_reference() -> Vec<String> {
-    let host = Rc::new(TestHost::with_service());
-    let u = UsbObject::new(host.clone(), &[]);
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let u = UsbObject::new(&ctx, host.clone(), &[]);
     u.message(&Message::Anything(Cow::Borrowed("demo"), Cow::Borrowed(&[])));
-    let events = serve_until(&host, |e| outlet(e, 1).iter().any(|m| m == "disconnected"));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 1).iter().any(|m| m == "disconnected"));
     outlet(&events, 0)
 }
 
@@ -150,13 +150,13 @@ fn detach_2_keeps_a_devices_events_in_order() {
 }
 
 /// A `detach 0` object whose script opened the demo, once it is connected.
-fn demo_connected() -> (Rc<TestHost>, Object) {
+fn demo_connected() -> (Arc<TestHost>, pyrus_engine::Context, Object) {
     let dir = setup();
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbs.start"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &words("usbs.start"), Some(&dir));
     o.message(0, &Message::Bang);
-    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m.starts_with("connected")));
-    (host, o)
+    serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m.starts_with("connected")));
+    (host, ctx, o)
 }
 
 /// The script keeps its device in a global, but deleting the object closes
@@ -192,26 +192,26 @@ fn deleting_the_object_closes_its_device_and_nothing_more_arrives() {
         });
         served.unwrap()
     });
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbkeep.start"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &words("usbkeep.start"), Some(&dir));
     o.message(0, &Message::Float(port.into()));
-    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "note 1 60 1"));
+    serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m == "note 1 60 1"));
     drop(o);
     assert_eq!(device.join().unwrap(), Served::PeerClosed, "the device was closed (within 10 s)");
     // What the device sent before it closed, and anything still in flight, is discarded.
     let start = Instant::now();
-    while marshal::has_work() && start.elapsed() < Duration::from_secs(5) {
-        service();
+    while ctx.has_work() && start.elapsed() < Duration::from_secs(5) {
+        ctx.service();
         std::thread::yield_now();
     }
-    service();
+    ctx.service();
     assert_eq!(host.take(), [], "nothing after deletion");
 }
 
 #[test]
 fn close_says_closed_and_bad_calls_raise_clear_errors() {
     let _one = one_at_a_time();
-    let (host, o) = demo_connected();
+    let (host, ctx, o) = demo_connected();
     let eval = |code: &str| {
         let args = [Atom::Symbol(Cow::Owned(code.to_owned()))];
         o.message(0, &Message::Anything(Cow::Borrowed("exec"), Cow::Borrowed(&args)));
@@ -223,7 +223,7 @@ fn close_says_closed_and_bad_calls_raise_clear_errors() {
     eval("pyrus.usb.demo(42)");
     eval("pyrus.usb.open('nonsense:words:here', print)");
     eval("usbs.dev.close()");
-    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "closed"));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m == "closed"));
     let status = outlet(&events, 1);
     assert!(status[0].starts_with("error ValueError note takes 3 numbers, not 2"), "{status:?}");
     assert!(status[1].starts_with("error ValueError send takes a MIDI message"), "{status:?}");
@@ -249,10 +249,10 @@ fn the_callback_of_a_class_instance_can_use_its_outlets() {
          self.out(1 if m.selector in ('connected', 'disconnected') else 0, m)\n",
     )
     .unwrap();
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbclass.Dev -detach 1"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &words("usbclass.Dev -detach 1"), Some(&dir));
     o.message(0, &Message::Bang);
-    let events = serve_until(&host, |e| outlet(e, 1).iter().any(|m| m == "disconnected"));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 1).iter().any(|m| m == "disconnected"));
     assert_eq!(outlet(&events, 1), ["connected 4617 28793 pyrus Virtual MIDI HID", "disconnected"]);
     assert_eq!(outlet(&events, 0), demo_reference());
 }
@@ -268,8 +268,8 @@ fn devices_lists_local_devices_or_says_why_not() {
          return pyrus.Message('found', len(found))\n",
     )
     .unwrap();
-    let host = Rc::new(TestHost::new());
-    Object::new(host.clone(), &words("usblist.rows"), Some(&dir)).message(0, &Message::Bang);
+    let (host, ctx) = test_host::context(TestHost::new());
+    Object::new(&ctx, host.clone(), &words("usblist.rows"), Some(&dir)).message(0, &Message::Bang);
     let events = host.take();
     let out = outlet(&events, 0);
     println!("pyrus.usb.devices() here: {out:?}");
@@ -319,13 +319,13 @@ fn a_flood_into_a_scheduler_callback_is_carried_a_budget_per_pass() {
         })
         .unwrap();
     });
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbflood.start"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &words("usbflood.start"), Some(&dir));
     o.message(0, &Message::Float(port.into()));
     let (mut most, mut events) = (0, Vec::new());
     let start = Instant::now();
     while !outlet(&events, 0).iter().any(|m| m == "symbol disconnected") && start.elapsed() < Duration::from_secs(20) {
-        service();
+        ctx.service();
         let pass = host.take();
         most = most.max(pass.len());
         events.extend(pass);
@@ -336,7 +336,7 @@ fn a_flood_into_a_scheduler_callback_is_carried_a_budget_per_pass() {
     assert_eq!(notes, NOTES as usize, "every note (the queue holds 65,536): {:?}", &events[..5]);
     println!("{NOTES} notes, at most {most} in one service pass");
     assert!(most <= pyrus_engine::usb::BUDGET, "a pass carried {most} events");
-    let check = Object::new(host.clone(), &words("usbflood.in_order"), Some(&dir));
+    let check = Object::new(&ctx, host.clone(), &words("usbflood.in_order"), Some(&dir));
     check.message(0, &Message::Bang);
     assert_eq!(host.take_outlet(0), [NOTES.to_string()], "in order");
 }
@@ -354,11 +354,11 @@ fn reload_replaces_a_device_the_module_opened_at_import() {
          dev = pyrus.usb.demo(make(generation))\n\ndef f():\n    pass\n",
     )
     .unwrap();
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbreload.f"), Some(&dir));
-    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "note 1"));
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &words("usbreload.f"), Some(&dir));
+    serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m == "note 1"));
     o.message(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&[])));
-    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "disconnected 2"));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m == "disconnected 2"));
     let after: Vec<String> = outlet(&events, 0).into_iter().skip_while(|m| !m.ends_with(" 2")).collect();
     assert_eq!(after.first().map(String::as_str), Some("connected 2"), "{events:?}");
     assert!(after.iter().all(|m| m.ends_with(" 2")), "the first device fell silent: {after:?}");
@@ -405,11 +405,11 @@ fn stop_dropping_a_pending_device_job_leaves_the_callback_working() {
             ControlFlow::Continue(Duration::from_millis(2))
         });
     });
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbstop -detach 1"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &words("usbstop -detach 1"), Some(&dir));
     let call = |text: &str| o.message(0, &Message::Anything(Cow::Borrowed("call"), Cow::Owned(words(text))));
     call(&format!("usbstop.start {port}"));
-    serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol note"));
+    serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m == "symbol note"));
     // A call that runs until stopped: the device's next job waits behind it.
     call("usbstop.spin");
     let asked = host.service_requests();
@@ -418,11 +418,11 @@ fn stop_dropping_a_pending_device_job_leaves_the_callback_working() {
     let start = Instant::now();
     while host.service_requests() == asked {
         assert!(start.elapsed() < Duration::from_secs(10), "the device's second note never came");
-        service();
+        ctx.service();
         std::thread::sleep(Duration::from_millis(1));
     }
     o.message(0, &Message::Anything(Cow::Borrowed("stop"), Cow::Borrowed(&[])));
-    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol note"));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m == "symbol note"));
     assert!(outlet(&events, 1).contains(&"stopped".to_owned()), "{events:?}");
     drop(play);
     drop(o);
@@ -442,16 +442,16 @@ fn a_callbacks_return_value_leaves_outlet_0_or_is_an_error_without_outlets() {
          self.dev = pyrus.usb.demo(lambda m: m.selector)\n",
     )
     .unwrap();
-    let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbret.start"), Some(&dir));
+    let (host, ctx) = test_host::context(TestHost::with_service());
+    let o = Object::new(&ctx, host.clone(), &words("usbret.start"), Some(&dir));
     o.message(0, &Message::Bang);
-    let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol disconnected"));
+    let events = serve_until(&ctx, &host, |e| outlet(e, 0).iter().any(|m| m == "symbol disconnected"));
     assert_eq!(outlet(&events, 0).first().map(String::as_str), Some("symbol connected"), "{events:?}");
-    let mute_host = Rc::new(TestHost::with_service());
-    let mute = Object::new(mute_host.clone(), &words("usbret.Mute"), Some(&dir));
+    let (mute_host, mute_ctx) = test_host::context(TestHost::with_service());
+    let mute = Object::new(&mute_ctx, mute_host.clone(), &words("usbret.Mute"), Some(&dir));
     assert_eq!(mute.outlet_count(), 1, "only the status outlet");
     mute.message(0, &Message::Bang);
-    let events = serve_until(&mute_host, |e| {
+    let events = serve_until(&mute_ctx, &mute_host, |e| {
         outlet(e, 0).iter().any(|m| m.contains("the result 'disconnected' has nowhere to go"))
     });
     let status = outlet(&events, 0);

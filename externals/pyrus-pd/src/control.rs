@@ -79,10 +79,10 @@ unsafe extern "C" fn reload(_x: *mut pd::t_pd, _s: *mut pd::t_symbol, argc: c_in
         let mut ok = true;
         // SAFETY: Pd passes argc valid atoms.
         let args = unsafe { crate::atoms::from_pd(argc, argv, &mut ok) };
-        let console = crate::host::PdHost::new(std::ptr::null_mut());
+        let Some(ctx) = crate::context() else { return };
         match args.as_slice() {
-            [] => pyrus_engine::reload(&console, None),
-            [module] => pyrus_engine::reload(&console, Some(&module.to_string())),
+            [] => ctx.reload(None),
+            [module] => ctx.reload(Some(&module.to_string())),
             _ => console::error(std::ptr::null(), "pyrus: reload takes no module or one"),
         }
     })

@@ -1,49 +1,31 @@
-//! The engine's `Host`, implemented with Pd's API for one object.
+//! The engine's host roles, implemented with Pd's API: [`PdHost`] for the
+//! Pd instance (one engine context), [`PdOutlets`] for one object.
 
 use crate::atoms::{gensym, to_pd};
 use crate::console;
 use pd_sys as pd;
 use pyrus_engine::atoms::Message;
-use pyrus_engine::{Host, NoReceiver};
+use pyrus_engine::{Host, NoReceiver, Outlets};
 use std::cell::{Cell, OnceCell};
 use std::ffi::c_void;
+use std::io::Write;
+use std::os::unix::net::UnixStream;
 
-/// One `[pyrus]` object's view of Pd.
+/// The Pd instance as the engine's context sees it: the console, receivers,
+/// the logical clock, the service clock and the waker.
 ///
-/// It outlives the Pd object when a call is still running as the object is
-/// freed (the engine holds it in an `Rc`); `alive` then turns false and every
-/// output is dropped instead of touching freed outlets.
+/// # Threading
+/// Everything but `wake` is called on Pd's thread only (the engine calls
+/// host methods on host threads, and Pd has one); `wake` from any thread
+/// writes one byte to a non-blocking socket.
 pub struct PdHost {
-    object: *mut pd::t_object,
-    outlets: OnceCell<Vec<*mut pd::_outlet>>,
-    alive: Cell<bool>,
+    /// The write end of the waker's socket pair (see `service`), if made.
+    waker: Option<UnixStream>,
 }
 
 impl PdHost {
-    pub fn new(object: *mut pd::t_object) -> Self {
-        PdHost { object, outlets: OnceCell::new(), alive: Cell::new(true) }
-    }
-
-    /// Creates `count` outlets on the object; called once, after the engine
-    /// object said how many it needs.
-    pub fn create_outlets(&self, count: usize) {
-        let outlets = (0..count)
-            // SAFETY: self.object is the live object being created, on Pd's thread.
-            .map(|_| unsafe { pd::outlet_new(self.object, &raw mut pd::s_anything) })
-            .collect();
-        let _ = self.outlets.set(outlets);
-    }
-
-    /// Called from the object's free method: from now on, outputs go nowhere.
-    pub fn detach(&self) {
-        self.alive.set(false);
-    }
-
-    fn outlet_ptr(&self, index: usize) -> Option<*mut pd::_outlet> {
-        if !self.alive.get() {
-            return None;
-        }
-        self.outlets.get()?.get(index).copied()
+    pub fn new(waker: Option<UnixStream>) -> Self {
+        PdHost { waker }
     }
 }
 
@@ -53,29 +35,7 @@ impl Host for PdHost {
     }
 
     fn error(&self, text: &str) {
-        let object = if self.alive.get() { self.object as *const c_void } else { std::ptr::null() };
-        console::error(object, text);
-    }
-
-    fn outlet(&self, index: usize, message: &Message<'_>) {
-        let Some(outlet) = self.outlet_ptr(index) else { return };
-        // SAFETY: the outlet belongs to our live object (checked through
-        // `alive`), we are on Pd's thread, and atom vectors outlive the calls.
-        unsafe {
-            match message {
-                Message::Bang => pd::outlet_bang(outlet),
-                Message::Float(f) => pd::outlet_float(outlet, *f as pd::t_float),
-                Message::Symbol(s) => pd::outlet_symbol(outlet, gensym(s)),
-                Message::List(atoms) => {
-                    let mut v = to_pd(atoms);
-                    pd::outlet_list(outlet, &raw mut pd::s_list, v.len() as i32, v.as_mut_ptr())
-                }
-                Message::Anything(sel, atoms) => {
-                    let mut v = to_pd(atoms);
-                    pd::outlet_anything(outlet, gensym(sel), v.len() as i32, v.as_mut_ptr())
-                }
-            }
-        }
+        console::error(std::ptr::null(), text);
     }
 
     fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver> {
@@ -115,5 +75,87 @@ impl Host for PdHost {
 
     fn request_service(&self) -> bool {
         crate::service::request()
+    }
+
+    fn wake(&self) {
+        if let Some(mut write) = self.waker.as_ref() {
+            // Full means a wake-up is already pending: nothing to add.
+            let _ = write.write(&[1]);
+        }
+    }
+}
+
+/// One `[pyrus]` or `[pyrus.usb]` object's outlets and console errors.
+///
+/// It outlives the Pd object when a call is still running as the object is
+/// freed (the engine holds it in an `Arc`); `alive` then turns false and every
+/// output is dropped instead of touching freed outlets.
+pub struct PdOutlets {
+    object: *mut pd::t_object,
+    outlets: OnceCell<Vec<*mut pd::_outlet>>,
+    alive: Cell<bool>,
+}
+
+// SAFETY: the engine calls `Outlets` on host threads only, and Pd has one:
+// every access to the pointers and cells happens on Pd's thread (its
+// methods, its clock, its poll loop), never from two threads. The engine's
+// workers never see it (their output is marshalled to Pd's thread).
+unsafe impl Send for PdOutlets {}
+// SAFETY: as for `Send`: shared, but only ever used on Pd's thread.
+unsafe impl Sync for PdOutlets {}
+
+impl PdOutlets {
+    pub fn new(object: *mut pd::t_object) -> Self {
+        PdOutlets { object, outlets: OnceCell::new(), alive: Cell::new(true) }
+    }
+
+    /// Creates `count` outlets on the object; called once, after the engine
+    /// object said how many it needs.
+    pub fn create_outlets(&self, count: usize) {
+        let outlets = (0..count)
+            // SAFETY: self.object is the live object being created, on Pd's thread.
+            .map(|_| unsafe { pd::outlet_new(self.object, &raw mut pd::s_anything) })
+            .collect();
+        let _ = self.outlets.set(outlets);
+    }
+
+    /// Called from the object's free method: from now on, outputs go nowhere.
+    pub fn detach(&self) {
+        self.alive.set(false);
+    }
+
+    fn outlet_ptr(&self, index: usize) -> Option<*mut pd::_outlet> {
+        if !self.alive.get() {
+            return None;
+        }
+        self.outlets.get()?.get(index).copied()
+    }
+}
+
+impl Outlets for PdOutlets {
+    fn error(&self, text: &str) {
+        let object = if self.alive.get() { self.object as *const c_void } else { std::ptr::null() };
+        console::error(object, text);
+    }
+
+    fn outlet(&self, index: usize, message: &Message<'_>) {
+        let Some(outlet) = self.outlet_ptr(index) else { return };
+        // SAFETY: the outlet belongs to our live object (checked through
+        // `alive`), we are on Pd's thread, and atom vectors outlive the calls.
+        unsafe {
+            match message {
+                Message::Bang => pd::outlet_bang(outlet),
+                Message::Float(f) => pd::outlet_float(outlet, *f as pd::t_float),
+                Message::Symbol(s) => pd::outlet_symbol(outlet, gensym(s)),
+                Message::List(atoms) => {
+                    let mut v = to_pd(atoms);
+                    pd::outlet_list(outlet, &raw mut pd::s_list, v.len() as i32, v.as_mut_ptr())
+                }
+                Message::Anything(sel, atoms) => {
+                    let mut v = to_pd(atoms);
+                    pd::outlet_anything(outlet, gensym(sel), v.len() as i32, v.as_mut_ptr())
+                }
+            }
+        }
     }
 }

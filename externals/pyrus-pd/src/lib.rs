@@ -10,7 +10,7 @@
 //! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
 //! | the service clock (`service::tick`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
-//! | the waker itself (writes one byte to a socket) | the engine | any (workers, script threads) | yes; never blocks |
+//! | the waker itself (`PdHost::wake`: writes one byte to a socket) | the engine | any (workers, script threads, device threads) | yes; never blocks |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |
 //! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` | the exiting (scheduler) thread | no |
 //!
@@ -26,17 +26,18 @@ mod service;
 mod trampoline;
 mod usb;
 
-use host::PdHost;
+use host::{PdHost, PdOutlets};
 use pd_sys as pd;
 use pyrus_engine::atoms::Message;
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::Object;
+use pyrus_engine::{Context, Object};
 use std::borrow::Cow;
 use std::ffi::{c_int, c_void, CStr};
 use std::path::PathBuf;
 use std::ptr::null_mut;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Arc, OnceLock};
 use trampoline::guard;
 
 /// The Pd object: Pd's header first, then our state.
@@ -47,7 +48,7 @@ pub(crate) struct PdPyrus {
 }
 
 struct State {
-    host: Rc<PdHost>,
+    outlets: Arc<PdOutlets>,
     /// The inlets after the leftmost, each a small Pd object that knows its index.
     inlets: Vec<*mut inlets::Proxy>,
     /// Shared with running calls, so that freeing the object in the middle of
@@ -56,6 +57,14 @@ struct State {
 }
 
 static CLASS: AtomicPtr<pd::_class> = AtomicPtr::new(null_mut());
+
+/// The engine context of this Pd instance, made at setup.
+static CONTEXT: OnceLock<Context> = OnceLock::new();
+
+/// The engine context of this Pd instance (None only before setup).
+pub(crate) fn context() -> Option<&'static Context> {
+    CONTEXT.get()
+}
 
 /// Called by the loader (`pyrus.pd_linux`, see `pyrus-pd-loader`) from Pd's
 /// `pyrus_setup`, once libpython is loaded.
@@ -106,15 +115,16 @@ fn setup() {
         };
         inlets::setup();
         CLASS.store(class, Ordering::Release);
-        service::create();
+        let waker = service::create();
+        // The instance's context: its console takes script output that
+        // belongs to no object, unattributed.
+        let _ = CONTEXT.set(Context::new(Arc::new(PdHost::new(waker))));
         control::create();
         usb::setup();
         // SAFETY: class_gethelpdir returns the folder the class was loaded
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
         let scripts = PathBuf::from(dir.to_string_lossy().into_owned()).join("scripts");
-        // Script output that belongs to no object: the console, unattributed.
-        pyrus_engine::set_console(Rc::new(PdHost::new(null_mut())));
         match runtime::start(&RuntimeConfig::from_env(Some(scripts))) {
             Ok(started) => {
                 console::post(&format!("pyrus {} for Pd: {}", env!("CARGO_PKG_VERSION"), started.banner));
@@ -153,38 +163,38 @@ unsafe extern "C" fn click(
 
 unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) -> *mut c_void {
     guard("new", null_mut(), || {
-        if !runtime::is_started() {
+        let Some(ctx) = context().filter(|_| runtime::is_started()) else {
             console::error(std::ptr::null(), "pyrus: Python is not running (see the error at load time)");
             return null_mut();
-        }
+        };
         // SAFETY: our class was registered in setup with this struct's size;
         // pd_new returns a zeroed object of that size with its header set.
         let x = unsafe { pd::pd_new(CLASS.load(Ordering::Acquire)) }.cast::<PdPyrus>();
         // SAFETY: x is the live object just made.
-        let host = Rc::new(PdHost::new(unsafe { &raw mut (*x).object }));
+        let outlets = Arc::new(PdOutlets::new(unsafe { &raw mut (*x).object }));
         let mut utf8 = true;
         // SAFETY: Pd passes argc valid atoms.
         let args = unsafe { atoms::from_pd(argc, argv, &mut utf8) };
         if !utf8 {
-            host_warn_utf8(&host);
+            warn_utf8(&outlets);
         }
         // SAFETY: during creation the current canvas is the one that holds the
         // new object; canvas_getdir returns its folder as a Pd symbol.
         let dir = unsafe { atoms::symbol_text(pd::canvas_getdir(pd::canvas_getcurrent())) }.0;
-        let engine = Object::new(host.clone(), &args, Some(PathBuf::from(&*dir).as_path()));
-        host.create_outlets(engine.outlet_count());
+        let engine = Object::new(ctx, outlets.clone(), &args, Some(PathBuf::from(&*dir).as_path()));
+        outlets.create_outlets(engine.outlet_count());
         // SAFETY: x is the live object being made, on Pd's thread.
         let extra = unsafe { inlets::create(x.cast(), &raw mut (*x).object, engine.inlet_count()) };
-        let state = Box::new(State { host, inlets: extra, engine: Rc::new(engine) });
+        let state = Box::new(State { outlets, inlets: extra, engine: Rc::new(engine) });
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(state) };
         x.cast()
     })
 }
 
-fn host_warn_utf8(host: &PdHost) {
-    use pyrus_engine::Host;
-    host.error("pyrus: a symbol is not valid UTF-8; it was decoded with replacement characters (U+FFFD)");
+fn warn_utf8(outlets: &PdOutlets) {
+    use pyrus_engine::Outlets;
+    outlets.error("pyrus: a symbol is not valid UTF-8; it was decoded with replacement characters (U+FFFD)");
 }
 
 unsafe extern "C" fn free(x: *mut PdPyrus) {
@@ -197,7 +207,7 @@ unsafe extern "C" fn free(x: *mut PdPyrus) {
         }
         // SAFETY: made by Box::into_raw in new().
         let state = unsafe { Box::from_raw(state) };
-        state.host.detach();
+        state.outlets.detach();
         // SAFETY: the proxies were made by inlets::create for this object and
         // are freed once, here; their inlets go with the object right after.
         unsafe { inlets::free(&state.inlets) };
@@ -265,7 +275,7 @@ fn warn_if_repaired(x: *mut PdPyrus, ok: bool) {
     if !ok {
         // SAFETY: x is a live object (we are inside one of its methods).
         if let Some(state) = unsafe { (*x).state.as_ref() } {
-            host_warn_utf8(&state.host);
+            warn_utf8(&state.outlets);
         }
     }
 }

@@ -1,12 +1,13 @@
-//! How the engine's [`pyrus_engine::service`] gets called on Pd's scheduler
-//! thread:
+//! How the engine context's [`pyrus_engine::Context::service`] gets called
+//! on Pd's scheduler thread:
 //!
 //! - a clock, set for "now" when an object asks (the end of the current
 //!   pass), then once per DSP tick while the engine says work is still out.
 //!   This ends the GIL lease and, in `-batch` mode (where Pd polls no file
 //!   descriptors), is what brings detached results in;
 //! - a socket pair registered with `sys_addpollfn`: a worker's first delivery
-//!   into an empty mailbox writes a byte, which wakes Pd out of its idle sleep
+//!   into an empty mailbox writes a byte (the context's `Host::wake`, see
+//!   `PdHost`), which wakes Pd out of its idle sleep
 //!   at once (realtime mode), so results arrive well within a tick, the way
 //!   `[netreceive]` input does.
 //!
@@ -18,7 +19,7 @@
 use crate::trampoline::guard;
 use pd_sys as pd;
 use std::ffi::{c_int, c_void};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::ptr::null_mut;
@@ -39,8 +40,9 @@ extern "C" {
 /// code, jobs that `stop` abandoned in a wait), all together.
 const EXIT_DEADLINE: Duration = Duration::from_millis(500);
 
-/// Sets up the clock, the waker and the exit handler; called once from setup.
-pub fn create() {
+/// Sets up the clock, the waker and the exit handler; called once from
+/// setup. Returns the waker's write end, for the context's `Host::wake`.
+pub fn create() -> Option<UnixStream> {
     // SAFETY: clock_new and clock_setunit on Pd's thread during setup; the
     // callback ignores its owner argument. The clock lives as long as the
     // library (it is never freed).
@@ -53,6 +55,8 @@ pub fn create() {
         clock
     };
     CLOCK.store(clock, Ordering::Release);
+    // SAFETY: registers a plain extern "C" function with no arguments.
+    unsafe { libc::atexit(at_exit) };
     match UnixStream::pair().and_then(|(r, w)| {
         r.set_nonblocking(true)?;
         w.set_nonblocking(true)?;
@@ -61,21 +65,19 @@ pub fn create() {
         Ok((read, write)) => {
             let fd = read.as_raw_fd();
             let _ = WAKE_READ.set(read);
-            pyrus_engine::marshal::set_waker(move || {
-                // Full means a wake-up is already pending: nothing to add.
-                let _ = (&write).write(&[1]);
-            });
             // SAFETY: a valid open descriptor that stays open for the whole
             // process (WAKE_READ is never dropped); Pd calls `woken` on its thread.
             unsafe { sys_addpollfn(fd, Some(woken), null_mut()) };
+            Some(write)
         }
-        Err(e) => crate::console::error(
-            std::ptr::null(),
-            &format!("pyrus: no waker ({e}); detached results arrive once per tick"),
-        ),
+        Err(e) => {
+            crate::console::error(
+                std::ptr::null(),
+                &format!("pyrus: no waker ({e}); detached results arrive once per tick"),
+            );
+            None
+        }
     }
-    // SAFETY: registers a plain extern "C" function with no arguments.
-    unsafe { libc::atexit(at_exit) };
 }
 
 /// Asks for a service at the end of the current pass.
@@ -95,7 +97,7 @@ fn set_clock(samples: f64) -> bool {
 
 /// Runs the engine's service; while work is out, again after one DSP tick.
 fn serve() {
-    if pyrus_engine::service() {
+    if crate::context().is_some_and(pyrus_engine::Context::service) {
         // SAFETY: a plain query of Pd's block size on its thread.
         let block = unsafe { pd::sys_getblksize() };
         set_clock(f64::from(block.max(1)));

@@ -2,14 +2,14 @@
 //! Same thread contract as `[pyrus]`: every method on Pd's scheduler thread.
 
 use crate::atoms;
-use crate::host::PdHost;
+use crate::host::PdOutlets;
 use crate::trampoline::guard;
 use pd_sys as pd;
 use pyrus_engine::atoms::Message;
 use pyrus_engine::UsbObject;
 use std::ffi::{c_int, c_void};
 use std::ptr::null_mut;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 #[repr(C)]
@@ -19,7 +19,7 @@ struct PdUsb {
 }
 
 struct State {
-    host: Rc<PdHost>,
+    outlets: Arc<PdOutlets>,
     engine: UsbObject,
 }
 
@@ -52,18 +52,20 @@ pub fn setup() {
 
 unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) -> *mut c_void {
     guard("pyrus.usb new", null_mut(), || {
+        // Made at setup, before the class exists.
+        let Some(ctx) = crate::context() else { return null_mut() };
         // SAFETY: our class was registered with PdUsb's size; pd_new returns
         // a zeroed object with its header set.
         let x = unsafe { pd::pd_new(CLASS.load(Ordering::Acquire)) }.cast::<PdUsb>();
         // SAFETY: x is the live object just made.
-        let host = Rc::new(PdHost::new(unsafe { &raw mut (*x).object }));
+        let outlets = Arc::new(PdOutlets::new(unsafe { &raw mut (*x).object }));
         let mut ok = true;
         // SAFETY: Pd passes argc valid atoms.
         let args = unsafe { atoms::from_pd(argc, argv, &mut ok) };
-        let engine = UsbObject::new(host.clone(), &args);
-        host.create_outlets(engine.outlet_count());
+        let engine = UsbObject::new(ctx, outlets.clone(), &args);
+        outlets.create_outlets(engine.outlet_count());
         // SAFETY: x is live and ours; free() takes the box back.
-        unsafe { (*x).state = Box::into_raw(Box::new(State { host, engine })) };
+        unsafe { (*x).state = Box::into_raw(Box::new(State { outlets, engine })) };
         x.cast()
     })
 }
@@ -77,7 +79,7 @@ unsafe extern "C" fn free(x: *mut PdUsb) {
         }
         // SAFETY: made by Box::into_raw in new().
         let state = unsafe { Box::from_raw(state) };
-        state.host.detach();
+        state.outlets.detach();
     })
 }
 

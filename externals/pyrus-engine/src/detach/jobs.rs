@@ -11,6 +11,7 @@
 //! `JobDone` are dropped, and in serial mode it no longer holds the queue's
 //! token, so the object's next job starts at once on another worker.
 
+use crate::context::Context;
 use crate::core::Core;
 use crate::sync::lock;
 use pyrus_atoms::OwnedMessage;
@@ -34,9 +35,11 @@ pub(crate) enum JobKind {
 
 pub(crate) struct JobQueue {
     pub core: Arc<Core>,
+    /// The object's context: where its jobs' output goes.
+    pub ctx: Context,
     pending: Mutex<VecDeque<JobKind>>,
-    /// The current run (from 1); changed under the `pending` lock, by the
-    /// scheduler thread only.
+    /// The current run (from 1); changed under the `pending` lock, by a
+    /// host thread (`stop`).
     run: AtomicU64,
     /// Serial mode: the run whose token for this queue is in the pool or
     /// being run (0: none). A token of an older run counts as none.
@@ -54,9 +57,10 @@ pub(crate) enum Pushed {
 }
 
 impl JobQueue {
-    pub fn new(core: Arc<Core>) -> Self {
+    pub fn new(core: Arc<Core>, ctx: Context) -> Self {
         JobQueue {
             core,
+            ctx,
             pending: Mutex::new(VecDeque::new()),
             run: AtomicU64::new(1),
             token: AtomicU64::new(0),

@@ -1,11 +1,12 @@
-//! Marshalling from any thread to the host's scheduler thread.
+//! Marshalling from any thread to a host thread.
 //!
 //! Everything a worker or a script's own thread wants the host to do (send
 //! out of an outlet, print, send to a receiver, report status, say a job is
 //! done) becomes a [`Delivery`]: plain owned data, no Python inside. It goes
-//! into one process-wide *mailbox*, a bounded lock-free MPMC queue
-//! (crossbeam's `ArrayQueue`, Vyukov's bounded queue), which the scheduler
-//! thread drains in [`crate::service`].
+//! into the *mailbox* of the object's [`crate::Context`] (one per host
+//! instance), a bounded lock-free MPMC queue (crossbeam's `ArrayQueue`,
+//! Vyukov's bounded queue), which [`crate::Context::service`] drains on a
+//! host thread of that context.
 //!
 //! # Guarantees
 //! - Capacity: [`CAPACITY`] deliveries. When full, [`push`] hands the
@@ -20,21 +21,24 @@
 //! - Order: deliveries from one thread arrive in the order they were pushed,
 //!   so one job's outputs keep their order, and a serial object's jobs (which
 //!   run one after another) keep theirs.
-//! - Waking: the first push into an empty mailbox calls the host's waker once
-//!   (see [`set_waker`]); the drain re-arms it.
-//! - Shutdown: after [`shut_down`], pushes are dropped instead of waiting.
+//! - Waking: the first push after a drain calls the context's
+//!   [`crate::Host::wake`] once; the drain re-arms it.
+//! - Shutdown: after [`Mailbox::shut_down`], pushes are dropped instead of
+//!   waiting.
 //!
 //! # Threading
-//! [`push`] and [`wait_for_space`]: any thread, concurrently; never block
-//! except `wait_for_space`, which sleeps in short naps. [`drain`]: the
-//! scheduler thread only, one caller at a time.
+//! `push` and `wait_for_space`: any thread, concurrently; never block
+//! except `wait_for_space`, which sleeps in short naps. `drain`: a host
+//! thread of the context, one caller at a time (so that one object's
+//! deliveries keep their order).
 
+use crate::host::Host;
 use crate::sync::lock;
 use crossbeam_queue::ArrayQueue;
 use pyrus_atoms::OwnedMessage;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{LazyLock, Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Identifies an object across threads; ids are never reused.
@@ -62,16 +66,17 @@ pub enum Delivery {
     Reload(String),
     /// A module the object's target lives in was reloaded by another
     /// object's call: resolve the target again, as a call of its own
-    /// (see `crate::service::rebind`).
+    /// (see `crate::Context::rebind`).
     Rebind,
 }
 
-struct Mailbox {
+/// One context's mailbox (see the module docs).
+pub(crate) struct Mailbox {
     queue: ArrayQueue<(ObjectId, Delivery)>,
     /// Set by the first push after a drain; the waker runs only then.
     wake_pending: AtomicBool,
-    waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
-    /// Jobs queued or running, and script threads that may still push.
+    /// Jobs queued or running, script threads and open devices that may
+    /// still push.
     producers: AtomicUsize,
     shut_down: AtomicBool,
     /// When the last drain began, in ms since `epoch`.
@@ -82,19 +87,20 @@ struct Mailbox {
     any_lost: AtomicBool,
 }
 
-static MAILBOX: LazyLock<Mailbox> = LazyLock::new(|| Mailbox {
-    queue: ArrayQueue::new(CAPACITY),
-    wake_pending: AtomicBool::new(false),
-    waker: OnceLock::new(),
-    producers: AtomicUsize::new(0),
-    shut_down: AtomicBool::new(false),
-    drained_at: AtomicU64::new(0),
-    epoch: Instant::now(),
-    lost: Mutex::new(HashMap::new()),
-    any_lost: AtomicBool::new(false),
-});
-
 impl Mailbox {
+    pub fn new() -> Mailbox {
+        Mailbox {
+            queue: ArrayQueue::new(CAPACITY),
+            wake_pending: AtomicBool::new(false),
+            producers: AtomicUsize::new(0),
+            shut_down: AtomicBool::new(false),
+            drained_at: AtomicU64::new(0),
+            epoch: Instant::now(),
+            lost: Mutex::new(HashMap::new()),
+            any_lost: AtomicBool::new(false),
+        }
+    }
+
     fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }
@@ -109,111 +115,93 @@ impl Mailbox {
         *lock(&self.lost).entry(id).or_default() += 1;
         self.any_lost.store(true, Ordering::Release);
     }
-}
 
-/// Installs the host's waker: a function, callable from any thread, that makes
-/// the host call [`crate::service`] on its scheduler thread soon. Only the
-/// first call has an effect.
-pub fn set_waker(waker: impl Fn() + Send + Sync + 'static) {
-    let _ = MAILBOX.waker.set(Box::new(waker));
-}
-
-/// Asks the host for a service soon, as the first push into an empty mailbox
-/// does: for other queues the service drains (a USB device's events).
-///
-/// # Threading
-/// Any thread; never blocks.
-pub fn wake() {
-    let m = &*MAILBOX;
-    if !m.wake_pending.swap(true, Ordering::AcqRel) {
-        if let Some(wake) = m.waker.get() {
-            wake();
+    /// Asks `host` for a service soon, once until the next drain: for the
+    /// mailbox, and for other queues the service drains (a USB device's
+    /// events). Any thread; never blocks.
+    pub fn wake(&self, host: &dyn Host) {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            host.wake();
         }
     }
-}
 
-/// Pushes a delivery, or hands it back if the mailbox is full.
-pub fn push(id: ObjectId, delivery: Delivery) -> Result<(), Delivery> {
-    let m = &*MAILBOX;
-    if m.shut_down.load(Ordering::Acquire) {
-        return Ok(()); // nobody will drain it any more
-    }
-    m.queue.push((id, delivery)).map_err(|(_, d)| d)?;
-    wake();
-    Ok(())
-}
-
-/// Pushes a delivery, waiting for space if needed (`nap` runs each short
-/// wait, so a caller attached to Python can release the GIL around it); in a
-/// stall (see the module docs) drops it instead, to be reported.
-pub fn push_waiting(id: ObjectId, mut delivery: Delivery, mut nap: impl FnMut(fn())) {
-    let m = &*MAILBOX;
-    loop {
-        match push(id, delivery) {
-            Ok(()) => return,
-            Err(back) => delivery = back,
+    /// Pushes a delivery, or hands it back if the mailbox is full.
+    pub fn push(&self, host: &dyn Host, id: ObjectId, delivery: Delivery) -> Result<(), Delivery> {
+        if self.shut_down.load(Ordering::Acquire) {
+            return Ok(()); // nobody will drain it any more
         }
-        if !matches!(delivery, Delivery::JobDone(_)) && m.stalled() {
-            return m.lose(id);
+        self.queue.push((id, delivery)).map_err(|(_, d)| d)?;
+        self.wake(host);
+        Ok(())
+    }
+
+    /// Pushes a delivery, waiting for space if needed (`nap` runs each short
+    /// wait, so a caller attached to Python can release the GIL around it);
+    /// in a stall (see the module docs) drops it instead, to be reported.
+    pub fn push_waiting(&self, host: &dyn Host, id: ObjectId, mut delivery: Delivery, mut nap: impl FnMut(&(dyn Fn() + Sync))) {
+        loop {
+            match self.push(host, id, delivery) {
+                Ok(()) => return,
+                Err(back) => delivery = back,
+            }
+            if !matches!(delivery, Delivery::JobDone(_)) && self.stalled() {
+                return self.lose(id);
+            }
+            nap(&|| self.wait_for_space(host));
         }
-        nap(wait_for_space);
     }
-}
 
-/// Takes the counts of deliveries dropped in a stall, per object.
-pub fn take_lost() -> Vec<(ObjectId, u64)> {
-    let m = &*MAILBOX;
-    if !m.any_lost.swap(false, Ordering::AcqRel) {
-        return Vec::new();
+    /// Takes the counts of deliveries dropped in a stall, per object.
+    pub fn take_lost(&self) -> Vec<(ObjectId, u64)> {
+        if !self.any_lost.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        lock(&self.lost).drain().collect()
     }
-    lock(&m.lost).drain().collect()
-}
 
-/// Sleeps a moment while the mailbox is full (the scheduler frees space at
-/// its next drain); returns at once after shutdown.
-pub fn wait_for_space() {
-    let m = &*MAILBOX;
-    if let Some(wake) = m.waker.get() {
-        wake();
+    /// Sleeps a moment while the mailbox is full (the host frees space at
+    /// its next drain); returns at once after shutdown.
+    pub fn wait_for_space(&self, host: &dyn Host) {
+        host.wake();
+        if !self.shut_down.load(Ordering::Acquire) && self.queue.is_full() {
+            std::thread::sleep(Duration::from_micros(200));
+        }
     }
-    if !m.shut_down.load(Ordering::Acquire) && m.queue.is_full() {
-        std::thread::sleep(Duration::from_micros(200));
+
+    /// Pops up to `budget` deliveries in order and hands each to `deliver`.
+    /// Returns how many it handled.
+    pub fn drain(&self, budget: usize, mut deliver: impl FnMut(ObjectId, Delivery)) -> usize {
+        self.wake_pending.store(false, Ordering::Release);
+        self.drained_at.store(self.now_ms(), Ordering::Release);
+        let mut n = 0;
+        while n < budget {
+            let Some((id, d)) = self.queue.pop() else { break };
+            deliver(id, d);
+            n += 1;
+        }
+        n
     }
-}
 
-/// Pops up to `budget` deliveries in order and hands each to `deliver`.
-/// Returns how many it handled.
-pub fn drain(budget: usize, mut deliver: impl FnMut(ObjectId, Delivery)) -> usize {
-    let m = &*MAILBOX;
-    m.wake_pending.store(false, Ordering::Release);
-    m.drained_at.store(m.now_ms(), Ordering::Release);
-    let mut n = 0;
-    while n < budget {
-        let Some((id, d)) = m.queue.pop() else { break };
-        deliver(id, d);
-        n += 1;
+    /// Whether anything may still arrive: deliveries waiting, jobs
+    /// outstanding, script threads alive that were started from a pyrus
+    /// call, devices open.
+    pub fn has_work(&self) -> bool {
+        !self.queue.is_empty() || self.producers.load(Ordering::Acquire) > 0
     }
-    n
-}
 
-/// Whether anything may still arrive: deliveries waiting, jobs outstanding,
-/// or script threads alive that were started from a pyrus call.
-pub fn has_work() -> bool {
-    let m = &*MAILBOX;
-    !m.queue.is_empty() || m.producers.load(Ordering::Acquire) > 0
-}
+    /// Counts one more producer (a job submitted, a script thread started,
+    /// a device opened).
+    pub fn producer_begin(&self) {
+        self.producers.fetch_add(1, Ordering::AcqRel);
+    }
 
-/// Counts one more producer (a job submitted, a script thread started).
-pub fn producer_begin() {
-    MAILBOX.producers.fetch_add(1, Ordering::AcqRel);
-}
+    /// Counts one producer less.
+    pub fn producer_end(&self) {
+        self.producers.fetch_sub(1, Ordering::AcqRel);
+    }
 
-/// Counts one producer less.
-pub fn producer_end() {
-    MAILBOX.producers.fetch_sub(1, Ordering::AcqRel);
-}
-
-/// From now on pushes are dropped and waits return at once (process exit).
-pub fn shut_down() {
-    MAILBOX.shut_down.store(true, Ordering::Release);
+    /// From now on pushes are dropped and waits return at once (process exit).
+    pub fn shut_down(&self) {
+        self.shut_down.store(true, Ordering::Release);
+    }
 }

@@ -39,19 +39,17 @@
 //! [`shut_down`]: once, at process exit; it never waits (for the GIL nor
 //! the threads: the exit joins them by its deadline).
 
-use crate::host::{Host, NoReceiver};
 use crate::jobs::{JobKind, JobQueue};
-use crate::marshal::{self, Delivery, ObjectId};
+use crate::marshal::{Delivery, ObjectId};
 use crate::native::{self, Caller};
-use crate::remote::Remote;
+use crate::out::Out;
 use crate::report;
+use crate::sink::Sink;
 use crate::sync::{self, lock};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use pyo3::prelude::*;
 use pyo3::{ffi, PyTypeInfo};
-use pyrus_atoms::Message;
 use std::collections::VecDeque;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex};
 use std::thread::JoinHandle;
@@ -246,7 +244,7 @@ pub(crate) fn interrupt(object: ObjectId, below: u64) {
     }
 }
 
-/// The objects whose jobs are running now. Takes no GIL: the scheduler
+/// The objects whose jobs are running now. Takes no GIL: a host
 /// thread reads it to say who held Python while it waited (see `gil`).
 pub(crate) fn running_objects() -> Vec<ObjectId> {
     lock(&POOL.running).iter().map(|r| r.object).collect()
@@ -376,21 +374,23 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
     if interruptible {
         lock(&POOL.running).push(Running { thread: me, object: id, run });
     }
-    let host = Rc::new(RunHost { remote: Remote { id }, queue: queue.clone(), run });
-    let caller = Rc::new(Caller { host: host.clone(), data_outlets: queue.core.shape().outlets, id });
+    // What the job sends goes through its context's mailbox until `stop`
+    // abandons this run.
+    let sink = Sink { ctx: queue.ctx.clone(), id, run: Some((queue.clone(), run)) };
+    let caller = Caller { out: Out::Marshal(sink), data_outlets: Some(queue.core.shape().outlets), id };
+    let out = &caller.out;
     let status = queue.core.status();
     let done = sync::catch(|| {
-        let _current = native::enter(&caller);
-        match &job {
-            JobKind::Message(inlet, m) => queue.core.handle(py, &*host, *inlet, m),
-            JobKind::Device(device) => device.run(py, &*host, status),
-            JobKind::Close => queue.core.close(py, &*host),
-            JobKind::Rebind => queue.core.rebind(py, &*host),
-        }
+        native::call_as(&caller, || match &job {
+            JobKind::Message(inlet, m) => queue.core.handle(py, out, *inlet, m),
+            JobKind::Device(device) => device.run(py, out, status),
+            JobKind::Close => queue.core.close(py, out),
+            JobKind::Rebind => queue.core.rebind(py, out),
+        })
     });
     if let Err(why) = done {
-        host.error(&format!("pyrus: internal error in a detached job, which was abandoned: {why}"));
-        report::status_error(&*host, status, "PanicException", &why);
+        out.error(&format!("pyrus: internal error in a detached job, which was abandoned: {why}"));
+        report::status_error(out, status, "PanicException", &why);
     }
     lock(&POOL.running).retain(|r| r.thread != me);
     // An interrupt that arrived after the job's last bytecode must not fire
@@ -404,54 +404,8 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
             unsafe { ffi::PyThreadState_SetAsyncExc(me as _, std::ptr::null_mut()) };
         }
     }
-    marshal::push_waiting(id, Delivery::JobDone(run), |wait| py.detach(wait));
-    marshal::producer_end();
-}
-
-/// The host as one run of a queue sees it: the object's, through the
-/// mailbox, until `stop` abandons the run; from then on what it sends is
-/// dropped.
-struct RunHost {
-    remote: Remote,
-    queue: Arc<JobQueue>,
-    run: u64,
-}
-
-impl RunHost {
-    fn live(&self) -> bool {
-        self.queue.run() == self.run
-    }
-}
-
-impl Host for RunHost {
-    fn post(&self, text: &str) {
-        if self.live() {
-            self.remote.post(text);
-        }
-    }
-
-    fn error(&self, text: &str) {
-        if self.live() {
-            self.remote.error(text);
-        }
-    }
-
-    fn outlet(&self, index: usize, message: &Message<'_>) {
-        if self.live() {
-            self.remote.outlet(index, message);
-        }
-    }
-
-    fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver> {
-        if self.live() {
-            self.remote.send(name, message)?;
-        }
-        Ok(())
-    }
-
-    fn logical_time(&self) -> f64 {
-        self.remote.logical_time()
-    }
+    queue.ctx.push_waiting(id, Delivery::JobDone(run), |wait| py.detach(wait));
+    queue.ctx.producer_end();
 }
 
 fn control(requests: Receiver<Option<Interrupt>>) {
@@ -498,7 +452,7 @@ pub fn shut_down() -> Vec<JoinHandle<()>> {
         POOL.closing.store(true, Ordering::Release);
         std::mem::take(&mut w.handles)
     };
-    marshal::shut_down();
+    crate::context::shut_down();
     POOL.wake.notify_all();
     let _ = POOL.interrupts.0.send(Some(Interrupt::All));
     let _ = POOL.interrupts.0.send(None);

@@ -7,15 +7,16 @@
 //! burst of events (an editor's save) is debounced: a file counts as changed
 //! once it has been quiet for [`QUIET`]. The reload itself never runs on the
 //! watcher's thread: it becomes a [`Delivery::Reload`] for the object, carried
-//! out on the scheduler thread (or queued to the object's worker when
-//! detached).
+//! out on a host thread of the object's context (or queued to the object's
+//! worker when detached).
 //!
 //! # Threading
 //! [`watch`], [`unwatch`]: any thread, briefly locking the watch table.
 //! One thread, `pyrus-watch`, debounces; [`shut_down`] ends it (the exit
 //! joins it by a deadline).
 
-use crate::marshal::{self, Delivery, ObjectId};
+use crate::context::{Context, WeakContext};
+use crate::marshal::{Delivery, ObjectId};
 use crate::sync::{self, lock};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
 use notify::{RecursiveMode, Watcher};
@@ -31,8 +32,8 @@ pub const QUIET: Duration = Duration::from_millis(100);
 /// Which objects watch which file, and as which module.
 #[derive(Default)]
 struct Table {
-    /// file -> (object, module the file is)
-    files: HashMap<PathBuf, Vec<(ObjectId, String)>>,
+    /// file -> (object, its context, module the file is)
+    files: HashMap<PathBuf, Vec<(ObjectId, WeakContext, String)>>,
     /// folders the OS watcher follows
     folders: HashSet<PathBuf>,
 }
@@ -45,8 +46,8 @@ struct State {
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 
-/// Watches `files` (each with the module it holds) for object `id`.
-pub(crate) fn watch(id: ObjectId, files: Vec<(PathBuf, String)>) -> Result<(), String> {
+/// Watches `files` (each with the module it holds) for object `id` of `ctx`.
+pub(crate) fn watch(ctx: &Context, id: ObjectId, files: Vec<(PathBuf, String)>) -> Result<(), String> {
     let mut state = lock(&STATE);
     if state.is_none() {
         *state = Some(start()?);
@@ -59,8 +60,8 @@ pub(crate) fn watch(id: ObjectId, files: Vec<(PathBuf, String)>) -> Result<(), S
             state.watcher.watch(&folder, RecursiveMode::NonRecursive).map_err(|e| e.to_string())?;
         }
         let entry = table.files.entry(file).or_default();
-        if !entry.iter().any(|(o, _)| *o == id) {
-            entry.push((id, module));
+        if !entry.iter().any(|(o, _, _)| *o == id) {
+            entry.push((id, ctx.downgrade(), module));
         }
     }
     Ok(())
@@ -71,7 +72,7 @@ pub(crate) fn unwatch(id: ObjectId) {
     if let Some(state) = lock(&STATE).as_ref() {
         let mut table = lock(&state.table);
         for watchers in table.files.values_mut() {
-            watchers.retain(|(o, _)| *o != id);
+            watchers.retain(|(o, _, _)| *o != id);
         }
         table.files.retain(|_, w| !w.is_empty());
     }
@@ -114,8 +115,10 @@ fn debounce(events: Receiver<PathBuf>, table: Arc<Mutex<Table>>) {
         for path in quiet {
             changed.remove(&path);
             let watchers = lock(&table).files.get(&path).cloned().unwrap_or_default();
-            for (id, module) in watchers {
-                marshal::push_waiting(id, Delivery::Reload(module), |wait| wait());
+            for (id, ctx, module) in watchers {
+                if let Some(ctx) = ctx.upgrade() {
+                    ctx.push_waiting(id, Delivery::Reload(module), |wait| wait());
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
-//! One `[pyrus]` object as the host's scheduler thread sees it: the messages
-//! it handles itself (`detach`, `latest`, `queue`, `stop`), and where the
-//! others run: right here (`detach 0`) or on the worker pool (`detach 1|2`).
+//! One `[pyrus]` object as its host threads see it: the messages it handles
+//! itself (`detach`, `latest`, `queue`, `stop`), and where the others run:
+//! right here, on the thread that delivered them (`detach 0`), or on the
+//! worker pool (`detach 1|2`).
 //!
 //! Its own messages ([`RESERVED`], at the left inlet) are checked here,
 //! without Python: a missing, extra or out-of-range argument is an error
@@ -33,25 +34,25 @@
 //! while that one is still blocked in C code; whatever it still sends is
 //! dropped.
 
-use crate::core::{self as core_, join, Core};
+use crate::call_lock::CallLock;
+use crate::context::Context;
+use crate::core::{join, Core};
 use crate::gil;
-use crate::host::Host;
+use crate::host::{Host, Outlets};
 use crate::jobs::{JobKind, JobQueue, Pushed};
-use crate::marshal::{self, Delivery};
+use crate::marshal::Delivery;
 use crate::native::{self, Caller};
+use crate::out::Out;
 use crate::pool::{self, Task};
-use crate::remote;
 use crate::runtime;
 use crate::service::{self, Recipient};
 use crate::usb_script::{self, DeviceRun};
 use crate::{convert, editor, watch};
 use pyrus_atoms::{Atom, Message};
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::path::Path;
-use std::rc::{Rc, Weak};
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 /// The messages an object handles itself, at its left inlet, instead of
 /// passing them to its target. A class that defines `in_0_WORD` for one of
@@ -70,7 +71,7 @@ pub const DEFAULT_QUEUE: usize = 1024;
 /// Where an object's calls run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detach {
-    /// On the scheduler thread, now.
+    /// On the host thread that delivered the message, now.
     Sync = 0,
     /// On a worker, one at a time, in arrival order.
     Serial = 1,
@@ -82,73 +83,84 @@ pub enum Detach {
 /// A `[pyrus]` object as the engine sees it.
 ///
 /// # Threading
-/// Created, called and dropped on the host's scheduler thread only (`!Send`),
-/// and re-entrant: a message sent out of an outlet may come straight back in
-/// through the patch while a call is running. In `detach 0` a call attaches
-/// to Python (and waits for the GIL); in `detach 1|2` nothing here touches
-/// Python, blocks or waits: a message becomes a job of plain Rust data.
+/// `Send + Sync`: a host may call it from any of its host threads (Max's
+/// main and scheduler threads), even two at once, and drop it on any.
+/// Synchronous calls (`detach 0`) run one at a time per object, each
+/// depth-first on the thread that delivered it: the object's call lock
+/// (`call_lock`) serialises them, taken after the GIL; a thread that finds
+/// it held waits with the GIL released, so a lock holder waiting for the
+/// GIL always gets it (no thread waits for a call lock holding the GIL),
+/// and a wait cycle between two threads (X -> Y on one, Y -> X on the
+/// other) lends the object instead of deadlocking. Re-entrant on one
+/// thread: a message sent out of an outlet may come straight back in
+/// through the patch while a call is running. In `detach 1|2` a message
+/// touches only atomics and O(1) mutexes (the job queue, the pool's fifo),
+/// no call lock, no Python: it becomes a job of plain Rust data.
 pub struct Object {
-    inner: Rc<Inner>,
+    inner: Arc<Inner>,
 }
 
 struct Inner {
     core: Arc<Core>,
-    caller: Rc<Caller>,
+    /// The caller of the object's synchronous calls: its outlets and its
+    /// context's host, directly.
+    caller: Caller,
     queue: Arc<JobQueue>,
     weak: Weak<Inner>,
-    detach: Cell<Detach>,
-    latest: Cell<bool>,
-    limit: Cell<usize>,
+    /// One synchronous call at a time (see [`Object`]).
+    lock: CallLock,
+    detach: AtomicU8,
+    latest: AtomicBool,
+    limit: AtomicUsize,
     /// Jobs submitted and not yet reported done.
-    outstanding: Cell<usize>,
+    outstanding: AtomicUsize,
     /// Refused and replaced jobs not yet reported.
-    dropped: Cell<u64>,
-    replaced: Cell<u64>,
+    dropped: AtomicU64,
+    replaced: AtomicU64,
 }
 
 impl Object {
-    /// Creates an object. Errors in the arguments or in the target are
-    /// reported through `host`; the object is created all the same. With
-    /// `-detach 1|2` even resolving the target happens on a worker.
+    /// Creates an object of context `ctx`, which speaks through `outlets`.
+    /// Errors in the arguments or in the target are reported through
+    /// `outlets` (console) and the status outlet; the object is created all
+    /// the same.
     ///
     /// The interpreter must have been started with [`runtime::start`].
-    pub fn new(host: Rc<dyn Host>, args: &[Atom<'_>], patch_dir: Option<&Path>) -> Object {
+    pub fn new(ctx: &Context, outlets: Arc<dyn Outlets>, args: &[Atom<'_>], patch_dir: Option<&Path>) -> Object {
         debug_assert!(runtime::is_started(), "runtime::start must run first");
-        let flags = Flags::parse(args, &*host);
+        let flags = Flags::parse(args, &*outlets);
         let id = service::next_id();
         let core = Arc::new(Core::new(id, flags.path, flags.leading, patch_dir));
-        core_::register(&core);
+        ctx.register_core(&core);
         // Resolving the target decides the object's inlets and outlets (a
-        // class says how many), so it happens here, on the scheduler thread,
+        // class says how many), so it happens here, on the host thread,
         // in every mode: creating an object imports its module now.
         // The host makes the outlets only after this returns: what leaves
         // them meanwhile (`__init__`'s `self.out`, a status error) waits in
         // the mailbox until then.
         {
-            let creating: Rc<dyn Host> = Rc::new(remote::Creating { host: host.clone(), id });
-            let early = Rc::new(Caller { host: creating.clone(), data_outlets: native::CREATING, id });
-            remote::note_time(host.logical_time());
-            gil::sync_call(&*host, Some(id), |py| {
-                let _current = native::enter(&early);
-                core.init(py, &*creating);
-            });
+            let creating = Out::Creating { ctx: ctx.clone(), outlets: outlets.clone(), id };
+            let early = Caller { out: creating, data_outlets: None, id };
+            ctx.note_time();
+            gil::sync_call(ctx, Some(id), |py| native::call_as(&early, || core.init(py, &early.out)));
         }
         core.created();
-        let data_outlets = core.shape().outlets;
-        let inner = Rc::new_cyclic(|weak| Inner {
-            caller: Rc::new(Caller { host, data_outlets, id }),
-            queue: Arc::new(JobQueue::new(core.clone())),
+        let data_outlets = Some(core.shape().outlets);
+        let inner = Arc::new_cyclic(|weak| Inner {
+            caller: Caller { out: Out::Direct { ctx: ctx.clone(), outlets }, data_outlets, id },
+            queue: Arc::new(JobQueue::new(core.clone(), ctx.clone())),
             core,
             weak: weak.clone(),
-            detach: Cell::new(flags.detach),
-            latest: Cell::new(flags.latest),
-            limit: Cell::new(flags.queue),
-            outstanding: Cell::new(0),
-            dropped: Cell::new(0),
-            replaced: Cell::new(0),
+            lock: CallLock::new(),
+            detach: AtomicU8::new(flags.detach as u8),
+            latest: AtomicBool::new(flags.latest),
+            limit: AtomicUsize::new(flags.queue),
+            outstanding: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
+            replaced: AtomicU64::new(0),
         });
         let weak: Weak<dyn Recipient> = inner.weak.clone();
-        service::register(id, weak);
+        ctx.register(id, weak);
         if flags.watch {
             inner.set_watch(true);
         }
@@ -173,7 +185,7 @@ impl Object {
 
     /// Where calls run now.
     pub fn detach(&self) -> Detach {
-        self.inner.detach.get()
+        self.inner.detach()
     }
 
     /// Handles one message arriving at an inlet (0 is the leftmost). The
@@ -181,6 +193,9 @@ impl Object {
     /// unless its class defines a method for the word ([`OWN`] reaches them
     /// always). Deciding that reads plain data cached when the class was
     /// bound: no Python here in detached mode.
+    ///
+    /// # Threading
+    /// Any host thread of the object's context (see [`Object`]).
     pub fn message(&self, inlet: usize, message: &Message<'_>) {
         let inner = &self.inner;
         if let (0, Message::Anything(selector, args)) = (inlet, message) {
@@ -204,18 +219,18 @@ impl Drop for Object {
     /// Never waits for a job to end.
     fn drop(&mut self) {
         let inner = &self.inner;
-        service::unregister(inner.core.id);
+        inner.ctx().unregister(inner.core.id);
         watch::unwatch(inner.core.id);
         usb_script::owner_gone(inner.core.id);
         for _ in 0..inner.queue.clear_all() {
-            marshal::producer_end();
+            inner.ctx().producer_end();
         }
         pool::interrupt(inner.core.id, u64::MAX);
-        match inner.detach.get() {
-            Detach::Sync => inner.sync(|py, host| inner.core.close(py, host)),
+        match inner.detach() {
+            Detach::Sync => inner.sync(|py, out| inner.core.close(py, out)),
             mode => {
                 if inner.core.instance_exists() {
-                    marshal::producer_begin();
+                    inner.ctx().producer_begin();
                     inner.queue.push(JobKind::Close, false);
                     inner.schedule(mode);
                 }
@@ -226,21 +241,40 @@ impl Drop for Object {
 }
 
 impl Inner {
-    fn host(&self) -> &dyn Host {
-        &*self.caller.host
+    fn ctx(&self) -> &Context {
+        &self.queue.ctx
     }
 
-    /// Runs `f` here and now, attached to Python under the scheduler
-    /// thread's lease, with this object as the current caller of `pyrus.*`.
-    fn sync(&self, f: impl FnOnce(pyo3::Python<'_>, &dyn Host)) {
+    fn host(&self) -> &dyn Host {
+        self.queue.ctx.host()
+    }
+
+    fn out(&self) -> &Out {
+        &self.caller.out
+    }
+
+    fn detach(&self) -> Detach {
+        match self.detach.load(Ordering::Relaxed) {
+            0 => Detach::Sync,
+            1 => Detach::Serial,
+            _ => Detach::Concurrent,
+        }
+    }
+
+    /// Runs `f` here and now, attached to Python under this thread's lease,
+    /// inside the object's call lock, with this object as the current
+    /// caller of `pyrus.*`.
+    fn sync(&self, f: impl FnOnce(pyo3::Python<'_>, &Out)) {
         // For script threads' `pyrus.time()`: once per lease, i.e. per
         // scheduler pass, is as fresh as a thread can use.
         if !gil::holds_lease() {
-            remote::note_time(self.host().logical_time());
+            self.ctx().note_time();
         }
-        gil::sync_call(self.host(), Some(self.core.id), |py| {
-            let _current = native::enter(&self.caller);
-            f(py, self.host())
+        gil::sync_call(self.ctx(), Some(self.core.id), |py| {
+            // The GIL first, then the lock: a thread that must wait for the
+            // lock waits with the GIL released (see `Object`).
+            let _one = self.lock.enter(|block| py.detach(block));
+            native::call_as(&self.caller, || f(py, &self.caller.out))
         })
     }
 
@@ -262,7 +296,10 @@ impl Inner {
         let checked = match word {
             "detach" => return self.set_detach(args),
             "queue" => return self.set_limit(args),
-            "latest" => return switch(word, args).map_or_else(|e| self.bad_argument(&e), |on| self.latest.set(on)),
+            "latest" => {
+                return switch(word, args)
+                    .map_or_else(|e| self.bad_argument(&e), |on| self.latest.store(on, Ordering::Relaxed))
+            }
             "watch" => return switch(word, args).map_or_else(|e| self.bad_argument(&e), |on| self.set_watch(on)),
             "stop" | "open" if !args.is_empty() => Err(format!("{word} takes no arguments, not '{}'", join(args))),
             "stop" => return self.stop(),
@@ -317,8 +354,8 @@ impl Inner {
 
     /// Handles a message where this object's calls run.
     fn run(&self, inlet: usize, message: &Message<'_>) {
-        match self.detach.get() {
-            Detach::Sync => self.sync(|py, host| self.core.handle(py, host, inlet, message)),
+        match self.detach() {
+            Detach::Sync => self.sync(|py, out| self.core.handle(py, out, inlet, message)),
             Detach::Serial | Detach::Concurrent => self.submit(JobKind::Message(inlet, message.clone().into_owned())),
         }
     }
@@ -333,29 +370,40 @@ impl Inner {
     }
 
     fn submit(&self, job: JobKind) {
-        if self.outstanding.get() >= self.limit.get() {
-            self.dropped.set(self.dropped.get() + 1);
+        // A place among the outstanding jobs, taken before the job is
+        // queued (two host threads may submit at once), given back if the
+        // job replaced one.
+        let limit = self.limit.load(Ordering::Relaxed);
+        let before = self.outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1));
+        let Ok(before) = before else {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
             self.mark_dirty();
             return;
-        }
-        remote::note_time(self.host().logical_time());
-        match self.queue.push(job, self.latest.get()) {
+        };
+        self.ctx().note_time();
+        match self.queue.push(job, self.latest.load(Ordering::Relaxed)) {
             Pushed::Replaced => {
-                self.replaced.set(self.replaced.get() + 1);
+                self.outstanding.fetch_sub(1, Ordering::AcqRel);
+                self.replaced.fetch_add(1, Ordering::Relaxed);
                 self.mark_dirty();
             }
-            Pushed::Queued => self.queued(),
+            Pushed::Queued => self.counted(before),
         }
     }
 
-    /// A job was queued: count it, and make sure a worker will run it.
+    /// A job was queued outside the limit (a rebind, a device's events):
+    /// count it, and make sure a worker will run it.
     fn queued(&self) {
-        marshal::producer_begin();
-        self.outstanding.set(self.outstanding.get() + 1);
-        if self.outstanding.get() == 1 {
+        self.counted(self.outstanding.fetch_add(1, Ordering::AcqRel));
+    }
+
+    /// A job was queued and counted, `before` being outstanding before it.
+    fn counted(&self, before: usize) {
+        self.ctx().producer_begin();
+        if before == 0 {
             self.status("busy", &[Atom::Float(1.0)]);
         }
-        self.schedule(self.detach.get());
+        self.schedule(self.detach());
         // Poll for results each tick while jobs are out.
         self.host().request_service();
     }
@@ -366,14 +414,14 @@ impl Inner {
     fn stop(&self) {
         let (dropped, kept) = self.queue.abandon();
         for _ in 0..dropped {
-            marshal::producer_end();
+            self.ctx().producer_end();
         }
         pool::interrupt(self.core.id, self.queue.run());
         self.status("stopped", &[]);
-        self.job_done(self.outstanding.get().saturating_sub(kept));
+        self.job_done(self.outstanding.load(Ordering::Acquire).saturating_sub(kept));
         // The old run's tasks are void: the kept rebinds need the new run's.
         for _ in 0..kept {
-            self.schedule(self.detach.get());
+            self.schedule(self.detach());
         }
     }
 
@@ -382,23 +430,23 @@ impl Inner {
         if n == 0 {
             return;
         }
-        let left = self.outstanding.get().saturating_sub(n);
-        self.outstanding.set(left);
-        if left == 0 {
+        let update = |left: usize| Some(left.saturating_sub(n));
+        let before = self.outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, update);
+        if before.is_ok_and(|before| before <= n) {
             self.status("busy", &[Atom::Float(0.0)]);
         }
     }
 
     fn set_detach(&self, args: &[Atom<'_>]) {
         match only_number(args).and_then(detach_mode) {
-            Some(mode) => self.detach.set(mode),
+            Some(mode) => self.detach.store(mode as u8, Ordering::Relaxed),
             None => self.bad_argument(&format!("detach takes 0, 1 or 2, not '{}'", join(args))),
         }
     }
 
     fn set_limit(&self, args: &[Atom<'_>]) {
         match only_number(args).and_then(job_limit) {
-            Some(n) => self.limit.set(n),
+            Some(n) => self.limit.store(n, Ordering::Relaxed),
             None => self.bad_argument(&format!("queue takes a whole number of jobs, 1 or more, not '{}'", join(args))),
         }
     }
@@ -412,7 +460,7 @@ impl Inner {
         if files.is_empty() {
             return self.bad_argument("watch: this object's target comes from no script file");
         }
-        if let Err(e) = watch::watch(self.core.id, files) {
+        if let Err(e) = watch::watch(self.ctx(), self.core.id, files) {
             self.bad_argument(&format!("watch: {e}"));
         }
     }
@@ -429,33 +477,33 @@ impl Inner {
     }
 
     fn bad_argument(&self, why: &str) {
-        self.host().error(&format!("pyrus: {why}"));
-        crate::report::status_error(self.host(), self.core.status(), "ValueError", why);
+        self.out().error(&format!("pyrus: {why}"));
+        crate::report::status_error(self.out(), self.core.status(), "ValueError", why);
     }
 
     fn status(&self, what: &str, args: &[Atom<'_>]) {
         let message = Message::Anything(Cow::Borrowed(what), Cow::Borrowed(args));
-        self.host().outlet(self.core.status(), &message);
+        self.out().outlet(self.core.status(), &message);
     }
 
     fn mark_dirty(&self) {
         let weak: Weak<dyn Recipient> = self.weak.clone();
-        service::mark_dirty(weak);
+        self.ctx().mark_dirty(weak);
         self.host().request_service();
     }
 }
 
 impl Recipient for Inner {
     fn deliver(&self, delivery: Delivery) {
-        let host = self.host();
+        let out = self.out();
         match delivery {
-            Delivery::Outlet(i, m) => host.outlet(i, &m),
-            Delivery::Post(text) => host.post(&text),
-            Delivery::Error(text) => host.error(&text),
+            Delivery::Outlet(i, m) => out.outlet(i, &m),
+            Delivery::Post(text) => out.post(&text),
+            Delivery::Error(text) => out.error(&text),
             Delivery::Send(name, m) => {
-                if let Err(e) = host.send(&name, &m) {
-                    host.error(&format!("pyrus.send: {e}"));
-                    crate::report::status_error(host, self.core.status(), "LookupError", &e.to_string());
+                if let Err(e) = out.send(&name, &m) {
+                    out.error(&format!("pyrus.send: {e}"));
+                    crate::report::status_error(out, self.core.status(), "LookupError", &e.to_string());
                 }
             }
             // The end of a job that `stop` abandoned was counted then.
@@ -480,8 +528,8 @@ impl Recipient for Inner {
     /// this object as the caller, or as a job on its worker. Like a device
     /// job, never refused nor replaced.
     fn rebind(&self) {
-        match self.detach.get() {
-            Detach::Sync => self.sync(|py, host| self.core.rebind(py, host)),
+        match self.detach() {
+            Detach::Sync => self.sync(|py, out| self.core.rebind(py, out)),
             Detach::Serial | Detach::Concurrent => {
                 self.queue.push(JobKind::Rebind, false);
                 self.queued();
@@ -493,8 +541,8 @@ impl Recipient for Inner {
     /// job is never refused nor replaced: its events wait in the device's
     /// own bounded queue, which counts what it drops.
     fn device_events(&self, device: DeviceRun) {
-        match self.detach.get() {
-            Detach::Sync => self.sync(|py, host| device.run(py, host, self.core.status())),
+        match self.detach() {
+            Detach::Sync => self.sync(|py, out| device.run(py, out, self.core.status())),
             Detach::Serial | Detach::Concurrent => {
                 self.queue.push(JobKind::Device(device), false);
                 self.queued();
@@ -504,7 +552,7 @@ impl Recipient for Inner {
 
     fn flush(&self) {
         for (what, count) in [("dropped", &self.dropped), ("replaced", &self.replaced)] {
-            let n = count.replace(0);
+            let n = count.swap(0, Ordering::Relaxed);
             if n > 0 {
                 self.status(what, &[Atom::Float(n as f64)]);
             }
@@ -523,7 +571,7 @@ struct Flags {
 }
 
 impl Flags {
-    fn parse(args: &[Atom<'_>], host: &dyn Host) -> Flags {
+    fn parse(args: &[Atom<'_>], host: &dyn Outlets) -> Flags {
         let mut flags = Flags {
             path: None,
             leading: Vec::new(),

@@ -11,31 +11,32 @@
 //!   a call, of a script thread, or of a scheduler pass is a line of its own.
 //!   A line longer than [`MAX_LINE_BYTES`] is cut, saying how much was left out.
 //! - Where: stdout lines are posts, stderr lines errors, of the object whose
-//!   call runs on this thread (its host: the real one on the scheduler
-//!   thread, the marshalling one elsewhere, so no other thread calls the
-//!   host). Without one (a thread no object started, code run by a global
-//!   reload) they go to the console unattributed: directly on the scheduler
-//!   thread, through the mailbox as object 0 elsewhere.
+//!   call runs on this thread (its output: straight to the host on a host
+//!   thread, through the mailbox elsewhere, so no other thread calls the
+//!   host). Without one they go to a console unattributed: on a host thread
+//!   in its context's service or global reload (code a global reload runs),
+//!   directly to that context's; elsewhere (a thread no object started)
+//!   through the first live context's mailbox, as object 0.
 //! - Floods: at most [`LINES_PER_SECOND`] lines per object and stream each
 //!   second; the rest are counted, and `... N lines left out` follows once
-//!   that second is over ([`take_left_out`], from the service).
+//!   that second is over ([`Windows::take_left_out`], from the service). Each
+//!   context keeps its own objects' windows.
 //!
 //! # Threading
 //! [`write`] and [`end_of_call`]: any thread attached to Python; they never
-//! block but as the mailbox does (see [`crate::remote::Remote`]).
-//! [`take_left_out`] and [`end_of_pass`]: the scheduler thread, from
-//! [`crate::service`]. The rate windows are behind one mutex held for O(1)
-//! work, never across a call to a host.
+//! block but as the mailbox does (see [`crate::sink::Sink`]).
+//! [`Windows::take_left_out`] and [`end_of_pass`]: a host thread, from
+//! [`crate::Context::service`]. Each context's rate windows are behind one
+//! mutex held for O(1) work, never across a call to a host.
 
-use crate::host::Host;
-use crate::marshal::{self, Delivery, ObjectId};
+use crate::context;
+use crate::marshal::{Delivery, ObjectId};
 use crate::native::{self, Caller};
-use crate::remote::Remote;
 use crate::sync::lock;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Lines shown per object and stream each second; the rest are counted.
@@ -73,8 +74,8 @@ impl Drop for Partials {
     fn drop(&mut self) {
         BEGUN.fetch_sub(self.0.len(), Ordering::Relaxed);
         for partial in self.0.drain(..) {
-            if let Some(line) = finish(partial.text, partial.cut) {
-                let _ = marshal::push(NO_OBJECT, delivery(partial.stream, line));
+            if let (Some(line), Some(ctx)) = (finish(partial.text, partial.cut), context::first()) {
+                let _ = ctx.push(NO_OBJECT, delivery(partial.stream, line));
             }
         }
     }
@@ -91,8 +92,11 @@ static BEGUN: AtomicUsize = AtomicUsize::new(0);
 
 /// Writes `text` to `stream` for the current caller of this thread.
 pub(crate) fn write(stream: Stream, text: &str) {
-    let caller = native::caller();
-    let id = caller.as_ref().map_or(NO_OBJECT, |c| c.id);
+    native::with_caller(|caller| write_for(caller, stream, text));
+}
+
+fn write_for(caller: Option<&Caller>, stream: Stream, text: &str) {
+    let id = caller.map_or(NO_OBJECT, |c| c.id);
     // The lines ended by this write; the borrow ends before they go out.
     let mut lines = Vec::new();
     PARTIALS.with(|p| {
@@ -119,7 +123,7 @@ pub(crate) fn write(stream: Stream, text: &str) {
         }
     });
     for line in lines {
-        emit(caller.as_deref(), id, stream, line);
+        emit(caller, id, stream, line);
     }
 }
 
@@ -188,22 +192,33 @@ fn delivery(stream: Stream, line: String) -> Delivery {
 
 /// Sends one line where it belongs, if the rate allows.
 fn emit(caller: Option<&Caller>, id: ObjectId, stream: Stream, line: String) {
-    let (left_out, show) = admit(id, stream);
-    for text in left_out.map(left_out_line).into_iter().chain(show.then_some(line)) {
-        match caller {
-            Some(caller) => say(&*caller.host, stream, &text),
-            None => match crate::service::console() {
-                Some(console) => say(&*console, stream, &text),
-                None => say(&Remote { id: NO_OBJECT }, stream, &text),
+    // No object: the console of the context whose host thread this is,
+    // else the first context's, through its mailbox.
+    let (ctx, direct) = match caller {
+        Some(caller) => (caller.out.ctx().clone(), true),
+        None => match context::host_thread() {
+            Some(ctx) => (ctx, true),
+            None => match context::first() {
+                Some(ctx) => (ctx, false),
+                None => return,
             },
+        },
+    };
+    let (left_out, show) = ctx.shared().windows.admit(id, stream);
+    for text in left_out.map(left_out_line).into_iter().chain(show.then_some(line)) {
+        match (caller, direct) {
+            (Some(caller), _) => match stream {
+                Stream::Out => caller.out.post(&text),
+                Stream::Err => caller.out.error(&text),
+            },
+            (None, true) => match stream {
+                Stream::Out => ctx.host().post(&text),
+                Stream::Err => ctx.host().error(&text),
+            },
+            (None, false) => {
+                let _ = ctx.push(NO_OBJECT, delivery(stream, text));
+            }
         }
-    }
-}
-
-fn say(host: &dyn Host, stream: Stream, text: &str) {
-    match stream {
-        Stream::Out => host.post(text),
-        Stream::Err => host.error(text),
     }
 }
 
@@ -219,15 +234,20 @@ struct Window {
     left_out: u64,
 }
 
-static WINDOWS: LazyLock<Mutex<HashMap<(ObjectId, Stream), Window>>> = LazyLock::new(Default::default);
-/// Whether any window has lines left out that are not reported yet.
-static ANY_LEFT_OUT: AtomicBool = AtomicBool::new(false);
+/// One context's rate windows, per object and stream.
+#[derive(Default)]
+pub(crate) struct Windows {
+    windows: Mutex<HashMap<(ObjectId, Stream), Window>>,
+    /// Whether any window has lines left out that are not reported yet.
+    any_left_out: AtomicBool,
+}
 
+impl Windows {
 /// Whether a line may be shown now, and the count of lines left out in the
 /// second that just ended, to be reported first.
-fn admit(id: ObjectId, stream: Stream) -> (Option<u64>, bool) {
+fn admit(&self, id: ObjectId, stream: Stream) -> (Option<u64>, bool) {
     let now = Instant::now();
-    let mut windows = lock(&WINDOWS);
+    let mut windows = lock(&self.windows);
     // Objects come and go: forget the seconds that are over, now and then.
     if windows.len() > 1024 {
         windows.retain(|_, w| w.left_out > 0 || now.duration_since(w.start) < WINDOW);
@@ -243,21 +263,21 @@ fn admit(id: ObjectId, stream: Stream) -> (Option<u64>, bool) {
         return (report, true);
     }
     window.left_out += 1;
-    ANY_LEFT_OUT.store(true, Ordering::Release);
+    self.any_left_out.store(true, Ordering::Release);
     (report, false)
 }
 
 /// Reports, as one line each, the lines left out in seconds that are over
 /// (through `deliver`, with the object and the delivery); forgets windows
 /// that are over. Returns whether counts are still to come.
-pub(crate) fn take_left_out(mut deliver: impl FnMut(ObjectId, Delivery)) -> bool {
-    if !ANY_LEFT_OUT.load(Ordering::Acquire) {
+pub(crate) fn take_left_out(&self, mut deliver: impl FnMut(ObjectId, Delivery)) -> bool {
+    if !self.any_left_out.load(Ordering::Acquire) {
         return false;
     }
     let now = Instant::now();
     let mut reports = Vec::new();
     let pending = {
-        let mut windows = lock(&WINDOWS);
+        let mut windows = lock(&self.windows);
         windows.retain(|&(id, stream), w| {
             if now.duration_since(w.start) < WINDOW {
                 return true;
@@ -268,11 +288,12 @@ pub(crate) fn take_left_out(mut deliver: impl FnMut(ObjectId, Delivery)) -> bool
             false
         });
         let pending = windows.values().any(|w| w.left_out > 0);
-        ANY_LEFT_OUT.store(pending, Ordering::Release);
+        self.any_left_out.store(pending, Ordering::Release);
         pending
     };
     for (id, d) in reports {
         deliver(id, d);
     }
     pending
+}
 }

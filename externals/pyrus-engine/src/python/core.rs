@@ -1,19 +1,20 @@
-//! What an object does in Python, on whichever thread runs it: the scheduler
+//! What an object does in Python, on whichever thread runs it: a host
 //! thread in synchronous mode, a worker in detached mode. Everything it says
-//! goes through the `&dyn Host` it is given, which is the real host on the
-//! scheduler thread and a marshalling [`crate::remote::Remote`] on a worker.
+//! goes through the [`Out`] it is given: straight to the host on a host
+//! thread, through the mailbox ([`crate::sink::Sink`]) on a worker.
 //!
 //! # Threading
 //! `Core` is `Send + Sync`. Every method needs the caller attached to Python
 //! (but `instance_exists`, `files`, `shape`, `class_takes`...: plain data the
-//! scheduler thread reads in detached mode). The function and the
+//! host thread reads in detached mode). The function and the
 //! instance, read on every call, are in [`GilCell`]s: the GIL orders their
 //! accesses, so a call takes no lock; the files' lock is held only for O(1)
 //! work, never across a call into Python.
 
 use crate::convert;
 use crate::gil::GilCell;
-use crate::host::Host;
+use crate::context::{self, Context};
+use crate::out::Out;
 use crate::marshal::ObjectId;
 use crate::native::Owner;
 use crate::report;
@@ -56,7 +57,7 @@ pub(crate) struct Core {
     /// Whether `watch 1` is on.
     pub watching: std::sync::atomic::AtomicBool,
     /// Class mode: bit `i` set when the class defines `in_0_<RESERVED[i]>`,
-    /// cached when the class is bound, so that the scheduler thread can
+    /// cached when the class is bound, so that a host thread can
     /// dispatch without Python.
     takes: AtomicU32,
 }
@@ -74,21 +75,11 @@ const DEFAULT_SHAPE: Shape = Shape { inlets: 1, outlets: 1 };
 /// The largest number of inlets or outlets a class may ask for.
 const MAX_PORTS: usize = 64;
 
-/// Every live core, so that a reload reaches every object that uses the
-/// reloaded module.
-static CORES: Mutex<Vec<std::sync::Weak<Core>>> = Mutex::new(Vec::new());
-
-/// Makes `core` reachable by reloads; called once, when it is made.
-pub(crate) fn register(core: &std::sync::Arc<Core>) {
-    let mut cores = lock(&CORES);
-    cores.retain(|c| c.strong_count() > 0);
-    cores.push(std::sync::Arc::downgrade(core));
-}
-
-/// How the user knows object `id`: `[pyrus NAME ARGS...]`, as far as the
-/// engine knows its box (flags aside). Takes no GIL.
+/// How the user knows object `id` (of any context): `[pyrus NAME ARGS...]`,
+/// as far as the engine knows its box (flags aside). Takes no GIL.
 pub(crate) fn describe(id: ObjectId) -> String {
-    let Some(core) = live_core(id) else { return "[pyrus] (deleted)".into() };
+    let core = context::live().iter().find_map(|ctx| live_core(ctx, id));
+    let Some(core) = core else { return "[pyrus] (deleted)".into() };
     let words: Vec<String> = core.path.iter().cloned().chain(core.leading.iter().map(ToString::to_string)).collect();
     match words.is_empty() {
         true => "[pyrus]".into(),
@@ -96,20 +87,16 @@ pub(crate) fn describe(id: ObjectId) -> String {
     }
 }
 
-/// The live core of object `id`, if any.
-fn live_core(id: ObjectId) -> Option<std::sync::Arc<Core>> {
-    lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).find(|c| c.id == id)
-}
-
-fn live_cores() -> Vec<std::sync::Arc<Core>> {
-    lock(&CORES).iter().filter_map(std::sync::Weak::upgrade).collect()
+/// The live core of object `id` of `ctx`, if any.
+fn live_core(ctx: &Context, id: ObjectId) -> Option<std::sync::Arc<Core>> {
+    ctx.cores().into_iter().find(|c| c.id == id)
 }
 
 /// The data outlets of object `id` once it has been created, or why there
 /// are none: for threads started while its module was imported at creation
-/// (see [`crate::native::CREATING`]).
-pub(crate) fn created_outlets(id: ObjectId) -> Result<usize, &'static str> {
-    let core = live_core(id);
+/// (see [`crate::native::Caller::data_outlets`]).
+pub(crate) fn created_outlets(ctx: &Context, id: ObjectId) -> Result<usize, &'static str> {
+    let core = live_core(ctx, id);
     let core = core.ok_or("the [pyrus] object this thread was started for is gone")?;
     core.shape.get().map(|s| s.outlets).ok_or(
         "this [pyrus] object is still being created, so it has no outlets yet: \
@@ -193,30 +180,30 @@ impl Core {
     }
 
     /// Puts the patch's folder on `sys.path` and resolves the target.
-    pub fn init(&self, py: Python<'_>, host: &dyn Host) {
+    pub fn init(&self, py: Python<'_>, out: &Out) {
         if let Some(dir) = &self.patch_dir {
-            check(py, host, self.status(), "adding the patch folder to sys.path", runtime::add_patch_dir(py, dir));
+            check(py, out, self.status(), "adding the patch folder to sys.path", runtime::add_patch_dir(py, dir));
         }
-        self.resolve_target(py, host);
+        self.resolve_target(py, out);
     }
 
     /// Handles one message arriving at `inlet`: an own Python message
     /// (`pyrus eval ...`, `pyrus exec ...`, left inlet only: the form
     /// `Object` gives `eval ...` when the class does not take the word), a
     /// method of the class-mode instance, or a call of the target.
-    pub fn handle(&self, py: Python<'_>, host: &dyn Host, inlet: usize, message: &Message<'_>) {
+    pub fn handle(&self, py: Python<'_>, out: &Out, inlet: usize, message: &Message<'_>) {
         if let (0, Message::Anything(selector, args)) = (inlet, message) {
             if selector == crate::object::OWN {
                 if let Some((Atom::Symbol(word), rest)) = args.split_first() {
                     if PYTHON_MESSAGES.contains(&word.as_ref()) {
-                        return self.python_message(py, host, word, rest);
+                        return self.python_message(py, out, word, rest);
                     }
                 }
             }
         }
         match self.instance(py) {
-            Some(instance) => self.dispatch(py, host, &instance, inlet, message),
-            None => self.call_target(py, host, message),
+            Some(instance) => self.dispatch(py, out, &instance, inlet, message),
+            None => self.call_target(py, out, message),
         }
     }
 
@@ -224,7 +211,7 @@ impl Core {
     fn dispatch(
         &self,
         py: Python<'_>,
-        host: &dyn Host,
+        out: &Out,
         instance: &Bound<'_, PyAny>,
         inlet: usize,
         message: &Message<'_>,
@@ -251,13 +238,13 @@ impl Core {
             )))
         })();
         match result {
-            Ok(Some(value)) => output(py, host, self.status(), context, &value),
+            Ok(Some(value)) => output(py, out, self.status(), context, &value),
             Ok(None) => {}
-            Err(e) => report::report(py, host, self.status(), &context(), &e),
+            Err(e) => report::report(py, out, self.status(), &context(), &e),
         }
     }
 
-    fn call_target(&self, py: Python<'_>, host: &dyn Host, message: &Message<'_>) {
+    fn call_target(&self, py: Python<'_>, out: &Out, message: &Message<'_>) {
         let Some(callable) = self.callable.get(py) else {
             let why = match &self.path {
                 Some(p) => format!("'{p}' did not resolve to a callable (fix it, then send reload)"),
@@ -265,8 +252,8 @@ impl Core {
                          or use eval, exec, call"
                     .to_owned(),
             };
-            host.error(&format!("pyrus: no function for '{}': {why}", message.selector()));
-            report::status_error(host, self.status(), "TypeError", &why);
+            out.error(&format!("pyrus: no function for '{}': {why}", message.selector()));
+            report::status_error(out, self.status(), "TypeError", &why);
             return;
         };
         let result = match (message, self.leading.is_empty()) {
@@ -276,45 +263,45 @@ impl Core {
         };
         let context = || format!("calling {}", self.path.as_deref().unwrap_or("?"));
         match result {
-            Ok(value) => output(py, host, self.status(), context, &value),
-            Err(e) => report::report(py, host, self.status(), &context(), &e),
+            Ok(value) => output(py, out, self.status(), context, &value),
+            Err(e) => report::report(py, out, self.status(), &context(), &e),
         }
     }
 
-    fn python_message(&self, py: Python<'_>, host: &dyn Host, selector: &str, args: &[Atom<'_>]) {
+    fn python_message(&self, py: Python<'_>, out: &Out, selector: &str, args: &[Atom<'_>]) {
         let code = join(args);
         let namespace = self.namespace(py);
         match selector {
             "eval" => {
                 let result = cstring(&code).and_then(|c| py.eval(&c, Some(&namespace), None));
-                if let Some(value) = check(py, host, self.status(), &format!("eval {code}"), result) {
-                    output(py, host, self.status(), || format!("eval {code}"), &value);
+                if let Some(value) = check(py, out, self.status(), &format!("eval {code}"), result) {
+                    output(py, out, self.status(), || format!("eval {code}"), &value);
                 }
             }
             "exec" => {
                 let result = cstring(&code).and_then(|c| py.run(&c, Some(&namespace), None));
-                check(py, host, self.status(), &format!("exec {code}"), result);
+                check(py, out, self.status(), &format!("exec {code}"), result);
             }
             "import" => {
                 for name in args {
                     let result = self.import(py, &name.to_string());
-                    check(py, host, self.status(), &format!("import {name}"), result);
+                    check(py, out, self.status(), &format!("import {name}"), result);
                 }
             }
             "load" => {
                 let result = self.load(py, &code);
-                check(py, host, self.status(), &format!("load {code}"), result);
+                check(py, out, self.status(), &format!("load {code}"), result);
             }
             "call" => {
                 let context = format!("call {code}");
                 let result = self.call(py, args);
-                if let Some(value) = check(py, host, self.status(), &context, result) {
-                    output(py, host, self.status(), || context.clone(), &value);
+                if let Some(value) = check(py, out, self.status(), &context, result) {
+                    output(py, out, self.status(), || context.clone(), &value);
                 }
             }
             "reload" => {
-                let result = self.reload(py, host, args);
-                check(py, host, self.status(), "reload", result);
+                let result = self.reload(py, out, args);
+                check(py, out, self.status(), "reload", result);
             }
             _ => unreachable!("PYTHON_MESSAGES lists every Python message"),
         }
@@ -368,7 +355,7 @@ impl Core {
     /// `reload`: re-imports the target's module and rebinds every object that
     /// uses it; `reload MODULE...` does so for those modules. A module whose
     /// new code fails keeps its old code (see [`reload_module`]).
-    fn reload(&self, py: Python<'_>, host: &dyn Host, args: &[Atom<'_>]) -> PyResult<()> {
+    fn reload(&self, py: Python<'_>, out: &Out, args: &[Atom<'_>]) -> PyResult<()> {
         let names: Vec<String> = if args.is_empty() {
             let Some(path) = self.path.clone() else {
                 return Err(PyTypeError::new_err("this object has no target to reload: use reload MODULE"));
@@ -377,7 +364,7 @@ impl Core {
                 Some(module) => vec![module.getattr("__name__")?.extract()?],
                 // Never imported (it failed at creation): just try again.
                 None => {
-                    self.resolve_target(py, host);
+                    self.resolve_target(py, out);
                     return Ok(());
                 }
             }
@@ -386,55 +373,55 @@ impl Core {
         };
         for name in names {
             reload_module(py, &name)?;
-            rebind_users(py, &name, self.id, host);
+            rebind_users(py, &name, Some(self.id), out);
         }
         Ok(())
     }
 
     /// Another object reloaded the module the target lives in: resolve it
     /// again (see [`rebind_users`]).
-    pub fn rebind(&self, py: Python<'_>, host: &dyn Host) {
-        self.resolve_target(py, host);
+    pub fn rebind(&self, py: Python<'_>, out: &Out) {
+        self.resolve_target(py, out);
     }
 
     /// Resolves the target path, keeping the previous target when it fails.
-    fn resolve_target(&self, py: Python<'_>, host: &dyn Host) {
+    fn resolve_target(&self, py: Python<'_>, out: &Out) {
         let Some(path) = self.path.clone() else { return };
         let context = format!("resolving {path}");
-        let Some(value) = check(py, host, self.status(), &context, resolve(py, &path)) else { return };
+        let Some(value) = check(py, out, self.status(), &context, resolve(py, &path)) else { return };
         if let Ok(files) = script_files(py, &path, self.patch_dir.as_deref()) {
             *lock(&self.files) = files.clone();
             if self.watching.load(std::sync::atomic::Ordering::Acquire) {
-                if let Err(e) = crate::watch::watch(self.id, files) {
-                    host.error(&format!("pyrus: watch: {e}"));
+                if let Err(e) = crate::watch::watch(out.ctx(), self.id, files) {
+                    out.error(&format!("pyrus: watch: {e}"));
                 }
             }
         }
-        if let Some(class) = check(py, host, self.status(), &context, pyrus_class(py, &value)).flatten() {
-            self.bind_class(py, host, &class);
+        if let Some(class) = check(py, out, self.status(), &context, pyrus_class(py, &value)).flatten() {
+            self.bind_class(py, out, &class);
         } else if value.is_callable() {
             self.callable.set(py, value.unbind());
         } else if value.is_instance_of::<PyModule>() {
             let first = path.split('.').next().unwrap_or(&path);
             let bound = if first == path { Ok(value) } else { py.import(first).map(Bound::into_any) };
-            if let Some(module) = check(py, host, self.status(), "binding the module", bound) {
-                check(py, host, self.status(), "binding the module", self.namespace(py).set_item(first, module));
+            if let Some(module) = check(py, out, self.status(), "binding the module", bound) {
+                check(py, out, self.status(), "binding the module", self.namespace(py).set_item(first, module));
             }
         } else {
             let err = PyTypeError::new_err(format!(
                 "'{path}' is a {} value, not a function or module",
                 value.get_type().name().map(|n| n.to_string()).unwrap_or_default()
             ));
-            report::report(py, host, self.status(), &context, &err);
+            report::report(py, out, self.status(), &context, &err);
         }
     }
 
     /// Class mode: makes the instance the first time; after a reload, gives
     /// the live instance the new class (its attributes, its state, stay) and
     /// calls its `on_reload`.
-    fn bind_class(&self, py: Python<'_>, host: &dyn Host, class: &Bound<'_, PyAny>) {
+    fn bind_class(&self, py: Python<'_>, out: &Out, class: &Bound<'_, PyAny>) {
         let context = "binding the class";
-        let Some(shape) = check(py, host, self.status(), context, class_shape(class)) else { return };
+        let Some(shape) = check(py, out, self.status(), context, class_shape(class)) else { return };
         let fixed = *self.shape.get_or_init(|| shape);
         if class.hasattr(format!("in_0_{}", crate::object::OWN)).unwrap_or(false) {
             let why = format!(
@@ -442,8 +429,8 @@ impl Core {
                  ({own} stop, {own} eval ...); give the method another name",
                 own = crate::object::OWN
             );
-            host.error(&format!("pyrus: {why}"));
-            report::status_error(host, self.status(), "NameError", &why);
+            out.error(&format!("pyrus: {why}"));
+            report::status_error(out, self.status(), "NameError", &why);
         }
         if fixed != shape {
             let why = format!(
@@ -451,17 +438,17 @@ impl Core {
                  recreate the object to change them (it keeps working with the old ones)",
                 shape.inlets, shape.outlets, fixed.inlets, fixed.outlets
             );
-            host.error(&format!("pyrus: {why}"));
-            report::status_error(host, self.status(), "RuntimeError", &why);
+            out.error(&format!("pyrus: {why}"));
+            report::status_error(out, self.status(), "RuntimeError", &why);
         }
         match self.instance(py) {
             Some(instance) => {
-                if check(py, host, self.status(), context, instance.setattr("__class__", class)).is_some() {
+                if check(py, out, self.status(), context, instance.setattr("__class__", class)).is_some() {
                     self.takes.store(reserved_methods(class), Ordering::Release);
                     if let Some(Some(hook)) =
-                        check(py, host, self.status(), "on_reload", optional_attr(&instance, "on_reload"))
+                        check(py, out, self.status(), "on_reload", optional_attr(&instance, "on_reload"))
                     {
-                        check(py, host, self.status(), "on_reload", hook.call0());
+                        check(py, out, self.status(), "on_reload", hook.call0());
                     }
                 }
             }
@@ -469,13 +456,13 @@ impl Core {
                 let made = (|| -> PyResult<Bound<'_, PyAny>> {
                     // The owner is set before __init__ runs, so __init__ may already use self.out().
                     let instance = class.call_method1("__new__", (class,))?;
-                    instance.setattr("_pyrus_owner", Owner::new(self.id, fixed.outlets))?;
+                    instance.setattr("_pyrus_owner", Owner::new(out.ctx().clone(), self.id, fixed.outlets))?;
                     let args = convert::message_args(py, &self.leading, &Message::Bang)?;
                     instance.call_method1("__init__", args)?;
                     Ok(instance)
                 })();
-                if let Some(instance) = check(py, host, self.status(), "creating the instance", made) {
-                    check(py, host, self.status(), context, self.namespace(py).set_item("self", &instance));
+                if let Some(instance) = check(py, out, self.status(), "creating the instance", made) {
+                    check(py, out, self.status(), context, self.namespace(py).set_item("self", &instance));
                     self.instance.set(py, instance.unbind());
                     self.has_instance.store(true, Ordering::Release);
                     self.takes.store(reserved_methods(class), Ordering::Release);
@@ -485,10 +472,10 @@ impl Core {
     }
 
     /// Class mode: the instance's `on_close`, when the object is deleted.
-    pub fn close(&self, py: Python<'_>, host: &dyn Host) {
+    pub fn close(&self, py: Python<'_>, out: &Out) {
         if let Some(instance) = self.instance(py) {
-            if let Some(Some(hook)) = check(py, host, self.status(), "on_close", optional_attr(&instance, "on_close")) {
-                check(py, host, self.status(), "on_close", hook.call0());
+            if let Some(Some(hook)) = check(py, out, self.status(), "on_close", optional_attr(&instance, "on_close")) {
+                check(py, out, self.status(), "on_close", hook.call0());
             }
         }
     }
@@ -515,45 +502,54 @@ pub(crate) fn reload_module(py: Python<'_>, name: &str) -> PyResult<()> {
     Ok(())
 }
 
-/// Resolves again the target of every object whose target lives in `module`.
-/// The object that asked does it now, in the call it is making (reporting
-/// through `host`); every other one as a call of its own, in its own detach
-/// mode (see [`crate::service::rebind`]), so that its `on_reload` can use
-/// `pyrus.post`, `pyrus.out` and `self.out` like any of its calls.
-pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: ObjectId, host: &dyn Host) {
+/// Resolves again the target of every object whose target lives in
+/// `module`, in every context. The object that asked does it now, in the
+/// call it is making (reporting through `out`); every other one as a call
+/// of its own, in its own detach mode (see [`Context::rebind`]), so that its
+/// `on_reload` can use `pyrus.post`, `pyrus.out` and `self.out` like any of
+/// its calls: directly for the objects of the context whose host thread
+/// this is, through their context's mailbox for the others.
+pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: Option<ObjectId>, out: &Out) {
     let prefix = format!("{module}.");
-    for core in live_cores() {
-        let Some(path) = core.path.clone() else { continue };
-        if path != module && !path.starts_with(&prefix) {
-            continue;
-        }
-        if core.id == asker {
-            core.resolve_target(py, host);
-        } else {
-            crate::service::rebind(core.id, || py.detach(crate::marshal::wait_for_space));
+    for ctx in context::live() {
+        let here = out.host_thread().is_some_and(|h| h.same(&ctx));
+        for core in ctx.cores() {
+            let Some(path) = core.path.clone() else { continue };
+            if path != module && !path.starts_with(&prefix) {
+                continue;
+            }
+            if Some(core.id) == asker {
+                core.resolve_target(py, out);
+            } else {
+                ctx.rebind(core.id, here, |wait| py.detach(wait));
+            }
         }
     }
 }
 
 /// The global reload: `module`, or every module an object's target lives
-/// in, re-imported and rebound. Errors go to `host` (the console).
-pub(crate) fn reload_global(py: Python<'_>, host: &dyn Host, module: Option<&str>) {
+/// in (in any context), re-imported and rebound. Errors go to `out` (a
+/// console: it has no status outlet).
+pub(crate) fn reload_global(py: Python<'_>, out: &Out, module: Option<&str>) {
     let names = match module {
         Some(m) => vec![m.to_owned()],
         None => used_modules(py),
     };
     for name in names {
         match reload_module(py, &name) {
-            Ok(()) => rebind_users(py, &name, 0, host),
-            Err(e) => report::report(py, host, usize::MAX, &format!("reload {name}"), &e),
+            Ok(()) => rebind_users(py, &name, None, out),
+            Err(e) => {
+                report::traceback(py, out, &format!("reload {name}"), &e);
+            }
         }
     }
 }
 
 /// The module names that objects' targets live in, for a global reload.
 fn used_modules(py: Python<'_>) -> Vec<String> {
-    let mut names: Vec<String> = live_cores()
+    let mut names: Vec<String> = context::live()
         .iter()
+        .flat_map(Context::cores)
         .filter_map(|c| c.path.clone())
         .filter_map(|p| loaded_module_of(py, &p).ok().flatten())
         .filter_map(|m| m.getattr("__name__").ok()?.extract().ok())
@@ -636,8 +632,8 @@ fn class_shape(class: &Bound<'_, PyAny>) -> PyResult<Shape> {
 }
 
 /// Reports an error, if any, and turns the result into an option.
-fn check<T>(py: Python<'_>, host: &dyn Host, status: usize, context: &str, result: PyResult<T>) -> Option<T> {
-    result.map_err(|e| report::report(py, host, status, context, &e)).ok()
+fn check<T>(py: Python<'_>, out: &Out, status: usize, context: &str, result: PyResult<T>) -> Option<T> {
+    result.map_err(|e| report::report(py, out, status, context, &e)).ok()
 }
 
 /// Sends a result out of the result outlet; `context` is only formatted if
@@ -645,7 +641,7 @@ fn check<T>(py: Python<'_>, host: &dyn Host, status: usize, context: &str, resul
 /// outlet 0) a result that sends something is an error, never status.
 pub(crate) fn output(
     py: Python<'_>,
-    host: &dyn Host,
+    out: &Out,
     status: usize,
     context: impl FnOnce() -> String,
     value: &Bound<'_, PyAny>,
@@ -661,12 +657,12 @@ pub(crate) fn output(
                  (its class says outlets = 0); return None, or give the class outlets = 1 or more",
                 context()
             );
-            host.error(&format!("pyrus: {why}"));
-            report::status_error(host, status, "ValueError", &why);
+            out.error(&format!("pyrus: {why}"));
+            report::status_error(out, status, "ValueError", &why);
         }
-        Ok(Some(message)) => host.outlet(RESULT, &message),
+        Ok(Some(message)) => out.outlet(RESULT, &message),
         Ok(None) => {}
-        Err(e) => report::report(py, host, status, &context(), &e),
+        Err(e) => report::report(py, out, status, &context(), &e),
     }
 }
 

@@ -1,33 +1,39 @@
 //! Keeping the GIL across a burst of synchronous calls (the *lease*).
 //!
 //! Taking and dropping the GIL costs two mutex round trips, about a fifth of
-//! a trivial synchronous call. So the host's scheduler thread keeps it for the
+//! a trivial synchronous call. So a host thread keeps it for the
 //! rest of the scheduler pass it is in: the first synchronous call takes it and
-//! asks the host ([`Host::request_service`]) to call [`crate::service`], which
-//! calls [`end_lease`], once the
+//! asks the host ([`crate::Host::request_service`]) to call
+//! [`crate::Context::service`], which calls [`end_lease`], once the
 //! messages it is processing now are done (Pd: a clock at the current logical
 //! time, which fires at the end of this tick, or at the next one for a message
 //! that came from the GUI or the network). Other Python threads wait at most
 //! that long; a host that cannot defer gets the GIL released after every call.
 //!
-//! Rule for the scheduler thread: never block on another thread while holding
-//! a lease (that thread may need the GIL); call [`end_lease`] first.
+//! Rule for a host thread: never block on another thread while holding a
+//! lease (that thread may need the GIL); call [`end_lease`] first, or wait
+//! with the GIL released (`py.detach`), as a contended call lock does.
 //!
 //! Taking a fresh lease waits while another thread holds the GIL: a detached
 //! job in C code that keeps it (a catastrophic regex) freezes the scheduler
 //! that long. That is the GIL's nature, but the user is told: a wait of more
 //! than [`SLOW_WAIT`] starts an *episode*, which lasts while the objects
 //! whose detached jobs were running then still run one; its end posts one
-//! line, as the waiting object's, naming it, the longest wait, and the
-//! objects whose jobs held Python. Only fresh leases are timed (two clock
+//! line, as the waiting object's (into its context), naming it, the longest
+//! wait, and the objects whose jobs held Python. Only fresh leases are timed (two clock
 //! reads per scheduler pass), never the calls within a lease.
 //!
 //! # Threading
-//! Everything here is per thread and meant for the host's scheduler thread;
-//! on any other thread it behaves the same but no host defers for it.
+//! Everything here is per thread, by nature: a lease is this thread's hold
+//! on the GIL, which only the thread that took it may release. So two host
+//! threads (Max's main and scheduler threads, or two Pd instances' threads)
+//! each keep their own lease for their own pass, and each one's service
+//! ends its own; the GIL is then held by one of them at a time, as between
+//! any two Python threads. Meant for host threads; on any other thread it
+//! behaves the same but no host defers for it.
 
-use crate::host::Host;
-use crate::marshal::{self, Delivery, ObjectId};
+use crate::context::Context;
+use crate::marshal::{Delivery, ObjectId};
 use pyo3::ffi;
 use pyo3::Python;
 use std::cell::{Cell, RefCell};
@@ -53,8 +59,9 @@ struct Lease {
 
 /// Slow waits for the GIL while the same objects' detached jobs ran.
 struct Episode {
-    /// The object whose wait was the longest, and that wait.
+    /// The object whose wait was the longest, its context, and that wait.
     waiter: ObjectId,
+    ctx: Context,
     longest: Duration,
     /// The objects whose jobs were running after the first wait.
     holders: Vec<ObjectId>,
@@ -101,7 +108,8 @@ const REATTACH: u32 = 32;
 
 /// Runs `f` attached to Python, taking or reusing this thread's lease; a
 /// slow wait for a fresh lease counts against `waiter` (see the module docs).
-pub(crate) fn sync_call<R>(host: &dyn Host, waiter: Option<ObjectId>, f: impl FnOnce(Python<'_>) -> R) -> R {
+/// The end of the outermost call asks `ctx`'s host for the release.
+pub(crate) fn sync_call<R>(ctx: &Context, waiter: Option<ObjectId>, f: impl FnOnce(Python<'_>) -> R) -> R {
     LEASE.with(|lease| {
         let fresh = lease.state.get().is_none();
         if fresh {
@@ -113,11 +121,11 @@ pub(crate) fn sync_call<R>(host: &dyn Host, waiter: Option<ObjectId>, f: impl Fn
             lease.state.set(Some(unsafe { ffi::PyGILState_Ensure() }));
             let waited = start.elapsed();
             if let (Some(waiter), true) = (waiter, waited > SLOW_WAIT) {
-                slow_wait(waiter, waited);
+                slow_wait(ctx, waiter, waited);
             }
         }
         lease.depth.set(lease.depth.get() + 1);
-        let _done = CallDone { lease, host };
+        let _done = CallDone { lease, ctx };
         let unattached = lease.unattached.get();
         if fresh || unattached >= REATTACH {
             // pyo3 attaches, which also applies the reference drops it
@@ -140,7 +148,7 @@ pub(crate) fn sync_call<R>(host: &dyn Host, waiter: Option<ObjectId>, f: impl Fn
 /// host for a release, or releases now if the host can't defer.
 struct CallDone<'a> {
     lease: &'a Lease,
-    host: &'a dyn Host,
+    ctx: &'a Context,
 }
 
 impl Drop for CallDone<'_> {
@@ -150,7 +158,7 @@ impl Drop for CallDone<'_> {
         if lease.depth.get() > 0 || lease.release_pending.get() {
             return;
         }
-        if self.host.request_service() {
+        if self.ctx.host().request_service() {
             lease.release_pending.set(true);
         } else {
             release(lease);
@@ -159,8 +167,8 @@ impl Drop for CallDone<'_> {
 }
 
 /// Releases this thread's lease, unless a synchronous call is running (then the
-/// outermost call's end asks again). Called by [`crate::service`], and before
-/// the scheduler thread blocks.
+/// outermost call's end asks again). Called by [`crate::Context::service`],
+/// and before a host thread blocks.
 pub fn end_lease() {
     LEASE.with(|lease| {
         lease.release_pending.set(false);
@@ -184,7 +192,7 @@ pub(crate) fn episode_pending() -> bool {
 
 /// Counts a slow wait into the episode, or begins one: a wait while other
 /// objects' jobs run ends the last episode.
-fn slow_wait(waiter: ObjectId, waited: Duration) {
+fn slow_wait(ctx: &Context, waiter: ObjectId, waited: Duration) {
     let mut holders = crate::pool::running_objects();
     holders.sort_unstable();
     holders.dedup();
@@ -192,11 +200,13 @@ fn slow_wait(waiter: ObjectId, waited: Duration) {
     EPISODE.with(|episode| {
         if !episode.borrow().as_ref().is_some_and(|e| e.same(&holders)) {
             report(episode);
-            *episode.borrow_mut() = Some(Episode { waiter, longest: waited, holders, began: now, last: now });
+            let ctx = ctx.clone();
+            *episode.borrow_mut() = Some(Episode { waiter, ctx, longest: waited, holders, began: now, last: now });
         } else if let Some(e) = episode.borrow_mut().as_mut() {
             e.last = now;
             if waited > e.longest {
                 e.waiter = waiter;
+                e.ctx = ctx.clone();
                 e.longest = waited;
             }
         }
@@ -219,9 +229,10 @@ fn report(episode: &RefCell<Option<Episode>>) {
         crate::core::describe(e.waiter),
         e.longest.as_millis()
     );
-    // A full mailbox drops the line rather than block the scheduler.
-    let _ = marshal::push(e.waiter, Delivery::Post(text));
+    // A full mailbox drops the line rather than block the host thread.
+    let _ = e.ctx.push(e.waiter, Delivery::Post(text));
 }
+
 
 /// Whether this thread holds a lease now.
 pub fn holds_lease() -> bool {

@@ -4,42 +4,45 @@
 //!
 //! A script's `pyrus.out()` and friends act on the object whose call is running
 //! on this thread: every call into Python from an object pushes that object on
-//! a thread-local stack ([`enter`]) and pops it when the call returns, so nested
+//! a thread-local stack ([`call_as`]) and pops it when the call returns, so nested
 //! calls (an outlet that leads back into another `[pyrus]`) find the right one.
 
+use crate::context::Context;
 use crate::convert;
-use crate::host::Host;
-use crate::marshal::{self, ObjectId};
-use crate::remote::Remote;
+use crate::marshal::{Delivery, ObjectId};
+use crate::out::Out;
+use crate::sink::{self, Sink};
 use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use std::cell::RefCell;
-use std::rc::Rc;
 
 /// The object a script's `pyrus.*` calls act on.
 pub(crate) struct Caller {
-    /// The real host on the scheduler thread, a marshalling one elsewhere.
-    pub host: Rc<dyn Host>,
-    /// Outlets a script may use; the status outlet after them is the engine's.
-    /// [`CREATING`] while the object is being made.
-    pub data_outlets: usize,
+    /// Where its output goes: straight to the host on a host thread,
+    /// through the mailbox elsewhere.
+    pub out: Out,
+    /// Outlets a script may use; the status outlet after them is the
+    /// engine's. None while the object is being created: the class being
+    /// imported decides its outlets, and the host has not made them yet. A
+    /// thread started then (at import) learns them from the object once it
+    /// is made ([`crate::core::created_outlets`]); what is sent meanwhile
+    /// waits in the mailbox for the outlets (see [`Out::Creating`]).
+    pub data_outlets: Option<usize>,
     pub id: ObjectId,
 }
 
-/// `data_outlets` while the object is being created: the class being
-/// imported decides its outlets, and the host has not made them yet. A
-/// thread started then (at import) learns them from the object once it is
-/// made ([`crate::core::created_outlets`]). (What is sent meanwhile waits
-/// in the mailbox for the outlets: see `remote::Creating`.)
-pub(crate) const CREATING: usize = usize::MAX;
-
 /// The data outlet `outlet` (a Python value; None for 0) names, checked
 /// against the object's: an `int` from 0 to the last one.
-fn data_outlet(id: ObjectId, data_outlets: usize, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<usize> {
+fn data_outlet(
+    ctx: &Context,
+    id: ObjectId,
+    data_outlets: Option<usize>,
+    outlet: Option<&Bound<'_, PyAny>>,
+) -> PyResult<usize> {
     let outlets = match data_outlets {
-        CREATING => crate::core::created_outlets(id).map_err(PyRuntimeError::new_err)?,
-        known => known,
+        None => crate::core::created_outlets(ctx, id).map_err(PyRuntimeError::new_err)?,
+        Some(known) => known,
     };
     if outlets == 0 {
         return Err(PyValueError::new_err(
@@ -65,36 +68,57 @@ fn data_outlet(id: ObjectId, data_outlets: usize, outlet: Option<&Bound<'_, PyAn
 }
 
 thread_local! {
-    static CALLERS: RefCell<Vec<Rc<Caller>>> = const { RefCell::new(Vec::new()) };
+    /// This thread's current objects, innermost last: each entry is the
+    /// caller of a [`call_as`] frame running on this thread, or this
+    /// thread's adopted owner (see `ADOPTED`). Plain pointers, so that
+    /// entering a call costs no reference count.
+    static CALLERS: RefCell<Vec<*const Caller>> = const { RefCell::new(Vec::new()) };
+    /// The owner a script thread acts for, kept for the thread's life.
+    #[allow(clippy::vec_box)] // each box keeps its caller where the stack points while the list grows
+    static ADOPTED: RefCell<Vec<Box<Caller>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Makes `caller` the current object until the guard is dropped.
-pub(crate) fn enter(caller: &Rc<Caller>) -> CallerGuard {
-    CALLERS.with(|c| c.borrow_mut().push(caller.clone()));
-    CallerGuard(())
+/// Runs `f` with `caller` as this thread's current object; it is popped
+/// when `f` returns or unwinds.
+///
+/// The stack is per thread by nature: it says which call runs on *this*
+/// thread, so two host threads each calling objects (Max's main and
+/// scheduler threads) each see their own caller.
+pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
+    CALLERS.with(|c| c.borrow_mut().push(caller));
+    let _pop = Pop(caller);
+    f()
 }
 
 /// Pops the current object when dropped (also when a call unwinds).
-pub(crate) struct CallerGuard(());
+struct Pop<'a>(&'a Caller);
 
-impl Drop for CallerGuard {
+impl Drop for Pop<'_> {
     fn drop(&mut self) {
-        let ended = CALLERS.with(|c| c.borrow_mut().pop());
+        CALLERS.with(|c| c.borrow_mut().pop());
         // What the call printed without a final newline is a line now.
-        if let Some(caller) = ended {
-            crate::console::end_of_call(&caller);
-        }
+        crate::console::end_of_call(self.0);
     }
 }
 
-/// The object whose call runs on this thread, if any.
-pub(crate) fn caller() -> Option<Rc<Caller>> {
-    CALLERS.with(|c| c.borrow().last().cloned())
+/// Runs `f` with the object whose call runs on this thread, if any.
+pub(crate) fn with_caller<R>(f: impl FnOnce(Option<&Caller>) -> R) -> R {
+    let top = CALLERS.try_with(|c| c.borrow().last().copied()).ok().flatten();
+    // SAFETY: every pointer on this thread's stack is the caller borrowed by
+    // a `call_as` frame still running on this thread (`Pop` removes it
+    // before that borrow ends, also when unwinding), or one that `ADOPTED`
+    // owns for the rest of the thread's life (never removed). `f` runs
+    // below that frame, on this thread, so the caller outlives it.
+    f(top.map(|p| unsafe { &*p }))
 }
 
-pub(crate) fn current(what: &str) -> PyResult<Rc<Caller>> {
-    caller().ok_or_else(|| {
-        PyRuntimeError::new_err(format!("pyrus.{what}() was called outside a call from a pyrus object on this thread"))
+/// As [`with_caller`], for `pyrus.WHAT()`: an error outside any call.
+pub(crate) fn current<R>(what: &str, f: impl FnOnce(&Caller) -> PyResult<R>) -> PyResult<R> {
+    with_caller(|caller| match caller {
+        Some(caller) => f(caller),
+        None => Err(PyRuntimeError::new_err(format!(
+            "pyrus.{what}() was called outside a call from a pyrus object on this thread"
+        ))),
     })
 }
 
@@ -108,30 +132,35 @@ pyo3::create_exception!(
 
 /// The object a script thread belongs to: a thread started (with `threading`)
 /// inside a call from an object sends its `pyrus.out()` and friends to that
-/// object, marshalled to the scheduler thread.
+/// object, marshalled to a host thread of its context.
 #[pyclass(frozen, module = "pyrus")]
 pub struct Owner {
+    ctx: Context,
     id: ObjectId,
-    data_outlets: usize,
+    data_outlets: Option<usize>,
 }
 
 #[pymethods]
 impl Owner {
     /// Makes this thread act for the owner until it ends.
     fn adopt(&self) {
-        let caller =
-            Rc::new(Caller { host: Rc::new(Remote { id: self.id }), data_outlets: self.data_outlets, id: self.id });
-        // Never popped: the thread acts for its owner until it ends.
-        std::mem::forget(enter(&caller));
+        let sink = Sink { ctx: self.ctx.clone(), id: self.id, run: None };
+        let caller = Box::new(Caller { out: Out::Marshal(sink), data_outlets: self.data_outlets, id: self.id });
+        // Never popped: the thread acts for its owner until it ends. The
+        // box does not move when the list grows.
+        CALLERS.with(|c| c.borrow_mut().push(&*caller));
+        ADOPTED.with(|a| a.borrow_mut().push(caller));
     }
 
     /// The thread has ended: what it printed without a final newline is a
     /// line now.
     fn end(&self) {
-        if let Some(caller) = caller().filter(|c| c.id == self.id) {
-            crate::console::end_of_call(&caller);
-        }
-        marshal::producer_end();
+        with_caller(|caller| {
+            if let Some(caller) = caller.filter(|c| c.id == self.id) {
+                crate::console::end_of_call(caller);
+            }
+        });
+        self.ctx.producer_end();
     }
 }
 
@@ -144,36 +173,36 @@ fn _out_for(instance: &Bound<'_, PyAny>, outlet: &Bound<'_, PyAny>, values: &Bou
         .getattr("_pyrus_owner")
         .map_err(|_| PyRuntimeError::new_err("this pyrus.Object is not attached to a [pyrus] object"))?;
     let owner = owner.cast::<Owner>()?.get();
-    let outlet = data_outlet(owner.id, owner.data_outlets, Some(outlet))?;
+    let outlet = data_outlet(&owner.ctx, owner.id, owner.data_outlets, Some(outlet))?;
     let Some(message) = convert::values_to_message(values)? else { return Ok(()) };
-    let direct = CALLERS.with(|c| c.borrow().last().filter(|c| c.id == owner.id).cloned());
-    match direct {
-        Some(caller) => caller.host.outlet(outlet, &message),
-        None => Remote { id: owner.id }.outlet(outlet, &message),
-    }
+    with_caller(|caller| match caller.filter(|c| c.id == owner.id) {
+        Some(caller) => caller.out.outlet(outlet, &message),
+        None => sink::push(&owner.ctx, owner.id, Delivery::Outlet(outlet, message.into_owned())),
+    });
     Ok(())
 }
 
 impl Owner {
-    pub(crate) fn new(id: ObjectId, data_outlets: usize) -> Self {
-        Owner { id, data_outlets }
+    pub(crate) fn new(ctx: Context, id: ObjectId, data_outlets: usize) -> Self {
+        Owner { ctx, id, data_outlets: Some(data_outlets) }
     }
 }
 
 /// The current caller as an `Owner`, or None outside any call.
 #[pyfunction]
 fn _owner() -> Option<Owner> {
-    CALLERS.with(|c| c.borrow().last().map(|c| Owner { id: c.id, data_outlets: c.data_outlets }))
+    with_caller(|c| c.map(|c| Owner { ctx: c.out.ctx().clone(), id: c.id, data_outlets: c.data_outlets }))
 }
 
 /// A thread is about to start for the current caller: count it as a
 /// producer and make the host poll for what it sends.
 #[pyfunction]
 fn _thread_begin() -> PyResult<()> {
-    let caller = current("_thread_begin")?;
-    marshal::producer_begin();
-    caller.host.request_service();
-    Ok(())
+    current("_thread_begin", |caller| {
+        caller.out.ctx().producer_begin();
+        caller.out.request_service();
+        Ok(())
+    })
 }
 
 /// `sys.stdout.write(text)` (`error` false) and `sys.stderr.write(text)`:
@@ -264,12 +293,13 @@ impl Message {
 #[pyfunction]
 #[pyo3(signature = (*values, outlet = None))]
 fn out(values: &Bound<'_, PyTuple>, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    let caller = current("out")?;
-    let outlet = data_outlet(caller.id, caller.data_outlets, outlet)?;
-    if let Some(message) = convert::values_to_message(values)? {
-        caller.host.outlet(outlet, &message);
-    }
-    Ok(())
+    current("out", |caller| {
+        let outlet = data_outlet(caller.out.ctx(), caller.id, caller.data_outlets, outlet)?;
+        if let Some(message) = convert::values_to_message(values)? {
+            caller.out.outlet(outlet, &message);
+        }
+        Ok(())
+    })
 }
 
 /// Joins values as `print()` does.
@@ -282,35 +312,38 @@ fn text(values: &Bound<'_, PyTuple>) -> PyResult<String> {
 #[pyfunction]
 #[pyo3(signature = (*values))]
 fn post(values: &Bound<'_, PyTuple>) -> PyResult<()> {
-    let caller = current("post")?;
-    caller.host.post(&text(values)?);
-    Ok(())
+    current("post", |caller| {
+        caller.out.post(&text(values)?);
+        Ok(())
+    })
 }
 
 /// `pyrus.error(*values)`: an error line in the host console, attributed to the object.
 #[pyfunction]
 #[pyo3(signature = (*values))]
 fn error(values: &Bound<'_, PyTuple>) -> PyResult<()> {
-    let caller = current("error")?;
-    caller.host.error(&text(values)?);
-    Ok(())
+    current("error", |caller| {
+        caller.out.error(&text(values)?);
+        Ok(())
+    })
 }
 
 /// `pyrus.send(receiver, *values)`: to every `[receive receiver]`.
 #[pyfunction]
 #[pyo3(signature = (receiver, *values))]
 fn send(receiver: &str, values: &Bound<'_, PyTuple>) -> PyResult<()> {
-    let caller = current("send")?;
-    if let Some(message) = convert::values_to_message(values)? {
-        caller.host.send(receiver, &message).map_err(|e| PyLookupError::new_err(e.to_string()))?;
-    }
-    Ok(())
+    current("send", |caller| {
+        if let Some(message) = convert::values_to_message(values)? {
+            caller.out.send(receiver, &message).map_err(|e| PyLookupError::new_err(e.to_string()))?;
+        }
+        Ok(())
+    })
 }
 
 /// `pyrus.time()`: the host's logical time in milliseconds.
 #[pyfunction]
 fn time() -> PyResult<f64> {
-    Ok(current("time")?.host.logical_time())
+    current("time", |caller| Ok(caller.out.logical_time()))
 }
 
 /// Registers `_pyrus` in `sys.modules`. Done by hand rather than through the

@@ -1,7 +1,7 @@
 //! How failures reach the user: the full Python traceback in the console (file
 //! and line included) and one `error <Type> <message...>` on the status outlet.
 
-use crate::host::Host;
+use crate::out::Out;
 use pyo3::prelude::*;
 use pyo3::types::PyTraceback;
 use pyrus_atoms::{Atom, Message};
@@ -11,24 +11,32 @@ use std::borrow::Cow;
 ///
 /// A call interrupted by `stop` is not a failure: the object already said
 /// `stopped`, so [`crate::native::Stopped`] is not reported again.
-pub fn report(py: Python<'_>, host: &dyn Host, status_outlet: usize, context: &str, err: &PyErr) {
+pub(crate) fn report(py: Python<'_>, out: &Out, status_outlet: usize, context: &str, err: &PyErr) {
+    if traceback(py, out, context, err) {
+        let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
+        let text = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+        status_error(out, status_outlet, &kind, &text);
+    }
+}
+
+/// The console half of [`report`], for what has no status outlet (the
+/// global reload); says whether it reported (not a `stop`).
+pub(crate) fn traceback(py: Python<'_>, out: &Out, context: &str, err: &PyErr) -> bool {
     if err.is_instance_of::<crate::native::Stopped>(py) {
-        return;
+        return false;
     }
-    host.error(&format!("pyrus: {context}:"));
+    out.error(&format!("pyrus: {context}:"));
     for line in traceback_lines(py, err) {
-        host.error(&line);
+        out.error(&line);
     }
-    let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
-    let text = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
-    status_error(host, status_outlet, &kind, &text);
+    true
 }
 
 /// `error <kind> <words of text...>` on the status outlet.
-pub fn status_error(host: &dyn Host, status_outlet: usize, kind: &str, text: &str) {
+pub(crate) fn status_error(out: &Out, status_outlet: usize, kind: &str, text: &str) {
     let mut atoms = vec![Atom::Symbol(Cow::Borrowed(kind))];
     atoms.extend(text.split_whitespace().map(|w| Atom::Symbol(Cow::Borrowed(w))));
-    host.outlet(status_outlet, &Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
+    out.outlet(status_outlet, &Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
 }
 
 /// The traceback as `traceback.format_exception` lays it out, one console line each.

@@ -15,7 +15,8 @@
 //! thread (the exit joins them by a deadline). A panic on a device thread is caught
 //! there (see [`device_thread`]).
 
-use crate::marshal::{self, Delivery, ObjectId};
+use crate::context::Context;
+use crate::marshal::{Delivery, ObjectId};
 use crate::sync::{self, lock};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use pyrus_atoms::{Atom, Message};
@@ -61,13 +62,15 @@ pub(crate) struct DeviceHandle {
 }
 
 impl DeviceHandle {
-    /// Starts an idle device thread; `wake` runs (on a device thread) when
+    /// Starts an idle device thread for an object of `ctx` (whose service
+    /// polls while the device is open); `wake` runs (on a device thread) when
     /// events arrive in an empty queue, and must not block.
-    pub fn spawn(wake: Wake) -> DeviceHandle {
+    pub fn spawn(ctx: &Context, wake: Wake) -> DeviceHandle {
         let queue = Arc::new(EventQueue::new(QUEUE, Some(wake)));
         let (commands, rx) = unbounded();
         let thread_queue = queue.clone();
-        match sync::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue)) {
+        let ctx = ctx.clone();
+        match sync::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue, ctx)) {
             Ok(thread) => lock(&FINISHING).push(thread),
             // Commands then go nowhere; the owner hears why.
             Err(e) => {
@@ -111,8 +114,8 @@ impl DeviceHandle {
 /// while handling a command (or a device's state) is caught here: the device
 /// is closed, its owner hears why (an `error` event: console and status
 /// outlet), and the thread carries on with the next command.
-fn device_thread(commands: Receiver<Command>, queue: Arc<EventQueue>) {
-    let mut state = DeviceState { device: None, options: Options::default(), target: None, retry_at: None };
+fn device_thread(commands: Receiver<Command>, queue: Arc<EventQueue>, ctx: Context) {
+    let mut state = DeviceState { ctx, device: None, options: Options::default(), target: None, retry_at: None };
     while !CLOSING.load(Ordering::Acquire) {
         let command = match commands.recv_timeout(Duration::from_millis(50)) {
             Ok(c) => Some(c),
@@ -131,6 +134,8 @@ fn device_thread(commands: Receiver<Command>, queue: Arc<EventQueue>) {
 
 /// What a device thread keeps between commands.
 struct DeviceState {
+    /// The owner's context: an open device counts as one of its producers.
+    ctx: Context,
     device: Option<Device>,
     options: Options,
     target: Option<Target>,
@@ -141,7 +146,7 @@ impl DeviceState {
     fn close(&mut self) {
         if let Some(mut d) = self.device.take() {
             d.close();
-            marshal::producer_end();
+            self.ctx.producer_end();
         }
     }
 
@@ -150,7 +155,7 @@ impl DeviceState {
         match command {
             Some(Command::Open(t)) => {
                 self.close();
-                self.device = match open(&t, &self.options, queue) {
+                self.device = match open(&self.ctx, &t, &self.options, queue) {
                     Ok(d) => Some(d),
                     Err(e) => {
                         let again = if self.options.reconnect { " (trying again every second)" } else { "" };
@@ -180,7 +185,7 @@ impl DeviceState {
                     queue.push(Event::Error("no device is open: open, connect, listen or demo first".into()));
                 }
             },
-            Some(Command::List(id)) => list(id),
+            Some(Command::List(id)) => list(&self.ctx, id),
             #[cfg(test)]
             Some(Command::Panic) => panic!("a bug on the device thread"),
             Some(Command::Options(o)) => {
@@ -202,7 +207,7 @@ impl DeviceState {
         }
         if let (Some(at), Some(t)) = (self.retry_at, &self.target) {
             if Instant::now() >= at {
-                self.device = open(t, &self.options, queue).ok();
+                self.device = open(&self.ctx, t, &self.options, queue).ok();
                 self.retry_at = self.device.is_none().then(|| Instant::now() + RETRY);
             }
         }
@@ -210,7 +215,7 @@ impl DeviceState {
 }
 
 /// Opens `target`; the error says what was tried.
-fn open(target: &Target, options: &Options, queue: &Arc<EventQueue>) -> Result<Device, String> {
+fn open(ctx: &Context, target: &Target, options: &Options, queue: &Arc<EventQueue>) -> Result<Device, String> {
     let d = Device::open_with(target, options, queue.clone()).map_err(|e| match target {
         Target::Connect(addr) => format!("connecting to {addr}: {e}"),
         Target::Listen(addr) => format!("listening on {addr}: {e}"),
@@ -218,15 +223,15 @@ fn open(target: &Target, options: &Options, queue: &Arc<EventQueue>) -> Result<D
         Target::Demo => format!("starting the demo device: {e}"),
     })?;
     // The service keeps polling each tick while a device is open.
-    marshal::producer_begin();
-    marshal::wake();
+    ctx.producer_begin();
+    ctx.wake();
     Ok(d)
 }
 
 /// `devices`: one message per device on the left outlet, then `devices N` on
 /// the status outlet.
-fn list(id: ObjectId) {
-    let push = |i, m| marshal::push_waiting(id, Delivery::Outlet(i, m), |wait| wait());
+fn list(ctx: &Context, id: ObjectId) {
+    let push = |i, m| ctx.push_waiting(id, Delivery::Outlet(i, m), |wait| wait());
     match local::list() {
         Ok(devices) => {
             let n = devices.len();
@@ -290,7 +295,8 @@ mod tests {
     #[test]
     fn a_panic_on_the_device_thread_is_reported_and_the_thread_carries_on() {
         let (tx, woken) = crossbeam_channel::unbounded();
-        let device = DeviceHandle::spawn(Box::new(move || {
+        let ctx = crate::Context::new(std::sync::Arc::new(crate::test_host::TestHost::new()));
+        let device = DeviceHandle::spawn(&ctx, Box::new(move || {
             let _ = tx.send(());
         }));
         device.command(Command::Panic);

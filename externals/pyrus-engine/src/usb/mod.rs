@@ -1,10 +1,10 @@
 //! `[pyrus.usb]` as the engine sees it: a USB MIDI or HID device (local, or
 //! redirected with usbredir, or the built-in virtual device) whose events
-//! leave the object's outlets on the scheduler thread, in order.
+//! leave the object's outlets on a host thread, in order.
 //!
 //! Everything that can block happens on the object's device thread
-//! (`usb_thread`): the scheduler thread only sends it commands. The
-//! device's events wake the host for a service; [`crate::service`] drains
+//! (`usb_thread`): the host thread only sends it commands. The device's
+//! events wake the host for a service; [`crate::Context::service`] drains
 //! them, at most a budget per pass.
 //!
 //! Messages: `devices`, `open VID:PID|NAME|BUS-ADDR` (or `open VID PID`),
@@ -15,23 +15,28 @@
 //! Flags: `-raw`, `-reconnect`.
 //!
 //! # Threading
-//! [`UsbObject`] lives on the scheduler thread (`!Send`); its device thread
-//! ends when the object is dropped and is joined at [`crate::shut_down`],
-//! which also ends the threads of live objects. A drop never waits for it.
+//! [`UsbObject`] is `Send + Sync`: a host may call it from any of its
+//! threads, even two at once, since a message only reads and sets atomics
+//! and sends a command down the device thread's channel (no call lock, no
+//! Python). Its events leave on the thread that services its context. Its
+//! device thread ends when the object is dropped and is joined at
+//! [`crate::shut_down`], which also ends the threads of live objects. A drop
+//! never waits for it.
 
 pub(crate) mod device_thread;
 pub(crate) mod script;
 
-use crate::host::Host;
-use crate::marshal::{self, Delivery, ObjectId};
+use crate::context::Context;
+use crate::host::Outlets;
+use crate::marshal::{Delivery, ObjectId};
 use crate::service::{self, Recipient};
 use crate::usb_thread::DeviceHandle;
 use pyrus_atoms::{Atom, Message};
 use pyrus_usb::device::{Options, Target};
 use pyrus_usb::{Event, Midi};
 use std::borrow::Cow;
-use std::cell::Cell;
-use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 
 /// Events carried out per service: a flood waits for the next tick.
 pub const BUDGET: usize = 4096;
@@ -40,34 +45,44 @@ const STATUS: usize = 1;
 
 /// A `[pyrus.usb]` object.
 pub struct UsbObject {
-    inner: Rc<UsbInner>,
+    inner: Arc<UsbInner>,
 }
 
 struct UsbInner {
     id: ObjectId,
-    host: Rc<dyn Host>,
+    ctx: Context,
+    outlets: Arc<dyn Outlets>,
     device: DeviceHandle,
-    raw: Cell<bool>,
-    reconnect: Cell<bool>,
+    raw: AtomicBool,
+    reconnect: AtomicBool,
 }
 
 impl UsbObject {
-    /// Makes the object and its (idle) device thread. Flags: `-raw`, `-reconnect`.
-    pub fn new(host: Rc<dyn Host>, args: &[Atom<'_>]) -> UsbObject {
+    /// Makes the object of context `ctx` and its (idle) device thread; it
+    /// speaks through `outlets`. Flags: `-raw`, `-reconnect`.
+    pub fn new(ctx: &Context, outlets: Arc<dyn Outlets>, args: &[Atom<'_>]) -> UsbObject {
         let id = service::next_id();
-        let device = DeviceHandle::spawn(Box::new(marshal::wake));
-        let inner = Rc::new(UsbInner { id, host, device, raw: Cell::new(false), reconnect: Cell::new(false) });
+        let waker = ctx.clone();
+        let device = DeviceHandle::spawn(ctx, Box::new(move || waker.wake()));
+        let inner = Arc::new(UsbInner {
+            id,
+            ctx: ctx.clone(),
+            outlets,
+            device,
+            raw: AtomicBool::new(false),
+            reconnect: AtomicBool::new(false),
+        });
         for a in args {
             match a.as_symbol() {
-                Some("-raw") => inner.raw.set(true),
-                Some("-reconnect") => inner.reconnect.set(true),
+                Some("-raw") => inner.raw.store(true, Ordering::Relaxed),
+                Some("-reconnect") => inner.reconnect.store(true, Ordering::Relaxed),
                 _ => inner.error(&format!("unknown argument {a}: [pyrus.usb] takes -raw and -reconnect")),
             }
         }
         inner.send_options();
-        let weak: Weak<dyn Recipient> = Rc::downgrade(&inner) as Weak<dyn Recipient>;
-        service::register(id, weak.clone());
-        service::register_pollable(weak);
+        let weak: Weak<dyn Recipient> = Arc::downgrade(&inner) as Weak<dyn Recipient>;
+        ctx.register(id, weak.clone());
+        ctx.register_pollable(weak);
         UsbObject { inner }
     }
 
@@ -138,7 +153,7 @@ impl UsbObject {
             (word @ ("raw" | "reconnect"), _) => match crate::object::switch(word, &args) {
                 Ok(on) => {
                     let option = if word == "raw" { &inner.raw } else { &inner.reconnect };
-                    option.set(on);
+                    option.store(on, Ordering::Relaxed);
                     inner.send_options();
                 }
                 Err(e) => inner.error(&e),
@@ -155,28 +170,29 @@ impl Drop for UsbObject {
     /// The device thread closes the device and ends; nothing waits for it
     /// here, and nothing it still sends reaches the deleted object.
     fn drop(&mut self) {
-        service::unregister(self.inner.id);
+        self.inner.ctx.unregister(self.inner.id);
         // Dropping the handle tells the device thread to finish.
     }
 }
 
 impl UsbInner {
     fn send_options(&self) {
-        self.device.options(Options { raw: self.raw.get(), reconnect: self.reconnect.get() });
+        let raw = self.raw.load(Ordering::Relaxed);
+        self.device.options(Options { raw, reconnect: self.reconnect.load(Ordering::Relaxed) });
     }
 
     fn error(&self, text: &str) {
-        self.host.error(&format!("pyrus.usb: {text}"));
+        self.outlets.error(&format!("pyrus.usb: {text}"));
         let mut atoms = vec![];
         atoms.extend(text.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))));
-        self.host.outlet(STATUS, &Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
+        self.outlets.outlet(STATUS, &Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
     }
 }
 
 impl Recipient for UsbInner {
     fn deliver(&self, delivery: Delivery) {
         if let Delivery::Outlet(i, m) = delivery {
-            self.host.outlet(i, &m);
+            self.outlets.outlet(i, &m);
         }
     }
 
@@ -186,10 +202,10 @@ impl Recipient for UsbInner {
         for _ in 0..BUDGET {
             let Some(event) = self.device.queue.pop() else { return false };
             if let Event::Error(text) = &event {
-                self.host.error(&format!("pyrus.usb: {text}"));
+                self.outlets.error(&format!("pyrus.usb: {text}"));
             }
             let outlet = if event.is_status() { STATUS } else { DATA };
-            self.host.outlet(outlet, &event.to_message());
+            self.outlets.outlet(outlet, &event.to_message());
         }
         !self.device.queue.is_empty()
     }

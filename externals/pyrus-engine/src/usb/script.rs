@@ -5,15 +5,15 @@
 //! the Pd messages (`note 1 60 100`, `connected ...`, `dropped N`).
 //!
 //! A device belongs to the object whose call opened it, and its callback runs
-//! where that object's calls run: on the scheduler thread in `detach 0`, as a
+//! where that object's calls run: on a host thread in `detach 0`, as a
 //! job on the object's queue in `detach 1|2` (so never beside another of the
 //! object's jobs in serial mode, and in order in every mode: one job drains a
 //! device at a time). The way there:
 //!
 //! 1. events arrive in the device's queue; its wake (on a device thread)
-//!    puts the device on the lock-free [`PENDING`] list, once until it is
-//!    drained, and wakes the host;
-//! 2. the scheduler's service hands each pending device to its owner
+//!    puts the device on its owner's context's lock-free list of pending
+//!    devices, once until it is drained, and wakes that context's host;
+//! 2. the context's service hands each pending device to its owner
 //!    ([`crate::service::Recipient::device_events`]), touching no Python;
 //! 3. the owner runs [`DeviceRun::run`] now (`detach 0`) or as a job, which
 //!    calls the callback for up to [`BUDGET`] events.
@@ -33,17 +33,17 @@
 //! `pyrus.usb.*` and the device's methods: any thread running a call of a
 //! pyrus object (attached to Python), never blocking on the device (commands
 //! go to its thread) — but `devices()` enumerates USB, with the GIL released.
-//! [`pending`] and [`owner_gone`]: the scheduler thread.
+//! [`pending`]: a host thread of the context; [`owner_gone`]: any thread.
 
 use crate::convert;
-use crate::host::Host;
-use crate::marshal::{self, ObjectId};
+use crate::context::{Context, WeakContext};
+use crate::marshal::ObjectId;
+use crate::out::Out;
 use crate::native::{self, Stopped};
 use crate::report;
 use crate::sync::lock;
 use crate::usb::BUDGET;
 use crate::usb_thread::{self, DeviceHandle};
-use crossbeam_queue::SegQueue;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -58,8 +58,10 @@ use std::sync::{Arc, Mutex, Weak};
 /// service that runs its callback.
 pub(crate) struct ScriptDevice {
     pub owner: ObjectId,
+    /// The owner's context (weak: its pending list holds the device).
+    ctx: WeakContext,
     device: DeviceHandle,
-    /// On [`PENDING`] or being drained: the wake does nothing more.
+    /// Pending in its context or being drained: the wake does nothing more.
     notified: AtomicBool,
     closed: AtomicBool,
     /// Taken (under the GIL) when the Python object goes, so that dropping
@@ -67,19 +69,17 @@ pub(crate) struct ScriptDevice {
     callback: Mutex<Option<Py<PyAny>>>,
 }
 
-/// Devices with events waiting, for the scheduler's next service.
-static PENDING: SegQueue<Arc<ScriptDevice>> = SegQueue::new();
 /// Every open device, so that deleting an object closes its devices.
 static OPEN: Mutex<Vec<Weak<ScriptDevice>>> = Mutex::new(Vec::new());
 
 impl ScriptDevice {
     /// The device's wake: runs on a device thread, never blocks.
     fn notify(device: &Weak<ScriptDevice>) {
-        if let Some(d) = device.upgrade() {
-            if !d.notified.swap(true, Ordering::AcqRel) {
-                PENDING.push(d);
-                marshal::wake();
-            }
+        let Some(d) = device.upgrade() else { return };
+        let Some(ctx) = d.ctx.upgrade() else { return };
+        if !d.notified.swap(true, Ordering::AcqRel) {
+            ctx.shared().devices.push(d);
+            ctx.wake();
         }
     }
 
@@ -97,11 +97,11 @@ impl ScriptDevice {
     }
 }
 
-/// A device handed to its owner to run its callback: taken off [`PENDING`],
+/// A device handed to its owner to run its callback: taken off the pending list,
 /// it holds the device's wake until it goes (see the module docs).
 ///
 /// # Threading
-/// Made on the scheduler thread; run (attached to Python) and dropped
+/// Made on a host thread; run (attached to Python) and dropped
 /// wherever the owner's job goes; dropping it never touches Python.
 pub(crate) struct DeviceRun(Arc<ScriptDevice>);
 
@@ -113,14 +113,14 @@ impl DeviceRun {
 
     /// Calls the callback for up to [`BUDGET`] events (as `[pyrus.usb]` sends
     /// out per pass), in order, with the owner as the current object; what it
-    /// returns leaves outlet 0; errors go to `host` (console and status
+    /// returns leaves outlet 0; errors go to `out` (console and status
     /// outlet `status`).
-    pub fn run(&self, py: Python<'_>, host: &dyn Host, status: usize) {
+    pub fn run(&self, py: Python<'_>, out: &Out, status: usize) {
         let device = &self.0;
         let callback = lock(&device.callback).as_ref().map(|c| c.clone_ref(py));
         for _ in 0..BUDGET {
             let Some(event) = device.device.queue.pop() else { break };
-            console(host, &event);
+            console(out, &event);
             let Some(callback) = &callback else { continue };
             let message = event.to_message();
             let context = || format!("pyrus.usb callback, {message}");
@@ -128,9 +128,9 @@ impl DeviceRun {
                 .and_then(|m| Bound::new(py, m))
                 .and_then(|m| callback.bind(py).call1((m,)));
             match result {
-                Ok(value) => crate::core::output(py, host, status, context, &value),
+                Ok(value) => crate::core::output(py, out, status, context, &value),
                 Err(e) => {
-                    report::report(py, host, status, &context(), &e);
+                    report::report(py, out, status, &context(), &e);
                     if e.is_instance_of::<Stopped>(py) {
                         break; // `stop`: the rest waits for the next run
                     }
@@ -157,10 +157,10 @@ impl Drop for DeviceRun {
 }
 
 /// Errors and losses also reach the console: a callback may ignore them.
-fn console(host: &dyn Host, event: &Event) {
+fn console(out: &Out, event: &Event) {
     match event {
-        Event::Error(text) => host.error(&format!("pyrus.usb: {text}")),
-        Event::Dropped(n) => host.error(&format!("pyrus.usb: {n} events dropped: the callback falls behind")),
+        Event::Error(text) => out.error(&format!("pyrus.usb: {text}")),
+        Event::Dropped(n) => out.error(&format!("pyrus.usb: {n} events dropped: the callback falls behind")),
         _ => {}
     }
 }
@@ -168,8 +168,9 @@ fn console(host: &dyn Host, event: &Event) {
 /// The devices whose events wait for their owners, taken off the list: those
 /// there now, not those a run puts back (a device with more than a budget
 /// waiting), so one service pass runs each device once at most.
-pub(crate) fn pending() -> impl Iterator<Item = DeviceRun> {
-    (0..PENDING.len()).map_while(|_| PENDING.pop()).map(DeviceRun)
+pub(crate) fn pending(ctx: &Context) -> impl Iterator<Item = DeviceRun> + '_ {
+    let devices = &ctx.shared().devices;
+    (0..devices.len()).map_while(|_| devices.pop()).map(DeviceRun)
 }
 
 /// Closes every device object `owner` opened (it is being deleted).
@@ -264,7 +265,7 @@ impl Drop for UsbDevice {
 /// `["demo"]`.
 #[pyfunction]
 fn _usb_open(words: Vec<String>, callback: Bound<'_, PyAny>, raw: bool, reconnect: bool) -> PyResult<UsbDevice> {
-    let caller = native::current("usb.open")?;
+    let (owner, ctx) = native::current("usb.open", |caller| Ok((caller.id, caller.out.ctx().clone())))?;
     if !callback.is_callable() {
         return Err(PyTypeError::new_err("the callback must be callable: it is called with each event"));
     }
@@ -274,8 +275,9 @@ fn _usb_open(words: Vec<String>, callback: Bound<'_, PyAny>, raw: bool, reconnec
     let device = Arc::new_cyclic(|weak: &Weak<ScriptDevice>| {
         let weak = weak.clone();
         ScriptDevice {
-            owner: caller.id,
-            device: DeviceHandle::spawn(Box::new(move || ScriptDevice::notify(&weak))),
+            owner,
+            ctx: ctx.downgrade(),
+            device: DeviceHandle::spawn(&ctx, Box::new(move || ScriptDevice::notify(&weak))),
             notified: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             callback: Mutex::new(Some(callback)),
