@@ -1,0 +1,248 @@
+//! Engine contexts and host threads: two contexts in one process, each
+//! serviced by its own thread (libpd's multi-instance), and two host threads
+//! of one context calling the same objects at once (Max's main and
+//! scheduler threads). Real CPython and the real worker pool.
+
+use pyrus_engine::atoms::{Atom, Message};
+use pyrus_engine::runtime::{self, RuntimeConfig};
+use pyrus_engine::test_host::{self, outlet, Event, TestHost};
+use pyrus_engine::{Context, Object, Outlets};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+fn setup(name: &str, script: &str) -> PathBuf {
+    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
+    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
+    let dir = std::env::temp_dir().join(format!("pyrus-contexts-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.py")), script).unwrap();
+    dir
+}
+
+fn words(text: &str) -> Vec<Atom<'_>> {
+    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| Atom::symbol(w))).collect()
+}
+
+/// An upper bound on hangs only: every test here ends in well under a second
+/// of work; a lost delivery or a deadlock waits for ever.
+const HANG: Duration = Duration::from_secs(60);
+
+const TAG: &str = "def f(tag, x):\n    return '%s-%d' % (tag, x)\n";
+
+/// One libpd-style instance: its context, made and serviced on its own
+/// thread, with one object of each mode, each with outlets of its own.
+/// Returns what each object's outlets recorded, and the calls any of the
+/// instance's hosts got from another thread.
+fn instance(name: &'static str, dir: &Path, n: usize) -> (Vec<(String, Vec<Event>)>, usize) {
+    let (console, ctx) = test_host::context(TestHost::with_service());
+    console.pin_to_this_thread();
+    let objects: Vec<(String, Arc<TestHost>, Object)> = ["0", "1", "2"]
+        .iter()
+        .map(|mode| {
+            let tag = format!("{name}-{mode}");
+            let outlets = Arc::new(TestHost::new());
+            outlets.pin_to_this_thread();
+            let args = format!("-detach {mode} -queue {n} tag.f {tag}");
+            let o = Object::new(&ctx, outlets.clone(), &words(&args), Some(dir));
+            (tag, outlets, o)
+        })
+        .collect();
+    for i in 0..n {
+        for (_, _, o) in &objects {
+            o.message(0, &Message::Float(i as f64));
+        }
+    }
+    let mut seen: Vec<(String, Vec<Event>)> = objects.iter().map(|(tag, _, _)| (tag.clone(), Vec::new())).collect();
+    let start = Instant::now();
+    loop {
+        let more = ctx.service();
+        for ((_, outlets, _), (_, events)) in objects.iter().zip(&mut seen) {
+            events.extend(outlets.take());
+        }
+        let done = seen.iter().enumerate().all(|(mode, (_, events))| {
+            outlet(events, 0).len() == n && (mode == 0 || outlet(events, 1).last().map(String::as_str) == Some("busy 0"))
+        });
+        if done {
+            break;
+        }
+        assert!(start.elapsed() < HANG, "{name}: timed out; so far {seen:?}");
+        // A tick, or sooner if the engine wakes this instance.
+        if more {
+            console.wait_for_wake(Duration::from_millis(1));
+        } else {
+            console.wait_for_wake(HANG);
+        }
+    }
+    let foreign =
+        console.foreign_calls() + objects.iter().map(|(_, outlets, _)| outlets.foreign_calls()).sum::<usize>();
+    // Deleting a `detach 0` object is a call of its own: the service the
+    // host then promised ends this thread's lease.
+    drop(objects);
+    ctx.service();
+    (seen, foreign)
+}
+
+#[test]
+fn two_contexts_each_serviced_by_its_own_thread_keep_their_own_objects() {
+    let dir = setup("tag", TAG);
+    let n = 2000;
+    let threads: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let dir = dir.clone();
+            (name, std::thread::spawn(move || instance(name, &dir, n)))
+        })
+        .collect();
+    for (name, thread) in threads {
+        let (seen, foreign) = thread.join().expect("the instance's thread ends");
+        assert_eq!(foreign, 0, "{name}: host calls from another thread than the instance's");
+        for (mode, (tag, events)) in seen.iter().enumerate() {
+            let mut got = outlet(events, 0);
+            let want: Vec<String> = (0..n).map(|i| format!("symbol {tag}-{i}")).collect();
+            // Serial and synchronous calls keep their order; concurrent ones
+            // come in completion order, each exactly once.
+            if mode == 2 {
+                got.sort();
+                let mut want = want.clone();
+                want.sort();
+                assert_eq!(got, want, "{tag}");
+            } else {
+                assert_eq!(got, want, "{tag}");
+            }
+            let status = outlet(events, 1);
+            let expected: &[&str] = if mode == 0 { &[] } else { &["busy 1", "busy 0"] };
+            assert_eq!(status, expected, "{tag}: {events:?}");
+            assert!(!events.iter().any(|e| matches!(e, Event::Error(_))), "{tag}: {events:?}");
+        }
+    }
+}
+
+const OVERLAP: &str = "\
+import time
+inside = {}
+def guard(name, n):
+    inside[name] = inside.get(name, 0) + 1
+    try:
+        if inside[name] != 1:
+            raise RuntimeError('%d calls of %s at once' % (inside[name], name))
+        time.sleep(0)  # releases the GIL: the other host thread may run now
+        return n
+    finally:
+        inside[name] -= 1
+def hop(name, n):
+    guard(name, n)
+    return n - 1 if n > 0 else None
+";
+
+/// Outlets that pass outlet 0 on to another object (a patch cord), and
+/// record what else arrives, with the thread it arrived on.
+#[derive(Default)]
+struct Cord {
+    to: OnceLock<Weak<Object>>,
+    /// Outlet 0's messages when nothing is connected, per thread, in order.
+    received: Mutex<HashMap<ThreadId, Vec<String>>>,
+    /// Everything else: status messages and console errors.
+    other: Mutex<Vec<String>>,
+}
+
+impl Cord {
+    fn last_on_this_thread(&self) -> Option<String> {
+        let received = self.received.lock().unwrap();
+        received.get(&std::thread::current().id()).and_then(|r| r.last().cloned())
+    }
+}
+
+impl Outlets for Cord {
+    fn outlet(&self, index: usize, message: &Message<'_>) {
+        match (index, self.to.get().and_then(Weak::upgrade)) {
+            (0, Some(to)) => to.message(0, message),
+            (0, None) => {
+                let mut received = self.received.lock().unwrap();
+                received.entry(std::thread::current().id()).or_default().push(message.to_string());
+            }
+            _ => self.other.lock().unwrap().push(format!("outlet {index}: {message}")),
+        }
+    }
+
+    fn error(&self, text: &str) {
+        self.other.lock().unwrap().push(text.to_owned());
+    }
+}
+
+/// An object of `ctx` speaking through a new `Cord`.
+fn corded(ctx: &Context, dir: &Path, args: &str) -> (Arc<Object>, Arc<Cord>) {
+    let cord = Arc::new(Cord::default());
+    (Arc::new(Object::new(ctx, cord.clone(), &words(args), Some(dir))), cord)
+}
+
+#[test]
+fn two_host_threads_share_objects_one_call_at_a_time_depth_first_without_deadlock() {
+    let dir = setup("overlap", OVERLAP);
+    // The GIL released after every call: the host threads interleave as
+    // much as they can.
+    let (host, ctx) = test_host::context(TestHost::new());
+    // A chain X -> Y; a cycle P -> Q -> P; a serial and a concurrent object.
+    let (x, x_cord) = corded(&ctx, &dir, "overlap.guard X");
+    let (y, y_cord) = corded(&ctx, &dir, "overlap.guard Y");
+    let _ = x_cord.to.set(Arc::downgrade(&y));
+    let (p, p_cord) = corded(&ctx, &dir, "overlap.hop P");
+    let (q, q_cord) = corded(&ctx, &dir, "overlap.hop Q");
+    let _ = p_cord.to.set(Arc::downgrade(&q));
+    let _ = q_cord.to.set(Arc::downgrade(&p));
+    let n = 300;
+    let serial = Arc::new(Object::new(&ctx, host.clone(), &words(&format!("-detach 1 -queue {} overlap.guard S", 4 * n)), Some(&dir)));
+    let concurrent = Arc::new(Object::new(&ctx, host.clone(), &words(&format!("-detach 2 -queue {} overlap.guard C", 4 * n)), Some(&dir)));
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let hammer = |base: usize, cycle_start: Arc<Object>| {
+        let (x, y_cord, serial, concurrent, done_tx) =
+            (x.clone(), y_cord.clone(), serial.clone(), concurrent.clone(), done_tx.clone());
+        std::thread::spawn(move || {
+            for i in 0..n {
+                let v = (base + i) as f64;
+                // Depth first, here: Y's output of this very message has
+                // come out on this thread by the time the call returns.
+                x.message(0, &Message::Float(v));
+                assert_eq!(y_cord.last_on_this_thread(), Some(v.to_string()), "depth first on this thread");
+                // Into the cycle from this thread's end: P -> Q -> P on one
+                // thread while Q -> P -> Q runs on the other.
+                cycle_start.message(0, &Message::Float(2.0));
+                serial.message(0, &Message::Float(v));
+                concurrent.message(0, &Message::Float(v));
+            }
+            let _ = done_tx.send(base);
+        })
+    };
+    let threads = [hammer(10_000, p.clone()), hammer(20_000, q.clone())];
+    for _ in &threads {
+        done.recv_timeout(HANG).expect("both host threads finish their calls (a deadlock never does)");
+    }
+    for t in threads {
+        t.join().expect("a host thread's checks held");
+    }
+    // Every call accounted for: Y got each of the chain's messages on the
+    // thread that sent it, in order; the cycle and the detached objects
+    // raised no overlap.
+    let received = y_cord.received.lock().unwrap().clone();
+    let mut per_thread: Vec<Vec<String>> = received.into_values().collect();
+    per_thread.sort();
+    let expected: Vec<Vec<String>> =
+        [10_000, 20_000].iter().map(|base| (0..n).map(|i| (base + i).to_string()).collect()).collect();
+    assert_eq!(per_thread, expected);
+    for (name, cord) in [("X", &x_cord), ("Y", &y_cord), ("P", &p_cord), ("Q", &q_cord)] {
+        assert_eq!(*cord.other.lock().unwrap(), Vec::<String>::new(), "{name}");
+    }
+    let events = test_host::serve_until(&ctx, &host, |e| {
+        outlet(e, 0).len() == 4 * n && outlet(e, 1).iter().filter(|s| *s == "busy 0").count() == 2
+    });
+    assert!(!events.iter().any(|e| matches!(e, Event::Error(_))), "{events:?}");
+    assert!(!outlet(&events, 1).iter().any(|s| s.starts_with("error")), "{events:?}");
+    let mut results: Vec<f64> = outlet(&events, 0).iter().map(|s| s.parse().unwrap()).collect();
+    results.sort_by(f64::total_cmp);
+    let mut want: Vec<f64> = [10_000, 20_000].iter().flat_map(|b| (0..n).map(move |i| (b + i) as f64)).collect();
+    want.extend(want.clone());
+    want.sort_by(f64::total_cmp);
+    assert_eq!(results, want, "each thread's detached calls, once each");
+}
