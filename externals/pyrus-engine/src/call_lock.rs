@@ -627,6 +627,60 @@ mod tests {
         });
     }
 
+    /// C holds W and waits for X; A holds X and waits for Y; B holds Y and
+    /// enters X (lent), and from there W: the chain W -> C -> X now runs
+    /// through the guest B, so B is lent W too. C, queued on X before the
+    /// lend, still gets X from its owner A, after A's call.
+    #[test]
+    fn a_guest_is_lent_on_and_a_queue_on_a_lent_lock_waits_for_its_owner() {
+        let (w, x, y) = (new_lock(), new_lock(), new_lock());
+        bounded("lent on", move || {
+            let (log, events) = channel();
+            let holding = Barrier::new(3);
+            let (c_parked, c_waits) = channel();
+            let (a_parked, a_waits) = channel();
+            std::thread::scope(|s| {
+                let holding = &holding;
+                let c_log = log.clone();
+                s.spawn(move || {
+                    let _w = w.enter(never);
+                    holding.wait();
+                    let _x = x.enter(|block| {
+                        c_parked.send(()).unwrap();
+                        block();
+                    });
+                    c_log.send("C in X").unwrap();
+                });
+                let a_log = log.clone();
+                s.spawn(move || {
+                    let _x = x.enter(never);
+                    holding.wait();
+                    next(&c_waits);
+                    let _y = y.enter(|block| {
+                        a_parked.send(()).unwrap();
+                        block();
+                    });
+                    assert!(x.held_by_me());
+                    a_log.send("A in Y").unwrap();
+                });
+                s.spawn(move || {
+                    let _y = y.enter(never);
+                    holding.wait();
+                    next(&a_waits);
+                    {
+                        let _x = enter_lent(x);
+                        let _w = enter_lent(w);
+                        log.send("B in W").unwrap();
+                    }
+                    log.send("B left X").unwrap();
+                });
+            });
+            let order: Vec<_> = events.iter().collect();
+            assert_eq!(order, ["B in W", "B left X", "A in Y", "C in X"]);
+            drop((w.enter(never), x.enter(never), y.enter(never)));
+        });
+    }
+
     /// Two threads call through X -> Y and Y -> X, round after round, each
     /// round both holding their first object before either calls out, so
     /// every round closes a cycle (often both arriving at once) and is lent;
