@@ -838,36 +838,46 @@ mod tests {
         });
     }
 
-    /// Uncontended cost beside a `std::sync::Mutex`, one run:
+    /// Uncontended cost beside a `std::sync::Mutex`, in one run, the cases
+    /// interleaved over 5 rounds, the best round of each printed (a shared
+    /// machine only ever adds time):
     /// `cargo test --release -p pyrus-engine --lib call_lock::tests::cost -- --ignored --nocapture`.
     #[test]
     #[ignore = "a measurement, not a test"]
     fn cost() {
         use std::hint::black_box;
         use std::time::Instant;
-        const N: u32 = 20_000_000;
-        fn per(what: &str, f: impl Fn()) {
+        const N: u32 = 10_000_000;
+        fn per(f: &dyn Fn()) -> f64 {
             let start = Instant::now();
             for _ in 0..N {
                 f();
             }
-            println!("{what:<40} {:6.2} ns", start.elapsed().as_nanos() as f64 / f64::from(N));
+            start.elapsed().as_nanos() as f64 / f64::from(N)
         }
         let x = CallLock::new();
+        let held = CallLock::new();
         let m = Mutex::new(0u32);
-        for _ in 0..2 {
-            per("CallLock enter+leave (free)", || drop(black_box(&x).enter(never)));
-            {
-                let _outer = x.enter(never);
-                per("CallLock re-entry enter+leave", || drop(black_box(&x).enter(never)));
-            }
-            per("std Mutex lock+unlock", || drop(black_box(&m).lock()));
-            per("thread tag (thread-local counter)", || {
+        let cases: [(&str, &dyn Fn()); 5] = [
+            ("CallLock enter+leave (free)", &|| drop(black_box(&x).enter(never))),
+            ("CallLock re-entry enter+leave", &|| drop(black_box(&held).enter(never))),
+            ("std Mutex lock+unlock", &|| drop(black_box(&m).lock())),
+            ("thread tag (thread-local counter)", &|| {
                 black_box(tag());
-            });
-            per("std::thread::current().id()", || {
+            }),
+            ("std::thread::current().id()", &|| {
                 black_box(std::thread::current().id());
-            });
+            }),
+        ];
+        let _outer = held.enter(never);
+        let mut best = [f64::INFINITY; 5];
+        for _ in 0..5 {
+            for (best, (_, f)) in best.iter_mut().zip(&cases) {
+                *best = best.min(per(*f));
+            }
+        }
+        for (best, (what, _)) in best.iter().zip(&cases) {
+            println!("{what:<36} {best:6.2} ns");
         }
     }
 }
