@@ -274,6 +274,7 @@ impl Inner {
             // The GIL first, then the lock: a thread that must wait for the
             // lock waits with the GIL released (see `Object`).
             let _one = self.lock.enter(|block| py.detach(block));
+            debug_assert!(self.lock.held_by_me(), "one call at a time: this thread runs the object's call");
             native::call_as(&self.caller, || f(py, &self.caller.out))
         })
     }
