@@ -1,46 +1,60 @@
 //! The host-agnostic pyrus engine: the embedded interpreter, conversion between
 //! host atoms and Python values, the script-side `pyrus` module and the
-//! `[pyrus]` object itself. It knows nothing of Pd or Max: a host crate
-//! implements [`Host`] and forwards its messages to [`Object`].
+//! `[pyrus]` object itself. It knows nothing of Pd or Max: a host crate makes
+//! one [`Context`] per host instance around its [`Host`], gives each object
+//! its [`Outlets`], and forwards its messages to [`Object`].
+//!
+//! *Host threads* are the threads a host runs engine code on: Pd's one
+//! thread (per instance), Max's main and scheduler threads.
 //!
 //! # Thread contract
 //!
 //! | entry point | thread | concurrently | blocks on |
 //! |---|---|---|---|
 //! | [`runtime::start`] | any | yes (first call initialises, others wait) | Python initialisation, the GIL |
-//! | [`Object::new`], [`Object::message`], drop of [`Object`] | host scheduler thread | no (`Object` is `!Send`); re-entrant through outlets | `new`, and the others in `detach 0`: the GIL (a wait over 100 ms is posted, see [`gil`]); in `detach 1\|2` only locks held for O(1) steps by any thread (the object's job queue, the pool's fifo) |
-//! | [`Host`] methods (called by the engine) | host scheduler thread | re-entrant | must not block |
-//! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call |
-//! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's host; a full mailbox as `Remote` does) |
-//! | [`gil::end_lease`], [`service`] | host scheduler thread, outside any call (`service` is re-entrant) | no | nothing |
-//! | [`set_console`] | host scheduler thread, before [`runtime::start`] | no | nothing |
-//! | [`marshal::set_waker`] | any, once | yes | nothing |
-//! | the waker the host installs | any thread (workers, script threads) | yes | must not block |
+//! | [`Context::new`] | any | yes | the list of live contexts' lock (O(1)) |
+//! | [`Object::new`], [`Object::message`], drop of [`Object`] | a host thread of the object's context | yes (`Object` is `Send + Sync`): synchronous calls one at a time per object, each depth-first on the thread that delivered it; re-entrant through outlets | `new`, and the others in `detach 0`: the GIL (a wait over 100 ms is posted, see [`gil`]), then the object's call lock (waited for with the GIL released; a wait cycle between two threads lends the object instead of deadlocking); in `detach 1\|2` only atomics and locks held for O(1) steps by any thread (the object's job queue, the pool's fifo), no call lock |
+//! | [`Host`] methods (called by the engine) | `post`, `error`: a host thread; `send`, `logical_time`, `request_service`: a host thread, may re-enter; `wake`: any thread | yes | must not block |
+//! | [`Outlets`] methods (called by the engine) | a host thread, inside one of the object's calls or deliveries | re-entrant | must not block |
+//! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call (on a host thread); a full mailbox, GIL released (elsewhere) |
+//! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's output; no caller: a host thread's context's console, else the first live context's, through its mailbox) |
+//! | [`gil::end_lease`] | a host thread, outside any call | no | nothing |
+//! | [`Context::service`] | a host thread of the context, one at a time per context (re-entrant) | yes, with other contexts' | nothing but where a `detach 0` object's call is due (a script device's events, a rebind, a watched file's reload): the GIL and its call lock, as a call |
+//! | [`Host::wake`] (the host's waker) | any thread (workers, script and device threads) | yes | must not block |
 //! | [`pool::set_workers`] | any | yes | the pool's lock (starts or retires threads) |
 //! | [`shut_down`] | the exiting thread, once | no | joining every engine thread, at most the deadline in all; never the GIL |
-//! | worker threads (`pyrus-worker-N`): the base size, plus up to [`pool::GROWTH`] while no worker is free; extras leave after [`pool::KEEP_ALIVE`] idle | run jobs attached to Python, push deliveries; catch a job's panic (reported, the job counts as done) | — | the GIL; a full mailbox (GIL released) |
+//! | worker threads (`pyrus-worker-N`): the base size, plus up to [`pool::GROWTH`] while no worker is free; extras leave after [`pool::KEEP_ALIVE`] idle; shared by every context | run jobs attached to Python, push deliveries into the job's context's mailbox; catch a job's panic (reported, the job counts as done) | — | the GIL; a full mailbox (GIL released) |
 //! | `pyrus-control` | interrupts running jobs for `stop`, deletion and exit | — | the GIL (nobody waits for it) |
-//! | `pyrus-watch` | debounces file events for `watch 1`, pushes `Reload` deliveries | — | a full mailbox |
-//! | [`reload`] (`[; pyrus reload(`) | host scheduler thread | no | the GIL |
-//! | [`UsbObject::new`], [`UsbObject::message`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread) |
+//! | `pyrus-watch` | debounces file events for `watch 1`, pushes `Reload` deliveries into each watcher's context | — | a full mailbox |
+//! | [`Context::reload`] (`[; pyrus reload(`) | a host thread of the context, outside any call | no | the GIL; rebinds this context's `detach 0` objects here (their call locks), other contexts' through their mailboxes |
+//! | [`UsbObject::new`], [`UsbObject::message`], drop of [`UsbObject`] | a host thread of its context | yes (`Send + Sync`: atomics and a channel, no call lock) | nothing (commands go to the device thread) |
 //! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread) |
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
-//! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
-//! | a script device's callback | where its object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
+//! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
+//! | a script device's callback | where its object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
 //! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told) | — | USB, the network |
+//!
+//! What is one per process: the interpreter, the worker pool, the control
+//! and watch threads, and the list of live contexts (for reloads, exit, and
+//! output that belongs to no object and no host thread, which goes to the
+//! first live context's console). What is one per [`Context`]: its objects,
+//! its mailbox and waker, its logical time, its script devices with events
+//! pending. What is per thread, by nature: the GIL lease (the thread that
+//! holds the GIL) and the caller stack (the call running on this thread).
 //!
 //! Every engine thread starts through one helper (`sync::spawn`) with a
 //! [`STACK`]-sized stack (8 MiB, a Python main thread's), so Python code
 //! recurses as deep on any of them as on the main thread; the bootstrap
 //! gives threads that scripts start the same (`threading.stack_size`).
 //!
-//! In synchronous mode (`detach 0`) a call runs on the scheduler thread and
-//! holds the GIL while it runs, as every other Python external does, and keeps
-//! it until the end of the scheduler pass (see [`gil`]). In detached mode the
-//! scheduler thread only turns messages into jobs of plain Rust data and
-//! carries out deliveries: it never attaches to Python, never waits for the
-//! GIL and never blocks on another thread's work: the only locks it takes
-//! are held by any thread for O(1) steps ([`Object`], [`marshal`], [`pool`]).
+//! In synchronous mode (`detach 0`) a call runs on the host thread that
+//! delivered it and holds the GIL while it runs, as every other Python
+//! external does, and keeps it until the end of that thread's scheduler pass
+//! (see [`gil`]). In detached mode a host thread only turns messages into
+//! jobs of plain Rust data and carries out deliveries: it never attaches to
+//! Python, never waits for the GIL and never blocks on another thread's
+//! work: the only locks it takes are held by any thread for O(1) steps
+//! ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
 mod call_lock;
@@ -71,7 +85,7 @@ pub use service::BUDGET;
 pub use sync::{catch, STACK};
 pub use usb::UsbObject;
 
-/// Ends the engine at process exit: the scheduler thread's GIL lease is
+/// Ends the engine at process exit: this thread's GIL lease is
 /// released, running jobs are interrupted, every thread the engine started
 /// is told to end, and then all of them are joined until `deadline` has
 /// passed, together. Nothing here waits for the GIL (a job in C code may
@@ -79,7 +93,8 @@ pub use usb::UsbObject;
 /// (they end with the process).
 ///
 /// # Threading
-/// The host's scheduler thread (or the thread exiting the process), once.
+/// A host thread (or the thread exiting the process), once, for every
+/// context.
 pub fn shut_down(deadline: std::time::Duration) -> usize {
     let end = std::time::Instant::now() + deadline;
     gil::end_lease();

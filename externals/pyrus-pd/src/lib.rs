@@ -8,7 +8,7 @@
 //! | `pyrus_core_setup` | the loader's `pyrus_setup` or `setup_pyrus0x2eusb`, when Pd loads the library (once; later calls do nothing) | scheduler | no |
 //! | `[pyrus.usb]`'s new, free, anything (`usb.rs`) | Pd | scheduler | no |
 //! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
-//! | the service clock (`service::tick`) | Pd's clock list | scheduler | no |
+//! | the service clock (`service::tick`: the instance context's `Context::service`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
 //! | the waker itself (`PdHost::wake`: writes one byte to a socket) | the engine | any (workers, script threads, device threads) | yes; never blocks |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |

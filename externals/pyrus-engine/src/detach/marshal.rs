@@ -51,7 +51,7 @@ pub const CAPACITY: usize = 1 << 16;
 /// producers give up (see the module docs).
 pub const PATIENCE: Duration = Duration::from_secs(1);
 
-/// Something for the scheduler thread to do on behalf of an object.
+/// Something for a host thread of its context to do on behalf of an object.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
     Outlet(usize, OwnedMessage),

@@ -141,7 +141,6 @@ impl Object {
         {
             let creating = Out::Creating { ctx: ctx.clone(), outlets: outlets.clone(), id };
             let early = Caller { out: creating, data_outlets: None, id };
-            ctx.note_time();
             gil::sync_call(ctx, Some(id), |py| native::call_as(&early, || core.init(py, &early.out)));
         }
         core.created();
@@ -265,11 +264,6 @@ impl Inner {
     /// inside the object's call lock, with this object as the current
     /// caller of `pyrus.*`.
     fn sync(&self, f: impl FnOnce(pyo3::Python<'_>, &Out)) {
-        // For script threads' `pyrus.time()`: once per lease, i.e. per
-        // scheduler pass, is as fresh as a thread can use.
-        if !gil::holds_lease() {
-            self.ctx().note_time();
-        }
         gil::sync_call(self.ctx(), Some(self.core.id), |py| {
             // The GIL first, then the lock: a thread that must wait for the
             // lock waits with the GIL released (see `Object`).

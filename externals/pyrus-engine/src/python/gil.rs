@@ -108,11 +108,15 @@ const REATTACH: u32 = 32;
 
 /// Runs `f` attached to Python, taking or reusing this thread's lease; a
 /// slow wait for a fresh lease counts against `waiter` (see the module docs).
-/// The end of the outermost call asks `ctx`'s host for the release.
+/// A fresh lease also notes `ctx`'s logical time, for script threads'
+/// `pyrus.time()`: once per lease, i.e. per scheduler pass, is as fresh as
+/// a thread can use. The end of the outermost call asks `ctx`'s host for the
+/// release.
 pub(crate) fn sync_call<R>(ctx: &Context, waiter: Option<ObjectId>, f: impl FnOnce(Python<'_>) -> R) -> R {
     LEASE.with(|lease| {
         let fresh = lease.state.get().is_none();
         if fresh {
+            ctx.note_time();
             let start = Instant::now();
             // SAFETY: the interpreter is running (runtime::start ran before any
             // object exists), and PyGILState_Ensure may be called from any

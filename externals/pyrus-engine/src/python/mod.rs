@@ -1,5 +1,5 @@
 //! Everything that touches Python: the embedded interpreter ([`runtime`]),
-//! the scheduler thread's GIL lease ([`gil`]), conversion between atoms and
+//! a host thread's GIL lease ([`gil`]), conversion between atoms and
 //! Python values ([`convert`]), dotted names ([`resolve`]), the script-side
 //! `_pyrus` module (`native`), script output (`console`), what an object
 //! does in Python (`core`: calls, classes, reloads) and how failures are

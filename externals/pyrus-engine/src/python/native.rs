@@ -85,17 +85,22 @@ thread_local! {
 /// thread, so two host threads each calling objects (Max's main and
 /// scheduler threads) each see their own caller.
 pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
-    CALLERS.with(|c| c.borrow_mut().push(caller));
-    let _pop = Pop(caller);
-    f()
+    // One lookup of the thread-local for the push and the pop: this is on
+    // every synchronous call's path. Nested calls in `f` borrow the stack
+    // only for their own push and pop.
+    CALLERS.with(|callers| {
+        callers.borrow_mut().push(caller);
+        let _pop = Pop(caller, callers);
+        f()
+    })
 }
 
 /// Pops the current object when dropped (also when a call unwinds).
-struct Pop<'a>(&'a Caller);
+struct Pop<'a>(&'a Caller, &'a RefCell<Vec<*const Caller>>);
 
 impl Drop for Pop<'_> {
     fn drop(&mut self) {
-        CALLERS.with(|c| c.borrow_mut().pop());
+        self.1.borrow_mut().pop();
         // What the call printed without a final newline is a line now.
         crate::console::end_of_call(self.0);
     }

@@ -259,7 +259,7 @@ del Console
 
 # A thread that a script starts inside a call from an object belongs to that
 # object: its pyrus.out() and friends reach the object, marshalled to the
-# scheduler thread, for as long as it runs.
+# host thread of its context, for as long as it runs.
 import threading, _pyrus
 # Script threads get the stack the engine's own threads have (sync::STACK),
 # whatever the process's stack limit makes the default: a recursion limit
