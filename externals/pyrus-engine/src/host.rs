@@ -65,10 +65,12 @@ pub trait Host: Send + Sync {
 /// One object's side of the host.
 ///
 /// # Threading
-/// Called on host threads only, and for one object only inside one of its
-/// calls or one delivery at a time; may re-enter the engine (an outlet can
-/// lead, through the patch, straight back into the same object). Must not
-/// block.
+/// Called on host threads only: inside one of the object's calls (its call
+/// lock held), or by the service carrying out a delivery for it. A host
+/// that calls one object from two threads (Max) may see both at once on
+/// its two threads (Max's outlets are thread-safe; Pd has one thread). May
+/// re-enter the engine (an outlet can lead, through the patch, straight
+/// back into the same object). Must not block.
 pub trait Outlets: Send + Sync {
     /// Sends a message out of outlet `index` (0 is the leftmost).
     fn outlet(&self, index: usize, message: &Message<'_>);
