@@ -49,6 +49,7 @@ mod live;
 mod object;
 mod python;
 mod sync;
+#[cfg(feature = "test-host")]
 pub mod test_host;
 pub mod usb;
 
