@@ -357,6 +357,10 @@ impl Link<'_> {
 
 /// How often the reader of [`VirtualDevice::serve`] checks whether to end.
 const SERVE_READ_TIMEOUT: Duration = Duration::from_millis(20);
+/// Reads (up to 64 KiB each) the reader of [`VirtualDevice::serve`] queues
+/// for the serving loop; when they are all waiting it stops reading, and TCP
+/// holds the guest back, as a real device's host side would.
+const READS: usize = 64;
 
 impl VirtualDevice {
     /// Serves this device to the usbredir guest at the other end of
@@ -376,7 +380,8 @@ impl VirtualDevice {
     /// too, so it can keep its own deadline.
     ///
     /// The waits are precise (a channel's timed receive, not a socket
-    /// timeout): a separate thread reads the socket and is joined before
+    /// timeout): a separate thread reads the socket (at most `READS` reads
+    /// ahead of the loop; a panic there is an error of `serve`) and is joined before
     /// this returns, within 20 ms: the read timeout it leaves set on
     /// `stream`. What the device transmits in the last
     /// `play` is written before returning; the socket stays open (e.g. to
@@ -396,10 +401,15 @@ impl VirtualDevice {
         stream.set_read_timeout(Some(SERVE_READ_TIMEOUT))?;
         let mut reader = stream.try_clone()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel::<io::Result<Vec<u8>>>();
+        let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(READS);
         let reading = {
             let stop = stop.clone();
-            std::thread::Builder::new().name("pyrus-usb-vdev-rx".into()).spawn(move || {
+            let report = tx.clone();
+            // A panic reading is an error of `serve`, as a socket error is.
+            let on_panic = move |why: String| {
+                let _ = report.send(Err(io::Error::other(why)));
+            };
+            crate::thread::spawn("pyrus-usb-vdev-rx", on_panic, move || {
                 let mut chunk = vec![0u8; 64 * 1024];
                 while !stop.load(Ordering::Acquire) {
                     let r = match reader.read(&mut chunk) {
