@@ -8,16 +8,23 @@
 //! lock-free [`EventQueue`] (full: counted, reported as `dropped N`), whose
 //! wake-up the owner chooses.
 //!
+//! Commands travel a bounded channel ([`COMMANDS`]): a device thread that
+//! falls that far behind (a device that takes 100 ms a write, a flood of
+//! sends) refuses the next ones instead of queueing without end or blocking
+//! the sender (the scheduler thread): the owner hears
+//! `device busy: N commands waiting` once (an `error` event: console and
+//! status outlet) per spell, and the refused commands are dropped.
+//!
 //! # Threading
 //! [`DeviceHandle`] is `Send + Sync`: commands from any thread, in order per
-//! sender. Dropping it ends the device thread (the device is closed there);
+//! sender, never blocking. Dropping it ends the device thread (the device is closed there);
 //! nothing waits for it. [`shut_down`] (process exit) ends every device
 //! thread (the exit joins them by a deadline). A panic on a device thread is caught
 //! there (see [`device_thread`]).
 
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::sync::{self, lock};
-use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use pyrus_atoms::{Atom, Message};
 use pyrus_usb::device::{Device, Options, Target};
 use pyrus_usb::local;
@@ -31,6 +38,8 @@ use std::time::{Duration, Instant};
 
 /// Events a device may queue before new ones are dropped and counted.
 pub const QUEUE: usize = 1 << 16;
+/// Commands waiting for a device thread before new ones are refused.
+pub const COMMANDS: usize = 1024;
 /// How often a device that is gone is tried again, with reconnect.
 const RETRY: Duration = Duration::from_secs(1);
 /// Outlets of `devices`' answers: one message per device, then the count.
@@ -47,6 +56,12 @@ enum Command {
     /// Tests only: a bug's panic on the device thread.
     #[cfg(test)]
     Panic,
+    /// Tests only: says it holds, then waits for `release`.
+    #[cfg(test)]
+    Hold(Sender<()>, Receiver<()>),
+    /// Tests only: answers whether a device is open.
+    #[cfg(test)]
+    IsOpen(Sender<bool>),
 }
 
 /// Every device thread, joined at exit.
@@ -58,6 +73,8 @@ static CLOSING: AtomicBool = AtomicBool::new(false);
 pub(crate) struct DeviceHandle {
     pub queue: Arc<EventQueue>,
     commands: Sender<Command>,
+    /// Said that the thread is busy, until a command gets in again.
+    refusing: AtomicBool,
 }
 
 impl DeviceHandle {
@@ -65,7 +82,7 @@ impl DeviceHandle {
     /// events arrive in an empty queue, and must not block.
     pub fn spawn(wake: Wake) -> DeviceHandle {
         let queue = Arc::new(EventQueue::new(QUEUE, Some(wake)));
-        let (commands, rx) = unbounded();
+        let (commands, rx) = bounded(COMMANDS);
         let thread_queue = queue.clone();
         match sync::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue)) {
             Ok(thread) => lock(&FINISHING).push(thread),
@@ -74,7 +91,7 @@ impl DeviceHandle {
                 queue.push(Event::Error(format!("could not start the device thread: {e}")));
             }
         }
-        DeviceHandle { queue, commands }
+        DeviceHandle { queue, commands, refusing: AtomicBool::new(false) }
     }
 
     /// Closes the device open now (if any) and opens `target`.
@@ -100,10 +117,22 @@ impl DeviceHandle {
         self.command(Command::Options(options));
     }
 
+    /// Never blocks: a full channel refuses `c` (said once per spell).
     fn command(&self, c: Command) {
-        // The device thread outlives every sender; a failed send means it
-        // already ended (process exit), which is fine to ignore.
-        let _ = self.commands.send(c);
+        match self.commands.try_send(c) {
+            Ok(()) => self.refusing.store(false, Ordering::Relaxed),
+            Err(TrySendError::Full(_)) => {
+                if !self.refusing.swap(true, Ordering::Relaxed) {
+                    self.queue.push(Event::Error(format!(
+                        "device busy: {COMMANDS} commands waiting; this one and those after it are dropped \
+                         until it catches up"
+                    )));
+                }
+            }
+            // The device thread outlives every sender; a failed send means it
+            // already ended (process exit), which is fine to ignore.
+            Err(TrySendError::Disconnected(_)) => {}
+        }
     }
 }
 
@@ -183,6 +212,15 @@ impl DeviceState {
             Some(Command::List(id)) => list(id),
             #[cfg(test)]
             Some(Command::Panic) => panic!("a bug on the device thread"),
+            #[cfg(test)]
+            Some(Command::Hold(holding, release)) => {
+                let _ = holding.send(());
+                let _ = release.recv();
+            }
+            #[cfg(test)]
+            Some(Command::IsOpen(answer)) => {
+                let _ = answer.send(self.device.is_some());
+            }
             Some(Command::Options(o)) => {
                 self.options = o;
                 if !self.options.reconnect {
@@ -287,12 +325,20 @@ mod tests {
         }
     }
 
+    /// A device thread whose wake-ups ring `woken` (a doorbell: one pending is enough).
+    fn device() -> (DeviceHandle, Receiver<()>) {
+        let (tx, woken) = bounded(1);
+        (
+            DeviceHandle::spawn(Box::new(move || {
+                let _ = tx.try_send(());
+            })),
+            woken,
+        )
+    }
+
     #[test]
     fn a_panic_on_the_device_thread_is_reported_and_the_thread_carries_on() {
-        let (tx, woken) = crossbeam_channel::unbounded();
-        let device = DeviceHandle::spawn(Box::new(move || {
-            let _ = tx.send(());
-        }));
+        let (device, woken) = device();
         device.command(Command::Panic);
         match next_event(&device.queue, &woken) {
             Event::Error(text) => assert!(text.contains("internal error in the device thread"), "{text}"),
@@ -304,5 +350,74 @@ mod tests {
             Event::Error(text) => assert!(text.starts_with("no device is open"), "{text}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A device thread that has fallen [`COMMANDS`] behind refuses the next
+    /// command at once (the sender never blocks), says so once, and carries
+    /// on with the ones it took.
+    #[test]
+    fn a_full_command_channel_refuses_without_blocking_and_says_so_once() {
+        let (device, woken) = device();
+        let (holding_tx, holding) = bounded(1);
+        let (release, release_rx) = bounded(1);
+        device.command(Command::Hold(holding_tx, release_rx));
+        holding.recv_timeout(Duration::from_secs(10)).expect("the device thread holds");
+        let note = || Midi::Note { ch: 1, pitch: 60, vel: 100 };
+        for _ in 0..COMMANDS {
+            device.send(0, note());
+        }
+        assert_eq!(device.queue.pop(), None, "{COMMANDS} commands fit");
+        device.send(0, note());
+        device.send(0, note());
+        match device.queue.pop() {
+            Some(Event::Error(text)) => assert!(text.starts_with("device busy: 1024 commands waiting"), "{text}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(device.queue.pop(), None, "said once");
+        release.send(()).unwrap();
+        // Every command it took is carried out.
+        for _ in 0..COMMANDS {
+            match next_event(&device.queue, &woken) {
+                Event::Error(text) => assert!(text.starts_with("no device is open"), "{text}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// A panic on a thread of the USB engine (here raised by the wake-up the
+    /// engine gave it, on the redir reader) reaches the owner as an error,
+    /// the device ends (`disconnected`), and the device thread closes it,
+    /// ending its producer count, as for a device gone.
+    #[test]
+    fn a_panic_on_a_usb_thread_is_reported_and_the_device_is_closed() {
+        let panicked = Arc::new(AtomicBool::new(false));
+        let (tx, woken) = bounded(1);
+        let p = panicked.clone();
+        let device = DeviceHandle::spawn(Box::new(move || {
+            let _ = tx.try_send(());
+            if std::thread::current().name() == Some("pyrus-usb-redir-rx") && !p.swap(true, Ordering::AcqRel) {
+                panic!("a bug in the wake-up");
+            }
+        }));
+        device.open(Target::Demo);
+        assert!(matches!(next_event(&device.queue, &woken), Event::Connected { .. }));
+        match next_event(&device.queue, &woken) {
+            Event::Error(text) => {
+                assert_eq!(text, "internal error: thread pyrus-usb-redir-rx ended: a bug in the wake-up")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(next_event(&device.queue, &woken), Event::Disconnected);
+        // The device thread notices the device gone and closes it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let is_open = || {
+            let (answer, open) = bounded(1);
+            device.command(Command::IsOpen(answer));
+            open.recv_timeout(Duration::from_secs(10)).expect("the device thread answers")
+        };
+        while is_open() {
+            assert!(Instant::now() < deadline, "the device stays open after its reader panicked");
+        }
+        assert!(!marshal::has_work(), "the closed device still counts as a producer");
     }
 }
