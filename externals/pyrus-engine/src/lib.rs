@@ -62,7 +62,7 @@ pub(crate) use usb::{device_thread as usb_thread, script as usb_script};
 
 pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use host::{Host, NoReceiver};
-pub use object::{Detach, Object, DEFAULT_QUEUE, OWN, RESERVED};
+pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use service::{service, set_console};
 pub use sync::{catch, STACK};
 pub use usb::UsbObject;

@@ -3,7 +3,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{outlet, Event, TestHost};
-use pyrus_engine::Object;
+use pyrus_engine::{Object, Options};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -15,7 +15,7 @@ fn start() {
 
 fn object(host: &Rc<TestHost>, args: &[Atom<'_>], dir: Option<&Path>) -> Object {
     start();
-    Object::new(host.clone(), args, dir)
+    Object::new(host.clone(), args, Options::default(), dir)
 }
 
 fn sym(s: &str) -> Atom<'_> {

@@ -12,7 +12,9 @@
 //! given: usbredir has no authentication), `demo`, `close`, `raw 0|1`,
 //! `reconnect 0|1`; and any MIDI message in the event vocabulary (`note 1
 //! 60 100`, `sysex 240 ... 247`, `clock`, `... cable N`), sent to the device.
-//! Flags: `-raw`, `-reconnect`.
+//! Options ([`UsbOptions`], read by the host crate from its own syntax, e.g.
+//! Pd's `-raw`, `-reconnect`): `raw`, `reconnect`, validated as their
+//! messages are.
 //!
 //! # Threading
 //! [`UsbObject`] lives on the scheduler thread (`!Send`); its device thread
@@ -24,10 +26,11 @@ pub(crate) mod script;
 
 use crate::host::Host;
 use crate::marshal::{self, Delivery, ObjectId};
+use crate::object::{OptionSet, UsbOptions};
 use crate::service::{self, Recipient};
 use crate::usb_thread::DeviceHandle;
 use pyrus_atoms::{Atom, Message};
-use pyrus_usb::device::{Options, Target};
+use pyrus_usb::device::{self, Target};
 use pyrus_usb::{Event, Midi};
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -47,23 +50,16 @@ struct UsbInner {
     id: ObjectId,
     host: Rc<dyn Host>,
     device: DeviceHandle,
-    raw: Cell<bool>,
-    reconnect: Cell<bool>,
+    options: Cell<UsbOptions>,
 }
 
 impl UsbObject {
-    /// Makes the object and its (idle) device thread. Flags: `-raw`, `-reconnect`.
-    pub fn new(host: Rc<dyn Host>, args: &[Atom<'_>]) -> UsbObject {
+    /// Makes the object and its (idle) device thread, with `options` the
+    /// host read from its own syntax.
+    pub fn new(host: Rc<dyn Host>, options: UsbOptions) -> UsbObject {
         let id = service::next_id();
         let device = DeviceHandle::spawn(Box::new(marshal::wake));
-        let inner = Rc::new(UsbInner { id, host, device, raw: Cell::new(false), reconnect: Cell::new(false) });
-        for a in args {
-            match a.as_symbol() {
-                Some("-raw") => inner.raw.set(true),
-                Some("-reconnect") => inner.reconnect.set(true),
-                _ => inner.error(&format!("unknown argument {a}: [pyrus.usb] takes -raw and -reconnect")),
-            }
-        }
+        let inner = Rc::new(UsbInner { id, host, device, options: Cell::new(options) });
         inner.send_options();
         let weak: Weak<dyn Recipient> = Rc::downgrade(&inner) as Weak<dyn Recipient>;
         service::register(id, weak.clone());
@@ -135,14 +131,16 @@ impl UsbObject {
             (word @ ("close" | "devices" | "demo"), _) => {
                 inner.error(&format!("{word} takes no arguments, not {}", words.join(" ")))
             }
-            (word @ ("raw" | "reconnect"), _) => match crate::object::switch(word, &args) {
-                Ok(on) => {
-                    let option = if word == "raw" { &inner.raw } else { &inner.reconnect };
-                    option.set(on);
-                    inner.send_options();
+            (word @ ("raw" | "reconnect"), _) => {
+                let mut options = inner.options.get();
+                match options.set(word, &args) {
+                    Ok(()) => {
+                        inner.options.set(options);
+                        inner.send_options();
+                    }
+                    Err(e) => inner.error(&e),
                 }
-                Err(e) => inner.error(&e),
-            },
+            }
             _ => match Midi::from_message(message) {
                 Ok((cable, midi)) => inner.device.send(cable, midi),
                 Err(e) => inner.error(&e),
@@ -162,7 +160,8 @@ impl Drop for UsbObject {
 
 impl UsbInner {
     fn send_options(&self) {
-        self.device.options(Options { raw: self.raw.get(), reconnect: self.reconnect.get() });
+        let UsbOptions { raw, reconnect } = self.options.get();
+        self.device.options(device::Options { raw, reconnect });
     }
 
     fn error(&self, text: &str) {
