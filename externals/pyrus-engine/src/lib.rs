@@ -65,7 +65,7 @@ pub use host::{Host, NoReceiver};
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use service::{service, set_console};
 pub use sync::{catch, STACK};
-pub use usb::UsbObject;
+pub use usb::{DeviceSpec, UsbObject};
 
 /// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`, or
 /// every module that an object's target lives in, and rebinds every object

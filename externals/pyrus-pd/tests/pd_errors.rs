@@ -169,7 +169,7 @@ fn a_bad_flag_value_at_creation_gets_the_words_of_its_message() {
         let created = format!("pyrus: {why}; ignored");
         assert_eq!(errors.iter().filter(|l| **l == created).count(), 1, "{flag}: {created}\n{}", t.text());
         let sent = format!("pyrus: {why}");
-        assert!(errors.iter().any(|l| *l == sent), "{message}: {sent}\n{}", t.text());
+        assert!(errors.contains(&sent), "{message}: {sent}\n{}", t.text());
         let status = t.printed(&format!("{name}-status"));
         assert_eq!(status, [format!("error ValueError {}", why.replace(',', "\\,"))], "{message}\n{}", t.text());
         assert_eq!(t.printed(name), ["42"], "{flag}: still working\n{}", t.text());
