@@ -1,7 +1,10 @@
 //! The host-agnostic pyrus engine: the embedded interpreter, conversion between
 //! host atoms and Python values, the script-side `pyrus` module and the
 //! `[pyrus]` object itself. It knows nothing of Pd or Max: a host crate
-//! implements [`Host`] and forwards its messages to [`Object`].
+//! implements [`Host`] and forwards its messages to [`Object`]. It reads its
+//! own syntax for creation options (Pd `-detach 1`, Max `@detach 1`) into an
+//! [`Options`] through [`OptionSet::set`], the validation the runtime messages
+//! use too, and names itself for the engine's texts ([`Host::name`]).
 //!
 //! # Thread contract
 //!
@@ -22,7 +25,7 @@
 //! | `pyrus-control` | interrupts running jobs for `stop`, deletion and exit | — | the GIL (nobody waits for it) |
 //! | `pyrus-watch` | debounces file events for `watch 1`, pushes `Reload` deliveries | — | a full mailbox |
 //! | [`reload`] (`[; pyrus reload(`) | host scheduler thread | no | the GIL |
-//! | [`UsbObject::new`], [`UsbObject::message`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread) |
+//! | [`UsbObject::new`], [`UsbObject::message`], [`UsbObject::open`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread) |
 //! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread) |
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
 //! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
