@@ -16,6 +16,11 @@
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds
 //! into Pd. Nothing here takes Pd's `sys_lock`.
+//!
+//! Creation flags (`-detach 1`, `-latest`, ...) are Pd's syntax, read here
+//! (`options.rs`) into the engine's options; their names and what values
+//! they take are the engine's, which checks them as it checks the runtime
+//! messages of the same names.
 
 mod atoms;
 mod console;

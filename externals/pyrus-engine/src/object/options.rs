@@ -60,11 +60,6 @@ impl OptionName {
             None => String::new(),
         }
     }
-
-    /// The error for a value it does not take.
-    fn refuse(&self, value: &[Atom<'_>]) -> String {
-        format!("{} takes {}, not '{}'", self.name, self.takes, join(value))
-    }
 }
 
 /// A set of options: the names it knows, and the one validation of their
@@ -80,9 +75,16 @@ pub trait OptionSet {
     fn set(&mut self, name: &str, value: &[Atom<'_>]) -> Result<(), String>;
 }
 
-/// The error for a name none of `names` has.
-fn unknown(name: &str, names: &[OptionName]) -> String {
-    format!("unknown option '{name}': the options are {}", OptionName::synopsis(names, ""))
+/// The error for a value option `name` of `O` does not take: what it takes,
+/// from the table.
+fn refuse<O: OptionSet>(name: &str, value: &[Atom<'_>]) -> String {
+    let takes = O::NAMES.iter().find(|o| o.name == name).map_or("", |o| o.takes);
+    format!("{name} takes {takes}, not '{}'", join(value))
+}
+
+/// The error for a name `O` does not have.
+fn unknown<O: OptionSet>(name: &str) -> String {
+    format!("unknown option '{name}': the options are {}", OptionName::synopsis(O::NAMES, ""))
 }
 
 /// What a switch's value means: nothing or 1 is on, 0 is off.
@@ -116,15 +118,13 @@ impl OptionSet for Options {
     ];
 
     fn set(&mut self, name: &str, value: &[Atom<'_>]) -> Result<(), String> {
-        let Some(option) = Self::NAMES.iter().find(|o| o.name == name) else {
-            return Err(unknown(name, Self::NAMES));
-        };
-        let refused = || option.refuse(value);
+        let refused = || refuse::<Self>(name, value);
         match name {
             "detach" => self.detach = only_number(value).and_then(detach_mode).ok_or_else(refused)?,
             "queue" => self.queue = only_number(value).and_then(job_limit).ok_or_else(refused)?,
             "latest" => self.latest = switch(value).ok_or_else(refused)?,
-            _ => self.watch = switch(value).ok_or_else(refused)?,
+            "watch" => self.watch = switch(value).ok_or_else(refused)?,
+            _ => return Err(unknown::<Self>(name)),
         }
         Ok(())
     }
@@ -146,11 +146,12 @@ impl OptionSet for UsbOptions {
     ];
 
     fn set(&mut self, name: &str, value: &[Atom<'_>]) -> Result<(), String> {
-        let Some(option) = Self::NAMES.iter().find(|o| o.name == name) else {
-            return Err(unknown(name, Self::NAMES));
+        let option = match name {
+            "raw" => &mut self.raw,
+            "reconnect" => &mut self.reconnect,
+            _ => return Err(unknown::<Self>(name)),
         };
-        let on = switch(value).ok_or_else(|| option.refuse(value))?;
-        *(if name == "raw" { &mut self.raw } else { &mut self.reconnect }) = on;
+        *option = switch(value).ok_or_else(|| refuse::<Self>(name, value))?;
         Ok(())
     }
 }
@@ -267,6 +268,23 @@ mod tests {
             assert_eq!(o.set(name, &atoms(value)), Err(why.to_owned()), "{name} {value}");
             assert_eq!(o, UsbOptions { raw: true, reconnect: false });
         }
+    }
+
+    /// The table and `set` agree: every name listed is one `set` knows, and
+    /// its refusal quotes the table's "takes".
+    #[test]
+    fn every_listed_name_is_set_and_refused_by_its_table_entry() {
+        fn check<O: OptionSet + Default>() {
+            for option in O::NAMES {
+                let bad = [Atom::Float(7.5)];
+                let why = O::default().set(option.name, &bad).expect_err("7.5 fits no option");
+                assert_eq!(why, format!("{} takes {}, not '7.5'", option.name, option.takes));
+                let good = if option.is_switch() { &[][..] } else { &[Atom::Float(1.0)][..] };
+                assert_eq!(O::default().set(option.name, good), Ok(()), "{}", option.name);
+            }
+        }
+        check::<Options>();
+        check::<UsbOptions>();
     }
 
     #[test]
