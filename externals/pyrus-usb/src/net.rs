@@ -55,8 +55,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-/// Buffers queued for the writer before senders wait (see the module docs).
+/// Buffers queued for the writer before `send_midi` is refused (see the module docs).
 pub const FRAMES: usize = 1024;
+/// Buffers the writer joins into one write at most, beside the first.
+const BATCH: usize = 64;
 
 /// Bytes read from the socket per `read` call.
 const READ_CHUNK: usize = 64 * 1024;
@@ -198,7 +200,12 @@ impl RedirConnection {
         };
         let wshared = shared.clone();
         let writer = crate::thread::spawn("pyrus-usb-redir-tx", on_panic, move || {
-            while let Ok(bytes) = rx.recv() {
+            while let Ok(mut bytes) = rx.recv() {
+                // What else waits goes out in the same write: one system call
+                // for a burst, so the channel fills only when the peer lags.
+                for more in rx.try_iter().take(BATCH) {
+                    bytes.extend_from_slice(&more);
+                }
                 if wstream.write_all(&bytes).is_err() {
                     // The reader sees the shutdown and reports the end.
                     wshared.close();

@@ -8,10 +8,11 @@
 //! lock-free [`EventQueue`] (full: counted, reported as `dropped N`), whose
 //! wake-up the owner chooses.
 //!
-//! Commands travel a bounded channel ([`COMMANDS`]): a device thread that
-//! falls that far behind (a device that takes 100 ms a write, a flood of
-//! sends) refuses the next ones instead of queueing without end or blocking
-//! the sender (the scheduler thread): the owner hears
+//! Commands travel a bounded channel ([`COMMANDS`]). The device thread may
+//! wait (a USB write, a usbredir peer reading slower than we send: then it
+//! waits for room in the writer's channel); a device thread that falls that
+//! far behind refuses the next commands instead of queueing without end or
+//! blocking the sender (the scheduler thread): the owner hears
 //! `device busy: N commands waiting` once (an `error` event: console and
 //! status outlet) per spell, and the refused commands are dropped.
 //!
@@ -26,9 +27,10 @@ use crate::marshal::{self, Delivery, ObjectId};
 use crate::sync::{self, lock};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use pyrus_atoms::{Atom, Message};
-use pyrus_usb::device::{Device, Options, Target};
+use pyrus_usb::device::{Device, DeviceError, Options, Target};
 use pyrus_usb::local;
 use pyrus_usb::queue::Wake;
+use pyrus_usb::usbredir::guest::GuestError;
 use pyrus_usb::{Event, EventQueue, Midi};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,8 +40,9 @@ use std::time::{Duration, Instant};
 
 /// Events a device may queue before new ones are dropped and counted.
 pub const QUEUE: usize = 1 << 16;
-/// Commands waiting for a device thread before new ones are refused.
-pub const COMMANDS: usize = 1024;
+/// Commands waiting for a device thread before new ones are refused: a
+/// burst of this many MIDI messages in one scheduler pass still goes out.
+pub const COMMANDS: usize = 1 << 14;
 /// How often a device that is gone is tried again, with reconnect.
 const RETRY: Duration = Duration::from_secs(1);
 /// Outlets of `devices`' answers: one message per device, then the count.
@@ -201,7 +204,7 @@ impl DeviceState {
             }
             Some(Command::Send(cable, midi)) => match &self.device {
                 Some(d) => {
-                    if let Err(e) = d.send_midi(cable, &midi) {
+                    if let Err(e) = send_waiting(d, cable, &midi) {
                         queue.push(Event::Error(format!("sending MIDI: {e}")));
                     }
                 }
@@ -243,6 +246,23 @@ impl DeviceState {
                 self.device = open(t, &self.options, queue).ok();
                 self.retry_at = self.device.is_none().then(|| Instant::now() + RETRY);
             }
+        }
+    }
+}
+
+/// Sends `midi`, waiting while the device's writer is full (a usbredir peer
+/// that reads slower than we send): the back-pressure stays on this thread,
+/// and the owner's commands queue meanwhile (up to [`COMMANDS`]). Gives up
+/// at exit or when the device is gone.
+fn send_waiting(d: &Device, cable: u8, midi: &Midi) -> Result<(), DeviceError> {
+    loop {
+        match d.send_midi(cable, midi) {
+            Err(DeviceError::Guest(GuestError::Busy(_))) if !CLOSING.load(Ordering::Acquire) && !d.is_finished() => {
+                // The writer has a socket's worth and more to write: a wait
+                // of this order lets it catch up without spinning.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            r => return r,
         }
     }
 }
@@ -370,7 +390,9 @@ mod tests {
         device.send(0, note());
         device.send(0, note());
         match device.queue.pop() {
-            Some(Event::Error(text)) => assert!(text.starts_with("device busy: 1024 commands waiting"), "{text}"),
+            Some(Event::Error(text)) => {
+                assert!(text.starts_with(&format!("device busy: {COMMANDS} commands waiting")), "{text}")
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(device.queue.pop(), None, "said once");
