@@ -30,7 +30,7 @@
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
 //! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
 //! | a script device's callback | where its object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
-//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told); closes a device whose own threads ended, a panic among them included (`pyrus_usb::thread`) | — | USB, the network; never the redir writer (full: the send is an error) |
+//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told); closes a device whose own threads ended, a panic among them included (`pyrus_usb::thread`) | — | USB, the network; a full usbredir writer (`pyrus_usb::net::FRAMES` buffers: it waits for room, until exit or the device's end) |
 //!
 //! The USB engine's own threads (readers, writers, acceptors, hotplug;
 //! `pyrus-usb-*`) start through `pyrus_usb::thread::spawn`: a panic on one is

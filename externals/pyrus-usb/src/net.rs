@@ -11,7 +11,8 @@
 //! The channel to the writer is bounded ([`FRAMES`] buffers, one per flush of
 //! the guest). Full means the peer reads slower than we write, and nobody
 //! waits for room: [`RedirConnection::send_midi`] refuses the message with
-//! [`GuestError::Busy`] (the caller reports it; nothing is encoded), and the
+//! [`GuestError::Busy`] (the caller waits and tries again, as the engine's
+//! device thread does, or reports it; nothing is encoded), and the
 //! reader's replies stay in the guest's own transmit buffer, in order, until
 //! the writer, having emptied the channel, takes them. Frames are never
 //! dropped (a lost usbredir packet would desynchronise the protocol) and no

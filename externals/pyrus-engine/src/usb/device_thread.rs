@@ -258,6 +258,8 @@ fn send_waiting(d: &Device, cable: u8, midi: &Midi) -> Result<(), DeviceError> {
     loop {
         match d.send_midi(cable, midi) {
             Err(DeviceError::Guest(GuestError::Busy(_))) if !CLOSING.load(Ordering::Acquire) && !d.is_finished() => {
+                #[cfg(test)]
+                tests::WAITED.fetch_add(1, Ordering::Relaxed);
                 // The writer has a socket's worth and more to write: a wait
                 // of this order lets it catch up without spinning.
                 std::thread::sleep(Duration::from_millis(1));
@@ -335,6 +337,13 @@ pub(crate) fn shut_down() -> Vec<JoinHandle<()>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pyrus_usb::virtual_device::VirtualDevice;
+    use std::net::TcpListener;
+    use std::ops::ControlFlow;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Waits of `send_waiting` for a busy writer.
+    pub(super) static WAITED: AtomicUsize = AtomicUsize::new(0);
 
     fn next_event(queue: &EventQueue, woken: &Receiver<()>) -> Event {
         loop {
@@ -441,5 +450,61 @@ mod tests {
             assert!(Instant::now() < deadline, "the device stays open after its reader panicked");
         }
         assert!(!marshal::has_work(), "the closed device still counts as a producer");
+    }
+
+    /// A usbredir peer that stops reading fills the writer; the device
+    /// thread then waits (its commands queue meanwhile) instead of dropping
+    /// MIDI, and once the peer reads again every message arrives, in order.
+    #[test]
+    fn a_peer_that_stops_reading_holds_the_device_thread_back_and_nothing_is_lost() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (release, held) = crossbeam_channel::bounded::<usize>(1);
+        let peer = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let start = Instant::now();
+            let mut want = None;
+            dev.serve(&mut s, |link| {
+                if link.device.streaming() && want.is_none() {
+                    // Reads nothing until the device thread has had to wait.
+                    want = Some(held.recv().unwrap());
+                }
+                if want.is_some_and(|w| link.device.received_midi.len() >= w)
+                    || start.elapsed() > Duration::from_secs(60)
+                {
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(Duration::from_millis(5))
+            })
+            .unwrap();
+            dev.received_midi
+        });
+        let (device, woken) = device();
+        device.open(Target::Connect(addr.to_string()));
+        assert!(matches!(next_event(&device.queue, &woken), Event::Connected { .. }));
+        // 1000 data bytes each: 14 MB in all, beyond the sockets' buffers and the writer's channel.
+        let sysex = |i: usize| Midi::SysEx([vec![0xf0], vec![(i % 128) as u8; 1000], vec![0xf7]].concat());
+        let mut sent = Vec::new();
+        for i in 0..10_000 {
+            device.send(0, sysex(i));
+            let mut packets = Vec::new();
+            pyrus_usb::midi::encode(0, &sysex(i), &mut packets);
+            sent.extend(packets.concat());
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while WAITED.load(Ordering::Relaxed) == 0 {
+            assert!(Instant::now() < deadline, "the device thread never waited for the writer");
+            if let Some(e) = device.queue.pop() {
+                panic!("{e:?}");
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        release.send(sent.len()).unwrap();
+        let received = peer.join().unwrap();
+        assert!(received == sent, "{} bytes received of {} sent", received.len(), sent.len());
+        let mut events = Vec::new();
+        device.queue.drain(|e| events.push(e));
+        assert!(!events.iter().any(|e| matches!(e, Event::Error(_))), "{events:?}");
     }
 }
