@@ -287,7 +287,9 @@ mod tests {
         assert_eq!(Event::Dropped(u64::MAX).to_message().args().as_ref(), [Atom::Int(i64::MAX)]);
         // A fraction is no MIDI number, whichever kind it comes as.
         let bad = pyrus_atoms::Message::Anything(Cow::Borrowed("program"), Cow::Owned(vec![f(1u8), Atom::Float(2.5)]));
-        assert!(Midi::from_message(&bad).unwrap_err().contains("program must be a whole number from 0 to 127, not 2.5"));
+        assert!(Midi::from_message(&bad)
+            .unwrap_err()
+            .contains("program must be a whole number from 0 to 127, not 2.5"));
     }
 
     #[test]
