@@ -43,31 +43,22 @@
 //! are held by any thread for O(1) steps ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
-mod console;
-pub mod convert;
-mod core;
-mod editor;
-#[allow(unsafe_code)] // the GIL lease calls CPython's PyGILState API directly
-pub mod gil;
+mod detach;
 mod host;
-mod jobs;
-pub mod marshal;
-mod native;
+mod live;
 mod object;
-#[allow(unsafe_code)] // interrupts and thread ids through CPython's C API, thread priority through libc
-pub mod pool;
-mod remote;
-mod report;
-pub mod resolve;
-#[allow(unsafe_code)] // initialises CPython with a PyConfig; finds the loaded libpython with dladdr
-pub mod runtime;
-mod service;
+mod python;
 mod sync;
 pub mod test_host;
 pub mod usb;
-mod usb_script;
-mod usb_thread;
-mod watch;
+
+// Modules by their old flat names, while the engine moves into its folders.
+pub(crate) use detach::{jobs, remote, service};
+pub use detach::{marshal, pool};
+pub(crate) use live::{editor, watch};
+pub(crate) use python::{console, core, native, report};
+pub use python::{convert, gil, resolve, runtime};
+pub(crate) use usb::{device_thread as usb_thread, script as usb_script};
 
 pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use host::{Host, NoReceiver};

@@ -19,6 +19,9 @@
 //! ends when the object is dropped and is joined at [`crate::shut_down`],
 //! which also ends the threads of live objects. A drop never waits for it.
 
+pub(crate) mod device_thread;
+pub(crate) mod script;
+
 use crate::host::Host;
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::service::{self, Recipient};
