@@ -1,7 +1,9 @@
 //! The host-agnostic pyrus engine: the embedded interpreter, conversion between
 //! host atoms and Python values, the script-side `pyrus` module and the
 //! `[pyrus]` object itself. It knows nothing of Pd or Max: a host crate
-//! implements [`Host`] and forwards its messages to [`Object`].
+//! implements [`Host`] and forwards its messages to [`Object`]. A host's
+//! atoms have floats only (Pd) or ints and floats (Max), as it declares
+//! ([`Host::numbers`], [`atoms::Numbers`]); conversion follows that.
 //!
 //! # Thread contract
 //!
