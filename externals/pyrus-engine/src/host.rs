@@ -16,6 +16,12 @@ use std::fmt;
 /// into the same object. The engine therefore never holds a borrow of its own
 /// state across a call to these methods. Implementations must not block.
 pub trait Host {
+    /// The host's name as its users know it ("Pd", "Max"), for engine
+    /// messages that speak of the host: "... blocking Pd".
+    fn name(&self) -> &'static str {
+        UNNAMED
+    }
+
     /// Prints a line to the host console.
     fn post(&self, text: &str);
 
@@ -52,6 +58,9 @@ pub trait Host {
         false
     }
 }
+
+/// What [`Host::name`] says for a host that does not name itself.
+pub const UNNAMED: &str = "the host";
 
 /// Returned by [`Host::send`] when nothing listens on the name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 use pyrus_engine::atoms::{Atom, Message, Numbers, OwnedAtom, OwnedMessage};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{outlet, serve_until, Event, TestHost};
-use pyrus_engine::Object;
+use pyrus_engine::{Detach, Object, Options};
 use pyrus_usb::{Event as UsbEvent, Midi};
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -257,13 +257,14 @@ fn numbers_convert_as_the_hosts_model_says_both_ways_on_every_thread() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for (column, numbers) in models.into_iter().enumerate() {
-        for detach in [0.0, 1.0] {
+        for detached in [false, true] {
             let host = Rc::new(TestHost::with_numbers(numbers));
-            let detached = detach != 0.0;
             let idle = |e: &[Event]| !detached || outlet(e, 1).last().map(String::as_str) == Some("busy 0");
+            let options =
+                Options { detach: if detached { Detach::Serial } else { Detach::Sync }, ..Options::default() };
             let make = |target: &str| {
-                let args = [sym(target), sym("-detach"), Atom::Float(detach)];
-                Object::new(host.clone(), if target.is_empty() { &args[1..] } else { &args }, Some(&dir))
+                let target: Vec<OwnedAtom> = if target.is_empty() { vec![] } else { vec![sym(target)] };
+                Object::new(host.clone(), &target, options, Some(&dir))
             };
             let objects = [make(""), make("probe.kinds"), make("probe.Sender")];
             objects[0].message(0, &anything("import", vec![sym("pyrus"), sym("numpy"), sym("probe")]));
@@ -277,7 +278,7 @@ fn numbers_convert_as_the_hosts_model_says_both_ways_on_every_thread() {
                 checked += 1;
                 if !matches(&got, &expected[column]) {
                     failures.push(format!(
-                        "{numbers:?}, detach {detach}, {target:?} <- {message:?}: got {got:?}, want {:?}",
+                        "{numbers:?}, detached {detached}, {target:?} <- {message:?}: got {got:?}, want {:?}",
                         expected[column]
                     ));
                 }

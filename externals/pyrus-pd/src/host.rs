@@ -48,6 +48,10 @@ impl PdHost {
 }
 
 impl Host for PdHost {
+    fn name(&self) -> &'static str {
+        "Pd"
+    }
+
     fn post(&self, text: &str) {
         console::post(text);
     }
