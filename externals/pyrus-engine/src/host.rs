@@ -5,7 +5,7 @@
 //! it by translating to their own API; tests use `test_host::TestHost`
 //! (the `test-host` feature).
 
-use pyrus_atoms::Message;
+use pyrus_atoms::{Message, Numbers};
 use std::fmt;
 
 /// The services of an audio host for one object.
@@ -39,11 +39,14 @@ pub trait Host {
     /// The host's logical time in milliseconds since it started.
     fn logical_time(&self) -> f64;
 
-    /// The bits of precision of the host's float atoms (`f32::MANTISSA_DIGITS`
-    /// for Pd's usual 32-bit floats): how much of a number typed into a
-    /// message survives. Code text warns of numbers that likely lost digits.
-    fn float_mantissa_bits(&self) -> u32 {
-        f64::MANTISSA_DIGITS
+    /// The numbers the host's atoms have: floats only, with how many bits of
+    /// precision (Pd: `Floats { mantissa_bits: 24 }`, how much of a number
+    /// typed into a message survives), or ints and floats (Max). It decides
+    /// how numbers convert to and from Python (see [`crate::convert`]). The
+    /// engine asks the host given to [`crate::Object::new`], once, and
+    /// carries the answer to every thread the object's calls run on.
+    fn numbers(&self) -> Numbers {
+        Numbers::Floats { mantissa_bits: f64::MANTISSA_DIGITS }
     }
 
     /// Asks the host to call [`crate::service`] on the scheduler thread once

@@ -5,6 +5,8 @@
 //! own syntax for creation options (Pd `-detach 1`, Max `@detach 1`) into an
 //! [`Options`] through [`OptionSet::set`], the validation the runtime messages
 //! use too, and names itself for the engine's texts ([`Host::name`]).
+//! A host's atoms have floats only (Pd) or ints and floats (Max), as it
+//! declares ([`Host::numbers`], [`atoms::Numbers`]); conversion follows that.
 //!
 //! # Thread contract
 //!

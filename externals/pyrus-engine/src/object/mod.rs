@@ -48,7 +48,7 @@ use crate::runtime;
 use crate::service::{self, Recipient};
 use crate::usb_script::{self, DeviceRun};
 use crate::{convert, editor, watch};
-use pyrus_atoms::{Atom, Message};
+use pyrus_atoms::{Atom, Message, Numbers};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::path::Path;
@@ -124,7 +124,8 @@ impl Object {
         debug_assert!(runtime::is_started(), "runtime::start must run first");
         let (path, leading) = split_target(target, &*host);
         let id = service::next_id();
-        let core = Arc::new(Core::new(id, path, leading, patch_dir));
+        let numbers = host.numbers();
+        let core = Arc::new(Core::new(id, numbers, path, leading, patch_dir));
         core_::register(&core);
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the scheduler thread,
@@ -134,7 +135,7 @@ impl Object {
         // the mailbox until then.
         {
             let creating: Rc<dyn Host> = Rc::new(remote::Creating { host: host.clone(), id });
-            let early = Rc::new(Caller { host: creating.clone(), data_outlets: native::CREATING, id });
+            let early = Rc::new(Caller { host: creating.clone(), data_outlets: native::CREATING, id, numbers });
             remote::note_time(host.logical_time());
             gil::sync_call(&*host, Some(id), |py| {
                 let _current = native::enter(&early);
@@ -144,7 +145,7 @@ impl Object {
         core.created();
         let data_outlets = core.shape().outlets;
         let inner = Rc::new_cyclic(|weak| Inner {
-            caller: Rc::new(Caller { host, data_outlets, id }),
+            caller: Rc::new(Caller { host, data_outlets, id, numbers }),
             queue: Arc::new(JobQueue::new(core.clone())),
             core,
             weak: weak.clone(),
@@ -305,8 +306,9 @@ impl Inner {
 
     /// Says which numbers in code text likely lost digits on their way here
     /// (the host's floats hold fewer than were typed); the code runs anyway.
+    /// A host with ints keeps every int typed, and its floats are Python's.
     fn warn_rounded(&self, word: &str, args: &[Atom<'_>]) {
-        let bits = self.host().float_mantissa_bits();
+        let Numbers::Floats { mantissa_bits: bits } = self.core.numbers else { return };
         let rounded = convert::rounded_numbers(args, bits);
         if rounded.is_empty() {
             return;
@@ -361,7 +363,7 @@ impl Inner {
         marshal::producer_begin();
         self.outstanding.set(self.outstanding.get() + 1);
         if self.outstanding.get() == 1 {
-            self.status("busy", &[Atom::Float(1.0)]);
+            self.status("busy", &[Atom::Int(1)]);
         }
         self.schedule(self.detach());
         // Poll for results each tick while jobs are out.
@@ -393,7 +395,7 @@ impl Inner {
         let left = self.outstanding.get().saturating_sub(n);
         self.outstanding.set(left);
         if left == 0 {
-            self.status("busy", &[Atom::Float(0.0)]);
+            self.status("busy", &[Atom::Int(0)]);
         }
     }
 
@@ -512,7 +514,7 @@ impl Recipient for Inner {
         for (what, count) in [("dropped", &self.dropped), ("replaced", &self.replaced)] {
             let n = count.replace(0);
             if n > 0 {
-                self.status(what, &[Atom::Float(n as f64)]);
+                self.status(what, &[Atom::Int(i64::try_from(n).unwrap_or(i64::MAX))]);
             }
         }
     }
