@@ -59,8 +59,9 @@ pub(crate) struct Shared {
 }
 
 /// A context that does not keep it alive: for what outlives objects or
-/// would make a cycle (a device's wake, the watch table).
-#[derive(Clone)]
+/// would make a cycle (a device's wake, the watch table). The default is no
+/// context at all (it never upgrades).
+#[derive(Clone, Default)]
 pub(crate) struct WeakContext(Weak<Shared>);
 
 impl WeakContext {

@@ -9,9 +9,10 @@
 //! Workers never see either: what they send is marshalled by the engine's
 //! own sink (`detach::sink`) into the context's mailbox and carried out on a
 //! host thread by the service. Host crates implement both traits by
-//! translating to their own API; tests use [`crate::test_host::TestHost`].
+//! translating to their own API; tests use `test_host::TestHost` (the
+//! `test-host` feature).
 
-use pyrus_atoms::Message;
+use pyrus_atoms::{Message, Numbers};
 use std::fmt;
 
 /// The host instance a [`crate::Context`] serves.
@@ -25,6 +26,12 @@ use std::fmt;
 /// may lead straight back into an object), so the engine never holds a lock
 /// or a borrow of its own state across them. No method may block.
 pub trait Host: Send + Sync {
+    /// The host's name as its users know it ("Pd", "Max"), for engine
+    /// messages that speak of the host: "... blocking Pd".
+    fn name(&self) -> &'static str {
+        UNNAMED
+    }
+
     /// Prints a line to the host console.
     fn post(&self, text: &str);
 
@@ -38,11 +45,14 @@ pub trait Host: Send + Sync {
     /// The host's logical time in milliseconds since it started.
     fn logical_time(&self) -> f64;
 
-    /// The bits of precision of the host's float atoms (`f32::MANTISSA_DIGITS`
-    /// for Pd's usual 32-bit floats): how much of a number typed into a
-    /// message survives. Code text warns of numbers that likely lost digits.
-    fn float_mantissa_bits(&self) -> u32 {
-        f64::MANTISSA_DIGITS
+    /// The numbers the host's atoms have: floats only, with how many bits of
+    /// precision (Pd: `Floats { mantissa_bits: 24 }`, how much of a number
+    /// typed into a message survives), or ints and floats (Max). It decides
+    /// how numbers convert to and from Python (see [`crate::convert`]). The
+    /// engine asks the context's host when an object is made, once, and
+    /// carries the answer to every thread the object's calls run on.
+    fn numbers(&self) -> Numbers {
+        Numbers::Floats { mantissa_bits: f64::MANTISSA_DIGITS }
     }
 
     /// Asks the host to call [`crate::Context::service`] on a host thread once
@@ -78,6 +88,9 @@ pub trait Outlets: Send + Sync {
     /// Prints an error line to the host console, attributed to this object.
     fn error(&self, text: &str);
 }
+
+/// What [`Host::name`] says for a host that does not name itself.
+pub const UNNAMED: &str = "the host";
 
 /// Returned by [`Host::send`] when nothing listens on the name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,12 @@
 //! host atoms and Python values, the script-side `pyrus` module and the
 //! `[pyrus]` object itself. It knows nothing of Pd or Max: a host crate makes
 //! one [`Context`] per host instance around its [`Host`], gives each object
-//! its [`Outlets`], and forwards its messages to [`Object`].
+//! its [`Outlets`], and forwards its messages to [`Object`]. It reads its
+//! own syntax for creation options (Pd `-detach 1`, Max `@detach 1`) into an
+//! [`Options`] through [`OptionSet::set`], the validation the runtime messages
+//! use too, and names itself for the engine's texts ([`Host::name`]).
+//! A host's atoms have floats only (Pd) or ints and floats (Max), as it
+//! declares ([`Host::numbers`], [`atoms::Numbers`]); conversion follows that.
 //!
 //! *Host threads* are the threads a host runs engine code on: Pd's one
 //! thread (per instance), Max's main and scheduler threads.
@@ -24,15 +29,20 @@
 //! | [`pool::set_workers`] | any | yes | the pool's lock (starts or retires threads) |
 //! | [`shut_down`] | the exiting thread, once | no | joining every engine thread, at most the deadline in all; never the GIL |
 //! | worker threads (`pyrus-worker-N`): the base size, plus up to [`pool::GROWTH`] while no worker is free; extras leave after [`pool::KEEP_ALIVE`] idle; shared by every context | run jobs attached to Python, push deliveries into the job's context's mailbox; catch a job's panic (reported, the job counts as done) | — | the GIL; a full mailbox (GIL released) |
-//! | `pyrus-control` | interrupts running jobs for `stop`, deletion and exit | — | the GIL (nobody waits for it) |
-//! | `pyrus-watch` | debounces file events for `watch 1`, pushes `Reload` deliveries into each watcher's context | — | a full mailbox |
+//! | `pyrus-control` | interrupts running jobs for `stop`, deletion and exit; its requests are coalesced (one pending per object, a doorbell of one), so asking never blocks | — | the GIL (nobody waits for it) |
+//! | `pyrus-watch` | debounces file events for `watch 1` (a bounded channel of 1024 paths (`watch::EVENTS`) from the OS watcher, which never waits: full sets a rescan of every watched file), pushes `Reload` deliveries into each watcher's context | — | a full mailbox |
 //! | [`Context::reload`] (`[; pyrus reload(`) | a host thread of the context, outside any call | no | the GIL; rebinds this context's `detach 0` objects here (their call locks), other contexts' through their mailboxes |
-//! | [`UsbObject::new`], [`UsbObject::message`], drop of [`UsbObject`] | a host thread of its context | yes (`Send + Sync`: atomics and a channel, no call lock) | nothing (commands go to the device thread) |
-//! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread) |
+//! | [`UsbObject::new`], [`UsbObject::message`], [`UsbObject::open`], drop of [`UsbObject`] | a host thread of its context | yes (`Send + Sync`: atomics and a channel, no call lock) | nothing (commands go to the device thread through a bounded channel: a full one refuses them, `error ... device busy: N commands waiting` once) |
+//! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread, as above) |
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
 //! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
 //! | a script device's callback | where its object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
-//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told) | — | USB, the network |
+//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told); closes a device whose own threads ended, a panic among them included (`pyrus_usb::thread`) | — | USB, the network; a full usbredir writer (`pyrus_usb::net::FRAMES` buffers: it waits for room, until exit or the device's end) |
+//!
+//! The USB engine's own threads (readers, writers, acceptors, hotplug;
+//! `pyrus-usb-*`) start through `pyrus_usb::thread::spawn`: a panic on one is
+//! an error event of its device (console and status outlet) and ends the
+//! device, which its device thread then closes.
 //!
 //! What is one per process: the interpreter, the worker pool, the control
 //! and watch threads, and the list of live contexts (for reloads, exit, and
@@ -66,6 +76,7 @@ mod object;
 mod out;
 mod python;
 mod sync;
+#[cfg(feature = "test-host")]
 pub mod test_host;
 pub mod usb;
 
@@ -80,10 +91,10 @@ pub(crate) use usb::{device_thread as usb_thread, script as usb_script};
 pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use context::Context;
 pub use host::{Host, NoReceiver, Outlets};
-pub use object::{Detach, Object, DEFAULT_QUEUE, OWN, RESERVED};
+pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use service::BUDGET;
 pub use sync::{catch, STACK};
-pub use usb::UsbObject;
+pub use usb::{DeviceSpec, UsbObject};
 
 /// Ends the engine at process exit: this thread's GIL lease is
 /// released, running jobs are interrupted, every thread the engine started

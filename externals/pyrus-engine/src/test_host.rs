@@ -2,11 +2,13 @@
 //! anything built on it. It is not a host: it only writes down what the
 //! engine asked of it. One [`TestHost`] plays both roles of the split: the
 //! host instance of a [`Context`] ([`Host`]) and the outlets of any number
-//! of objects ([`Outlets`]), all recorded in one list in call order.
+//! of objects ([`Outlets`]), all recorded in one list in call order. Built
+//! with the `test-host` feature only (the engine's own tests turn it on), so
+//! no host links it.
 
 use crate::context::Context;
 use crate::host::{Host, NoReceiver, Outlets};
-use pyrus_atoms::{Message, OwnedMessage};
+use pyrus_atoms::{Message, Numbers, OwnedMessage};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -39,6 +41,9 @@ pub struct TestHost {
     /// calls from any other thread.
     pinned: Mutex<Option<ThreadId>>,
     foreign: AtomicUsize,
+    /// The number model it declares; floats of `f64` precision (the
+    /// trait's default) unless [`TestHost::with_numbers`] says otherwise.
+    numbers: Option<Numbers>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,6 +63,11 @@ impl TestHost {
     /// then calls), as Pd's clock does.
     pub fn with_service() -> Self {
         TestHost { serves: AtomicBool::new(true), ..Self::default() }
+    }
+
+    /// A host whose atoms have `numbers` (as Pd's or Max's would).
+    pub fn with_numbers(numbers: Numbers) -> Self {
+        TestHost { numbers: Some(numbers), ..Self::default() }
     }
 
     /// How often the engine asked for service.
@@ -129,6 +139,10 @@ impl Host for TestHost {
 
     fn logical_time(&self) -> f64 {
         f64::from_bits(self.time.load(Ordering::Relaxed))
+    }
+
+    fn numbers(&self) -> Numbers {
+        self.numbers.unwrap_or(Numbers::Floats { mantissa_bits: f64::MANTISSA_DIGITS })
     }
 
     fn request_service(&self) -> bool {

@@ -7,7 +7,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{self, serve_until, Event, TestHost};
-use pyrus_engine::{Object, LINES_PER_SECOND};
+use pyrus_engine::{Object, OptionSet, Options, LINES_PER_SECOND};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -60,6 +60,15 @@ fn setup() -> PathBuf {
     dir
 }
 
+/// Options from `name value` pairs, set as a host sets them.
+fn options(pairs: &[(&str, f64)]) -> Options {
+    let mut options = Options::default();
+    for (name, value) in pairs {
+        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
+    }
+    options
+}
+
 fn words(text: &str) -> Vec<Atom<'_>> {
     text.split(' ')
         .map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| Atom::Symbol(Cow::Borrowed(w))))
@@ -87,7 +96,7 @@ fn every_output_reaches_its_object(mode: &str) {
     // Made first: the first live context's console takes what belongs to no object.
     let (console, console_ctx) = test_host::context(TestHost::new());
     let (host, ctx) = test_host::context(TestHost::new());
-    let o = Object::new(&ctx, host.clone(), &words(&format!("-detach {mode}")), Some(&dir));
+    let o = Object::new(&ctx, host.clone(), &[], options(&[("detach", mode.parse().expect("a number"))]), Some(&dir));
     for function in ["say", "thread", "thread_error", "delete", "warn", "orphan"] {
         call(&o, function, mode);
     }
@@ -134,7 +143,7 @@ fn a_flood_is_rate_limited_and_counts_what_it_left_out() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup();
     let (host, ctx) = test_host::context(TestHost::new());
-    let o = Object::new(&ctx, host.clone(), &[], Some(&dir));
+    let o = Object::new(&ctx, host.clone(), &[], Options::default(), Some(&dir));
     let n = 20_000;
     call(&o, "flood", &n.to_string());
     // Wait for the count, which comes once the flood's second is over.

@@ -6,7 +6,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{self, outlet, Event, TestHost};
-use pyrus_engine::{Context, Object, Outlets};
+use pyrus_engine::{Context, Detach, Object, Options, Outlets};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -39,14 +39,15 @@ const TAG: &str = "def f(tag, x):\n    return '%s-%d' % (tag, x)\n";
 fn instance(name: &'static str, dir: &Path, n: usize) -> (Vec<(String, Vec<Event>)>, usize) {
     let (console, ctx) = test_host::context(TestHost::with_service());
     console.pin_to_this_thread();
-    let objects: Vec<(String, Arc<TestHost>, Object)> = ["0", "1", "2"]
-        .iter()
-        .map(|mode| {
-            let tag = format!("{name}-{mode}");
+    let objects: Vec<(String, Arc<TestHost>, Object)> = [Detach::Sync, Detach::Serial, Detach::Concurrent]
+        .into_iter()
+        .map(|detach| {
+            let tag = format!("{name}-{}", detach as u8);
             let outlets = Arc::new(TestHost::new());
             outlets.pin_to_this_thread();
-            let args = format!("-detach {mode} -queue {n} tag.f {tag}");
-            let o = Object::new(&ctx, outlets.clone(), &words(&args), Some(dir));
+            let target = format!("tag.f {tag}");
+            let options = Options { detach, queue: n, ..Options::default() };
+            let o = Object::new(&ctx, outlets.clone(), &words(&target), options, Some(dir));
             (tag, outlets, o)
         })
         .collect();
@@ -186,7 +187,7 @@ impl Drop for Done {
 /// An object of `ctx` speaking through a new `Cord`.
 fn corded(ctx: &Context, dir: &Path, args: &str) -> (Arc<Object>, Arc<Cord>) {
     let cord = Arc::new(Cord::default());
-    (Arc::new(Object::new(ctx, cord.clone(), &words(args), Some(dir))), cord)
+    (Arc::new(Object::new(ctx, cord.clone(), &words(args), Options::default(), Some(dir))), cord)
 }
 
 #[test]
@@ -205,8 +206,12 @@ fn two_host_threads_share_objects_one_call_at_a_time_depth_first_without_deadloc
     let _ = p_cord.to.set(Arc::downgrade(&q));
     let _ = q_cord.to.set(Arc::downgrade(&p));
     let n = 300;
-    let serial = Arc::new(Object::new(&ctx, host.clone(), &words(&format!("-detach 1 -queue {} overlap.guard S", 4 * n)), Some(&dir)));
-    let concurrent = Arc::new(Object::new(&ctx, host.clone(), &words(&format!("-detach 2 -queue {} overlap.ident", 4 * n)), Some(&dir)));
+    let detached = |detach, target: &str| {
+        let options = Options { detach, queue: 4 * n, ..Options::default() };
+        Arc::new(Object::new(&ctx, host.clone(), &words(target), options, Some(&dir)))
+    };
+    let serial = detached(Detach::Serial, "overlap.guard S");
+    let concurrent = detached(Detach::Concurrent, "overlap.ident");
     let (done_tx, done) = std::sync::mpsc::channel();
     let hammer = |base: usize, cycle_start: Arc<Object>| {
         let (x, x_cord, y_cord, serial, concurrent) =

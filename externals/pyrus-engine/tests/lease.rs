@@ -5,7 +5,7 @@ use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::gil;
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{self, TestHost};
-use pyrus_engine::Object;
+use pyrus_engine::{Object, Options};
 use std::borrow::Cow;
 
 /// Ends the lease when a test ends, also when it fails: a thread that dies
@@ -32,7 +32,7 @@ fn lease_lasts_until_the_host_ends_the_pass() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
     let (host, ctx) = test_host::context(TestHost::with_service());
-    let o = Object::new(&ctx, host.clone(), &[Atom::symbol("builtins.abs")], None);
+    let o = Object::new(&ctx, host.clone(), &[Atom::symbol("builtins.abs")], Options::default(), None);
     assert!(gil::holds_lease(), "creating an object is a synchronous call too");
     gil::end_lease();
     assert!(!gil::holds_lease());
@@ -54,7 +54,7 @@ fn without_a_deferring_host_the_gil_is_released_after_each_call() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
     let (host, ctx) = test_host::context(TestHost::new());
-    let o = Object::new(&ctx, host.clone(), &[Atom::symbol("builtins.abs")], None);
+    let o = Object::new(&ctx, host.clone(), &[Atom::symbol("builtins.abs")], Options::default(), None);
     o.message(0, &Message::Float(-2.0));
     assert!(!gil::holds_lease());
     assert_eq!(host.take_outlet(0), ["2"]);
@@ -79,7 +79,7 @@ fn python_threads_run_between_passes() {
         let _ = std::io::Read::read(&mut s, &mut byte);
     });
     let (host, ctx) = test_host::context(TestHost::with_service());
-    let o = Object::new(&ctx, host.clone(), &[], None);
+    let o = Object::new(&ctx, host.clone(), &[], Options::default(), None);
     exec(&o, "import socket, threading");
     exec(&o, "stop = threading.Event()");
     exec(
@@ -104,7 +104,7 @@ fn a_loop_of_failing_calls_in_one_pass_frees_its_exceptions_as_it_goes() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
     let (host, ctx) = test_host::context(TestHost::with_service());
-    let o = Object::new(&ctx, host.clone(), &[], None);
+    let o = Object::new(&ctx, host.clone(), &[], Options::default(), None);
     exec(
         &o,
         "class Counted(Exception):\n    live = 0\n    def __init__(self):\n        Counted.live += 1\n    \

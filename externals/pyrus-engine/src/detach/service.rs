@@ -154,8 +154,9 @@ impl Context {
         }
         for (id, n) in self.mailbox().take_lost() {
             if let Some(object) = self.recipient(id) {
+                let host = self.host().name();
                 object.deliver(Delivery::Error(format!(
-                    "pyrus: {n} outputs lost: Pd did not take any for {} s while they piled up \
+                    "pyrus: {n} outputs lost: {host} did not take any for {} s while they piled up \
                      (a detach 0 call waiting for a thread that sends?)",
                     marshal::PATIENCE.as_secs()
                 )));

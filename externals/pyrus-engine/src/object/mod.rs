@@ -21,13 +21,16 @@
 //! with `ARGS` bound in front of the message's own arguments (as
 //! `functools.partial` would); a module is bound in the namespace under its
 //! first name. A target that fails to resolve leaves a working object that
-//! reports the error and tries again on `reload`. Flags anywhere in the
-//! arguments: `-detach N`, `-latest`, `-queue N`, `-watch`.
+//! reports the error and tries again on `reload`. The host crate reads its
+//! own syntax for options (Pd: `-detach N`, `-latest`, `-queue N`, `-watch`
+//! anywhere in the arguments) into an [`Options`], which the runtime
+//! messages `detach`, `latest`, `queue` and `watch` change through the same
+//! validation ([`Options::set`]).
 //!
 //! Detached mode, as the status outlet reports it: `busy 1` when the object
 //! goes from no outstanding job to some, `busy 0` when the last one is done;
 //! `dropped N` for jobs refused because `N` were already outstanding (the
-//! `-queue` limit); `replaced N` for jobs that `latest` replaced before they
+//! `queue` limit); `replaced N` for jobs that `latest` replaced before they
 //! started; `stopped` after `stop`, then `busy 0` if jobs were outstanding:
 //! `stop` drops the jobs not started, interrupts the running one and
 //! abandons it (see [`crate::jobs`]), so the next call starts at once even
@@ -48,11 +51,14 @@ use crate::runtime;
 use crate::service::{self, Recipient};
 use crate::usb_script::{self, DeviceRun};
 use crate::{convert, editor, watch};
-use pyrus_atoms::{Atom, Message};
+use pyrus_atoms::{Atom, Message, Numbers};
 use std::borrow::Cow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
+
+mod options;
+pub use options::{OptionName, OptionSet, Options, UsbOptions};
 
 /// The messages an object handles itself, at its left inlet, instead of
 /// passing them to its target. A class that defines `in_0_WORD` for one of
@@ -65,7 +71,7 @@ pub const RESERVED: &[&str] =
 /// defines: `pyrus stop`, `pyrus eval 1 + 1`. No class can take it.
 pub const OWN: &str = "pyrus";
 
-/// Outstanding detached jobs an object accepts by default (`-queue N`).
+/// Outstanding detached jobs an object accepts by default (the `queue` option).
 pub const DEFAULT_QUEUE: usize = 1024;
 
 /// Where an object's calls run.
@@ -109,9 +115,14 @@ struct Inner {
     weak: Weak<Inner>,
     /// One synchronous call at a time (see [`Object`]).
     lock: CallLock,
+    /// The options read on every message, each its own atomic (see
+    /// [`Inner::options`]); whether the object watches is `Core::watching`.
     detach: AtomicU8,
     latest: AtomicBool,
     limit: AtomicUsize,
+    /// Held while a runtime message changes an option, so that two host
+    /// threads' changes of different options never undo each other.
+    setting: Mutex<()>,
     /// Jobs submitted and not yet reported done.
     outstanding: AtomicUsize,
     /// Refused and replaced jobs not yet reported.
@@ -120,17 +131,26 @@ struct Inner {
 }
 
 impl Object {
-    /// Creates an object of context `ctx`, which speaks through `outlets`.
-    /// Errors in the arguments or in the target are reported through
-    /// `outlets` (console) and the status outlet; the object is created all
-    /// the same.
+    /// Creates an object of context `ctx`, which speaks through `outlets`,
+    /// for `target`: a dotted Python name and the arguments bound in front
+    /// of every message's (empty: an interpreter with an empty namespace),
+    /// with `options` the host read from its own syntax. Errors in the
+    /// target are reported through `outlets` (console) and the status
+    /// outlet; the object is created all the same.
     ///
     /// The interpreter must have been started with [`runtime::start`].
-    pub fn new(ctx: &Context, outlets: Arc<dyn Outlets>, args: &[Atom<'_>], patch_dir: Option<&Path>) -> Object {
+    pub fn new(
+        ctx: &Context,
+        outlets: Arc<dyn Outlets>,
+        target: &[Atom<'_>],
+        options: Options,
+        patch_dir: Option<&Path>,
+    ) -> Object {
         debug_assert!(runtime::is_started(), "runtime::start must run first");
-        let flags = Flags::parse(args, &*outlets);
+        let (path, leading) = split_target(target, &*outlets);
         let id = service::next_id();
-        let core = Arc::new(Core::new(id, flags.path, flags.leading, patch_dir));
+        let numbers = ctx.host().numbers();
+        let core = Arc::new(Core::new(id, numbers, path, leading, patch_dir));
         ctx.register_core(&core);
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the host thread,
@@ -140,27 +160,28 @@ impl Object {
         // the mailbox until then.
         {
             let creating = Out::Creating { ctx: ctx.clone(), outlets: outlets.clone(), id };
-            let early = Caller { out: creating, data_outlets: None, id };
+            let early = Caller { out: creating, data_outlets: None, id, numbers };
             gil::sync_call(ctx, Some(id), |py| native::call_as(&early, || core.init(py, &early.out)));
         }
         core.created();
         let data_outlets = Some(core.shape().outlets);
         let inner = Arc::new_cyclic(|weak| Inner {
-            caller: Caller { out: Out::Direct { ctx: ctx.clone(), outlets }, data_outlets, id },
+            caller: Caller { out: Out::Direct { ctx: ctx.clone(), outlets }, data_outlets, id, numbers },
             queue: Arc::new(JobQueue::new(core.clone(), ctx.clone())),
             core,
             weak: weak.clone(),
             lock: CallLock::new(),
-            detach: AtomicU8::new(flags.detach as u8),
-            latest: AtomicBool::new(flags.latest),
-            limit: AtomicUsize::new(flags.queue),
+            detach: AtomicU8::new(options.detach as u8),
+            latest: AtomicBool::new(options.latest),
+            limit: AtomicUsize::new(options.queue),
+            setting: Mutex::new(()),
             outstanding: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
             replaced: AtomicU64::new(0),
         });
         let weak: Weak<dyn Recipient> = inner.weak.clone();
         ctx.register(id, weak);
-        if flags.watch {
+        if options.watch {
             inner.set_watch(true);
         }
         Object { inner }
@@ -289,13 +310,7 @@ impl Inner {
     /// checked here (no Python needed to say they are wrong).
     fn command(&self, word: &str, args: &[Atom<'_>]) {
         let checked = match word {
-            "detach" => return self.set_detach(args),
-            "queue" => return self.set_limit(args),
-            "latest" => {
-                return switch(word, args)
-                    .map_or_else(|e| self.bad_argument(&e), |on| self.latest.store(on, Ordering::Relaxed))
-            }
-            "watch" => return switch(word, args).map_or_else(|e| self.bad_argument(&e), |on| self.set_watch(on)),
+            "detach" | "queue" | "latest" | "watch" => return self.set_option(word, args),
             "stop" | "open" if !args.is_empty() => Err(format!("{word} takes no arguments, not '{}'", join(args))),
             "stop" => return self.stop(),
             "open" => return self.open(),
@@ -330,8 +345,9 @@ impl Inner {
 
     /// Says which numbers in code text likely lost digits on their way here
     /// (the host's floats hold fewer than were typed); the code runs anyway.
+    /// A host with ints keeps every int typed, and its floats are Python's.
     fn warn_rounded(&self, word: &str, args: &[Atom<'_>]) {
-        let bits = self.host().float_mantissa_bits();
+        let Numbers::Floats { mantissa_bits: bits } = self.core.numbers else { return };
         let rounded = convert::rounded_numbers(args, bits);
         if rounded.is_empty() {
             return;
@@ -396,7 +412,7 @@ impl Inner {
     fn counted(&self, before: usize) {
         self.ctx().producer_begin();
         if before == 0 {
-            self.status("busy", &[Atom::Float(1.0)]);
+            self.status("busy", &[Atom::Int(1)]);
         }
         self.schedule(self.detach());
         // Poll for results each tick while jobs are out.
@@ -428,21 +444,37 @@ impl Inner {
         let update = |left: usize| Some(left.saturating_sub(n));
         let before = self.outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, update);
         if before.is_ok_and(|before| before <= n) {
-            self.status("busy", &[Atom::Float(0.0)]);
+            self.status("busy", &[Atom::Int(0)]);
         }
     }
 
-    fn set_detach(&self, args: &[Atom<'_>]) {
-        match only_number(args).and_then(detach_mode) {
-            Some(mode) => self.detach.store(mode as u8, Ordering::Relaxed),
-            None => self.bad_argument(&format!("detach takes 0, 1 or 2, not '{}'", join(args))),
+    /// The options now (`watch` as the object watches).
+    fn options(&self) -> Options {
+        Options {
+            detach: self.detach(),
+            queue: self.limit.load(Ordering::Relaxed),
+            latest: self.latest.load(Ordering::Relaxed),
+            watch: self.core.watching.load(Ordering::Acquire),
         }
     }
 
-    fn set_limit(&self, args: &[Atom<'_>]) {
-        match only_number(args).and_then(job_limit) {
-            Some(n) => self.limit.store(n, Ordering::Relaxed),
-            None => self.bad_argument(&format!("queue takes a whole number of jobs, 1 or more, not '{}'", join(args))),
+    /// The runtime message for option `name`: validated as at creation.
+    fn set_option(&self, name: &str, value: &[Atom<'_>]) {
+        let changed = {
+            let _setting = crate::sync::lock(&self.setting);
+            let mut options = self.options();
+            let changed = options.set(name, value).map(|()| options);
+            if let Ok(options) = changed {
+                self.detach.store(options.detach as u8, Ordering::Relaxed);
+                self.limit.store(options.queue, Ordering::Relaxed);
+                self.latest.store(options.latest, Ordering::Relaxed);
+            }
+            changed
+        };
+        match changed {
+            Err(why) => self.bad_argument(&why),
+            Ok(options) if name == "watch" => self.set_watch(options.watch),
+            Ok(_) => {}
         }
     }
 
@@ -549,103 +581,23 @@ impl Recipient for Inner {
         for (what, count) in [("dropped", &self.dropped), ("replaced", &self.replaced)] {
             let n = count.swap(0, Ordering::Relaxed);
             if n > 0 {
-                self.status(what, &[Atom::Float(n as f64)]);
+                self.status(what, &[Atom::Int(i64::try_from(n).unwrap_or(i64::MAX))]);
             }
         }
     }
 }
 
-/// Creation arguments with the flags taken out.
-struct Flags {
-    path: Option<String>,
-    leading: Vec<pyrus_atoms::OwnedAtom>,
-    detach: Detach,
-    latest: bool,
-    queue: usize,
-    watch: bool,
-}
-
-impl Flags {
-    fn parse(args: &[Atom<'_>], host: &dyn Outlets) -> Flags {
-        let mut flags = Flags {
-            path: None,
-            leading: Vec::new(),
-            detach: Detach::Sync,
-            latest: false,
-            queue: DEFAULT_QUEUE,
-            watch: false,
-        };
-        let mut rest = Vec::new();
-        let mut i = 0;
-        while i < args.len() {
-            let number = args.get(i + 1).and_then(Atom::as_float);
-            match args[i].as_symbol() {
-                Some("-detach") => match number.and_then(detach_mode) {
-                    Some(mode) => (flags.detach, i) = (mode, i + 1),
-                    None => host.error("pyrus: -detach takes 0, 1 or 2; ignored"),
-                },
-                Some("-queue") => match number.and_then(job_limit) {
-                    Some(n) => (flags.queue, i) = (n, i + 1),
-                    None => host.error("pyrus: -queue takes a whole number of jobs, 1 or more; ignored"),
-                },
-                // `-latest` and `-watch` may be followed by 0 or 1.
-                Some(flag @ ("-latest" | "-watch")) => {
-                    let on = match number {
-                        Some(n) if n == 0.0 || n == 1.0 => {
-                            i += 1;
-                            n == 1.0
-                        }
-                        _ => true,
-                    };
-                    *(if flag == "-latest" { &mut flags.latest } else { &mut flags.watch }) = on;
-                }
-                _ => rest.push(args[i].clone().into_owned()),
-            }
-            i += 1;
+/// The target's dotted name and its leading arguments; a number where the
+/// name belongs is reported, and the object has no name then.
+fn split_target(target: &[Atom<'_>], outlets: &dyn Outlets) -> (Option<String>, Vec<pyrus_atoms::OwnedAtom>) {
+    let leading = |rest: &[Atom<'_>]| rest.iter().cloned().map(Atom::into_owned).collect();
+    match target.split_first() {
+        Some((Atom::Symbol(name), rest)) => (Some(name.to_string()), leading(rest)),
+        Some((number, rest)) => {
+            outlets
+                .error(&format!("pyrus: the first argument must be a Python name, not the number {number}; ignored"));
+            (None, leading(rest))
         }
-        let mut rest = rest.into_iter();
-        match rest.next() {
-            Some(Atom::Symbol(s)) if s.starts_with('-') => host.error(&format!(
-                "pyrus: unknown flag {s}: the flags are -detach N, -latest, -queue N and -watch; ignored"
-            )),
-            Some(Atom::Symbol(s)) => flags.path = Some(s.into_owned()),
-            Some(number) => host
-                .error(&format!("pyrus: the first argument must be a Python name, not the number {number}; ignored")),
-            None => {}
-        }
-        flags.leading = rest.collect();
-        flags
-    }
-}
-
-fn detach_mode(n: f64) -> Option<Detach> {
-    match n {
-        0.0 => Some(Detach::Sync),
-        1.0 => Some(Detach::Serial),
-        2.0 => Some(Detach::Concurrent),
-        _ => None,
-    }
-}
-
-/// The one number `args` holds, if that is all it holds.
-fn only_number(args: &[Atom<'_>]) -> Option<f64> {
-    match args {
-        [Atom::Float(f)] => Some(*f),
-        _ => None,
-    }
-}
-
-/// A job limit: a whole number, 1 or more.
-fn job_limit(n: f64) -> Option<usize> {
-    (n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64).then_some(n as usize)
-}
-
-/// `WORD`, `WORD 1` (on) or `WORD 0` (off); else an error saying so.
-/// `[pyrus.usb]`'s `raw` and `reconnect` take the same.
-pub(crate) fn switch(word: &str, args: &[Atom<'_>]) -> Result<bool, String> {
-    match only_number(args) {
-        None if args.is_empty() => Ok(true),
-        Some(f) if f == 0.0 || f == 1.0 => Ok(f == 1.0),
-        _ => Err(format!("{word} takes 0 or 1 (nothing means 1), not '{}'", join(args))),
+        None => (None, Vec::new()),
     }
 }

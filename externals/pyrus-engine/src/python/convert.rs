@@ -1,101 +1,118 @@
 //! Conversion between host atoms and Python values.
 //!
-//! | host → Python | |
-//! |---|---|
-//! | float, integral (within ±2^53) | `int` |
-//! | float, otherwise | `float` |
-//! | symbol | `str` |
-//! | list | positional arguments |
-//! | bang | no arguments |
+//! How numbers convert depends on the host's [`Numbers`] (see
+//! [`crate::Host::numbers`]): a host with floats only (Pd) cannot tell `2`
+//! from `2.0`, so an integral float is taken for an `int`, as a script
+//! expects of `range(n)` or indexing; a host with ints and floats (Max) says
+//! which it means, and conversion keeps it exactly.
 //!
-//! | Python → host | |
-//! |---|---|
-//! | `None` | nothing is sent |
-//! | `pyrus.bang` | bang |
-//! | `bool`, `int`, `float` | float |
-//! | `str` | symbol |
-//! | `list`, `tuple` of scalars | list (a nested list is a `TypeError`: flatten it first) |
-//! | `bytes`, `bytearray` | list of byte values |
-//! | numpy scalars and 1-D arrays (anything with `tolist()` and `ndim`) | float, or list of floats |
-//! | `pyrus.Message(sel, *args)` | a message with selector `sel` |
-//! | anything else | its `str()` as a symbol |
+//! | host → Python | floats only (Pd) | ints and floats (Max) |
+//! |---|---|---|
+//! | int | `int` | `int` |
+//! | float, integral (within ±2^53) | `int` | `float` |
+//! | float, otherwise | `float` | `float` |
+//! | symbol | `str` | `str` |
+//! | list | positional arguments | positional arguments |
+//! | bang | no arguments | no arguments |
+//!
+//! | Python → host | floats only (Pd) | ints and floats (Max) |
+//! |---|---|---|
+//! | `None` | nothing is sent | nothing is sent |
+//! | `pyrus.bang` | bang | bang |
+//! | `int` | float (an `OverflowError` beyond the float range) | int (an `OverflowError` outside -2^63..2^63-1) |
+//! | `bool` | float 0 or 1 | int 0 or 1 |
+//! | `float` | float | float |
+//! | `str` | symbol | symbol |
+//! | `list`, `tuple` of scalars | list (a nested list is a `TypeError`: flatten it first) | the same |
+//! | `bytes`, `bytearray` | list of byte values, floats | list of byte values, ints |
+//! | numpy scalars and 1-D arrays (anything with `tolist()` and `ndim`) | as the plain values `tolist()` gives | the same |
+//! | `pyrus.Message(sel, *args)` | a message with selector `sel` | the same |
+//! | anything else | its `str()` as a symbol | the same |
 //!
 //! `pyrus.out(*values)`, `self.out(k, *values)` and `pyrus.send(name, *values)`:
 //! no value is a bang, one converts as above, several whose first is a `str`
 //! make the message with that selector (`out("reset", 3)` is `reset 3`, which
 //! `[route reset]` matches), several others a list.
 //!
-//! Code text (`eval`, `exec`) is the atoms' text joined by spaces, so a number
-//! in it is what the host kept of what was typed: [`rounded_numbers`] names the
-//! ones that likely lost digits to the host's float precision.
+//! Code text (`eval`, `exec`) is the atoms' text joined by spaces
+//! ([`code_text`]), so a number in it is what the host kept of what was
+//! typed. With floats only it is the number as the host prints it (`2`), and
+//! [`rounded_numbers`] names the ones that likely lost digits to the host's
+//! float precision; with ints and floats a float stays a float literal
+//! (`2.0`), an int an int literal (`2`).
 //!
 //! Symbols cannot hold a NUL character (hosts keep them as C strings), so a
 //! string containing one is a `ValueError` rather than a silently cut symbol.
 
 use crate::native::{Bang, Message as PyMessage};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyString, PyTuple};
-use pyrus_atoms::{Atom, Message, OwnedAtom, OwnedMessage};
+use pyrus_atoms::{Atom, Message, Numbers, OwnedAtom, OwnedMessage};
 use std::borrow::Cow;
 
 /// Largest float that is still an exact integer in an `f64`.
 const EXACT_INT: f64 = 9_007_199_254_740_992.0;
 
 /// One host atom as a Python value.
-pub fn atom_to_py<'py>(py: Python<'py>, atom: &Atom<'_>) -> Bound<'py, PyAny> {
+pub fn atom_to_py<'py>(py: Python<'py>, atom: &Atom<'_>, numbers: Numbers) -> Bound<'py, PyAny> {
     match atom {
-        Atom::Float(f) => float_to_py(py, *f),
+        Atom::Int(i) => int_to_py(py, *i),
+        Atom::Float(f) => float_to_py(py, *f, numbers),
         Atom::Symbol(s) => PyString::new(py, s).into_any(),
     }
 }
 
-/// A host float as a Python `int` when it is integral, so that `range(n)`,
-/// indexing and `%d` work as a script expects, and as a `float` otherwise.
-pub fn float_to_py(py: Python<'_>, f: f64) -> Bound<'_, PyAny> {
-    if f.fract() == 0.0 && f.abs() <= EXACT_INT {
-        // Infallible: an i64 always converts.
-        (f as i64).into_pyobject(py).expect("int").into_any()
+/// A host int as a Python `int`.
+pub fn int_to_py(py: Python<'_>, i: i64) -> Bound<'_, PyAny> {
+    // Infallible: an i64 always converts.
+    i.into_pyobject(py).expect("int").into_any()
+}
+
+/// A host float as a Python `float`; with floats only, as an `int` when it
+/// is integral, so that `range(n)`, indexing and `%d` work as a script
+/// expects.
+pub fn float_to_py(py: Python<'_>, f: f64, numbers: Numbers) -> Bound<'_, PyAny> {
+    if !numbers.has_ints() && f.fract() == 0.0 && f.abs() <= EXACT_INT {
+        int_to_py(py, f as i64)
     } else {
         PyFloat::new(py, f).into_any()
     }
 }
 
 /// The positional arguments a message carries, after `leading` ones.
-/// A selector other than the four built-in ones comes first, as a `str`:
+/// A selector other than the built-in ones comes first, as a `str`:
 /// Pd treats `foo 1 2` as a list that starts with a symbol.
 pub fn message_args<'py>(
     py: Python<'py>,
     leading: &[OwnedAtom],
     message: &Message<'_>,
+    numbers: Numbers,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let mut args: Vec<Bound<'py, PyAny>> = Vec::with_capacity(leading.len() + 1);
-    args.extend(leading.iter().map(|a| atom_to_py(py, a)));
+    args.extend(leading.iter().map(|a| atom_to_py(py, a, numbers)));
     match message {
         Message::Bang => {}
-        Message::Float(f) => args.push(float_to_py(py, *f)),
+        Message::Int(i) => args.push(int_to_py(py, *i)),
+        Message::Float(f) => args.push(float_to_py(py, *f, numbers)),
         Message::Symbol(s) => args.push(PyString::new(py, s).into_any()),
-        Message::List(atoms) => args.extend(atoms.iter().map(|a| atom_to_py(py, a))),
+        Message::List(atoms) => args.extend(atoms.iter().map(|a| atom_to_py(py, a, numbers))),
         Message::Anything(sel, atoms) => {
             args.push(PyString::new(py, sel).into_any());
-            args.extend(atoms.iter().map(|a| atom_to_py(py, a)));
+            args.extend(atoms.iter().map(|a| atom_to_py(py, a, numbers)));
         }
     }
     PyTuple::new(py, args)
 }
 
 /// What a Python value sends out of an outlet, if anything (see the table above).
-pub fn py_to_message(value: &Bound<'_, PyAny>) -> PyResult<Option<OwnedMessage>> {
+pub fn py_to_message(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<Option<OwnedMessage>> {
     // The common results first, checked by exact type: a float and an int.
     if let Ok(f) = value.cast_exact::<PyFloat>() {
         return Ok(Some(Message::Float(f.value())));
     }
     if value.is_exact_instance_of::<PyInt>() {
-        let f = match value.extract::<i64>() {
-            Ok(i) => i as f64,
-            Err(_) => value.extract::<f64>()?,
-        };
-        return Ok(Some(Message::Float(f)));
+        return int_atom(value, numbers).map(|a| Some(number_message(a)));
     }
     if value.is_none() {
         return Ok(None);
@@ -107,39 +124,49 @@ pub fn py_to_message(value: &Bound<'_, PyAny>) -> PyResult<Option<OwnedMessage>>
         let m = m.get();
         let py = value.py();
         let selector = selector_text(m.selector.bind(py).as_any())?;
-        let args = atoms(m.args.bind(py).as_any())?;
+        let args = atoms(m.args.bind(py).as_any(), numbers)?;
         return Ok(Some(Message::from_selector(selector, args)));
     }
     if value.is_instance_of::<PyString>() {
         return Ok(Some(Message::Symbol(Cow::Owned(symbol_text(value)?))));
     }
-    if let Some(f) = scalar(value)? {
-        return Ok(Some(Message::Float(f)));
+    if let Some(number) = scalar(value, numbers)? {
+        return Ok(Some(number_message(number)));
     }
     if is_sequence(value) {
-        return Ok(Some(Message::List(Cow::Owned(atoms(value)?))));
+        return Ok(Some(Message::List(Cow::Owned(atoms(value, numbers)?))));
     }
     if let Some(plain) = numpy_like(value)? {
-        return py_to_message(&plain);
+        return py_to_message(&plain, numbers);
     }
     Ok(Some(Message::Symbol(Cow::Owned(symbol_text(value.str()?.as_any())?))))
+}
+
+/// A number atom as the message that carries it alone.
+fn number_message(number: OwnedAtom) -> OwnedMessage {
+    match number {
+        Atom::Int(i) => Message::Int(i),
+        Atom::Float(f) => Message::Float(f),
+        Atom::Symbol(_) => unreachable!("int_atom and scalar make numbers only"),
+    }
 }
 
 /// The values of a `pyrus.out(*values)` call as one message: none is a bang,
 /// one is converted as a result is; several make a message whose selector is
 /// the first when it is a `str` (`"reset", 3` is `reset 3`, as pdlua's
 /// `outlet(n, "reset", {3})` and Max's `outlet_anything` send), a list otherwise.
-pub fn values_to_message(values: &Bound<'_, PyTuple>) -> PyResult<Option<OwnedMessage>> {
+pub fn values_to_message(values: &Bound<'_, PyTuple>, numbers: Numbers) -> PyResult<Option<OwnedMessage>> {
     match values.len() {
         0 => Ok(Some(Message::Bang)),
-        1 => py_to_message(&values.get_item(0)?),
+        1 => py_to_message(&values.get_item(0)?, numbers),
         _ => {
             let first = values.get_item(0)?;
             if !first.is_instance_of::<PyString>() {
-                return Ok(Some(Message::List(Cow::Owned(atoms(values.as_any())?))));
+                return Ok(Some(Message::List(Cow::Owned(atoms(values.as_any(), numbers)?))));
             }
             let selector = selector_text(&first)?;
-            Ok(Some(Message::from_selector(selector, atoms(values.get_slice(1, values.len()).as_any())?)))
+            let args = atoms(values.get_slice(1, values.len()).as_any(), numbers)?;
+            Ok(Some(Message::from_selector(selector, args)))
         }
     }
 }
@@ -156,25 +183,26 @@ pub fn selector_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// The elements of a flat sequence as atoms.
-pub fn atoms(seq: &Bound<'_, PyAny>) -> PyResult<Vec<OwnedAtom>> {
+pub fn atoms(seq: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<Vec<OwnedAtom>> {
     if let Ok(b) = seq.cast::<PyBytes>() {
-        return Ok(b.as_bytes().iter().map(|&x| Atom::Float(x.into())).collect());
+        return Ok(b.as_bytes().iter().map(|&x| whole(x.into(), numbers)).collect());
     }
     if let Ok(b) = seq.cast::<PyByteArray>() {
-        return Ok(b.to_vec().into_iter().map(|x| Atom::Float(x.into())).collect());
+        return Ok(b.to_vec().into_iter().map(|x| whole(x.into(), numbers)).collect());
     }
     let mut out = Vec::with_capacity(seq.len().unwrap_or(0));
     for (i, item) in seq.try_iter()?.enumerate() {
-        out.push(atom(&item?).map_err(|e| PyTypeError::new_err(format!("list element {i}: {}", e.value(seq.py()))))?);
+        let element = atom(&item?, numbers);
+        out.push(element.map_err(|e| PyTypeError::new_err(format!("list element {i}: {}", e.value(seq.py()))))?);
     }
     Ok(out)
 }
 
 /// One element of a list as an atom: a number, a string, or the `str()` of anything
 /// else that is not itself a sequence.
-fn atom(item: &Bound<'_, PyAny>) -> PyResult<OwnedAtom> {
-    if let Some(f) = scalar(item)? {
-        return Ok(Atom::Float(f));
+fn atom(item: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<OwnedAtom> {
+    if let Some(number) = scalar(item, numbers)? {
+        return Ok(number);
     }
     if item.is_instance_of::<PyString>() {
         return Ok(Atom::Symbol(Cow::Owned(symbol_text(item)?)));
@@ -183,17 +211,52 @@ fn atom(item: &Bound<'_, PyAny>) -> PyResult<OwnedAtom> {
         return Err(PyTypeError::new_err("a nested list can't be sent as one host list; flatten it first"));
     }
     if let Some(plain) = numpy_like(item)? {
-        return atom(&plain);
+        return atom(&plain, numbers);
     }
     Ok(Atom::Symbol(Cow::Owned(symbol_text(item.str()?.as_any())?)))
 }
 
-fn scalar(value: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
-    if value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyInt>() {
-        // bool is an int; huge ints raise OverflowError here, as they should.
-        return value.extract::<f64>().map(Some);
+/// A Python `float` or `int` (`bool` is one) as a number atom, or None for
+/// anything else.
+fn scalar(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<Option<OwnedAtom>> {
+    if value.is_instance_of::<PyFloat>() {
+        return value.extract::<f64>().map(|f| Some(Atom::Float(f)));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return int_atom(value, numbers).map(Some);
     }
     Ok(None)
+}
+
+/// A Python `int` as the host's number: exact where the host has ints (one
+/// outside `i64` is an `OverflowError` naming the range), else the nearest
+/// float (a huge one raises `OverflowError` as `float()` does).
+fn int_atom(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<OwnedAtom> {
+    match (value.extract::<i64>(), numbers.has_ints()) {
+        (Ok(i), _) => Ok(whole(i, numbers)),
+        (Err(_), false) => value.extract::<f64>().map(Atom::Float),
+        (Err(_), true) => {
+            let shown = match value.repr() {
+                Ok(r) if r.len().is_ok_and(|n| n <= 40) => r.to_string(),
+                _ => format!("an int of {} bits", value.call_method0("bit_length")?),
+            };
+            Err(PyOverflowError::new_err(format!(
+                "{shown} is outside the host's int range, {} to {}: send float(x) for a float",
+                i64::MIN,
+                i64::MAX
+            )))
+        }
+    }
+}
+
+/// A whole number as the host's atom for it: an int, or a float where the
+/// host has floats only.
+fn whole(i: i64, numbers: Numbers) -> OwnedAtom {
+    if numbers.has_ints() {
+        Atom::Int(i)
+    } else {
+        Atom::Float(i as f64)
+    }
 }
 
 fn is_sequence(value: &Bound<'_, PyAny>) -> bool {
@@ -218,6 +281,30 @@ fn symbol_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
         return Err(PyValueError::new_err("a symbol can't contain a NUL character"));
     }
     Ok(text.to_owned())
+}
+
+/// Atoms as the code text of `eval`, `exec` and the like: their text
+/// joined by spaces. With floats only, each as the host prints it (`2`:
+/// an integral float reads as an int, as it converts); with ints and floats,
+/// a float as a Python float literal (`2.0`, `1e16`, `float('inf')`), so
+/// that `eval 2.0 / 4` and `eval 2 // 4` mean what was typed.
+pub fn code_text(atoms: &[Atom<'_>], numbers: Numbers) -> String {
+    let text = |a: &Atom<'_>| match a {
+        Atom::Float(f) if numbers.has_ints() => float_literal(*f),
+        _ => a.to_string(),
+    };
+    atoms.iter().map(text).collect::<Vec<_>>().join(" ")
+}
+
+/// A float as Python source that reads back as that float.
+fn float_literal(f: f64) -> String {
+    match f {
+        // Debug is Rust's shortest round-trip form, always with a `.` or an exponent.
+        _ if f.is_finite() => format!("{f:?}"),
+        _ if f.is_nan() => "float('nan')".into(),
+        _ if f > 0.0 => "float('inf')".into(),
+        _ => "float('-inf')".into(),
+    }
 }
 
 /// The numbers among `atoms` that likely lost digits to a host whose floats

@@ -229,9 +229,10 @@ fn report(episode: &RefCell<Option<Episode>>) {
         }
     };
     let text = format!(
-        "pyrus: {} waited {} ms for Python, blocking Pd: {why} (in C code, which keeps the GIL)",
+        "pyrus: {} waited {} ms for Python, blocking {}: {why} (in C code, which keeps the GIL)",
         crate::core::describe(e.waiter),
-        e.longest.as_millis()
+        e.longest.as_millis(),
+        e.ctx.host().name()
     );
     // A full mailbox drops the line rather than block the host thread.
     let _ = e.ctx.push(e.waiter, Delivery::Post(text));

@@ -15,6 +15,7 @@ use crate::sink::{self, Sink};
 use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
+use pyrus_atoms::Numbers;
 use std::cell::RefCell;
 
 /// The object a script's `pyrus.*` calls act on.
@@ -30,6 +31,8 @@ pub(crate) struct Caller {
     /// waits in the mailbox for the outlets (see [`Out::Creating`]).
     pub data_outlets: Option<usize>,
     pub id: ObjectId,
+    /// The host's number model, for converting what the script sends.
+    pub numbers: Numbers,
 }
 
 /// The data outlet `outlet` (a Python value; None for 0) names, checked
@@ -143,6 +146,7 @@ pub struct Owner {
     ctx: Context,
     id: ObjectId,
     data_outlets: Option<usize>,
+    numbers: Numbers,
 }
 
 #[pymethods]
@@ -150,7 +154,8 @@ impl Owner {
     /// Makes this thread act for the owner until it ends.
     fn adopt(&self) {
         let sink = Sink { ctx: self.ctx.clone(), id: self.id, run: None };
-        let caller = Box::new(Caller { out: Out::Marshal(sink), data_outlets: self.data_outlets, id: self.id });
+        let (data_outlets, id, numbers) = (self.data_outlets, self.id, self.numbers);
+        let caller = Box::new(Caller { out: Out::Marshal(sink), data_outlets, id, numbers });
         // Never popped: the thread acts for its owner until it ends. The
         // box does not move when the list grows.
         CALLERS.with(|c| c.borrow_mut().push(&*caller));
@@ -179,7 +184,7 @@ fn _out_for(instance: &Bound<'_, PyAny>, outlet: &Bound<'_, PyAny>, values: &Bou
         .map_err(|_| PyRuntimeError::new_err("this pyrus.Object is not attached to a [pyrus] object"))?;
     let owner = owner.cast::<Owner>()?.get();
     let outlet = data_outlet(&owner.ctx, owner.id, owner.data_outlets, Some(outlet))?;
-    let Some(message) = convert::values_to_message(values)? else { return Ok(()) };
+    let Some(message) = convert::values_to_message(values, owner.numbers)? else { return Ok(()) };
     with_caller(|caller| match caller.filter(|c| c.id == owner.id) {
         Some(caller) => caller.out.outlet(outlet, &message),
         None => sink::push(&owner.ctx, owner.id, Delivery::Outlet(outlet, message.into_owned())),
@@ -188,15 +193,17 @@ fn _out_for(instance: &Bound<'_, PyAny>, outlet: &Bound<'_, PyAny>, values: &Bou
 }
 
 impl Owner {
-    pub(crate) fn new(ctx: Context, id: ObjectId, data_outlets: usize) -> Self {
-        Owner { ctx, id, data_outlets: Some(data_outlets) }
+    pub(crate) fn new(ctx: Context, id: ObjectId, data_outlets: usize, numbers: Numbers) -> Self {
+        Owner { ctx, id, data_outlets: Some(data_outlets), numbers }
     }
 }
 
 /// The current caller as an `Owner`, or None outside any call.
 #[pyfunction]
 fn _owner() -> Option<Owner> {
-    with_caller(|c| c.map(|c| Owner { ctx: c.out.ctx().clone(), id: c.id, data_outlets: c.data_outlets }))
+    with_caller(|c| {
+        c.map(|c| Owner { ctx: c.out.ctx().clone(), id: c.id, data_outlets: c.data_outlets, numbers: c.numbers })
+    })
 }
 
 /// A thread is about to start for the current caller: count it as a
@@ -250,9 +257,13 @@ pub struct Message {
 impl Message {
     /// The Python side of a host message: `note 1 60 100` becomes
     /// `Message("note", 1, 60, 100)`, a float `Message("float", f)`.
-    pub(crate) fn from_message(py: Python<'_>, message: &pyrus_atoms::Message<'_>) -> PyResult<Message> {
+    pub(crate) fn from_message(
+        py: Python<'_>,
+        message: &pyrus_atoms::Message<'_>,
+        numbers: Numbers,
+    ) -> PyResult<Message> {
         let atoms = message.args();
-        let args = atoms.iter().map(|a| convert::atom_to_py(py, a));
+        let args = atoms.iter().map(|a| convert::atom_to_py(py, a, numbers));
         Ok(Message { selector: PyString::new(py, message.selector()).unbind(), args: PyTuple::new(py, args)?.unbind() })
     }
 }
@@ -300,7 +311,7 @@ impl Message {
 fn out(values: &Bound<'_, PyTuple>, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     current("out", |caller| {
         let outlet = data_outlet(caller.out.ctx(), caller.id, caller.data_outlets, outlet)?;
-        if let Some(message) = convert::values_to_message(values)? {
+        if let Some(message) = convert::values_to_message(values, caller.numbers)? {
             caller.out.outlet(outlet, &message);
         }
         Ok(())
@@ -338,7 +349,7 @@ fn error(values: &Bound<'_, PyTuple>) -> PyResult<()> {
 #[pyo3(signature = (receiver, *values))]
 fn send(receiver: &str, values: &Bound<'_, PyTuple>) -> PyResult<()> {
     current("send", |caller| {
-        if let Some(message) = convert::values_to_message(values)? {
+        if let Some(message) = convert::values_to_message(values, caller.numbers)? {
             caller.out.send(receiver, &message).map_err(|e| PyLookupError::new_err(e.to_string()))?;
         }
         Ok(())

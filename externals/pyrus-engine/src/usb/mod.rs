@@ -12,31 +12,37 @@
 //! given: usbredir has no authentication), `demo`, `close`, `raw 0|1`,
 //! `reconnect 0|1`; and any MIDI message in the event vocabulary (`note 1
 //! 60 100`, `sysex 240 ... 247`, `clock`, `... cable N`), sent to the device.
-//! Flags: `-raw`, `-reconnect`.
+//! The device messages become a [`DeviceSpec`] (numbers as the host had
+//! them), whose numbers [`UsbObject::open`] checks: a host with its own
+//! syntax for devices builds the spec itself.
+//! Options ([`UsbOptions`], read by the host crate from its own syntax, e.g.
+//! Pd's `-raw`, `-reconnect`): `raw`, `reconnect`, validated as their
+//! messages are.
 //!
 //! # Threading
 //! [`UsbObject`] is `Send + Sync`: a host may call it from any of its
-//! threads, even two at once, since a message only reads and sets atomics
-//! and sends a command down the device thread's channel (no call lock, no
-//! Python). Its events leave on the thread that services its context. Its
-//! device thread ends when the object is dropped and is joined at
-//! [`crate::shut_down`], which also ends the threads of live objects. A drop
-//! never waits for it.
+//! threads, even two at once, since a message only reads and sets its
+//! options (an O(1) mutex) and sends a command down the device thread's
+//! channel (no call lock, no Python). Its events leave on the thread that
+//! services its context. Its device thread ends when the object is dropped
+//! and is joined at [`crate::shut_down`], which also ends the threads of
+//! live objects. A drop never waits for it.
 
 pub(crate) mod device_thread;
 pub(crate) mod script;
 
 use crate::context::Context;
+use crate::core::join;
 use crate::host::Outlets;
 use crate::marshal::{Delivery, ObjectId};
+use crate::object::{OptionSet, UsbOptions};
 use crate::service::{self, Recipient};
 use crate::usb_thread::DeviceHandle;
 use pyrus_atoms::{Atom, Message};
-use pyrus_usb::device::{Options, Target};
+use pyrus_usb::device::{self, Target};
 use pyrus_usb::{Event, Midi};
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 /// Events carried out per service: a flood waits for the next tick.
 pub const BUDGET: usize = 4096;
@@ -53,32 +59,19 @@ struct UsbInner {
     ctx: Context,
     outlets: Arc<dyn Outlets>,
     device: DeviceHandle,
-    raw: AtomicBool,
-    reconnect: AtomicBool,
+    /// Held for O(1) steps (a message's change; the copy sent to the device).
+    options: Mutex<UsbOptions>,
 }
 
 impl UsbObject {
     /// Makes the object of context `ctx` and its (idle) device thread; it
-    /// speaks through `outlets`. Flags: `-raw`, `-reconnect`.
-    pub fn new(ctx: &Context, outlets: Arc<dyn Outlets>, args: &[Atom<'_>]) -> UsbObject {
+    /// speaks through `outlets`, with `options` the host read from its own
+    /// syntax.
+    pub fn new(ctx: &Context, outlets: Arc<dyn Outlets>, options: UsbOptions) -> UsbObject {
         let id = service::next_id();
         let waker = ctx.clone();
         let device = DeviceHandle::spawn(ctx, Box::new(move || waker.wake()));
-        let inner = Arc::new(UsbInner {
-            id,
-            ctx: ctx.clone(),
-            outlets,
-            device,
-            raw: AtomicBool::new(false),
-            reconnect: AtomicBool::new(false),
-        });
-        for a in args {
-            match a.as_symbol() {
-                Some("-raw") => inner.raw.store(true, Ordering::Relaxed),
-                Some("-reconnect") => inner.reconnect.store(true, Ordering::Relaxed),
-                _ => inner.error(&format!("unknown argument {a}: [pyrus.usb] takes -raw and -reconnect")),
-            }
-        }
+        let inner = Arc::new(UsbInner { id, ctx: ctx.clone(), outlets, device, options: Mutex::new(options) });
         inner.send_options();
         let weak: Weak<dyn Recipient> = Arc::downgrade(&inner) as Weak<dyn Recipient>;
         ctx.register(id, weak.clone());
@@ -96,52 +89,10 @@ impl UsbObject {
         let inner = &self.inner;
         let args = message.args();
         let words: Vec<String> = args.iter().map(ToString::to_string).collect();
-        let target = match (message.selector(), args.as_ref()) {
-            ("open", [vid, pid]) if args.iter().all(|a| a.as_float().is_some()) => {
-                // `open 4617 28793`: decimal ids, as Pd users type them.
-                match (number(vid, 0, 0xffff), number(pid, 0, 0xffff)) {
-                    (Some(vid), Some(pid)) => Some(Target::parse(&["open", &format!("{vid:04x}:{pid:04x}")])),
-                    _ => {
-                        return inner.error(&format!(
-                            "open VID PID takes two whole numbers from 0 to 65535 (decimal; or VID:PID in hex), \
-                             not {}",
-                            words.join(" ")
-                        ))
-                    }
-                }
-            }
-            ("open", [_]) => Some(Target::parse(&["open", &words[0]])),
-            ("open", [_, ..]) => Some(Target::parse(&["open", &words.join(" ")])),
-            ("connect", [host, port]) if host.as_symbol().is_some() => {
-                let Some(port) = inner.port("connect", port) else { return };
-                Some(Ok(Target::Connect(format!("{host}:{port}"))))
-            }
-            ("listen", [port]) => {
-                let Some(port) = inner.port("listen", port) else { return };
-                Some(Ok(Target::Listen(format!("127.0.0.1:{port}"))))
-            }
-            ("listen", [host, port]) if host.as_symbol().is_some() => {
-                let Some(port) = inner.port("listen", port) else { return };
-                Some(Ok(Target::Listen(format!("{host}:{port}"))))
-            }
-            ("demo", []) => Some(Ok(Target::Demo)),
-            ("open" | "connect" | "listen", _) => {
-                return inner.error(&format!(
-                    "{} takes {}",
-                    message.selector(),
-                    match message.selector() {
-                        "open" => "VID PID, VID:PID, a name, or BUS-ADDR",
-                        "connect" => "HOST PORT (of usbredirect --as)",
-                        _ => "[HOST] PORT (for usbredirect --to; loopback unless HOST is given)",
-                    }
-                ))
-            }
-            _ => None,
-        };
-        if let Some(target) = target {
-            return match target {
-                Ok(t) => inner.device.open(t),
-                Err(e) => inner.error(&e.to_string()),
+        if let Some(spec) = DeviceSpec::from_message(message) {
+            return match spec {
+                Ok(spec) => self.open(spec),
+                Err(why) => inner.error(&why),
             };
         }
         match (message.selector(), words.as_slice()) {
@@ -150,18 +101,31 @@ impl UsbObject {
             (word @ ("close" | "devices" | "demo"), _) => {
                 inner.error(&format!("{word} takes no arguments, not {}", words.join(" ")))
             }
-            (word @ ("raw" | "reconnect"), _) => match crate::object::switch(word, &args) {
-                Ok(on) => {
-                    let option = if word == "raw" { &inner.raw } else { &inner.reconnect };
-                    option.store(on, Ordering::Relaxed);
-                    inner.send_options();
+            (word @ ("raw" | "reconnect"), _) => {
+                let set = crate::sync::lock(&inner.options).set(word, &args);
+                match set {
+                    Ok(()) => inner.send_options(),
+                    Err(e) => inner.error(&e),
                 }
-                Err(e) => inner.error(&e),
-            },
+            }
             _ => match Midi::from_message(message) {
                 Ok((cable, midi)) => inner.device.send(cable, midi),
                 Err(e) => inner.error(&e),
             },
+        }
+    }
+}
+
+impl UsbObject {
+    /// Opens the device `spec` names, closing the one open now (its
+    /// numbers are checked here: a bad one is an error saying what is
+    /// taken, and nothing changes). What `open`, `connect`, `listen` and
+    /// `demo` do; a host with a syntax of its own for devices builds the
+    /// spec and calls this.
+    pub fn open(&self, spec: DeviceSpec) {
+        match spec.target() {
+            Ok(target) => self.inner.device.open(target),
+            Err(why) => self.inner.error(&why),
         }
     }
 }
@@ -177,8 +141,8 @@ impl Drop for UsbObject {
 
 impl UsbInner {
     fn send_options(&self) {
-        let raw = self.raw.load(Ordering::Relaxed);
-        self.device.options(Options { raw, reconnect: self.reconnect.load(Ordering::Relaxed) });
+        let UsbOptions { raw, reconnect } = *crate::sync::lock(&self.options);
+        self.device.options(device::Options { raw, reconnect });
     }
 
     fn error(&self, text: &str) {
@@ -211,19 +175,155 @@ impl Recipient for UsbInner {
     }
 }
 
-impl UsbInner {
-    /// A TCP port from the message, or an error saying what is accepted.
-    fn port(&self, word: &str, atom: &Atom<'_>) -> Option<u32> {
-        let port = number(atom, 1, 65535);
-        if port.is_none() {
-            self.error(&format!("{word}: the port must be a whole number from 1 to 65535, not {atom}"));
-        }
-        port
+/// The device a `[pyrus.usb]` opens, its numbers as the host had them
+/// (the engine checks them: [`UsbObject::open`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeviceSpec {
+    /// A local device by vendor and product id (`open 4617 28793`).
+    Ids { vid: f64, pid: f64 },
+    /// A local device by `VID:PID` in hex, a name, or `BUS-ADDR`, as text
+    /// (`open 120d:7079`, `open pyrus Virtual`, `open 1-4`).
+    Local(String),
+    /// A usbredir peer to connect to (`usbredirect --as HOST:PORT`).
+    Connect { host: String, port: f64 },
+    /// A port where a usbredir peer connects (`usbredirect --to`);
+    /// loopback unless `host` is given (usbredir has no authentication).
+    Listen { host: Option<String>, port: f64 },
+    /// The built-in virtual device.
+    Demo,
+}
+
+impl DeviceSpec {
+    /// The spec in a message's atoms, if it is `open`, `connect`, `listen`
+    /// or `demo`: `open VID PID` (decimal), `open VID:PID|NAME|BUS-ADDR`,
+    /// `connect HOST PORT`, `listen [HOST] PORT`, `demo`; else `None`. Atoms
+    /// of the wrong kind are an error saying what the message takes.
+    pub fn from_message(message: &Message<'_>) -> Option<Result<DeviceSpec, String>> {
+        let args = message.args();
+        let word = message.selector();
+        let port = |atom: &Atom<'_>| atom.as_float().ok_or_else(|| port_error(word, &atom.to_string()));
+        Some(match (word, args.as_ref()) {
+            ("open", [vid, pid]) if vid.as_float().is_some() && pid.as_float().is_some() => {
+                Ok(DeviceSpec::Ids { vid: vid.as_float()?, pid: pid.as_float()? })
+            }
+            ("open", [_, ..]) => Ok(DeviceSpec::Local(join(&args))),
+            ("connect", [Atom::Symbol(host), p]) => {
+                port(p).map(|port| DeviceSpec::Connect { host: host.to_string(), port })
+            }
+            ("listen", [p]) => port(p).map(|port| DeviceSpec::Listen { host: None, port }),
+            ("listen", [Atom::Symbol(host), p]) => {
+                port(p).map(|port| DeviceSpec::Listen { host: Some(host.to_string()), port })
+            }
+            ("demo", []) => Ok(DeviceSpec::Demo),
+            ("open" | "connect" | "listen", _) => Err(format!(
+                "{word} takes {}",
+                match word {
+                    "open" => "VID PID, VID:PID, a name, or BUS-ADDR",
+                    "connect" => "HOST PORT (of usbredirect --as)",
+                    _ => "[HOST] PORT (for usbredirect --to; loopback unless HOST is given)",
+                }
+            )),
+            _ => return None,
+        })
+    }
+
+    /// The device thread's target, or an error saying what is taken.
+    fn target(&self) -> Result<Target, String> {
+        let port =
+            |word, port: f64| whole(port, 1, 65535).ok_or_else(|| port_error(word, &Atom::Float(port).to_string()));
+        let parsed = match self {
+            DeviceSpec::Ids { vid, pid } => match (whole(*vid, 0, 0xffff), whole(*pid, 0, 0xffff)) {
+                (Some(vid), Some(pid)) => Target::parse(&["open", &format!("{vid:04x}:{pid:04x}")]),
+                _ => {
+                    return Err(format!(
+                        "open VID PID takes two whole numbers from 0 to 65535 (decimal; or VID:PID in hex), not {}",
+                        join(&[Atom::Float(*vid), Atom::Float(*pid)])
+                    ))
+                }
+            },
+            DeviceSpec::Local(text) => Target::parse(&["open", text]),
+            DeviceSpec::Connect { host, port: p } => Ok(Target::Connect(format!("{host}:{}", port("connect", *p)?))),
+            DeviceSpec::Listen { host, port: p } => {
+                Ok(Target::Listen(format!("{}:{}", host.as_deref().unwrap_or("127.0.0.1"), port("listen", *p)?)))
+            }
+            DeviceSpec::Demo => Ok(Target::Demo),
+        };
+        parsed.map_err(|e| e.to_string())
     }
 }
 
-/// `atom` as a whole number from `min` to `max`.
-fn number(atom: &Atom<'_>, min: u32, max: u32) -> Option<u32> {
-    let f = atom.as_float()?;
-    (f.fract() == 0.0 && f >= f64::from(min) && f <= f64::from(max)).then_some(f as u32)
+fn port_error(word: &str, given: &str) -> String {
+    format!("{word}: the port must be a whole number from 1 to 65535, not {given}")
+}
+
+/// `n` as a whole number from `min` to `max`.
+fn whole(n: f64, min: u32, max: u32) -> Option<u32> {
+    (n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max)).then_some(n as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str) -> Message<'_> {
+        let mut words = text.split(' ');
+        let selector = words.next().unwrap_or_default();
+        let args = words.map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect();
+        Message::from_selector(selector, args)
+    }
+
+    fn spec(text: &str) -> Option<Result<DeviceSpec, String>> {
+        DeviceSpec::from_message(&message(text))
+    }
+
+    #[test]
+    fn a_message_names_a_device_spec() {
+        let ok = |s: DeviceSpec| Some(Ok(s));
+        assert_eq!(spec("open 4617 28793"), ok(DeviceSpec::Ids { vid: 4617.0, pid: 28793.0 }));
+        assert_eq!(spec("open 120d:7079"), ok(DeviceSpec::Local("120d:7079".into())));
+        assert_eq!(spec("open pyrus Virtual"), ok(DeviceSpec::Local("pyrus Virtual".into())));
+        assert_eq!(spec("connect localhost 4000"), ok(DeviceSpec::Connect { host: "localhost".into(), port: 4000.0 }));
+        assert_eq!(spec("listen 4000"), ok(DeviceSpec::Listen { host: None, port: 4000.0 }));
+        assert_eq!(spec("listen 0.0.0.0 4000"), ok(DeviceSpec::Listen { host: Some("0.0.0.0".into()), port: 4000.0 }));
+        assert_eq!(spec("demo"), ok(DeviceSpec::Demo));
+        for other in ["demo 1", "close", "note 1 60 100", "raw 1"] {
+            assert_eq!(spec(other), None, "{other}: not a device spec");
+        }
+        let err = |s: &str| Some(Err(s.to_owned()));
+        assert_eq!(spec("open"), err("open takes VID PID, VID:PID, a name, or BUS-ADDR"));
+        assert_eq!(spec("connect 4000"), err("connect takes HOST PORT (of usbredirect --as)"));
+        assert_eq!(
+            spec("connect localhost http"),
+            err("connect: the port must be a whole number from 1 to 65535, not http")
+        );
+        assert_eq!(
+            spec("listen 1 2 3"),
+            err("listen takes [HOST] PORT (for usbredirect --to; loopback unless HOST is given)")
+        );
+    }
+
+    #[test]
+    fn the_engine_checks_a_specs_numbers() {
+        let target = |s: DeviceSpec| s.target().map(|t| format!("{t:?}"));
+        let ids = "open VID PID takes two whole numbers from 0 to 65535 (decimal; or VID:PID in hex), not";
+        for (vid, pid) in [(-1.0, 1.0), (70000.0, 1.0), (1.5, 2.0), (1.0, 65536.0)] {
+            let got = target(DeviceSpec::Ids { vid, pid }).expect_err("out of range");
+            assert!(got.starts_with(ids), "{vid} {pid}: {got}");
+        }
+        assert!(target(DeviceSpec::Ids { vid: 0.0, pid: 65535.0 }).is_ok());
+        let port = |word: &str, n: &str| format!("{word}: the port must be a whole number from 1 to 65535, not {n}");
+        for p in [0.0, 65536.0, 2.5] {
+            let shown = Atom::Float(p).to_string();
+            assert_eq!(target(DeviceSpec::Connect { host: "h".into(), port: p }), Err(port("connect", &shown)));
+            assert_eq!(target(DeviceSpec::Listen { host: None, port: p }), Err(port("listen", &shown)));
+        }
+        assert_eq!(
+            target(DeviceSpec::Listen { host: None, port: 4000.0 }),
+            Ok(format!("{:?}", Target::Listen("127.0.0.1:4000".into())))
+        );
+        assert_eq!(
+            target(DeviceSpec::Connect { host: "h".into(), port: 1.0 }),
+            Ok(format!("{:?}", Target::Connect("h:1".into())))
+        );
+    }
 }

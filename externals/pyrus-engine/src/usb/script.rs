@@ -47,7 +47,7 @@ use crate::usb_thread::{self, DeviceHandle};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use pyrus_atoms::{Atom, Message};
+use pyrus_atoms::{Atom, Message, Numbers};
 use pyrus_usb::device::{Options, Target};
 use pyrus_usb::{local, Event, Midi};
 use std::borrow::Cow;
@@ -60,6 +60,8 @@ pub(crate) struct ScriptDevice {
     pub owner: ObjectId,
     /// The owner's context (weak: its pending list holds the device).
     ctx: WeakContext,
+    /// The owner's host's number model, for events in and messages out.
+    numbers: Numbers,
     device: DeviceHandle,
     /// Pending in its context or being drained: the wake does nothing more.
     notified: AtomicBool,
@@ -124,11 +126,11 @@ impl DeviceRun {
             let Some(callback) = &callback else { continue };
             let message = event.to_message();
             let context = || format!("pyrus.usb callback, {message}");
-            let result = native::Message::from_message(py, &message)
+            let result = native::Message::from_message(py, &message, device.numbers)
                 .and_then(|m| Bound::new(py, m))
                 .and_then(|m| callback.bind(py).call1((m,)));
             match result {
-                Ok(value) => crate::core::output(py, out, status, context, &value),
+                Ok(value) => crate::core::output(py, out, status, device.numbers, context, &value),
                 Err(e) => {
                     report::report(py, out, status, &context(), &e);
                     if e.is_instance_of::<Stopped>(py) {
@@ -201,9 +203,11 @@ impl UsbDevice {
     #[pyo3(signature = (*values))]
     fn send(&self, values: &Bound<'_, PyTuple>) -> PyResult<()> {
         let message = match values.get_item(0) {
-            Ok(m) if values.len() == 1 && m.is_instance_of::<native::Message>() => convert::py_to_message(&m)?,
+            Ok(m) if values.len() == 1 && m.is_instance_of::<native::Message>() => {
+                convert::py_to_message(&m, self.device.numbers)?
+            }
             _ => {
-                let mut atoms = convert::atoms(values.as_any())?.into_iter();
+                let mut atoms = convert::atoms(values.as_any(), self.device.numbers)?.into_iter();
                 match atoms.next() {
                     Some(Atom::Symbol(selector)) => Some(Message::Anything(selector, Cow::Owned(atoms.collect()))),
                     _ => None,
@@ -265,7 +269,8 @@ impl Drop for UsbDevice {
 /// `["demo"]`.
 #[pyfunction]
 fn _usb_open(words: Vec<String>, callback: Bound<'_, PyAny>, raw: bool, reconnect: bool) -> PyResult<UsbDevice> {
-    let (owner, ctx) = native::current("usb.open", |caller| Ok((caller.id, caller.out.ctx().clone())))?;
+    let (owner, ctx, numbers) =
+        native::current("usb.open", |caller| Ok((caller.id, caller.out.ctx().clone(), caller.numbers)))?;
     if !callback.is_callable() {
         return Err(PyTypeError::new_err("the callback must be callable: it is called with each event"));
     }
@@ -277,6 +282,7 @@ fn _usb_open(words: Vec<String>, callback: Bound<'_, PyAny>, raw: bool, reconnec
         ScriptDevice {
             owner,
             ctx: ctx.downgrade(),
+            numbers,
             device: DeviceHandle::spawn(&ctx, Box::new(move || ScriptDevice::notify(&weak))),
             notified: AtomicBool::new(false),
             closed: AtomicBool::new(false),
