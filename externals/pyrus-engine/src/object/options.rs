@@ -17,7 +17,7 @@
 //!
 //! # Threading
 //! Plain values; built and set on whichever thread creates or messages the
-//! object (the host's scheduler thread).
+//! object (a host thread).
 
 use crate::core::join;
 use crate::object::{Detach, DEFAULT_QUEUE};

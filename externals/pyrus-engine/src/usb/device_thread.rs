@@ -12,7 +12,7 @@
 //! wait (a USB write, a usbredir peer reading slower than we send: then it
 //! waits for room in the writer's channel); a device thread that falls that
 //! far behind refuses the next commands instead of queueing without end or
-//! blocking the sender (the scheduler thread): the owner hears
+//! blocking the sender (a host thread): the owner hears
 //! `device busy: N commands waiting` once (an `error` event: console and
 //! status outlet) per spell, and the refused commands are dropped.
 //!
