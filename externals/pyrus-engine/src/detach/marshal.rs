@@ -9,7 +9,7 @@
 //! host thread of that context.
 //!
 //! # Guarantees
-//! - Capacity: [`CAPACITY`] deliveries. When full, [`push`] hands the
+//! - Capacity: [`CAPACITY`] deliveries. When full, `push` hands the
 //!   delivery back; producers then wait for space (never the scheduler, which
 //!   only pops). A producer attached to Python releases the GIL while it waits.
 //! - Stalls: if the scheduler has not drained for [`PATIENCE`] while the
@@ -23,7 +23,7 @@
 //!   run one after another) keep theirs.
 //! - Waking: the first push after a drain calls the context's
 //!   [`crate::Host::wake`] once; the drain re-arms it.
-//! - Shutdown: after [`Mailbox::shut_down`], pushes are dropped instead of
+//! - Shutdown: after `Mailbox::shut_down`, pushes are dropped instead of
 //!   waiting.
 //!
 //! # Threading
