@@ -1,0 +1,112 @@
+"""The synchronous-call benchmark (`build/bench calls`).
+
+Each round times, one after the other in the same seconds:
+  python    a plain Python loop calling bench.inc N times (the best of three
+            loops in one interpreter), the interpreter's own limit
+  pyrus     [until] -> [f] -> [pyrus bench.inc] -> back into [f], N times,
+            timed by [realtime] inside Pd (build/calls-bench.pd)
+  [+ 1]     the same loop with [+ 1], the harness ceiling
+each Pd loop in `-batch` Pd and in realtime Pd (`-nosound` without `-batch`).
+Ratios are taken within a round, so a neighbour's burst of work that slows
+one round shows as that round's outlier instead of skewing a ratio of bests
+taken minutes apart. Prints every round, then the median and range of each
+ratio over the rounds.
+
+AGAINST=PACKAGE_DIR adds, in each round, the pyrus loop on another build of
+the Pd package (a copy of target/package/pd/pyrus), to compare two builds in
+the same seconds.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = os.environ["PYRUS_PD_PACKAGE"]
+PYTHON = os.environ["PYO3_PYTHON"]  # the Python Pd loads (build/lib.sh pins it)
+TARGET = 1.3  # at most this many times the plain Python loop's time per call
+
+PYTHON_LOOP = """
+import sys, time, bench
+n = int(sys.argv[1])
+f, best = bench.inc, float("inf")
+for _ in range(3):
+    x = 0
+    t = time.perf_counter()
+    for _ in range(n):
+        x = f(x)
+    best = min(best, (time.perf_counter() - t) * 1000)
+print(best)
+"""
+
+MODES = {"batch": ["-batch"], "realtime": []}
+
+
+def python_ms(n):
+    out = subprocess.run([PYTHON, "-c", PYTHON_LOOP, str(n)], cwd=os.path.join(ROOT, "scripts"),
+                         capture_output=True, text=True, check=True, timeout=300)
+    return float(out.stdout)
+
+
+def pd_ms(work, obj, n, mode, package=PACKAGE):
+    """One run of the loop around `obj` in Pd (`mode` of MODES) with `package`
+    on its path: elapsed ms."""
+    with open(os.path.join(ROOT, "build", "calls-bench.pd")) as f:
+        patch = f.read().replace("OBJECT", obj).replace("msg 60 120 N", f"msg 60 120 {n}")
+    path = os.path.join(work, "loop.pd")
+    with open(path, "w") as f:
+        f.write(patch)
+    cmd = ["pd", "-nogui", "-nosound", *MODES[mode], "-stderr", "-noprefs", "-path", package, "-open", path]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stderr
+    ms = [float(l.split(": ")[1]) for l in out.splitlines() if l.startswith("elapsed_ms: ")]
+    if not ms or "final: " not in out:
+        sys.exit(f"bench: the {obj} loop did not run in {mode} Pd:\n{out}")
+    return ms[0]
+
+
+def main():
+    n = int(os.environ.get("N", "1000000"))
+    rounds = int(os.environ.get("RUNS", "5"))
+    against = os.environ.get("AGAINST")
+    rate = lambda ms: n / ms / 1000  # M calls/s
+    print(f"synchronous calls, N = {n}, {rounds} rounds (ms per N calls; ratios within each round):", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        for i in range(rounds):
+            r = {"python": python_ms(n)}
+            for mode in MODES:
+                r[f"pyrus {mode}"] = pd_ms(work, "pyrus bench.inc", n, mode)
+                r[f"+1 {mode}"] = pd_ms(work, "+ 1", n, mode)
+                if against:
+                    r[f"against {mode}"] = pd_ms(work, "pyrus bench.inc", n, mode, against)
+            rows.append(r)
+            print(f"  round {i + 1}: python {r['python']:6.1f} | "
+                  + " | ".join(f"{m}: pyrus {r[f'pyrus {m}']:6.1f}, [+ 1] {r[f'+1 {m}']:5.1f}, "
+                               f"{r[f'pyrus {m}'] / r['python']:.2f}x python, "
+                               f"{r[f'pyrus {m}'] / r[f'+1 {m}']:.1f}x [+ 1]"
+                               + (f", against {r[f'against {m}'] / r['python']:.2f}x python" if against else "")
+                               for m in MODES), flush=True)
+    best = {k: min(r[k] for r in rows) for k in rows[0]}
+    print(f"  plain Python loop       : best {best['python']:7.1f} ms  {rate(best['python']):6.2f} M calls/s")
+    for mode in MODES:
+        ratio = [r[f"pyrus {mode}"] / r["python"] for r in rows]
+        plus = [r[f"pyrus {mode}"] / r[f"+1 {mode}"] for r in rows]
+        med = statistics.median(ratio)
+        print(f"  [pyrus bench.inc] {mode:8s}: best {best[f'pyrus {mode}']:7.1f} ms  "
+              f"{rate(best[f'pyrus {mode}']):6.2f} M calls/s; [+ 1] best {best[f'+1 {mode}']:.1f} ms")
+        print(f"    pyrus / plain Python  : median {med:.2f}x the time (rounds {min(ratio):.2f}-{max(ratio):.2f}); "
+              f"target <= {TARGET}x: {'met' if med <= TARGET else 'NOT met'}")
+        print(f"    pyrus / [+ 1]         : median {statistics.median(plus):.1f}x the time "
+              f"(rounds {min(plus):.1f}-{max(plus):.1f})")
+        if against:
+            other = [r[f"against {mode}"] / r["python"] for r in rows]
+            vs = [r[f"pyrus {mode}"] / r[f"against {mode}"] for r in rows]
+            print(f"    AGAINST / plain Python: median {statistics.median(other):.2f}x the time "
+                  f"(rounds {min(other):.2f}-{max(other):.2f}); this build / AGAINST: median "
+                  f"{statistics.median(vs):.3f}x the time (rounds {min(vs):.3f}-{max(vs):.3f})")
+
+
+if __name__ == "__main__":
+    main()
