@@ -1,8 +1,11 @@
 """The synchronous-call benchmark (`build/bench calls`).
 
 Each round times, one after the other in the same seconds:
-  python    a plain Python loop calling bench.inc N times (the best of three
-            loops in one interpreter), the interpreter's own limit
+  python    a plain Python loop calling bench.inc N times (bench.LOOP, the
+            best of three in one python3 process), the interpreter's own limit
+  in Pd     the same loop in Pd's embedded interpreter (`-batch`), which
+            runs libpython's shared library where python3 runs its own static
+            copy: what of the gap is not pyrus's
   pyrus     [until] -> [f] -> [pyrus bench.inc] -> back into [f], N times,
             timed by [realtime] inside Pd (build/calls-bench.pd)
   [+ 1]     the same loop with [+ 1], the harness ceiling
@@ -28,17 +31,23 @@ PACKAGE = os.environ["PYRUS_PD_PACKAGE"]
 PYTHON = os.environ["PYO3_PYTHON"]  # the Python Pd loads (build/lib.sh pins it)
 TARGET = 1.3  # at most this many times the plain Python loop's time per call
 
-PYTHON_LOOP = """
-import sys, time, bench
-n = int(sys.argv[1])
-f, best = bench.inc, float("inf")
-for _ in range(3):
-    x = 0
-    t = time.perf_counter()
-    for _ in range(n):
-        x = f(x)
-    best = min(best, (time.perf_counter() - t) * 1000)
-print(best)
+PYTHON_LOOP = "import sys, bench; print(min(bench.loop_ms(int(sys.argv[1])) for _ in range(3)))"
+
+# The same loop in Pd's interpreter, three times; then Pd quits.
+IN_PD = """#N canvas 0 0 400 400 12;
+#X obj 10 10 loadbang;
+#X obj 10 30 delay 1;
+#X obj 10 50 t b b;
+#X msg 10 70 COUNT \\, COUNT \\, COUNT;
+#X obj 10 90 pyrus bench.loop_ms;
+#X obj 10 110 print loop_ms;
+#X msg 10 130 \\; pd quit;
+#X connect 0 0 1 0;
+#X connect 1 0 2 0;
+#X connect 2 1 3 0;
+#X connect 3 0 4 0;
+#X connect 4 0 5 0;
+#X connect 2 0 6 0;
 """
 
 MODES = {"batch": ["-batch"], "realtime": []}
@@ -62,6 +71,18 @@ def python_ms(n):
     out = subprocess.run(["chrt", "-f", "6", *cmd] if FIFO else cmd, cwd=os.path.join(ROOT, "scripts"),
                          capture_output=True, text=True, check=True, timeout=300)
     return float(out.stdout)
+
+
+def in_pd_ms(work, n):
+    path = os.path.join(work, "in_pd.pd")
+    with open(path, "w") as f:
+        f.write(IN_PD.replace("COUNT", str(n)))
+    cmd = ["pd", "-nogui", "-nosound", "-batch", "-stderr", "-noprefs", "-path", PACKAGE, "-open", path]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stderr
+    ms = [float(l.split(": ")[1]) for l in out.splitlines() if l.startswith("loop_ms: ")]
+    if len(ms) != 3:
+        sys.exit(f"bench: the Python loop did not run in Pd:\n{out}")
+    return min(ms)
 
 
 def pd_ms(work, obj, n, mode, package=PACKAGE):
@@ -91,14 +112,14 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for i in range(rounds):
-            r = {"python": python_ms(n)}
+            r = {"python": python_ms(n), "in Pd": in_pd_ms(work, n)}
             for mode in MODES:
                 r[f"pyrus {mode}"] = pd_ms(work, "pyrus bench.inc", n, mode)
                 r[f"+1 {mode}"] = pd_ms(work, "+ 1", n, mode)
                 if against:
                     r[f"against {mode}"] = pd_ms(work, "pyrus bench.inc", n, mode, against)
             rows.append(r)
-            print(f"  round {i + 1}: python {r['python']:6.1f} | "
+            print(f"  round {i + 1}: python {r['python']:6.1f}, in Pd {r['in Pd']:6.1f} | "
                   + " | ".join(f"{m}: pyrus {r[f'pyrus {m}']:6.1f}, [+ 1] {r[f'+1 {m}']:5.1f}, "
                                f"{r[f'pyrus {m}'] / r['python']:.2f}x python, "
                                f"{r[f'pyrus {m}'] / r[f'+1 {m}']:.1f}x [+ 1]"
@@ -106,6 +127,9 @@ def main():
                                for m in MODES), flush=True)
     best = {k: min(r[k] for r in rows) for k in rows[0]}
     print(f"  plain Python loop       : best {best['python']:7.1f} ms  {rate(best['python']):6.2f} M calls/s")
+    in_pd = [r["in Pd"] / r["python"] for r in rows]
+    print(f"  the same loop in Pd     : best {best['in Pd']:7.1f} ms  {rate(best['in Pd']):6.2f} M calls/s, "
+          f"median {statistics.median(in_pd):.2f}x python3's time (rounds {min(in_pd):.2f}-{max(in_pd):.2f})")
     for mode in MODES:
         ratio = [r[f"pyrus {mode}"] / r["python"] for r in rows]
         plus = [r[f"pyrus {mode}"] / r[f"+1 {mode}"] for r in rows]
