@@ -53,9 +53,13 @@ pub fn atom_to_py<'py>(py: Python<'py>, atom: &Atom<'_>) -> Bound<'py, PyAny> {
 /// A host float as a Python `int` when it is integral, so that `range(n)`,
 /// indexing and `%d` work as a script expects, and as a `float` otherwise.
 pub fn float_to_py(py: Python<'_>, f: f64) -> Bound<'_, PyAny> {
-    if f.fract() == 0.0 && f.abs() <= EXACT_INT {
+    // An integral float survives the trip through i64 (any other value
+    // saturates or truncates): one conversion, where `fract` is a call into
+    // libm on x86-64's baseline.
+    let i = f as i64;
+    if i as f64 == f && f.abs() <= EXACT_INT {
         // Infallible: an i64 always converts.
-        (f as i64).into_pyobject(py).expect("int").into_any()
+        i.into_pyobject(py).expect("int").into_any()
     } else {
         PyFloat::new(py, f).into_any()
     }
