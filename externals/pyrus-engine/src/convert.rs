@@ -90,16 +90,8 @@ pub fn message_args<'py>(
 
 /// What a Python value sends out of an outlet, if anything (see the table above).
 pub fn py_to_message(value: &Bound<'_, PyAny>) -> PyResult<Option<OwnedMessage>> {
-    // The common results first, checked by exact type: a float and an int.
-    if let Ok(f) = value.cast_exact::<PyFloat>() {
-        return Ok(Some(Message::Float(f.value())));
-    }
-    if value.is_exact_instance_of::<PyInt>() {
-        let f = match value.extract::<i64>() {
-            Ok(i) => i as f64,
-            Err(_) => value.extract::<f64>()?,
-        };
-        return Ok(Some(Message::Float(f)));
+    if let Some(number) = exact_number(value) {
+        return number.map(|f| Some(Message::Float(f)));
     }
     if value.is_none() {
         return Ok(None);
@@ -127,6 +119,30 @@ pub fn py_to_message(value: &Bound<'_, PyAny>) -> PyResult<Option<OwnedMessage>>
         return py_to_message(&plain);
     }
     Ok(Some(Message::Symbol(Cow::Owned(symbol_text(value.str()?.as_any())?))))
+}
+
+/// The host float of an exact `float` or `int`, the common results (checked
+/// first, by exact type), or None for a value of any other type. An int too
+/// large for a float is an `OverflowError`.
+#[allow(unsafe_code)] // one CPython call that pyo3 does not wrap for ints
+pub fn exact_number(value: &Bound<'_, PyAny>) -> Option<PyResult<f64>> {
+    if let Ok(f) = value.cast_exact::<PyFloat>() {
+        return Some(Ok(f.value()));
+    }
+    if !value.is_exact_instance_of::<PyInt>() {
+        return None;
+    }
+    // One call, rounding as `i as f64` does, where extracting an i64 and,
+    // for a larger int, a float took two and pyo3's error checks.
+    // SAFETY: `value` is a live int, and being bound says this thread is attached.
+    let f = unsafe { pyo3::ffi::PyLong_AsDouble(value.as_ptr()) };
+    // -1.0 is also a plain result: only a pending error says it failed.
+    if f == -1.0 {
+        if let Some(e) = PyErr::take(value.py()) {
+            return Some(Err(e));
+        }
+    }
+    Some(Ok(f))
 }
 
 /// The values of a `pyrus.out(*values)` call as one message: none is a bang,
