@@ -650,7 +650,13 @@ pub(crate) fn output(
     context: impl FnOnce() -> String,
     value: &Bound<'_, PyAny>,
 ) {
-    match convert::py_to_message(value) {
+    let converted = match convert::exact_number(value) {
+        // The hot path, a number out: no message built, moved and dropped.
+        Some(Ok(f)) if status != RESULT => return host.outlet(RESULT, &Message::Float(f)),
+        Some(number) => number.map(|f| Some(Message::Float(f))),
+        None => convert::py_to_message(value),
+    };
+    match converted {
         Ok(Some(_)) if status == RESULT => {
             let mut shown = value.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".into());
             if shown.chars().count() > 60 {
