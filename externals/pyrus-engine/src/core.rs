@@ -651,8 +651,11 @@ pub(crate) fn output(
     value: &Bound<'_, PyAny>,
 ) {
     let converted = match convert::exact_number(value) {
-        // The hot path, a number out: no message built, moved and dropped.
-        Some(Ok(f)) if status != RESULT => return host.outlet(RESULT, &Message::Float(f)),
+        // The hot path, a number out: no message built, moved and dropped
+        // (a float owns nothing, and its drop would decode the variant).
+        Some(Ok(f)) if status != RESULT => {
+            return host.outlet(RESULT, &std::mem::ManuallyDrop::new(Message::Float(f)));
+        }
         Some(number) => number.map(|f| Some(Message::Float(f))),
         None => convert::py_to_message(value),
     };
