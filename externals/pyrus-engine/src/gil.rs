@@ -101,10 +101,14 @@ const REATTACH: u32 = 32;
 
 /// Runs `f` attached to Python, taking or reusing this thread's lease; a
 /// slow wait for a fresh lease counts against `waiter` (see the module docs).
+/// A fresh lease notes the host's logical time for script threads.
 pub(crate) fn sync_call<R>(host: &dyn Host, waiter: Option<ObjectId>, f: impl FnOnce(Python<'_>) -> R) -> R {
     LEASE.with(|lease| {
         let fresh = lease.state.get().is_none();
         if fresh {
+            // For script threads' `pyrus.time()`: once per lease, i.e. per
+            // scheduler pass, is as fresh as a thread can use.
+            crate::remote::note_time(host.logical_time());
             let start = Instant::now();
             // SAFETY: the interpreter is running (runtime::start ran before any
             // object exists), and PyGILState_Ensure may be called from any

@@ -233,11 +233,6 @@ impl Inner {
     /// Runs `f` here and now, attached to Python under the scheduler
     /// thread's lease, with this object as the current caller of `pyrus.*`.
     fn sync(&self, f: impl FnOnce(pyo3::Python<'_>, &dyn Host)) {
-        // For script threads' `pyrus.time()`: once per lease, i.e. per
-        // scheduler pass, is as fresh as a thread can use.
-        if !gil::holds_lease() {
-            remote::note_time(self.host().logical_time());
-        }
         gil::sync_call(self.host(), Some(self.core.id), |py| {
             let _current = native::enter(&self.caller);
             f(py, self.host())
