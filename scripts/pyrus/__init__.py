@@ -9,8 +9,9 @@ object uses to talk to the patch.
         pyrus.send("level", x)        # to every [receive level]
         return pyrus.bang             # a bang out of the left outlet
 
-Values convert as the table in the help patch says: numbers become floats,
-strings symbols, flat lists and tuples (and bytes, and 1-D numpy arrays) lists;
+Values convert as the table in the help patch says: numbers become floats in
+Pd (a host with ints, such as Max, keeps ints ints and floats floats), strings
+symbols, flat lists and tuples (and bytes, and 1-D numpy arrays) lists;
 None sends nothing; pyrus.Message(selector, *args) sends any message. Several
 values given to out() or send() whose first is a str are the message with that
 selector: pyrus.out("reset", 3) sends "reset 3", which [route reset] matches.

@@ -4,7 +4,7 @@
 //! where its console errors point (Pd's Find Last Error). Host crates implement
 //! it by translating to their own API; tests use [`crate::test_host::TestHost`].
 
-use pyrus_atoms::Message;
+use pyrus_atoms::{Message, Numbers};
 use std::fmt;
 
 /// The services of an audio host for one object.
@@ -16,6 +16,12 @@ use std::fmt;
 /// into the same object. The engine therefore never holds a borrow of its own
 /// state across a call to these methods. Implementations must not block.
 pub trait Host {
+    /// The host's name as its users know it ("Pd", "Max"), for engine
+    /// messages that speak of the host: "... blocking Pd".
+    fn name(&self) -> &'static str {
+        UNNAMED
+    }
+
     /// Prints a line to the host console.
     fn post(&self, text: &str);
 
@@ -32,11 +38,14 @@ pub trait Host {
     /// The host's logical time in milliseconds since it started.
     fn logical_time(&self) -> f64;
 
-    /// The bits of precision of the host's float atoms (`f32::MANTISSA_DIGITS`
-    /// for Pd's usual 32-bit floats): how much of a number typed into a
-    /// message survives. Code text warns of numbers that likely lost digits.
-    fn float_mantissa_bits(&self) -> u32 {
-        f64::MANTISSA_DIGITS
+    /// The numbers the host's atoms have: floats only, with how many bits of
+    /// precision (Pd: `Floats { mantissa_bits: 24 }`, how much of a number
+    /// typed into a message survives), or ints and floats (Max). It decides
+    /// how numbers convert to and from Python (see [`crate::convert`]). The
+    /// engine asks the host given to [`crate::Object::new`], once, and
+    /// carries the answer to every thread the object's calls run on.
+    fn numbers(&self) -> Numbers {
+        Numbers::Floats { mantissa_bits: f64::MANTISSA_DIGITS }
     }
 
     /// Asks the host to call [`crate::service`] on the scheduler thread once
@@ -49,6 +58,9 @@ pub trait Host {
         false
     }
 }
+
+/// What [`Host::name`] says for a host that does not name itself.
+pub const UNNAMED: &str = "the host";
 
 /// Returned by [`Host::send`] when nothing listens on the name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! engine asked of it.
 
 use crate::host::{Host, NoReceiver};
-use pyrus_atoms::{Message, OwnedMessage};
+use pyrus_atoms::{Message, Numbers, OwnedMessage};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
@@ -26,6 +26,9 @@ pub struct TestHost {
     /// Whether `request_service` says yes, and how often it was asked.
     serves: std::cell::Cell<bool>,
     requests: std::cell::Cell<usize>,
+    /// The number model it declares; floats of `f64` precision (the
+    /// trait's default) unless [`TestHost::with_numbers`] says otherwise.
+    numbers: Option<Numbers>,
 }
 
 impl TestHost {
@@ -41,6 +44,11 @@ impl TestHost {
     /// then calls), as Pd's clock does.
     pub fn with_service() -> Self {
         TestHost { serves: std::cell::Cell::new(true), ..Self::default() }
+    }
+
+    /// A host whose atoms have `numbers` (as Pd's or Max's would).
+    pub fn with_numbers(numbers: Numbers) -> Self {
+        TestHost { numbers: Some(numbers), ..Self::default() }
     }
 
     /// How often the engine asked for service.
@@ -91,6 +99,10 @@ impl Host for TestHost {
 
     fn logical_time(&self) -> f64 {
         self.time.get()
+    }
+
+    fn numbers(&self) -> Numbers {
+        self.numbers.unwrap_or(Numbers::Floats { mantissa_bits: f64::MANTISSA_DIGITS })
     }
 
     fn request_service(&self) -> bool {

@@ -4,7 +4,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{outlet, Event, TestHost};
-use pyrus_engine::Object;
+use pyrus_engine::{Object, Options};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -28,7 +28,7 @@ const GAIN: &str = "import pyrus\n\nclass Gain(pyrus.Object):\n    inlets = 3\n 
 fn the_class_decides_the_shape_and_dispatch_follows_inlets() {
     let dir = setup("gain", GAIN);
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[Atom::symbol("gain.Gain"), Atom::Float(3.0)], Some(&dir));
+    let o = Object::new(host.clone(), &[Atom::symbol("gain.Gain"), Atom::Float(3.0)], Options::default(), Some(&dir));
     assert_eq!((o.inlet_count(), o.outlet_count()), (3, 3), "3 inlets; 2 outlets + status");
     // __init__ may already send: it leaves the outlet once the object is
     // made (the host makes the outlets after creation). A str first is the
@@ -51,7 +51,7 @@ fn the_class_decides_the_shape_and_dispatch_follows_inlets() {
 fn reload_keeps_the_instance_and_its_state() {
     let dir = setup("acc", "import pyrus\n\nclass Acc(pyrus.Object):\n    def __init__(self):\n        self.total = 0\n    def in_0_float(self, x):\n        self.total += x\n        return self.total\n");
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[Atom::symbol("acc.Acc")], Some(&dir));
+    let o = Object::new(host.clone(), &[Atom::symbol("acc.Acc")], Options::default(), Some(&dir));
     o.message(0, &Message::Float(5.0));
     o.message(0, &anything("eval", vec![Atom::symbol("id(self)")]));
     let before = host.take_outlet(0);
@@ -79,8 +79,8 @@ fn the_watched_files_are_the_modules_the_target_uses() {
         std::fs::write(dir.join(format!("{name}.py")), text).unwrap();
     }
     let host = Rc::new(TestHost::new());
-    let _loaded = Object::new(host.clone(), &[Atom::symbol("unrelated.u")], Some(&dir));
-    let o = Object::new(host.clone(), &[Atom::symbol("wa.f")], Some(&dir));
+    let _loaded = Object::new(host.clone(), &[Atom::symbol("unrelated.u")], Options::default(), Some(&dir));
+    let o = Object::new(host.clone(), &[Atom::symbol("wa.f")], Options::default(), Some(&dir));
     let names = |files: Vec<PathBuf>| -> Vec<String> {
         files.iter().map(|f| f.file_stem().unwrap().to_string_lossy().into_owned()).collect()
     };
@@ -88,5 +88,8 @@ fn the_watched_files_are_the_modules_the_target_uses() {
     assert_eq!(files.remove(0), "wa", "its own module first");
     files.sort();
     assert_eq!(files, ["wb", "wc", "wd"], "json is not local; unrelated is not used");
-    assert_eq!(names(Object::new(host, &[Atom::symbol("wd.N")], Some(&dir)).script_files()), ["wd"]);
+    assert_eq!(
+        names(Object::new(host, &[Atom::symbol("wd.N")], Options::default(), Some(&dir)).script_files()),
+        ["wd"]
+    );
 }

@@ -7,7 +7,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{serve_until, Event, TestHost};
-use pyrus_engine::{Object, LINES_PER_SECOND};
+use pyrus_engine::{Object, OptionSet, Options, LINES_PER_SECOND};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -61,6 +61,15 @@ fn setup() -> PathBuf {
     dir
 }
 
+/// Options from `name value` pairs, set as a host sets them.
+fn options(pairs: &[(&str, f64)]) -> Options {
+    let mut options = Options::default();
+    for (name, value) in pairs {
+        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
+    }
+    options
+}
+
 fn words(text: &str) -> Vec<Atom<'_>> {
     text.split(' ')
         .map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| Atom::Symbol(Cow::Borrowed(w))))
@@ -88,7 +97,7 @@ fn every_output_reaches_its_object(mode: &str) {
     let console = Rc::new(TestHost::new());
     pyrus_engine::set_console(console.clone());
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words(&format!("-detach {mode}")), Some(&dir));
+    let o = Object::new(host.clone(), &[], options(&[("detach", mode.parse().expect("a number"))]), Some(&dir));
     for function in ["say", "thread", "thread_error", "delete", "warn", "orphan"] {
         call(&o, function, mode);
     }
@@ -135,7 +144,7 @@ fn a_flood_is_rate_limited_and_counts_what_it_left_out() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup();
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[], Some(&dir));
+    let o = Object::new(host.clone(), &[], Options::default(), Some(&dir));
     let n = 20_000;
     call(&o, "flood", &n.to_string());
     // Wait for the count, which comes once the flood's second is over.

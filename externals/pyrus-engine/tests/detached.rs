@@ -5,7 +5,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{outlet, serve_until, Event, TestHost};
-use pyrus_engine::{marshal, service, Object};
+use pyrus_engine::{marshal, service, Object, OptionSet, Options};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -31,6 +31,15 @@ fn sym(s: &str) -> Atom<'_> {
     Atom::Symbol(Cow::Borrowed(s))
 }
 
+/// Options from `name value` pairs, set as a host sets them.
+fn options(pairs: &[(&str, f64)]) -> Options {
+    let mut options = Options::default();
+    for (name, value) in pairs {
+        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
+    }
+    options
+}
+
 fn words(text: &str) -> Vec<Atom<'_>> {
     text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| sym(w))).collect()
 }
@@ -50,7 +59,7 @@ fn serial_mode_keeps_order_and_reports_busy() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup("ident", "import time\ndef f(x):\n    time.sleep(0.0001 * (x % 3))\n    return x\n");
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 ident.f"), Some(&dir));
+    let o = Object::new(host.clone(), &words("ident.f"), options(&[("detach", 1.0)]), Some(&dir));
     for i in 0..200 {
         o.message(0, &Message::Float(i as f64));
     }
@@ -68,7 +77,7 @@ fn concurrent_mode_delivers_every_result() {
     let dir =
         setup("pairs", "import threading\nmeet = threading.Barrier(2)\ndef f(x):\n    meet.wait(5)\n    return x\n");
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 2 pairs.f"), Some(&dir));
+    let o = Object::new(host.clone(), &words("pairs.f"), options(&[("detach", 2.0)]), Some(&dir));
     for i in 0..16 {
         o.message(0, &Message::Float(i as f64));
     }
@@ -84,7 +93,7 @@ fn stop_interrupts_an_endless_loop_and_the_object_keeps_working() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     start();
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1"), None);
+    let o = Object::new(host.clone(), &[], options(&[("detach", 1.0)]), None);
     let code = [Atom::Symbol(Cow::Borrowed("import pyrus\npyrus.out('looping')\nwhile True: pass"))];
     o.message(0, &Message::Anything(Cow::Borrowed("exec"), Cow::Borrowed(&code)));
     o.message(0, &msg("eval 'never'"));
@@ -106,14 +115,14 @@ fn overflow_refuses_the_newest_jobs_and_counts_them() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup("gate", "import threading\nopen_ = threading.Event()\ndef f(x):\n    open_.wait()\n    return x\n");
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 -queue 10 gate.f"), Some(&dir));
+    let o = Object::new(host.clone(), &words("gate.f"), options(&[("detach", 1.0), ("queue", 10.0)]), Some(&dir));
     let _ = serve_until(&host, |_| !marshal::has_work()); // the init job
     for i in 0..110 {
         o.message(0, &Message::Float(i as f64));
     }
     let events = serve_until(&host, |e| outlet(e, 1).iter().any(|s| s.starts_with("dropped")));
     assert_eq!(outlet(&events, 1), ["busy 1", "dropped 100"]);
-    let opener = Object::new(host.clone(), &[], Some(&dir));
+    let opener = Object::new(host.clone(), &[], Options::default(), Some(&dir));
     opener.message(0, &msg("exec import gate ; gate.open_.set()"));
     let events = serve_until(&host, idle);
     let expected: Vec<String> = (0..10).map(|i| i.to_string()).collect();
@@ -128,8 +137,8 @@ fn latest_replaces_the_call_not_yet_started() {
         "import threading\nstarted = threading.Event()\nopen_ = threading.Event()\ndef f(x):\n    started.set()\n    open_.wait()\n    return x\n",
     );
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 -latest knob.f"), Some(&dir));
-    let probe = Object::new(host.clone(), &[], Some(&dir));
+    let o = Object::new(host.clone(), &words("knob.f"), options(&[("detach", 1.0), ("latest", 1.0)]), Some(&dir));
+    let probe = Object::new(host.clone(), &[], Options::default(), Some(&dir));
     probe.message(0, &msg("exec import knob"));
     o.message(0, &Message::Float(0.0));
     // Waits (GIL released) until the first call runs, for at most 5 s.
@@ -153,7 +162,7 @@ fn deleting_an_object_with_work_in_flight_discards_it_safely() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = setup("busy", "import pyrus\ndef f(x):\n    while True:\n        pyrus.out(x)\n");
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 busy.f"), Some(&dir));
+    let o = Object::new(host.clone(), &words("busy.f"), options(&[("detach", 1.0)]), Some(&dir));
     for i in 0..1000 {
         o.message(0, &Message::Float(i as f64));
     }
@@ -175,7 +184,7 @@ fn many_script_threads_flood_the_mailbox_and_lose_nothing() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     start();
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[], None);
+    let o = Object::new(host.clone(), &[], Options::default(), None);
     let threads = 8;
     let each = 10_000; // 80,000 in all: more than the mailbox holds
     assert!(threads * each > marshal::CAPACITY);
@@ -208,7 +217,12 @@ fn long_bursts_of_quick_jobs_all_complete() {
     let dir = setup("quick", "def f(x):\n    return x\n");
     for mode in ["1", "2"] {
         let host = Rc::new(TestHost::new());
-        let o = Object::new(host.clone(), &words(&format!("-detach {mode} -queue 5000 quick.f")), Some(&dir));
+        let o = Object::new(
+            host.clone(),
+            &words("quick.f"),
+            options(&[("detach", mode.parse().expect("a number")), ("queue", 5000.0)]),
+            Some(&dir),
+        );
         for i in 0..5000 {
             o.message(0, &Message::Float(i as f64));
         }
@@ -229,7 +243,7 @@ fn a_scheduler_call_joining_a_thread_that_floods_the_mailbox_does_not_hang() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     start();
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[], None);
+    let o = Object::new(host.clone(), &[], Options::default(), None);
     let n = marshal::CAPACITY + 5000;
     o.message(0, &msg("exec import pyrus, threading"));
     o.message(0, &msg(&format!("exec t = threading.Thread(target=lambda: [pyrus.out(i) for i in range({n})])")));
@@ -263,8 +277,8 @@ fn a_hook_queued_behind_a_running_call_survives_stop_and_goes_with_the_object() 
          def spinning():\n    ok = running.wait(10)\n    running.clear()\n    return ok\n",
     );
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1 hookq.H"), Some(&dir));
-    let asker = Object::new(host.clone(), &words("hookq.spinning"), Some(&dir));
+    let o = Object::new(host.clone(), &words("hookq.H"), options(&[("detach", 1.0)]), Some(&dir));
+    let asker = Object::new(host.clone(), &words("hookq.spinning"), Options::default(), Some(&dir));
     let spin_then_reload = || {
         o.message(0, &msg("spin"));
         asker.message(0, &Message::Bang); // waits until the call spins

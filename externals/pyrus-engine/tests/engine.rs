@@ -3,7 +3,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{outlet, Event, TestHost};
-use pyrus_engine::Object;
+use pyrus_engine::{Detach, Object, OptionSet, Options};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -15,7 +15,7 @@ fn start() {
 
 fn object(host: &Rc<TestHost>, args: &[Atom<'_>], dir: Option<&Path>) -> Object {
     start();
-    Object::new(host.clone(), args, dir)
+    Object::new(host.clone(), args, Options::default(), dir)
 }
 
 fn sym(s: &str) -> Atom<'_> {
@@ -321,4 +321,39 @@ fn a_module_target_is_imported_into_the_namespace() {
     let o = object(&host, &[sym("xml.dom")], None);
     o.message(0, &msg("eval xml.dom.__name__"));
     assert_eq!(host.take_outlet(0), ["symbol xml.dom"]);
+}
+
+/// An option's bad value gets the same words from `Options::set` (what a
+/// host's creation flags go through) as from the object's own message, in
+/// the console and on the status outlet; and the object keeps its value.
+#[test]
+fn an_options_bad_value_gets_the_same_words_at_creation_and_as_a_message() {
+    for (name, value) in [("detach", "3"), ("detach", "1 2"), ("queue", "0"), ("latest", "2"), ("watch", "x")] {
+        let text = format!("{name} {value}");
+        let value = msg(&text).args().into_owned();
+        let why = Options::default().set(name, &value).expect_err("a bad value");
+        let host = Rc::new(TestHost::new());
+        let o = object(&host, &[], None);
+        o.message(0, &anything(name, value.clone()));
+        let events = host.take();
+        assert_eq!(errors(&events), [format!("pyrus: {why}")], "{name}");
+        assert_eq!(outlet(&events, 1), [format!("error ValueError {why}")], "{name}");
+        assert_eq!(o.detach(), Detach::Sync, "{name}: unchanged");
+    }
+    // And a good one through the same path changes the object.
+    let host = Rc::new(TestHost::new());
+    let o = object(&host, &[], None);
+    o.message(0, &msg("detach 2"));
+    assert_eq!((o.detach(), host.take()), (Detach::Concurrent, vec![]));
+}
+
+/// The target is a Python name and its leading arguments; a number where
+/// the name belongs is reported, and the arguments still follow it.
+#[test]
+fn a_target_must_begin_with_a_name() {
+    let host = Rc::new(TestHost::new());
+    let o = object(&host, &[Atom::Float(5.0), sym("x")], None);
+    assert_eq!(errors(&host.take()), ["pyrus: the first argument must be a Python name, not the number 5; ignored"]);
+    o.message(0, &msg("eval 1 + 1"));
+    assert_eq!(host.take_outlet(0), ["2"]);
 }

@@ -5,7 +5,7 @@ use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::gil;
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::TestHost;
-use pyrus_engine::Object;
+use pyrus_engine::{Object, Options};
 use std::borrow::Cow;
 use std::rc::Rc;
 
@@ -33,7 +33,7 @@ fn lease_lasts_until_the_host_ends_the_pass() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], None);
+    let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], Options::default(), None);
     assert!(gil::holds_lease(), "creating an object is a synchronous call too");
     gil::end_lease();
     assert!(!gil::holds_lease());
@@ -55,7 +55,7 @@ fn without_a_deferring_host_the_gil_is_released_after_each_call() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], None);
+    let o = Object::new(host.clone(), &[Atom::symbol("builtins.abs")], Options::default(), None);
     o.message(0, &Message::Float(-2.0));
     assert!(!gil::holds_lease());
     assert_eq!(host.take_outlet(0), ["2"]);
@@ -80,7 +80,7 @@ fn python_threads_run_between_passes() {
         let _ = std::io::Read::read(&mut s, &mut byte);
     });
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &[], None);
+    let o = Object::new(host.clone(), &[], Options::default(), None);
     exec(&o, "import socket, threading");
     exec(&o, "stop = threading.Event()");
     exec(
@@ -105,7 +105,7 @@ fn a_loop_of_failing_calls_in_one_pass_frees_its_exceptions_as_it_goes() {
     let _end = EndLeaseOnDrop;
     runtime::start(&RuntimeConfig::default()).unwrap();
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &[], None);
+    let o = Object::new(host.clone(), &[], Options::default(), None);
     exec(
         &o,
         "class Counted(Exception):\n    live = 0\n    def __init__(self):\n        Counted.live += 1\n    \

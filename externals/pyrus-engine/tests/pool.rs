@@ -7,7 +7,7 @@ use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::pool;
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{outlet, serve_until, TestHost};
-use pyrus_engine::Object;
+use pyrus_engine::{Object, OptionSet, Options};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -19,6 +19,15 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 fn start() {
     let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
     runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
+}
+
+/// Options from `name value` pairs, set as a host sets them.
+fn options(pairs: &[(&str, f64)]) -> Options {
+    let mut options = Options::default();
+    for (name, value) in pairs {
+        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
+    }
+    options
 }
 
 fn words(text: &str) -> Vec<Atom<'_>> {
@@ -46,9 +55,9 @@ fn the_pool_grows_while_jobs_block_and_shrinks_back_when_idle() {
     .unwrap();
     pool::set_workers(1);
     let host = Rc::new(TestHost::new());
-    let waiters = Object::new(host.clone(), &words("-detach 2 gate"), Some(&dir));
+    let waiters = Object::new(host.clone(), &words("gate"), options(&[("detach", 2.0)]), Some(&dir));
     let opener_host = Rc::new(TestHost::new());
-    let opener = Object::new(opener_host.clone(), &words("-detach 1 gate"), Some(&dir));
+    let opener = Object::new(opener_host.clone(), &words("gate"), options(&[("detach", 1.0)]), Some(&dir));
     for _ in 0..3 {
         waiters.message(0, &msg("call gate.wait"));
     }
@@ -79,7 +88,7 @@ fn a_panicking_job_is_reported_and_the_service_stops_asking_for_more() {
         builtins.setattr("PanicException", py.get_type::<pyo3::panic::PanicException>()).unwrap();
     });
     let host = Rc::new(TestHost::new());
-    let o = Object::new(host.clone(), &words("-detach 1"), None);
+    let o = Object::new(host.clone(), &[], options(&[("detach", 1.0)]), None);
     o.message(0, &msg("exec raise PanicException('boom')"));
     o.message(0, &msg("eval 6*7"));
     let events = serve_until(&host, |e| outlet(e, 1).last().map(String::as_str) == Some("busy 0"));

@@ -6,7 +6,7 @@
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{outlet, serve_until, Event, TestHost};
-use pyrus_engine::{marshal, service, Object, UsbObject};
+use pyrus_engine::{marshal, service, Object, OptionSet, Options, UsbObject, UsbOptions};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -54,6 +54,15 @@ fn setup() -> PathBuf {
     dir
 }
 
+/// Options from `name value` pairs, set as a host sets them.
+fn options(pairs: &[(&str, f64)]) -> Options {
+    let mut options = Options::default();
+    for (name, value) in pairs {
+        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
+    }
+    options
+}
+
 fn words(text: &str) -> Vec<Atom<'_>> {
     text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect()
 }
@@ -66,8 +75,8 @@ fn disconnected(events: &[Event]) -> bool {
 /// callback ran on.
 fn threads(dir: &std::path::Path) -> (String, String) {
     let host = Rc::new(TestHost::new());
-    Object::new(host.clone(), &words("usbs.tid"), Some(dir)).message(0, &Message::Bang);
-    Object::new(host.clone(), &words("usbs.seen"), Some(dir)).message(0, &Message::Bang);
+    Object::new(host.clone(), &words("usbs.tid"), Options::default(), Some(dir)).message(0, &Message::Bang);
+    Object::new(host.clone(), &words("usbs.seen"), Options::default(), Some(dir)).message(0, &Message::Bang);
     let mut out = host.take_outlet(0);
     (out.remove(0), out.remove(0))
 }
@@ -93,7 +102,12 @@ impl Drop for EndLease {
 fn demo_in_mode(detach: &str) -> (Vec<String>, Vec<Event>, (String, String)) {
     let dir = setup();
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words(&format!("usbs.start -detach {detach} -queue 1")), Some(&dir));
+    let o = Object::new(
+        host.clone(),
+        &words("usbs.start"),
+        options(&[("detach", detach.parse().expect("a number")), ("queue", 1.0)]),
+        Some(&dir),
+    );
     o.message(0, &Message::Bang);
     let events = serve_until(&host, disconnected);
     let seen = threads(&dir);
@@ -104,7 +118,7 @@ fn demo_in_mode(detach: &str) -> (Vec<String>, Vec<Event>, (String, String)) {
 /// it out: the reference the scripts' events must match.
 fn demo_reference() -> Vec<String> {
     let host = Rc::new(TestHost::with_service());
-    let u = UsbObject::new(host.clone(), &[]);
+    let u = UsbObject::new(host.clone(), UsbOptions::default());
     u.message(&Message::Anything(Cow::Borrowed("demo"), Cow::Borrowed(&[])));
     let events = serve_until(&host, |e| outlet(e, 1).iter().any(|m| m == "disconnected"));
     outlet(&events, 0)
@@ -153,7 +167,7 @@ fn detach_2_keeps_a_devices_events_in_order() {
 fn demo_connected() -> (Rc<TestHost>, Object) {
     let dir = setup();
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbs.start"), Some(&dir));
+    let o = Object::new(host.clone(), &words("usbs.start"), Options::default(), Some(&dir));
     o.message(0, &Message::Bang);
     serve_until(&host, |e| outlet(e, 0).iter().any(|m| m.starts_with("connected")));
     (host, o)
@@ -193,7 +207,7 @@ fn deleting_the_object_closes_its_device_and_nothing_more_arrives() {
         served.unwrap()
     });
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbkeep.start"), Some(&dir));
+    let o = Object::new(host.clone(), &words("usbkeep.start"), Options::default(), Some(&dir));
     o.message(0, &Message::Float(port.into()));
     serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "note 1 60 1"));
     drop(o);
@@ -250,7 +264,7 @@ fn the_callback_of_a_class_instance_can_use_its_outlets() {
     )
     .unwrap();
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbclass.Dev -detach 1"), Some(&dir));
+    let o = Object::new(host.clone(), &words("usbclass.Dev"), options(&[("detach", 1.0)]), Some(&dir));
     o.message(0, &Message::Bang);
     let events = serve_until(&host, |e| outlet(e, 1).iter().any(|m| m == "disconnected"));
     assert_eq!(outlet(&events, 1), ["connected 4617 28793 pyrus Virtual MIDI HID", "disconnected"]);
@@ -269,7 +283,7 @@ fn devices_lists_local_devices_or_says_why_not() {
     )
     .unwrap();
     let host = Rc::new(TestHost::new());
-    Object::new(host.clone(), &words("usblist.rows"), Some(&dir)).message(0, &Message::Bang);
+    Object::new(host.clone(), &words("usblist.rows"), Options::default(), Some(&dir)).message(0, &Message::Bang);
     let events = host.take();
     let out = outlet(&events, 0);
     println!("pyrus.usb.devices() here: {out:?}");
@@ -320,7 +334,7 @@ fn a_flood_into_a_scheduler_callback_is_carried_a_budget_per_pass() {
         .unwrap();
     });
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbflood.start"), Some(&dir));
+    let o = Object::new(host.clone(), &words("usbflood.start"), Options::default(), Some(&dir));
     o.message(0, &Message::Float(port.into()));
     let (mut most, mut events) = (0, Vec::new());
     let start = Instant::now();
@@ -336,7 +350,7 @@ fn a_flood_into_a_scheduler_callback_is_carried_a_budget_per_pass() {
     assert_eq!(notes, NOTES as usize, "every note (the queue holds 65,536): {:?}", &events[..5]);
     println!("{NOTES} notes, at most {most} in one service pass");
     assert!(most <= pyrus_engine::usb::BUDGET, "a pass carried {most} events");
-    let check = Object::new(host.clone(), &words("usbflood.in_order"), Some(&dir));
+    let check = Object::new(host.clone(), &words("usbflood.in_order"), Options::default(), Some(&dir));
     check.message(0, &Message::Bang);
     assert_eq!(host.take_outlet(0), [NOTES.to_string()], "in order");
 }
@@ -355,7 +369,7 @@ fn reload_replaces_a_device_the_module_opened_at_import() {
     )
     .unwrap();
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbreload.f"), Some(&dir));
+    let o = Object::new(host.clone(), &words("usbreload.f"), Options::default(), Some(&dir));
     serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "note 1"));
     o.message(0, &Message::Anything(Cow::Borrowed("reload"), Cow::Borrowed(&[])));
     let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "disconnected 2"));
@@ -406,7 +420,7 @@ fn stop_dropping_a_pending_device_job_leaves_the_callback_working() {
         });
     });
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbstop -detach 1"), Some(&dir));
+    let o = Object::new(host.clone(), &words("usbstop"), options(&[("detach", 1.0)]), Some(&dir));
     let call = |text: &str| o.message(0, &Message::Anything(Cow::Borrowed("call"), Cow::Owned(words(text))));
     call(&format!("usbstop.start {port}"));
     serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol note"));
@@ -443,12 +457,12 @@ fn a_callbacks_return_value_leaves_outlet_0_or_is_an_error_without_outlets() {
     )
     .unwrap();
     let host = Rc::new(TestHost::with_service());
-    let o = Object::new(host.clone(), &words("usbret.start"), Some(&dir));
+    let o = Object::new(host.clone(), &words("usbret.start"), Options::default(), Some(&dir));
     o.message(0, &Message::Bang);
     let events = serve_until(&host, |e| outlet(e, 0).iter().any(|m| m == "symbol disconnected"));
     assert_eq!(outlet(&events, 0).first().map(String::as_str), Some("symbol connected"), "{events:?}");
     let mute_host = Rc::new(TestHost::with_service());
-    let mute = Object::new(mute_host.clone(), &words("usbret.Mute"), Some(&dir));
+    let mute = Object::new(mute_host.clone(), &words("usbret.Mute"), Options::default(), Some(&dir));
     assert_eq!(mute.outlet_count(), 1, "only the status outlet");
     mute.message(0, &Message::Bang);
     let events = serve_until(&mute_host, |e| {

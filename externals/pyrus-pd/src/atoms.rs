@@ -2,7 +2,8 @@
 //!
 //! Pd's floats are `f32`; the engine's are `f64`. A float is widened to the
 //! `f64` with the same shortest decimal form, so `0.1` typed in a patch is
-//! `0.1` in Python, not `0.10000000149011612`.
+//! `0.1` in Python, not `0.10000000149011612`. Pd has no ints: it makes
+//! float atoms only, and an engine int goes to Pd as its nearest float.
 
 use pd_sys as pd;
 use pyrus_engine::atoms::Atom;
@@ -85,10 +86,13 @@ pub fn to_pd(atoms: &[Atom<'_>]) -> Vec<pd::t_atom> {
     atoms
         .iter()
         .map(|a| match a {
-            Atom::Float(f) => {
-                pd::t_atom { a_type: pd::t_atomtype::A_FLOAT, a_w: pd::word { w_float: *f as pd::t_float } }
-            }
+            Atom::Int(i) => float_atom(*i as pd::t_float),
+            Atom::Float(f) => float_atom(*f as pd::t_float),
             Atom::Symbol(s) => pd::t_atom { a_type: pd::t_atomtype::A_SYMBOL, a_w: pd::word { w_symbol: gensym(s) } },
         })
         .collect()
+}
+
+fn float_atom(f: pd::t_float) -> pd::t_atom {
+    pd::t_atom { a_type: pd::t_atomtype::A_FLOAT, a_w: pd::word { w_float: f } }
 }

@@ -3,7 +3,7 @@
 use crate::atoms::{gensym, to_pd};
 use crate::console;
 use pd_sys as pd;
-use pyrus_engine::atoms::Message;
+use pyrus_engine::atoms::{Message, Numbers};
 use pyrus_engine::{Host, NoReceiver};
 use std::cell::{Cell, OnceCell};
 use std::ffi::c_void;
@@ -48,6 +48,10 @@ impl PdHost {
 }
 
 impl Host for PdHost {
+    fn name(&self) -> &'static str {
+        "Pd"
+    }
+
     fn post(&self, text: &str) {
         console::post(text);
     }
@@ -64,6 +68,8 @@ impl Host for PdHost {
         unsafe {
             match message {
                 Message::Bang => pd::outlet_bang(outlet),
+                // Pd has no ints: an int leaves as the nearest float.
+                Message::Int(i) => pd::outlet_float(outlet, *i as pd::t_float),
                 Message::Float(f) => pd::outlet_float(outlet, *f as pd::t_float),
                 Message::Symbol(s) => pd::outlet_symbol(outlet, gensym(s)),
                 Message::List(atoms) => {
@@ -89,6 +95,7 @@ impl Host for PdHost {
         unsafe {
             match message {
                 Message::Bang => pd::pd_bang(thing),
+                Message::Int(i) => pd::pd_float(thing, *i as pd::t_float),
                 Message::Float(f) => pd::pd_float(thing, *f as pd::t_float),
                 Message::Symbol(s) => pd::pd_symbol(thing, gensym(s)),
                 Message::List(atoms) => {
@@ -109,8 +116,10 @@ impl Host for PdHost {
         unsafe { pd::clock_gettimesince(0.0) }
     }
 
-    fn float_mantissa_bits(&self) -> u32 {
-        pd::t_float::MANTISSA_DIGITS
+    /// Pd has floats only, `t_float`s (24 bits of mantissa, 53 in a
+    /// double-precision Pd).
+    fn numbers(&self) -> Numbers {
+        Numbers::Floats { mantissa_bits: pd::t_float::MANTISSA_DIGITS }
     }
 
     fn request_service(&self) -> bool {

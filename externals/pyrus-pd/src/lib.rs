@@ -16,21 +16,27 @@
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds
 //! into Pd. Nothing here takes Pd's `sys_lock`.
+//!
+//! Creation flags (`-detach 1`, `-latest`, ...) are Pd's syntax, read here
+//! (`options.rs`) into the engine's options; their names and what values
+//! they take are the engine's, which checks them as it checks the runtime
+//! messages of the same names.
 
 mod atoms;
 mod console;
 mod control;
 mod host;
 mod inlets;
+mod options;
 mod service;
 mod trampoline;
 mod usb;
 
 use host::PdHost;
 use pd_sys as pd;
-use pyrus_engine::atoms::Message;
+use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::Object;
+use pyrus_engine::{Object, Options};
 use std::borrow::Cow;
 use std::ffi::{c_int, c_void, CStr};
 use std::path::PathBuf;
@@ -171,7 +177,8 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         // SAFETY: during creation the current canvas is the one that holds the
         // new object; canvas_getdir returns its folder as a Pd symbol.
         let dir = unsafe { atoms::symbol_text(pd::canvas_getdir(pd::canvas_getcurrent())) }.0;
-        let engine = Object::new(host.clone(), &args, Some(PathBuf::from(&*dir).as_path()));
+        let (target, options) = target_and_options(&host, &args);
+        let engine = Object::new(host.clone(), &target, options, Some(PathBuf::from(&*dir).as_path()));
         host.create_outlets(engine.outlet_count());
         // SAFETY: x is the live object being made, on Pd's thread.
         let extra = unsafe { inlets::create(x.cast(), &raw mut (*x).object, engine.inlet_count()) };
@@ -180,6 +187,20 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         unsafe { (*x).state = Box::into_raw(state) };
         x.cast()
     })
+}
+
+/// `[pyrus NAME ARGS...]`'s target and its flags, which may stand anywhere
+/// (`-detach 1`, `-latest`, `-queue N`, `-watch`). A word like a flag where
+/// the name belongs is an unknown flag: reported, and the object has no target.
+fn target_and_options<'a>(host: &PdHost, args: &[Atom<'a>]) -> (Vec<Atom<'a>>, Options) {
+    use pyrus_engine::Host;
+    let mut options = Options::default();
+    let target = options::take_flags(args, &mut options, host, "pyrus");
+    if let Some(flag) = target.first().and_then(Atom::as_symbol).filter(|s| s.starts_with('-')) {
+        host.error(&format!("pyrus: unknown flag {flag}: the flags are {}; ignored", options::synopsis::<Options>()));
+        return (Vec::new(), options);
+    }
+    (target, options)
 }
 
 fn host_warn_utf8(host: &PdHost) {

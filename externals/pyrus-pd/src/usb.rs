@@ -3,10 +3,11 @@
 
 use crate::atoms;
 use crate::host::PdHost;
+use crate::options;
 use crate::trampoline::guard;
 use pd_sys as pd;
 use pyrus_engine::atoms::Message;
-use pyrus_engine::UsbObject;
+use pyrus_engine::{Host, UsbObject, UsbOptions};
 use std::ffi::{c_int, c_void};
 use std::ptr::null_mut;
 use std::rc::Rc;
@@ -60,7 +61,15 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         let mut ok = true;
         // SAFETY: Pd passes argc valid atoms.
         let args = unsafe { atoms::from_pd(argc, argv, &mut ok) };
-        let engine = UsbObject::new(host.clone(), &args);
+        let mut options = UsbOptions::default();
+        // Flags only: `-raw`, `-reconnect` (each may say 0 or 1).
+        for other in options::take_flags(&args, &mut options, &*host, "pyrus.usb") {
+            host.error(&format!(
+                "pyrus.usb: unknown argument {other}: [pyrus.usb] takes {}",
+                options::synopsis::<UsbOptions>()
+            ));
+        }
+        let engine = UsbObject::new(host.clone(), options);
         host.create_outlets(engine.outlet_count());
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(Box::new(State { host, engine })) };

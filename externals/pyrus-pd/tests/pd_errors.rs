@@ -141,3 +141,37 @@ fn a_missing_python_is_a_clear_message_not_a_crash() {
     );
     assert!(!t.contains("maximum object loading depth"), "{}", t.text());
 }
+
+/// A flag's bad value at creation gets the same words as the same value sent
+/// as the object's message (one validation, in the engine), with "ignored":
+/// the object keeps the default and works.
+#[test]
+fn a_bad_flag_value_at_creation_gets_the_words_of_its_message() {
+    let dir = test_dir("flagwords");
+    let mut p = Patch::new();
+    let cases = [
+        ("-detach 3", "detach 3", "detach takes 0, 1 or 2, not '3'"),
+        ("-detach", "detach", "detach takes 0, 1 or 2, not ''"),
+        ("-queue 0", "queue 0", "queue takes a whole number of jobs, 1 or more, not '0'"),
+        ("-queue 2.5", "queue 2.5", "queue takes a whole number of jobs, 1 or more, not '2.5'"),
+    ];
+    let mut sends = Vec::new();
+    let names: Vec<String> = (0..cases.len()).map(|i| format!("o{i}")).collect();
+    for ((flag, message, _), name) in cases.iter().zip(&names) {
+        p.pyrus(name, flag);
+        sends.push((name.as_str(), *message));
+        sends.push((name.as_str(), "eval 6 * 7"));
+    }
+    p.script(&sends);
+    let t = run(&dir, "flagwords", &p);
+    let errors = t.errors();
+    for ((flag, message, why), name) in cases.iter().zip(&names) {
+        let created = format!("pyrus: {why}; ignored");
+        assert_eq!(errors.iter().filter(|l| **l == created).count(), 1, "{flag}: {created}\n{}", t.text());
+        let sent = format!("pyrus: {why}");
+        assert!(errors.contains(&sent), "{message}: {sent}\n{}", t.text());
+        let status = t.printed(&format!("{name}-status"));
+        assert_eq!(status, [format!("error ValueError {}", why.replace(',', "\\,"))], "{message}\n{}", t.text());
+        assert_eq!(t.printed(name), ["42"], "{flag}: still working\n{}", t.text());
+    }
+}

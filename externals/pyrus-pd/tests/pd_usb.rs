@@ -457,3 +457,44 @@ fn devices_lists_one_message_per_device_then_the_count() {
     assert_eq!(status, [format!("devices {}", listed.len())], "{}", t.text());
     assert!(listed.iter().all(|d| d.starts_with("device ") && d.split(' ').count() >= 5), "{listed:?}");
 }
+
+/// `[pyrus.usb]`'s flags take 0 or 1 as `[pyrus]`'s switches do: `-raw 1`
+/// adds whole HID `report`s (and raw MIDI bytes), `-raw -raw 0` ends with it
+/// off; neither is an error.
+#[test]
+fn usb_flags_take_a_value() {
+    let dir = test_dir("usbflags");
+    let phrase = Midi::examples();
+    let mut p = Patch::new();
+    let mut connects = Vec::new();
+    let mut servers = Vec::new();
+    let mut objects = Vec::new();
+    for (name, flags) in [("on", "-raw 1 -reconnect 0"), ("off", "-raw -raw 0")] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        connects.push(format!("connect 127.0.0.1 {}", listener.local_addr().unwrap().port()));
+        servers.push(serve(listener, phrase.clone(), phrase.len()));
+        // MIDI goes back to the device, which unplugs once it has it all.
+        let o = p.object_with_prints(name, &format!("pyrus.usb {flags}"), 2);
+        let route = p.obj("route hid raw report");
+        p.connect(o, 0, route, 0);
+        p.connect(route, 3, o, 0);
+        objects.push(o);
+    }
+    // One device after the other, then quit.
+    let (on, off) = (objects[0], objects[1]);
+    let route = p.obj("route disconnected");
+    let next = p.msg(&format!("; off {}", connects[1]));
+    p.connect(on, 1, route, 0);
+    p.connect(route, 0, next, 0);
+    p.quit_after(off, 1, "disconnected", 1);
+    p.start(&[("on", connects[0].as_str())]);
+    let t = run_with(&dir, "usbflags", &p, &["-realtime"]);
+    for server in servers {
+        assert_eq!(server.join().unwrap(), phrase, "{}", t.text());
+    }
+    assert!(t.errors().is_empty(), "{}", t.text());
+    assert!(t.printed("on").iter().any(|e| e == "report 1 2 7"), "the HID report, raw: {}", t.text());
+    let raw = |e: &String| e.starts_with("raw ") || e.starts_with("report ");
+    assert!(!t.printed("off").iter().any(raw), "{}", t.text());
+    assert_eq!(t.printed("off").len(), phrase.len() + 2, "every event, no raw bytes: {}", t.text());
+}

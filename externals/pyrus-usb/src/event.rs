@@ -87,8 +87,10 @@ pub enum Event {
     Dropped(u64),
 }
 
-fn f<T: Into<f64>>(x: T) -> Atom<'static> {
-    Atom::Float(x.into())
+/// Every field of an event is a whole number: an int atom (a host without
+/// ints sends it as its float).
+fn f<T: Into<i64>>(x: T) -> Atom<'static> {
+    Atom::Int(x.into())
 }
 
 fn msg(sel: &'static str, args: Vec<Atom<'static>>) -> OwnedMessage {
@@ -154,8 +156,7 @@ impl Event {
             Event::Error(t) => {
                 msg("error", t.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))).collect())
             }
-            // f64 holds every count we can reach exactly.
-            Event::Dropped(n) => msg("dropped", vec![Atom::Float(*n as f64)]),
+            Event::Dropped(n) => msg("dropped", vec![f(i64::try_from(*n).unwrap_or(i64::MAX))]),
         }
     }
 }
@@ -245,10 +246,11 @@ impl Midi {
     }
 }
 
-/// A whole number in `lo..=hi`, or an error naming `what`.
+/// A whole number in `lo..=hi` (an int, or a float such as Pd's), or an
+/// error naming `what`.
 fn int(a: &Atom<'_>, what: &str, lo: i64, hi: i64) -> Result<i64, String> {
-    match a.as_float() {
-        Some(x) if x.fract() == 0.0 && (lo as f64..=hi as f64).contains(&x) => Ok(x as i64),
+    match a.as_int() {
+        Some(x) if (lo..=hi).contains(&x) => Ok(x),
         _ => Err(format!("{what} must be a whole number from {lo} to {hi}, not {a}")),
     }
 }
@@ -263,8 +265,31 @@ mod tests {
         for (cable, m) in all.into_iter().enumerate() {
             let cable = (cable % 3) as u8;
             let message = Event::Midi { cable, msg: m.clone() }.to_message();
-            assert_eq!(Midi::from_message(&message), Ok((cable, m)), "{message}");
+            assert_eq!(Midi::from_message(&message), Ok((cable, m.clone())), "{message}");
+            // As a floats-only host (Pd) sends it back: the same numbers as floats.
+            let floats: Vec<Atom<'static>> = message
+                .args()
+                .iter()
+                .map(|a| a.as_int().map_or_else(|| a.clone(), |i| Atom::Float(i as f64)))
+                .collect();
+            let as_pd = pyrus_atoms::Message::Anything(Cow::Borrowed(message.selector()), Cow::Owned(floats));
+            assert_eq!(Midi::from_message(&as_pd), Ok((cable, m)), "{as_pd}");
         }
+    }
+
+    #[test]
+    fn event_fields_are_ints() {
+        let e = Event::Midi { cable: 2, msg: Midi::Note { ch: 1, pitch: 60, vel: 100 } };
+        let ints = [Atom::Int(1), Atom::Int(60), Atom::Int(100), Atom::symbol("cable"), Atom::Int(2)];
+        assert_eq!(e.to_message().args().as_ref(), ints);
+        let e = Event::Hid { page: 1, usage: 0x30, value: -5 };
+        assert_eq!(e.to_message().args().as_ref(), [Atom::Int(1), Atom::Int(0x30), Atom::Int(-5)]);
+        assert_eq!(Event::Dropped(u64::MAX).to_message().args().as_ref(), [Atom::Int(i64::MAX)]);
+        // A fraction is no MIDI number, whichever kind it comes as.
+        let bad = pyrus_atoms::Message::Anything(Cow::Borrowed("program"), Cow::Owned(vec![f(1u8), Atom::Float(2.5)]));
+        assert!(Midi::from_message(&bad)
+            .unwrap_err()
+            .contains("program must be a whole number from 0 to 127, not 2.5"));
     }
 
     #[test]

@@ -233,7 +233,7 @@ fn list(id: ObjectId) {
             for d in devices {
                 push(DATA, device_message(&d));
             }
-            push(STATUS, Message::Anything(Cow::Borrowed("devices"), Cow::Owned(vec![Atom::Float(n as f64)])));
+            push(STATUS, Message::Anything(Cow::Borrowed("devices"), Cow::Owned(vec![Atom::Int(n as i64)])));
         }
         Err(e) => {
             let words = format!("listing devices: {e}");
@@ -248,8 +248,8 @@ fn list(id: ObjectId) {
 fn device_message(d: &local::DeviceInfo) -> pyrus_atoms::OwnedMessage {
     let kinds = kinds(d);
     let mut atoms = vec![
-        Atom::Float(d.vendor_id.into()),
-        Atom::Float(d.product_id.into()),
+        Atom::Int(d.vendor_id.into()),
+        Atom::Int(d.product_id.into()),
         Atom::Symbol(Cow::Borrowed(kinds)),
         Atom::Symbol(Cow::Owned(format!("{}-{}", d.bus, d.address))),
     ];

@@ -135,8 +135,9 @@ pub fn service() -> bool {
     }
     for (id, n) in marshal::take_lost() {
         if let Some(object) = recipient(id) {
+            let host = console().map_or(crate::host::UNNAMED, |c| c.name());
             object.deliver(Delivery::Error(format!(
-                "pyrus: {n} outputs lost: Pd did not take any for {} s while they piled up \
+                "pyrus: {n} outputs lost: {host} did not take any for {} s while they piled up \
                  (a detach 0 call waiting for a thread that sends?)",
                 marshal::PATIENCE.as_secs()
             )));

@@ -29,6 +29,10 @@ pub(crate) struct Creating {
 }
 
 impl Host for Creating {
+    fn name(&self) -> &'static str {
+        self.host.name()
+    }
+
     fn post(&self, text: &str) {
         self.host.post(text);
     }

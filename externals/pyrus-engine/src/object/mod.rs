@@ -20,13 +20,16 @@
 //! with `ARGS` bound in front of the message's own arguments (as
 //! `functools.partial` would); a module is bound in the namespace under its
 //! first name. A target that fails to resolve leaves a working object that
-//! reports the error and tries again on `reload`. Flags anywhere in the
-//! arguments: `-detach N`, `-latest`, `-queue N`, `-watch`.
+//! reports the error and tries again on `reload`. The host crate reads its
+//! own syntax for options (Pd: `-detach N`, `-latest`, `-queue N`, `-watch`
+//! anywhere in the arguments) into an [`Options`], which the runtime
+//! messages `detach`, `latest`, `queue` and `watch` change through the same
+//! validation ([`Options::set`]).
 //!
 //! Detached mode, as the status outlet reports it: `busy 1` when the object
 //! goes from no outstanding job to some, `busy 0` when the last one is done;
 //! `dropped N` for jobs refused because `N` were already outstanding (the
-//! `-queue` limit); `replaced N` for jobs that `latest` replaced before they
+//! `queue` limit); `replaced N` for jobs that `latest` replaced before they
 //! started; `stopped` after `stop`, then `busy 0` if jobs were outstanding:
 //! `stop` drops the jobs not started, interrupts the running one and
 //! abandons it (see [`crate::jobs`]), so the next call starts at once even
@@ -45,13 +48,16 @@ use crate::runtime;
 use crate::service::{self, Recipient};
 use crate::usb_script::{self, DeviceRun};
 use crate::{convert, editor, watch};
-use pyrus_atoms::{Atom, Message};
+use pyrus_atoms::{Atom, Message, Numbers};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::path::Path;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+mod options;
+pub use options::{OptionName, OptionSet, Options, UsbOptions};
 
 /// The messages an object handles itself, at its left inlet, instead of
 /// passing them to its target. A class that defines `in_0_WORD` for one of
@@ -64,7 +70,7 @@ pub const RESERVED: &[&str] =
 /// defines: `pyrus stop`, `pyrus eval 1 + 1`. No class can take it.
 pub const OWN: &str = "pyrus";
 
-/// Outstanding detached jobs an object accepts by default (`-queue N`).
+/// Outstanding detached jobs an object accepts by default (the `queue` option).
 pub const DEFAULT_QUEUE: usize = 1024;
 
 /// Where an object's calls run.
@@ -96,9 +102,9 @@ struct Inner {
     caller: Rc<Caller>,
     queue: Arc<JobQueue>,
     weak: Weak<Inner>,
-    detach: Cell<Detach>,
-    latest: Cell<bool>,
-    limit: Cell<usize>,
+    /// `watch` here follows the message; whether the object watches is
+    /// `Core::watching`.
+    options: Cell<Options>,
     /// Jobs submitted and not yet reported done.
     outstanding: Cell<usize>,
     /// Refused and replaced jobs not yet reported.
@@ -107,16 +113,19 @@ struct Inner {
 }
 
 impl Object {
-    /// Creates an object. Errors in the arguments or in the target are
-    /// reported through `host`; the object is created all the same. With
-    /// `-detach 1|2` even resolving the target happens on a worker.
+    /// Creates an object for `target`: a dotted Python name and the
+    /// arguments bound in front of every message's (empty: an interpreter
+    /// with an empty namespace), with `options` the host read from its own
+    /// syntax. Errors in the target are reported through `host`; the object
+    /// is created all the same.
     ///
     /// The interpreter must have been started with [`runtime::start`].
-    pub fn new(host: Rc<dyn Host>, args: &[Atom<'_>], patch_dir: Option<&Path>) -> Object {
+    pub fn new(host: Rc<dyn Host>, target: &[Atom<'_>], options: Options, patch_dir: Option<&Path>) -> Object {
         debug_assert!(runtime::is_started(), "runtime::start must run first");
-        let flags = Flags::parse(args, &*host);
+        let (path, leading) = split_target(target, &*host);
         let id = service::next_id();
-        let core = Arc::new(Core::new(id, flags.path, flags.leading, patch_dir));
+        let numbers = host.numbers();
+        let core = Arc::new(Core::new(id, numbers, path, leading, patch_dir));
         core_::register(&core);
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the scheduler thread,
@@ -126,7 +135,7 @@ impl Object {
         // the mailbox until then.
         {
             let creating: Rc<dyn Host> = Rc::new(remote::Creating { host: host.clone(), id });
-            let early = Rc::new(Caller { host: creating.clone(), data_outlets: native::CREATING, id });
+            let early = Rc::new(Caller { host: creating.clone(), data_outlets: native::CREATING, id, numbers });
             remote::note_time(host.logical_time());
             gil::sync_call(&*host, Some(id), |py| {
                 let _current = native::enter(&early);
@@ -136,20 +145,18 @@ impl Object {
         core.created();
         let data_outlets = core.shape().outlets;
         let inner = Rc::new_cyclic(|weak| Inner {
-            caller: Rc::new(Caller { host, data_outlets, id }),
+            caller: Rc::new(Caller { host, data_outlets, id, numbers }),
             queue: Arc::new(JobQueue::new(core.clone())),
             core,
             weak: weak.clone(),
-            detach: Cell::new(flags.detach),
-            latest: Cell::new(flags.latest),
-            limit: Cell::new(flags.queue),
+            options: Cell::new(options),
             outstanding: Cell::new(0),
             dropped: Cell::new(0),
             replaced: Cell::new(0),
         });
         let weak: Weak<dyn Recipient> = inner.weak.clone();
         service::register(id, weak);
-        if flags.watch {
+        if options.watch {
             inner.set_watch(true);
         }
         Object { inner }
@@ -173,7 +180,7 @@ impl Object {
 
     /// Where calls run now.
     pub fn detach(&self) -> Detach {
-        self.inner.detach.get()
+        self.inner.detach()
     }
 
     /// Handles one message arriving at an inlet (0 is the leftmost). The
@@ -211,7 +218,7 @@ impl Drop for Object {
             marshal::producer_end();
         }
         pool::interrupt(inner.core.id, u64::MAX);
-        match inner.detach.get() {
+        match inner.detach() {
             Detach::Sync => inner.sync(|py, host| inner.core.close(py, host)),
             mode => {
                 if inner.core.instance_exists() {
@@ -228,6 +235,10 @@ impl Drop for Object {
 impl Inner {
     fn host(&self) -> &dyn Host {
         &*self.caller.host
+    }
+
+    fn detach(&self) -> Detach {
+        self.options.get().detach
     }
 
     /// Runs `f` here and now, attached to Python under the scheduler
@@ -255,10 +266,7 @@ impl Inner {
     /// checked here (no Python needed to say they are wrong).
     fn command(&self, word: &str, args: &[Atom<'_>]) {
         let checked = match word {
-            "detach" => return self.set_detach(args),
-            "queue" => return self.set_limit(args),
-            "latest" => return switch(word, args).map_or_else(|e| self.bad_argument(&e), |on| self.latest.set(on)),
-            "watch" => return switch(word, args).map_or_else(|e| self.bad_argument(&e), |on| self.set_watch(on)),
+            "detach" | "queue" | "latest" | "watch" => return self.set_option(word, args),
             "stop" | "open" if !args.is_empty() => Err(format!("{word} takes no arguments, not '{}'", join(args))),
             "stop" => return self.stop(),
             "open" => return self.open(),
@@ -293,8 +301,9 @@ impl Inner {
 
     /// Says which numbers in code text likely lost digits on their way here
     /// (the host's floats hold fewer than were typed); the code runs anyway.
+    /// A host with ints keeps every int typed, and its floats are Python's.
     fn warn_rounded(&self, word: &str, args: &[Atom<'_>]) {
-        let bits = self.host().float_mantissa_bits();
+        let Numbers::Floats { mantissa_bits: bits } = self.core.numbers else { return };
         let rounded = convert::rounded_numbers(args, bits);
         if rounded.is_empty() {
             return;
@@ -312,7 +321,7 @@ impl Inner {
 
     /// Handles a message where this object's calls run.
     fn run(&self, inlet: usize, message: &Message<'_>) {
-        match self.detach.get() {
+        match self.detach() {
             Detach::Sync => self.sync(|py, host| self.core.handle(py, host, inlet, message)),
             Detach::Serial | Detach::Concurrent => self.submit(JobKind::Message(inlet, message.clone().into_owned())),
         }
@@ -328,13 +337,14 @@ impl Inner {
     }
 
     fn submit(&self, job: JobKind) {
-        if self.outstanding.get() >= self.limit.get() {
+        let options = self.options.get();
+        if self.outstanding.get() >= options.queue {
             self.dropped.set(self.dropped.get() + 1);
             self.mark_dirty();
             return;
         }
         remote::note_time(self.host().logical_time());
-        match self.queue.push(job, self.latest.get()) {
+        match self.queue.push(job, options.latest) {
             Pushed::Replaced => {
                 self.replaced.set(self.replaced.get() + 1);
                 self.mark_dirty();
@@ -348,9 +358,9 @@ impl Inner {
         marshal::producer_begin();
         self.outstanding.set(self.outstanding.get() + 1);
         if self.outstanding.get() == 1 {
-            self.status("busy", &[Atom::Float(1.0)]);
+            self.status("busy", &[Atom::Int(1)]);
         }
-        self.schedule(self.detach.get());
+        self.schedule(self.detach());
         // Poll for results each tick while jobs are out.
         self.host().request_service();
     }
@@ -368,7 +378,7 @@ impl Inner {
         self.job_done(self.outstanding.get().saturating_sub(kept));
         // The old run's tasks are void: the kept rebinds need the new run's.
         for _ in 0..kept {
-            self.schedule(self.detach.get());
+            self.schedule(self.detach());
         }
     }
 
@@ -380,21 +390,19 @@ impl Inner {
         let left = self.outstanding.get().saturating_sub(n);
         self.outstanding.set(left);
         if left == 0 {
-            self.status("busy", &[Atom::Float(0.0)]);
+            self.status("busy", &[Atom::Int(0)]);
         }
     }
 
-    fn set_detach(&self, args: &[Atom<'_>]) {
-        match only_number(args).and_then(detach_mode) {
-            Some(mode) => self.detach.set(mode),
-            None => self.bad_argument(&format!("detach takes 0, 1 or 2, not '{}'", join(args))),
+    /// The runtime message for option `name`: validated as at creation.
+    fn set_option(&self, name: &str, value: &[Atom<'_>]) {
+        let mut options = self.options.get();
+        if let Err(why) = options.set(name, value) {
+            return self.bad_argument(&why);
         }
-    }
-
-    fn set_limit(&self, args: &[Atom<'_>]) {
-        match only_number(args).and_then(job_limit) {
-            Some(n) => self.limit.set(n),
-            None => self.bad_argument(&format!("queue takes a whole number of jobs, 1 or more, not '{}'", join(args))),
+        self.options.set(options);
+        if name == "watch" {
+            self.set_watch(options.watch);
         }
     }
 
@@ -475,7 +483,7 @@ impl Recipient for Inner {
     /// this object as the caller, or as a job on its worker. Like a device
     /// job, never refused nor replaced.
     fn rebind(&self) {
-        match self.detach.get() {
+        match self.detach() {
             Detach::Sync => self.sync(|py, host| self.core.rebind(py, host)),
             Detach::Serial | Detach::Concurrent => {
                 self.queue.push(JobKind::Rebind, false);
@@ -488,7 +496,7 @@ impl Recipient for Inner {
     /// job is never refused nor replaced: its events wait in the device's
     /// own bounded queue, which counts what it drops.
     fn device_events(&self, device: DeviceRun) {
-        match self.detach.get() {
+        match self.detach() {
             Detach::Sync => self.sync(|py, host| device.run(py, host, self.core.status())),
             Detach::Serial | Detach::Concurrent => {
                 self.queue.push(JobKind::Device(device), false);
@@ -501,103 +509,22 @@ impl Recipient for Inner {
         for (what, count) in [("dropped", &self.dropped), ("replaced", &self.replaced)] {
             let n = count.replace(0);
             if n > 0 {
-                self.status(what, &[Atom::Float(n as f64)]);
+                self.status(what, &[Atom::Int(i64::try_from(n).unwrap_or(i64::MAX))]);
             }
         }
     }
 }
 
-/// Creation arguments with the flags taken out.
-struct Flags {
-    path: Option<String>,
-    leading: Vec<pyrus_atoms::OwnedAtom>,
-    detach: Detach,
-    latest: bool,
-    queue: usize,
-    watch: bool,
-}
-
-impl Flags {
-    fn parse(args: &[Atom<'_>], host: &dyn Host) -> Flags {
-        let mut flags = Flags {
-            path: None,
-            leading: Vec::new(),
-            detach: Detach::Sync,
-            latest: false,
-            queue: DEFAULT_QUEUE,
-            watch: false,
-        };
-        let mut rest = Vec::new();
-        let mut i = 0;
-        while i < args.len() {
-            let number = args.get(i + 1).and_then(Atom::as_float);
-            match args[i].as_symbol() {
-                Some("-detach") => match number.and_then(detach_mode) {
-                    Some(mode) => (flags.detach, i) = (mode, i + 1),
-                    None => host.error("pyrus: -detach takes 0, 1 or 2; ignored"),
-                },
-                Some("-queue") => match number.and_then(job_limit) {
-                    Some(n) => (flags.queue, i) = (n, i + 1),
-                    None => host.error("pyrus: -queue takes a whole number of jobs, 1 or more; ignored"),
-                },
-                // `-latest` and `-watch` may be followed by 0 or 1.
-                Some(flag @ ("-latest" | "-watch")) => {
-                    let on = match number {
-                        Some(n) if n == 0.0 || n == 1.0 => {
-                            i += 1;
-                            n == 1.0
-                        }
-                        _ => true,
-                    };
-                    *(if flag == "-latest" { &mut flags.latest } else { &mut flags.watch }) = on;
-                }
-                _ => rest.push(args[i].clone().into_owned()),
-            }
-            i += 1;
+/// The target's dotted name and its leading arguments; a number where the
+/// name belongs is reported, and the object has no name then.
+fn split_target(target: &[Atom<'_>], host: &dyn Host) -> (Option<String>, Vec<pyrus_atoms::OwnedAtom>) {
+    let leading = |rest: &[Atom<'_>]| rest.iter().cloned().map(Atom::into_owned).collect();
+    match target.split_first() {
+        Some((Atom::Symbol(name), rest)) => (Some(name.to_string()), leading(rest)),
+        Some((number, rest)) => {
+            host.error(&format!("pyrus: the first argument must be a Python name, not the number {number}; ignored"));
+            (None, leading(rest))
         }
-        let mut rest = rest.into_iter();
-        match rest.next() {
-            Some(Atom::Symbol(s)) if s.starts_with('-') => host.error(&format!(
-                "pyrus: unknown flag {s}: the flags are -detach N, -latest, -queue N and -watch; ignored"
-            )),
-            Some(Atom::Symbol(s)) => flags.path = Some(s.into_owned()),
-            Some(number) => host
-                .error(&format!("pyrus: the first argument must be a Python name, not the number {number}; ignored")),
-            None => {}
-        }
-        flags.leading = rest.collect();
-        flags
-    }
-}
-
-fn detach_mode(n: f64) -> Option<Detach> {
-    match n {
-        0.0 => Some(Detach::Sync),
-        1.0 => Some(Detach::Serial),
-        2.0 => Some(Detach::Concurrent),
-        _ => None,
-    }
-}
-
-/// The one number `args` holds, if that is all it holds.
-fn only_number(args: &[Atom<'_>]) -> Option<f64> {
-    match args {
-        [Atom::Float(f)] => Some(*f),
-        _ => None,
-    }
-}
-
-/// A job limit: a whole number, 1 or more.
-fn job_limit(n: f64) -> Option<usize> {
-    (n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64).then_some(n as usize)
-}
-
-/// `WORD`, `WORD 1` (on) or `WORD 0` (off); else an error saying so.
-/// `[pyrus.usb]`'s `raw` and `reconnect` take the same.
-pub(crate) fn switch(word: &str, args: &[Atom<'_>]) -> Result<bool, String> {
-    match only_number(args) {
-        None if args.is_empty() => Ok(true),
-        Some(f) if f == 0.0 || f == 1.0 => Ok(f == 1.0),
-        _ => Err(format!("{word} takes 0 or 1 (nothing means 1), not '{}'", join(args))),
+        None => (None, Vec::new()),
     }
 }

@@ -377,7 +377,12 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
         lock(&POOL.running).push(Running { thread: me, object: id, run });
     }
     let host = Rc::new(RunHost { remote: Remote { id }, queue: queue.clone(), run });
-    let caller = Rc::new(Caller { host: host.clone(), data_outlets: queue.core.shape().outlets, id });
+    let caller = Rc::new(Caller {
+        host: host.clone(),
+        data_outlets: queue.core.shape().outlets,
+        id,
+        numbers: queue.core.numbers,
+    });
     let status = queue.core.status();
     let done = sync::catch(|| {
         let _current = native::enter(&caller);

@@ -55,6 +55,8 @@ struct Lease {
 struct Episode {
     /// The object whose wait was the longest, and that wait.
     waiter: ObjectId,
+    /// Whose scheduler waited ([`Host::name`]).
+    host: &'static str,
     longest: Duration,
     /// The objects whose jobs were running after the first wait.
     holders: Vec<ObjectId>,
@@ -117,7 +119,7 @@ pub(crate) fn sync_call<R>(host: &dyn Host, waiter: Option<ObjectId>, f: impl Fn
             lease.state.set(Some(unsafe { ffi::PyGILState_Ensure() }));
             let waited = start.elapsed();
             if let (Some(waiter), true) = (waiter, waited > SLOW_WAIT) {
-                slow_wait(waiter, waited);
+                slow_wait(waiter, waited, host.name());
             }
         }
         lease.depth.set(lease.depth.get() + 1);
@@ -188,7 +190,7 @@ pub(crate) fn episode_pending() -> bool {
 
 /// Counts a slow wait into the episode, or begins one: a wait while other
 /// objects' jobs run ends the last episode.
-fn slow_wait(waiter: ObjectId, waited: Duration) {
+fn slow_wait(waiter: ObjectId, waited: Duration, host: &'static str) {
     let mut holders = crate::pool::running_objects();
     holders.sort_unstable();
     holders.dedup();
@@ -196,7 +198,7 @@ fn slow_wait(waiter: ObjectId, waited: Duration) {
     EPISODE.with(|episode| {
         if !episode.borrow().as_ref().is_some_and(|e| e.same(&holders)) {
             report(episode);
-            *episode.borrow_mut() = Some(Episode { waiter, longest: waited, holders, began: now, last: now });
+            *episode.borrow_mut() = Some(Episode { waiter, host, longest: waited, holders, began: now, last: now });
         } else if let Some(e) = episode.borrow_mut().as_mut() {
             e.last = now;
             if waited > e.longest {
@@ -219,9 +221,10 @@ fn report(episode: &RefCell<Option<Episode>>) {
         }
     };
     let text = format!(
-        "pyrus: {} waited {} ms for Python, blocking Pd: {why} (in C code, which keeps the GIL)",
+        "pyrus: {} waited {} ms for Python, blocking {}: {why} (in C code, which keeps the GIL)",
         crate::core::describe(e.waiter),
-        e.longest.as_millis()
+        e.longest.as_millis(),
+        e.host
     );
     // A full mailbox drops the line rather than block the scheduler.
     let _ = marshal::push(e.waiter, Delivery::Post(text));

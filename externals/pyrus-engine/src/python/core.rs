@@ -23,7 +23,7 @@ use crate::sync::lock;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyModule, PyType};
-use pyrus_atoms::{Atom, Message, OwnedAtom};
+use pyrus_atoms::{Atom, Message, Numbers, OwnedAtom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -36,6 +36,8 @@ pub const RESULT: usize = 0;
 
 pub(crate) struct Core {
     pub id: ObjectId,
+    /// The host's number model, for conversion on whichever thread runs a call.
+    pub numbers: Numbers,
     namespace: OnceLock<Py<PyDict>>,
     /// The dotted name from the creation arguments.
     path: Option<String>,
@@ -119,9 +121,16 @@ pub(crate) fn created_outlets(id: ObjectId) -> Result<usize, &'static str> {
 
 impl Core {
     /// A core that has not touched Python yet; [`Core::init`] resolves it.
-    pub fn new(id: ObjectId, path: Option<String>, leading: Vec<OwnedAtom>, patch_dir: Option<&Path>) -> Core {
+    pub fn new(
+        id: ObjectId,
+        numbers: Numbers,
+        path: Option<String>,
+        leading: Vec<OwnedAtom>,
+        patch_dir: Option<&Path>,
+    ) -> Core {
         Core {
             id,
+            numbers,
             namespace: OnceLock::new(),
             path,
             leading,
@@ -236,14 +245,16 @@ impl Core {
             if let Some(method) = optional_attr(instance, &specific)? {
                 let args = match message {
                     // `foo 1 2` calls in_N_foo(1, 2): the selector is the method's name.
-                    Message::Anything(_, atoms) => convert::message_args(py, &[], &Message::List(atoms.clone()))?,
-                    _ => convert::message_args(py, &[], message)?,
+                    Message::Anything(_, atoms) => {
+                        convert::message_args(py, &[], &Message::List(atoms.clone()), self.numbers)?
+                    }
+                    _ => convert::message_args(py, &[], message, self.numbers)?,
                 };
                 return method.call1(args).map(Some);
             }
             if let Some(method) = optional_attr(instance, &format!("in_{inlet}_anything"))? {
                 let mut args = vec![pyo3::types::PyString::new(py, selector).into_any()];
-                args.extend(message.args().iter().map(|a| convert::atom_to_py(py, a)));
+                args.extend(message.args().iter().map(|a| convert::atom_to_py(py, a, self.numbers)));
                 return method.call1(pyo3::types::PyTuple::new(py, args)?).map(Some);
             }
             Err(pyo3::exceptions::PyAttributeError::new_err(format!(
@@ -251,7 +262,7 @@ impl Core {
             )))
         })();
         match result {
-            Ok(Some(value)) => output(py, host, self.status(), context, &value),
+            Ok(Some(value)) => output(py, host, self.status(), self.numbers, context, &value),
             Ok(None) => {}
             Err(e) => report::report(py, host, self.status(), &context(), &e),
         }
@@ -270,25 +281,26 @@ impl Core {
             return;
         };
         let result = match (message, self.leading.is_empty()) {
-            // The hot path, a float in: no argument vector to build.
-            (Message::Float(f), true) => callable.call1((convert::float_to_py(py, *f),)),
-            _ => convert::message_args(py, &self.leading, message).and_then(|args| callable.call1(args)),
+            // The hot path, a number in: no argument vector to build.
+            (Message::Float(f), true) => callable.call1((convert::float_to_py(py, *f, self.numbers),)),
+            (Message::Int(i), true) => callable.call1((*i,)),
+            _ => convert::message_args(py, &self.leading, message, self.numbers).and_then(|args| callable.call1(args)),
         };
         let context = || format!("calling {}", self.path.as_deref().unwrap_or("?"));
         match result {
-            Ok(value) => output(py, host, self.status(), context, &value),
+            Ok(value) => output(py, host, self.status(), self.numbers, context, &value),
             Err(e) => report::report(py, host, self.status(), &context(), &e),
         }
     }
 
     fn python_message(&self, py: Python<'_>, host: &dyn Host, selector: &str, args: &[Atom<'_>]) {
-        let code = join(args);
+        let code = convert::code_text(args, self.numbers);
         let namespace = self.namespace(py);
         match selector {
             "eval" => {
                 let result = cstring(&code).and_then(|c| py.eval(&c, Some(&namespace), None));
                 if let Some(value) = check(py, host, self.status(), &format!("eval {code}"), result) {
-                    output(py, host, self.status(), || format!("eval {code}"), &value);
+                    output(py, host, self.status(), self.numbers, || format!("eval {code}"), &value);
                 }
             }
             "exec" => {
@@ -309,7 +321,7 @@ impl Core {
                 let context = format!("call {code}");
                 let result = self.call(py, args);
                 if let Some(value) = check(py, host, self.status(), &context, result) {
-                    output(py, host, self.status(), || context.clone(), &value);
+                    output(py, host, self.status(), self.numbers, || context.clone(), &value);
                 }
             }
             "reload" => {
@@ -361,7 +373,7 @@ impl Core {
             }
             None => resolve(py, name)?,
         };
-        let args = convert::message_args(py, &[], &Message::List(rest.into()))?;
+        let args = convert::message_args(py, &[], &Message::List(rest.into()), self.numbers)?;
         callable.call1(args)
     }
 
@@ -469,8 +481,8 @@ impl Core {
                 let made = (|| -> PyResult<Bound<'_, PyAny>> {
                     // The owner is set before __init__ runs, so __init__ may already use self.out().
                     let instance = class.call_method1("__new__", (class,))?;
-                    instance.setattr("_pyrus_owner", Owner::new(self.id, fixed.outlets))?;
-                    let args = convert::message_args(py, &self.leading, &Message::Bang)?;
+                    instance.setattr("_pyrus_owner", Owner::new(self.id, fixed.outlets, self.numbers))?;
+                    let args = convert::message_args(py, &self.leading, &Message::Bang, self.numbers)?;
                     instance.call_method1("__init__", args)?;
                     Ok(instance)
                 })();
@@ -647,17 +659,18 @@ pub(crate) fn output(
     py: Python<'_>,
     host: &dyn Host,
     status: usize,
+    numbers: Numbers,
     context: impl FnOnce() -> String,
     value: &Bound<'_, PyAny>,
 ) {
-    let converted = match convert::exact_number(value) {
-        // The hot path, a number out: no message built, moved and dropped
-        // (a float owns nothing, and its drop would decode the variant).
-        Some(Ok(f)) if status != RESULT => {
-            return host.outlet(RESULT, &std::mem::ManuallyDrop::new(Message::Float(f)));
+    let converted = match convert::exact_number(value, numbers) {
+        // The hot path, a number out: no message moved and dropped (a number
+        // owns nothing, and its drop would decode the variant).
+        Some(Ok(number)) if status != RESULT => {
+            return host.outlet(RESULT, &std::mem::ManuallyDrop::new(number));
         }
-        Some(number) => number.map(|f| Some(Message::Float(f))),
-        None => convert::py_to_message(value),
+        Some(number) => number.map(Some),
+        None => convert::py_to_message(value, numbers),
     };
     match converted {
         Ok(Some(_)) if status == RESULT => {
@@ -788,7 +801,8 @@ fn decode_source<'py>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<Bo
     })
 }
 
-/// Message atoms back to source text, separated by spaces.
+/// Message atoms as the host prints them, separated by spaces: for what
+/// errors quote of a message (code text is [`convert::code_text`]).
 pub(crate) fn join(args: &[Atom<'_>]) -> String {
     args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
 }

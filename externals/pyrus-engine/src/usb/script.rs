@@ -47,7 +47,7 @@ use crossbeam_queue::SegQueue;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use pyrus_atoms::{Atom, Message};
+use pyrus_atoms::{Atom, Message, Numbers};
 use pyrus_usb::device::{Options, Target};
 use pyrus_usb::{local, Event, Midi};
 use std::borrow::Cow;
@@ -58,6 +58,8 @@ use std::sync::{Arc, Mutex, Weak};
 /// service that runs its callback.
 pub(crate) struct ScriptDevice {
     pub owner: ObjectId,
+    /// The owner's host's number model, for events in and messages out.
+    numbers: Numbers,
     device: DeviceHandle,
     /// On [`PENDING`] or being drained: the wake does nothing more.
     notified: AtomicBool,
@@ -124,11 +126,11 @@ impl DeviceRun {
             let Some(callback) = &callback else { continue };
             let message = event.to_message();
             let context = || format!("pyrus.usb callback, {message}");
-            let result = native::Message::from_message(py, &message)
+            let result = native::Message::from_message(py, &message, device.numbers)
                 .and_then(|m| Bound::new(py, m))
                 .and_then(|m| callback.bind(py).call1((m,)));
             match result {
-                Ok(value) => crate::core::output(py, host, status, context, &value),
+                Ok(value) => crate::core::output(py, host, status, device.numbers, context, &value),
                 Err(e) => {
                     report::report(py, host, status, &context(), &e);
                     if e.is_instance_of::<Stopped>(py) {
@@ -200,9 +202,11 @@ impl UsbDevice {
     #[pyo3(signature = (*values))]
     fn send(&self, values: &Bound<'_, PyTuple>) -> PyResult<()> {
         let message = match values.get_item(0) {
-            Ok(m) if values.len() == 1 && m.is_instance_of::<native::Message>() => convert::py_to_message(&m)?,
+            Ok(m) if values.len() == 1 && m.is_instance_of::<native::Message>() => {
+                convert::py_to_message(&m, self.device.numbers)?
+            }
             _ => {
-                let mut atoms = convert::atoms(values.as_any())?.into_iter();
+                let mut atoms = convert::atoms(values.as_any(), self.device.numbers)?.into_iter();
                 match atoms.next() {
                     Some(Atom::Symbol(selector)) => Some(Message::Anything(selector, Cow::Owned(atoms.collect()))),
                     _ => None,
@@ -275,6 +279,7 @@ fn _usb_open(words: Vec<String>, callback: Bound<'_, PyAny>, raw: bool, reconnec
         let weak = weak.clone();
         ScriptDevice {
             owner: caller.id,
+            numbers: caller.numbers,
             device: DeviceHandle::spawn(Box::new(move || ScriptDevice::notify(&weak))),
             notified: AtomicBool::new(false),
             closed: AtomicBool::new(false),

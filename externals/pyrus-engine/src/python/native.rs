@@ -14,6 +14,7 @@ use crate::remote::Remote;
 use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
+use pyrus_atoms::Numbers;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -25,6 +26,8 @@ pub(crate) struct Caller {
     /// [`CREATING`] while the object is being made.
     pub data_outlets: usize,
     pub id: ObjectId,
+    /// The host's number model, for converting what the script sends.
+    pub numbers: Numbers,
 }
 
 /// `data_outlets` while the object is being created: the class being
@@ -113,14 +116,19 @@ pyo3::create_exception!(
 pub struct Owner {
     id: ObjectId,
     data_outlets: usize,
+    numbers: Numbers,
 }
 
 #[pymethods]
 impl Owner {
     /// Makes this thread act for the owner until it ends.
     fn adopt(&self) {
-        let caller =
-            Rc::new(Caller { host: Rc::new(Remote { id: self.id }), data_outlets: self.data_outlets, id: self.id });
+        let caller = Rc::new(Caller {
+            host: Rc::new(Remote { id: self.id }),
+            data_outlets: self.data_outlets,
+            id: self.id,
+            numbers: self.numbers,
+        });
         // Never popped: the thread acts for its owner until it ends.
         std::mem::forget(enter(&caller));
     }
@@ -145,7 +153,7 @@ fn _out_for(instance: &Bound<'_, PyAny>, outlet: &Bound<'_, PyAny>, values: &Bou
         .map_err(|_| PyRuntimeError::new_err("this pyrus.Object is not attached to a [pyrus] object"))?;
     let owner = owner.cast::<Owner>()?.get();
     let outlet = data_outlet(owner.id, owner.data_outlets, Some(outlet))?;
-    let Some(message) = convert::values_to_message(values)? else { return Ok(()) };
+    let Some(message) = convert::values_to_message(values, owner.numbers)? else { return Ok(()) };
     let direct = CALLERS.with(|c| c.borrow().last().filter(|c| c.id == owner.id).cloned());
     match direct {
         Some(caller) => caller.host.outlet(outlet, &message),
@@ -155,15 +163,15 @@ fn _out_for(instance: &Bound<'_, PyAny>, outlet: &Bound<'_, PyAny>, values: &Bou
 }
 
 impl Owner {
-    pub(crate) fn new(id: ObjectId, data_outlets: usize) -> Self {
-        Owner { id, data_outlets }
+    pub(crate) fn new(id: ObjectId, data_outlets: usize, numbers: Numbers) -> Self {
+        Owner { id, data_outlets, numbers }
     }
 }
 
 /// The current caller as an `Owner`, or None outside any call.
 #[pyfunction]
 fn _owner() -> Option<Owner> {
-    CALLERS.with(|c| c.borrow().last().map(|c| Owner { id: c.id, data_outlets: c.data_outlets }))
+    CALLERS.with(|c| c.borrow().last().map(|c| Owner::new(c.id, c.data_outlets, c.numbers)))
 }
 
 /// A thread is about to start for the current caller: count it as a
@@ -216,9 +224,13 @@ pub struct Message {
 impl Message {
     /// The Python side of a host message: `note 1 60 100` becomes
     /// `Message("note", 1, 60, 100)`, a float `Message("float", f)`.
-    pub(crate) fn from_message(py: Python<'_>, message: &pyrus_atoms::Message<'_>) -> PyResult<Message> {
+    pub(crate) fn from_message(
+        py: Python<'_>,
+        message: &pyrus_atoms::Message<'_>,
+        numbers: Numbers,
+    ) -> PyResult<Message> {
         let atoms = message.args();
-        let args = atoms.iter().map(|a| convert::atom_to_py(py, a));
+        let args = atoms.iter().map(|a| convert::atom_to_py(py, a, numbers));
         Ok(Message { selector: PyString::new(py, message.selector()).unbind(), args: PyTuple::new(py, args)?.unbind() })
     }
 }
@@ -266,7 +278,7 @@ impl Message {
 fn out(values: &Bound<'_, PyTuple>, outlet: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     let caller = current("out")?;
     let outlet = data_outlet(caller.id, caller.data_outlets, outlet)?;
-    if let Some(message) = convert::values_to_message(values)? {
+    if let Some(message) = convert::values_to_message(values, caller.numbers)? {
         caller.host.outlet(outlet, &message);
     }
     Ok(())
@@ -301,7 +313,7 @@ fn error(values: &Bound<'_, PyTuple>) -> PyResult<()> {
 #[pyo3(signature = (receiver, *values))]
 fn send(receiver: &str, values: &Bound<'_, PyTuple>) -> PyResult<()> {
     let caller = current("send")?;
-    if let Some(message) = convert::values_to_message(values)? {
+    if let Some(message) = convert::values_to_message(values, caller.numbers)? {
         caller.host.send(receiver, &message).map_err(|e| PyLookupError::new_err(e.to_string()))?;
     }
     Ok(())

@@ -1,0 +1,23 @@
+//! Everything that touches Python: the embedded interpreter ([`runtime`]),
+//! the scheduler thread's GIL lease ([`gil`]), conversion between atoms and
+//! Python values ([`convert`]), dotted names ([`resolve`]), the script-side
+//! `_pyrus` module (`native`), script output (`console`), what an object
+//! does in Python (`core`: calls, classes, reloads) and how failures are
+//! reported (`report`).
+//!
+//! # Threading
+//! Every function here that takes a `Python` token runs on a thread attached
+//! to Python: a host thread in `detach 0`, a worker in `detach 1|2`, or a
+//! thread a script started. The plain-data parts (an object's shape, its
+//! files, the reserved words its class takes) are read without Python.
+
+pub(crate) mod console;
+pub mod convert;
+pub(crate) mod core;
+#[allow(unsafe_code)] // the GIL lease calls CPython's PyGILState API directly
+pub mod gil;
+pub(crate) mod native;
+pub(crate) mod report;
+pub mod resolve;
+#[allow(unsafe_code)] // initialises CPython with a PyConfig; finds the loaded libpython with dladdr
+pub mod runtime;
