@@ -144,15 +144,20 @@ pub fn py_to_message(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<Opt
 }
 
 /// The message of an exact `float` or `int`, the common results (checked
-/// first, by exact type), or None for a value of any other type.
+/// first, by exact type), or None for a value of any other type. Inlined,
+/// so that a caller's match sees through the result instead of moving it.
+#[inline(always)]
 pub fn exact_number(value: &Bound<'_, PyAny>, numbers: Numbers) -> Option<PyResult<OwnedMessage>> {
     if let Ok(f) = value.cast_exact::<PyFloat>() {
         return Some(Ok(Message::Float(f.value())));
     }
-    if value.is_exact_instance_of::<PyInt>() {
-        return Some(int_atom(value, numbers).map(number_message));
+    if !value.is_exact_instance_of::<PyInt>() {
+        return None;
     }
-    None
+    Some(match numbers.has_ints() {
+        false => int_to_float(value).map(Message::Float),
+        true => int_atom(value, numbers).map(number_message),
+    })
 }
 
 /// A number atom as the message that carries it alone.
@@ -269,6 +274,7 @@ fn int_atom(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<OwnedAtom> {
 /// raises), where extracting an i64 and, failing that, a float took two
 /// and pyo3's error checks.
 #[allow(unsafe_code)] // one CPython call that pyo3 does not wrap for ints
+#[inline]
 fn int_to_float(value: &Bound<'_, PyAny>) -> PyResult<f64> {
     // SAFETY: `value` is a live int (or subclass), and being bound says this
     // thread is attached.
