@@ -2,7 +2,8 @@
 //!
 //! One [`Host`] value serves one object: it knows that object's outlets and
 //! where its console errors point (Pd's Find Last Error). Host crates implement
-//! it by translating to their own API; tests use [`crate::test_host::TestHost`].
+//! it by translating to their own API; tests use `test_host::TestHost`
+//! (the `test-host` feature).
 
 use pyrus_atoms::{Message, Numbers};
 use std::fmt;

@@ -24,15 +24,20 @@
 //! | [`pool::set_workers`] | any | yes | the pool's lock (starts or retires threads) |
 //! | [`shut_down`] | the exiting thread, once | no | joining every engine thread, at most the deadline in all; never the GIL |
 //! | worker threads (`pyrus-worker-N`): the base size, plus up to [`pool::GROWTH`] while no worker is free; extras leave after [`pool::KEEP_ALIVE`] idle | run jobs attached to Python, push deliveries; catch a job's panic (reported, the job counts as done) | — | the GIL; a full mailbox (GIL released) |
-//! | `pyrus-control` | interrupts running jobs for `stop`, deletion and exit | — | the GIL (nobody waits for it) |
-//! | `pyrus-watch` | debounces file events for `watch 1`, pushes `Reload` deliveries | — | a full mailbox |
+//! | `pyrus-control` | interrupts running jobs for `stop`, deletion and exit; its requests are coalesced (one pending per object, a doorbell of one), so asking never blocks | — | the GIL (nobody waits for it) |
+//! | `pyrus-watch` | debounces file events for `watch 1` (a bounded channel of 1024 paths (`watch::EVENTS`) from the OS watcher, which never waits: full sets a rescan of every watched file), pushes `Reload` deliveries | — | a full mailbox |
 //! | [`reload`] (`[; pyrus reload(`) | host scheduler thread | no | the GIL |
-//! | [`UsbObject::new`], [`UsbObject::message`], [`UsbObject::open`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread) |
-//! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread) |
+//! | [`UsbObject::new`], [`UsbObject::message`], [`UsbObject::open`], drop of [`UsbObject`] | host scheduler thread | no (`!Send`) | nothing (commands go to the device thread through a bounded channel: a full one refuses them, `error ... device busy: N commands waiting` once) |
+//! | `pyrus.usb.open/connect/listen/demo`, `Device.send/close` (from scripts) | the thread running the object's call | yes | nothing (commands go to the device thread, as above) |
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
 //! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
 //! | a script device's callback | where its object's calls run: the scheduler thread (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
-//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told) | — | USB, the network |
+//! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told); closes a device whose own threads ended, a panic among them included (`pyrus_usb::thread`) | — | USB, the network; a full usbredir writer (`pyrus_usb::net::FRAMES` buffers: it waits for room, until exit or the device's end) |
+//!
+//! The USB engine's own threads (readers, writers, acceptors, hotplug;
+//! `pyrus-usb-*`) start through `pyrus_usb::thread::spawn`: a panic on one is
+//! an error event of its device (console and status outlet) and ends the
+//! device, which its device thread then closes.
 //!
 //! Every engine thread starts through one helper (`sync::spawn`) with a
 //! [`STACK`]-sized stack (8 MiB, a Python main thread's), so Python code
@@ -56,6 +61,7 @@ mod live;
 mod object;
 mod python;
 mod sync;
+#[cfg(feature = "test-host")]
 pub mod test_host;
 pub mod usb;
 

@@ -1,6 +1,7 @@
 //! A recording stand-in for an audio host, for tests of the engine and of
 //! anything built on it. It is not a host: it only writes down what the
-//! engine asked of it.
+//! engine asked of it. Built with the `test-host` feature only (the engine's
+//! own tests turn it on), so no host links it.
 
 use crate::host::{Host, NoReceiver};
 use pyrus_atoms::{Message, Numbers, OwnedMessage};

@@ -2,14 +2,15 @@
 //! performance: what `pyrus-usb demo` connects the engine to.
 #![forbid(unsafe_code)]
 
-use crate::event::Midi;
+use crate::event::{Event, Midi};
+use crate::queue::EventQueue;
 use crate::virtual_device::VirtualDevice;
 use std::io;
 use std::net::TcpStream;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// One step of the script: wait, then do.
@@ -49,13 +50,24 @@ fn script() -> Vec<(u64, Step)> {
 }
 
 /// Serves the virtual device on `stream` and plays the script once the
-/// guest has started its inputs; returns when the script is done (after the
-/// unplug is acknowledged or 1 s), the peer closes, or `stop` is set.
+/// guest has started its inputs; ends when the script is done (after the
+/// unplug is acknowledged or 1 s), the peer closes, or `stop` is set. A
+/// failure of the device (a socket error, bytes that are not usbredir, a
+/// panic) is an error event in `queue`, the guest's, beside the
+/// `disconnected` the dropped connection gives.
 ///
 /// # Threading
 /// Spawns one thread named `pyrus-usb-demo`; join the handle.
-pub fn spawn(stream: TcpStream, stop: Arc<AtomicBool>) -> io::Result<JoinHandle<io::Result<()>>> {
-    thread::Builder::new().name("pyrus-usb-demo".into()).spawn(move || serve(stream, &stop))
+pub fn spawn(stream: TcpStream, stop: Arc<AtomicBool>, queue: Arc<EventQueue>) -> io::Result<JoinHandle<()>> {
+    let report = queue.clone();
+    let on_panic = move |why| {
+        report.push(Event::Error(format!("demo device: {why}")));
+    };
+    crate::thread::spawn("pyrus-usb-demo", on_panic, move || {
+        if let Err(e) = serve(stream, &stop) {
+            queue.push(Event::Error(format!("demo device: {e}")));
+        }
+    })
 }
 
 fn serve(mut s: TcpStream, stop: &AtomicBool) -> io::Result<()> {

@@ -18,7 +18,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 
 /// Where the device is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +103,7 @@ enum Inner {
     Demo {
         conn: RedirConnection,
         stop: Arc<AtomicBool>,
-        peer: Option<JoinHandle<io::Result<()>>>,
+        peer: Option<JoinHandle<()>>,
     },
 }
 
@@ -142,16 +142,21 @@ impl Device {
                 let stop = Arc::new(AtomicBool::new(false));
                 let slot: Slot = Arc::new(Mutex::new(None));
                 let (s, sl, q) = (stop.clone(), slot.clone(), queue.clone());
+                let report = queue.clone();
+                // A panic leaves the slot empty and the acceptor finished: the device is finished.
+                let on_panic = move |why| {
+                    report.push(crate::Event::Error(why));
+                };
                 let acceptor =
-                    thread::Builder::new().name("pyrus-usb-accept".into()).spawn(
-                        move || match RedirConnection::accept(&listener, &s, config, q.clone()) {
+                    crate::thread::spawn("pyrus-usb-accept", on_panic, move || {
+                        match RedirConnection::accept(&listener, &s, config, q.clone()) {
                             Ok(Some(c)) => *lock(&sl) = Some(c),
                             Ok(None) => {}
                             Err(e) => {
                                 q.push(crate::Event::Error(format!("listen: {e}")));
                             }
-                        },
-                    )?;
+                        }
+                    })?;
                 Inner::Listening { addr, stop, acceptor: Some(acceptor), slot }
             }
             Target::Demo => {
@@ -160,7 +165,7 @@ impl Device {
                 let client = TcpStream::connect(listener.local_addr()?)?;
                 let (server, _) = listener.accept()?;
                 let stop = Arc::new(AtomicBool::new(false));
-                let peer = crate::demo::spawn(server, stop.clone())?;
+                let peer = crate::demo::spawn(server, stop.clone(), queue.clone())?;
                 match RedirConnection::start(client, config, queue) {
                     Ok(conn) => Inner::Demo { conn, stop, peer: Some(peer) },
                     Err(e) => {
@@ -253,7 +258,7 @@ mod tests {
         let t = Instant::now();
         while !d.is_finished() && t.elapsed() < Duration::from_secs(20) {
             q.drain(|e| events.push(e));
-            thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(5));
         }
         q.drain(|e| events.push(e));
         events
@@ -291,13 +296,14 @@ mod tests {
         // The virtual device connects to us, as `usbredirect --to` would.
         let s = TcpStream::connect(d.listen_addr().unwrap()).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let peer = crate::demo::spawn(s, stop.clone()).unwrap();
+        let peer = crate::demo::spawn(s, stop.clone(), q.clone()).unwrap();
         let events = collect_until_finished(&d, &q);
         assert!(matches!(events.first(), Some(Event::Connected { .. })));
         assert_eq!(events.last(), Some(&Event::Disconnected));
         d.close();
         stop.store(true, Ordering::Release);
-        peer.join().unwrap().unwrap();
+        peer.join().unwrap();
+        assert!(!events.iter().any(|e| matches!(e, Event::Error(_))), "{events:?}");
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! - [`hid`]: report descriptor parser, input reports -> (page, usage, value).
 //! - [`descriptors`]: standard USB descriptors fetched over control transfers.
 //! - [`queue`]: the event queue; [`event`]: the vocabulary.
+//! - [`thread`]: how every thread of the crate starts (a panic is reported, never silent).
 //! - [`net`]: reader and writer threads around a guest on a TCP stream; a
 //!   peer that sends no hello within [`net::HELLO_TIMEOUT`] is reported once
 //!   (an error event) and waited for on the same connection.
@@ -34,7 +35,11 @@
 //! [`local::LocalDevice`] one reader per IN endpoint (`pyrus-usb-midi-in`,
 //! `pyrus-usb-hid-in`) and, where libusb has hotplug, one event thread
 //! (`pyrus-usb-events`, which also re-opens a re-plugged device when asked
-//! to). Every one is joined by `shutdown`/`close`/drop.
+//! to). Every one is joined by `shutdown`/`close`/drop. Every one starts
+//! through [`thread::spawn`]: a panic on it is caught and reported as an
+//! error event in the device's queue, and ends the device as that thread's
+//! failure would (finished, `disconnected` if it was connected), so that no
+//! thread dies silently and leaves a device that looks open.
 //!
 //! | Entry point | Which thread | Concurrent callers | Blocks on |
 //! |---|---|---|---|
@@ -46,7 +51,7 @@
 //! | [`device::Device::close`] / drop | one (owner) | no (`&mut self`) | joining the kind's threads (below), the acceptor (polls every 50 ms) or the demo peer |
 //! | [`net::RedirConnection::connect`] / [`start`](net::RedirConnection::start) | any | yes | TCP connect |
 //! | [`net::RedirConnection::accept`] | any | yes | accept, polled every 50 ms against `stop` |
-//! | [`net::RedirConnection::send_midi`] | any | yes | the guest mutex (held by the reader while it decodes one read) |
+//! | [`net::RedirConnection::send_midi`] | any | yes | the guest mutex (held by the reader while it decodes one read); never the writer: with [`net::FRAMES`] buffers waiting it returns `Busy` |
 //! | [`net::RedirConnection::is_finished`] | any | yes | nothing |
 //! | [`net::RedirConnection::shutdown`] / drop | one (owner) | no (`&mut self`) | joining the reader and writer (socket shutdown wakes both at once) |
 //! | [`local::list`] | any | yes | USB string requests |
@@ -70,6 +75,7 @@ pub mod local;
 pub mod midi;
 pub mod net;
 pub mod queue;
+pub mod thread;
 pub mod usbredir;
 pub mod virtual_device;
 

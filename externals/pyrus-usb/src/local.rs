@@ -213,8 +213,12 @@ pub fn list() -> Result<Vec<DeviceInfo>, LocalError> {
 }
 
 /// Reports `Disconnected` once per session, whichever thread notices first.
+#[derive(Clone)]
 struct Gone {
     flag: Arc<AtomicBool>,
+    /// Set by a panic on one of the device's threads: the device is finished
+    /// for good, `reconnect` or not.
+    broken: Arc<AtomicBool>,
     queue: Arc<EventQueue>,
 }
 
@@ -223,6 +227,14 @@ impl Gone {
         if !self.flag.swap(true, Ordering::AcqRel) {
             self.queue.push(Event::Disconnected);
         }
+    }
+
+    /// What a panic on a reader or the event thread does (see
+    /// [`crate::thread`]): the error, `disconnected`, and the device finished.
+    fn panicked(&self, why: String) {
+        self.queue.push(Event::Error(why));
+        self.broken.store(true, Ordering::Release);
+        self.report();
     }
 }
 
@@ -241,13 +253,8 @@ impl Session {
     /// interfaces (detaching kernel drivers where libusb can; it reattaches
     /// them on release), pushes `Connected`, and starts one reader per IN
     /// endpoint.
-    fn open(
-        ctx: &Context,
-        spec: &OpenSpec,
-        raw: bool,
-        queue: &Arc<EventQueue>,
-        gone: &Arc<AtomicBool>,
-    ) -> Result<Self, LocalError> {
+    fn open(ctx: &Context, spec: &OpenSpec, raw: bool, gone: &Gone) -> Result<Self, LocalError> {
+        let queue = &gone.queue;
         let mut unreadable = Vec::new();
         let found = ctx.devices()?.iter().find_map(|d| match info(&d) {
             Ok((i, _)) if spec.matches(&i) => Some((d, i)),
@@ -309,7 +316,7 @@ impl Session {
             }
             return Err(LocalError::NoMidiOrHid);
         }
-        gone.store(false, Ordering::Release);
+        gone.flag.store(false, Ordering::Release);
         queue.push(Event::Connected { vid: inf.vendor_id, pid: inf.product_id, name: inf.name() });
         for e in errors {
             queue.push(Event::Error(e));
@@ -325,14 +332,14 @@ impl Session {
         };
         for (ep, mps) in midi_in {
             let mut dec = MidiDecoder::new(midi::DEFAULT_MAX_SYSEX, raw);
-            session.spawn_reader("pyrus-usb-midi-in", ep, usize::from(mps).max(64), true, queue, gone, move |d, q| {
+            session.spawn_reader("pyrus-usb-midi-in", ep, usize::from(mps).max(64), true, gone, move |d, q| {
                 dec.decode(d, &mut |e| {
                     q.push(e);
                 })
             });
         }
         for (ep, mps, mut dec) in hid_in {
-            session.spawn_reader("pyrus-usb-hid-in", ep, usize::from(mps).max(8), false, queue, gone, move |d, q| {
+            session.spawn_reader("pyrus-usb-hid-in", ep, usize::from(mps).max(8), false, gone, move |d, q| {
                 dec.report(d, &mut |e| {
                     q.push(e);
                 })
@@ -341,25 +348,26 @@ impl Session {
         Ok(session)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn spawn_reader(
         &mut self,
         name: &str,
         ep: u8,
         len: usize,
         bulk: bool,
-        queue: &Arc<EventQueue>,
-        gone: &Arc<AtomicBool>,
+        gone: &Gone,
         decode: impl FnMut(&[u8], &EventQueue) + Send + 'static,
     ) {
-        let (h, s, q) = (self.handle.clone(), self.stop.clone(), queue.clone());
-        let g = Gone { flag: gone.clone(), queue: queue.clone() };
+        let (h, s, g) = (self.handle.clone(), self.stop.clone(), gone.clone());
+        let on_panic = {
+            let g = gone.clone();
+            move |why| g.panicked(why)
+        };
         let spawned =
-            thread::Builder::new().name(name.into()).spawn(move || read_loop(&h, &s, &g, &q, ep, len, bulk, decode));
+            crate::thread::spawn(name, on_panic, move || read_loop(&h, &s, &g, &g.queue, ep, len, bulk, decode));
         match spawned {
             Ok(t) => self.readers.push(t),
             Err(e) => {
-                queue.push(Event::Error(format!("cannot start a reader for endpoint {ep:#x}: {e}")));
+                gone.queue.push(Event::Error(format!("cannot start a reader for endpoint {ep:#x}: {e}")));
             }
         }
     }
@@ -418,7 +426,7 @@ pub struct LocalDevice {
     ctx: Context,
     session: SessionSlot,
     stop: Arc<AtomicBool>,
-    gone: Arc<AtomicBool>,
+    gone: Gone,
     reconnect: bool,
     events: Option<JoinHandle<()>>,
     _hotplug: Option<rusb::Registration<Context>>,
@@ -437,8 +445,8 @@ impl LocalDevice {
     /// re-plug when `reconnect` is set.
     pub fn open_with(spec: &OpenSpec, raw: bool, reconnect: bool, queue: Arc<EventQueue>) -> Result<Self, LocalError> {
         let ctx = Context::new()?;
-        let gone = Arc::new(AtomicBool::new(false));
-        let session = Session::open(&ctx, spec, raw, &queue, &gone)?;
+        let gone = Gone { flag: Arc::default(), broken: Arc::default(), queue };
+        let session = Session::open(&ctx, spec, raw, &gone)?;
         let inf = session.info.clone();
         let current = Arc::new(AtomicU16::new(u16::from(inf.bus) << 8 | u16::from(inf.address)));
         let session: SessionSlot = Arc::new(Mutex::new(Some(session)));
@@ -448,11 +456,7 @@ impl LocalDevice {
         let mut hotplug = None;
         let mut events = None;
         if rusb::has_hotplug() {
-            let watcher = Watcher {
-                current: current.clone(),
-                arrived: arrived.clone(),
-                gone: Gone { flag: gone.clone(), queue: queue.clone() },
-            };
+            let watcher = Watcher { current: current.clone(), arrived: arrived.clone(), gone: gone.clone() };
             let reg = HotplugBuilder::new()
                 .vendor_id(inf.vendor_id)
                 .product_id(inf.product_id)
@@ -461,37 +465,40 @@ impl LocalDevice {
                 hotplug = Some(reg);
                 // After a re-plug the bus address differs: re-open by ids.
                 let respec = OpenSpec::VidPid(inf.vendor_id, inf.product_id);
-                let (c, s, sl, g, q) = (ctx.clone(), stop.clone(), session.clone(), gone.clone(), queue.clone());
-                events = thread::Builder::new()
-                    .name("pyrus-usb-events".into())
-                    .spawn(move || {
-                        while !s.load(Ordering::Acquire) {
-                            // Interrupted by close(); the timeout is only a safety net.
-                            if c.handle_events(Some(Duration::from_millis(500))).is_err() {
-                                thread::sleep(Duration::from_millis(10));
+                let (c, s, sl, g) = (ctx.clone(), stop.clone(), session.clone(), gone.clone());
+                let on_panic = {
+                    let g = gone.clone();
+                    move |why| g.panicked(why)
+                };
+                events = crate::thread::spawn("pyrus-usb-events", on_panic, move || {
+                    let q = &g.queue;
+                    while !s.load(Ordering::Acquire) {
+                        // Interrupted by close(); the timeout is only a safety net.
+                        if c.handle_events(Some(Duration::from_millis(500))).is_err() {
+                            thread::sleep(Duration::from_millis(10));
+                        }
+                        if reconnect && g.flag.load(Ordering::Acquire) && arrived.swap(false, Ordering::AcqRel) {
+                            // Outside the hotplug callback, so synchronous I/O is allowed.
+                            let mut slot = lock_session(&sl);
+                            if let Some(old) = slot.take() {
+                                old.close();
                             }
-                            if reconnect && g.load(Ordering::Acquire) && arrived.swap(false, Ordering::AcqRel) {
-                                // Outside the hotplug callback, so synchronous I/O is allowed.
-                                let mut slot = lock_session(&sl);
-                                if let Some(old) = slot.take() {
-                                    old.close();
+                            match Session::open(&c, &respec, raw, &g) {
+                                Ok(new) => {
+                                    current.store(
+                                        u16::from(new.info.bus) << 8 | u16::from(new.info.address),
+                                        Ordering::Release,
+                                    );
+                                    *slot = Some(new);
                                 }
-                                match Session::open(&c, &respec, raw, &q, &g) {
-                                    Ok(new) => {
-                                        current.store(
-                                            u16::from(new.info.bus) << 8 | u16::from(new.info.address),
-                                            Ordering::Release,
-                                        );
-                                        *slot = Some(new);
-                                    }
-                                    Err(e) => {
-                                        q.push(Event::Error(format!("re-opening after re-plug: {e}")));
-                                    }
+                                Err(e) => {
+                                    q.push(Event::Error(format!("re-opening after re-plug: {e}")));
                                 }
                             }
                         }
-                    })
-                    .ok();
+                    }
+                })
+                .ok();
             }
         }
         Ok(LocalDevice { ctx, session, stop, gone, reconnect, events, _hotplug: hotplug })
@@ -515,7 +522,7 @@ impl LocalDevice {
     /// Whether the device went away (unplugged or failing) for good: never
     /// while `reconnect` waits for it to come back.
     pub fn is_finished(&self) -> bool {
-        !self.reconnect && self.gone.load(Ordering::Acquire)
+        self.gone.broken.load(Ordering::Acquire) || !self.reconnect && self.gone.flag.load(Ordering::Acquire)
     }
 
     /// Stops and joins every thread, releases the interfaces (libusb

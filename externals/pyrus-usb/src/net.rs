@@ -8,6 +8,23 @@
 //! - the **writer** (`pyrus-usb-redir-tx`) blocks on a channel and writes each
 //!   buffer in turn.
 //!
+//! The channel to the writer is bounded ([`FRAMES`] buffers, one per flush of
+//! the guest). Full means the peer reads slower than we write, and nobody
+//! waits for room: [`RedirConnection::send_midi`] refuses the message with
+//! [`GuestError::Busy`] (the caller waits and tries again, as the engine's
+//! device thread does, or reports it; nothing is encoded), and the
+//! reader's replies stay in the guest's own transmit buffer, in order, until
+//! the writer, having emptied the channel, takes them. Frames are never
+//! dropped (a lost usbredir packet would desynchronise the protocol) and no
+//! thread blocks on the channel, so [`RedirConnection::shutdown`] and the
+//! owner's exit always get through. Every sender holds the guest's lock, so
+//! a channel seen with room under it keeps that room until the send.
+//!
+//! Both threads start through [`crate::thread::spawn`]: a panic on either is
+//! reported as an error event and ends the connection (`disconnected` if a
+//! device was connected, [`RedirConnection::is_finished`] true), and both
+//! threads are joined as usual.
+//!
 //! Writes from any thread (the reader's replies, [`RedirConnection::send_midi`]
 //! from the host's thread) are serialized by taking the guest's mutex, which
 //! both encodes the packet (ids and layout depend on negotiation) and enqueues
@@ -31,13 +48,18 @@
 use crate::event::{Event, Midi};
 use crate::queue::EventQueue;
 use crate::usbredir::guest::{Guest, GuestConfig, GuestError};
+use crossbeam_channel::{bounded, Sender};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
+
+/// Buffers queued for the writer before `send_midi` is refused (see the module docs).
+pub const FRAMES: usize = 1024;
+/// Buffers the writer joins into one write at most, beside the first.
+const BATCH: usize = 64;
 
 /// Bytes read from the socket per `read` call.
 const READ_CHUNK: usize = 64 * 1024;
@@ -56,6 +78,8 @@ struct Shared {
     tx: Mutex<Option<Sender<Vec<u8>>>>,
     stream: TcpStream,
     stopping: AtomicBool,
+    /// A device is connected (`connected` came, `disconnected` not yet).
+    live: AtomicBool,
     finished: AtomicBool,
 }
 
@@ -67,18 +91,46 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     /// Moves the guest's pending bytes to the writer; call with the guest locked.
+    /// Moves the guest's pending bytes to the writer, unless the writer has
+    /// [`FRAMES`] buffers waiting already: then they stay in the guest, for
+    /// the writer to take once it has caught up. Never waits.
     fn flush(&self, guest: &mut Guest) {
         if guest.has_transmit() {
-            let bytes = guest.take_transmit();
-            if let Some(tx) = lock(&self.tx).as_ref() {
-                let _ = tx.send(bytes);
+            if let Some(tx) = lock(&self.tx).as_ref().filter(|tx| !tx.is_full()) {
+                // Room stays: every sender holds the guest's lock.
+                let _ = tx.try_send(guest.take_transmit());
             }
         }
+    }
+
+    /// The writer's channel is full (see the module docs).
+    fn full(&self) -> bool {
+        lock(&self.tx).as_ref().is_some_and(Sender::is_full)
     }
 
     fn close(&self) {
         lock(&self.tx).take();
         let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// Queues `e`, keeping track of whether a device is connected.
+    fn push(&self, queue: &EventQueue, e: Event) {
+        match e {
+            Event::Connected { .. } => self.live.store(true, Ordering::Release),
+            Event::Disconnected => self.live.store(false, Ordering::Release),
+            _ => {}
+        }
+        queue.push(e);
+    }
+
+    /// The reader's end, however it came: `disconnected` if a device was
+    /// connected, the writer told to end, and the connection finished.
+    fn end(&self, queue: &EventQueue) {
+        if self.live.swap(false, Ordering::AcqRel) {
+            queue.push(Event::Disconnected);
+        }
+        self.close();
+        self.finished.store(true, Ordering::Release);
     }
 }
 
@@ -128,32 +180,52 @@ impl RedirConnection {
     pub fn start(stream: TcpStream, config: GuestConfig, queue: Arc<EventQueue>) -> io::Result<Self> {
         // MIDI is tiny and latency-bound: do not let Nagle hold it back.
         stream.set_nodelay(true)?;
-        let (tx, rx) = channel::<Vec<u8>>();
+        let (tx, rx) = bounded::<Vec<u8>>(FRAMES);
         let shared = Arc::new(Shared {
             guest: Mutex::new(Guest::new(config)),
             tx: Mutex::new(Some(tx)),
             stream: stream.try_clone()?,
             stopping: AtomicBool::new(false),
+            live: AtomicBool::new(false),
             finished: AtomicBool::new(false),
         });
         // The hello goes out first.
         shared.flush(&mut lock(&shared.guest));
 
         let mut wstream = stream.try_clone()?;
+        let (wshared, wqueue) = (shared.clone(), queue.clone());
+        let on_panic = move |why| {
+            wqueue.push(Event::Error(why));
+            // The reader sees the shutdown and reports the end.
+            wshared.close();
+        };
         let wshared = shared.clone();
-        let writer = thread::Builder::new().name("pyrus-usb-redir-tx".into()).spawn(move || {
-            while let Ok(bytes) = rx.recv() {
+        let writer = crate::thread::spawn("pyrus-usb-redir-tx", on_panic, move || {
+            while let Ok(mut bytes) = rx.recv() {
+                // What else waits goes out in the same write: one system call
+                // for a burst, so the channel fills only when the peer lags.
+                for more in rx.try_iter().take(BATCH) {
+                    bytes.extend_from_slice(&more);
+                }
                 if wstream.write_all(&bytes).is_err() {
                     // The reader sees the shutdown and reports the end.
                     wshared.close();
                     break;
                 }
+                if rx.is_empty() {
+                    // What the guest kept while the channel was full.
+                    wshared.flush(&mut lock(&wshared.guest));
+                }
             }
         })?;
 
+        let (rshared, rqueue) = (shared.clone(), queue.clone());
+        let on_panic = move |why| {
+            rqueue.push(Event::Error(why));
+            rshared.end(&rqueue);
+        };
         let rshared = shared.clone();
-        let reader =
-            thread::Builder::new().name("pyrus-usb-redir-rx".into()).spawn(move || read_loop(stream, &rshared, &queue));
+        let reader = crate::thread::spawn("pyrus-usb-redir-rx", on_panic, move || read_loop(stream, &rshared, &queue));
         let reader = match reader {
             Ok(r) => r,
             Err(e) => {
@@ -165,13 +237,17 @@ impl RedirConnection {
         Ok(RedirConnection { shared, reader: Some(reader), writer: Some(writer) })
     }
 
-    /// Sends a MIDI message to the device (queued to the writer thread).
+    /// Sends a MIDI message to the device (queued to the writer thread);
+    /// [`GuestError::Busy`] if the writer has [`FRAMES`] buffers waiting.
     ///
     /// # Threading
     /// Any thread, concurrently; blocks only on the guest mutex (held by the
     /// reader while it decodes one read's worth of packets).
     pub fn send_midi(&self, cable: u8, msg: &Midi) -> Result<(), GuestError> {
         let mut g = lock(&self.shared.guest);
+        if self.shared.full() {
+            return Err(GuestError::Busy(FRAMES));
+        }
         g.send_midi(cable, msg)?;
         self.shared.flush(&mut g);
         Ok(())
@@ -205,18 +281,10 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut pending: Vec<Event> = Vec::new();
-    let mut live = false;
     // Until the peer's hello, or the report that it has not come: reads
     // time out. Cleared by either, so the report is given once at most.
     let mut waiting = stream.set_read_timeout(Some(HELLO_TIMEOUT)).is_ok();
-    let push = |e: Event, live: &mut bool| {
-        match e {
-            Event::Connected { .. } => *live = true,
-            Event::Disconnected => *live = false,
-            _ => {}
-        }
-        queue.push(e);
-    };
+    let push = |e: Event| shared.push(queue, e);
     loop {
         let n = match stream.read(&mut chunk) {
             Ok(0) => break,
@@ -230,19 +298,16 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
                 waiting = false;
                 let _ = stream.set_read_timeout(None);
                 let peer = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "the peer".into());
-                push(
-                    Event::Error(format!(
-                        "usbredir: {peer} {NO_HELLO} {} s (still waiting): \
+                push(Event::Error(format!(
+                    "usbredir: {peer} {NO_HELLO} {} s (still waiting): \
                          is it usbredirect (--as HOST:PORT for connect, --to HOST:PORT for listen)?",
-                        HELLO_TIMEOUT.as_secs()
-                    )),
-                    &mut live,
-                );
+                    HELLO_TIMEOUT.as_secs()
+                )));
                 continue;
             }
             Err(e) => {
                 if !shared.stopping.load(Ordering::Acquire) {
-                    push(Event::Error(format!("usbredir connection: {e}")), &mut live);
+                    push(Event::Error(format!("usbredir connection: {e}")));
                 }
                 break;
             }
@@ -262,23 +327,19 @@ fn read_loop(mut stream: TcpStream, shared: &Shared, queue: &EventQueue) {
         shared.flush(&mut g);
         drop(g);
         for e in pending.drain(..) {
-            push(e, &mut live);
+            push(e);
         }
         match r {
             Ok(used) => {
                 buf.drain(..used);
             }
             Err(e) => {
-                push(Event::Error(e.to_string()), &mut live);
+                push(Event::Error(e.to_string()));
                 break;
             }
         }
     }
-    if live {
-        push(Event::Disconnected, &mut live);
-    }
-    shared.close();
-    shared.finished.store(true, Ordering::Release);
+    shared.end(queue);
 }
 
 #[cfg(test)]
@@ -488,6 +549,84 @@ mod tests {
         assert_eq!(next_event(&q, Duration::from_secs(10)), Some(Event::Disconnected));
         conn.shutdown();
         assert_eq!(q.pop(), None);
+    }
+
+    /// A panic on the reader (here raised by the host's wake callback, which
+    /// runs there) is an error event, ends the connection with
+    /// `disconnected`, and leaves both threads joinable.
+    #[test]
+    fn a_panic_on_the_reader_is_reported_and_ends_the_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = serve_once(listener, 5);
+        let panicked = Arc::new(AtomicBool::new(false));
+        let p = panicked.clone();
+        let q = Arc::new(EventQueue::new(
+            1024,
+            Some(Box::new(move || {
+                if thread::current().name() == Some("pyrus-usb-redir-rx") && !p.swap(true, Ordering::AcqRel) {
+                    panic!("a bug in the wake callback");
+                }
+            })),
+        ));
+        let mut conn = RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap();
+        let t = std::time::Instant::now();
+        while !conn.is_finished() && t.elapsed() < Duration::from_secs(10) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert!(conn.is_finished(), "the connection still looks open after its reader panicked");
+        let mut events = Vec::new();
+        q.drain(|e| events.push(e));
+        assert!(matches!(events.first(), Some(Event::Connected { .. })), "{events:?}");
+        assert!(
+            events.iter().any(|e| matches!(e, Event::Error(t)
+                if t == "internal error: thread pyrus-usb-redir-rx ended: a bug in the wake callback")),
+            "{events:?}"
+        );
+        assert_eq!(events.last(), Some(&Event::Disconnected));
+        conn.shutdown();
+        drop(server.join());
+    }
+
+    /// The writer's channel is bounded: to a peer that stops reading,
+    /// `send_midi` says busy once [`FRAMES`] buffers wait (after the
+    /// sockets' own buffers are full) instead of queueing without end or
+    /// blocking, and shutdown still ends everything at once.
+    #[test]
+    fn a_peer_that_stops_reading_makes_send_midi_busy_and_shutdown_still_ends() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (done_tx, done) = std::sync::mpsc::channel::<()>();
+        let peer = thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let start = std::time::Instant::now();
+            dev.serve(&mut s, |link| match link.device.streaming() || start.elapsed() > Duration::from_secs(10) {
+                true => std::ops::ControlFlow::Break(()),
+                false => std::ops::ControlFlow::Continue(Duration::from_millis(5)),
+            })
+            .unwrap();
+            // Reads nothing more, keeping the connection open.
+            let _ = done.recv();
+            dev.streaming()
+        });
+        let q = Arc::new(EventQueue::new(1 << 16, None));
+        let mut conn = RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap();
+        let t = std::time::Instant::now();
+        while !matches!(q.pop(), Some(Event::Connected { .. })) && t.elapsed() < Duration::from_secs(10) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        // About 1.4 kB on the wire each: 70 MB in all, far beyond the sockets' buffers.
+        const SENDS: usize = 50_000;
+        let sysex = Midi::SysEx([vec![0xf0], vec![1; 1000], vec![0xf7]].concat());
+        let refused = (0..SENDS).find_map(|_| conn.send_midi(0, &sysex).err());
+        assert_eq!(refused, Some(GuestError::Busy(FRAMES)), "a peer that reads nothing took {SENDS} messages");
+        assert!(!conn.is_finished(), "busy is not the end of the connection");
+        let t = std::time::Instant::now();
+        conn.shutdown();
+        assert!(t.elapsed() < Duration::from_secs(5), "shutdown hung behind the full writer");
+        done_tx.send(()).unwrap();
+        assert!(peer.join().unwrap());
     }
 
     #[test]

@@ -357,6 +357,10 @@ impl Link<'_> {
 
 /// How often the reader of [`VirtualDevice::serve`] checks whether to end.
 const SERVE_READ_TIMEOUT: Duration = Duration::from_millis(20);
+/// Reads (up to 64 KiB each) the reader of [`VirtualDevice::serve`] queues
+/// for the serving loop; when they are all waiting it stops reading, and TCP
+/// holds the guest back, as a real device's host side would.
+const READS: usize = 64;
 
 impl VirtualDevice {
     /// Serves this device to the usbredir guest at the other end of
@@ -376,7 +380,8 @@ impl VirtualDevice {
     /// too, so it can keep its own deadline.
     ///
     /// The waits are precise (a channel's timed receive, not a socket
-    /// timeout): a separate thread reads the socket and is joined before
+    /// timeout): a separate thread reads the socket (at most `READS` reads
+    /// ahead of the loop; a panic there is an error of `serve`) and is joined before
     /// this returns, within 20 ms: the read timeout it leaves set on
     /// `stream`. What the device transmits in the last
     /// `play` is written before returning; the socket stays open (e.g. to
@@ -396,10 +401,15 @@ impl VirtualDevice {
         stream.set_read_timeout(Some(SERVE_READ_TIMEOUT))?;
         let mut reader = stream.try_clone()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel::<io::Result<Vec<u8>>>();
+        let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(READS);
         let reading = {
             let stop = stop.clone();
-            std::thread::Builder::new().name("pyrus-usb-vdev-rx".into()).spawn(move || {
+            let report = tx.clone();
+            // A panic reading is an error of `serve`, as a socket error is.
+            let on_panic = move |why: String| {
+                let _ = report.send(Err(io::Error::other(why)));
+            };
+            crate::thread::spawn("pyrus-usb-vdev-rx", on_panic, move || {
                 let mut chunk = vec![0u8; 64 * 1024];
                 while !stop.load(Ordering::Acquire) {
                     let r = match reader.read(&mut chunk) {
@@ -514,6 +524,68 @@ mod tests {
             }
         }
         assert_eq!(pitches, [60, 61, 62]);
+        conn.shutdown();
+    }
+
+    /// While the serving loop is busy (held here), its reader queues at most
+    /// `READS` reads and then stops reading: TCP holds the guest back until
+    /// its own writer is full and `send_midi` says busy. Released, the device
+    /// gets every message the guest took, in order.
+    #[test]
+    fn a_busy_device_holds_the_guest_back_and_loses_nothing() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (release, held) = mpsc::channel::<usize>();
+        let peer = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let start = Instant::now();
+            let mut want = None;
+            dev.serve(&mut s, |link| {
+                if link.device.streaming() && want.is_none() {
+                    // Busy until the guest has been refused: how many bytes it sent by then.
+                    want = Some(held.recv().unwrap());
+                }
+                let got = link.device.received_midi.len();
+                if want.is_some_and(|w| got >= w) || start.elapsed() > Duration::from_secs(60) {
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(Duration::from_millis(5))
+            })
+            .unwrap();
+            dev.received_midi
+        });
+        let q = Arc::new(EventQueue::new(64, None));
+        let mut conn = RedirConnection::connect(addr, GuestConfig::default(), q.clone()).unwrap();
+        let start = Instant::now();
+        while !matches!(q.pop(), Some(Event::Connected { .. })) && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // 1000 data bytes each; 50,000 of them are 67 MB on the wire.
+        let sysex = |i: usize| Midi::SysEx([vec![0xf0], vec![(i % 128) as u8; 1000], vec![0xf7]].concat());
+        // As the engine's device thread does: on busy, wait a little and try
+        // again. A device that reads on keeps taking messages; a held one
+        // refuses them until it is released (a second of refusals here).
+        let (mut sent, mut refusals, mut i) = (Vec::new(), 0, 0);
+        while refusals < 1000 && i < 50_000 {
+            match conn.send_midi(0, &sysex(i)) {
+                Ok(()) => {
+                    let mut packets = Vec::new();
+                    midi::encode(0, &sysex(i), &mut packets);
+                    sent.extend(packets.concat());
+                    (refusals, i) = (0, i + 1);
+                }
+                Err(e) => {
+                    assert_eq!(e, crate::usbredir::guest::GuestError::Busy(crate::net::FRAMES));
+                    refusals += 1;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+        assert_eq!(refusals, 1000, "a held device took 50,000 messages: its reader does not hold back");
+        release.send(sent.len()).unwrap();
+        let received = peer.join().unwrap();
+        assert!(received == sent, "{} bytes received of {} sent", received.len(), sent.len());
         conn.shutdown();
     }
 }

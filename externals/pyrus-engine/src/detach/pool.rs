@@ -31,7 +31,10 @@
 //! scheduler nor the exiting thread may wait for, so a dedicated
 //! `pyrus-control` thread does it; a job blocked in C sees it only when it
 //! returns to Python, which is why `stop` also abandons it (see
-//! `crate::jobs`).
+//! `crate::jobs`). Requests to it are coalesced, not queued: one pending
+//! entry per object (the latest cutoff covers the earlier ones), flags for
+//! "all" and "leave", and a doorbell channel of one (a ring already pending
+//! is enough), so a burst of `stop`s neither grows a queue nor blocks.
 //!
 //! # Threading
 //! `submit`, `interrupt` and [`set_workers`]: any thread, never block but
@@ -46,7 +49,7 @@ use crate::native::{self, Caller};
 use crate::remote::Remote;
 use crate::report;
 use crate::sync::{self, lock};
-use crossbeam_channel::{unbounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use pyo3::prelude::*;
 use pyo3::{ffi, PyTypeInfo};
 use pyrus_atoms::Message;
@@ -91,12 +94,38 @@ struct Workers {
     handles: Vec<JoinHandle<()>>,
 }
 
-/// What the control thread is asked to interrupt.
-enum Interrupt {
-    /// The jobs of `object` from runs before `below`.
-    Object { object: ObjectId, below: u64 },
-    /// Every running job (exit).
-    All,
+/// What the control thread is asked to do and has not done yet, coalesced:
+/// at most one entry per object, however many requests came.
+#[derive(Default)]
+struct Interrupts {
+    /// Interrupt the jobs of each object from runs before its cutoff.
+    objects: Vec<(ObjectId, u64)>,
+    /// Interrupt every running job (exit).
+    all: bool,
+    /// Then leave.
+    leave: bool,
+}
+
+impl Interrupts {
+    /// Asks for the jobs of `object` from runs before `below`: one entry per
+    /// object, keeping the later cutoff (it covers the earlier one).
+    fn object(&mut self, object: ObjectId, below: u64) {
+        match self.objects.iter_mut().find(|(o, _)| *o == object) {
+            Some((_, b)) => *b = (*b).max(below),
+            None => self.objects.push((object, below)),
+        }
+    }
+
+    fn hits(&self, r: &Running) -> bool {
+        self.all || self.objects.iter().any(|&(o, below)| r.object == o && r.run < below)
+    }
+}
+
+/// Adds a request to `pending` and rings `doorbell` (a channel of one: a
+/// ring already pending will take this request too). Never blocks.
+fn request(pending: &Mutex<Interrupts>, doorbell: &Sender<()>, add: impl FnOnce(&mut Interrupts)) {
+    add(&mut lock(pending));
+    let _ = doorbell.try_send(());
 }
 
 /// A job running now, for interrupts.
@@ -114,8 +143,9 @@ struct Pool {
     /// Signalled when a task is queued (one worker) or the pool resizes or
     /// closes (all of them).
     wake: Condvar,
-    /// `None` tells the control thread to leave.
-    interrupts: (Sender<Option<Interrupt>>, Receiver<Option<Interrupt>>),
+    /// Requests for the control thread, and its doorbell (see [`request`]).
+    interrupts: Mutex<Interrupts>,
+    doorbell: (Sender<()>, Receiver<()>),
     /// The base size, readable without the lock.
     size: AtomicUsize,
     running: Mutex<Vec<Running>>,
@@ -139,7 +169,8 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
         handles: Vec::new(),
     }),
     wake: Condvar::new(),
-    interrupts: unbounded(),
+    interrupts: Mutex::new(Interrupts { objects: Vec::new(), all: false, leave: false }),
+    doorbell: bounded(1),
     size: AtomicUsize::new(0),
     running: Mutex::new(Vec::new()),
     closing: AtomicBool::new(false),
@@ -172,7 +203,7 @@ pub fn set_workers(n: usize) {
 
 fn resize(w: &mut Workers, n: usize) {
     if w.size == 0 {
-        let rx = POOL.interrupts.1.clone();
+        let rx = POOL.doorbell.1.clone();
         match sync::spawn("pyrus-control".into(), move || control(rx)) {
             Ok(handle) => w.handles.push(handle),
             Err(e) => {
@@ -242,7 +273,7 @@ fn queue_task(w: &mut Workers, task: Task) {
 /// before `below` (`u64::MAX`: all of them).
 pub(crate) fn interrupt(object: ObjectId, below: u64) {
     if workers() > 0 {
-        let _ = POOL.interrupts.0.send(Some(Interrupt::Object { object, below }));
+        request(&POOL.interrupts, &POOL.doorbell.0, |p| p.object(object, below));
     }
 }
 
@@ -459,19 +490,23 @@ impl Host for RunHost {
     }
 }
 
-fn control(requests: Receiver<Option<Interrupt>>) {
+fn control(doorbell: Receiver<()>) {
     normal_priority();
-    while let Ok(Some(request)) = requests.recv() {
+    while doorbell.recv().is_ok() {
+        let request = std::mem::take(&mut *lock(&POOL.interrupts));
+        if request.objects.is_empty() && !request.all {
+            // A ring for requests an earlier pass already took, or `leave` alone.
+            if request.leave {
+                return;
+            }
+            continue;
+        }
         let done = sync::catch(|| {
             Python::attach(|py| {
                 let stopped = native::Stopped::type_object(py);
                 // Under the GIL no worker can start or end a job: the list is exact.
                 for r in lock(&POOL.running).iter() {
-                    let hit = match request {
-                        Interrupt::Object { object, below } => r.object == object && r.run < below,
-                        Interrupt::All => true,
-                    };
-                    if hit {
+                    if request.hits(r) {
                         lock(&POOL.interrupted).push(r.thread);
                         POOL.interrupts_sent.fetch_add(1, Ordering::AcqRel);
                         // SAFETY: attached; `r.thread` is a live Python thread
@@ -483,6 +518,9 @@ fn control(requests: Receiver<Option<Interrupt>>) {
         });
         if let Err(why) = done {
             sync::console_error(format!("pyrus: internal error while interrupting jobs: {why}"));
+        }
+        if request.leave {
+            return;
         }
     }
 }
@@ -505,8 +543,7 @@ pub fn shut_down() -> Vec<JoinHandle<()>> {
     };
     marshal::shut_down();
     POOL.wake.notify_all();
-    let _ = POOL.interrupts.0.send(Some(Interrupt::All));
-    let _ = POOL.interrupts.0.send(None);
+    request(&POOL.interrupts, &POOL.doorbell.0, |p| (p.all, p.leave) = (true, true));
     handles
 }
 
@@ -518,5 +555,31 @@ fn normal_priority() {
         // SAFETY: pthread_self is this live thread and param is a valid
         // sched_param; failure (e.g. not permitted) leaves the policy as is.
         unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_OTHER, &param) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A burst of requests while the control thread is busy (nobody takes
+    /// the doorbell here) is one ring and one entry per object, the latest
+    /// cutoff each: nothing grows, nothing blocks, nothing is lost.
+    #[test]
+    fn requests_to_a_busy_control_thread_are_coalesced() {
+        let pending = Mutex::new(Interrupts::default());
+        let (doorbell, rings) = bounded(1);
+        for run in 0..10_000 {
+            for object in [7, 8, 9] {
+                request(&pending, &doorbell, |p| p.object(object, run));
+            }
+        }
+        request(&pending, &doorbell, |p| p.object(8, 3));
+        assert_eq!(rings.len(), 1);
+        let taken = std::mem::take(&mut *lock(&pending));
+        assert_eq!(taken.objects, [(7, 9_999), (8, 9_999), (9, 9_999)]);
+        let running = |object, run| Running { thread: 0, object, run };
+        assert!(taken.hits(&running(8, 9_998)) && !taken.hits(&running(8, 9_999)) && !taken.hits(&running(1, 0)));
+        assert!(lock(&pending).objects.is_empty(), "taken once");
     }
 }

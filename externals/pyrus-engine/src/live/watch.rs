@@ -10,6 +10,13 @@
 //! out on the scheduler thread (or queued to the object's worker when
 //! detached).
 //!
+//! File events reach the debouncer through a bounded channel ([`EVENTS`]
+//! paths). When it is full (a burst of thousands of events, a folder
+//! unpacked beside a script), the event is not lost silently and the OS
+//! watcher's thread never waits: a `rescan` flag is set instead, and the
+//! debouncer then counts every watched file as changed, so a save in the
+//! burst still reloads (and so may a file that did not change, once).
+//!
 //! # Threading
 //! [`watch`], [`unwatch`]: any thread, briefly locking the watch table.
 //! One thread, `pyrus-watch`, debounces; [`shut_down`] ends it (the exit
@@ -17,16 +24,21 @@
 
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::sync::{self, lock};
-use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use notify::{RecursiveMode, Watcher};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long a file must stay quiet after an event before it counts as saved.
 pub const QUIET: Duration = Duration::from_millis(100);
+
+/// File events waiting for the debouncer before a full channel means
+/// "rescan" (see the module docs).
+pub const EVENTS: usize = 1024;
 
 /// Which objects watch which file, and as which module.
 #[derive(Default)]
@@ -78,12 +90,14 @@ pub(crate) fn unwatch(id: ObjectId) {
 }
 
 fn start() -> Result<State, String> {
-    let (tx, rx) = unbounded::<PathBuf>();
+    let (tx, rx) = bounded::<PathBuf>(EVENTS);
+    let rescan = Arc::new(AtomicBool::new(false));
+    let full = rescan.clone();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event {
             if event.kind.is_modify() || event.kind.is_create() {
                 for path in event.paths {
-                    let _ = tx.send(path);
+                    forward(&tx, &full, path);
                 }
             }
         }
@@ -91,13 +105,30 @@ fn start() -> Result<State, String> {
     .map_err(|e| e.to_string())?;
     let table = Arc::new(Mutex::new(Table::default()));
     let for_thread = table.clone();
-    let thread = sync::spawn("pyrus-watch".into(), move || debounce(rx, for_thread)).map_err(|e| e.to_string())?;
+    let thread =
+        sync::spawn("pyrus-watch".into(), move || debounce(rx, &rescan, for_thread)).map_err(|e| e.to_string())?;
     Ok(State { table, watcher, thread })
+}
+
+/// Hands `path` to the debouncer, or sets `rescan` if its channel is full.
+/// Never waits (it runs on the OS watcher's thread).
+fn forward(events: &Sender<PathBuf>, rescan: &AtomicBool, path: PathBuf) {
+    if let Err(TrySendError::Full(_)) = events.try_send(path) {
+        rescan.store(true, Ordering::Release);
+    }
+}
+
+/// After a full channel (`rescan` set): every watched file counts as changed now.
+fn take_rescan(rescan: &AtomicBool, table: &Mutex<Table>, changed: &mut HashMap<PathBuf, Instant>) {
+    if rescan.swap(false, Ordering::AcqRel) {
+        let now = Instant::now();
+        changed.extend(lock(table).files.keys().map(|f| (f.clone(), now)));
+    }
 }
 
 /// Collects changed paths until each has been quiet for [`QUIET`], then asks
 /// each watching object to reload. Ends when the OS watcher is dropped.
-fn debounce(events: Receiver<PathBuf>, table: Arc<Mutex<Table>>) {
+fn debounce(events: Receiver<PathBuf>, rescan: &AtomicBool, table: Arc<Mutex<Table>>) {
     let mut changed: HashMap<PathBuf, Instant> = HashMap::new();
     loop {
         let wait =
@@ -109,6 +140,7 @@ fn debounce(events: Receiver<PathBuf>, table: Arc<Mutex<Table>>) {
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
+        take_rescan(rescan, &table, &mut changed);
         let quiet: Vec<PathBuf> =
             changed.iter().filter(|(_, t)| t.elapsed() >= QUIET).map(|(p, _)| p.clone()).collect();
         for path in quiet {
@@ -127,4 +159,34 @@ pub(crate) fn shut_down() -> Option<JoinHandle<()>> {
     let state = lock(&STATE).take()?;
     drop(state.watcher); // closes the event channel: the thread ends
     Some(state.thread)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events beyond a full channel (the debouncer busy: nobody receives
+    /// here) set `rescan`, which makes every watched file count as changed:
+    /// the save among them is not lost.
+    #[test]
+    fn a_full_event_channel_rescans_every_watched_file() {
+        let (tx, rx) = bounded(2);
+        let rescan = AtomicBool::new(false);
+        for name in ["a.py", "b.py", "saved.py"] {
+            forward(&tx, &rescan, PathBuf::from(name));
+        }
+        assert_eq!(rx.len(), 2, "the channel is bounded");
+        let table = Mutex::new(Table::default());
+        for name in ["a.py", "saved.py", "other.py"] {
+            lock(&table).files.insert(PathBuf::from(name), vec![(1, name.into())]);
+        }
+        let mut changed = HashMap::new();
+        take_rescan(&rescan, &table, &mut changed);
+        let mut files: Vec<_> = changed.keys().map(|p| p.to_str().unwrap()).collect();
+        files.sort_unstable();
+        assert_eq!(files, ["a.py", "other.py", "saved.py"]);
+        changed.clear();
+        take_rescan(&rescan, &table, &mut changed);
+        assert!(changed.is_empty(), "one rescan per overflow");
+    }
 }

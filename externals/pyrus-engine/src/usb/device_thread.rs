@@ -8,20 +8,29 @@
 //! lock-free [`EventQueue`] (full: counted, reported as `dropped N`), whose
 //! wake-up the owner chooses.
 //!
+//! Commands travel a bounded channel ([`COMMANDS`]). The device thread may
+//! wait (a USB write, a usbredir peer reading slower than we send: then it
+//! waits for room in the writer's channel); a device thread that falls that
+//! far behind refuses the next commands instead of queueing without end or
+//! blocking the sender (the scheduler thread): the owner hears
+//! `device busy: N commands waiting` once (an `error` event: console and
+//! status outlet) per spell, and the refused commands are dropped.
+//!
 //! # Threading
 //! [`DeviceHandle`] is `Send + Sync`: commands from any thread, in order per
-//! sender. Dropping it ends the device thread (the device is closed there);
+//! sender, never blocking. Dropping it ends the device thread (the device is closed there);
 //! nothing waits for it. [`shut_down`] (process exit) ends every device
 //! thread (the exit joins them by a deadline). A panic on a device thread is caught
 //! there (see [`device_thread`]).
 
 use crate::marshal::{self, Delivery, ObjectId};
 use crate::sync::{self, lock};
-use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use pyrus_atoms::{Atom, Message};
-use pyrus_usb::device::{Device, Options, Target};
+use pyrus_usb::device::{Device, DeviceError, Options, Target};
 use pyrus_usb::local;
 use pyrus_usb::queue::Wake;
+use pyrus_usb::usbredir::guest::GuestError;
 use pyrus_usb::{Event, EventQueue, Midi};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,6 +40,9 @@ use std::time::{Duration, Instant};
 
 /// Events a device may queue before new ones are dropped and counted.
 pub const QUEUE: usize = 1 << 16;
+/// Commands waiting for a device thread before new ones are refused: a
+/// burst of this many MIDI messages in one scheduler pass still goes out.
+pub const COMMANDS: usize = 1 << 14;
 /// How often a device that is gone is tried again, with reconnect.
 const RETRY: Duration = Duration::from_secs(1);
 /// Outlets of `devices`' answers: one message per device, then the count.
@@ -47,6 +59,12 @@ enum Command {
     /// Tests only: a bug's panic on the device thread.
     #[cfg(test)]
     Panic,
+    /// Tests only: says it holds, then waits for `release`.
+    #[cfg(test)]
+    Hold(Sender<()>, Receiver<()>),
+    /// Tests only: answers whether a device is open.
+    #[cfg(test)]
+    IsOpen(Sender<bool>),
 }
 
 /// Every device thread, joined at exit.
@@ -58,6 +76,8 @@ static CLOSING: AtomicBool = AtomicBool::new(false);
 pub(crate) struct DeviceHandle {
     pub queue: Arc<EventQueue>,
     commands: Sender<Command>,
+    /// Said that the thread is busy, until a command gets in again.
+    refusing: AtomicBool,
 }
 
 impl DeviceHandle {
@@ -65,7 +85,7 @@ impl DeviceHandle {
     /// events arrive in an empty queue, and must not block.
     pub fn spawn(wake: Wake) -> DeviceHandle {
         let queue = Arc::new(EventQueue::new(QUEUE, Some(wake)));
-        let (commands, rx) = unbounded();
+        let (commands, rx) = bounded(COMMANDS);
         let thread_queue = queue.clone();
         match sync::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue)) {
             Ok(thread) => lock(&FINISHING).push(thread),
@@ -74,7 +94,7 @@ impl DeviceHandle {
                 queue.push(Event::Error(format!("could not start the device thread: {e}")));
             }
         }
-        DeviceHandle { queue, commands }
+        DeviceHandle { queue, commands, refusing: AtomicBool::new(false) }
     }
 
     /// Closes the device open now (if any) and opens `target`.
@@ -100,10 +120,22 @@ impl DeviceHandle {
         self.command(Command::Options(options));
     }
 
+    /// Never blocks: a full channel refuses `c` (said once per spell).
     fn command(&self, c: Command) {
-        // The device thread outlives every sender; a failed send means it
-        // already ended (process exit), which is fine to ignore.
-        let _ = self.commands.send(c);
+        match self.commands.try_send(c) {
+            Ok(()) => self.refusing.store(false, Ordering::Relaxed),
+            Err(TrySendError::Full(_)) => {
+                if !self.refusing.swap(true, Ordering::Relaxed) {
+                    self.queue.push(Event::Error(format!(
+                        "device busy: {COMMANDS} commands waiting; this one and those after it are dropped \
+                         until it catches up"
+                    )));
+                }
+            }
+            // The device thread outlives every sender; a failed send means it
+            // already ended (process exit), which is fine to ignore.
+            Err(TrySendError::Disconnected(_)) => {}
+        }
     }
 }
 
@@ -172,7 +204,7 @@ impl DeviceState {
             }
             Some(Command::Send(cable, midi)) => match &self.device {
                 Some(d) => {
-                    if let Err(e) = d.send_midi(cable, &midi) {
+                    if let Err(e) = send_waiting(d, cable, &midi) {
                         queue.push(Event::Error(format!("sending MIDI: {e}")));
                     }
                 }
@@ -183,6 +215,15 @@ impl DeviceState {
             Some(Command::List(id)) => list(id),
             #[cfg(test)]
             Some(Command::Panic) => panic!("a bug on the device thread"),
+            #[cfg(test)]
+            Some(Command::Hold(holding, release)) => {
+                let _ = holding.send(());
+                let _ = release.recv();
+            }
+            #[cfg(test)]
+            Some(Command::IsOpen(answer)) => {
+                let _ = answer.send(self.device.is_some());
+            }
             Some(Command::Options(o)) => {
                 self.options = o;
                 if !self.options.reconnect {
@@ -205,6 +246,25 @@ impl DeviceState {
                 self.device = open(t, &self.options, queue).ok();
                 self.retry_at = self.device.is_none().then(|| Instant::now() + RETRY);
             }
+        }
+    }
+}
+
+/// Sends `midi`, waiting while the device's writer is full (a usbredir peer
+/// that reads slower than we send): the back-pressure stays on this thread,
+/// and the owner's commands queue meanwhile (up to [`COMMANDS`]). Gives up
+/// at exit or when the device is gone.
+fn send_waiting(d: &Device, cable: u8, midi: &Midi) -> Result<(), DeviceError> {
+    loop {
+        match d.send_midi(cable, midi) {
+            Err(DeviceError::Guest(GuestError::Busy(_))) if !CLOSING.load(Ordering::Acquire) && !d.is_finished() => {
+                #[cfg(test)]
+                tests::WAITED.fetch_add(1, Ordering::Relaxed);
+                // The writer has a socket's worth and more to write: a wait
+                // of this order lets it catch up without spinning.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            r => return r,
         }
     }
 }
@@ -277,6 +337,13 @@ pub(crate) fn shut_down() -> Vec<JoinHandle<()>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pyrus_usb::virtual_device::VirtualDevice;
+    use std::net::TcpListener;
+    use std::ops::ControlFlow;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Waits of `send_waiting` for a busy writer.
+    pub(super) static WAITED: AtomicUsize = AtomicUsize::new(0);
 
     fn next_event(queue: &EventQueue, woken: &Receiver<()>) -> Event {
         loop {
@@ -287,12 +354,20 @@ mod tests {
         }
     }
 
+    /// A device thread whose wake-ups ring `woken` (a doorbell: one pending is enough).
+    fn device() -> (DeviceHandle, Receiver<()>) {
+        let (tx, woken) = bounded(1);
+        (
+            DeviceHandle::spawn(Box::new(move || {
+                let _ = tx.try_send(());
+            })),
+            woken,
+        )
+    }
+
     #[test]
     fn a_panic_on_the_device_thread_is_reported_and_the_thread_carries_on() {
-        let (tx, woken) = crossbeam_channel::unbounded();
-        let device = DeviceHandle::spawn(Box::new(move || {
-            let _ = tx.send(());
-        }));
+        let (device, woken) = device();
         device.command(Command::Panic);
         match next_event(&device.queue, &woken) {
             Event::Error(text) => assert!(text.contains("internal error in the device thread"), "{text}"),
@@ -304,5 +379,132 @@ mod tests {
             Event::Error(text) => assert!(text.starts_with("no device is open"), "{text}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A device thread that has fallen [`COMMANDS`] behind refuses the next
+    /// command at once (the sender never blocks), says so once, and carries
+    /// on with the ones it took.
+    #[test]
+    fn a_full_command_channel_refuses_without_blocking_and_says_so_once() {
+        let (device, woken) = device();
+        let (holding_tx, holding) = bounded(1);
+        let (release, release_rx) = bounded(1);
+        device.command(Command::Hold(holding_tx, release_rx));
+        holding.recv_timeout(Duration::from_secs(10)).expect("the device thread holds");
+        let note = || Midi::Note { ch: 1, pitch: 60, vel: 100 };
+        for _ in 0..COMMANDS {
+            device.send(0, note());
+        }
+        assert_eq!(device.queue.pop(), None, "{COMMANDS} commands fit");
+        device.send(0, note());
+        device.send(0, note());
+        match device.queue.pop() {
+            Some(Event::Error(text)) => {
+                assert!(text.starts_with(&format!("device busy: {COMMANDS} commands waiting")), "{text}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(device.queue.pop(), None, "said once");
+        release.send(()).unwrap();
+        // Every command it took is carried out.
+        for _ in 0..COMMANDS {
+            match next_event(&device.queue, &woken) {
+                Event::Error(text) => assert!(text.starts_with("no device is open"), "{text}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// A panic on a thread of the USB engine (here raised by the wake-up the
+    /// engine gave it, on the redir reader) reaches the owner as an error,
+    /// the device ends (`disconnected`), and the device thread closes it,
+    /// ending its producer count, as for a device gone.
+    #[test]
+    fn a_panic_on_a_usb_thread_is_reported_and_the_device_is_closed() {
+        let panicked = Arc::new(AtomicBool::new(false));
+        let (tx, woken) = bounded(1);
+        let p = panicked.clone();
+        let device = DeviceHandle::spawn(Box::new(move || {
+            let _ = tx.try_send(());
+            if std::thread::current().name() == Some("pyrus-usb-redir-rx") && !p.swap(true, Ordering::AcqRel) {
+                panic!("a bug in the wake-up");
+            }
+        }));
+        device.open(Target::Demo);
+        assert!(matches!(next_event(&device.queue, &woken), Event::Connected { .. }));
+        match next_event(&device.queue, &woken) {
+            Event::Error(text) => {
+                assert_eq!(text, "internal error: thread pyrus-usb-redir-rx ended: a bug in the wake-up")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(next_event(&device.queue, &woken), Event::Disconnected);
+        // The device thread notices the device gone and closes it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let is_open = || {
+            let (answer, open) = bounded(1);
+            device.command(Command::IsOpen(answer));
+            open.recv_timeout(Duration::from_secs(10)).expect("the device thread answers")
+        };
+        while is_open() {
+            assert!(Instant::now() < deadline, "the device stays open after its reader panicked");
+        }
+        assert!(!marshal::has_work(), "the closed device still counts as a producer");
+    }
+
+    /// A usbredir peer that stops reading fills the writer; the device
+    /// thread then waits (its commands queue meanwhile) instead of dropping
+    /// MIDI, and once the peer reads again every message arrives, in order.
+    #[test]
+    fn a_peer_that_stops_reading_holds_the_device_thread_back_and_nothing_is_lost() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (release, held) = crossbeam_channel::bounded::<usize>(1);
+        let peer = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let start = Instant::now();
+            let mut want = None;
+            dev.serve(&mut s, |link| {
+                if link.device.streaming() && want.is_none() {
+                    // Reads nothing until the device thread has had to wait.
+                    want = Some(held.recv().unwrap());
+                }
+                if want.is_some_and(|w| link.device.received_midi.len() >= w)
+                    || start.elapsed() > Duration::from_secs(60)
+                {
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(Duration::from_millis(5))
+            })
+            .unwrap();
+            dev.received_midi
+        });
+        let (device, woken) = device();
+        device.open(Target::Connect(addr.to_string()));
+        assert!(matches!(next_event(&device.queue, &woken), Event::Connected { .. }));
+        // 1000 data bytes each: 14 MB in all, beyond the sockets' buffers and the writer's channel.
+        let sysex = |i: usize| Midi::SysEx([vec![0xf0], vec![(i % 128) as u8; 1000], vec![0xf7]].concat());
+        let mut sent = Vec::new();
+        for i in 0..10_000 {
+            device.send(0, sysex(i));
+            let mut packets = Vec::new();
+            pyrus_usb::midi::encode(0, &sysex(i), &mut packets);
+            sent.extend(packets.concat());
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while WAITED.load(Ordering::Relaxed) == 0 {
+            assert!(Instant::now() < deadline, "the device thread never waited for the writer");
+            if let Some(e) = device.queue.pop() {
+                panic!("{e:?}");
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        release.send(sent.len()).unwrap();
+        let received = peer.join().unwrap();
+        assert!(received == sent, "{} bytes received of {} sent", received.len(), sent.len());
+        let mut events = Vec::new();
+        device.queue.drain(|e| events.push(e));
+        assert!(!events.iter().any(|e| matches!(e, Event::Error(_))), "{events:?}");
     }
 }

@@ -45,6 +45,9 @@ pub enum GuestError {
     NoDevice,
     /// `send_midi` to a device with no MIDI OUT endpoint.
     NoMidiOut,
+    /// `send_midi` over a connection whose writer has this many buffers
+    /// waiting: the peer reads slower than we write (see [`crate::net`]).
+    Busy(usize),
 }
 
 impl fmt::Display for GuestError {
@@ -58,6 +61,9 @@ impl fmt::Display for GuestError {
             }
             GuestError::NoDevice => write!(f, "no device yet: the usbredir peer has not presented one"),
             GuestError::NoMidiOut => write!(f, "no MIDI OUT endpoint on the device"),
+            GuestError::Busy(n) => {
+                write!(f, "device busy: {n} buffers wait to be written (the peer reads slower than we send)")
+            }
         }
     }
 }
