@@ -7,10 +7,15 @@ serves itself over usbredir on loopback; Pd's [pyrus.usb] connects to it
               paced rates (USB_RATES, default doubling from 100,000/s;
               USB_SECONDS each, default 2), up to the first miss
   latency     us from the device's socket write to [pyrus.usb]'s outlet
-              (USB_SAMPLES notes, about 1000/s at random phases of Pd's tick)
+              (USB_SAMPLES notes, about 1000/s at random phases of Pd's tick),
+              alone and while a second device streams 10,000 notes/s into
+              another [pyrus.usb]
   jitter      lateness of a vanilla [metro 1] while 10,000 notes/s stream in,
               against idle (SECONDS_EACH s each, default 20), measured as
               build/bench_detached.py's jitter part does
+Latency and jitter interleave idle and loaded runs (RUNS_EACH of each,
+default 2) and compare the worse idle run with the better loaded one, as
+build/bench_detached.py does.
 
 Patch building, running Pd, the jitter probe and the statistics are
 bench_detached.py's.
@@ -21,7 +26,8 @@ import subprocess
 import sys
 import tempfile
 
-from bench_detached import Patch, lateness, print_jitter, run_pd, summary, values
+from bench_detached import (Patch, interleave, lateness, print_jitter, print_latency, run_pd, show_jitter,
+                            show_latency, summary, values)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVICE = os.path.join(ROOT, "target", "release", "examples", "bench_device")
@@ -193,8 +199,11 @@ def throughput(rates, seconds):
     return best, missed
 
 
-def latency(samples):
-    """Device socket write -> outlet, per note, over `samples` notes at ~1000/s."""
+def latency(samples, loaded=False):
+    """Device socket write -> outlet, per note, over `samples` notes at ~1000/s;
+    `loaded`: while a second device streams 10,000 notes/s into another
+    [pyrus.usb] (see `stream_load`)."""
+    stream = Device("rate", 10000, samples / 1000 + 30) if loaded else None
     dev = Device("latency", samples, 1000)
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "arrivals")
@@ -209,8 +218,12 @@ def latency(samples):
         p.connect(dump, 0, p.obj("print arrivals"), 0)
         p.connect(done, 0, p.msg("; pd quit"), 0)
         quit_after(p, lb, samples + 20000)
+        if stream:
+            # Counted and reported like the jitter run's stream, should the run last that long.
+            stream_load(stream, samples / 1000 + 20)(p, lb)
         lines = run_pd(p, samples / 1000 + 60)
         report = dev.finish()
+        streamed = [l.split()[1] for l in stream.finish() if l.startswith("sent ")] if stream else []
         writes = {int(s): int(t) for _, s, t in (l.split() for l in report if l.startswith("write "))}
         if not os.path.exists(path):
             sys.exit("bench: the latency run did not finish:\n" + "\n".join(report[:3] + lines[-20:]))
@@ -221,6 +234,8 @@ def latency(samples):
         sys.exit("bench: no note arrived:\n" + "\n".join(lines[-20:]))
     r = summary(us)
     r["lost"] = len(writes) - len(us)
+    if stream:
+        r["streamed"] = int(streamed[0]) if streamed else 0
     return r
 
 
@@ -257,20 +272,37 @@ def main():
           f"{'' if missed else ' (the highest tried)'} "
           f"(target 200,000: {'met' if best >= 200_000 else 'NOT met'})", flush=True)
 
-    r = latency(int(os.environ.get("USB_SAMPLES", "5000")))
-    print(f"[pyrus.usb] latency, device socket write -> outlet: median {r['median']:.0f} us, p99 {r['p99']:.0f} us, "
-          f"max {r['max']:.0f} us over {r['samples']} notes, {r['lost']} lost "
-          f"(target p99 < one tick = {tick:.0f} us: {'met' if r['p99'] < tick and not r['lost'] else 'NOT met'})",
-          flush=True)
+    runs = int(os.environ.get("RUNS_EACH", "2"))
+    samples = int(os.environ.get("USB_SAMPLES", "5000"))
+    print(f"[pyrus.usb] latency, device socket write -> outlet, {samples} notes a run, alone and while another "
+          f"device streams 10,000 notes/s, runs interleaved:", flush=True)
+
+    def show(r):
+        streamed = f", the other device sent {r['streamed']:,}" if "streamed" in r else ""
+        return show_latency(r) + f", {r['lost']} lost{streamed}"
+
+    results = interleave({"idle": lambda: latency(samples), "usb 10k/s": lambda: latency(samples, True)}, runs, show)
+    print_latency(results, "usb 10k/s", tick)
+    lost = sum(r["lost"] for runs_ in results.values() for r in runs_)
+    print(f"  notes lost in all latency runs: {lost}{'' if lost == 0 else ' (target 0: NOT met)'}", flush=True)
 
     each = int(os.environ.get("SECONDS_EACH", "20"))
-    rows = {"idle": lateness(each)[0]}
-    dev = Device("rate", 10000, each + 10)
-    rows["usb 10k/s"], lines = lateness(each, stream_load(dev, each))
-    dev.finish()
-    n, d = exact(lines, "usbcount"), exact(lines, "usbdropped")
-    print_jitter(each, rows, "usb 10k/s")
-    print(f"  (notes counted during the usb run: {n[0] if n else 0:,}; dropped {d[0] if d else '?'})")
+    counted = []
+
+    def streaming():
+        dev = Device("rate", 10000, each + 10)
+        r, lines = lateness(each, stream_load(dev, each))
+        dev.finish()
+        n, d = exact(lines, "usbcount"), exact(lines, "usbdropped")
+        counted.append(f"{n[0] if n else 0:,} counted, {d[0] if d else '?'} dropped")
+        return r
+
+    print(f"[pyrus.usb] scheduler jitter, [metro 1] lateness over {each} s a run, realtime Pd -sleepgrain 0.2 "
+          f"(ms above the run's earliest tick), idle and while 10,000 notes/s stream in, runs interleaved:",
+          flush=True)
+    results = interleave({"idle": lambda: lateness(each)[0], "usb 10k/s": streaming}, runs, show_jitter)
+    print_jitter(results, "usb 10k/s")
+    print(f"  (notes during the usb runs: {'; '.join(counted)})")
 
 
 if __name__ == "__main__":

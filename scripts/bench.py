@@ -7,6 +7,25 @@ def inc(x):
     return x + 1
 
 
+# The plain Python loop `build/bench calls` compares with: module-level code
+# (names in a dict, as in a script), the same text in a python3 process and
+# in Pd's embedded interpreter (which runs libpython's shared library).
+LOOP = """
+x = 0
+t = perf_counter()
+for _ in range(n):
+    x = f(x)
+elapsed = perf_counter() - t
+"""
+
+
+def loop_ms(n):
+    """Runs LOOP for `n` calls of `inc`; its time in ms."""
+    scope = {"f": inc, "n": int(n), "perf_counter": time.perf_counter}
+    exec(LOOP, scope)
+    return scope["elapsed"] * 1000
+
+
 def burn(ms=50):
     """CPU-bound pure Python for about `ms` milliseconds (the jitter benchmark's load)."""
     end = time.perf_counter() + ms / 1000

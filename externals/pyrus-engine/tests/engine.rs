@@ -89,6 +89,46 @@ fn host_values_arrive_as_python_expects() {
     assert_eq!(host.take_outlet(0), ["symbol ABC"]);
 }
 
+/// The edges of the number conversions, both ways: an integral float is an
+/// `int` up to 2^53 (beyond, a `float`); whatever `int` a call returns is a
+/// host float, rounded to nearest, with -1 a value like any other; an int
+/// beyond any float is an error.
+#[test]
+fn numbers_convert_exactly_at_their_edges() {
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = object(&ctx, &host, &[sym("builtins.repr")], None);
+    let exact = 9_007_199_254_740_992.0; // 2^53
+    for f in [3.0, -0.0, -7.0, exact, -exact, 2.0 * exact, -2.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+        o.message(0, &Message::Float(f));
+    }
+    assert_eq!(
+        host.take_outlet(0),
+        [
+            "symbol 3",
+            "symbol 0",
+            "symbol -7",
+            "symbol 9007199254740992",
+            "symbol -9007199254740992",
+            "symbol 1.8014398509481984e+16",
+            "symbol -2.5",
+            "symbol inf",
+            "symbol -inf",
+            "symbol nan"
+        ]
+    );
+    let o = object(&ctx, &host, &[], None);
+    for expr in ["-1", "2**53 + 1", "-(2**63) - 1", "2**1023"] {
+        o.message(0, &msg(&format!("eval {expr}")));
+    }
+    let big = [-(2f64.powi(63)), 2f64.powi(1023)].map(|f| Message::Float(f).to_string());
+    assert_eq!(host.take_outlet(0), ["-1", "9007199254740992", &big[0], &big[1]], "2**53 + 1 rounds to even");
+    // 2**1024 - 1 rounds up to 2**1024, beyond the largest float.
+    for expr in ["2**1024", "2**1024 - 1"] {
+        o.message(0, &msg(&format!("eval {expr}")));
+        assert!(errors(&host.take()).iter().any(|e| e.contains("OverflowError")), "{expr}: an int beyond any float");
+    }
+}
+
 #[test]
 fn leading_arguments_bind_like_partial() {
     let (host, ctx) = test_host::context(TestHost::new());

@@ -13,8 +13,10 @@ use std::ffi::CStr;
 /// Widens a Pd float keeping its decimal form.
 pub fn widen(f: pd::t_float) -> f64 {
     // Most floats in a patch are small integers: one compare settles those.
+    // `as` saturates: 2^31 becomes i32::MAX, which a 32-bit float rounds
+    // back up to 2^31, so that one value must not take this path.
     let i = f as i32;
-    if i as pd::t_float == f {
+    if i as pd::t_float == f && i != i32::MAX {
         return f64::from(i);
     }
     if f.fract() == 0.0 || !f.is_finite() {

@@ -257,7 +257,8 @@ unsafe extern "C" fn bang(x: *mut PdPyrus) {
 }
 
 unsafe extern "C" fn float(x: *mut PdPyrus, f: pd::t_float) {
-    guard("float", (), || dispatch(x, &Message::Float(atoms::widen(f))))
+    // The hot path: a float owns nothing, and its drop would decode the variant.
+    guard("float", (), || dispatch(x, &std::mem::ManuallyDrop::new(Message::Float(atoms::widen(f)))))
 }
 
 unsafe extern "C" fn symbol(x: *mut PdPyrus, s: *mut pd::t_symbol) {

@@ -6,6 +6,7 @@
 /// the object only reports; any state the panic interrupted is behind
 /// `RefCell`s that stay consistent (a poisoned borrow panics again, which
 /// lands here again).
+#[inline]
 pub fn guard<R>(what: &str, fallback: R, f: impl FnOnce() -> R) -> R {
     pyrus_engine::catch(f).unwrap_or_else(|why| {
         crate::console::error(std::ptr::null(), &format!("pyrus: internal error in {what}: {why}"));

@@ -140,6 +140,22 @@ fn host_values_convert_to_python() {
 }
 
 #[test]
+fn whole_floats_beyond_i32_arrive_exactly() {
+    // 2^31 once came out of the float widening as 2^31 - 1 (a saturating cast).
+    let dir = test_dir("wide");
+    let mut p = Patch::new();
+    p.pyrus("py", "builtins.repr");
+    p.script(&[("py", "2147483648"), ("py", "-2147483648"), ("py", "4294967296"), ("py", "2147483520")]);
+    let t = run(&dir, "wide", &p);
+    assert_eq!(
+        t.printed("py"),
+        ["symbol 2147483648", "symbol -2147483648", "symbol 4294967296", "symbol 2147483520"],
+        "{}",
+        t.text()
+    );
+}
+
+#[test]
 fn non_ascii_symbols_round_trip() {
     let dir = test_dir("unicode");
     let mut p = Patch::new();

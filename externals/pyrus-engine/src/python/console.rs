@@ -128,22 +128,32 @@ fn write_for(caller: Option<&Caller>, stream: Stream, text: &str) {
 }
 
 /// The call of `caller` on this thread ended: its partial lines are lines.
+/// Inlined into every call's way out, where the common case is one load.
+#[inline]
 pub(crate) fn end_of_call(caller: &Caller) {
-    flush(|p| p.id == caller.id, |id, stream, line| emit(Some(caller), id, stream, line));
+    if begun() {
+        flush(|p| p.id == caller.id, |id, stream, line| emit(Some(caller), id, stream, line));
+    }
 }
 
 /// The end of a scheduler pass: partial lines that belong to no object
 /// (a global reload's `print(..., end="")`) are lines.
 pub(crate) fn end_of_pass() {
-    flush(|p| p.id == NO_OBJECT, |id, stream, line| emit(None, id, stream, line));
+    if begun() {
+        flush(|p| p.id == NO_OBJECT, |id, stream, line| emit(None, id, stream, line));
+    }
 }
 
+/// Whether a line has begun anywhere and not ended. A line this thread began
+/// is counted already (same thread, program order).
+fn begun() -> bool {
+    BEGUN.load(Ordering::Relaxed) != 0
+}
+
+/// Makes lines of the partial ones `which` picks, each handed to `out`.
+/// Out of line: rare, and kept out of the calls' way out.
+#[cold]
 fn flush(which: impl Fn(&Partial) -> bool, mut out: impl FnMut(ObjectId, Stream, String)) {
-    // The common case, on every call's way out: no line begun anywhere. A
-    // line this thread began is counted already (same thread, program order).
-    if BEGUN.load(Ordering::Relaxed) == 0 {
-        return;
-    }
     let taken: Vec<Partial> = PARTIALS.with(|p| {
         let partials = &mut p.borrow_mut().0;
         if partials.is_empty() {

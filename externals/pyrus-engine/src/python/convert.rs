@@ -73,11 +73,16 @@ pub fn int_to_py(py: Python<'_>, i: i64) -> Bound<'_, PyAny> {
 /// is integral, so that `range(n)`, indexing and `%d` work as a script
 /// expects.
 pub fn float_to_py(py: Python<'_>, f: f64, numbers: Numbers) -> Bound<'_, PyAny> {
-    if !numbers.has_ints() && f.fract() == 0.0 && f.abs() <= EXACT_INT {
-        int_to_py(py, f as i64)
-    } else {
-        PyFloat::new(py, f).into_any()
+    if !numbers.has_ints() {
+        // An integral float survives the trip through i64 (any other value
+        // saturates or truncates): one conversion, where `fract` is a call
+        // into libm on x86-64's baseline.
+        let i = f as i64;
+        if i as f64 == f && f.abs() <= EXACT_INT {
+            return int_to_py(py, i);
+        }
     }
+    PyFloat::new(py, f).into_any()
 }
 
 /// The positional arguments a message carries, after `leading` ones.
@@ -107,12 +112,8 @@ pub fn message_args<'py>(
 
 /// What a Python value sends out of an outlet, if anything (see the table above).
 pub fn py_to_message(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<Option<OwnedMessage>> {
-    // The common results first, checked by exact type: a float and an int.
-    if let Ok(f) = value.cast_exact::<PyFloat>() {
-        return Ok(Some(Message::Float(f.value())));
-    }
-    if value.is_exact_instance_of::<PyInt>() {
-        return int_atom(value, numbers).map(|a| Some(number_message(a)));
+    if let Some(number) = exact_number(value, numbers) {
+        return number.map(Some);
     }
     if value.is_none() {
         return Ok(None);
@@ -140,6 +141,23 @@ pub fn py_to_message(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<Opt
         return py_to_message(&plain, numbers);
     }
     Ok(Some(Message::Symbol(Cow::Owned(symbol_text(value.str()?.as_any())?))))
+}
+
+/// The message of an exact `float` or `int`, the common results (checked
+/// first, by exact type), or None for a value of any other type. Inlined,
+/// so that a caller's match sees through the result instead of moving it.
+#[inline(always)]
+pub fn exact_number(value: &Bound<'_, PyAny>, numbers: Numbers) -> Option<PyResult<OwnedMessage>> {
+    if let Ok(f) = value.cast_exact::<PyFloat>() {
+        return Some(Ok(Message::Float(f.value())));
+    }
+    if !value.is_exact_instance_of::<PyInt>() {
+        return None;
+    }
+    Some(match numbers.has_ints() {
+        false => int_to_float(value).map(Message::Float),
+        true => int_atom(value, numbers).map(number_message),
+    })
 }
 
 /// A number atom as the message that carries it alone.
@@ -232,10 +250,12 @@ fn scalar(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<Option<OwnedAt
 /// outside `i64` is an `OverflowError` naming the range), else the nearest
 /// float (a huge one raises `OverflowError` as `float()` does).
 fn int_atom(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<OwnedAtom> {
-    match (value.extract::<i64>(), numbers.has_ints()) {
-        (Ok(i), _) => Ok(whole(i, numbers)),
-        (Err(_), false) => value.extract::<f64>().map(Atom::Float),
-        (Err(_), true) => {
+    if !numbers.has_ints() {
+        return int_to_float(value).map(Atom::Float);
+    }
+    match value.extract::<i64>() {
+        Ok(i) => Ok(Atom::Int(i)),
+        Err(_) => {
             let shown = match value.repr() {
                 Ok(r) if r.len().is_ok_and(|n| n <= 40) => r.to_string(),
                 _ => format!("an int of {} bits", value.call_method0("bit_length")?),
@@ -247,6 +267,25 @@ fn int_atom(value: &Bound<'_, PyAny>, numbers: Numbers) -> PyResult<OwnedAtom> {
             )))
         }
     }
+}
+
+/// An `int` as the nearest float, by one CPython call (rounding as `i as
+/// f64` does, and an `OverflowError` beyond the float range as `float()`
+/// raises), where extracting an i64 and, failing that, a float took two
+/// and pyo3's error checks.
+#[allow(unsafe_code)] // one CPython call that pyo3 does not wrap for ints
+#[inline]
+fn int_to_float(value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    // SAFETY: `value` is a live int (or subclass), and being bound says this
+    // thread is attached.
+    let f = unsafe { pyo3::ffi::PyLong_AsDouble(value.as_ptr()) };
+    // -1.0 is also a plain result: only a pending error says it failed.
+    if f == -1.0 {
+        if let Some(e) = PyErr::take(value.py()) {
+            return Err(e);
+        }
+    }
+    Ok(f)
 }
 
 /// A whole number as the host's atom for it: an int, or a float where the

@@ -659,7 +659,16 @@ pub(crate) fn output(
     context: impl FnOnce() -> String,
     value: &Bound<'_, PyAny>,
 ) {
-    match convert::py_to_message(value, numbers) {
+    let converted = match convert::exact_number(value, numbers) {
+        // The hot path, a number out: no message moved and dropped (a number
+        // owns nothing, and its drop would decode the variant).
+        Some(Ok(number)) if status != RESULT => {
+            return out.outlet(RESULT, &std::mem::ManuallyDrop::new(number));
+        }
+        Some(number) => number.map(Some),
+        None => convert::py_to_message(value, numbers),
+    };
+    match converted {
         Ok(Some(_)) if status == RESULT => {
             let mut shown = value.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".into());
             if shown.chars().count() > 60 {
