@@ -65,6 +65,18 @@ pub trait Host: Send + Sync {
         false
     }
 
+    /// Whether this instance runs engine code on one thread only (Pd; each
+    /// libpd instance). Its objects then skip their call lock (one
+    /// compare-exchange in and one out per synchronous call): on one thread,
+    /// calls are one at a time and depth-first by nature. A host with two
+    /// threads (Max) keeps the default. Saying `true` and calling one object
+    /// from two threads at once lets their calls interleave at Python's
+    /// thread switches (no memory is at risk: an object's Python state is
+    /// only touched under the GIL), so say it only when it holds.
+    fn one_thread(&self) -> bool {
+        false
+    }
+
     /// Makes the host call [`crate::Context::service`] on a host thread soon:
     /// the first delivery into an empty mailbox, or events of a USB device,
     /// call it. Any thread; must not block (Pd: one byte into a socket that

@@ -80,6 +80,11 @@ impl Host for PdHost {
         Numbers::Floats { mantissa_bits: pd::t_float::MANTISSA_DIGITS }
     }
 
+    /// Pd runs every method, clock and poll function on its one thread.
+    fn one_thread(&self) -> bool {
+        true
+    }
+
     fn request_service(&self) -> bool {
         crate::service::request()
     }

@@ -97,7 +97,9 @@ pub enum Detach {
 /// it held waits with the GIL released, so a lock holder waiting for the
 /// GIL always gets it (no thread waits for a call lock holding the GIL),
 /// and a wait cycle between two threads (X -> Y on one, Y -> X on the
-/// other) lends the object instead of deadlocking. Re-entrant on one
+/// other) lends the object instead of deadlocking. A host that runs engine
+/// code on one thread only ([`Host::one_thread`], Pd) skips the lock, whose
+/// work its one thread does by nature. Re-entrant on one
 /// thread: a message sent out of an outlet may come straight back in
 /// through the patch while a call is running. In `detach 1|2` a message
 /// touches only atomics and O(1) mutexes (the job queue, the pool's fifo),
@@ -113,8 +115,10 @@ struct Inner {
     caller: Caller,
     queue: Arc<JobQueue>,
     weak: Weak<Inner>,
-    /// One synchronous call at a time (see [`Object`]).
+    /// One synchronous call at a time (see [`Object`]); not taken when
+    /// the host runs engine code on one thread only ([`Host::one_thread`]).
     lock: CallLock,
+    serialise: bool,
     /// The options read on every message, each its own atomic (see
     /// [`Inner::options`]); whether the object watches is `Core::watching`.
     detach: AtomicU8,
@@ -171,6 +175,7 @@ impl Object {
             core,
             weak: weak.clone(),
             lock: CallLock::new(),
+            serialise: !ctx.host().one_thread(),
             detach: AtomicU8::new(options.detach as u8),
             latest: AtomicBool::new(options.latest),
             limit: AtomicUsize::new(options.queue),
@@ -288,8 +293,8 @@ impl Inner {
         gil::sync_call(self.ctx(), Some(self.core.id), |py| {
             // The GIL first, then the lock: a thread that must wait for the
             // lock waits with the GIL released (see `Object`).
-            let _one = self.lock.enter(|block| py.detach(block));
-            debug_assert!(self.lock.held_by_me(), "one call at a time: this thread runs the object's call");
+            let _one = self.serialise.then(|| self.lock.enter(|block| py.detach(block)));
+            debug_assert!(!self.serialise || self.lock.held_by_me(), "one call at a time: this thread runs the call");
             native::call_as(&self.caller, || f(py, &self.caller.out))
         })
     }
