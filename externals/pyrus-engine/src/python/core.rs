@@ -269,8 +269,8 @@ impl Core {
         };
         let result = match (message, self.leading.is_empty()) {
             // The hot path, a number in: no argument vector to build.
-            (Message::Float(f), true) => callable.call1((convert::float_to_py(py, *f, self.numbers),)),
-            (Message::Int(i), true) => callable.call1((*i,)),
+            (Message::Float(f), true) => call_one(&callable, convert::float_to_py(py, *f, self.numbers)),
+            (Message::Int(i), true) => call_one(&callable, convert::int_to_py(py, *i)),
             _ => convert::message_args(py, &self.leading, message, self.numbers).and_then(|args| callable.call1(args)),
         };
         let context = || format!("calling {}", self.path.as_deref().unwrap_or("?"));
@@ -685,6 +685,30 @@ pub(crate) fn output(
         Ok(Some(message)) => out.outlet(RESULT, &message),
         Ok(None) => {}
         Err(e) => report::report(py, out, status, &context(), &e),
+    }
+}
+
+/// `callable(arg)` through `PyObject_Vectorcall`, which libpython exports
+/// from 3.11 (pyo3-ffi inlines its equivalent before): pyo3's `call1` of a
+/// 1-tuple inlines `PyObject_CallOneArg`, two more calls into libpython (the
+/// thread state, the vectorcall slot) on every synchronous call, for the
+/// same semantics (CPython's own result check included).
+#[allow(unsafe_code)] // the call through libpython's exported vectorcall entry
+fn call_one<'py>(callable: &Bound<'py, PyAny>, arg: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    // A free slot before the argument, which PY_VECTORCALL_ARGUMENTS_OFFSET
+    // lets the callee borrow (a bound method puts `self` there).
+    let mut args = [std::ptr::null_mut(), arg.as_ptr()];
+    // SAFETY: attached (the tokens of `callable` and `arg`); `args` is one
+    // writable slot then one live argument, borrowed by the call, which
+    // returns a new reference or null with an exception set.
+    unsafe {
+        let result = pyo3::ffi::PyObject_Vectorcall(
+            callable.as_ptr(),
+            args.as_mut_ptr().add(1),
+            1 | pyo3::ffi::PY_VECTORCALL_ARGUMENTS_OFFSET,
+            std::ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(callable.py(), result)
     }
 }
 
