@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::ffi::CStr;
 
 /// Widens a Pd float keeping its decimal form.
+#[inline] // into every Pd entry point: the small-integer test is a few instructions, the call was as many again
 pub fn widen(f: pd::t_float) -> f64 {
     // Most floats in a patch are small integers: one compare settles those.
     // `as` saturates: 2^31 becomes i32::MAX, which a 32-bit float rounds
@@ -19,6 +20,13 @@ pub fn widen(f: pd::t_float) -> f64 {
     if i as pd::t_float == f && i != i32::MAX {
         return f64::from(i);
     }
+    widen_other(f)
+}
+
+/// [`widen`] of a float that is not a small integer: out of line, so that
+/// the inlined test stays small.
+#[inline(never)]
+fn widen_other(f: pd::t_float) -> f64 {
     if f.fract() == 0.0 || !f.is_finite() {
         return f64::from(f);
     }
