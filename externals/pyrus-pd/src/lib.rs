@@ -244,6 +244,7 @@ fn dispatch(x: *mut PdPyrus, message: &Message<'_>) {
 }
 
 /// As [`dispatch`], for a message that arrived at inlet `inlet`.
+#[inline]
 pub(crate) fn dispatch_at(x: *mut PdPyrus, inlet: usize, message: &Message<'_>) {
     // SAFETY: Pd calls methods only on live objects made by new(); state is
     // null only if new() failed half way.

@@ -221,6 +221,7 @@ impl Object {
     ///
     /// # Threading
     /// Any host thread of the object's context (see [`Object`]).
+    #[inline] // into the host's entry points: it only picks the path
     pub fn message(&self, inlet: usize, message: &Message<'_>) {
         let inner = &self.inner;
         if let (0, Message::Anything(selector, args)) = (inlet, message) {
@@ -369,6 +370,7 @@ impl Inner {
     }
 
     /// Handles a message where this object's calls run.
+    #[inline]
     fn run(&self, inlet: usize, message: &Message<'_>) {
         match self.detach() {
             Detach::Sync => self.sync(|py, out| self.core.handle(py, out, inlet, message)),
