@@ -16,7 +16,7 @@ use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError}
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyrus_atoms::Numbers;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// The object a script's `pyrus.*` calls act on.
 pub(crate) struct Caller {
@@ -71,13 +71,14 @@ fn data_outlet(
 }
 
 thread_local! {
-    /// This thread's current objects, innermost last: each entry is the
-    /// caller of a [`call_as`] frame running on this thread, or this
-    /// thread's adopted owner (see `ADOPTED`). Plain pointers, so that
-    /// entering a call costs no reference count.
-    static CALLERS: RefCell<Vec<*const Caller>> = const { RefCell::new(Vec::new()) };
+    /// This thread's current object: the caller of the innermost
+    /// [`call_as`] frame running on this thread (each frame keeps the one
+    /// it covers and puts it back), else this thread's adopted owner (see
+    /// `ADOPTED`), else null. A plain pointer in a `Cell`, so that entering
+    /// a call costs no reference count, no borrow and no push.
+    static CURRENT: Cell<*const Caller> = const { Cell::new(std::ptr::null()) };
     /// The owner a script thread acts for, kept for the thread's life.
-    #[allow(clippy::vec_box)] // each box keeps its caller where the stack points while the list grows
+    #[allow(clippy::vec_box)] // each box keeps its caller where `CURRENT` points while the list grows
     static ADOPTED: RefCell<Vec<Box<Caller>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -88,36 +89,38 @@ thread_local! {
 /// thread, so two host threads each calling objects (Max's main and
 /// scheduler threads) each see their own caller.
 pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
-    // One lookup of the thread-local for the push and the pop: this is on
-    // every synchronous call's path. Nested calls in `f` borrow the stack
-    // only for their own push and pop.
-    CALLERS.with(|callers| {
-        callers.borrow_mut().push(caller);
-        let _pop = Pop(caller, callers);
+    // One lookup of the thread-local for entering and leaving: this is on
+    // every synchronous call's path.
+    CURRENT.with(|current| {
+        let _restore = Restore { caller, current, covered: current.replace(caller) };
         f()
     })
 }
 
-/// Pops the current object when dropped (also when a call unwinds).
-struct Pop<'a>(&'a Caller, &'a RefCell<Vec<*const Caller>>);
+/// Puts back the object a call covered when dropped (also when it unwinds).
+struct Restore<'a> {
+    caller: &'a Caller,
+    current: &'a Cell<*const Caller>,
+    covered: *const Caller,
+}
 
-impl Drop for Pop<'_> {
+impl Drop for Restore<'_> {
     fn drop(&mut self) {
-        self.1.borrow_mut().pop();
+        self.current.set(self.covered);
         // What the call printed without a final newline is a line now.
-        crate::console::end_of_call(self.0);
+        crate::console::end_of_call(self.caller);
     }
 }
 
 /// Runs `f` with the object whose call runs on this thread, if any.
 pub(crate) fn with_caller<R>(f: impl FnOnce(Option<&Caller>) -> R) -> R {
-    let top = CALLERS.try_with(|c| c.borrow().last().copied()).ok().flatten();
-    // SAFETY: every pointer on this thread's stack is the caller borrowed by
-    // a `call_as` frame still running on this thread (`Pop` removes it
-    // before that borrow ends, also when unwinding), or one that `ADOPTED`
-    // owns for the rest of the thread's life (never removed). `f` runs
-    // below that frame, on this thread, so the caller outlives it.
-    f(top.map(|p| unsafe { &*p }))
+    let top = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    // SAFETY: a non-null current object is the caller borrowed by a
+    // `call_as` frame still running on this thread (`Restore` puts back the
+    // one it covered before that borrow ends, also when unwinding), or one
+    // that `ADOPTED` owns for the rest of the thread's life (never removed).
+    // `f` runs below that frame, on this thread, so the caller outlives it.
+    f(unsafe { top.as_ref() })
 }
 
 /// As [`with_caller`], for `pyrus.WHAT()`: an error outside any call.
@@ -158,7 +161,7 @@ impl Owner {
         let caller = Box::new(Caller { out: Out::Marshal(sink), data_outlets, id, numbers });
         // Never popped: the thread acts for its owner until it ends. The
         // box does not move when the list grows.
-        CALLERS.with(|c| c.borrow_mut().push(&*caller));
+        CURRENT.with(|c| c.set(&*caller));
         ADOPTED.with(|a| a.borrow_mut().push(caller));
     }
 
