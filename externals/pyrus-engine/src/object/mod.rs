@@ -291,12 +291,12 @@ impl Inner {
     /// inside the object's call lock, with this object as the current
     /// caller of `pyrus.*`.
     fn sync(&self, f: impl FnOnce(pyo3::Python<'_>, &Out)) {
-        gil::sync_call(self.ctx(), Some(self.core.id), |py| {
+        gil::sync_call_as(self.ctx(), Some(self.core.id), &self.caller, |py| {
             // The GIL first, then the lock: a thread that must wait for the
             // lock waits with the GIL released (see `Object`).
             let _one = self.serialise.then(|| self.lock.enter(|block| py.detach(block)));
             debug_assert!(!self.serialise || self.lock.held_by_me(), "one call at a time: this thread runs the call");
-            native::call_as(&self.caller, || f(py, &self.caller.out))
+            f(py, &self.caller.out)
         })
     }
 

@@ -34,6 +34,7 @@
 
 use crate::context::Context;
 use crate::marshal::{Delivery, ObjectId};
+use crate::native::Caller;
 use pyo3::ffi;
 use pyo3::Python;
 use std::cell::{Cell, RefCell};
@@ -55,6 +56,9 @@ struct Lease {
     release_pending: Cell<bool>,
     /// Calls since pyo3 last attached this thread itself (see `sync_call`).
     unattached: Cell<u32>,
+    /// This thread's current object (see [`crate::native::call_as`]):
+    /// here, so that a synchronous call looks up one thread-local, not two.
+    current: Cell<*const Caller>,
 }
 
 /// Slow waits for the GIL while the same objects' detached jobs ran.
@@ -95,6 +99,7 @@ thread_local! {
             depth: Cell::new(0),
             release_pending: Cell::new(false),
             unattached: Cell::new(0),
+            current: Cell::new(std::ptr::null()),
         }
     };
     /// The slow waits for the GIL not yet reported. Apart from `LEASE`,
@@ -113,39 +118,57 @@ const REATTACH: u32 = 32;
 /// a thread can use. The end of the outermost call asks `ctx`'s host for the
 /// release.
 pub(crate) fn sync_call<R>(ctx: &Context, waiter: Option<ObjectId>, f: impl FnOnce(Python<'_>) -> R) -> R {
-    LEASE.with(|lease| {
-        let fresh = lease.state.get().is_none();
-        if fresh {
-            ctx.note_time();
-            let start = Instant::now();
-            // SAFETY: the interpreter is running (runtime::start ran before any
-            // object exists), and PyGILState_Ensure may be called from any
-            // thread; the state it returns is handed back exactly once, in
-            // `release`.
-            lease.state.set(Some(unsafe { ffi::PyGILState_Ensure() }));
-            let waited = start.elapsed();
-            if let (Some(waiter), true) = (waiter, waited > SLOW_WAIT) {
-                slow_wait(ctx, waiter, waited);
-            }
+    LEASE.with(|lease| sync_call_in(lease, ctx, waiter, f))
+}
+
+/// As [`sync_call`], with `caller` as this thread's current object for
+/// the call ([`crate::native::call_as`]): one thread-local lookup for both.
+pub(crate) fn sync_call_as<R>(
+    ctx: &Context,
+    waiter: Option<ObjectId>,
+    caller: &Caller,
+    f: impl FnOnce(Python<'_>) -> R,
+) -> R {
+    LEASE.with(|lease| sync_call_in(lease, ctx, waiter, |py| crate::native::call_as_in(&lease.current, caller, || f(py))))
+}
+
+/// Runs `f` with this thread's current object cell (see `Lease::current`).
+pub(crate) fn current_caller<R>(f: impl FnOnce(&Cell<*const Caller>) -> R) -> R {
+    LEASE.with(|lease| f(&lease.current))
+}
+
+fn sync_call_in<R>(lease: &Lease, ctx: &Context, waiter: Option<ObjectId>, f: impl FnOnce(Python<'_>) -> R) -> R {
+    let fresh = lease.state.get().is_none();
+    if fresh {
+        ctx.note_time();
+        let start = Instant::now();
+        // SAFETY: the interpreter is running (runtime::start ran before any
+        // object exists), and PyGILState_Ensure may be called from any
+        // thread; the state it returns is handed back exactly once, in
+        // `release`.
+        lease.state.set(Some(unsafe { ffi::PyGILState_Ensure() }));
+        let waited = start.elapsed();
+        if let (Some(waiter), true) = (waiter, waited > SLOW_WAIT) {
+            slow_wait(ctx, waiter, waited);
         }
-        lease.depth.set(lease.depth.get() + 1);
-        let _done = CallDone { lease, ctx };
-        let unattached = lease.unattached.get();
-        if fresh || unattached >= REATTACH {
-            // pyo3 attaches, which also applies the reference drops it
-            // deferred (see below).
-            lease.unattached.set(0);
-            Python::attach(f)
-        } else {
-            // The calls after it skip pyo3's attach, a seventh of a trivial
-            // call. pyo3 does not count this thread as attached then, so a
-            // `Py` dropped outside a nested attach (a call's exception, say)
-            // is decref'd at pyo3's next attach: within REATTACH calls.
-            lease.unattached.set(unattached + 1);
-            // SAFETY: this thread holds the GIL: the lease's PyGILState_Ensure.
-            f(unsafe { Python::assume_attached() })
-        }
-    })
+    }
+    lease.depth.set(lease.depth.get() + 1);
+    let _done = CallDone { lease, ctx };
+    let unattached = lease.unattached.get();
+    if fresh || unattached >= REATTACH {
+        // pyo3 attaches, which also applies the reference drops it
+        // deferred (see below).
+        lease.unattached.set(0);
+        Python::attach(f)
+    } else {
+        // The calls after it skip pyo3's attach, a seventh of a trivial
+        // call. pyo3 does not count this thread as attached then, so a
+        // `Py` dropped outside a nested attach (a call's exception, say)
+        // is decref'd at pyo3's next attach: within REATTACH calls.
+        lease.unattached.set(unattached + 1);
+        // SAFETY: this thread holds the GIL: the lease's PyGILState_Ensure.
+        f(unsafe { Python::assume_attached() })
+    }
 }
 
 /// Ends a synchronous call, also when it unwinds: the outermost one asks the

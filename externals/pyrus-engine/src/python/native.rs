@@ -9,6 +9,7 @@
 
 use crate::context::Context;
 use crate::convert;
+use crate::gil;
 use crate::marshal::{Delivery, ObjectId};
 use crate::out::Out;
 use crate::sink::{self, Sink};
@@ -71,12 +72,6 @@ fn data_outlet(
 }
 
 thread_local! {
-    /// This thread's current object: the caller of the innermost
-    /// [`call_as`] frame running on this thread (each frame keeps the one
-    /// it covers and puts it back), else this thread's adopted owner (see
-    /// `ADOPTED`), else null. A plain pointer in a `Cell`, so that entering
-    /// a call costs no reference count, no borrow and no push.
-    static CURRENT: Cell<*const Caller> = const { Cell::new(std::ptr::null()) };
     /// The owner a script thread acts for, kept for the thread's life.
     #[allow(clippy::vec_box)] // each box keeps its caller where `CURRENT` points while the list grows
     static ADOPTED: RefCell<Vec<Box<Caller>>> = const { RefCell::new(Vec::new()) };
@@ -88,13 +83,22 @@ thread_local! {
 /// The stack is per thread by nature: it says which call runs on *this*
 /// thread, so two host threads each calling objects (Max's main and
 /// scheduler threads) each see their own caller.
+///
+/// This thread's current object lives in a `Cell` beside its GIL lease
+/// ([`gil::current_caller`]): the caller of the innermost `call_as` frame
+/// running on this thread (each frame keeps the one it covers and puts it
+/// back), else this thread's adopted owner (see `ADOPTED`), else null. A
+/// plain pointer, so that entering a call costs no reference count, no
+/// borrow and no push; a synchronous call sets it under the same lookup of
+/// the thread-local as its lease ([`gil::sync_call_as`]).
 pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
-    // One lookup of the thread-local for entering and leaving: this is on
-    // every synchronous call's path.
-    CURRENT.with(|current| {
-        let _restore = Restore { caller, current, covered: current.replace(caller) };
-        f()
-    })
+    gil::current_caller(|current| call_as_in(current, caller, f))
+}
+
+/// [`call_as`] with this thread's current object cell in hand.
+pub(crate) fn call_as_in<R>(current: &Cell<*const Caller>, caller: &Caller, f: impl FnOnce() -> R) -> R {
+    let _restore = Restore { caller, current, covered: current.replace(caller) };
+    f()
 }
 
 /// Puts back the object a call covered when dropped (also when it unwinds).
@@ -114,7 +118,7 @@ impl Drop for Restore<'_> {
 
 /// Runs `f` with the object whose call runs on this thread, if any.
 pub(crate) fn with_caller<R>(f: impl FnOnce(Option<&Caller>) -> R) -> R {
-    let top = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    let top = gil::current_caller(|current| current.get());
     // SAFETY: a non-null current object is the caller borrowed by a
     // `call_as` frame still running on this thread (`Restore` puts back the
     // one it covered before that borrow ends, also when unwinding), or one
@@ -161,7 +165,7 @@ impl Owner {
         let caller = Box::new(Caller { out: Out::Marshal(sink), data_outlets, id, numbers });
         // Never popped: the thread acts for its owner until it ends. The
         // box does not move when the list grows.
-        CURRENT.with(|c| c.set(&*caller));
+        gil::current_caller(|current| current.set(&*caller));
         ADOPTED.with(|a| a.borrow_mut().push(caller));
     }
 
