@@ -30,7 +30,7 @@ use crate::console;
 use crate::core;
 use crate::gil;
 use crate::host::Host;
-use crate::marshal::{Delivery, Mailbox, ObjectId};
+use crate::marshal::{Delivery, Mailbox, ObjectId, NO_OBJECT};
 use crate::out::Out;
 use crate::service::Registry;
 use crate::sync::lock;
@@ -214,5 +214,27 @@ pub(crate) fn host_thread() -> Option<Context> {
 pub(crate) fn shut_down() {
     for ctx in live() {
         ctx.mailbox().shut_down();
+    }
+}
+
+/// Starts an engine thread named `name` with a [`STACK`](crate::sync::STACK)-sized stack. Every
+/// thread the engine starts is started here. A panic that still escapes `f`
+/// (each thread catches its own per job or command, see [`crate::sync::catch`]) ends the
+/// thread with an error in the host's console instead of silently.
+pub(crate) fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let thread = name.clone();
+    std::thread::Builder::new().name(name).stack_size(crate::sync::STACK).spawn(move || {
+        if let Err(why) = crate::sync::catch(f) {
+            console_error(format!("pyrus: internal error: thread {thread} ended: {why}"));
+        }
+    })
+}
+
+/// An error in a host's console that belongs to no object, from any
+/// thread: through the first live context's mailbox (see the module docs);
+/// dropped if the mailbox is full or shut, or if there is no context.
+pub(crate) fn console_error(text: String) {
+    if let Some(ctx) = first() {
+        let _ = ctx.push(NO_OBJECT, Delivery::Error(text));
     }
 }

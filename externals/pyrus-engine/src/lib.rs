@@ -52,7 +52,7 @@
 //! pending. What is per thread, by nature: the GIL lease (the thread that
 //! holds the GIL) and the caller stack (the call running on this thread).
 //!
-//! Every engine thread starts through one helper (`sync::spawn`) with a
+//! Every engine thread starts through one helper (`context::spawn`) with a
 //! [`STACK`]-sized stack (8 MiB, a Python main thread's), so Python code
 //! recurses as deep on any of them as on the main thread; the bootstrap
 //! gives threads that scripts start the same (`threading.stack_size`).

@@ -44,6 +44,9 @@ use std::time::{Duration, Instant};
 /// Identifies an object across threads; ids are never reused.
 pub type ObjectId = u64;
 
+/// The object id for output that belongs to no object.
+pub(crate) const NO_OBJECT: ObjectId = 0;
+
 /// How many deliveries the mailbox holds.
 pub const CAPACITY: usize = 1 << 16;
 

@@ -202,10 +202,10 @@ pub fn set_workers(n: usize) {
 fn resize(w: &mut Workers, n: usize) {
     if w.size == 0 {
         let rx = POOL.doorbell.1.clone();
-        match sync::spawn("pyrus-control".into(), move || control(rx)) {
+        match crate::context::spawn("pyrus-control".into(), move || control(rx)) {
             Ok(handle) => w.handles.push(handle),
             Err(e) => {
-                sync::console_error(format!("pyrus: no control thread ({e}): stop cannot interrupt running jobs"))
+                crate::context::console_error(format!("pyrus: no control thread ({e}): stop cannot interrupt running jobs"))
             }
         }
     }
@@ -218,7 +218,7 @@ fn resize(w: &mut Workers, n: usize) {
 
 /// Starts one more worker; false if the OS would not.
 fn start_worker(w: &mut Workers) -> bool {
-    match sync::spawn(format!("pyrus-worker-{}", w.started), worker) {
+    match crate::context::spawn(format!("pyrus-worker-{}", w.started), worker) {
         Ok(handle) => {
             w.started += 1;
             w.threads += 1;
@@ -226,7 +226,7 @@ fn start_worker(w: &mut Workers) -> bool {
             true
         }
         Err(e) => {
-            sync::console_error(format!("pyrus: could not start a worker thread: {e}"));
+            crate::context::console_error(format!("pyrus: could not start a worker thread: {e}"));
             false
         }
     }
@@ -254,7 +254,7 @@ fn queue_task(w: &mut Workers, task: Task) {
         start_worker(w);
     } else if no_worker && !w.capped {
         w.capped = true;
-        sync::console_error(format!(
+        crate::context::console_error(format!(
             "pyrus: all {} worker threads are busy (the pool's most: workers {} + {GROWTH}): \
              detached calls wait for one to end",
             w.threads, w.size
@@ -467,7 +467,7 @@ fn control(doorbell: Receiver<()>) {
             })
         });
         if let Err(why) = done {
-            sync::console_error(format!("pyrus: internal error while interrupting jobs: {why}"));
+            crate::context::console_error(format!("pyrus: internal error while interrupting jobs: {why}"));
         }
         if request.leave {
             return;

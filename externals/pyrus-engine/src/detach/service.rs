@@ -115,7 +115,7 @@ impl Context {
         if let Some(object) = self.recipient(id) {
             return object.deliver(delivery);
         }
-        if id != console::NO_OBJECT {
+        if id != marshal::NO_OBJECT {
             return;
         }
         match delivery {

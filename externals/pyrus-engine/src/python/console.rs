@@ -45,8 +45,7 @@ pub const LINES_PER_SECOND: u32 = 1000;
 /// The longest line shown whole; the rest of it is counted.
 pub const MAX_LINE_BYTES: usize = 8192;
 
-/// The object id for output that belongs to no object.
-pub(crate) const NO_OBJECT: ObjectId = 0;
+pub(crate) use crate::marshal::NO_OBJECT;
 
 const WINDOW: Duration = Duration::from_secs(1);
 

@@ -89,7 +89,7 @@ impl DeviceHandle {
         let (commands, rx) = bounded(COMMANDS);
         let thread_queue = queue.clone();
         let ctx = ctx.clone();
-        match sync::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue, ctx)) {
+        match crate::context::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue, ctx)) {
             Ok(thread) => lock(&FINISHING).push(thread),
             // Commands then go nowhere; the owner hears why.
             Err(e) => {
