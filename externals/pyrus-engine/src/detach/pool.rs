@@ -453,7 +453,7 @@ fn control(doorbell: Receiver<()>) {
         }
         let done = sync::catch(|| {
             Python::attach(|py| {
-                let stopped = native::Stopped::type_object(py);
+                let stopped = crate::python::values::Stopped::type_object(py);
                 // Under the GIL no worker can start or end a job: the list is exact.
                 for r in lock(&POOL.running).iter() {
                     if request.hits(r) {

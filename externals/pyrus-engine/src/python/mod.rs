@@ -1,7 +1,8 @@
 //! Everything that touches Python: the embedded interpreter ([`runtime`]),
 //! a host thread's GIL lease ([`gil`]), conversion between atoms and
 //! Python values ([`convert`]), dotted names ([`resolve`]), the script-side
-//! `_pyrus` module (`native`), script output (`console`), what an object
+//! `_pyrus` module (`native`; its value types, `values`), script output
+//! (`console`), what an object
 //! does in Python (`core`: calls, classes, reloads) and how failures are
 //! reported (`report`).
 //!
@@ -22,3 +23,4 @@ pub(crate) mod report;
 pub mod resolve;
 #[allow(unsafe_code)] // initialises CPython with a PyConfig; finds the loaded libpython with dladdr
 pub mod runtime;
+pub(crate) mod values;

@@ -9,6 +9,7 @@
 
 use crate::context::Context;
 use crate::convert;
+use crate::python::values::{Bang, Message, Stopped};
 use crate::marshal::{Delivery, ObjectId};
 use crate::out::Out;
 use crate::sink::{self, Sink};
@@ -130,14 +131,6 @@ pub(crate) fn current<R>(what: &str, f: impl FnOnce(&Caller) -> PyResult<R>) -> 
     })
 }
 
-pyo3::create_exception!(
-    pyrus,
-    Stopped,
-    pyo3::exceptions::PyBaseException,
-    "Raised inside a running detached call by the object's `stop` message (or its deletion). \
-     A BaseException, so that `except Exception` does not swallow it."
-);
-
 /// The object a script thread belongs to: a thread started (with `threading`)
 /// inside a call from an object sends its `pyrus.out()` and friends to that
 /// object, marshalled to a host thread of its context.
@@ -232,76 +225,6 @@ fn _console(error: bool, text: &Bound<'_, PyString>) -> PyResult<()> {
         }
     }
     Ok(())
-}
-
-/// A bang: return it, or `pyrus.out(pyrus.bang)`, to send a bang.
-#[pyclass(frozen, module = "pyrus", name = "Bang")]
-pub struct Bang;
-
-#[pymethods]
-impl Bang {
-    fn __repr__(&self) -> &'static str {
-        "pyrus.bang"
-    }
-}
-
-/// A message with any selector: `pyrus.Message("set", 1, 2)` sends `set 1 2`.
-#[pyclass(frozen, module = "pyrus", name = "Message")]
-pub struct Message {
-    #[pyo3(get)]
-    pub selector: Py<PyString>,
-    #[pyo3(get)]
-    pub args: Py<PyTuple>,
-}
-
-impl Message {
-    /// The Python side of a host message: `note 1 60 100` becomes
-    /// `Message("note", 1, 60, 100)`, a float `Message("float", f)`.
-    pub(crate) fn from_message(
-        py: Python<'_>,
-        message: &pyrus_atoms::Message<'_>,
-        numbers: Numbers,
-    ) -> PyResult<Message> {
-        let atoms = message.args();
-        let args = atoms.iter().map(|a| convert::atom_to_py(py, a, numbers));
-        Ok(Message { selector: PyString::new(py, message.selector()).unbind(), args: PyTuple::new(py, args)?.unbind() })
-    }
-}
-
-#[pymethods]
-impl Message {
-    /// The selector must be a word: not empty, no NUL (a host could not
-    /// send it, and `[route]` could never match it).
-    #[new]
-    #[pyo3(signature = (selector, *args))]
-    fn new(selector: Bound<'_, PyAny>, args: Bound<'_, PyTuple>) -> PyResult<Self> {
-        let Ok(text) = selector.cast::<PyString>() else {
-            return Err(PyTypeError::new_err(format!(
-                "pyrus.Message needs a str selector first, such as pyrus.Message('set', 1), not {}",
-                selector.get_type().name()?
-            )));
-        };
-        convert::selector_text(&selector)?;
-        Ok(Message { selector: text.clone().unbind(), args: args.unbind() })
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let mut text = format!("pyrus.Message({}", self.selector.bind(py).repr()?);
-        for a in self.args.bind(py).iter() {
-            text.push_str(", ");
-            text.push_str(&a.repr()?.to_cow()?);
-        }
-        text.push(')');
-        Ok(text)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let py = other.py();
-        let Ok(other) = other.cast::<Message>() else { return Ok(false) };
-        let other = other.get();
-        Ok(self.selector.bind(py).as_any().eq(other.selector.bind(py))?
-            && self.args.bind(py).as_any().eq(other.args.bind(py))?)
-    }
 }
 
 /// `pyrus.out(*values, outlet=0)`: sends out of one of the object's outlets,

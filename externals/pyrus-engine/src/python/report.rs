@@ -10,7 +10,7 @@ use std::borrow::Cow;
 /// Reports `err`, raised while doing `context`, to the console and the status outlet.
 ///
 /// A call interrupted by `stop` is not a failure: the object already said
-/// `stopped`, so [`crate::native::Stopped`] is not reported again.
+/// `stopped`, so [`crate::python::values::Stopped`] is not reported again.
 pub(crate) fn report(py: Python<'_>, out: &Out, status_outlet: usize, context: &str, err: &PyErr) {
     if traceback(py, out, context, err) {
         let kind = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
@@ -22,7 +22,7 @@ pub(crate) fn report(py: Python<'_>, out: &Out, status_outlet: usize, context: &
 /// The console half of [`report`], for what has no status outlet (the
 /// global reload); says whether it reported (not a `stop`).
 pub(crate) fn traceback(py: Python<'_>, out: &Out, context: &str, err: &PyErr) -> bool {
-    if err.is_instance_of::<crate::native::Stopped>(py) {
+    if err.is_instance_of::<crate::python::values::Stopped>(py) {
         return false;
     }
     out.error(&format!("pyrus: {context}:"));

@@ -39,7 +39,8 @@ use crate::convert;
 use crate::context::{Context, WeakContext};
 use crate::marshal::ObjectId;
 use crate::out::Out;
-use crate::native::{self, Stopped};
+use crate::native;
+use crate::python::values::Stopped;
 use crate::report;
 use crate::sync::lock;
 use crate::usb::BUDGET;
@@ -126,7 +127,7 @@ impl DeviceRun {
             let Some(callback) = &callback else { continue };
             let message = event.to_message();
             let context = || format!("pyrus.usb callback, {message}");
-            let result = native::Message::from_message(py, &message, device.numbers)
+            let result = crate::convert::message_to_py(py, &message, device.numbers)
                 .and_then(|m| Bound::new(py, m))
                 .and_then(|m| callback.bind(py).call1((m,)));
             match result {
@@ -203,7 +204,7 @@ impl UsbDevice {
     #[pyo3(signature = (*values))]
     fn send(&self, values: &Bound<'_, PyTuple>) -> PyResult<()> {
         let message = match values.get_item(0) {
-            Ok(m) if values.len() == 1 && m.is_instance_of::<native::Message>() => {
+            Ok(m) if values.len() == 1 && m.is_instance_of::<crate::python::values::Message>() => {
                 convert::py_to_message(&m, self.device.numbers)?
             }
             _ => {
