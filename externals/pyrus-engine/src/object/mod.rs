@@ -48,7 +48,7 @@ use crate::native::{self, Caller};
 use crate::out::Out;
 use crate::pool::{self, Task};
 use crate::runtime;
-use crate::service::{self, Recipient};
+use crate::context::{self as registry, Recipient, Work};
 use crate::usb_script::{self, DeviceRun};
 use crate::{convert, editor, watch};
 use pyrus_atoms::{Atom, Message, Numbers};
@@ -152,10 +152,10 @@ impl Object {
     ) -> Object {
         debug_assert!(runtime::is_started(), "runtime::start must run first");
         let (path, leading) = split_target(target, &*outlets);
-        let id = service::next_id();
+        let id = registry::next_id();
         let numbers = ctx.host().numbers();
         let core = Arc::new(Core::new(id, numbers, path, leading, patch_dir));
-        ctx.register_core(&core);
+        crate::core::register_core(ctx, &core);
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the host thread,
         // in every mode: creating an object imports its module now.
@@ -572,7 +572,10 @@ impl Recipient for Inner {
     /// Runs the device's callback where this object's calls run. A device
     /// job is never refused nor replaced: its events wait in the device's
     /// own bounded queue, which counts what it drops.
-    fn device_events(&self, device: DeviceRun) {
+    fn run(&self, work: Work) {
+        // The only work an object is handed: its script devices' events.
+        let Ok(device) = work.downcast::<DeviceRun>() else { return };
+        let device = *device;
         match self.detach() {
             Detach::Sync => self.sync(|py, out| device.run(py, out, self.core.status())),
             Detach::Serial | Detach::Concurrent => {

@@ -213,7 +213,7 @@ fn emit(caller: Option<&Caller>, id: ObjectId, stream: Stream, line: String) {
             },
         },
     };
-    let (left_out, show) = ctx.shared().windows.admit(id, stream);
+    let (left_out, show) = windows(&ctx).admit(id, stream);
     for text in left_out.map(left_out_line).into_iter().chain(show.then_some(line)) {
         match (caller, direct) {
             (Some(caller), _) => match stream {
@@ -244,6 +244,12 @@ struct Window {
 }
 
 /// One context's rate windows, per object and stream.
+pub(crate) fn windows(ctx: &crate::context::Context) -> std::sync::Arc<Windows> {
+    ctx.part::<Windows>()
+}
+
+/// One context's rate windows, per object and stream (a part of the
+/// context, see `Context::part`).
 #[derive(Default)]
 pub(crate) struct Windows {
     windows: Mutex<HashMap<(ObjectId, Stream), Window>>,

@@ -91,7 +91,7 @@ pub(crate) fn describe(id: ObjectId) -> String {
 
 /// The live core of object `id` of `ctx`, if any.
 fn live_core(ctx: &Context, id: ObjectId) -> Option<std::sync::Arc<Core>> {
-    ctx.cores().into_iter().find(|c| c.id == id)
+    cores(ctx).into_iter().find(|c| c.id == id)
 }
 
 /// The data outlets of object `id` once it has been created, or why there
@@ -525,7 +525,7 @@ pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: Option<ObjectId>
     let prefix = format!("{module}.");
     for ctx in context::live() {
         let here = out.host_thread().is_some_and(|h| h.same(&ctx));
-        for core in ctx.cores() {
+        for core in cores(&ctx) {
             let Some(path) = core.path.clone() else { continue };
             if path != module && !path.starts_with(&prefix) {
                 continue;
@@ -561,7 +561,7 @@ pub(crate) fn reload_global(py: Python<'_>, out: &Out, module: Option<&str>) {
 fn used_modules(py: Python<'_>) -> Vec<String> {
     let mut names: Vec<String> = context::live()
         .iter()
-        .flat_map(Context::cores)
+        .flat_map(cores)
         .filter_map(|c| c.path.clone())
         .filter_map(|p| loaded_module_of(py, &p).ok().flatten())
         .filter_map(|m| m.getattr("__name__").ok()?.extract().ok())
@@ -805,4 +805,47 @@ pub(crate) fn join(args: &[Atom<'_>]) -> String {
 
 fn cstring(code: &str) -> PyResult<std::ffi::CString> {
     std::ffi::CString::new(code).map_err(|_| PyValueError::new_err("code can't contain a NUL character"))
+}
+
+// Reloading is this module's act; it is a method of the context it serves
+// (an inherent impl may live in any module of the crate), so that
+// `context` stays below Python.
+impl Context {
+    /// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`,
+    /// or every module that an object's target lives in (objects of every
+    /// context), and rebinds every object that uses them (class instances
+    /// keep their state). A module whose new code fails keeps its old code;
+    /// the error goes to this context's console.
+    ///
+    /// # Threading
+    /// A host thread of this context, outside any call; attaches to Python
+    /// to re-import (a synchronous act, whatever the objects' `detach`).
+    /// Each object then rebinds as a call of its own, in its own mode: here
+    /// in `detach 0` for this context's objects (through their mailboxes for
+    /// other contexts'), as a job on its worker in `detach 1|2` (so
+    /// `on_reload` can use `pyrus.*`).
+    pub fn reload(&self, module: Option<&str>) {
+        self.as_host_thread(|| {
+            crate::gil::sync_call(self, None, |py| reload_global(py, &Out::Console(self.clone()), module));
+        });
+    }
+}
+
+/// A context's cores of `[pyrus]` objects (from before the object is made),
+/// for reloads and for naming an object: a part of the context (see
+/// [`Context::part`]).
+#[derive(Default)]
+struct Cores(Mutex<Vec<std::sync::Weak<Core>>>);
+
+/// Makes `core` reachable by reloads; called once, when it is made.
+pub(crate) fn register_core(ctx: &Context, core: &std::sync::Arc<Core>) {
+    let cores = ctx.part::<Cores>();
+    let mut cores = lock(&cores.0);
+    cores.retain(|c| c.strong_count() > 0);
+    cores.push(std::sync::Arc::downgrade(core));
+}
+
+/// The live cores of `ctx`.
+fn cores(ctx: &Context) -> Vec<std::sync::Arc<Core>> {
+    lock(&ctx.part::<Cores>().0).iter().filter_map(std::sync::Weak::upgrade).collect()
 }

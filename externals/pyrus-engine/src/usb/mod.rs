@@ -36,7 +36,7 @@ use crate::core::join;
 use crate::host::Outlets;
 use crate::marshal::{Delivery, ObjectId};
 use crate::object::{OptionSet, UsbOptions};
-use crate::service::{self, Recipient};
+use crate::context::{self as registry, Recipient};
 use crate::usb_thread::DeviceHandle;
 use pyrus_atoms::{Atom, Message};
 use pyrus_usb::device::{self, Target};
@@ -68,7 +68,7 @@ impl UsbObject {
     /// speaks through `outlets`, with `options` the host read from its own
     /// syntax.
     pub fn new(ctx: &Context, outlets: Arc<dyn Outlets>, options: UsbOptions) -> UsbObject {
-        let id = service::next_id();
+        let id = registry::next_id();
         let waker = ctx.clone();
         let device = DeviceHandle::spawn(ctx, Box::new(move || waker.wake()));
         let inner = Arc::new(UsbInner { id, ctx: ctx.clone(), outlets, device, options: Mutex::new(options) });

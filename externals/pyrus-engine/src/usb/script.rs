@@ -14,7 +14,7 @@
 //!    puts the device on its owner's context's lock-free list of pending
 //!    devices, once until it is drained, and wakes that context's host;
 //! 2. the context's service hands each pending device to its owner
-//!    ([`crate::service::Recipient::device_events`]), touching no Python;
+//!    ([`crate::context::Recipient::run`]), touching no Python;
 //! 3. the owner runs [`DeviceRun::run`] now (`detach 0`) or as a job, which
 //!    calls the callback for up to [`BUDGET`] events.
 //!
@@ -72,6 +72,10 @@ pub(crate) struct ScriptDevice {
     callback: Mutex<Option<Py<PyAny>>>,
 }
 
+/// A context's devices with events waiting, for its next service (a part
+/// of the context, see [`Context::part`]).
+type Pending = crossbeam_queue::SegQueue<Arc<ScriptDevice>>;
+
 /// Every open device, so that deleting an object closes its devices.
 static OPEN: Mutex<Vec<Weak<ScriptDevice>>> = Mutex::new(Vec::new());
 
@@ -81,7 +85,7 @@ impl ScriptDevice {
         let Some(d) = device.upgrade() else { return };
         let Some(ctx) = d.ctx.upgrade() else { return };
         if !d.notified.swap(true, Ordering::AcqRel) {
-            ctx.shared().devices.push(d);
+            ctx.part::<Pending>().push(d);
             ctx.wake();
         }
     }
@@ -172,8 +176,8 @@ fn console(out: &Out, event: &Event) {
 /// there now, not those a run puts back (a device with more than a budget
 /// waiting), so one service pass runs each device once at most.
 pub(crate) fn pending(ctx: &Context) -> impl Iterator<Item = DeviceRun> + '_ {
-    let devices = &ctx.shared().devices;
-    (0..devices.len()).map_while(|_| devices.pop()).map(DeviceRun)
+    let devices = ctx.part::<Pending>();
+    (0..devices.len()).map_while(move |_| devices.pop()).map(DeviceRun)
 }
 
 /// Closes every device object `owner` opened (it is being deleted).
