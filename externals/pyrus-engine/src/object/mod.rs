@@ -39,7 +39,8 @@
 
 use crate::call_lock::CallLock;
 use crate::context::Context;
-use crate::core::{join, Core};
+use crate::core::Core;
+use options::join;
 use crate::gil;
 use crate::host::{Host, Outlets};
 use crate::jobs::{JobKind, JobQueue, Pushed};
@@ -57,34 +58,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-mod options;
-pub use options::{OptionName, OptionSet, Options, UsbOptions};
-
-/// The messages an object handles itself, at its left inlet, instead of
-/// passing them to its target. A class that defines `in_0_WORD` for one of
-/// them gets that word (its own command stays reachable as `pyrus WORD`);
-/// to call a function with one of them first, send `list WORD ...`.
-pub const RESERVED: &[&str] =
-    &["import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop", "watch", "open"];
-
-/// The selector that reaches the object's own command whatever its class
-/// defines: `pyrus stop`, `pyrus eval 1 + 1`. No class can take it.
-pub const OWN: &str = "pyrus";
-
-/// Outstanding detached jobs an object accepts by default (the `queue` option).
-pub const DEFAULT_QUEUE: usize = 1024;
-
-/// Where an object's calls run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Detach {
-    /// On the host thread that delivered the message, now.
-    Sync = 0,
-    /// On a worker, one at a time, in arrival order.
-    Serial = 1,
-    /// On the pool, as many at once as workers are free; results in
-    /// completion order.
-    Concurrent = 2,
-}
+pub(crate) mod options;
+pub use options::{Detach, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 
 /// A `[pyrus]` object as the engine sees it.
 ///

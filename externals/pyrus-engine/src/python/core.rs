@@ -12,6 +12,7 @@
 //! work, never across a call into Python.
 
 use crate::convert;
+use crate::object::options::{OWN, RESERVED};
 use crate::gil::GilCell;
 use crate::context::{self, Context};
 use crate::out::Out;
@@ -202,7 +203,7 @@ impl Core {
     /// method of the class-mode instance, or a call of the target.
     pub fn handle(&self, py: Python<'_>, out: &Out, inlet: usize, message: &Message<'_>) {
         if let (0, Message::Anything(selector, args)) = (inlet, message) {
-            if selector == crate::object::OWN {
+            if selector == OWN {
                 if let Some((Atom::Symbol(word), rest)) = args.split_first() {
                     if PYTHON_MESSAGES.contains(&word.as_ref()) {
                         return self.python_message(py, out, word, rest);
@@ -435,11 +436,11 @@ impl Core {
         let context = "binding the class";
         let Some(shape) = check(py, out, self.status(), context, class_shape(class)) else { return };
         let fixed = *self.shape.get_or_init(|| shape);
-        if class.hasattr(format!("in_0_{}", crate::object::OWN)).unwrap_or(false) {
+        if class.hasattr(format!("in_0_{}", OWN)).unwrap_or(false) {
             let why = format!(
                 "in_0_{own} is never called: '{own} ...' at the left inlet is the object's own prefix \
                  ({own} stop, {own} eval ...); give the method another name",
-                own = crate::object::OWN
+                own = OWN
             );
             out.error(&format!("pyrus: {why}"));
             report::status_error(out, self.status(), "NameError", &why);
@@ -621,10 +622,10 @@ fn pyrus_class<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Opti
 }
 
 /// Which reserved words the class has a left-inlet method for, as bits
-/// over [`crate::object::RESERVED`].
+/// over [`RESERVED`].
 fn reserved_methods(class: &Bound<'_, PyAny>) -> u32 {
-    const _: () = assert!(crate::object::RESERVED.len() <= 32, "one bit per word");
-    let words = crate::object::RESERVED.iter().enumerate();
+    const _: () = assert!(RESERVED.len() <= 32, "one bit per word");
+    let words = RESERVED.iter().enumerate();
     words.filter(|(_, w)| class.hasattr(format!("in_0_{w}")).unwrap_or(false)).fold(0, |bits, (i, _)| bits | 1 << i)
 }
 
@@ -795,12 +796,6 @@ fn decode_source<'py>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<Bo
             e
         }
     })
-}
-
-/// Message atoms as the host prints them, separated by spaces: for what
-/// errors quote of a message (code text is [`convert::code_text`]).
-pub(crate) fn join(args: &[Atom<'_>]) -> String {
-    args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
 }
 
 fn cstring(code: &str) -> PyResult<std::ffi::CString> {

@@ -32,7 +32,7 @@ pub(crate) mod device_thread;
 pub(crate) mod script;
 
 use crate::context::Context;
-use crate::core::join;
+use crate::object::options::join;
 use crate::host::Outlets;
 use crate::marshal::{Delivery, ObjectId};
 use crate::object::{OptionSet, UsbOptions};
