@@ -81,7 +81,7 @@ pub mod test_host;
 pub mod usb;
 
 // Modules by their old flat names, while the engine moves into its folders.
-pub(crate) use detach::{jobs, service, sink};
+pub(crate) use detach::{jobs, sink};
 pub use detach::{marshal, pool};
 pub(crate) use live::{editor, watch};
 pub(crate) use python::{console, core, native, report};
@@ -92,7 +92,7 @@ pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use context::Context;
 pub use host::{Host, NoReceiver, Outlets};
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
-pub use service::BUDGET;
+pub use marshal::BUDGET;
 pub use sync::{catch, STACK};
 pub use usb::{DeviceSpec, UsbObject};
 

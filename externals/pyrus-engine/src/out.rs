@@ -107,3 +107,12 @@ impl Out {
         self.host().is_some_and(Host::request_service)
     }
 }
+
+/// The one status message of a failure, `error <kind> <words of text...>`
+/// (no kind: `error <words...>`, as `[pyrus.usb]` says its errors): every
+/// status outlet's error is made here.
+pub(crate) fn error_message<'a>(kind: Option<&'a str>, text: &'a str) -> Message<'a> {
+    let words = kind.into_iter().chain(text.split_whitespace());
+    let atoms = words.map(|w| pyrus_atoms::Atom::Symbol(std::borrow::Cow::Borrowed(w))).collect();
+    Message::Anything(std::borrow::Cow::Borrowed("error"), std::borrow::Cow::Owned(atoms))
+}

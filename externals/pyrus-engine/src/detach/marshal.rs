@@ -44,6 +44,11 @@ use std::time::{Duration, Instant};
 /// Identifies an object across threads; ids are never reused.
 pub type ObjectId = u64;
 
+/// Deliveries (or a `[pyrus.usb]`'s, a script device's events) carried out
+/// per service pass: a flood waits for the next tick instead of stalling
+/// this one.
+pub const BUDGET: usize = 4096;
+
 /// The object id for output that belongs to no object.
 pub(crate) const NO_OBJECT: ObjectId = 0;
 

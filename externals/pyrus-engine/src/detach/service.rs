@@ -12,13 +12,9 @@
 use crate::console;
 use crate::context::Context;
 use crate::gil;
-use crate::marshal::{self, Delivery, ObjectId};
+use crate::marshal::{self, Delivery, ObjectId, BUDGET};
 use crate::usb_script;
 use std::sync::Weak;
-
-/// Deliveries carried out per [`Context::service`] call: a flood waits for
-/// the next tick instead of stalling this one.
-pub const BUDGET: usize = 4096;
 
 impl Context {
     /// Carries out a delivery for `id`: to the object if it still exists, to

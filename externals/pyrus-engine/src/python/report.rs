@@ -4,8 +4,6 @@
 use crate::out::Out;
 use pyo3::prelude::*;
 use pyo3::types::PyTraceback;
-use pyrus_atoms::{Atom, Message};
-use std::borrow::Cow;
 
 /// Reports `err`, raised while doing `context`, to the console and the status outlet.
 ///
@@ -34,9 +32,7 @@ pub(crate) fn traceback(py: Python<'_>, out: &Out, context: &str, err: &PyErr) -
 
 /// `error <kind> <words of text...>` on the status outlet.
 pub(crate) fn status_error(out: &Out, status_outlet: usize, kind: &str, text: &str) {
-    let mut atoms = vec![Atom::Symbol(Cow::Borrowed(kind))];
-    atoms.extend(text.split_whitespace().map(|w| Atom::Symbol(Cow::Borrowed(w))));
-    out.outlet(status_outlet, &Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
+    out.outlet(status_outlet, &crate::out::error_message(Some(kind), text));
 }
 
 /// The traceback as `traceback.format_exception` lays it out, one console line each.

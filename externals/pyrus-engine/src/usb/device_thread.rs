@@ -46,9 +46,10 @@ pub const QUEUE: usize = 1 << 16;
 pub const COMMANDS: usize = 1 << 14;
 /// How often a device that is gone is tried again, with reconnect.
 const RETRY: Duration = Duration::from_secs(1);
-/// Outlets of `devices`' answers: one message per device, then the count.
-const DATA: usize = 0;
-const STATUS: usize = 1;
+/// The outlets of `[pyrus.usb]`, and of `devices`' answers (one message
+/// per device, then the count): data, then status.
+pub(crate) const DATA: usize = 0;
+pub(crate) const STATUS: usize = 1;
 
 enum Command {
     Open(Target),
@@ -301,8 +302,7 @@ fn list(ctx: &Context, id: ObjectId) {
         }
         Err(e) => {
             let words = format!("listing devices: {e}");
-            let atoms = words.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))).collect();
-            push(STATUS, Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
+            push(STATUS, crate::out::error_message(None, &words).into_owned());
         }
     }
 }

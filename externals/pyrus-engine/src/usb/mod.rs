@@ -41,13 +41,10 @@ use crate::usb_thread::DeviceHandle;
 use pyrus_atoms::{Atom, Message};
 use pyrus_usb::device::{self, Target};
 use pyrus_usb::{Event, Midi};
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
-/// Events carried out per service: a flood waits for the next tick.
-pub const BUDGET: usize = 4096;
-const DATA: usize = 0;
-const STATUS: usize = 1;
+pub use crate::marshal::BUDGET;
+use crate::usb_thread::{DATA, STATUS};
 
 /// A `[pyrus.usb]` object.
 pub struct UsbObject {
@@ -147,9 +144,7 @@ impl UsbInner {
 
     fn error(&self, text: &str) {
         self.outlets.error(&format!("pyrus.usb: {text}"));
-        let mut atoms = vec![];
-        atoms.extend(text.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))));
-        self.outlets.outlet(STATUS, &Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
+        self.outlets.outlet(STATUS, &crate::out::error_message(None, text));
     }
 }
 
@@ -268,7 +263,7 @@ mod tests {
     fn message(text: &str) -> Message<'_> {
         let mut words = text.split(' ');
         let selector = words.next().unwrap_or_default();
-        let args = words.map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect();
+        let args = words.map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(std::borrow::Cow::Borrowed(w)))).collect();
         Message::from_selector(selector, args)
     }
 

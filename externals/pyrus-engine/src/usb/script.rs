@@ -43,7 +43,7 @@ use crate::native;
 use crate::python::values::Stopped;
 use crate::report;
 use crate::sync::lock;
-use crate::usb::BUDGET;
+use crate::marshal::BUDGET;
 use crate::usb_thread::{self, DeviceHandle};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
