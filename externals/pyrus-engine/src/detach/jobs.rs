@@ -56,6 +56,12 @@ pub(crate) enum Pushed {
     Replaced,
 }
 
+impl crate::sink::Runs for JobQueue {
+    fn run(&self) -> u64 {
+        JobQueue::run(self)
+    }
+}
+
 impl JobQueue {
     pub fn new(core: Arc<Core>, ctx: Context) -> Self {
         JobQueue {
