@@ -3,7 +3,7 @@
 //!
 //! A [`Context`] owns the registry of its objects (each a [`Recipient`],
 //! with the dirty and pollable lists the service walks), its mailbox
-//! ([`crate::marshal`]), its logical time as last noted (for `pyrus.time()`
+//! ([`crate::detach::marshal`]), its logical time as last noted (for `pyrus.time()`
 //! off a host thread), and the parts upper modules keep per instance
 //! ([`Context::part`]: the script devices that have events pending, the
 //! rate windows of its console, the cores reloads reach). It also starts
@@ -15,7 +15,7 @@
 //! own. What stays one per process: the interpreter (CPython has one), the
 //! worker pool (shared: a job carries its context through its object's
 //! queue), the GIL lease and the native caller stack (per thread, see
-//! [`crate::gil`]).
+//! [`crate::python::gil`]).
 //!
 //! A process-wide list of the live contexts (weak) serves only what must
 //! reach all of them: a module reload rebinds the objects of every context
@@ -32,7 +32,7 @@
 //! there). The internal pushes: any thread.
 
 use crate::host::Host;
-use crate::marshal::{Delivery, Mailbox, ObjectId, NO_OBJECT};
+use crate::detach::marshal::{Delivery, Mailbox, ObjectId, NO_OBJECT};
 use crate::sync::lock;
 use std::any::Any;
 use std::cell::RefCell;

@@ -80,19 +80,16 @@ mod sync;
 pub mod test_host;
 pub mod usb;
 
-// Modules by their old flat names, while the engine moves into its folders.
-pub(crate) use detach::{jobs, sink};
+// The public API, by deliberate path: the modules a host crate and the
+// tests name, and the types at the crate root.
 pub use detach::{marshal, pool};
-pub(crate) use live::{editor, watch};
-pub(crate) use python::{console, core, native, report};
 pub use python::{convert, gil, resolve, runtime};
-pub(crate) use usb::{device_thread as usb_thread, script as usb_script};
 
-pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use context::Context;
 pub use host::{Host, NoReceiver, Outlets};
-pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use marshal::BUDGET;
+pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
+pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use sync::{catch, STACK};
 pub use usb::{DeviceSpec, UsbObject};
 
@@ -112,8 +109,8 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     // Nothing waits for a mailbox that nobody drains any more.
     context::shut_down();
     let mut threads = pool::shut_down();
-    threads.extend(usb_thread::shut_down());
-    threads.extend(watch::shut_down());
+    threads.extend(usb::device_thread::shut_down());
+    threads.extend(live::watch::shut_down());
     sync::join_by(threads, end)
 }
 pub use pyrus_atoms as atoms;

@@ -18,8 +18,8 @@
 
 use crate::context::Context;
 use crate::host::{Host, NoReceiver, Outlets};
-use crate::marshal::{Delivery, ObjectId};
-use crate::sink::{self, Sink};
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::detach::sink::{self, Sink};
 use pyrus_atoms::Message;
 use std::sync::Arc;
 

@@ -67,10 +67,10 @@ pub enum Delivery {
     Error(String),
     Send(String, OwnedMessage),
     /// A job of this object, from this run of its queue, ended (see
-    /// `crate::jobs`: `stop` abandons a run, and its jobs' ends are ignored).
+    /// `crate::detach::jobs`: `stop` abandons a run, and its jobs' ends are ignored).
     JobDone(u64),
     /// A file the object watches was saved: reload that module, then the
-    /// object's own (see `crate::watch`).
+    /// object's own (see `crate::live::watch`).
     Reload(String),
     /// A module the object's target lives in was reloaded by another
     /// object's call: resolve the target again, as a call of its own

@@ -3,7 +3,7 @@
 //! A fifo of tasks under one lock (held for O(1) steps only) and a condvar
 //! feed the worker threads (`pyrus-worker-N`), started on the first detached
 //! job; idle workers sleep on the condvar and never poll. A task names a
-//! `JobQueue` and one of its runs (see `crate::jobs`): in serial mode the
+//! `JobQueue` and one of its runs (see `crate::detach::jobs`): in serial mode the
 //! queue has at most one task in the fifo or running at a time, so its jobs
 //! run in order; in concurrent mode every job has its own task.
 //!
@@ -31,7 +31,7 @@
 //! scheduler nor the exiting thread may wait for, so a dedicated
 //! `pyrus-control` thread does it; a job blocked in C sees it only when it
 //! returns to Python, which is why `stop` also abandons it (see
-//! `crate::jobs`). Requests to it are coalesced, not queued: one pending
+//! `crate::detach::jobs`). Requests to it are coalesced, not queued: one pending
 //! entry per object (the latest cutoff covers the earlier ones), flags for
 //! "all" and "leave", and a doorbell channel of one (a ring already pending
 //! is enough), so a burst of `stop`s neither grows a queue nor blocks.
@@ -42,12 +42,12 @@
 //! [`shut_down`]: once, at process exit; it never waits (for the GIL nor
 //! the threads: the exit joins them by its deadline).
 
-use crate::jobs::{JobKind, JobQueue};
-use crate::marshal::{Delivery, ObjectId};
-use crate::native::{self, Caller};
+use crate::detach::jobs::{JobKind, JobQueue};
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::python::native::{self, Caller};
 use crate::out::Out;
-use crate::report;
-use crate::sink::Sink;
+use crate::python::report;
+use crate::detach::sink::Sink;
 use crate::sync::{self, lock};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use pyo3::prelude::*;

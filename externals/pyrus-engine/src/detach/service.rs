@@ -9,11 +9,11 @@
 //! any thread (off a host thread of the object's context, a rebind only
 //! pushes a delivery).
 
-use crate::console;
+use crate::python::console;
 use crate::context::Context;
-use crate::gil;
-use crate::marshal::{self, Delivery, ObjectId, BUDGET};
-use crate::usb_script;
+use crate::python::gil;
+use crate::detach::marshal::{self, Delivery, ObjectId, BUDGET};
+use crate::usb::script as usb_script;
 use std::sync::Weak;
 
 impl Context {

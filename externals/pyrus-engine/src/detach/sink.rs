@@ -7,7 +7,7 @@
 //! script started.
 
 use crate::context::Context;
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use pyo3::Python;
 use pyrus_atoms::Message;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ pub(crate) struct Sink {
     pub run: Option<(Arc<dyn Runs>, u64)>,
 }
 
-/// What counts a job queue's runs (`crate::jobs::JobQueue`): the sink
+/// What counts a job queue's runs (`crate::detach::jobs::JobQueue`): the sink
 /// asks only for the current run, so it sits below the jobs.
 pub(crate) trait Runs: Send + Sync {
     fn run(&self) -> u64;

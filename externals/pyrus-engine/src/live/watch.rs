@@ -23,7 +23,7 @@
 //! joins it by a deadline).
 
 use crate::context::{Context, WeakContext};
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use crate::sync::lock;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use notify::{RecursiveMode, Watcher};

@@ -16,7 +16,7 @@
 //! caller of `pyrus.*`.
 //!
 //! Creation arguments: `[pyrus]` is an interpreter with an empty namespace;
-//! `[pyrus DOTTED.NAME ARGS...]` resolves `DOTTED.NAME` (see [`crate::resolve`]).
+//! `[pyrus DOTTED.NAME ARGS...]` resolves `DOTTED.NAME` (see [`crate::python::resolve`]).
 //! A callable target is called by every message other than the reserved ones,
 //! with `ARGS` bound in front of the message's own arguments (as
 //! `functools.partial` would); a module is bound in the namespace under its
@@ -33,25 +33,26 @@
 //! `queue` limit); `replaced N` for jobs that `latest` replaced before they
 //! started; `stopped` after `stop`, then `busy 0` if jobs were outstanding:
 //! `stop` drops the jobs not started, interrupts the running one and
-//! abandons it (see [`crate::jobs`]), so the next call starts at once even
+//! abandons it (see [`crate::detach::jobs`]), so the next call starts at once even
 //! while that one is still blocked in C code; whatever it still sends is
 //! dropped.
 
 use crate::call_lock::CallLock;
 use crate::context::Context;
-use crate::core::Core;
+use crate::python::core::Core;
 use options::join;
-use crate::gil;
+use crate::python::gil;
 use crate::host::{Host, Outlets};
-use crate::jobs::{JobKind, JobQueue, Pushed};
-use crate::marshal::Delivery;
-use crate::native::{self, Caller};
+use crate::detach::jobs::{JobKind, JobQueue, Pushed};
+use crate::detach::marshal::Delivery;
+use crate::python::native::{self, Caller};
 use crate::out::Out;
-use crate::pool::{self, Task};
-use crate::runtime;
+use crate::detach::pool::{self, Task};
+use crate::python::runtime;
 use crate::context::{self as registry, Recipient, Work};
-use crate::usb_script::{self, DeviceRun};
-use crate::{convert, editor, watch};
+use crate::usb::script::{self as usb_script, DeviceRun};
+use crate::live::{editor, watch};
+use crate::python::convert;
 use pyrus_atoms::{Atom, Message, Numbers};
 use std::borrow::Cow;
 use std::path::Path;
@@ -130,7 +131,7 @@ impl Object {
         let id = registry::next_id();
         let numbers = ctx.host().numbers();
         let core = Arc::new(Core::new(id, numbers, path, leading, patch_dir));
-        crate::core::register_core(ctx, &core);
+        crate::python::core::register_core(ctx, &core);
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the host thread,
         // in every mode: creating an object imports its module now.
@@ -485,7 +486,7 @@ impl Inner {
 
     fn bad_argument(&self, why: &str) {
         self.out().error(&format!("pyrus: {why}"));
-        crate::report::status_error(self.out(), self.core.status(), "ValueError", why);
+        crate::python::report::status_error(self.out(), self.core.status(), "ValueError", why);
     }
 
     fn status(&self, what: &str, args: &[Atom<'_>]) {
@@ -510,7 +511,7 @@ impl Recipient for Inner {
             Delivery::Send(name, m) => {
                 if let Err(e) = out.send(&name, &m) {
                     out.error(&format!("pyrus.send: {e}"));
-                    crate::report::status_error(out, self.core.status(), "LookupError", &e.to_string());
+                    crate::python::report::status_error(out, self.core.status(), "LookupError", &e.to_string());
                 }
             }
             // The end of a job that `stop` abandoned was counted then.

@@ -52,7 +52,7 @@ pub enum Detach {
 }
 
 /// Message atoms as the host prints them, separated by spaces: for what
-/// errors quote of a message (code text is [`crate::convert::code_text`]).
+/// errors quote of a message (code text is [`crate::python::convert::code_text`]).
 pub(crate) fn join(args: &[Atom<'_>]) -> String {
     args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
 }

@@ -24,14 +24,14 @@
 //!
 //! # Threading
 //! [`write`] and [`end_of_call`]: any thread attached to Python; they never
-//! block but as the mailbox does (see [`crate::sink::Sink`]).
+//! block but as the mailbox does (see [`crate::detach::sink::Sink`]).
 //! [`Windows::take_left_out`] and [`end_of_pass`]: a host thread, from
 //! [`crate::Context::service`]. Each context's rate windows are behind one
 //! mutex held for O(1) work, never across a call to a host.
 
 use crate::context;
-use crate::marshal::{Delivery, ObjectId};
-use crate::native::{self, Caller};
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::python::native::{self, Caller};
 use crate::sync::lock;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -45,7 +45,7 @@ pub const LINES_PER_SECOND: u32 = 1000;
 /// The longest line shown whole; the rest of it is counted.
 pub const MAX_LINE_BYTES: usize = 8192;
 
-pub(crate) use crate::marshal::NO_OBJECT;
+pub(crate) use crate::detach::marshal::NO_OBJECT;
 
 const WINDOW: Duration = Duration::from_secs(1);
 

@@ -1,7 +1,7 @@
 //! What an object does in Python, on whichever thread runs it: a host
 //! thread in synchronous mode, a worker in detached mode. Everything it says
 //! goes through the [`Out`] it is given: straight to the host on a host
-//! thread, through the mailbox ([`crate::sink::Sink`]) on a worker.
+//! thread, through the mailbox ([`crate::detach::sink::Sink`]) on a worker.
 //!
 //! # Threading
 //! `Core` is `Send + Sync`. Every method needs the caller attached to Python
@@ -11,16 +11,16 @@
 //! accesses, so a call takes no lock; the files' lock is held only for O(1)
 //! work, never across a call into Python.
 
-use crate::convert;
+use crate::python::convert;
 use crate::object::options::{OWN, RESERVED};
-use crate::gil::GilCell;
+use crate::python::gil::GilCell;
 use crate::context::{self, Context};
 use crate::out::Out;
-use crate::marshal::ObjectId;
-use crate::native::Owner;
-use crate::report;
-use crate::resolve::resolve;
-use crate::runtime;
+use crate::detach::marshal::ObjectId;
+use crate::python::native::Owner;
+use crate::python::report;
+use crate::python::resolve::resolve;
+use crate::python::runtime;
 use crate::sync::lock;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -97,7 +97,7 @@ fn live_core(ctx: &Context, id: ObjectId) -> Option<std::sync::Arc<Core>> {
 
 /// The data outlets of object `id` once it has been created, or why there
 /// are none: for threads started while its module was imported at creation
-/// (see [`crate::native::Caller::data_outlets`]).
+/// (see [`crate::python::native::Caller::data_outlets`]).
 pub(crate) fn created_outlets(ctx: &Context, id: ObjectId) -> Result<usize, &'static str> {
     let core = live_core(ctx, id);
     let core = core.ok_or("the [pyrus] object this thread was started for is gone")?;
@@ -405,7 +405,7 @@ impl Core {
         if let Ok(files) = script_files(py, &path, self.patch_dir.as_deref()) {
             *lock(&self.files) = files.clone();
             if self.watching.load(std::sync::atomic::Ordering::Acquire) {
-                if let Err(e) = crate::watch::watch(out.ctx(), self.id, files) {
+                if let Err(e) = crate::live::watch::watch(out.ctx(), self.id, files) {
                     out.error(&format!("pyrus: watch: {e}"));
                 }
             }
@@ -821,7 +821,7 @@ impl Context {
     /// `on_reload` can use `pyrus.*`).
     pub fn reload(&self, module: Option<&str>) {
         self.as_host_thread(|| {
-            crate::gil::sync_call(self, None, |py| reload_global(py, &Out::Console(self.clone()), module));
+            crate::python::gil::sync_call(self, None, |py| reload_global(py, &Out::Console(self.clone()), module));
         });
     }
 }

@@ -33,7 +33,7 @@
 //! behaves the same but no host defers for it.
 
 use crate::context::Context;
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use pyo3::ffi;
 use pyo3::Python;
 use std::cell::{Cell, RefCell};
@@ -75,7 +75,7 @@ impl Episode {
     /// down, or it has gone on long enough.
     fn over(&self) -> bool {
         let ended = || {
-            let running = crate::pool::running_objects();
+            let running = crate::detach::pool::running_objects();
             !self.holders.is_empty() && !self.holders.iter().any(|h| running.contains(h))
         };
         self.last.elapsed() > CALM || self.began.elapsed() > LONGEST_EPISODE || ended()
@@ -197,7 +197,7 @@ pub(crate) fn episode_pending() -> bool {
 /// Counts a slow wait into the episode, or begins one: a wait while other
 /// objects' jobs run ends the last episode.
 fn slow_wait(ctx: &Context, waiter: ObjectId, waited: Duration) {
-    let mut holders = crate::pool::running_objects();
+    let mut holders = crate::detach::pool::running_objects();
     holders.sort_unstable();
     holders.dedup();
     let now = Instant::now();
@@ -224,13 +224,13 @@ fn report(episode: &RefCell<Option<Episode>>) {
     let why = match e.holders.as_slice() {
         [] => "a job that had ended by then, or a thread a script started, held Python".to_string(),
         holders => {
-            let names: Vec<String> = holders.iter().map(|&h| crate::core::describe(h)).collect();
+            let names: Vec<String> = holders.iter().map(|&h| crate::python::core::describe(h)).collect();
             format!("a detached job of {} held Python", names.join(" or "))
         }
     };
     let text = format!(
         "pyrus: {} waited {} ms for Python, blocking {}: {why} (in C code, which keeps the GIL)",
-        crate::core::describe(e.waiter),
+        crate::python::core::describe(e.waiter),
         e.longest.as_millis(),
         e.ctx.host().name()
     );

@@ -8,11 +8,11 @@
 //! calls (an outlet that leads back into another `[pyrus]`) find the right one.
 
 use crate::context::Context;
-use crate::convert;
+use crate::python::convert;
 use crate::python::values::{Bang, Message, Stopped};
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use crate::out::Out;
-use crate::sink::{self, Sink};
+use crate::detach::sink::{self, Sink};
 use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -28,7 +28,7 @@ pub(crate) struct Caller {
     /// engine's. None while the object is being created: the class being
     /// imported decides its outlets, and the host has not made them yet. A
     /// thread started then (at import) learns them from the object once it
-    /// is made ([`crate::core::created_outlets`]); what is sent meanwhile
+    /// is made ([`crate::python::core::created_outlets`]); what is sent meanwhile
     /// waits in the mailbox for the outlets (see [`Out::Creating`]).
     pub data_outlets: Option<usize>,
     pub id: ObjectId,
@@ -45,7 +45,7 @@ fn data_outlet(
     outlet: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<usize> {
     let outlets = match data_outlets {
-        None => crate::core::created_outlets(ctx, id).map_err(PyRuntimeError::new_err)?,
+        None => crate::python::core::created_outlets(ctx, id).map_err(PyRuntimeError::new_err)?,
         Some(known) => known,
     };
     if outlets == 0 {
@@ -106,7 +106,7 @@ impl Drop for Pop<'_> {
     fn drop(&mut self) {
         self.1.borrow_mut().pop();
         // What the call printed without a final newline is a line now.
-        crate::console::end_of_call(self.0);
+        crate::python::console::end_of_call(self.0);
     }
 }
 
@@ -160,7 +160,7 @@ impl Owner {
     fn end(&self) {
         with_caller(|caller| {
             if let Some(caller) = caller.filter(|c| c.id == self.id) {
-                crate::console::end_of_call(caller);
+                crate::python::console::end_of_call(caller);
             }
         });
         self.ctx.producer_end();
@@ -211,17 +211,17 @@ fn _thread_begin() -> PyResult<()> {
 }
 
 /// `sys.stdout.write(text)` (`error` false) and `sys.stderr.write(text)`:
-/// to the host's console (see [`crate::console`]).
+/// to the host's console (see [`crate::python::console`]).
 #[pyfunction]
 fn _console(error: bool, text: &Bound<'_, PyString>) -> PyResult<()> {
-    let stream = if error { crate::console::Stream::Err } else { crate::console::Stream::Out };
+    let stream = if error { crate::python::console::Stream::Err } else { crate::python::console::Stream::Out };
     match text.to_str() {
-        Ok(text) => crate::console::write(stream, text),
+        Ok(text) => crate::python::console::write(stream, text),
         // Lone surrogates (an undecodable file name) are shown as `\udcff`,
         // as Python's own stderr shows them, rather than failing the write.
         Err(_) => {
             let bytes = text.call_method1("encode", ("utf-8", "backslashreplace"))?;
-            crate::console::write(stream, &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()));
+            crate::python::console::write(stream, &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()));
         }
     }
     Ok(())
@@ -303,7 +303,7 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_console, &m)?)?;
     m.add_class::<Owner>()?;
     m.add("Stopped", py.get_type::<Stopped>())?;
-    crate::usb_script::install(&m)?;
+    crate::usb::script::install(&m)?;
     let modules = py.import("sys")?.getattr("modules")?;
     modules.cast::<PyDict>()?.set_item("_pyrus", m)?;
     Ok(())

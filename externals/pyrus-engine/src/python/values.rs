@@ -1,6 +1,6 @@
 //! The script-side value types of the `pyrus` module: `pyrus.bang`,
 //! `pyrus.Message` and the `pyrus.Stopped` exception, with the rule for what
-//! text may be a symbol or a selector. Below conversion ([`crate::convert`])
+//! text may be a symbol or a selector. Below conversion ([`crate::python::convert`])
 //! and reports, which know these types, and the `_pyrus` module, which
 //! installs them.
 //!

@@ -1,5 +1,5 @@
 //! The device thread behind every USB device the engine opens, for
-//! `[pyrus.usb]` ([`crate::usb`]) and for scripts ([`crate::usb_script`]).
+//! `[pyrus.usb]` ([`crate::usb`]) and for scripts ([`crate::usb::script`]).
 //!
 //! Everything that can block (opening a device, a TCP connect, a USB write,
 //! closing and joining a device's threads) happens on the device's own thread
@@ -24,7 +24,7 @@
 //! there (see [`device_thread`]).
 
 use crate::context::Context;
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use crate::sync::{self, lock};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use pyrus_atoms::{Atom, Message};

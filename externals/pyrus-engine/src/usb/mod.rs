@@ -34,17 +34,17 @@ pub(crate) mod script;
 use crate::context::Context;
 use crate::object::options::join;
 use crate::host::Outlets;
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use crate::object::{OptionSet, UsbOptions};
 use crate::context::{self as registry, Recipient};
-use crate::usb_thread::DeviceHandle;
+use crate::usb::device_thread::DeviceHandle;
 use pyrus_atoms::{Atom, Message};
 use pyrus_usb::device::{self, Target};
 use pyrus_usb::{Event, Midi};
 use std::sync::{Arc, Mutex, Weak};
 
-pub use crate::marshal::BUDGET;
-use crate::usb_thread::{DATA, STATUS};
+pub use crate::detach::marshal::BUDGET;
+use crate::usb::device_thread::{DATA, STATUS};
 
 /// A `[pyrus.usb]` object.
 pub struct UsbObject {

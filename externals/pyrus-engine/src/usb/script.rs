@@ -1,6 +1,6 @@
 //! USB devices opened by scripts: `pyrus.usb.open(spec, callback)` and
 //! friends (see `scripts/pyrus/usb.py`). The device is the same as
-//! `[pyrus.usb]`'s, on its own device thread ([`crate::usb_thread`]); its
+//! `[pyrus.usb]`'s, on its own device thread ([`crate::usb::device_thread`]); its
 //! events reach the script's callback as `pyrus.Message`s with the fields of
 //! the Pd messages (`note 1 60 100`, `connected ...`, `dropped N`).
 //!
@@ -35,16 +35,16 @@
 //! go to its thread) — but `devices()` enumerates USB, with the GIL released.
 //! [`pending`]: a host thread of the context; [`owner_gone`]: any thread.
 
-use crate::convert;
+use crate::python::convert;
 use crate::context::{Context, WeakContext};
-use crate::marshal::ObjectId;
+use crate::detach::marshal::ObjectId;
 use crate::out::Out;
-use crate::native;
+use crate::python::native;
 use crate::python::values::Stopped;
-use crate::report;
+use crate::python::report;
 use crate::sync::lock;
-use crate::marshal::BUDGET;
-use crate::usb_thread::{self, DeviceHandle};
+use crate::detach::marshal::BUDGET;
+use crate::usb::device_thread::{self as usb_thread, DeviceHandle};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -131,11 +131,11 @@ impl DeviceRun {
             let Some(callback) = &callback else { continue };
             let message = event.to_message();
             let context = || format!("pyrus.usb callback, {message}");
-            let result = crate::convert::message_to_py(py, &message, device.numbers)
+            let result = crate::python::convert::message_to_py(py, &message, device.numbers)
                 .and_then(|m| Bound::new(py, m))
                 .and_then(|m| callback.bind(py).call1((m,)));
             match result {
-                Ok(value) => crate::core::output(py, out, status, device.numbers, context, &value),
+                Ok(value) => crate::python::core::output(py, out, status, device.numbers, context, &value),
                 Err(e) => {
                     report::report(py, out, status, &context(), &e);
                     if e.is_instance_of::<Stopped>(py) {
