@@ -12,6 +12,39 @@
 //! *Host threads* are the threads a host runs engine code on: Pd's one
 //! thread (per instance), Max's main and scheduler threads.
 //!
+//! # Module map
+//!
+//! Low to high: each module uses only those above it in this list, except
+//! where noted (the import circles left are listed in the notes).
+//!
+//! - `host`, `sync`, `call_lock`: the [`Host`] and [`Outlets`] traits a host
+//!   crate implements; a poison-free lock, [`catch`], joining by a deadline;
+//!   the per-object call lock (host threads).
+//! - [`marshal`] (`detach/`): the bounded mailbox of deliveries from any
+//!   thread to a host thread, and [`BUDGET`].
+//! - `context`: one per host instance ([`Context`]): its registry of
+//!   objects, mailbox, logical time, the parts upper modules keep per
+//!   instance; starts every engine thread (any thread).
+//! - `out`, `detach::sink`: where an object's output goes, straight to the
+//!   host on a host thread or marshalled from a worker; the one status-error
+//!   formatter.
+//! - `object::options`: typed options, their one validation, the object's
+//!   own words (a host thread).
+//! - `python/`: the interpreter ([`runtime`]), the GIL lease ([`gil`]),
+//!   values and [`convert`]ion, dotted names ([`resolve`]), reports, script
+//!   output (`console`), the `_pyrus` module (`native`), what an object does
+//!   in Python (`core`: calls, classes, reloads, `Context::reload`): any
+//!   thread attached to Python.
+//! - `detach/` jobs and [`pool`]: an object's job queue, the shared worker
+//!   pool and the control thread (workers; host threads submit).
+//! - `live/`: `watch 1` (the `pyrus-watch` thread) and `open` (the editor).
+//! - [`usb`]: script devices, the device threads (`pyrus-usb-device`) and
+//!   [`UsbObject`] (host threads).
+//! - `detach::service`: [`Context::service`], which carries out a context's
+//!   deliveries (a host thread of the context).
+//! - `object/`: [`Object`], the `[pyrus]` facade a host forwards messages to
+//!   (host threads of its context).
+//!
 //! # Thread contract
 //!
 //! | entry point | thread | concurrently | blocks on |

@@ -1,4 +1,6 @@
-//! Conversion between host atoms and Python values.
+//! Conversion between host atoms and Python values: no state, on any
+//! thread attached to Python (a host thread in `detach 0`, a worker, a
+//! script's thread).
 //!
 //! How numbers convert depends on the host's [`Numbers`] (see
 //! [`crate::Host::numbers`]): a host with floats only (Pd) cannot tell `2`

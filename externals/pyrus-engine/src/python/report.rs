@@ -1,5 +1,11 @@
 //! How failures reach the user: the full Python traceback in the console (file
-//! and line included) and one `error <Type> <message...>` on the status outlet.
+//! and line included) and one `error <Type> <message...>` on the status outlet
+//! (the message itself is made by [`crate::out::error_message`], the one
+//! formatter of status errors).
+//!
+//! # Threading
+//! The thread running the failed call, attached to Python: a host thread in
+//! `detach 0`, a worker in `detach 1|2`.
 
 use crate::out::Out;
 use pyo3::prelude::*;

@@ -3,7 +3,7 @@
 //! leave the object's outlets on a host thread, in order.
 //!
 //! Everything that can block happens on the object's device thread
-//! (`usb_thread`): the host thread only sends it commands. The device's
+//! (`device_thread`): the host thread only sends it commands. The device's
 //! events wake the host for a service; [`crate::Context::service`] drains
 //! them, at most a budget per pass.
 //!
