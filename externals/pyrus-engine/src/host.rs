@@ -78,8 +78,8 @@ pub trait Host: Send + Sync {
     }
 
     /// Makes the host call [`crate::Context::service`] on a host thread soon:
-    /// the first delivery into an empty mailbox, or events of a USB device,
-    /// call it. Any thread; must not block (Pd: one byte into a socket that
+    /// the first delivery after a service drained the mailbox, or events of
+    /// a USB device, call it. Any thread; must not block (Pd: one byte into a socket that
     /// its poll loop watches).
     fn wake(&self) {}
 }

@@ -115,7 +115,7 @@ fn overflow_refuses_the_newest_jobs_and_counts_them() {
     let dir = setup("gate", "import threading\nopen_ = threading.Event()\ndef f(x):\n    open_.wait()\n    return x\n");
     let (host, ctx) = test_host::context(TestHost::new());
     let o = Object::new(&ctx, host.clone(), &words("gate.f"), options(&[("detach", 1.0), ("queue", 10.0)]), Some(&dir));
-    let _ = serve_until(&ctx, &host, |_| !ctx.has_work()); // the init job
+    let _ = serve_until(&ctx, &host, |_| !ctx.has_work()); // creation's own deliveries (it resolves the target synchronously)
     for i in 0..110 {
         o.message(0, &Message::Float(i as f64));
     }

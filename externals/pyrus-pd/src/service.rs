@@ -6,7 +6,7 @@
 //!   This ends the GIL lease and, in `-batch` mode (where Pd polls no file
 //!   descriptors), is what brings detached results in;
 //! - a socket pair registered with `sys_addpollfn`: a worker's first delivery
-//!   into an empty mailbox writes a byte (the context's `Host::wake`, see
+//!   after a drain writes a byte (the context's `Host::wake`, see
 //!   `PdHost`), which wakes Pd out of its idle sleep
 //!   at once (realtime mode), so results arrive well within a tick, the way
 //!   `[netreceive]` input does.
