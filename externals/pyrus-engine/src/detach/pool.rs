@@ -44,7 +44,7 @@
 
 use crate::detach::jobs::{JobKind, JobQueue};
 use crate::detach::marshal::{Delivery, ObjectId};
-use crate::python::native::{self, Caller};
+use crate::python::console::{self, Caller};
 use crate::out::Out;
 use crate::python::report;
 use crate::detach::sink::Sink;
@@ -413,7 +413,7 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
     let out = &caller.out;
     let status = queue.core.status();
     let done = sync::catch(|| {
-        native::call_as(&caller, || match &job {
+        console::call_as(&caller, || match &job {
             JobKind::Message(inlet, m) => queue.core.handle(py, out, *inlet, m),
             JobKind::Device(device) => device.run(py, out, status),
             JobKind::Close => queue.core.close(py, out),

@@ -45,7 +45,7 @@ use crate::python::gil;
 use crate::host::{Host, Outlets};
 use crate::detach::jobs::{JobKind, JobQueue, Pushed};
 use crate::detach::marshal::Delivery;
-use crate::python::native::{self, Caller};
+use crate::python::console::{self, Caller};
 use crate::out::Out;
 use crate::detach::pool::{self, Task};
 use crate::python::runtime;
@@ -141,7 +141,7 @@ impl Object {
         {
             let creating = Out::Creating { ctx: ctx.clone(), outlets: outlets.clone(), id };
             let early = Caller { out: creating, data_outlets: None, id, numbers };
-            gil::sync_call(ctx, Some(id), |py| native::call_as(&early, || core.init(py, &early.out)));
+            gil::sync_call(ctx, Some(id), |py| console::call_as(&early, || core.init(py, &early.out)));
         }
         core.created();
         let data_outlets = Some(core.shape().outlets);
@@ -271,7 +271,7 @@ impl Inner {
             // lock waits with the GIL released (see `Object`).
             let _one = self.serialise.then(|| self.lock.enter(|block| py.detach(block)));
             debug_assert!(!self.serialise || self.lock.held_by_me(), "one call at a time: this thread runs the call");
-            native::call_as(&self.caller, || f(py, &self.caller.out))
+            console::call_as(&self.caller, || f(py, &self.caller.out))
         })
     }
 

@@ -22,8 +22,11 @@
 //!   that second is over ([`Windows::take_left_out`], from the service). Each
 //!   context keeps its own objects' windows.
 //!
+//! It also keeps the caller stack: which object's call runs on this thread
+//! ([`call_as`], [`with_caller`]), where output and `pyrus.*` go.
+//!
 //! # Threading
-//! [`write`] and [`end_of_call`]: any thread attached to Python; they never
+//! The caller stack is per thread by nature. [`write`] and [`end_of_call`]: any thread attached to Python; they never
 //! block but as the mailbox does (see [`crate::detach::sink::Sink`]).
 //! [`Windows::take_left_out`] and [`end_of_pass`]: a host thread, from
 //! [`crate::Context::service`]. Each context's rate windows are behind one
@@ -31,7 +34,10 @@
 
 use crate::context;
 use crate::detach::marshal::{Delivery, ObjectId};
-use crate::python::native::{self, Caller};
+use crate::out::Out;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::PyResult;
+use pyrus_atoms::Numbers;
 use crate::sync::lock;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -46,6 +52,90 @@ pub const LINES_PER_SECOND: u32 = 1000;
 pub const MAX_LINE_BYTES: usize = 8192;
 
 pub(crate) use crate::detach::marshal::NO_OBJECT;
+
+/// The object a script's `pyrus.*` calls act on.
+pub(crate) struct Caller {
+    /// Where its output goes: straight to the host on a host thread,
+    /// through the mailbox elsewhere.
+    pub out: Out,
+    /// Outlets a script may use; the status outlet after them is the
+    /// engine's. None while the object is being created: the class being
+    /// imported decides its outlets, and the host has not made them yet. A
+    /// thread started then (at import) learns them from the object once it
+    /// is made ([`crate::python::core::created_outlets`]); what is sent meanwhile
+    /// waits in the mailbox for the outlets (see [`Out::Creating`]).
+    pub data_outlets: Option<usize>,
+    pub id: ObjectId,
+    /// The host's number model, for converting what the script sends.
+    pub numbers: Numbers,
+}
+
+thread_local! {
+    /// This thread's current objects, innermost last: each entry is the
+    /// caller of a [`call_as`] frame running on this thread, or this
+    /// thread's adopted owner (see `ADOPTED`). Plain pointers, so that
+    /// entering a call costs no reference count.
+    static CALLERS: RefCell<Vec<*const Caller>> = const { RefCell::new(Vec::new()) };
+    /// The owner a script thread acts for, kept for the thread's life.
+    #[allow(clippy::vec_box)] // each box keeps its caller where the stack points while the list grows
+    static ADOPTED: RefCell<Vec<Box<Caller>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with `caller` as this thread's current object; it is popped
+/// when `f` returns or unwinds.
+///
+/// The stack is per thread by nature: it says which call runs on *this*
+/// thread, so two host threads each calling objects (Max's main and
+/// scheduler threads) each see their own caller.
+pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
+    // One lookup of the thread-local for the push and the pop: this is on
+    // every synchronous call's path. Nested calls in `f` borrow the stack
+    // only for their own push and pop.
+    CALLERS.with(|callers| {
+        callers.borrow_mut().push(caller);
+        let _pop = Pop(caller, callers);
+        f()
+    })
+}
+
+/// Pops the current object when dropped (also when a call unwinds).
+struct Pop<'a>(&'a Caller, &'a RefCell<Vec<*const Caller>>);
+
+impl Drop for Pop<'_> {
+    fn drop(&mut self) {
+        self.1.borrow_mut().pop();
+        // What the call printed without a final newline is a line now.
+        end_of_call(self.0);
+    }
+}
+
+/// Runs `f` with the object whose call runs on this thread, if any.
+pub(crate) fn with_caller<R>(f: impl FnOnce(Option<&Caller>) -> R) -> R {
+    let top = CALLERS.try_with(|c| c.borrow().last().copied()).ok().flatten();
+    // SAFETY: every pointer on this thread's stack is the caller borrowed by
+    // a `call_as` frame still running on this thread (`Pop` removes it
+    // before that borrow ends, also when unwinding), or one that `ADOPTED`
+    // owns for the rest of the thread's life (never removed). `f` runs
+    // below that frame, on this thread, so the caller outlives it.
+    f(top.map(|p| unsafe { &*p }))
+}
+
+/// As [`with_caller`], for `pyrus.WHAT()`: an error outside any call.
+pub(crate) fn current<R>(what: &str, f: impl FnOnce(&Caller) -> PyResult<R>) -> PyResult<R> {
+    with_caller(|caller| match caller {
+        Some(caller) => f(caller),
+        None => Err(PyRuntimeError::new_err(format!(
+            "pyrus.{what}() was called outside a call from a pyrus object on this thread"
+        ))),
+    })
+}
+
+/// Makes this thread act for `caller` until it ends (a script thread's
+/// owner): never popped. The box does not move when the list grows.
+pub(crate) fn adopt(caller: Box<Caller>) {
+    CALLERS.with(|c| c.borrow_mut().push(&*caller));
+    ADOPTED.with(|a| a.borrow_mut().push(caller));
+}
 
 const WINDOW: Duration = Duration::from_secs(1);
 
@@ -91,7 +181,7 @@ static BEGUN: AtomicUsize = AtomicUsize::new(0);
 
 /// Writes `text` to `stream` for the current caller of this thread.
 pub(crate) fn write(stream: Stream, text: &str) {
-    native::with_caller(|caller| write_for(caller, stream, text));
+    with_caller(|caller| write_for(caller, stream, text));
 }
 
 fn write_for(caller: Option<&Caller>, stream: Stream, text: &str) {

@@ -97,7 +97,7 @@ fn live_core(ctx: &Context, id: ObjectId) -> Option<std::sync::Arc<Core>> {
 
 /// The data outlets of object `id` once it has been created, or why there
 /// are none: for threads started while its module was imported at creation
-/// (see [`crate::python::native::Caller::data_outlets`]).
+/// (see [`crate::python::console::Caller::data_outlets`]).
 pub(crate) fn created_outlets(ctx: &Context, id: ObjectId) -> Result<usize, &'static str> {
     let core = live_core(ctx, id);
     let core = core.ok_or("the [pyrus] object this thread was started for is gone")?;

@@ -12,12 +12,12 @@
 //! thread a script started. The plain-data parts (an object's shape, its
 //! files, the reserved words its class takes) are read without Python.
 
+#[allow(unsafe_code)] // the caller stack holds plain pointers to callers of frames still running
 pub(crate) mod console;
 pub mod convert;
 pub(crate) mod core;
 #[allow(unsafe_code)] // the GIL lease calls CPython's PyGILState API directly
 pub mod gil;
-#[allow(unsafe_code)] // the caller stack holds plain pointers to callers of frames still running
 pub(crate) mod native;
 pub(crate) mod report;
 pub mod resolve;

@@ -4,10 +4,12 @@
 //!
 //! A script's `pyrus.out()` and friends act on the object whose call is running
 //! on this thread: every call into Python from an object pushes that object on
-//! a thread-local stack ([`call_as`]) and pops it when the call returns, so nested
-//! calls (an outlet that leads back into another `[pyrus]`) find the right one.
+//! a thread-local stack (the caller stack, kept by `console`, see
+//! [`console::call_as`]) and pops it when the call returns, so nested calls
+//! (an outlet that leads back into another `[pyrus]`) find the right one.
 
 use crate::context::Context;
+use crate::python::console::{self, current, with_caller, Caller};
 use crate::python::convert;
 use crate::python::values::{Bang, Message, Stopped};
 use crate::detach::marshal::{Delivery, ObjectId};
@@ -17,24 +19,6 @@ use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError}
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyrus_atoms::Numbers;
-use std::cell::RefCell;
-
-/// The object a script's `pyrus.*` calls act on.
-pub(crate) struct Caller {
-    /// Where its output goes: straight to the host on a host thread,
-    /// through the mailbox elsewhere.
-    pub out: Out,
-    /// Outlets a script may use; the status outlet after them is the
-    /// engine's. None while the object is being created: the class being
-    /// imported decides its outlets, and the host has not made them yet. A
-    /// thread started then (at import) learns them from the object once it
-    /// is made ([`crate::python::core::created_outlets`]); what is sent meanwhile
-    /// waits in the mailbox for the outlets (see [`Out::Creating`]).
-    pub data_outlets: Option<usize>,
-    pub id: ObjectId,
-    /// The host's number model, for converting what the script sends.
-    pub numbers: Numbers,
-}
 
 /// The data outlet `outlet` (a Python value; None for 0) names, checked
 /// against the object's: an `int` from 0 to the last one.
@@ -71,66 +55,6 @@ fn data_outlet(
     }
 }
 
-thread_local! {
-    /// This thread's current objects, innermost last: each entry is the
-    /// caller of a [`call_as`] frame running on this thread, or this
-    /// thread's adopted owner (see `ADOPTED`). Plain pointers, so that
-    /// entering a call costs no reference count.
-    static CALLERS: RefCell<Vec<*const Caller>> = const { RefCell::new(Vec::new()) };
-    /// The owner a script thread acts for, kept for the thread's life.
-    #[allow(clippy::vec_box)] // each box keeps its caller where the stack points while the list grows
-    static ADOPTED: RefCell<Vec<Box<Caller>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs `f` with `caller` as this thread's current object; it is popped
-/// when `f` returns or unwinds.
-///
-/// The stack is per thread by nature: it says which call runs on *this*
-/// thread, so two host threads each calling objects (Max's main and
-/// scheduler threads) each see their own caller.
-pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
-    // One lookup of the thread-local for the push and the pop: this is on
-    // every synchronous call's path. Nested calls in `f` borrow the stack
-    // only for their own push and pop.
-    CALLERS.with(|callers| {
-        callers.borrow_mut().push(caller);
-        let _pop = Pop(caller, callers);
-        f()
-    })
-}
-
-/// Pops the current object when dropped (also when a call unwinds).
-struct Pop<'a>(&'a Caller, &'a RefCell<Vec<*const Caller>>);
-
-impl Drop for Pop<'_> {
-    fn drop(&mut self) {
-        self.1.borrow_mut().pop();
-        // What the call printed without a final newline is a line now.
-        crate::python::console::end_of_call(self.0);
-    }
-}
-
-/// Runs `f` with the object whose call runs on this thread, if any.
-pub(crate) fn with_caller<R>(f: impl FnOnce(Option<&Caller>) -> R) -> R {
-    let top = CALLERS.try_with(|c| c.borrow().last().copied()).ok().flatten();
-    // SAFETY: every pointer on this thread's stack is the caller borrowed by
-    // a `call_as` frame still running on this thread (`Pop` removes it
-    // before that borrow ends, also when unwinding), or one that `ADOPTED`
-    // owns for the rest of the thread's life (never removed). `f` runs
-    // below that frame, on this thread, so the caller outlives it.
-    f(top.map(|p| unsafe { &*p }))
-}
-
-/// As [`with_caller`], for `pyrus.WHAT()`: an error outside any call.
-pub(crate) fn current<R>(what: &str, f: impl FnOnce(&Caller) -> PyResult<R>) -> PyResult<R> {
-    with_caller(|caller| match caller {
-        Some(caller) => f(caller),
-        None => Err(PyRuntimeError::new_err(format!(
-            "pyrus.{what}() was called outside a call from a pyrus object on this thread"
-        ))),
-    })
-}
-
 /// The object a script thread belongs to: a thread started (with `threading`)
 /// inside a call from an object sends its `pyrus.out()` and friends to that
 /// object, marshalled to a host thread of its context.
@@ -149,10 +73,7 @@ impl Owner {
         let sink = Sink { ctx: self.ctx.clone(), id: self.id, run: None };
         let (data_outlets, id, numbers) = (self.data_outlets, self.id, self.numbers);
         let caller = Box::new(Caller { out: Out::Marshal(sink), data_outlets, id, numbers });
-        // Never popped: the thread acts for its owner until it ends. The
-        // box does not move when the list grows.
-        CALLERS.with(|c| c.borrow_mut().push(&*caller));
-        ADOPTED.with(|a| a.borrow_mut().push(caller));
+        console::adopt(caller);
     }
 
     /// The thread has ended: what it printed without a final newline is a

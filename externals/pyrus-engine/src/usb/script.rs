@@ -39,7 +39,6 @@ use crate::python::convert;
 use crate::context::{Context, WeakContext};
 use crate::detach::marshal::ObjectId;
 use crate::out::Out;
-use crate::python::native;
 use crate::python::values::Stopped;
 use crate::python::report;
 use crate::sync::lock;
@@ -275,7 +274,7 @@ impl Drop for UsbDevice {
 #[pyfunction]
 fn _usb_open(words: Vec<String>, callback: Bound<'_, PyAny>, raw: bool, reconnect: bool) -> PyResult<UsbDevice> {
     let (owner, ctx, numbers) =
-        native::current("usb.open", |caller| Ok((caller.id, caller.out.ctx().clone(), caller.numbers)))?;
+        crate::python::console::current("usb.open", |caller| Ok((caller.id, caller.out.ctx().clone(), caller.numbers)))?;
     if !callback.is_callable() {
         return Err(PyTypeError::new_err("the callback must be callable: it is called with each event"));
     }
