@@ -14,8 +14,11 @@
 //!
 //! # Module map
 //!
-//! Low to high: each module uses only those above it in this list, except
-//! where noted (the import circles left are listed in the notes).
+//! Low to high: each module uses only those above it in this list, but for
+//! one circle left: `python::{core, gil, native, runtime}`, the `detach`
+//! jobs and pool, and `usb::script` (the GIL lease names the pool's running
+//! jobs and describes objects through `core`; the interpreter installs
+//! `_pyrus`; `_pyrus` installs `pyrus.usb`).
 //!
 //! - `host`, `sync`, `call_lock`: the [`Host`] and [`Outlets`] traits a host
 //!   crate implements; a poison-free lock, [`catch`], joining by a deadline;
