@@ -12,6 +12,9 @@
 //! - [`Out::Console`]: no object (the global reload): the context's console,
 //!   and no outlets at all.
 //!
+//! It also makes the one status message of a failure ([`error_message`]),
+//! for every status outlet (`[pyrus]`'s reports, `[pyrus.usb]`).
+//!
 //! # Threading
 //! The host-thread forms are used on a host thread of their context only;
 //! `Marshal` on any thread attached to Python.
