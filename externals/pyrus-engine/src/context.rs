@@ -31,6 +31,7 @@
 //! thread. `service` and `reload`: a host thread of this context (see
 //! there). The internal pushes: any thread.
 
+use crate::call_lock::{CallGuard, CallLock};
 use crate::host::Host;
 use crate::detach::marshal::{Delivery, Mailbox, ObjectId, NO_OBJECT};
 use crate::sync::lock;
@@ -52,6 +53,9 @@ struct Shared {
     /// The host's logical time as last noted on a host thread (f64 bits).
     time: AtomicU64,
     registry: Mutex<Registry>,
+    /// Held by the host thread running this context's service: one drains
+    /// at a time, so that each object's deliveries keep their order.
+    draining: CallLock,
     /// What upper modules keep per context (see [`Context::part`]).
     parts: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
@@ -86,6 +90,7 @@ impl Context {
             mailbox: Mailbox::new(),
             time: AtomicU64::new(0),
             registry: Mutex::new(Registry::default()),
+            draining: CallLock::new(),
             parts: Mutex::new(Vec::new()),
         });
         let mut all = lock(&CONTEXTS);
@@ -112,6 +117,12 @@ impl Context {
         let part = Arc::new(T::default());
         parts.push(part.clone());
         part
+    }
+
+    /// Enters this context's service on this thread, unless another host
+    /// thread is in it (re-entrant on its own thread).
+    pub(crate) fn try_drain(&self) -> Option<CallGuard<'_>> {
+        self.inner.draining.try_enter()
     }
 
     pub(crate) fn mailbox(&self) -> &Mailbox {

@@ -60,7 +60,7 @@
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call (on a host thread); a full mailbox, GIL released (elsewhere) |
 //! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's output; no caller: a host thread's context's console, else the first live context's, through its mailbox) |
 //! | [`gil::end_lease`] | a host thread, outside any call | no | nothing |
-//! | [`Context::service`] | a host thread of the context, one at a time per context (re-entrant) | yes, with other contexts' | nothing but where a `detach 0` object's call is due (a script device's events, a rebind, a watched file's reload): the GIL and its call lock, as a call |
+//! | [`Context::service`] | any host thread of the context; one drains at a time (re-entrant on its thread): a call from a second host thread meanwhile does nothing and returns `true` | yes, with other contexts' | nothing but where a `detach 0` object's call is due (a script device's events, a rebind, a watched file's reload): the GIL and its call lock, as a call |
 //! | [`Host::wake`] (the host's waker) | any thread (workers, script and device threads) | yes | must not block |
 //! | [`pool::set_workers`] | any | yes | the pool's lock (starts or retires threads) |
 //! | [`shut_down`] | the exiting thread, once | no | joining every engine thread, at most the deadline in all; never the GIL |

@@ -47,9 +47,12 @@ impl Context {
     /// messages, even to this function again.
     ///
     /// # Threading
-    /// A host thread of this context, one at a time (one thread drains, so
-    /// that an object's deliveries keep their order).
+    /// Any host thread of this context. One drains at a time, so that an
+    /// object's deliveries keep their order: a call from a second host
+    /// thread while another is in the service does nothing and returns
+    /// `true` (come back next tick).
     pub fn service(&self) -> bool {
+        let Some(_draining) = self.try_drain() else { return true };
         self.as_host_thread(|| self.serve())
     }
 
