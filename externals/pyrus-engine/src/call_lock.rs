@@ -243,6 +243,18 @@ impl CallLock {
         self.enter_contended(me, wait)
     }
 
+    /// Enters the lock for this thread if that needs no wait: when it is
+    /// free or already this thread's (re-entrant); `None` when another
+    /// thread holds it. Never touches the wait table.
+    pub fn try_enter(&self) -> Option<CallGuard<'_>> {
+        let me = tag();
+        let word = self.word.load(Relaxed);
+        if word & !PARKED == me {
+            return Some(self.guard(Role::Reentry));
+        }
+        (word == 0 && self.word.compare_exchange(0, me, Acquire, Relaxed).is_ok()).then(|| self.guard(Role::Owner(me)))
+    }
+
     /// Whether the calling thread is inside this lock (as its holder or a
     /// guest); false for a holder while its lock is lent.
     pub fn held_by_me(&self) -> bool {
@@ -455,6 +467,17 @@ mod tests {
         }
         assert!(!X.held_by_me());
         bounded("another thread enters the left lock", || drop(X.enter(never)));
+    }
+
+    #[test]
+    fn try_enter_takes_a_free_or_own_lock_and_refuses_another_threads() {
+        static X: CallLock = CallLock::new();
+        let outer = X.try_enter().expect("a free lock");
+        assert!(X.try_enter().is_some(), "re-entry by the holder");
+        bounded("another thread is refused, without waiting", || assert!(X.try_enter().is_none()));
+        drop(outer);
+        bounded("the left lock is free again", || assert!(X.try_enter().is_some()));
+        assert!(!X.held_by_me());
     }
 
     #[test]

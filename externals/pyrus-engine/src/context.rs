@@ -1,16 +1,21 @@
 //! The engine context: one per host instance (one Pd instance; later one
 //! Max), owning what the engine keeps for that instance.
 //!
-//! A [`Context`] owns the registry of its objects (with the dirty and
-//! pollable lists the service walks), its mailbox ([`crate::marshal`]), its
-//! logical time as last noted (for `pyrus.time()` off a host thread), the
-//! script devices that have events pending, and the rate windows of its
-//! console. Objects belong to one context, and every delivery for an object
+//! A [`Context`] owns the registry of its objects (each a [`Recipient`],
+//! with the dirty and pollable lists the service walks), its mailbox
+//! ([`crate::detach::marshal`]), its logical time as last noted (for `pyrus.time()`
+//! off a host thread), and the parts upper modules keep per instance
+//! ([`Context::part`]: the script devices that have events pending, the
+//! rate windows of its console, the cores reloads reach). It also starts
+//! the engine's threads ([`spawn`]: an escaped panic goes to a console).
+//! It sits below everything but `host`, `sync` and `marshal`: the
+//! operations of upper modules on a context (`service`, `reload`) are
+//! inherent impls in those modules. Objects belong to one context, and every delivery for an object
 //! goes into its own context's mailbox; [`Context::service`] drains only its
 //! own. What stays one per process: the interpreter (CPython has one), the
 //! worker pool (shared: a job carries its context through its object's
 //! queue), the GIL lease and the native caller stack (per thread, see
-//! [`crate::gil`]).
+//! [`crate::python::gil`]).
 //!
 //! A process-wide list of the live contexts (weak) serves only what must
 //! reach all of them: a module reload rebinds the objects of every context
@@ -26,17 +31,13 @@
 //! thread. `service` and `reload`: a host thread of this context (see
 //! there). The internal pushes: any thread.
 
-use crate::console;
-use crate::core;
-use crate::gil;
+use crate::call_lock::{CallGuard, CallLock};
 use crate::host::Host;
-use crate::marshal::{Delivery, Mailbox, ObjectId};
-use crate::out::Out;
-use crate::service::Registry;
+use crate::detach::marshal::{Delivery, Mailbox, ObjectId, NO_OBJECT};
 use crate::sync::lock;
-use crate::usb_script::ScriptDevice;
-use crossbeam_queue::SegQueue;
+use std::any::Any;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -46,16 +47,17 @@ pub struct Context {
     inner: Arc<Shared>,
 }
 
-pub(crate) struct Shared {
+struct Shared {
     host: Arc<dyn Host>,
     mailbox: Mailbox,
     /// The host's logical time as last noted on a host thread (f64 bits).
     time: AtomicU64,
-    pub registry: Mutex<Registry>,
-    /// Scripts' devices with events waiting, for the next service.
-    pub devices: SegQueue<Arc<ScriptDevice>>,
-    /// Script output's lines per object and second (see `console`).
-    pub windows: console::Windows,
+    registry: Mutex<Registry>,
+    /// Held by the host thread running this context's service: one drains
+    /// at a time, so that each object's deliveries keep their order.
+    draining: CallLock,
+    /// What upper modules keep per context (see [`Context::part`]).
+    parts: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
 /// A context that does not keep it alive: for what outlives objects or
@@ -88,8 +90,8 @@ impl Context {
             mailbox: Mailbox::new(),
             time: AtomicU64::new(0),
             registry: Mutex::new(Registry::default()),
-            devices: SegQueue::new(),
-            windows: console::Windows::default(),
+            draining: CallLock::new(),
+            parts: Mutex::new(Vec::new()),
         });
         let mut all = lock(&CONTEXTS);
         all.retain(|c| c.strong_count() > 0);
@@ -102,8 +104,25 @@ impl Context {
         &*self.inner.host
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.inner
+    /// The value of type `T` this context keeps for an upper module, made
+    /// on first use: the state a module above keeps per instance (the
+    /// console's rate windows, the script devices with events, the cores
+    /// reloads reach), so that this module names none of their types. A
+    /// lock held for a scan of a handful of entries.
+    pub(crate) fn part<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut parts = lock(&self.inner.parts);
+        if let Some(part) = parts.iter().find(|p| (***p).is::<T>()) {
+            return part.clone().downcast::<T>().unwrap_or_else(|_| unreachable!("checked by is::<T>()"));
+        }
+        let part = Arc::new(T::default());
+        parts.push(part.clone());
+        part
+    }
+
+    /// Enters this context's service on this thread, unless another host
+    /// thread is in it (re-entrant on its own thread).
+    pub(crate) fn try_drain(&self) -> Option<CallGuard<'_>> {
+        self.inner.draining.try_enter()
     }
 
     pub(crate) fn mailbox(&self) -> &Mailbox {
@@ -123,25 +142,6 @@ impl Context {
     /// deliveries waiting, jobs outstanding, script threads or devices alive.
     pub fn has_work(&self) -> bool {
         self.inner.mailbox.has_work()
-    }
-
-    /// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`,
-    /// or every module that an object's target lives in (objects of every
-    /// context), and rebinds every object that uses them (class instances
-    /// keep their state). A module whose new code fails keeps its old code;
-    /// the error goes to this context's console.
-    ///
-    /// # Threading
-    /// A host thread of this context, outside any call; attaches to Python
-    /// to re-import (a synchronous act, whatever the objects' `detach`).
-    /// Each object then rebinds as a call of its own, in its own mode: here
-    /// in `detach 0` for this context's objects (through their mailboxes for
-    /// other contexts'), as a job on its worker in `detach 1|2` (so
-    /// `on_reload` can use `pyrus.*`).
-    pub fn reload(&self, module: Option<&str>) {
-        self.as_host_thread(|| {
-            gil::sync_call(self, None, |py| core::reload_global(py, &Out::Console(self.clone()), module));
-        });
     }
 
     /// Runs `f` as this context's host thread (see `HOST_THREAD`).
@@ -215,4 +215,124 @@ pub(crate) fn shut_down() {
     for ctx in live() {
         ctx.mailbox().shut_down();
     }
+}
+
+/// Starts an engine thread named `name` with a [`STACK`](crate::sync::STACK)-sized stack. Every
+/// thread the engine starts is started here. A panic that still escapes `f`
+/// (each thread catches its own per job or command, see [`crate::sync::catch`]) ends the
+/// thread with an error in the host's console instead of silently.
+pub(crate) fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let thread = name.clone();
+    std::thread::Builder::new().name(name).stack_size(crate::sync::STACK).spawn(move || {
+        if let Err(why) = crate::sync::catch(f) {
+            console_error(format!("pyrus: internal error: thread {thread} ended: {why}"));
+        }
+    })
+}
+
+/// An error in a host's console that belongs to no object, from any
+/// thread: through the first live context's mailbox (see the module docs);
+/// dropped if the mailbox is full or shut, or if there is no context.
+pub(crate) fn console_error(text: String) {
+    if let Some(ctx) = first() {
+        let _ = ctx.push(NO_OBJECT, Delivery::Error(text));
+    }
+}
+
+/// An upper module's work for an object (see [`Recipient::run`]).
+pub(crate) type Work = Box<dyn Any + Send>;
+
+/// An object that deliveries can reach.
+pub(crate) trait Recipient: Send + Sync {
+    fn deliver(&self, delivery: Delivery);
+    /// Reports what piled up since the last service (`dropped N` ...).
+    fn flush(&self);
+    /// Carries out a budget of the object's own queue (a USB device's
+    /// events); says whether more are waiting.
+    fn poll(&self) -> bool {
+        false
+    }
+    /// A module its target lives in was reloaded by someone else: resolve
+    /// the target again as a call of its own, where its calls run.
+    fn rebind(&self) {}
+    /// An upper module's work that this object runs as a call of its own,
+    /// where its calls run (a script device's events for its callback);
+    /// the context only carries it, and the object knows its type.
+    fn run(&self, work: Work) {
+        let _ = work;
+    }
+}
+
+/// A context's objects.
+#[derive(Default)]
+pub(crate) struct Registry {
+    objects: HashMap<ObjectId, Weak<dyn Recipient>>,
+    pollables: Vec<Weak<dyn Recipient>>,
+    dirty: Vec<Weak<dyn Recipient>>,
+}
+
+impl Context {
+    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+        lock(&self.inner.registry)
+    }
+
+    pub(crate) fn register(&self, id: ObjectId, object: Weak<dyn Recipient>) {
+        self.registry().objects.insert(id, object);
+    }
+
+    /// From now on deliveries for `id` are dropped: the object is gone.
+    pub(crate) fn unregister(&self, id: ObjectId) {
+        self.registry().objects.remove(&id);
+    }
+
+    /// Makes the service drain `object`'s own queue each pass ([`Recipient::poll`]).
+    pub(crate) fn register_pollable(&self, object: Weak<dyn Recipient>) {
+        self.registry().pollables.push(object);
+    }
+
+    /// The objects marked dirty since the last service, taken.
+    pub(crate) fn take_dirty(&self) -> Vec<Weak<dyn Recipient>> {
+        std::mem::take(&mut self.registry().dirty)
+    }
+
+    /// The live objects with queues of their own; dead ones drop out.
+    pub(crate) fn pollables(&self) -> Vec<Arc<dyn Recipient>> {
+        let mut registry = self.registry();
+        registry.pollables.retain(|o| o.strong_count() > 0);
+        registry.pollables.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// Asks for `object.flush()` at the next service.
+    pub(crate) fn mark_dirty(&self, object: Weak<dyn Recipient>) {
+        self.registry().dirty.push(object);
+    }
+
+    /// The live object `id`, if any. The registry's lock ends here, before
+    /// anything is delivered to it: a delivery may re-enter.
+    pub(crate) fn recipient(&self, id: ObjectId) -> Option<Arc<dyn Recipient>> {
+        self.registry().objects.get(&id).and_then(Weak::upgrade)
+    }
+
+    /// Has object `id` of this context resolve its target again
+    /// ([`Recipient::rebind`]): now when `here` says this runs on a host
+    /// thread of this context (inside a call, or its global reload), else
+    /// through the mailbox, waiting for space with `nap` (which releases
+    /// the GIL). Never touches Python itself.
+    pub(crate) fn rebind(&self, id: ObjectId, here: bool, nap: impl FnMut(&(dyn Fn() + Sync))) {
+        if here {
+            if let Some(object) = self.recipient(id) {
+                object.rebind();
+            }
+        } else {
+            self.push_waiting(id, Delivery::Rebind, nap);
+        }
+    }
+}
+
+/// A new object id, unique in the process (across contexts); ids are never
+/// reused, so a late delivery can never reach a newer object.
+pub(crate) fn next_id() -> ObjectId {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }

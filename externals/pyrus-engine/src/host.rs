@@ -48,7 +48,7 @@ pub trait Host: Send + Sync {
     /// The numbers the host's atoms have: floats only, with how many bits of
     /// precision (Pd: `Floats { mantissa_bits: 24 }`, how much of a number
     /// typed into a message survives), or ints and floats (Max). It decides
-    /// how numbers convert to and from Python (see [`crate::convert`]). The
+    /// how numbers convert to and from Python (see [`crate::python::convert`]). The
     /// engine asks the context's host when an object is made, once, and
     /// carries the answer to every thread the object's calls run on.
     fn numbers(&self) -> Numbers {

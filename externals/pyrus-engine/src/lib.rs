@@ -12,6 +12,42 @@
 //! *Host threads* are the threads a host runs engine code on: Pd's one
 //! thread (per instance), Max's main and scheduler threads.
 //!
+//! # Module map
+//!
+//! Low to high: each module uses only those above it in this list, but for
+//! one circle left: `python::{core, gil, native, runtime}`, the `detach`
+//! jobs and pool, and `usb::script` (the GIL lease names the pool's running
+//! jobs and describes objects through `core`; the interpreter installs
+//! `_pyrus`; `_pyrus` installs `pyrus.usb`).
+//!
+//! - `host`, `sync`, `call_lock`: the [`Host`] and [`Outlets`] traits a host
+//!   crate implements; a poison-free lock, [`catch`], joining by a deadline;
+//!   the per-object call lock (host threads).
+//! - [`marshal`] (`detach/`): the bounded mailbox of deliveries from any
+//!   thread to a host thread, and [`BUDGET`].
+//! - `context`: one per host instance ([`Context`]): its registry of
+//!   objects, mailbox, logical time, the parts upper modules keep per
+//!   instance; starts every engine thread (any thread).
+//! - `out`, `detach::sink`: where an object's output goes, straight to the
+//!   host on a host thread or marshalled from a worker; the one status-error
+//!   formatter.
+//! - `object::options`: typed options, their one validation, the object's
+//!   own words (a host thread).
+//! - `python/`: the interpreter ([`runtime`]), the GIL lease ([`gil`]),
+//!   values and [`convert`]ion, dotted names ([`resolve`]), reports, script
+//!   output (`console`), the `_pyrus` module (`native`), what an object does
+//!   in Python (`core`: calls, classes, reloads, `Context::reload`): any
+//!   thread attached to Python.
+//! - `detach/` jobs and [`pool`]: an object's job queue, the shared worker
+//!   pool and the control thread (workers; host threads submit).
+//! - `live/`: `watch 1` (the `pyrus-watch` thread) and `open` (the editor).
+//! - [`usb`]: script devices, the device threads (`pyrus-usb-device`) and
+//!   [`UsbObject`] (host threads).
+//! - `detach::service`: [`Context::service`], which carries out a context's
+//!   deliveries (a host thread of the context).
+//! - `object/`: [`Object`], the `[pyrus]` facade a host forwards messages to
+//!   (host threads of its context).
+//!
 //! # Thread contract
 //!
 //! | entry point | thread | concurrently | blocks on |
@@ -24,7 +60,7 @@
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call (on a host thread); a full mailbox, GIL released (elsewhere) |
 //! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's output; no caller: a host thread's context's console, else the first live context's, through its mailbox) |
 //! | [`gil::end_lease`] | a host thread, outside any call | no | nothing |
-//! | [`Context::service`] | a host thread of the context, one at a time per context (re-entrant) | yes, with other contexts' | nothing but where a `detach 0` object's call is due (a script device's events, a rebind, a watched file's reload): the GIL and its call lock, as a call |
+//! | [`Context::service`] | any host thread of the context; one drains at a time (re-entrant on its thread): a call from a second host thread meanwhile does nothing and returns `true` | yes, with other contexts' | nothing but where a `detach 0` object's call is due (a script device's events, a rebind, a watched file's reload): the GIL and its call lock, as a call |
 //! | [`Host::wake`] (the host's waker) | any thread (workers, script and device threads) | yes | must not block |
 //! | [`pool::set_workers`] | any | yes | the pool's lock (starts or retires threads) |
 //! | [`shut_down`] | the exiting thread, once | no | joining every engine thread, at most the deadline in all; never the GIL |
@@ -52,7 +88,7 @@
 //! pending. What is per thread, by nature: the GIL lease (the thread that
 //! holds the GIL) and the caller stack (the call running on this thread).
 //!
-//! Every engine thread starts through one helper (`sync::spawn`) with a
+//! Every engine thread starts through one helper (`context::spawn`) with a
 //! [`STACK`]-sized stack (8 MiB, a Python main thread's), so Python code
 //! recurses as deep on any of them as on the main thread; the bootstrap
 //! gives threads that scripts start the same (`threading.stack_size`).
@@ -80,19 +116,16 @@ mod sync;
 pub mod test_host;
 pub mod usb;
 
-// Modules by their old flat names, while the engine moves into its folders.
-pub(crate) use detach::{jobs, service, sink};
+// The public API, by deliberate path: the modules a host crate and the
+// tests name, and the types at the crate root.
 pub use detach::{marshal, pool};
-pub(crate) use live::{editor, watch};
-pub(crate) use python::{console, core, native, report};
 pub use python::{convert, gil, resolve, runtime};
-pub(crate) use usb::{device_thread as usb_thread, script as usb_script};
 
-pub use console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use context::Context;
 pub use host::{Host, NoReceiver, Outlets};
+pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
-pub use service::BUDGET;
+pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use sync::{catch, STACK};
 pub use usb::{DeviceSpec, UsbObject};
 
@@ -112,8 +145,8 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     // Nothing waits for a mailbox that nobody drains any more.
     context::shut_down();
     let mut threads = pool::shut_down();
-    threads.extend(usb_thread::shut_down());
-    threads.extend(watch::shut_down());
+    threads.extend(usb::device_thread::shut_down());
+    threads.extend(live::watch::shut_down());
     sync::join_by(threads, end)
 }
 pub use pyrus_atoms as atoms;

@@ -12,14 +12,17 @@
 //! - [`Out::Console`]: no object (the global reload): the context's console,
 //!   and no outlets at all.
 //!
+//! It also makes the one status message of a failure ([`error_message`]),
+//! for every status outlet (`[pyrus]`'s reports, `[pyrus.usb]`).
+//!
 //! # Threading
 //! The host-thread forms are used on a host thread of their context only;
 //! `Marshal` on any thread attached to Python.
 
 use crate::context::Context;
 use crate::host::{Host, NoReceiver, Outlets};
-use crate::marshal::{Delivery, ObjectId};
-use crate::sink::{self, Sink};
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::detach::sink::{self, Sink};
 use pyrus_atoms::Message;
 use std::sync::Arc;
 
@@ -107,4 +110,13 @@ impl Out {
     pub fn request_service(&self) -> bool {
         self.host().is_some_and(Host::request_service)
     }
+}
+
+/// The one status message of a failure, `error <kind> <words of text...>`
+/// (no kind: `error <words...>`, as `[pyrus.usb]` says its errors): every
+/// status outlet's error is made here.
+pub(crate) fn error_message<'a>(kind: Option<&'a str>, text: &'a str) -> Message<'a> {
+    let words = kind.into_iter().chain(text.split_whitespace());
+    let atoms = words.map(|w| pyrus_atoms::Atom::Symbol(std::borrow::Cow::Borrowed(w))).collect();
+    Message::Anything(std::borrow::Cow::Borrowed("error"), std::borrow::Cow::Owned(atoms))
 }

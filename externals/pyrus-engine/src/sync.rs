@@ -1,7 +1,11 @@
-//! What every thread-owning module of the engine needs: a lock that shrugs
-//! off poison, one way to start a thread (with a stack Python can recurse
-//! in), catching a panic where it happens, and joining threads by a deadline
-//! at exit.
+//! What every thread-owning module of the engine needs, and nothing that
+//! reaches a host: a lock that shrugs off poison, the stack size of every
+//! engine thread, catching a panic where it happens, and joining threads by
+//! a deadline at exit. (Starting a thread, which reports an escaped panic to
+//! a console, is [`crate::context::spawn`].)
+//!
+//! # Threading
+//! Any thread; nothing here keeps state.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard};
@@ -19,28 +23,6 @@ pub const STACK: usize = 8 << 20;
 /// that a panic elsewhere cannot leave half done.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Starts an engine thread named `name` with a [`STACK`]-sized stack. Every
-/// thread the engine starts is started here. A panic that still escapes `f`
-/// (each thread catches its own per job or command, see [`catch`]) ends the
-/// thread with an error in the host's console instead of silently.
-pub(crate) fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> std::io::Result<JoinHandle<()>> {
-    let thread = name.clone();
-    std::thread::Builder::new().name(name).stack_size(STACK).spawn(move || {
-        if let Err(why) = catch(f) {
-            console_error(format!("pyrus: internal error: thread {thread} ended: {why}"));
-        }
-    })
-}
-
-/// An error in a host's console that belongs to no object, from any
-/// thread: through the first live context's mailbox (see `crate::context`);
-/// dropped if the mailbox is full or shut, or if there is no context.
-pub(crate) fn console_error(text: String) {
-    if let Some(ctx) = crate::context::first() {
-        let _ = ctx.push(crate::console::NO_OBJECT, crate::marshal::Delivery::Error(text));
-    }
 }
 
 /// Runs `f`, turning a panic into its message.

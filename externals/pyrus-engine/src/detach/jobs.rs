@@ -12,7 +12,7 @@
 //! token, so the object's next job starts at once on another worker.
 
 use crate::context::Context;
-use crate::core::Core;
+use crate::python::core::Core;
 use crate::sync::lock;
 use pyrus_atoms::OwnedMessage;
 use std::collections::VecDeque;
@@ -24,7 +24,7 @@ pub(crate) enum JobKind {
     /// A message that arrived at an inlet, to handle as `Core::handle` does.
     Message(usize, OwnedMessage),
     /// A device a script opened has events: run its callback on them.
-    Device(crate::usb_script::DeviceRun),
+    Device(crate::usb::script::DeviceRun),
     /// The object was deleted: its instance's `on_close`, the last job.
     Close,
     /// Another object reloaded the module the target lives in: resolve it
@@ -54,6 +54,12 @@ pub(crate) enum Pushed {
     Queued,
     /// `latest`: the job took the place of one that had not started.
     Replaced,
+}
+
+impl crate::detach::sink::Runs for JobQueue {
+    fn run(&self) -> u64 {
+        JobQueue::run(self)
+    }
 }
 
 impl JobQueue {

@@ -44,6 +44,14 @@ use std::time::{Duration, Instant};
 /// Identifies an object across threads; ids are never reused.
 pub type ObjectId = u64;
 
+/// Deliveries (or a `[pyrus.usb]`'s, a script device's events) carried out
+/// per service pass: a flood waits for the next tick instead of stalling
+/// this one.
+pub const BUDGET: usize = 4096;
+
+/// The object id for output that belongs to no object.
+pub(crate) const NO_OBJECT: ObjectId = 0;
+
 /// How many deliveries the mailbox holds.
 pub const CAPACITY: usize = 1 << 16;
 
@@ -59,10 +67,10 @@ pub enum Delivery {
     Error(String),
     Send(String, OwnedMessage),
     /// A job of this object, from this run of its queue, ended (see
-    /// `crate::jobs`: `stop` abandons a run, and its jobs' ends are ignored).
+    /// `crate::detach::jobs`: `stop` abandons a run, and its jobs' ends are ignored).
     JobDone(u64),
     /// A file the object watches was saved: reload that module, then the
-    /// object's own (see `crate::watch`).
+    /// object's own (see `crate::live::watch`).
     Reload(String),
     /// A module the object's target lives in was reloaded by another
     /// object's call: resolve the target again, as a call of its own

@@ -3,7 +3,7 @@
 //! A fifo of tasks under one lock (held for O(1) steps only) and a condvar
 //! feed the worker threads (`pyrus-worker-N`), started on the first detached
 //! job; idle workers sleep on the condvar and never poll. A task names a
-//! `JobQueue` and one of its runs (see `crate::jobs`): in serial mode the
+//! `JobQueue` and one of its runs (see `crate::detach::jobs`): in serial mode the
 //! queue has at most one task in the fifo or running at a time, so its jobs
 //! run in order; in concurrent mode every job has its own task.
 //!
@@ -31,7 +31,7 @@
 //! scheduler nor the exiting thread may wait for, so a dedicated
 //! `pyrus-control` thread does it; a job blocked in C sees it only when it
 //! returns to Python, which is why `stop` also abandons it (see
-//! `crate::jobs`). Requests to it are coalesced, not queued: one pending
+//! `crate::detach::jobs`). Requests to it are coalesced, not queued: one pending
 //! entry per object (the latest cutoff covers the earlier ones), flags for
 //! "all" and "leave", and a doorbell channel of one (a ring already pending
 //! is enough), so a burst of `stop`s neither grows a queue nor blocks.
@@ -42,12 +42,12 @@
 //! [`shut_down`]: once, at process exit; it never waits (for the GIL nor
 //! the threads: the exit joins them by its deadline).
 
-use crate::jobs::{JobKind, JobQueue};
-use crate::marshal::{Delivery, ObjectId};
-use crate::native::{self, Caller};
+use crate::detach::jobs::{JobKind, JobQueue};
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::python::console::{self, Caller};
 use crate::out::Out;
-use crate::report;
-use crate::sink::Sink;
+use crate::python::report;
+use crate::detach::sink::Sink;
 use crate::sync::{self, lock};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use pyo3::prelude::*;
@@ -202,10 +202,10 @@ pub fn set_workers(n: usize) {
 fn resize(w: &mut Workers, n: usize) {
     if w.size == 0 {
         let rx = POOL.doorbell.1.clone();
-        match sync::spawn("pyrus-control".into(), move || control(rx)) {
+        match crate::context::spawn("pyrus-control".into(), move || control(rx)) {
             Ok(handle) => w.handles.push(handle),
             Err(e) => {
-                sync::console_error(format!("pyrus: no control thread ({e}): stop cannot interrupt running jobs"))
+                crate::context::console_error(format!("pyrus: no control thread ({e}): stop cannot interrupt running jobs"))
             }
         }
     }
@@ -218,7 +218,7 @@ fn resize(w: &mut Workers, n: usize) {
 
 /// Starts one more worker; false if the OS would not.
 fn start_worker(w: &mut Workers) -> bool {
-    match sync::spawn(format!("pyrus-worker-{}", w.started), worker) {
+    match crate::context::spawn(format!("pyrus-worker-{}", w.started), worker) {
         Ok(handle) => {
             w.started += 1;
             w.threads += 1;
@@ -226,7 +226,7 @@ fn start_worker(w: &mut Workers) -> bool {
             true
         }
         Err(e) => {
-            sync::console_error(format!("pyrus: could not start a worker thread: {e}"));
+            crate::context::console_error(format!("pyrus: could not start a worker thread: {e}"));
             false
         }
     }
@@ -254,7 +254,7 @@ fn queue_task(w: &mut Workers, task: Task) {
         start_worker(w);
     } else if no_worker && !w.capped {
         w.capped = true;
-        sync::console_error(format!(
+        crate::context::console_error(format!(
             "pyrus: all {} worker threads are busy (the pool's most: workers {} + {GROWTH}): \
              detached calls wait for one to end",
             w.threads, w.size
@@ -413,7 +413,7 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
     let out = &caller.out;
     let status = queue.core.status();
     let done = sync::catch(|| {
-        native::call_as(&caller, || match &job {
+        console::call_as(&caller, || match &job {
             JobKind::Message(inlet, m) => queue.core.handle(py, out, *inlet, m),
             JobKind::Device(device) => device.run(py, out, status),
             JobKind::Close => queue.core.close(py, out),
@@ -453,7 +453,7 @@ fn control(doorbell: Receiver<()>) {
         }
         let done = sync::catch(|| {
             Python::attach(|py| {
-                let stopped = native::Stopped::type_object(py);
+                let stopped = crate::python::values::Stopped::type_object(py);
                 // Under the GIL no worker can start or end a job: the list is exact.
                 for r in lock(&POOL.running).iter() {
                     if request.hits(r) {
@@ -467,7 +467,7 @@ fn control(doorbell: Receiver<()>) {
             })
         });
         if let Err(why) = done {
-            sync::console_error(format!("pyrus: internal error while interrupting jobs: {why}"));
+            crate::context::console_error(format!("pyrus: internal error while interrupting jobs: {why}"));
         }
         if request.leave {
             return;

@@ -1,10 +1,13 @@
 //! The worker-side sink: what a job (or a script's own thread) sends
 //! becomes a [`Delivery`] in its object's context's mailbox, carried out
 //! later on a host thread by the service. Not a host: it only pushes.
+//!
+//! # Threading
+//! The thread running the object's Python code: a worker, or a thread a
+//! script started.
 
 use crate::context::Context;
-use crate::jobs::JobQueue;
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use pyo3::Python;
 use pyrus_atoms::Message;
 use std::sync::Arc;
@@ -19,7 +22,13 @@ pub(crate) struct Sink {
     pub id: ObjectId,
     /// A job's run of its queue: once `stop` abandons it, what the job
     /// still sends is dropped. None for a script's thread.
-    pub run: Option<(Arc<JobQueue>, u64)>,
+    pub run: Option<(Arc<dyn Runs>, u64)>,
+}
+
+/// What counts a job queue's runs (`crate::detach::jobs::JobQueue`): the sink
+/// asks only for the current run, so it sits below the jobs.
+pub(crate) trait Runs: Send + Sync {
+    fn run(&self) -> u64;
 }
 
 impl Sink {

@@ -1,4 +1,5 @@
-//! `open`: a script in the user's editor.
+//! `open`: a script in the user's editor. Owns nothing; runs on the host
+//! thread that delivered `open` (it only starts a shell, never waits).
 //!
 //! `$VISUAL`, else `$EDITOR` (a command, arguments allowed: `code -w`,
 //! `gedit`), else the desktop's default application for the file

@@ -23,8 +23,8 @@
 //! joins it by a deadline).
 
 use crate::context::{Context, WeakContext};
-use crate::marshal::{Delivery, ObjectId};
-use crate::sync::{self, lock};
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::sync::lock;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use notify::{RecursiveMode, Watcher};
 use std::collections::{HashMap, HashSet};
@@ -107,7 +107,7 @@ fn start() -> Result<State, String> {
     let table = Arc::new(Mutex::new(Table::default()));
     let for_thread = table.clone();
     let thread =
-        sync::spawn("pyrus-watch".into(), move || debounce(rx, &rescan, for_thread)).map_err(|e| e.to_string())?;
+        crate::context::spawn("pyrus-watch".into(), move || debounce(rx, &rescan, for_thread)).map_err(|e| e.to_string())?;
     Ok(State { table, watcher, thread })
 }
 

@@ -16,7 +16,7 @@
 //! caller of `pyrus.*`.
 //!
 //! Creation arguments: `[pyrus]` is an interpreter with an empty namespace;
-//! `[pyrus DOTTED.NAME ARGS...]` resolves `DOTTED.NAME` (see [`crate::resolve`]).
+//! `[pyrus DOTTED.NAME ARGS...]` resolves `DOTTED.NAME` (see [`crate::python::resolve`]).
 //! A callable target is called by every message other than the reserved ones,
 //! with `ARGS` bound in front of the message's own arguments (as
 //! `functools.partial` would); a module is bound in the namespace under its
@@ -33,58 +33,34 @@
 //! `queue` limit); `replaced N` for jobs that `latest` replaced before they
 //! started; `stopped` after `stop`, then `busy 0` if jobs were outstanding:
 //! `stop` drops the jobs not started, interrupts the running one and
-//! abandons it (see [`crate::jobs`]), so the next call starts at once even
+//! abandons it (see [`crate::detach::jobs`]), so the next call starts at once even
 //! while that one is still blocked in C code; whatever it still sends is
 //! dropped.
 
 use crate::call_lock::CallLock;
 use crate::context::Context;
-use crate::core::{join, Core};
-use crate::gil;
+use crate::python::core::Core;
+use options::join;
+use crate::python::gil;
 use crate::host::{Host, Outlets};
-use crate::jobs::{JobKind, JobQueue, Pushed};
-use crate::marshal::Delivery;
-use crate::native::{self, Caller};
+use crate::detach::jobs::{JobKind, JobQueue, Pushed};
+use crate::detach::marshal::Delivery;
+use crate::python::console::{self, Caller};
 use crate::out::Out;
-use crate::pool::{self, Task};
-use crate::runtime;
-use crate::service::{self, Recipient};
-use crate::usb_script::{self, DeviceRun};
-use crate::{convert, editor, watch};
+use crate::detach::pool::{self, Task};
+use crate::python::runtime;
+use crate::context::{self as registry, Recipient, Work};
+use crate::usb::script::{self as usb_script, DeviceRun};
+use crate::live::{editor, watch};
+use crate::python::convert;
 use pyrus_atoms::{Atom, Message, Numbers};
 use std::borrow::Cow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-mod options;
-pub use options::{OptionName, OptionSet, Options, UsbOptions};
-
-/// The messages an object handles itself, at its left inlet, instead of
-/// passing them to its target. A class that defines `in_0_WORD` for one of
-/// them gets that word (its own command stays reachable as `pyrus WORD`);
-/// to call a function with one of them first, send `list WORD ...`.
-pub const RESERVED: &[&str] =
-    &["import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop", "watch", "open"];
-
-/// The selector that reaches the object's own command whatever its class
-/// defines: `pyrus stop`, `pyrus eval 1 + 1`. No class can take it.
-pub const OWN: &str = "pyrus";
-
-/// Outstanding detached jobs an object accepts by default (the `queue` option).
-pub const DEFAULT_QUEUE: usize = 1024;
-
-/// Where an object's calls run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Detach {
-    /// On the host thread that delivered the message, now.
-    Sync = 0,
-    /// On a worker, one at a time, in arrival order.
-    Serial = 1,
-    /// On the pool, as many at once as workers are free; results in
-    /// completion order.
-    Concurrent = 2,
-}
+pub(crate) mod options;
+pub use options::{Detach, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 
 /// A `[pyrus]` object as the engine sees it.
 ///
@@ -152,10 +128,10 @@ impl Object {
     ) -> Object {
         debug_assert!(runtime::is_started(), "runtime::start must run first");
         let (path, leading) = split_target(target, &*outlets);
-        let id = service::next_id();
+        let id = registry::next_id();
         let numbers = ctx.host().numbers();
         let core = Arc::new(Core::new(id, numbers, path, leading, patch_dir));
-        ctx.register_core(&core);
+        crate::python::core::register_core(ctx, &core);
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the host thread,
         // in every mode: creating an object imports its module now.
@@ -165,7 +141,7 @@ impl Object {
         {
             let creating = Out::Creating { ctx: ctx.clone(), outlets: outlets.clone(), id };
             let early = Caller { out: creating, data_outlets: None, id, numbers };
-            gil::sync_call(ctx, Some(id), |py| native::call_as(&early, || core.init(py, &early.out)));
+            gil::sync_call(ctx, Some(id), |py| console::call_as(&early, || core.init(py, &early.out)));
         }
         core.created();
         let data_outlets = Some(core.shape().outlets);
@@ -512,7 +488,7 @@ impl Inner {
 
     fn bad_argument(&self, why: &str) {
         self.out().error(&format!("pyrus: {why}"));
-        crate::report::status_error(self.out(), self.core.status(), "ValueError", why);
+        crate::python::report::status_error(self.out(), self.core.status(), "ValueError", why);
     }
 
     fn status(&self, what: &str, args: &[Atom<'_>]) {
@@ -537,7 +513,7 @@ impl Recipient for Inner {
             Delivery::Send(name, m) => {
                 if let Err(e) = out.send(&name, &m) {
                     out.error(&format!("pyrus.send: {e}"));
-                    crate::report::status_error(out, self.core.status(), "LookupError", &e.to_string());
+                    crate::python::report::status_error(out, self.core.status(), "LookupError", &e.to_string());
                 }
             }
             // The end of a job that `stop` abandoned was counted then.
@@ -574,7 +550,10 @@ impl Recipient for Inner {
     /// Runs the device's callback where this object's calls run. A device
     /// job is never refused nor replaced: its events wait in the device's
     /// own bounded queue, which counts what it drops.
-    fn device_events(&self, device: DeviceRun) {
+    fn run(&self, work: Work) {
+        // The only work an object is handed: its script devices' events.
+        let Ok(device) = work.downcast::<DeviceRun>() else { return };
+        let device = *device;
         match self.detach() {
             Detach::Sync => self.sync(|py, out| device.run(py, out, self.core.status())),
             Detach::Serial | Detach::Concurrent => {

@@ -15,13 +15,47 @@
 //! is the engine's to say; a `Setting` would only move the same match into
 //! a second function that each host calls first.
 //!
+//! It also holds the words an object takes for itself ([`RESERVED`],
+//! [`OWN`]) and `join`, the atoms' text that errors quote: below Python and
+//! the object, so that both use them.
+//!
 //! # Threading
 //! Plain values; built and set on whichever thread creates or messages the
 //! object (a host thread).
 
-use crate::core::join;
-use crate::object::{Detach, DEFAULT_QUEUE};
 use pyrus_atoms::Atom;
+
+/// The messages an object handles itself, at its left inlet, instead of
+/// passing them to its target. A class that defines `in_0_WORD` for one of
+/// them gets that word (its own command stays reachable as `pyrus WORD`);
+/// to call a function with one of them first, send `list WORD ...`.
+pub const RESERVED: &[&str] =
+    &["import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop", "watch", "open"];
+
+/// The selector that reaches the object's own command whatever its class
+/// defines: `pyrus stop`, `pyrus eval 1 + 1`. No class can take it.
+pub const OWN: &str = "pyrus";
+
+/// Outstanding detached jobs an object accepts by default (the `queue` option).
+pub const DEFAULT_QUEUE: usize = 1024;
+
+/// Where an object's calls run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detach {
+    /// On the host thread that delivered the message, now.
+    Sync = 0,
+    /// On a worker, one at a time, in arrival order.
+    Serial = 1,
+    /// On the pool, as many at once as workers are free; results in
+    /// completion order.
+    Concurrent = 2,
+}
+
+/// Message atoms as the host prints them, separated by spaces: for what
+/// errors quote of a message (code text is [`crate::python::convert::code_text`]).
+pub(crate) fn join(args: &[Atom<'_>]) -> String {
+    args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+}
 
 /// One option: its name and what it takes, as errors and help say it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

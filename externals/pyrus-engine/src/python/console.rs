@@ -22,18 +22,25 @@
 //!   that second is over ([`Windows::take_left_out`], from the service). Each
 //!   context keeps its own objects' windows.
 //!
+//! It also keeps the caller stack: which object's call runs on this thread
+//! ([`call_as`], [`with_caller`]), where output and `pyrus.*` go.
+//!
 //! # Threading
-//! [`write`] and [`end_of_call`]: any thread attached to Python; they never
-//! block but as the mailbox does (see [`crate::sink::Sink`]).
+//! The caller stack is per thread by nature. [`write`] and [`end_of_call`]: any thread attached to Python; they never
+//! block but as the mailbox does (see [`crate::detach::sink::Sink`]).
 //! [`Windows::take_left_out`] and [`end_of_pass`]: a host thread, from
 //! [`crate::Context::service`]. Each context's rate windows are behind one
 //! mutex held for O(1) work, never across a call to a host.
 
 use crate::context;
-use crate::marshal::{Delivery, ObjectId};
-use crate::native::{self, Caller};
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::out::Out;
+use crate::python::gil;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::PyResult;
+use pyrus_atoms::Numbers;
 use crate::sync::lock;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -45,8 +52,97 @@ pub const LINES_PER_SECOND: u32 = 1000;
 /// The longest line shown whole; the rest of it is counted.
 pub const MAX_LINE_BYTES: usize = 8192;
 
-/// The object id for output that belongs to no object.
-pub(crate) const NO_OBJECT: ObjectId = 0;
+pub(crate) use crate::detach::marshal::NO_OBJECT;
+
+/// The object a script's `pyrus.*` calls act on.
+pub(crate) struct Caller {
+    /// Where its output goes: straight to the host on a host thread,
+    /// through the mailbox elsewhere.
+    pub out: Out,
+    /// Outlets a script may use; the status outlet after them is the
+    /// engine's. None while the object is being created: the class being
+    /// imported decides its outlets, and the host has not made them yet. A
+    /// thread started then (at import) learns them from the object once it
+    /// is made ([`crate::python::core::created_outlets`]); what is sent meanwhile
+    /// waits in the mailbox for the outlets (see [`Out::Creating`]).
+    pub data_outlets: Option<usize>,
+    pub id: ObjectId,
+    /// The host's number model, for converting what the script sends.
+    pub numbers: Numbers,
+}
+
+thread_local! {
+    /// The owner a script thread acts for, kept for the thread's life.
+    #[allow(clippy::vec_box)] // each box keeps its caller where the current object points while the list grows
+    static ADOPTED: RefCell<Vec<Box<Caller>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with `caller` as this thread's current object; it is popped
+/// when `f` returns or unwinds.
+///
+/// The stack is per thread by nature: it says which call runs on *this*
+/// thread, so two host threads each calling objects (Max's main and
+/// scheduler threads) each see their own caller.
+///
+/// This thread's current object lives in a `Cell` beside its GIL lease
+/// ([`gil::current_caller`]): the caller of the innermost `call_as` frame
+/// running on this thread (each frame keeps the one it covers and puts it
+/// back), else this thread's adopted owner (see `ADOPTED`), else null. A
+/// plain pointer, so that entering a call costs no reference count, no
+/// borrow and no push; a synchronous call sets it under the same lookup of
+/// the thread-local as its lease ([`gil::sync_call_as`]).
+pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
+    gil::current_caller(|current| call_as_in(current, caller, f))
+}
+
+/// [`call_as`] with this thread's current object cell in hand.
+pub(crate) fn call_as_in<R>(current: &Cell<*const Caller>, caller: &Caller, f: impl FnOnce() -> R) -> R {
+    let _restore = Restore { caller, current, covered: current.replace(caller) };
+    f()
+}
+
+/// Puts back the object a call covered when dropped (also when it unwinds).
+struct Restore<'a> {
+    caller: &'a Caller,
+    current: &'a Cell<*const Caller>,
+    covered: *const Caller,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        self.current.set(self.covered);
+        // What the call printed without a final newline is a line now.
+        end_of_call(self.caller);
+    }
+}
+
+/// Runs `f` with the object whose call runs on this thread, if any.
+pub(crate) fn with_caller<R>(f: impl FnOnce(Option<&Caller>) -> R) -> R {
+    let top = gil::current_caller(|current| current.get());
+    // SAFETY: a non-null current object is the caller borrowed by a
+    // `call_as` frame still running on this thread (`Restore` puts back the
+    // one it covered before that borrow ends, also when unwinding), or one
+    // that `ADOPTED` owns for the rest of the thread's life (never removed).
+    // `f` runs below that frame, on this thread, so the caller outlives it.
+    f(unsafe { top.as_ref() })
+}
+
+/// As [`with_caller`], for `pyrus.WHAT()`: an error outside any call.
+pub(crate) fn current<R>(what: &str, f: impl FnOnce(&Caller) -> PyResult<R>) -> PyResult<R> {
+    with_caller(|caller| match caller {
+        Some(caller) => f(caller),
+        None => Err(PyRuntimeError::new_err(format!(
+            "pyrus.{what}() was called outside a call from a pyrus object on this thread"
+        ))),
+    })
+}
+
+/// Makes this thread act for `caller` until it ends (a script thread's
+/// owner): never popped. The box does not move when the list grows.
+pub(crate) fn adopt(caller: Box<Caller>) {
+    gil::current_caller(|current| current.set(&*caller));
+    ADOPTED.with(|a| a.borrow_mut().push(caller));
+}
 
 const WINDOW: Duration = Duration::from_secs(1);
 
@@ -92,7 +188,7 @@ static BEGUN: AtomicUsize = AtomicUsize::new(0);
 
 /// Writes `text` to `stream` for the current caller of this thread.
 pub(crate) fn write(stream: Stream, text: &str) {
-    native::with_caller(|caller| write_for(caller, stream, text));
+    with_caller(|caller| write_for(caller, stream, text));
 }
 
 fn write_for(caller: Option<&Caller>, stream: Stream, text: &str) {
@@ -214,7 +310,7 @@ fn emit(caller: Option<&Caller>, id: ObjectId, stream: Stream, line: String) {
             },
         },
     };
-    let (left_out, show) = ctx.shared().windows.admit(id, stream);
+    let (left_out, show) = windows(&ctx).admit(id, stream);
     for text in left_out.map(left_out_line).into_iter().chain(show.then_some(line)) {
         match (caller, direct) {
             (Some(caller), _) => match stream {
@@ -245,6 +341,12 @@ struct Window {
 }
 
 /// One context's rate windows, per object and stream.
+pub(crate) fn windows(ctx: &crate::context::Context) -> std::sync::Arc<Windows> {
+    ctx.part::<Windows>()
+}
+
+/// One context's rate windows, per object and stream (a part of the
+/// context, see `Context::part`).
 #[derive(Default)]
 pub(crate) struct Windows {
     windows: Mutex<HashMap<(ObjectId, Stream), Window>>,

@@ -1,4 +1,6 @@
-//! Conversion between host atoms and Python values.
+//! Conversion between host atoms and Python values: no state, on any
+//! thread attached to Python (a host thread in `detach 0`, a worker, a
+//! script's thread).
 //!
 //! How numbers convert depends on the host's [`Numbers`] (see
 //! [`crate::Host::numbers`]): a host with floats only (Pd) cannot tell `2`
@@ -44,8 +46,9 @@
 //! Symbols cannot hold a NUL character (hosts keep them as C strings), so a
 //! string containing one is a `ValueError` rather than a silently cut symbol.
 
-use crate::native::{Bang, Message as PyMessage};
-use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+pub use crate::python::values::selector_text;
+use crate::python::values::{symbol_text, Bang, Message as PyMessage};
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyString, PyTuple};
 use pyrus_atoms::{Atom, Message, Numbers, OwnedAtom, OwnedMessage};
@@ -189,15 +192,12 @@ pub fn values_to_message(values: &Bound<'_, PyTuple>, numbers: Numbers) -> PyRes
     }
 }
 
-/// A message's selector: a symbol, and not an empty one (no host can match it).
-pub fn selector_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
-    let text = symbol_text(value)?;
-    if text.is_empty() {
-        return Err(PyValueError::new_err(
-            "a message's selector can't be empty: give a word such as 'set' (or send a list)",
-        ));
-    }
-    Ok(text)
+/// The Python side of a host message: `note 1 60 100` becomes
+/// `Message("note", 1, 60, 100)`, a float `Message("float", f)`.
+pub(crate) fn message_to_py(py: Python<'_>, message: &Message<'_>, numbers: Numbers) -> PyResult<PyMessage> {
+    let atoms = message.args();
+    let args = atoms.iter().map(|a| atom_to_py(py, a, numbers));
+    Ok(PyMessage { selector: PyString::new(py, message.selector()).unbind(), args: PyTuple::new(py, args)?.unbind() })
 }
 
 /// The elements of a flat sequence as atoms.
@@ -312,14 +312,6 @@ fn numpy_like<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAn
         return value.call_method0("tolist").map(Some);
     }
     Ok(None)
-}
-
-fn symbol_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
-    let text = value.cast::<PyString>()?.to_str()?;
-    if text.contains('\0') {
-        return Err(PyValueError::new_err("a symbol can't contain a NUL character"));
-    }
-    Ok(text.to_owned())
 }
 
 /// Atoms as the code text of `eval`, `exec` and the like: their text

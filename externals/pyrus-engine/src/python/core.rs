@@ -1,7 +1,7 @@
 //! What an object does in Python, on whichever thread runs it: a host
 //! thread in synchronous mode, a worker in detached mode. Everything it says
 //! goes through the [`Out`] it is given: straight to the host on a host
-//! thread, through the mailbox ([`crate::sink::Sink`]) on a worker.
+//! thread, through the mailbox ([`crate::detach::sink::Sink`]) on a worker.
 //!
 //! # Threading
 //! `Core` is `Send + Sync`. Every method needs the caller attached to Python
@@ -11,15 +11,16 @@
 //! accesses, so a call takes no lock; the files' lock is held only for O(1)
 //! work, never across a call into Python.
 
-use crate::convert;
-use crate::gil::GilCell;
+use crate::python::convert;
+use crate::object::options::{OWN, RESERVED};
+use crate::python::gil::GilCell;
 use crate::context::{self, Context};
 use crate::out::Out;
-use crate::marshal::ObjectId;
-use crate::native::Owner;
-use crate::report;
-use crate::resolve::resolve;
-use crate::runtime;
+use crate::detach::marshal::ObjectId;
+use crate::python::native::Owner;
+use crate::python::report;
+use crate::python::resolve::resolve;
+use crate::python::runtime;
 use crate::sync::lock;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -91,12 +92,12 @@ pub(crate) fn describe(id: ObjectId) -> String {
 
 /// The live core of object `id` of `ctx`, if any.
 fn live_core(ctx: &Context, id: ObjectId) -> Option<std::sync::Arc<Core>> {
-    ctx.cores().into_iter().find(|c| c.id == id)
+    cores(ctx).into_iter().find(|c| c.id == id)
 }
 
 /// The data outlets of object `id` once it has been created, or why there
 /// are none: for threads started while its module was imported at creation
-/// (see [`crate::native::Caller::data_outlets`]).
+/// (see [`crate::python::console::Caller::data_outlets`]).
 pub(crate) fn created_outlets(ctx: &Context, id: ObjectId) -> Result<usize, &'static str> {
     let core = live_core(ctx, id);
     let core = core.ok_or("the [pyrus] object this thread was started for is gone")?;
@@ -202,7 +203,7 @@ impl Core {
     /// method of the class-mode instance, or a call of the target.
     pub fn handle(&self, py: Python<'_>, out: &Out, inlet: usize, message: &Message<'_>) {
         if let (0, Message::Anything(selector, args)) = (inlet, message) {
-            if selector == crate::object::OWN {
+            if selector == OWN {
                 if let Some((Atom::Symbol(word), rest)) = args.split_first() {
                     if PYTHON_MESSAGES.contains(&word.as_ref()) {
                         return self.python_message(py, out, word, rest);
@@ -404,7 +405,7 @@ impl Core {
         if let Ok(files) = script_files(py, &path, self.patch_dir.as_deref()) {
             *lock(&self.files) = files.clone();
             if self.watching.load(std::sync::atomic::Ordering::Acquire) {
-                if let Err(e) = crate::watch::watch(out.ctx(), self.id, files) {
+                if let Err(e) = crate::live::watch::watch(out.ctx(), self.id, files) {
                     out.error(&format!("pyrus: watch: {e}"));
                 }
             }
@@ -435,11 +436,11 @@ impl Core {
         let context = "binding the class";
         let Some(shape) = check(py, out, self.status(), context, class_shape(class)) else { return };
         let fixed = *self.shape.get_or_init(|| shape);
-        if class.hasattr(format!("in_0_{}", crate::object::OWN)).unwrap_or(false) {
+        if class.hasattr(format!("in_0_{}", OWN)).unwrap_or(false) {
             let why = format!(
                 "in_0_{own} is never called: '{own} ...' at the left inlet is the object's own prefix \
                  ({own} stop, {own} eval ...); give the method another name",
-                own = crate::object::OWN
+                own = OWN
             );
             out.error(&format!("pyrus: {why}"));
             report::status_error(out, self.status(), "NameError", &why);
@@ -525,7 +526,7 @@ pub(crate) fn rebind_users(py: Python<'_>, module: &str, asker: Option<ObjectId>
     let prefix = format!("{module}.");
     for ctx in context::live() {
         let here = out.host_thread().is_some_and(|h| h.same(&ctx));
-        for core in ctx.cores() {
+        for core in cores(&ctx) {
             let Some(path) = core.path.clone() else { continue };
             if path != module && !path.starts_with(&prefix) {
                 continue;
@@ -561,7 +562,7 @@ pub(crate) fn reload_global(py: Python<'_>, out: &Out, module: Option<&str>) {
 fn used_modules(py: Python<'_>) -> Vec<String> {
     let mut names: Vec<String> = context::live()
         .iter()
-        .flat_map(Context::cores)
+        .flat_map(cores)
         .filter_map(|c| c.path.clone())
         .filter_map(|p| loaded_module_of(py, &p).ok().flatten())
         .filter_map(|m| m.getattr("__name__").ok()?.extract().ok())
@@ -621,10 +622,10 @@ fn pyrus_class<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Opti
 }
 
 /// Which reserved words the class has a left-inlet method for, as bits
-/// over [`crate::object::RESERVED`].
+/// over [`RESERVED`].
 fn reserved_methods(class: &Bound<'_, PyAny>) -> u32 {
-    const _: () = assert!(crate::object::RESERVED.len() <= 32, "one bit per word");
-    let words = crate::object::RESERVED.iter().enumerate();
+    const _: () = assert!(RESERVED.len() <= 32, "one bit per word");
+    let words = RESERVED.iter().enumerate();
     words.filter(|(_, w)| class.hasattr(format!("in_0_{w}")).unwrap_or(false)).fold(0, |bits, (i, _)| bits | 1 << i)
 }
 
@@ -821,12 +822,49 @@ fn decode_source<'py>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<Bo
     })
 }
 
-/// Message atoms as the host prints them, separated by spaces: for what
-/// errors quote of a message (code text is [`convert::code_text`]).
-pub(crate) fn join(args: &[Atom<'_>]) -> String {
-    args.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
-}
-
 fn cstring(code: &str) -> PyResult<std::ffi::CString> {
     std::ffi::CString::new(code).map_err(|_| PyValueError::new_err("code can't contain a NUL character"))
+}
+
+// Reloading is this module's act; it is a method of the context it serves
+// (an inherent impl may live in any module of the crate), so that
+// `context` stays below Python.
+impl Context {
+    /// `[; pyrus reload(` and `[; pyrus reload MODULE(`: re-imports `module`,
+    /// or every module that an object's target lives in (objects of every
+    /// context), and rebinds every object that uses them (class instances
+    /// keep their state). A module whose new code fails keeps its old code;
+    /// the error goes to this context's console.
+    ///
+    /// # Threading
+    /// A host thread of this context, outside any call; attaches to Python
+    /// to re-import (a synchronous act, whatever the objects' `detach`).
+    /// Each object then rebinds as a call of its own, in its own mode: here
+    /// in `detach 0` for this context's objects (through their mailboxes for
+    /// other contexts'), as a job on its worker in `detach 1|2` (so
+    /// `on_reload` can use `pyrus.*`).
+    pub fn reload(&self, module: Option<&str>) {
+        self.as_host_thread(|| {
+            crate::python::gil::sync_call(self, None, |py| reload_global(py, &Out::Console(self.clone()), module));
+        });
+    }
+}
+
+/// A context's cores of `[pyrus]` objects (from before the object is made),
+/// for reloads and for naming an object: a part of the context (see
+/// [`Context::part`]).
+#[derive(Default)]
+struct Cores(Mutex<Vec<std::sync::Weak<Core>>>);
+
+/// Makes `core` reachable by reloads; called once, when it is made.
+pub(crate) fn register_core(ctx: &Context, core: &std::sync::Arc<Core>) {
+    let cores = ctx.part::<Cores>();
+    let mut cores = lock(&cores.0);
+    cores.retain(|c| c.strong_count() > 0);
+    cores.push(std::sync::Arc::downgrade(core));
+}
+
+/// The live cores of `ctx`.
+fn cores(ctx: &Context) -> Vec<std::sync::Arc<Core>> {
+    lock(&ctx.part::<Cores>().0).iter().filter_map(std::sync::Weak::upgrade).collect()
 }

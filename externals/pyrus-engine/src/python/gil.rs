@@ -33,8 +33,8 @@
 //! behaves the same but no host defers for it.
 
 use crate::context::Context;
-use crate::marshal::{Delivery, ObjectId};
-use crate::native::Caller;
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::python::console::Caller;
 use pyo3::ffi;
 use pyo3::Python;
 use std::cell::{Cell, RefCell};
@@ -56,7 +56,7 @@ struct Lease {
     release_pending: Cell<bool>,
     /// Calls since pyo3 last attached this thread itself (see `sync_call`).
     unattached: Cell<u32>,
-    /// This thread's current object (see [`crate::native::call_as`]):
+    /// This thread's current object (see [`crate::python::console::call_as`]):
     /// here, so that a synchronous call looks up one thread-local, not two.
     current: Cell<*const Caller>,
 }
@@ -79,7 +79,7 @@ impl Episode {
     /// down, or it has gone on long enough.
     fn over(&self) -> bool {
         let ended = || {
-            let running = crate::pool::running_objects();
+            let running = crate::detach::pool::running_objects();
             !self.holders.is_empty() && !self.holders.iter().any(|h| running.contains(h))
         };
         self.last.elapsed() > CALM || self.began.elapsed() > LONGEST_EPISODE || ended()
@@ -122,14 +122,14 @@ pub(crate) fn sync_call<R>(ctx: &Context, waiter: Option<ObjectId>, f: impl FnOn
 }
 
 /// As [`sync_call`], with `caller` as this thread's current object for
-/// the call ([`crate::native::call_as`]): one thread-local lookup for both.
+/// the call ([`crate::python::console::call_as`]): one thread-local lookup for both.
 pub(crate) fn sync_call_as<R>(
     ctx: &Context,
     waiter: Option<ObjectId>,
     caller: &Caller,
     f: impl FnOnce(Python<'_>) -> R,
 ) -> R {
-    LEASE.with(|lease| sync_call_in(lease, ctx, waiter, |py| crate::native::call_as_in(&lease.current, caller, || f(py))))
+    LEASE.with(|lease| sync_call_in(lease, ctx, waiter, |py| crate::python::console::call_as_in(&lease.current, caller, || f(py))))
 }
 
 /// Runs `f` with this thread's current object cell (see `Lease::current`).
@@ -220,7 +220,7 @@ pub(crate) fn episode_pending() -> bool {
 /// Counts a slow wait into the episode, or begins one: a wait while other
 /// objects' jobs run ends the last episode.
 fn slow_wait(ctx: &Context, waiter: ObjectId, waited: Duration) {
-    let mut holders = crate::pool::running_objects();
+    let mut holders = crate::detach::pool::running_objects();
     holders.sort_unstable();
     holders.dedup();
     let now = Instant::now();
@@ -247,13 +247,13 @@ fn report(episode: &RefCell<Option<Episode>>) {
     let why = match e.holders.as_slice() {
         [] => "a job that had ended by then, or a thread a script started, held Python".to_string(),
         holders => {
-            let names: Vec<String> = holders.iter().map(|&h| crate::core::describe(h)).collect();
+            let names: Vec<String> = holders.iter().map(|&h| crate::python::core::describe(h)).collect();
             format!("a detached job of {} held Python", names.join(" or "))
         }
     };
     let text = format!(
         "pyrus: {} waited {} ms for Python, blocking {}: {why} (in C code, which keeps the GIL)",
-        crate::core::describe(e.waiter),
+        crate::python::core::describe(e.waiter),
         e.longest.as_millis(),
         e.ctx.host().name()
     );

@@ -1,7 +1,8 @@
 //! Everything that touches Python: the embedded interpreter ([`runtime`]),
 //! a host thread's GIL lease ([`gil`]), conversion between atoms and
 //! Python values ([`convert`]), dotted names ([`resolve`]), the script-side
-//! `_pyrus` module (`native`), script output (`console`), what an object
+//! `_pyrus` module (`native`; its value types, `values`), script output
+//! (`console`), what an object
 //! does in Python (`core`: calls, classes, reloads) and how failures are
 //! reported (`report`).
 //!
@@ -11,14 +12,15 @@
 //! thread a script started. The plain-data parts (an object's shape, its
 //! files, the reserved words its class takes) are read without Python.
 
+#[allow(unsafe_code)] // the caller stack holds plain pointers to callers of frames still running
 pub(crate) mod console;
 pub mod convert;
 pub(crate) mod core;
 #[allow(unsafe_code)] // the GIL lease calls CPython's PyGILState API directly
 pub mod gil;
-#[allow(unsafe_code)] // the caller stack holds plain pointers to callers of frames still running
 pub(crate) mod native;
 pub(crate) mod report;
 pub mod resolve;
 #[allow(unsafe_code)] // initialises CPython with a PyConfig; finds the loaded libpython with dladdr
 pub mod runtime;
+pub(crate) mod values;

@@ -4,37 +4,21 @@
 //!
 //! A script's `pyrus.out()` and friends act on the object whose call is running
 //! on this thread: every call into Python from an object pushes that object on
-//! a thread-local stack ([`call_as`]) and pops it when the call returns, so nested
-//! calls (an outlet that leads back into another `[pyrus]`) find the right one.
+//! a thread-local stack (the caller stack, kept by `console`, see
+//! [`console::call_as`]) and pops it when the call returns, so nested calls
+//! (an outlet that leads back into another `[pyrus]`) find the right one.
 
 use crate::context::Context;
-use crate::convert;
-use crate::gil;
-use crate::marshal::{Delivery, ObjectId};
+use crate::python::console::{self, current, with_caller, Caller};
+use crate::python::convert;
+use crate::python::values::{Bang, Message, Stopped};
+use crate::detach::marshal::{Delivery, ObjectId};
 use crate::out::Out;
-use crate::sink::{self, Sink};
+use crate::detach::sink::{self, Sink};
 use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyrus_atoms::Numbers;
-use std::cell::{Cell, RefCell};
-
-/// The object a script's `pyrus.*` calls act on.
-pub(crate) struct Caller {
-    /// Where its output goes: straight to the host on a host thread,
-    /// through the mailbox elsewhere.
-    pub out: Out,
-    /// Outlets a script may use; the status outlet after them is the
-    /// engine's. None while the object is being created: the class being
-    /// imported decides its outlets, and the host has not made them yet. A
-    /// thread started then (at import) learns them from the object once it
-    /// is made ([`crate::core::created_outlets`]); what is sent meanwhile
-    /// waits in the mailbox for the outlets (see [`Out::Creating`]).
-    pub data_outlets: Option<usize>,
-    pub id: ObjectId,
-    /// The host's number model, for converting what the script sends.
-    pub numbers: Numbers,
-}
 
 /// The data outlet `outlet` (a Python value; None for 0) names, checked
 /// against the object's: an `int` from 0 to the last one.
@@ -45,7 +29,7 @@ fn data_outlet(
     outlet: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<usize> {
     let outlets = match data_outlets {
-        None => crate::core::created_outlets(ctx, id).map_err(PyRuntimeError::new_err)?,
+        None => crate::python::core::created_outlets(ctx, id).map_err(PyRuntimeError::new_err)?,
         Some(known) => known,
     };
     if outlets == 0 {
@@ -71,80 +55,6 @@ fn data_outlet(
     }
 }
 
-thread_local! {
-    /// The owner a script thread acts for, kept for the thread's life.
-    #[allow(clippy::vec_box)] // each box keeps its caller where `CURRENT` points while the list grows
-    static ADOPTED: RefCell<Vec<Box<Caller>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs `f` with `caller` as this thread's current object; it is popped
-/// when `f` returns or unwinds.
-///
-/// The stack is per thread by nature: it says which call runs on *this*
-/// thread, so two host threads each calling objects (Max's main and
-/// scheduler threads) each see their own caller.
-///
-/// This thread's current object lives in a `Cell` beside its GIL lease
-/// ([`gil::current_caller`]): the caller of the innermost `call_as` frame
-/// running on this thread (each frame keeps the one it covers and puts it
-/// back), else this thread's adopted owner (see `ADOPTED`), else null. A
-/// plain pointer, so that entering a call costs no reference count, no
-/// borrow and no push; a synchronous call sets it under the same lookup of
-/// the thread-local as its lease ([`gil::sync_call_as`]).
-pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
-    gil::current_caller(|current| call_as_in(current, caller, f))
-}
-
-/// [`call_as`] with this thread's current object cell in hand.
-pub(crate) fn call_as_in<R>(current: &Cell<*const Caller>, caller: &Caller, f: impl FnOnce() -> R) -> R {
-    let _restore = Restore { caller, current, covered: current.replace(caller) };
-    f()
-}
-
-/// Puts back the object a call covered when dropped (also when it unwinds).
-struct Restore<'a> {
-    caller: &'a Caller,
-    current: &'a Cell<*const Caller>,
-    covered: *const Caller,
-}
-
-impl Drop for Restore<'_> {
-    fn drop(&mut self) {
-        self.current.set(self.covered);
-        // What the call printed without a final newline is a line now.
-        crate::console::end_of_call(self.caller);
-    }
-}
-
-/// Runs `f` with the object whose call runs on this thread, if any.
-pub(crate) fn with_caller<R>(f: impl FnOnce(Option<&Caller>) -> R) -> R {
-    let top = gil::current_caller(|current| current.get());
-    // SAFETY: a non-null current object is the caller borrowed by a
-    // `call_as` frame still running on this thread (`Restore` puts back the
-    // one it covered before that borrow ends, also when unwinding), or one
-    // that `ADOPTED` owns for the rest of the thread's life (never removed).
-    // `f` runs below that frame, on this thread, so the caller outlives it.
-    f(unsafe { top.as_ref() })
-}
-
-/// As [`with_caller`], for `pyrus.WHAT()`: an error outside any call.
-pub(crate) fn current<R>(what: &str, f: impl FnOnce(&Caller) -> PyResult<R>) -> PyResult<R> {
-    with_caller(|caller| match caller {
-        Some(caller) => f(caller),
-        None => Err(PyRuntimeError::new_err(format!(
-            "pyrus.{what}() was called outside a call from a pyrus object on this thread"
-        ))),
-    })
-}
-
-pyo3::create_exception!(
-    pyrus,
-    Stopped,
-    pyo3::exceptions::PyBaseException,
-    "Raised inside a running detached call by the object's `stop` message (or its deletion). \
-     A BaseException, so that `except Exception` does not swallow it."
-);
-
 /// The object a script thread belongs to: a thread started (with `threading`)
 /// inside a call from an object sends its `pyrus.out()` and friends to that
 /// object, marshalled to a host thread of its context.
@@ -163,10 +73,7 @@ impl Owner {
         let sink = Sink { ctx: self.ctx.clone(), id: self.id, run: None };
         let (data_outlets, id, numbers) = (self.data_outlets, self.id, self.numbers);
         let caller = Box::new(Caller { out: Out::Marshal(sink), data_outlets, id, numbers });
-        // Never popped: the thread acts for its owner until it ends. The
-        // box does not move when the list grows.
-        gil::current_caller(|current| current.set(&*caller));
-        ADOPTED.with(|a| a.borrow_mut().push(caller));
+        console::adopt(caller);
     }
 
     /// The thread has ended: what it printed without a final newline is a
@@ -174,7 +81,7 @@ impl Owner {
     fn end(&self) {
         with_caller(|caller| {
             if let Some(caller) = caller.filter(|c| c.id == self.id) {
-                crate::console::end_of_call(caller);
+                crate::python::console::end_of_call(caller);
             }
         });
         self.ctx.producer_end();
@@ -225,90 +132,20 @@ fn _thread_begin() -> PyResult<()> {
 }
 
 /// `sys.stdout.write(text)` (`error` false) and `sys.stderr.write(text)`:
-/// to the host's console (see [`crate::console`]).
+/// to the host's console (see [`crate::python::console`]).
 #[pyfunction]
 fn _console(error: bool, text: &Bound<'_, PyString>) -> PyResult<()> {
-    let stream = if error { crate::console::Stream::Err } else { crate::console::Stream::Out };
+    let stream = if error { crate::python::console::Stream::Err } else { crate::python::console::Stream::Out };
     match text.to_str() {
-        Ok(text) => crate::console::write(stream, text),
+        Ok(text) => crate::python::console::write(stream, text),
         // Lone surrogates (an undecodable file name) are shown as `\udcff`,
         // as Python's own stderr shows them, rather than failing the write.
         Err(_) => {
             let bytes = text.call_method1("encode", ("utf-8", "backslashreplace"))?;
-            crate::console::write(stream, &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()));
+            crate::python::console::write(stream, &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()));
         }
     }
     Ok(())
-}
-
-/// A bang: return it, or `pyrus.out(pyrus.bang)`, to send a bang.
-#[pyclass(frozen, module = "pyrus", name = "Bang")]
-pub struct Bang;
-
-#[pymethods]
-impl Bang {
-    fn __repr__(&self) -> &'static str {
-        "pyrus.bang"
-    }
-}
-
-/// A message with any selector: `pyrus.Message("set", 1, 2)` sends `set 1 2`.
-#[pyclass(frozen, module = "pyrus", name = "Message")]
-pub struct Message {
-    #[pyo3(get)]
-    pub selector: Py<PyString>,
-    #[pyo3(get)]
-    pub args: Py<PyTuple>,
-}
-
-impl Message {
-    /// The Python side of a host message: `note 1 60 100` becomes
-    /// `Message("note", 1, 60, 100)`, a float `Message("float", f)`.
-    pub(crate) fn from_message(
-        py: Python<'_>,
-        message: &pyrus_atoms::Message<'_>,
-        numbers: Numbers,
-    ) -> PyResult<Message> {
-        let atoms = message.args();
-        let args = atoms.iter().map(|a| convert::atom_to_py(py, a, numbers));
-        Ok(Message { selector: PyString::new(py, message.selector()).unbind(), args: PyTuple::new(py, args)?.unbind() })
-    }
-}
-
-#[pymethods]
-impl Message {
-    /// The selector must be a word: not empty, no NUL (a host could not
-    /// send it, and `[route]` could never match it).
-    #[new]
-    #[pyo3(signature = (selector, *args))]
-    fn new(selector: Bound<'_, PyAny>, args: Bound<'_, PyTuple>) -> PyResult<Self> {
-        let Ok(text) = selector.cast::<PyString>() else {
-            return Err(PyTypeError::new_err(format!(
-                "pyrus.Message needs a str selector first, such as pyrus.Message('set', 1), not {}",
-                selector.get_type().name()?
-            )));
-        };
-        convert::selector_text(&selector)?;
-        Ok(Message { selector: text.clone().unbind(), args: args.unbind() })
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let mut text = format!("pyrus.Message({}", self.selector.bind(py).repr()?);
-        for a in self.args.bind(py).iter() {
-            text.push_str(", ");
-            text.push_str(&a.repr()?.to_cow()?);
-        }
-        text.push(')');
-        Ok(text)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let py = other.py();
-        let Ok(other) = other.cast::<Message>() else { return Ok(false) };
-        let other = other.get();
-        Ok(self.selector.bind(py).as_any().eq(other.selector.bind(py))?
-            && self.args.bind(py).as_any().eq(other.args.bind(py))?)
-    }
 }
 
 /// `pyrus.out(*values, outlet=0)`: sends out of one of the object's outlets,
@@ -387,7 +224,7 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_console, &m)?)?;
     m.add_class::<Owner>()?;
     m.add("Stopped", py.get_type::<Stopped>())?;
-    crate::usb_script::install(&m)?;
+    crate::usb::script::install(&m)?;
     let modules = py.import("sys")?.getattr("modules")?;
     modules.cast::<PyDict>()?.set_item("_pyrus", m)?;
     Ok(())

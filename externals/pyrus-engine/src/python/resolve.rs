@@ -1,6 +1,9 @@
 //! Dotted paths, resolved as Python users expect: `os.path.join`,
 //! `builtins.str.upper` and `mypkg.sub.func` name the longest importable module
 //! prefix, then attributes of it; a bare name that is no module is a builtin.
+//!
+//! # Threading
+//! Any thread attached to Python; no state of its own.
 
 use pyo3::exceptions::{PyModuleNotFoundError, PyValueError};
 use pyo3::prelude::*;

@@ -293,7 +293,7 @@ threading.Thread.start = _pyrus_thread_start
 "#;
 
 fn bootstrap(py: Python<'_>, config: &RuntimeConfig) -> PyResult<Started> {
-    crate::native::install(py)?;
+    crate::python::native::install(py)?;
     let env = PyDict::new(py);
     let as_str = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
     env.set_item("scripts_dir", as_str(&config.scripts_dir))?;

@@ -1,5 +1,5 @@
 //! The device thread behind every USB device the engine opens, for
-//! `[pyrus.usb]` ([`crate::usb`]) and for scripts ([`crate::usb_script`]).
+//! `[pyrus.usb]` ([`crate::usb`]) and for scripts ([`crate::usb::script`]).
 //!
 //! Everything that can block (opening a device, a TCP connect, a USB write,
 //! closing and joining a device's threads) happens on the device's own thread
@@ -24,7 +24,7 @@
 //! there (see [`device_thread`]).
 
 use crate::context::Context;
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use crate::sync::{self, lock};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use pyrus_atoms::{Atom, Message};
@@ -46,9 +46,10 @@ pub const QUEUE: usize = 1 << 16;
 pub const COMMANDS: usize = 1 << 14;
 /// How often a device that is gone is tried again, with reconnect.
 const RETRY: Duration = Duration::from_secs(1);
-/// Outlets of `devices`' answers: one message per device, then the count.
-const DATA: usize = 0;
-const STATUS: usize = 1;
+/// The outlets of `[pyrus.usb]`, and of `devices`' answers (one message
+/// per device, then the count): data, then status.
+pub(crate) const DATA: usize = 0;
+pub(crate) const STATUS: usize = 1;
 
 enum Command {
     Open(Target),
@@ -89,7 +90,7 @@ impl DeviceHandle {
         let (commands, rx) = bounded(COMMANDS);
         let thread_queue = queue.clone();
         let ctx = ctx.clone();
-        match sync::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue, ctx)) {
+        match crate::context::spawn("pyrus-usb-device".into(), move || device_thread(rx, thread_queue, ctx)) {
             Ok(thread) => lock(&FINISHING).push(thread),
             // Commands then go nowhere; the owner hears why.
             Err(e) => {
@@ -301,8 +302,7 @@ fn list(ctx: &Context, id: ObjectId) {
         }
         Err(e) => {
             let words = format!("listing devices: {e}");
-            let atoms = words.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))).collect();
-            push(STATUS, Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
+            push(STATUS, crate::out::error_message(None, &words).into_owned());
         }
     }
 }

@@ -3,7 +3,7 @@
 //! leave the object's outlets on a host thread, in order.
 //!
 //! Everything that can block happens on the object's device thread
-//! (`usb_thread`): the host thread only sends it commands. The device's
+//! (`device_thread`): the host thread only sends it commands. The device's
 //! events wake the host for a service; [`crate::Context::service`] drains
 //! them, at most a budget per pass.
 //!
@@ -32,22 +32,19 @@ pub(crate) mod device_thread;
 pub(crate) mod script;
 
 use crate::context::Context;
-use crate::core::join;
+use crate::object::options::join;
 use crate::host::Outlets;
-use crate::marshal::{Delivery, ObjectId};
+use crate::detach::marshal::{Delivery, ObjectId};
 use crate::object::{OptionSet, UsbOptions};
-use crate::service::{self, Recipient};
-use crate::usb_thread::DeviceHandle;
+use crate::context::{self as registry, Recipient};
+use crate::usb::device_thread::DeviceHandle;
 use pyrus_atoms::{Atom, Message};
 use pyrus_usb::device::{self, Target};
 use pyrus_usb::{Event, Midi};
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
-/// Events carried out per service: a flood waits for the next tick.
-pub const BUDGET: usize = 4096;
-const DATA: usize = 0;
-const STATUS: usize = 1;
+pub use crate::detach::marshal::BUDGET;
+use crate::usb::device_thread::{DATA, STATUS};
 
 /// A `[pyrus.usb]` object.
 pub struct UsbObject {
@@ -68,7 +65,7 @@ impl UsbObject {
     /// speaks through `outlets`, with `options` the host read from its own
     /// syntax.
     pub fn new(ctx: &Context, outlets: Arc<dyn Outlets>, options: UsbOptions) -> UsbObject {
-        let id = service::next_id();
+        let id = registry::next_id();
         let waker = ctx.clone();
         let device = DeviceHandle::spawn(ctx, Box::new(move || waker.wake()));
         let inner = Arc::new(UsbInner { id, ctx: ctx.clone(), outlets, device, options: Mutex::new(options) });
@@ -147,9 +144,7 @@ impl UsbInner {
 
     fn error(&self, text: &str) {
         self.outlets.error(&format!("pyrus.usb: {text}"));
-        let mut atoms = vec![];
-        atoms.extend(text.split_whitespace().map(|w| Atom::Symbol(Cow::Owned(w.to_owned()))));
-        self.outlets.outlet(STATUS, &Message::Anything(Cow::Borrowed("error"), Cow::Owned(atoms)));
+        self.outlets.outlet(STATUS, &crate::out::error_message(None, text));
     }
 }
 
@@ -268,7 +263,7 @@ mod tests {
     fn message(text: &str) -> Message<'_> {
         let mut words = text.split(' ');
         let selector = words.next().unwrap_or_default();
-        let args = words.map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect();
+        let args = words.map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(std::borrow::Cow::Borrowed(w)))).collect();
         Message::from_selector(selector, args)
     }
 

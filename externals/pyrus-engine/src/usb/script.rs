@@ -1,6 +1,6 @@
 //! USB devices opened by scripts: `pyrus.usb.open(spec, callback)` and
 //! friends (see `scripts/pyrus/usb.py`). The device is the same as
-//! `[pyrus.usb]`'s, on its own device thread ([`crate::usb_thread`]); its
+//! `[pyrus.usb]`'s, on its own device thread ([`crate::usb::device_thread`]); its
 //! events reach the script's callback as `pyrus.Message`s with the fields of
 //! the Pd messages (`note 1 60 100`, `connected ...`, `dropped N`).
 //!
@@ -14,7 +14,7 @@
 //!    puts the device on its owner's context's lock-free list of pending
 //!    devices, once until it is drained, and wakes that context's host;
 //! 2. the context's service hands each pending device to its owner
-//!    ([`crate::service::Recipient::device_events`]), touching no Python;
+//!    ([`crate::context::Recipient::run`]), touching no Python;
 //! 3. the owner runs [`DeviceRun::run`] now (`detach 0`) or as a job, which
 //!    calls the callback for up to [`BUDGET`] events.
 //!
@@ -35,15 +35,15 @@
 //! go to its thread) — but `devices()` enumerates USB, with the GIL released.
 //! [`pending`]: a host thread of the context; [`owner_gone`]: any thread.
 
-use crate::convert;
+use crate::python::convert;
 use crate::context::{Context, WeakContext};
-use crate::marshal::ObjectId;
+use crate::detach::marshal::ObjectId;
 use crate::out::Out;
-use crate::native::{self, Stopped};
-use crate::report;
+use crate::python::values::Stopped;
+use crate::python::report;
 use crate::sync::lock;
-use crate::usb::BUDGET;
-use crate::usb_thread::{self, DeviceHandle};
+use crate::detach::marshal::BUDGET;
+use crate::usb::device_thread::{self as usb_thread, DeviceHandle};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -71,6 +71,10 @@ pub(crate) struct ScriptDevice {
     callback: Mutex<Option<Py<PyAny>>>,
 }
 
+/// A context's devices with events waiting, for its next service (a part
+/// of the context, see [`Context::part`]).
+type Pending = crossbeam_queue::SegQueue<Arc<ScriptDevice>>;
+
 /// Every open device, so that deleting an object closes its devices.
 static OPEN: Mutex<Vec<Weak<ScriptDevice>>> = Mutex::new(Vec::new());
 
@@ -80,7 +84,7 @@ impl ScriptDevice {
         let Some(d) = device.upgrade() else { return };
         let Some(ctx) = d.ctx.upgrade() else { return };
         if !d.notified.swap(true, Ordering::AcqRel) {
-            ctx.shared().devices.push(d);
+            ctx.part::<Pending>().push(d);
             ctx.wake();
         }
     }
@@ -126,11 +130,11 @@ impl DeviceRun {
             let Some(callback) = &callback else { continue };
             let message = event.to_message();
             let context = || format!("pyrus.usb callback, {message}");
-            let result = native::Message::from_message(py, &message, device.numbers)
+            let result = crate::python::convert::message_to_py(py, &message, device.numbers)
                 .and_then(|m| Bound::new(py, m))
                 .and_then(|m| callback.bind(py).call1((m,)));
             match result {
-                Ok(value) => crate::core::output(py, out, status, device.numbers, context, &value),
+                Ok(value) => crate::python::core::output(py, out, status, device.numbers, context, &value),
                 Err(e) => {
                     report::report(py, out, status, &context(), &e);
                     if e.is_instance_of::<Stopped>(py) {
@@ -171,8 +175,8 @@ fn console(out: &Out, event: &Event) {
 /// there now, not those a run puts back (a device with more than a budget
 /// waiting), so one service pass runs each device once at most.
 pub(crate) fn pending(ctx: &Context) -> impl Iterator<Item = DeviceRun> + '_ {
-    let devices = &ctx.shared().devices;
-    (0..devices.len()).map_while(|_| devices.pop()).map(DeviceRun)
+    let devices = ctx.part::<Pending>();
+    (0..devices.len()).map_while(move |_| devices.pop()).map(DeviceRun)
 }
 
 /// Closes every device object `owner` opened (it is being deleted).
@@ -203,7 +207,7 @@ impl UsbDevice {
     #[pyo3(signature = (*values))]
     fn send(&self, values: &Bound<'_, PyTuple>) -> PyResult<()> {
         let message = match values.get_item(0) {
-            Ok(m) if values.len() == 1 && m.is_instance_of::<native::Message>() => {
+            Ok(m) if values.len() == 1 && m.is_instance_of::<crate::python::values::Message>() => {
                 convert::py_to_message(&m, self.device.numbers)?
             }
             _ => {
@@ -270,7 +274,7 @@ impl Drop for UsbDevice {
 #[pyfunction]
 fn _usb_open(words: Vec<String>, callback: Bound<'_, PyAny>, raw: bool, reconnect: bool) -> PyResult<UsbDevice> {
     let (owner, ctx, numbers) =
-        native::current("usb.open", |caller| Ok((caller.id, caller.out.ctx().clone(), caller.numbers)))?;
+        crate::python::console::current("usb.open", |caller| Ok((caller.id, caller.out.ctx().clone(), caller.numbers)))?;
     if !callback.is_callable() {
         return Err(PyTypeError::new_err("the callback must be callable: it is called with each event"));
     }
