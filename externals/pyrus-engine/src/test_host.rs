@@ -201,3 +201,49 @@ pub fn serve_until(ctx: &Context, host: &TestHost, mut done: impl FnMut(&[Event]
     }
     panic!("timed out; recorded so far: {events:?}");
 }
+
+/// Starts the interpreter with the project's script-side `pyrus` package
+/// (`scripts/`), as a host does at load time; later calls do nothing.
+pub fn start_python() {
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
+    let config = crate::python::runtime::RuntimeConfig { scripts_dir: Some(scripts), venv: None };
+    crate::python::runtime::start(&config).expect("python starts");
+}
+
+/// Starts Python ([`start_python`]) and writes `files` (name, text) into a
+/// folder of this process's own, `pyrus-TAG-PID` in the temp dir: the patch
+/// folder of the objects a test makes.
+pub fn script_dir(tag: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    start_python();
+    let dir = std::env::temp_dir().join(format!("pyrus-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("a script file");
+    }
+    dir
+}
+
+/// Options from `name value` pairs, set as a host sets them.
+pub fn options(pairs: &[(&str, f64)]) -> crate::object::options::Options {
+    use crate::object::options::OptionSet;
+    let mut options = crate::object::options::Options::default();
+    for (name, value) in pairs {
+        options.set(name, &[pyrus_atoms::Atom::Float(*value)]).expect("a value the option takes");
+    }
+    options
+}
+
+/// Words as a host's atoms: those that parse as numbers become floats (as
+/// Pd has them), the others symbols.
+pub fn words(text: &str) -> Vec<pyrus_atoms::Atom<'_>> {
+    text.split(' ')
+        .map(|w| w.parse::<f64>().map(pyrus_atoms::Atom::Float).unwrap_or_else(|_| pyrus_atoms::Atom::symbol(w)))
+        .collect()
+}
+
+/// `selector word word...` as a message, its words as [`words`] makes them.
+pub fn msg(text: &str) -> Message<'_> {
+    let (selector, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let args = if rest.is_empty() { Vec::new() } else { words(rest) };
+    Message::Anything(std::borrow::Cow::Borrowed(selector), std::borrow::Cow::Owned(args))
+}

@@ -2,19 +2,13 @@
 //! dispatch, reload keeping state, hooks.
 
 use pyrus_engine::atoms::{Atom, Message};
-use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{self, outlet, Event, TestHost};
 use pyrus_engine::{Object, Options};
 use std::borrow::Cow;
 use std::path::PathBuf;
 
 fn setup(name: &str, script: &str) -> PathBuf {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
-    let dir = std::env::temp_dir().join(format!("pyrus-classes-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.py")), script).unwrap();
-    dir
+    test_host::script_dir(&format!("classes-{name}"), &[(&format!("{name}.py"), script)])
 }
 
 fn anything<'a>(sel: &'a str, args: Vec<Atom<'a>>) -> Message<'a> {
@@ -27,7 +21,8 @@ const GAIN: &str = "import pyrus\n\nclass Gain(pyrus.Object):\n    inlets = 3\n 
 fn the_class_decides_the_shape_and_dispatch_follows_inlets() {
     let dir = setup("gain", GAIN);
     let (host, ctx) = test_host::context(TestHost::new());
-    let o = Object::new(&ctx, host.clone(), &[Atom::symbol("gain.Gain"), Atom::Float(3.0)], Options::default(), Some(&dir));
+    let o =
+        Object::new(&ctx, host.clone(), &[Atom::symbol("gain.Gain"), Atom::Float(3.0)], Options::default(), Some(&dir));
     assert_eq!((o.inlet_count(), o.outlet_count()), (3, 3), "3 inlets; 2 outlets + status");
     // __init__ may already send: it leaves the outlet once the object is
     // made (the host makes the outlets after creation). A str first is the

@@ -4,10 +4,9 @@
 //! One test at a time: they share the scheduler-side registry of this thread
 //! and the rate windows.
 
-use pyrus_engine::atoms::{Atom, Message};
-use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{self, serve_until, Event, TestHost};
-use pyrus_engine::{Object, OptionSet, Options, LINES_PER_SECOND};
+use pyrus_engine::atoms::Message;
+use pyrus_engine::test_host::{self, options, serve_until, words, Event, TestHost};
+use pyrus_engine::{Object, Options, LINES_PER_SECOND};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -52,27 +51,7 @@ def flood(n):
 "#;
 
 fn setup() -> PathBuf {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
-    let dir = std::env::temp_dir().join(format!("pyrus-console-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("noisy.py"), NOISY).unwrap();
-    dir
-}
-
-/// Options from `name value` pairs, set as a host sets them.
-fn options(pairs: &[(&str, f64)]) -> Options {
-    let mut options = Options::default();
-    for (name, value) in pairs {
-        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
-    }
-    options
-}
-
-fn words(text: &str) -> Vec<Atom<'_>> {
-    text.split(' ')
-        .map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| Atom::Symbol(Cow::Borrowed(w))))
-        .collect()
+    test_host::script_dir("console", &[("noisy.py", NOISY)])
 }
 
 fn call(o: &Object, function: &str, tag: &str) {

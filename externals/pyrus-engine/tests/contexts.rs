@@ -3,9 +3,8 @@
 //! of one context calling the same objects at once (Max's main and
 //! scheduler threads). Real CPython and the real worker pool.
 
-use pyrus_engine::atoms::{Atom, Message};
-use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{self, outlet, Event, TestHost};
+use pyrus_engine::atoms::Message;
+use pyrus_engine::test_host::{self, outlet, words, Event, TestHost};
 use pyrus_engine::{Context, Detach, Object, Options, Outlets};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,16 +13,7 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 fn setup(name: &str, script: &str) -> PathBuf {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
-    let dir = std::env::temp_dir().join(format!("pyrus-contexts-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.py")), script).unwrap();
-    dir
-}
-
-fn words(text: &str) -> Vec<Atom<'_>> {
-    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| Atom::symbol(w))).collect()
+    test_host::script_dir(&format!("contexts-{name}"), &[(&format!("{name}.py"), script)])
 }
 
 /// An upper bound on hangs only: every test here ends in well under a second
@@ -64,7 +54,8 @@ fn instance(name: &'static str, dir: &Path, n: usize) -> (Vec<(String, Vec<Event
             events.extend(outlets.take());
         }
         let done = seen.iter().enumerate().all(|(mode, (_, events))| {
-            outlet(events, 0).len() == n && (mode == 0 || outlet(events, 1).last().map(String::as_str) == Some("busy 0"))
+            outlet(events, 0).len() == n
+                && (mode == 0 || outlet(events, 1).last().map(String::as_str) == Some("busy 0"))
         });
         if done {
             break;
@@ -225,7 +216,11 @@ fn two_host_threads_share_objects_one_call_at_a_time_depth_first_without_deadloc
                 // come out on this thread by the time the call returns.
                 x.message(0, &Message::Float(v));
                 let said = x_cord.other.lock().unwrap().clone();
-                assert_eq!(y_cord.last_on_this_thread(), Some(v.to_string()), "depth first on this thread; X: {said:?}");
+                assert_eq!(
+                    y_cord.last_on_this_thread(),
+                    Some(v.to_string()),
+                    "depth first on this thread; X: {said:?}"
+                );
                 // Into the cycle from this thread's end: P -> Q -> P on one
                 // thread while Q -> P -> Q runs on the other.
                 cycle_start.message(0, &Message::Float(2.0));

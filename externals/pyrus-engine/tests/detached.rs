@@ -3,9 +3,8 @@
 //! per thread, so they run one at a time.
 
 use pyrus_engine::atoms::{Atom, Message};
-use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{self, outlet, serve_until, Event, TestHost};
-use pyrus_engine::{marshal, Object, OptionSet, Options};
+use pyrus_engine::test_host::{self, msg, options, outlet, serve_until, start_python as start, words, Event, TestHost};
+use pyrus_engine::{marshal, Object, Options};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -13,40 +12,8 @@ use std::time::{Duration, Instant};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn start() {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
-}
-
 fn setup(name: &str, script: &str) -> PathBuf {
-    start();
-    let dir = std::env::temp_dir().join(format!("pyrus-detached-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{name}.py")), script).unwrap();
-    dir
-}
-
-fn sym(s: &str) -> Atom<'_> {
-    Atom::Symbol(Cow::Borrowed(s))
-}
-
-/// Options from `name value` pairs, set as a host sets them.
-fn options(pairs: &[(&str, f64)]) -> Options {
-    let mut options = Options::default();
-    for (name, value) in pairs {
-        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
-    }
-    options
-}
-
-fn words(text: &str) -> Vec<Atom<'_>> {
-    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| sym(w))).collect()
-}
-
-fn msg(text: &str) -> Message<'_> {
-    let mut w = words(text);
-    let sel = w.remove(0);
-    Message::Anything(Cow::Owned(sel.to_string()), Cow::Owned(w))
+    test_host::script_dir(&format!("detached-{name}"), &[(&format!("{name}.py"), script)])
 }
 
 fn idle(events: &[Event]) -> bool {

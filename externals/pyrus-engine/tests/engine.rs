@@ -1,17 +1,11 @@
 //! The engine against the recording `TestHost` and the real embedded CPython.
 
 use pyrus_engine::atoms::{Atom, Message};
-use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{self, outlet, Event, TestHost};
+use pyrus_engine::test_host::{self, msg, outlet, start_python as start, Event, TestHost};
 use pyrus_engine::{Detach, Object, OptionSet, Options};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-fn start() {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
-}
 
 fn object(ctx: &pyrus_engine::Context, host: &Arc<TestHost>, args: &[Atom<'_>], dir: Option<&Path>) -> Object {
     start();
@@ -24,14 +18,6 @@ fn sym(s: &str) -> Atom<'_> {
 
 fn anything<'a>(sel: &'a str, args: Vec<Atom<'a>>) -> Message<'a> {
     Message::Anything(Cow::Borrowed(sel), Cow::Owned(args))
-}
-
-/// `sel word word...` as a message, words that parse as numbers becoming floats.
-fn msg(text: &str) -> Message<'_> {
-    let mut words = text.split(' ');
-    let sel = words.next().unwrap();
-    let args = words.map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or_else(|_| sym(w))).collect();
-    anything(sel, args)
 }
 
 fn errors(events: &[Event]) -> Vec<String> {

@@ -7,12 +7,10 @@
 //! fails the ints+floats column there.
 
 use pyrus_engine::atoms::{Atom, Message, Numbers, OwnedAtom, OwnedMessage};
-use pyrus_engine::runtime::{self, RuntimeConfig};
 use pyrus_engine::test_host::{self, outlet, serve_until, Event, TestHost};
 use pyrus_engine::{Detach, Object, Options};
 use pyrus_usb::{Event as UsbEvent, Midi};
 use std::borrow::Cow;
-use std::path::PathBuf;
 
 const PROBE: &str = r#"
 import threading
@@ -247,11 +245,7 @@ fn matches(got: &Out, want: &Out) -> bool {
 
 #[test]
 fn numbers_convert_as_the_hosts_model_says_both_ways_on_every_thread() {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
-    let dir = std::env::temp_dir().join(format!("pyrus-numbers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("probe.py"), PROBE).unwrap();
+    let dir = test_host::script_dir("numbers", &[("probe.py", PROBE)]);
     let models = [Numbers::Floats { mantissa_bits: f32::MANTISSA_DIGITS }, Numbers::IntsAndFloats];
     let mut failures = Vec::new();
     let mut checked = 0;

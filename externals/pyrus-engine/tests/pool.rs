@@ -3,41 +3,13 @@
 //! leaves the counts right. The tests share the pool and the mailbox, so
 //! they run one at a time.
 
-use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::pool;
-use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{self, outlet, serve_until, TestHost};
-use pyrus_engine::{Object, OptionSet, Options};
-use std::borrow::Cow;
-use std::path::PathBuf;
+use pyrus_engine::test_host::{self, msg, options, outlet, serve_until, start_python as start, words, TestHost};
+use pyrus_engine::Object;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn start() {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
-}
-
-/// Options from `name value` pairs, set as a host sets them.
-fn options(pairs: &[(&str, f64)]) -> Options {
-    let mut options = Options::default();
-    for (name, value) in pairs {
-        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
-    }
-    options
-}
-
-fn words(text: &str) -> Vec<Atom<'_>> {
-    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect()
-}
-
-fn msg(text: &str) -> Message<'_> {
-    let mut w = words(text);
-    let sel = w.remove(0);
-    Message::Anything(Cow::Owned(sel.to_string()), Cow::Owned(w))
-}
 
 #[test]
 fn the_pool_grows_while_jobs_block_and_shrinks_back_when_idle() {

@@ -4,9 +4,8 @@
 //! scheduler-side registry, so they run one at a time.
 
 use pyrus_engine::atoms::{Atom, Message};
-use pyrus_engine::runtime::{self, RuntimeConfig};
-use pyrus_engine::test_host::{self, outlet, serve_until, Event, TestHost};
-use pyrus_engine::{Object, OptionSet, Options, UsbObject, UsbOptions};
+use pyrus_engine::test_host::{self, options, outlet, serve_until, words, Event, TestHost};
+use pyrus_engine::{Object, Options, UsbObject, UsbOptions};
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,25 +45,7 @@ def seen():
 "#;
 
 fn setup() -> PathBuf {
-    let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts");
-    runtime::start(&RuntimeConfig { scripts_dir: Some(scripts), venv: None }).expect("python starts");
-    let dir = std::env::temp_dir().join(format!("pyrus-usbscripts-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("usbs.py"), SCRIPT).unwrap();
-    dir
-}
-
-/// Options from `name value` pairs, set as a host sets them.
-fn options(pairs: &[(&str, f64)]) -> Options {
-    let mut options = Options::default();
-    for (name, value) in pairs {
-        options.set(name, &[Atom::Float(*value)]).expect("a value the option takes");
-    }
-    options
-}
-
-fn words(text: &str) -> Vec<Atom<'_>> {
-    text.split(' ').map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(Cow::Borrowed(w)))).collect()
+    test_host::script_dir("usbscripts", &[("usbs.py", SCRIPT)])
 }
 
 fn disconnected(events: &[Event]) -> bool {
