@@ -32,8 +32,8 @@
 //! there). The internal pushes: any thread.
 
 use crate::call_lock::{CallGuard, CallLock};
-use crate::host::Host;
 use crate::detach::marshal::{Delivery, Mailbox, ObjectId, NO_OBJECT};
+use crate::host::Host;
 use crate::sync::lock;
 use std::any::Any;
 use std::cell::RefCell;

@@ -20,9 +20,9 @@
 //! `Marshal` on any thread attached to Python.
 
 use crate::context::Context;
-use crate::host::{Host, NoReceiver, Outlets};
 use crate::detach::marshal::{Delivery, ObjectId};
 use crate::detach::sink::{self, Sink};
+use crate::host::{Host, NoReceiver, Outlets};
 use pyrus_atoms::Message;
 use std::sync::Arc;
 

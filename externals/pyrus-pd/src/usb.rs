@@ -10,8 +10,8 @@ use pyrus_engine::atoms::Message;
 use pyrus_engine::{Outlets, UsbObject, UsbOptions};
 use std::ffi::{c_int, c_void};
 use std::ptr::null_mut;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Arc;
 
 #[repr(C)]
 struct PdUsb {

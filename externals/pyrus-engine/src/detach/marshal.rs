@@ -146,7 +146,13 @@ impl Mailbox {
     /// Pushes a delivery, waiting for space if needed (`nap` runs each short
     /// wait, so a caller attached to Python can release the GIL around it);
     /// in a stall (see the module docs) drops it instead, to be reported.
-    pub fn push_waiting(&self, host: &dyn Host, id: ObjectId, mut delivery: Delivery, mut nap: impl FnMut(&(dyn Fn() + Sync))) {
+    pub fn push_waiting(
+        &self,
+        host: &dyn Host,
+        id: ObjectId,
+        mut delivery: Delivery,
+        mut nap: impl FnMut(&(dyn Fn() + Sync)),
+    ) {
         loop {
             match self.push(host, id, delivery) {
                 Ok(()) => return,

@@ -44,10 +44,10 @@
 
 use crate::detach::jobs::{JobKind, JobQueue};
 use crate::detach::marshal::{Delivery, ObjectId};
-use crate::python::console::{self, Caller};
-use crate::out::Out;
-use crate::python::report;
 use crate::detach::sink::Sink;
+use crate::out::Out;
+use crate::python::console::{self, Caller};
+use crate::python::report;
 use crate::sync::{self, lock};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use pyo3::prelude::*;
@@ -204,9 +204,9 @@ fn resize(w: &mut Workers, n: usize) {
         let rx = POOL.doorbell.1.clone();
         match crate::context::spawn("pyrus-control".into(), move || control(rx)) {
             Ok(handle) => w.handles.push(handle),
-            Err(e) => {
-                crate::context::console_error(format!("pyrus: no control thread ({e}): stop cannot interrupt running jobs"))
-            }
+            Err(e) => crate::context::console_error(format!(
+                "pyrus: no control thread ({e}): stop cannot interrupt running jobs"
+            )),
         }
     }
     w.size = n;

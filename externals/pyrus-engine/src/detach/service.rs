@@ -9,10 +9,10 @@
 //! any thread (off a host thread of the object's context, a rebind only
 //! pushes a delivery).
 
-use crate::python::console;
 use crate::context::Context;
-use crate::python::gil;
 use crate::detach::marshal::{self, Delivery, ObjectId, BUDGET};
+use crate::python::console;
+use crate::python::gil;
 use crate::usb::script as usb_script;
 use std::sync::Weak;
 

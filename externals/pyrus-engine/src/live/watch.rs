@@ -106,8 +106,8 @@ fn start() -> Result<State, String> {
     .map_err(|e| e.to_string())?;
     let table = Arc::new(Mutex::new(Table::default()));
     let for_thread = table.clone();
-    let thread =
-        crate::context::spawn("pyrus-watch".into(), move || debounce(rx, &rescan, for_thread)).map_err(|e| e.to_string())?;
+    let thread = crate::context::spawn("pyrus-watch".into(), move || debounce(rx, &rescan, for_thread))
+        .map_err(|e| e.to_string())?;
     Ok(State { table, watcher, thread })
 }
 

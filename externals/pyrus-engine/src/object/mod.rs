@@ -39,20 +39,20 @@
 
 use crate::call_lock::CallLock;
 use crate::context::Context;
-use crate::python::core::Core;
-use options::join;
-use crate::python::gil;
-use crate::host::{Host, Outlets};
+use crate::context::{self as registry, Recipient, Work};
 use crate::detach::jobs::{JobKind, JobQueue, Pushed};
 use crate::detach::marshal::Delivery;
-use crate::python::console::{self, Caller};
-use crate::out::Out;
 use crate::detach::pool::{self, Task};
-use crate::python::runtime;
-use crate::context::{self as registry, Recipient, Work};
-use crate::usb::script::{self as usb_script, DeviceRun};
+use crate::host::{Host, Outlets};
 use crate::live::{editor, watch};
+use crate::out::Out;
+use crate::python::console::{self, Caller};
 use crate::python::convert;
+use crate::python::core::Core;
+use crate::python::gil;
+use crate::python::runtime;
+use crate::usb::script::{self as usb_script, DeviceRun};
+use options::join;
 use pyrus_atoms::{Atom, Message, Numbers};
 use std::borrow::Cow;
 use std::path::Path;
@@ -368,7 +368,8 @@ impl Inner {
         // queued (two host threads may submit at once), given back if the
         // job replaced one.
         let limit = self.limit.load(Ordering::Relaxed);
-        let before = self.outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1));
+        let before =
+            self.outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1));
         let Ok(before) = before else {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             self.mark_dirty();

@@ -36,10 +36,10 @@ use crate::context;
 use crate::detach::marshal::{Delivery, ObjectId};
 use crate::out::Out;
 use crate::python::gil;
+use crate::sync::lock;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::PyResult;
 use pyrus_atoms::Numbers;
-use crate::sync::lock;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -355,57 +355,57 @@ pub(crate) struct Windows {
 }
 
 impl Windows {
-/// Whether a line may be shown now, and the count of lines left out in the
-/// second that just ended, to be reported first.
-fn admit(&self, id: ObjectId, stream: Stream) -> (Option<u64>, bool) {
-    let now = Instant::now();
-    let mut windows = lock(&self.windows);
-    // Objects come and go: forget the seconds that are over, now and then.
-    if windows.len() > 1024 {
-        windows.retain(|_, w| w.left_out > 0 || now.duration_since(w.start) < WINDOW);
-    }
-    let window = windows.entry((id, stream)).or_insert(Window { start: now, shown: 0, left_out: 0 });
-    let mut report = None;
-    if now.duration_since(window.start) >= WINDOW {
-        report = Some(std::mem::take(&mut window.left_out)).filter(|&n| n > 0);
-        *window = Window { start: now, shown: 0, left_out: 0 };
-    }
-    if window.shown < LINES_PER_SECOND {
-        window.shown += 1;
-        return (report, true);
-    }
-    window.left_out += 1;
-    self.any_left_out.store(true, Ordering::Release);
-    (report, false)
-}
-
-/// Reports, as one line each, the lines left out in seconds that are over
-/// (through `deliver`, with the object and the delivery); forgets windows
-/// that are over. Returns whether counts are still to come.
-pub(crate) fn take_left_out(&self, mut deliver: impl FnMut(ObjectId, Delivery)) -> bool {
-    if !self.any_left_out.load(Ordering::Acquire) {
-        return false;
-    }
-    let now = Instant::now();
-    let mut reports = Vec::new();
-    let pending = {
+    /// Whether a line may be shown now, and the count of lines left out in the
+    /// second that just ended, to be reported first.
+    fn admit(&self, id: ObjectId, stream: Stream) -> (Option<u64>, bool) {
+        let now = Instant::now();
         let mut windows = lock(&self.windows);
-        windows.retain(|&(id, stream), w| {
-            if now.duration_since(w.start) < WINDOW {
-                return true;
-            }
-            if w.left_out > 0 {
-                reports.push((id, delivery(stream, left_out_line(w.left_out))));
-            }
-            false
-        });
-        let pending = windows.values().any(|w| w.left_out > 0);
-        self.any_left_out.store(pending, Ordering::Release);
-        pending
-    };
-    for (id, d) in reports {
-        deliver(id, d);
+        // Objects come and go: forget the seconds that are over, now and then.
+        if windows.len() > 1024 {
+            windows.retain(|_, w| w.left_out > 0 || now.duration_since(w.start) < WINDOW);
+        }
+        let window = windows.entry((id, stream)).or_insert(Window { start: now, shown: 0, left_out: 0 });
+        let mut report = None;
+        if now.duration_since(window.start) >= WINDOW {
+            report = Some(std::mem::take(&mut window.left_out)).filter(|&n| n > 0);
+            *window = Window { start: now, shown: 0, left_out: 0 };
+        }
+        if window.shown < LINES_PER_SECOND {
+            window.shown += 1;
+            return (report, true);
+        }
+        window.left_out += 1;
+        self.any_left_out.store(true, Ordering::Release);
+        (report, false)
     }
-    pending
-}
+
+    /// Reports, as one line each, the lines left out in seconds that are over
+    /// (through `deliver`, with the object and the delivery); forgets windows
+    /// that are over. Returns whether counts are still to come.
+    pub(crate) fn take_left_out(&self, mut deliver: impl FnMut(ObjectId, Delivery)) -> bool {
+        if !self.any_left_out.load(Ordering::Acquire) {
+            return false;
+        }
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        let pending = {
+            let mut windows = lock(&self.windows);
+            windows.retain(|&(id, stream), w| {
+                if now.duration_since(w.start) < WINDOW {
+                    return true;
+                }
+                if w.left_out > 0 {
+                    reports.push((id, delivery(stream, left_out_line(w.left_out))));
+                }
+                false
+            });
+            let pending = windows.values().any(|w| w.left_out > 0);
+            self.any_left_out.store(pending, Ordering::Release);
+            pending
+        };
+        for (id, d) in reports {
+            deliver(id, d);
+        }
+        pending
+    }
 }

@@ -11,12 +11,12 @@
 //! accesses, so a call takes no lock; the files' lock is held only for O(1)
 //! work, never across a call into Python.
 
-use crate::python::convert;
-use crate::object::options::{OWN, RESERVED};
-use crate::python::gil::GilCell;
 use crate::context::{self, Context};
-use crate::out::Out;
 use crate::detach::marshal::ObjectId;
+use crate::object::options::{OWN, RESERVED};
+use crate::out::Out;
+use crate::python::convert;
+use crate::python::gil::GilCell;
 use crate::python::native::Owner;
 use crate::python::report;
 use crate::python::resolve::resolve;
@@ -218,14 +218,7 @@ impl Core {
     }
 
     /// Class mode: `in_<inlet>_<selector>`, else `in_<inlet>_anything`.
-    fn dispatch(
-        &self,
-        py: Python<'_>,
-        out: &Out,
-        instance: &Bound<'_, PyAny>,
-        inlet: usize,
-        message: &Message<'_>,
-    ) {
+    fn dispatch(&self, py: Python<'_>, out: &Out, instance: &Bound<'_, PyAny>, inlet: usize, message: &Message<'_>) {
         let selector = message.selector();
         let context = || format!("inlet {inlet}, {selector}");
         let result = (|| -> PyResult<Option<Bound<'_, PyAny>>> {
@@ -469,7 +462,8 @@ impl Core {
                 let made = (|| -> PyResult<Bound<'_, PyAny>> {
                     // The owner is set before __init__ runs, so __init__ may already use self.out().
                     let instance = class.call_method1("__new__", (class,))?;
-                    instance.setattr("_pyrus_owner", Owner::new(out.ctx().clone(), self.id, fixed.outlets, self.numbers))?;
+                    instance
+                        .setattr("_pyrus_owner", Owner::new(out.ctx().clone(), self.id, fixed.outlets, self.numbers))?;
                     let args = convert::message_args(py, &self.leading, &Message::Bang, self.numbers)?;
                     instance.call_method1("__init__", args)?;
                     Ok(instance)

@@ -129,7 +129,9 @@ pub(crate) fn sync_call_as<R>(
     caller: &Caller,
     f: impl FnOnce(Python<'_>) -> R,
 ) -> R {
-    LEASE.with(|lease| sync_call_in(lease, ctx, waiter, |py| crate::python::console::call_as_in(&lease.current, caller, || f(py))))
+    LEASE.with(|lease| {
+        sync_call_in(lease, ctx, waiter, |py| crate::python::console::call_as_in(&lease.current, caller, || f(py)))
+    })
 }
 
 /// Runs `f` with this thread's current object cell (see `Lease::current`).
@@ -260,7 +262,6 @@ fn report(episode: &RefCell<Option<Episode>>) {
     // A full mailbox drops the line rather than block the host thread.
     let _ = e.ctx.push(e.waiter, Delivery::Post(text));
 }
-
 
 /// Whether this thread holds a lease now.
 pub fn holds_lease() -> bool {

@@ -9,12 +9,12 @@
 //! (an outlet that leads back into another `[pyrus]`) find the right one.
 
 use crate::context::Context;
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::detach::sink::{self, Sink};
+use crate::out::Out;
 use crate::python::console::{self, current, with_caller, Caller};
 use crate::python::convert;
 use crate::python::values::{Bang, Message, Stopped};
-use crate::detach::marshal::{Delivery, ObjectId};
-use crate::out::Out;
-use crate::detach::sink::{self, Sink};
 use pyo3::exceptions::{PyLookupError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -142,7 +142,10 @@ fn _console(error: bool, text: &Bound<'_, PyString>) -> PyResult<()> {
         // as Python's own stderr shows them, rather than failing the write.
         Err(_) => {
             let bytes = text.call_method1("encode", ("utf-8", "backslashreplace"))?;
-            crate::python::console::write(stream, &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()));
+            crate::python::console::write(
+                stream,
+                &String::from_utf8_lossy(bytes.cast::<pyo3::types::PyBytes>()?.as_bytes()),
+            );
         }
     }
     Ok(())

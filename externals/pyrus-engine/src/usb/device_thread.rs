@@ -380,9 +380,12 @@ mod tests {
     fn device() -> (DeviceHandle, Receiver<()>) {
         let (tx, woken) = bounded(1);
         (
-            DeviceHandle::spawn(&context(), Box::new(move || {
-                let _ = tx.try_send(());
-            })),
+            DeviceHandle::spawn(
+                &context(),
+                Box::new(move || {
+                    let _ = tx.try_send(());
+                }),
+            ),
             woken,
         )
     }
@@ -447,12 +450,15 @@ mod tests {
         let (tx, woken) = bounded(1);
         let p = panicked.clone();
         let ctx = context();
-        let device = DeviceHandle::spawn(&ctx, Box::new(move || {
-            let _ = tx.try_send(());
-            if std::thread::current().name() == Some("pyrus-usb-redir-rx") && !p.swap(true, Ordering::AcqRel) {
-                panic!("a bug in the wake-up");
-            }
-        }));
+        let device = DeviceHandle::spawn(
+            &ctx,
+            Box::new(move || {
+                let _ = tx.try_send(());
+                if std::thread::current().name() == Some("pyrus-usb-redir-rx") && !p.swap(true, Ordering::AcqRel) {
+                    panic!("a bug in the wake-up");
+                }
+            }),
+        );
         device.open(Target::Demo);
         assert!(matches!(next_event(&device.queue, &woken), Event::Connected { .. }));
         match next_event(&device.queue, &woken) {

@@ -32,11 +32,11 @@ pub(crate) mod device_thread;
 pub(crate) mod script;
 
 use crate::context::Context;
-use crate::object::options::join;
-use crate::host::Outlets;
-use crate::detach::marshal::{Delivery, ObjectId};
-use crate::object::{OptionSet, UsbOptions};
 use crate::context::{self as registry, Recipient};
+use crate::detach::marshal::{Delivery, ObjectId};
+use crate::host::Outlets;
+use crate::object::options::join;
+use crate::object::{OptionSet, UsbOptions};
 use crate::usb::device_thread::DeviceHandle;
 use pyrus_atoms::{Atom, Message};
 use pyrus_usb::device::{self, Target};
@@ -263,7 +263,9 @@ mod tests {
     fn message(text: &str) -> Message<'_> {
         let mut words = text.split(' ');
         let selector = words.next().unwrap_or_default();
-        let args = words.map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(std::borrow::Cow::Borrowed(w)))).collect();
+        let args = words
+            .map(|w| w.parse::<f64>().map(Atom::Float).unwrap_or(Atom::Symbol(std::borrow::Cow::Borrowed(w))))
+            .collect();
         Message::from_selector(selector, args)
     }
 

@@ -35,14 +35,14 @@
 //! go to its thread) — but `devices()` enumerates USB, with the GIL released.
 //! [`pending`]: a host thread of the context; [`owner_gone`]: any thread.
 
-use crate::python::convert;
 use crate::context::{Context, WeakContext};
 use crate::detach::marshal::ObjectId;
-use crate::out::Out;
-use crate::python::values::Stopped;
-use crate::python::report;
-use crate::sync::lock;
 use crate::detach::marshal::BUDGET;
+use crate::out::Out;
+use crate::python::convert;
+use crate::python::report;
+use crate::python::values::Stopped;
+use crate::sync::lock;
 use crate::usb::device_thread::{self as usb_thread, DeviceHandle};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -273,8 +273,9 @@ impl Drop for UsbDevice {
 /// `["demo"]`.
 #[pyfunction]
 fn _usb_open(words: Vec<String>, callback: Bound<'_, PyAny>, raw: bool, reconnect: bool) -> PyResult<UsbDevice> {
-    let (owner, ctx, numbers) =
-        crate::python::console::current("usb.open", |caller| Ok((caller.id, caller.out.ctx().clone(), caller.numbers)))?;
+    let (owner, ctx, numbers) = crate::python::console::current("usb.open", |caller| {
+        Ok((caller.id, caller.out.ctx().clone(), caller.numbers))
+    })?;
     if !callback.is_callable() {
         return Err(PyTypeError::new_err("the callback must be callable: it is called with each event"));
     }
