@@ -48,3 +48,10 @@ package_pd() {
   cp "$ROOT/README.md" "$PD_PACKAGE/README.md"
   echo "package: $PD_PACKAGE"
 }
+
+# Builds fake-max, the Max test kernel (not Max) that runs the Linux test
+# builds of Max externals, and tells the tests where it is.
+build_fake_max() {
+  (cd "$ROOT" && cargo build --release -p fake-max)
+  export PYRUS_FAKE_MAX="$ROOT/target/release/fake-max"
+}
