@@ -162,8 +162,15 @@ impl Kernel {
         line("assist", &if s.is_empty() { head } else { format!("{head} {s}") });
     }
 
-    /// Frees every object (in creation order), then runs the quit tasks.
+    /// Drops the scheduler's pending `sched` commands and `schedule` calls
+    /// (Max drops pending events at quit), frees every object (in creation
+    /// order), then runs the quit tasks.
     pub fn quit(&mut self) {
+        {
+            let mut s = lock(&scheduler().state);
+            s.jobs.clear();
+            s.timed.clear();
+        }
         for id in std::mem::take(&mut self.order) {
             if let Some(x) = self.ids.remove(&id) {
                 api::free_pointer(x);

@@ -51,7 +51,7 @@ mod symbols;
 mod sync;
 mod words;
 
-use output::Role;
+use output::{guarded, Role};
 use queues::{main_queue, scheduler};
 use std::io::BufRead;
 use std::time::{Duration, Instant};
@@ -80,15 +80,6 @@ fn main() {
         output::failure("fake-max: the scheduler thread did not stop within 5 s of quit");
     }
     std::process::exit(output::exit_status());
-}
-
-/// Runs `f`, reporting a panic of the kernel as a failure (an `error` line
-/// and a non-zero exit status) rather than dying silently.
-fn guarded(what: &str, f: impl FnOnce()) {
-    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()));
-        output::failure(&format!("fake-max: internal error in {what}: {}", msg.unwrap_or_default()));
-    }
 }
 
 fn read_commands() {

@@ -283,7 +283,7 @@ pub fn scheduler_thread() {
             let run = s.overdrive;
             drop(s);
             if run {
-                run_scheduler_pass();
+                output::guarded("the scheduler", run_scheduler_pass);
             }
         }
         let s = lock(&scheduler().state);

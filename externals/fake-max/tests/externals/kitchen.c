@@ -136,6 +136,17 @@ static void kitchen_attrs(t_kitchen *x)
     outlet_anything(x->status_out, gensym("attrs"), 4, a);
 }
 
+/* A_DEFER_LOW: Max calls it later on the main thread, wherever it came from. */
+static void kitchen_lowly(t_kitchen *x, t_symbol *s, short argc, t_atom *argv)
+{
+    t_atom a[4];
+    short n = argc < 3 ? argc : 3;
+    atom_setlong(a, systhread_ismainthread());
+    for (short i = 0; i < n; i++)
+        a[i + 1] = argv[i];
+    outlet_anything(x->out, s, n + 1, a);
+}
+
 static void kitchen_bang(t_kitchen *x) { clock_fdelay(x->clock, 5.); }
 static void kitchen_bangin(t_kitchen *x, double ms) { clock_fdelay(x->clock, ms); }
 static void kitchen_stop(t_kitchen *x) { clock_unset(x->clock); }
@@ -314,6 +325,7 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)kitchen_stop, "stop", 0);
     class_addmethod(c, (method)kitchen_later, "later", A_LONG, 0);
     class_addmethod(c, (method)kitchen_checks, "checks", 0);
+    class_addmethod(c, (method)kitchen_lowly, "lowly", A_DEFER_LOW, 0);
     class_addmethod(c, (method)kitchen_leak, "leak", 0);
     class_addmethod(c, (method)kitchen_attrs, "attrs", 0);
     class_addmethod(c, (method)kitchen_spawn, "spawn", A_SYM, 0);
