@@ -351,3 +351,47 @@ void freebytes(void *b, t_getbytes_size size)
     (void)size;
     sysmem_freeptr(b);
 }
+
+/* ---- critical regions: recursive mutexes; region 0 is one global one ---- */
+
+static pthread_mutex_t fm_global_critical = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+static pthread_mutex_t *fm_region(t_critical x)
+{
+    return x ? (pthread_mutex_t *)x : &fm_global_critical;
+}
+
+void critical_new(t_critical *x)
+{
+    pthread_mutex_t *m = malloc(sizeof *m);
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    if (m)
+        pthread_mutex_init(m, &attr);
+    pthread_mutexattr_destroy(&attr);
+    *x = m;
+}
+
+void critical_enter(t_critical x)
+{
+    pthread_mutex_lock(fm_region(x));
+}
+
+void critical_exit(t_critical x)
+{
+    pthread_mutex_unlock(fm_region(x));
+}
+
+short critical_tryenter(t_critical x)
+{
+    return pthread_mutex_trylock(fm_region(x)) == 0 ? 0 : 1;
+}
+
+void critical_free(t_critical x)
+{
+    if (x) {
+        pthread_mutex_destroy((pthread_mutex_t *)x);
+        free(x);
+    }
+}

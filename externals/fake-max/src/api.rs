@@ -465,6 +465,74 @@ pub unsafe extern "C" fn object_attr_getvalueof(
     0
 }
 
+/// One atom for an attribute (the object_attr_set* conveniences).
+fn set_one(x: *mut c_void, s: *mut Symbol, a: Atom) -> isize {
+    let mut a = a;
+    // SAFETY: one atom at `&mut a`.
+    unsafe { object_attr_setvalueof(x, s, 1, &mut a) }
+}
+
+/// The first atom of an attribute's value (the object_attr_get* conveniences).
+fn get_one(x: *mut c_void, s: *mut Symbol) -> Option<Atom> {
+    let Some((t, a)) = reg().attr_of(x as usize, &symbols::name(s)) else { return None };
+    dispatch::get_attr(x as usize, t, &a).ok()?.first().copied()
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_setlong(x: *mut c_void, s: *mut Symbol, c: AtomLong) -> isize {
+    set_one(x, s, Atom::long(c))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_setfloat(x: *mut c_void, s: *mut Symbol, c: f64) -> isize {
+    set_one(x, s, Atom::float(c))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_setsym(x: *mut c_void, s: *mut Symbol, c: *mut Symbol) -> isize {
+    set_one(x, s, Atom::sym(c))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_getlong(x: *mut c_void, s: *mut Symbol) -> AtomLong {
+    get_one(x, s).map_or(0, |a| a.as_long())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_getfloat(x: *mut c_void, s: *mut Symbol) -> f64 {
+    get_one(x, s).map_or(0.0, |a| a.as_float())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_getsym(x: *mut c_void, s: *mut Symbol) -> *mut Symbol {
+    get_one(x, s).and_then(|a| a.as_sym()).unwrap_or_else(|| symbols::sym(""))
+}
+
+/// A message by name with atoms, as typedmess delivers it (`rv` unused).
+#[no_mangle]
+pub unsafe extern "C" fn object_method_typed(
+    x: *mut c_void,
+    s: *mut Symbol,
+    ac: c_long,
+    av: *mut Atom,
+    _rv: *mut Atom,
+) -> isize {
+    if foreign_thread("object_method_typed", &symbols::name(s)) {
+        return -1;
+    }
+    if let Err(e) = live(x as usize, "object_method_typed") {
+        violation(&e);
+        return -1;
+    }
+    match dispatch::send(x as usize, s, atoms(ac, av)) {
+        Ok(()) => 0,
+        Err(e) => {
+            line("error", &e);
+            -1
+        }
+    }
+}
+
 // ---- inlets and outlets ----
 
 fn add_inlet(x: *mut c_void, n: i64, kind: InletKind) {

@@ -63,6 +63,8 @@ fn main() {
     std::thread::Builder::new().name("stdin".into()).spawn(read_commands).expect("start the stdin reader");
     let sched = std::thread::Builder::new()
         .name("scheduler".into())
+        // Room for deep calls (Python) on the scheduler thread, as on main.
+        .stack_size(8 << 20)
         .spawn(queues::scheduler_thread)
         .expect("start the scheduler thread");
     let mut kernel = commands::Kernel::default();

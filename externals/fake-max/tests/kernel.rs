@@ -378,6 +378,13 @@ fn schedule_systhreads_mutexes_memory_and_paths() {
     k.call("send k 0 later 9", &["out k 0 sched scheduled delayed 9"]);
     k.call("send k 0 spawn exit", &["post kitchen: joined exit 7"]);
     k.call("send k 0 checks", &["post kitchen: checks 1 1 10 100 1 /script.py absolute"]);
+    k.call(
+        "new k2 kitchen @mode 4",
+        &["post kitchen: new kitchen with 2 args, 0 before the attributes", "post kitchen: mode setter 40"],
+    );
+    k.call("free k2", &["post kitchen: freed"]);
+    // NOGOOD sees the freed object's poisoned header (its memory is kept).
+    k.call("send k 0 checks2", &["post kitchen: checks2 0 11 0.125 set 0 0 1", "out k 0 main got 0 hello 5"]);
     // `quit` (not only EOF) ends the run.
     k.send("quit");
     let (rest, status) = k.finish();

@@ -28,6 +28,7 @@ typedef struct _kitchen {
 
 static t_class *kitchen_class;
 static void *freed_outlet; /* an outlet of the last freed kitchen */
+static void *freed_kitchen; /* the last freed kitchen */
 
 static t_max_err kitchen_mode_set(t_kitchen *x, void *attr, long argc, t_atom *argv)
 {
@@ -95,6 +96,7 @@ static void kitchen_free(t_kitchen *x)
 {
     object_post((t_object *)x, "freed");
     freed_outlet = x->out;
+    freed_kitchen = x;
     if (!x->leak_clock)
         object_free(x->clock);
     qelem_free(x->qelem);
@@ -228,6 +230,31 @@ static void kitchen_later(t_kitchen *x, t_atom_long n)
     schedule_delay(x, (method)kitchen_scheduled, 5, gensym("delayed"), 1, &a);
 }
 
+/* Critical regions, attribute conveniences, object_method_typed, NOGOOD. */
+static void kitchen_checks2(t_kitchen *x)
+{
+    t_critical c;
+    critical_enter(0);
+    critical_enter(0);
+    critical_exit(0);
+    critical_exit(0);
+    critical_new(&c);
+    critical_enter(c);
+    short again = critical_tryenter(c);
+    critical_exit(c);
+    critical_exit(c);
+    critical_free(c);
+    object_attr_setlong(x, gensym("size"), 11);
+    object_attr_setfloat(x, gensym("gain"), 0.125);
+    object_attr_setsym(x, gensym("label"), gensym("set"));
+    object_post((t_object *)x, "checks2 %d %ld %.3f %s %ld %d %d", again, (long)object_attr_getlong(x, gensym("size")),
+                object_attr_getfloat(x, gensym("gain")), object_attr_getsym(x, gensym("label"))->s_name,
+                (long)object_attr_getlong(x, gensym("mode")), NOGOOD(x), freed_kitchen ? NOGOOD(freed_kitchen) : -1);
+    t_atom a;
+    SETLONG(&a, 5);
+    object_method_typed(x, gensym("hello"), 1, &a, NULL);
+}
+
 /* Mutexes and memory, checked here and posted. */
 static void kitchen_checks(t_kitchen *x)
 {
@@ -325,6 +352,7 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)kitchen_stop, "stop", 0);
     class_addmethod(c, (method)kitchen_later, "later", A_LONG, 0);
     class_addmethod(c, (method)kitchen_checks, "checks", 0);
+    class_addmethod(c, (method)kitchen_checks2, "checks2", 0);
     class_addmethod(c, (method)kitchen_lowly, "lowly", A_DEFER_LOW, 0);
     class_addmethod(c, (method)kitchen_leak, "leak", 0);
     class_addmethod(c, (method)kitchen_attrs, "attrs", 0);
