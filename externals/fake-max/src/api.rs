@@ -474,7 +474,7 @@ fn set_one(x: *mut c_void, s: *mut Symbol, a: Atom) -> isize {
 
 /// The first atom of an attribute's value (the object_attr_get* conveniences).
 fn get_one(x: *mut c_void, s: *mut Symbol) -> Option<Atom> {
-    let Some((t, a)) = reg().attr_of(x as usize, &symbols::name(s)) else { return None };
+    let (t, a) = reg().attr_of(x as usize, &symbols::name(s))?;
     dispatch::get_attr(x as usize, t, &a).ok()?.first().copied()
 }
 
