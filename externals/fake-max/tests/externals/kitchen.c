@@ -294,6 +294,13 @@ static void kitchen_defer_main(t_kitchen *x)
     object_post((t_object *)x, "after defer");
 }
 
+static void kitchen_qunset(t_kitchen *x)
+{
+    qelem_set(x->qelem);
+    qelem_unset(x->qelem);
+    object_post((t_object *)x, "unset");
+}
+
 static void kitchen_qafterfree(t_kitchen *x)
 {
     void *q = qelem_new(x, (method)kitchen_qfn);
@@ -359,6 +366,7 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)kitchen_spawn, "spawn", A_SYM, 0);
     class_addmethod(c, (method)kitchen_defer_main, "defers", 0);
     class_addmethod(c, (method)kitchen_qafterfree, "qafterfree", 0);
+    class_addmethod(c, (method)kitchen_qunset, "qunset", 0);
     class_addmethod(c, (method)kitchen_poke, "poke", 0);
     class_addmethod(c, (method)kitchen_sendto, "sendto", A_SYM, A_LONG, 0);
     class_addmethod(c, (method)kitchen_say, "say", A_GIMME, 0);
