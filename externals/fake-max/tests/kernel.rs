@@ -259,6 +259,12 @@ fn qelems_and_defer_from_a_systhread_run_on_main() {
         "send k 0 defers",
         &["out k 0 main deferred now -1", "post kitchen: after defer", "out k 0 main deferred low -1"],
     );
+    // A qelem unset before main came to it does not run (it would run
+    // before the next command).
+    k.call("send k 0 qunset", &["post kitchen: unset"]);
+    k.call("send k 0 hi", &["out k 0 main got 0 hi"]);
+    // An A_DEFER_LOW method sent on the scheduler runs on main.
+    k.call("sched k 0 lowly 5 x", &["out k 0 main lowly 1 5 x"]);
     let (rest, status) = k.finish();
     assert_eq!(status, 0, "{rest:?}");
 }
