@@ -25,7 +25,7 @@
 
 /* Implemented in Rust (src/api.rs). */
 extern void fm_print(int kind, void *obj, const char *text);
-extern void *fm_class_new(const char *name, method mnew, method mfree, long size, const int *types, int ntypes);
+extern t_class *fm_class_new(const char *name, method mnew, method mfree, long size, const int *types, int ntypes);
 extern t_max_err fm_class_addmethod(t_class *c, method m, const char *name, const int *types, int ntypes);
 extern void *fm_object_method(void *x, t_symbol *s, void *const *args);
 
@@ -104,7 +104,7 @@ void object_warn(t_object *x, const char *s, ...)
 }
 
 /* A type list ends with 0; it has at most MSG_MAXARG + 1 entries. */
-void *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...)
+t_class *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...)
 {
     (void)mmenu;
     int types[MSG_MAXARG + 2];

@@ -138,7 +138,7 @@ typedef struct inlet t_inlet;
 #define MAX_FILENAME_CHARS 512
 
 /* Classes, objects and messages (obex). */
-void *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...);
+t_class *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...);
 t_max_err class_addmethod(t_class *c, method m, const char *name, ...);
 t_max_err class_register(t_symbol *name_space, t_class *c);
 t_max_err class_alias(t_class *c, t_symbol *aliasname);

@@ -12,19 +12,22 @@ use std::time::{Duration, Instant};
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Compiles tests/externals/NAME.c into `dir`/NAME.so.
+/// Compiles tests/externals/NAME.c (or NAME.cpp, with g++) into `dir`/NAME.so.
 fn external(dir: &Path, name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = dir.join(format!("{name}.so"));
-    let status = Command::new("gcc")
+    let cpp = root.join("tests/externals").join(format!("{name}.cpp"));
+    let (compiler, source) =
+        if cpp.exists() { ("g++", cpp) } else { ("gcc", root.join("tests/externals").join(format!("{name}.c"))) };
+    let status = Command::new(compiler)
         .args(["-Wall", "-Wextra", "-Werror", "-Wno-cast-function-type", "-shared", "-fPIC", "-I"])
         .arg(root.join("include"))
         .arg("-o")
         .arg(&out)
-        .arg(root.join("tests/externals").join(format!("{name}.c")))
+        .arg(&source)
         .status()
-        .expect("gcc runs");
-    assert!(status.success(), "{name}.c compiles against include/");
+        .expect("the compiler runs");
+    assert!(status.success(), "{} compiles against include/", source.display());
     out
 }
 
@@ -398,4 +401,15 @@ fn schedule_systhreads_mutexes_memory_and_paths() {
         (rest.as_slice(), status),
         (["post kitchen: freed", "post quit task ran"].map(String::from).as_slice(), 0)
     );
+}
+
+#[test]
+fn a_cpp_external_compiles_against_the_header_and_runs() {
+    let mut k = Kernel::start("cpp", &["cpp"]);
+    k.call("new c cpp @v 12", &[]);
+    k.call("send c 0 bang", &["out c 0 main int 12"]);
+    k.call("send c 0 v 3", &[]);
+    k.call("send c 0 bang", &["out c 0 main int 3"]);
+    let (rest, status) = k.finish();
+    assert_eq!((rest, status), (vec![], 0));
 }
