@@ -295,13 +295,16 @@ pub fn free_pointer(p: usize) {
             }
         } else if r.attrs.contains_key(&p) || r.classes.contains_key(&p) || r.outlets.contains_key(&p) {
             What::Other
-        } else if lock(&scheduler().state).clocks.contains_key(&p) {
-            What::Clock
-        } else if lock(&main_queue().state).qelems.contains_key(&p) {
-            What::Qelem
         } else {
             What::Unknown
         }
+    };
+    // Not under the registry's lock: the scheduler takes its own lock, then
+    // the registry's (never the other way round).
+    let what = match what {
+        What::Unknown if lock(&scheduler().state).clocks.contains_key(&p) => What::Clock,
+        What::Unknown if lock(&main_queue().state).qelems.contains_key(&p) => What::Qelem,
+        w => w,
     };
     match what {
         What::Object(free, name) => {
