@@ -270,7 +270,7 @@ pub unsafe extern "C" fn freeobject(x: *mut c_void) {
 /// through the API is reported rather than a crash.
 pub fn free_pointer(p: usize) {
     enum What {
-        Object(FnAddr, String),
+        Object(FnAddr),
         Freed(&'static str, String),
         Clock,
         Proxy,
@@ -285,7 +285,7 @@ pub fn free_pointer(p: usize) {
             if o.freed {
                 What::Freed("object", name)
             } else {
-                What::Object(r.classes.get(&o.class).map_or(0, |c| c.free), name)
+                What::Object(r.classes.get(&o.class).map_or(0, |c| c.free))
             }
         } else if let Some(px) = r.proxies.get(&p) {
             if px.freed {
@@ -307,13 +307,12 @@ pub fn free_pointer(p: usize) {
         w => w,
     };
     match what {
-        What::Object(free, name) => {
+        What::Object(free) => {
             if free != 0 {
                 // SAFETY: the class gave `free` as its free method, called
                 // with the object before the kernel retires it.
                 unsafe { std::mem::transmute::<FnAddr, FreeFn>(free)(p as *mut c_void) };
             }
-            let _ = name;
             if let Some(o) = reg().objects.get_mut(&p) {
                 o.freed = true;
             }
@@ -1110,13 +1109,12 @@ pub unsafe extern "C" fn locatefile_extended(
 
 /// The creation of an object as a box's text would make it (main thread).
 pub fn create(class: &str, args: &[Atom]) -> Result<usize, String> {
-    let (c, new, types) = {
+    let (new, types) = {
         let r = reg();
         let Some(&c) = r.class_names.get(class) else { return Err(format!("{class}: No such object")) };
         let cl = &r.classes[&c];
-        (c, cl.new, cl.new_types.clone())
+        (cl.new, cl.new_types.clone())
     };
-    let _ = c;
     let sym = symbols::sym(class);
     let args = if types.first() == Some(&A_GIMME) { args } else { &args[..dispatch::attr_offset(args)] };
     // SAFETY: the class declared its creator with these types.

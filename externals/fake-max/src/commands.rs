@@ -3,7 +3,7 @@
 //! Owns the table of IDs (main thread only).
 
 use crate::abi::{Atom, Atoms, Symbol, ASSIST_INLET, ASSIST_OUTLET, A_FLOAT, A_LONG};
-use crate::output::{self, failure, line};
+use crate::output::{failure, line};
 use crate::queues::{self, scheduler, SchedJob};
 use crate::registry::{reg, FnAddr};
 use crate::sync::lock;
@@ -212,5 +212,4 @@ fn load(path: &str) {
     }
     // SAFETY: an external's ext_main takes one pointer (NULL from fake-max).
     unsafe { std::mem::transmute::<*mut c_void, ExtMain>(f)(std::ptr::null_mut()) };
-    let _ = output::role();
 }
