@@ -105,7 +105,7 @@ pub fn new_class(name: &str, new: FnAddr, free: FnAddr, size: usize, new_types: 
         new_types,
         methods: HashMap::new(),
         attrs: HashMap::new(),
-        registered: false,
+        name_space: None,
     };
     reg().classes.insert(t, rec);
     t
@@ -135,10 +135,10 @@ pub fn add_method(c: usize, name: &str, fun: FnAddr, types: Vec<i32>) -> isize {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn class_register(_name_space: *mut Symbol, c: *mut c_void) -> isize {
+pub unsafe extern "C" fn class_register(name_space: *mut Symbol, c: *mut c_void) -> isize {
     let mut r = reg();
     let Some(cl) = r.classes.get_mut(&(c as usize)) else { return -2 };
-    cl.registered = true;
+    cl.name_space = Some(symbols::name(name_space));
     let name = cl.name.clone();
     r.class_names.insert(name, c as usize);
     0
@@ -1111,8 +1111,10 @@ pub unsafe extern "C" fn locatefile_extended(
 pub fn create(class: &str, args: &[Atom]) -> Result<usize, String> {
     let (new, types) = {
         let r = reg();
-        let Some(&c) = r.class_names.get(class) else { return Err(format!("{class}: No such object")) };
-        let cl = &r.classes[&c];
+        // Only classes registered in the `box` name space can be typed in a box.
+        let found =
+            r.class_names.get(class).map(|c| &r.classes[c]).filter(|cl| cl.name_space.as_deref() == Some("box"));
+        let Some(cl) = found else { return Err(format!("{class}: No such object")) };
         (cl.new, cl.new_types.clone())
     };
     let sym = symbols::sym(class);

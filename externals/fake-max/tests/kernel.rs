@@ -162,6 +162,7 @@ fn typed_creator_and_typed_methods() {
     k.call("new i onlyint", &[]);
     k.call("send i 0 3.7", &["out i 0 main int 3"]);
     k.call("new n nosuchclass", &["error nosuchclass: No such object"]);
+    k.call("new h hidden", &["error hidden: No such object"]);
     k.call("send zz 0 bang", &[r#"error no object "zz""#]);
     let (rest, status) = k.finish();
     assert_eq!((rest, status), (vec![], 0), "a clean run ends with status 0");

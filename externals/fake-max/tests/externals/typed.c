@@ -105,4 +105,8 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)onlyint_int, "int", A_LONG, 0);
     class_register(CLASS_BOX, c);
     onlyint_class = c;
+
+    /* Registered outside the box name space: no box can make one. */
+    c = class_new("hidden", (method)halfint_new, (method)0L, (long)sizeof(t_half), 0L, 0);
+    class_register(CLASS_NOBOX, c);
 }
