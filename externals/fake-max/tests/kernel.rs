@@ -242,6 +242,8 @@ fn clocks_fire_on_the_scheduler_and_on_main_without_overdrive() {
     k.call("overdrive 0", &[]);
     k.call("send k 0 bang", &["out k 0 main tick 0 1"]);
     k.call("overdrive 1", &[]);
+    // Logical time: a clock re-armed from its own call sees its own times.
+    k.call("sched k 0 chain", &["out k 0 sched chain 30.0"]);
     // An unset clock does not fire: 700 ms pass (it was due in 300), then a probe.
     k.send("send k 0 bangin 300");
     k.send("send k 0 stop");

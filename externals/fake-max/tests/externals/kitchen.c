@@ -24,6 +24,9 @@ typedef struct _kitchen {
     void *qelem;
     t_systhread thread;
     long leak_clock;
+    void *chain_clock;
+    long chain_n;
+    double chain_t0;
 } t_kitchen;
 
 static t_class *kitchen_class;
@@ -59,6 +62,29 @@ static void kitchen_tick(t_kitchen *x)
     outlet_anything(x->out, gensym("tick"), 2, a);
 }
 
+/* Logical time: a clock re-armed from its own call, 3 x 10 ms, sees exactly
+   30 ms pass by clock_getftime, however late the thread wakes. */
+static void kitchen_chain_tick(t_kitchen *x)
+{
+    double now;
+    clock_getftime(&now);
+    if (++x->chain_n < 3) {
+        clock_fdelay(x->chain_clock, 10.);
+        return;
+    }
+    t_atom a;
+    /* to the microsecond: the sum of three 10.0 steps may be off by an ulp */
+    atom_setfloat(&a, (double)(long)((now - x->chain_t0) * 1000. + 0.5) / 1000.);
+    outlet_anything(x->out, gensym("chain"), 1, &a);
+}
+
+static void kitchen_chain(t_kitchen *x)
+{
+    x->chain_n = 0;
+    clock_getftime(&x->chain_t0);
+    clock_fdelay(x->chain_clock, 10.);
+}
+
 static void kitchen_qfn(t_kitchen *x)
 {
     t_atom a;
@@ -86,6 +112,7 @@ static void *kitchen_new(t_symbol *s, long argc, t_atom *argv)
     x->label = gensym("none");
     x->clock = clock_new(x, (method)kitchen_tick);
     x->qelem = qelem_new(x, (method)kitchen_qfn);
+    x->chain_clock = clock_new(x, (method)kitchen_chain_tick);
     long plain = attr_args_offset((short)argc, argv);
     object_post((t_object *)x, "new %s with %ld args, %ld before the attributes", s->s_name, argc, plain);
     attr_args_process(x, (short)argc, argv);
@@ -99,6 +126,7 @@ static void kitchen_free(t_kitchen *x)
     freed_kitchen = x;
     if (!x->leak_clock)
         object_free(x->clock);
+    object_free(x->chain_clock);
     qelem_free(x->qelem);
     object_free(x->proxy1);
     object_free(x->proxy2);
@@ -359,6 +387,7 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)kitchen_stop, "stop", 0);
     class_addmethod(c, (method)kitchen_later, "later", A_LONG, 0);
     class_addmethod(c, (method)kitchen_checks, "checks", 0);
+    class_addmethod(c, (method)kitchen_chain, "chain", 0);
     class_addmethod(c, (method)kitchen_checks2, "checks2", 0);
     class_addmethod(c, (method)kitchen_lowly, "lowly", A_DEFER_LOW, 0);
     class_addmethod(c, (method)kitchen_leak, "leak", 0);
