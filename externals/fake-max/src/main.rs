@@ -16,20 +16,23 @@
 //! prints `out ID OUTLET THREAD SELECTOR ARGS...`, `post TEXT`, `error TEXT`,
 //! `assist ID in|out N TEXT`, `violation TEXT`. Words: `"a b"` is one
 //! symbol; `5` an int, `2.5`/`3.`/`1e3` a float, anything else a symbol. The
-//! exit status is non-zero after any violation or load failure. A warning
-//! (`object_warn`) prints as `post CLASS: warning: TEXT`.
+//! exit status is non-zero after any violation, load failure or internal
+//! error. A warning (`object_warn`) prints as `post CLASS: warning: TEXT`.
+//! See README.md for the whole protocol.
 //!
 //! Threads:
 //!
 //! | thread | runs | may |
 //! |---|---|---|
-//! | main (the process's first) | commands in order; `send`, `new`, `free`, `assist`, `dblclick`, `load`; qelems, `defer`, `defer_low`; quit tasks; with `overdrive 0` also the scheduler's work | outlets, clocks, typedmess |
+//! | main (the process's first) | commands in order; `send`, `new`, `free`, `assist`, `dblclick`, `load`; qelems, `defer` (at once when called on main), `defer_low`, A_DEFER methods; quit tasks; with `overdrive 0` also the scheduler's work | outlets, clocks, typedmess |
 //! | scheduler (`sched` in `out` lines) | clocks by logical time (1 ms passes), `schedule` calls, `sched` commands (overdrive 1, the default) | outlets, clocks, typedmess |
 //! | stdin reader | reads lines into the main queue; EOF queues `quit` | nothing of Max |
 //! | an external's systhreads | the external's code | qelem_set, defer, defer_low, schedule, post; outlets/clocks/typedmess are violations |
 //!
 //! `free` and `quit` run on main while the scheduler thread keeps running,
-//! as in Max. At quit every object is freed on main (creation order), the
+//! as in Max. At quit the scheduler's pending `sched` commands and
+//! `schedule` calls are dropped, every object is freed on main (creation
+//! order), the
 //! quit tasks run on main, the scheduler thread is joined (5 s deadline),
 //! and the process exits; the stdin reader (blocked in `read`) and any
 //! thread an external left running end with the process.
