@@ -27,6 +27,7 @@
 //! | main (the process's first) | commands in order; `send`, `new`, `free`, `assist`, `dblclick`, `load`; qelems, `defer` (at once when called on main), `defer_low`, A_DEFER methods; quit tasks; with `overdrive 0` also the scheduler's work | outlets, clocks, typedmess |
 //! | scheduler (`sched` in `out` lines) | clocks by logical time (1 ms passes), `schedule` calls, `sched` commands (overdrive 1, the default) | outlets, clocks, typedmess |
 //! | stdin reader | reads lines into the main queue; EOF queues `quit` | nothing of Max |
+//! | quit watchdog (from quit on) | ends the run as a failure if quit takes over 30 s (`FAKE_MAX_QUIT_MS`) | nothing of Max |
 //! | an external's systhreads | the external's code | qelem_set, defer, defer_low, schedule, post; outlets/clocks/typedmess are violations |
 //!
 //! `free` and `quit` run on main while the scheduler thread keeps running,
@@ -60,6 +61,13 @@ use std::io::BufRead;
 use std::time::{Duration, Instant};
 use sync::lock;
 
+/// How long quit (every free, every quit task, the scheduler's end) may
+/// take: 30 s, or `FAKE_MAX_QUIT_MS` ms.
+fn quit_deadline() -> Duration {
+    let ms = std::env::var("FAKE_MAX_QUIT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(30_000);
+    Duration::from_millis(ms)
+}
+
 fn main() {
     output::set_role(Role::Main);
     builtins::register();
@@ -72,6 +80,16 @@ fn main() {
         .expect("start the scheduler thread");
     let mut kernel = commands::Kernel::default();
     main_loop(&mut kernel);
+    // A free method or quit task that never returns must not hang the
+    // driver: the run fails, saying so.
+    let limit = quit_deadline();
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        output::failure(&format!(
+            "fake-max: quit did not finish within {limit:?} (a free method or a quit task hangs)"
+        ));
+        std::process::exit(output::exit_status());
+    });
     guarded("quit", || kernel.quit());
     lock(&scheduler().state).stop = true;
     scheduler().wake.notify_all();

@@ -49,10 +49,15 @@ struct Kernel {
 impl Kernel {
     /// fake-max in `dir` with the externals `names` loaded.
     fn start(test: &str, names: &[&str]) -> Kernel {
+        Kernel::start_env(test, names, &[])
+    }
+
+    fn start_env(test: &str, names: &[&str], env: &[(&str, &str)]) -> Kernel {
         let dir = folder(test);
         let paths: Vec<PathBuf> = names.iter().map(|n| external(&dir, n)).collect();
         let mut child = Command::new(env!("CARGO_BIN_EXE_fake-max"))
             .current_dir(&dir)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -415,4 +420,15 @@ fn a_cpp_external_compiles_against_the_header_and_runs() {
     k.call("send c 0 bang", &["out c 0 main int 3"]);
     let (rest, status) = k.finish();
     assert_eq!((rest, status), (vec![], 0));
+}
+
+#[test]
+fn a_quit_that_hangs_ends_the_run_as_a_failure() {
+    let mut k = Kernel::start_env("hang", &["kitchen"], &[("FAKE_MAX_QUIT_MS", "300")]);
+    k.call("new k kitchen", &["post kitchen: new kitchen with 0 args, 0 before the attributes"]);
+    k.call("send k 0 hangquit", &[]);
+    let (rest, status) = k.finish();
+    assert_eq!(rest[..3], ["post kitchen: freed", "post quit task ran", "post hanging"]);
+    assert!(rest[3].starts_with("error fake-max: quit did not finish within 300ms"), "{rest:?}");
+    assert_ne!(status, 0);
 }

@@ -376,6 +376,20 @@ static void kitchen_dblclick(t_kitchen *x) { object_post((t_object *)x, "double-
 
 static void kitchen_quit(void *arg) { post("quit task %s", (char *)arg); }
 
+static void kitchen_hang(void *arg)
+{
+    (void)arg;
+    post("hanging");
+    for (;;)
+        systhread_sleep(1000);
+}
+
+static void kitchen_hangquit(t_kitchen *x)
+{
+    (void)x;
+    quittask_install((method)kitchen_hang, NULL);
+}
+
 C74_EXPORT void ext_main(void *r)
 {
     (void)r;
@@ -388,6 +402,7 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)kitchen_later, "later", A_LONG, 0);
     class_addmethod(c, (method)kitchen_checks, "checks", 0);
     class_addmethod(c, (method)kitchen_chain, "chain", 0);
+    class_addmethod(c, (method)kitchen_hangquit, "hangquit", 0);
     class_addmethod(c, (method)kitchen_checks2, "checks2", 0);
     class_addmethod(c, (method)kitchen_lowly, "lowly", A_DEFER_LOW, 0);
     class_addmethod(c, (method)kitchen_leak, "leak", 0);
