@@ -103,6 +103,34 @@ void object_warn(t_object *x, const char *s, ...)
     va_end(ap);
 }
 
+void object_error_obtrusive(t_object *x, const char *s, ...)
+{
+    va_list ap;
+    va_start(ap, s);
+    fm_vprint(FM_ERROR, x, s, ap);
+    va_end(ap);
+}
+
+char *strncpy_zero(char *dst, const char *src, long size)
+{
+    if (size <= 0)
+        return dst;
+    strncpy(dst, src, (size_t)size - 1);
+    dst[size - 1] = 0;
+    return dst;
+}
+
+int snprintf_zero(char *buffer, size_t count, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int n = vsnprintf(buffer, count, format, ap);
+    va_end(ap);
+    if (count > 0)
+        buffer[count - 1] = 0;
+    return n;
+}
+
 /* A type list ends with 0; it has at most MSG_MAXARG + 1 entries. */
 t_class *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...)
 {

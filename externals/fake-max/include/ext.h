@@ -184,6 +184,7 @@ void *outlet_int(void *o, t_atom_long n);
 void *outlet_float(void *o, double f);
 void *outlet_list(void *o, t_symbol *s, short ac, t_atom *av);
 void *outlet_anything(void *o, t_symbol *s, short ac, t_atom *av);
+void *outlet_atoms(void *o, short argc, t_atom *argv);
 
 /* Symbols and atoms. */
 t_symbol *gensym(const char *s);
@@ -208,6 +209,14 @@ void error(const char *fmt, ...);
 void object_post(t_object *x, const char *s, ...);
 void object_error(t_object *x, const char *s, ...);
 void object_warn(t_object *x, const char *s, ...);
+void object_error_obtrusive(t_object *x, const char *s, ...);
+
+/* Strings: always NUL-terminated within `size`. */
+char *strncpy_zero(char *dst, const char *src, long size);
+int snprintf_zero(char *buffer, size_t count, const char *format, ...);
+
+/* For an "inletinfo" A_CANT method: every inlet but the left is cold. */
+void stdinletinfo(t_object *s, void *b, long a, char *t);
 
 /* Time, clocks, qelems, defer, schedule. */
 void *clock_new(void *obj, method fn);

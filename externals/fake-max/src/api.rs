@@ -659,6 +659,29 @@ pub unsafe extern "C" fn outlet_anything(o: *mut c_void, s: *mut Symbol, ac: c_s
     emit(o, "outlet_anything", &symbols::name(s), atoms(c_long::from(ac), av))
 }
 
+/// outlet_atoms: a message by its atoms, as a box would send its text:
+/// nothing is `bang`, one number `int`/`float`, numbers first a `list`, a
+/// symbol first its selector.
+#[no_mangle]
+pub unsafe extern "C" fn outlet_atoms(o: *mut c_void, argc: c_short, argv: *mut Atom) -> *mut c_void {
+    let a = atoms(c_long::from(argc), argv);
+    match a.first().map(|f| (f.kind(), f.as_sym())) {
+        None => emit(o, "outlet_atoms", "bang", &[]),
+        Some((A_LONG, _)) if a.len() == 1 => emit(o, "outlet_atoms", "int", a),
+        Some((A_FLOAT, _)) if a.len() == 1 => emit(o, "outlet_atoms", "float", a),
+        Some((_, Some(s))) => emit(o, "outlet_atoms", &symbols::name(s), &a[1..]),
+        Some(_) => emit(o, "outlet_atoms", "list", a),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn stdinletinfo(_s: *mut c_void, _b: *mut c_void, a: c_long, t: *mut c_char) {
+    if !t.is_null() {
+        // SAFETY: the caller passes a char to write.
+        unsafe { *t = c_char::from(a > 0) };
+    }
+}
+
 // ---- symbols and atoms ----
 
 #[no_mangle]

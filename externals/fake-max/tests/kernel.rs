@@ -158,6 +158,11 @@ fn typed_creator_and_typed_methods() {
     k.call("send t 0 mix 1.5 2 3.5 four 5.5 6", &["post typed: mix 1.5 2 3.5 four 5.5 6"]);
     k.call(r#"send t 0 gimme a 1 2.5 "b c" 3."#, &[r#"out t 0 main gimme a 1 2.5 "b c" 3.0"#]);
     k.call("send t 0 set x", &[r#"error typed: bad arguments for message "set""#]);
+    k.call("send t 0 atoms", &["out t 0 main bang", "post tru 123"]);
+    k.call("send t 0 atoms 4", &["out t 0 main int 4", "post tru 123"]);
+    k.call("send t 0 atoms 4.5", &["out t 0 main float 4.5", "post tru 123"]);
+    k.call("send t 0 atoms 4 x", &["out t 0 main list 4 x", "post tru 123"]);
+    k.call("send t 0 atoms x 4", &["out t 0 main x 4", "post tru 123"]);
     k.call("send t 0 nope 1", &[r#"error typed: doesn't understand "nope""#]);
     k.call("new t2 typed 1", &[r#"error typed: bad arguments for message "typed""#]);
     k.call("new t3 typed 1 2 bar 9", &["post typed new 1 2.00 bar 9"]);
