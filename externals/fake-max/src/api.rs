@@ -539,7 +539,6 @@ pub unsafe extern "C" fn object_method_typed(
 
 fn add_inlet(x: *mut c_void, n: i64, kind: InletKind) {
     if let Some(o) = reg().objects.get_mut(&(x as usize)) {
-        o.inlets.retain(|(m, _)| *m != n);
         o.inlets.push((n, kind));
     }
 }

@@ -176,50 +176,52 @@ pub fn send(x: usize, sel: *mut Symbol, args: &[Atom]) -> Result<(), String> {
     res.map_err(|e| format!("{cname}: {e}"))
 }
 
-/// Delivers `sel args` at inlet `inlet` of the live object `x`: inlet 0
-/// directly, others through the inlet the object made.
+/// Delivers `sel args` at inlet `inlet` (a position: 0 is the leftmost) of
+/// the live object `x`: inlet 0 directly, others through the inlet the
+/// object made there. Max adds each inlet at the left of those made before
+/// (just right of inlet 0), so the last made is inlet 1: an external makes
+/// them right to left, or its numbers and positions disagree, as in Max.
 pub fn deliver(x: usize, inlet: i64, sel: *mut Symbol, args: &[Atom]) -> Result<(), String> {
     if inlet == 0 {
         return at_inlet(0, || send(x, sel, args));
     }
-    let (cname, kind) = {
+    let (cname, found) = {
         let r = reg();
-        let kind = r.objects.get(&x).and_then(|o| o.inlets.iter().find(|(n, _)| *n == inlet).map(|(_, k)| *k));
-        let kind = kind.map(|k| match k {
-            InletKind::Proxy(p) => (k, r.proxies.get(&p).map_or(0, |p| p.stuffloc)),
-            _ => (k, 0),
+        let made = r.objects.get(&x).map_or(&[][..], |o| &o.inlets[..]);
+        let found = usize::try_from(inlet).ok().and_then(|p| made.len().checked_sub(p)).map(|i| made[i]);
+        let found = found.map(|(n, k)| match k {
+            InletKind::Proxy(p) => (n, k, r.proxies.get(&p).map_or(0, |p| p.stuffloc)),
+            _ => (n, k, 0),
         });
-        (r.class_name_of(x), kind)
+        (r.class_name_of(x), found)
     };
     let name = symbols::name(sel);
-    match kind {
+    match found {
         None => Err(format!("{cname}: no inlet {inlet}")),
-        Some((InletKind::Proxy(_), stuffloc)) => {
+        Some((id, InletKind::Proxy(_), stuffloc)) => {
             if stuffloc != 0 {
                 // SAFETY: the external gave this `long *` to proxy_new for the
-                // kernel to write the inlet number into, as Max's proxy does.
-                unsafe { *(stuffloc as *mut c_long) = inlet as c_long };
+                // kernel to write the proxy's id into, as Max's proxy does.
+                unsafe { *(stuffloc as *mut c_long) = id as c_long };
             }
-            at_inlet(inlet as c_long, || send(x, sel, args))
+            at_inlet(id as c_long, || send(x, sel, args))
         }
-        Some((k, _)) => {
+        Some((n, k, _)) => {
             let number = match (name.as_str(), args.first()) {
                 ("int" | "float" | "list", Some(a)) if matches!(a.kind(), A_LONG | A_FLOAT) => *a,
                 _ => return Err(format!("{cname}: inlet {inlet}: doesn't understand \"{name}\"")),
             };
             let (msg, types) = match k {
-                InletKind::Int => (format!("in{inlet}"), A_LONG),
-                _ => (format!("ft{inlet}"), A_FLOAT),
+                InletKind::Int => (format!("in{n}"), A_LONG),
+                _ => (format!("ft{n}"), A_FLOAT),
             };
             let m = reg().class_of(x).and_then(|(c, _)| c.methods.get(&msg).cloned());
             let Some(m) = m else { return Err(format!("{cname}: no method for \"{msg}\"")) };
             let types = if m.types.is_empty() { vec![types] } else { m.types.clone() };
             // SAFETY: the class declared the `in<n>`/`ft<n>` method.
-            at_inlet(inlet as c_long, || unsafe {
-                call_typed(m.fun, Some(x as *mut c_void), &types, symbols::sym(&msg), &[number])
-            })
-            .map(drop)
-            .map_err(|e| format!("{cname}: {e}"))
+            unsafe { call_typed(m.fun, Some(x as *mut c_void), &types, symbols::sym(&msg), &[number]) }
+                .map(drop)
+                .map_err(|e| format!("{cname}: {e}"))
         }
     }
 }

@@ -59,6 +59,8 @@ pub struct ObjRec {
     pub id: Option<String>,
     /// Outlets in creation order (the first made is the rightmost).
     pub outlets: Vec<usize>,
+    /// Inlets after the leftmost in creation order (number, kind): the
+    /// last made is inlet 1.
     pub inlets: Vec<(i64, InletKind)>,
     pub freed: bool,
 }

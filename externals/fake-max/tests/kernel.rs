@@ -188,6 +188,10 @@ fn intin_floatin_and_proxies() {
     k.call("send t 0 3.", &["out t 1 main float 1.75"]);
     k.call("send t 3 1", &["error typed: no inlet 3"]);
     k.call("send t 1 foo", &[r#"error typed: inlet 1: doesn't understand "foo""#]);
+    // Inlets made left to right: inlet 1 is the one made last (as in Max).
+    k.call("new w wrong", &[]);
+    k.call("send w 1 5", &["out w 0 main in2"]);
+    k.call("send w 2 5", &["out w 0 main in1"]);
     k.call("new k kitchen", &["post kitchen: new kitchen with 0 args, 0 before the attributes"]);
     k.call("send k 0 hello 1 2", &["out k 0 main got 0 hello 1 2"]);
     k.call("send k 1 hello 3", &["out k 0 main got 1 hello 3"]);
