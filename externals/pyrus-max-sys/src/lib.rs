@@ -212,8 +212,11 @@ extern "C" {
 
     // Paths (ext_path.h): `out` holds MAX_PATH_CHARS bytes.
     pub fn path_getdefault() -> c_short;
-    pub fn path_toabsolutesystempath(in_path: c_short, in_filename: *const c_char, out_filename: *mut c_char)
-        -> t_max_err;
+    pub fn path_toabsolutesystempath(
+        in_path: c_short,
+        in_filename: *const c_char,
+        out_filename: *mut c_char,
+    ) -> t_max_err;
 
     // Memory (ext_sysmem.h).
     pub fn sysmem_newptr(size: c_long) -> *mut c_void;
