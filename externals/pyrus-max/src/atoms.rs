@@ -88,19 +88,9 @@ pub fn long_atom(n: max::t_atom_long) -> max::t_atom {
     max::t_atom { a_type: max::A_LONG, a_w: max::word { w_long: n } }
 }
 
-/// A message as Max has it: a selector and its atoms. Max's conventions:
-/// a symbol is a message of that one word (as a message box sends it); a
-/// list whose first atom is a symbol is a message with that selector.
+/// A message as Max has it: a selector and its atoms (`symbol foo`, as
+/// `[tosymbol]` sends it; a list is a `list` whatever its first atom).
 pub fn to_max(message: &Message<'_>) -> (*mut max::t_symbol, Vec<max::t_atom>) {
-    match message {
-        Message::Bang => (gensym("bang"), Vec::new()),
-        Message::Int(i) => (gensym("int"), vec![long_atom(*i as max::t_atom_long)]),
-        Message::Float(f) => (gensym("float"), vec![to_atom(&Atom::Float(*f))]),
-        Message::Symbol(s) => (gensym(s), Vec::new()),
-        Message::List(atoms) => match atoms.split_first() {
-            Some((Atom::Symbol(s), rest)) => (gensym(s), rest.iter().map(to_atom).collect()),
-            _ => (gensym("list"), atoms.iter().map(to_atom).collect()),
-        },
-        Message::Anything(sel, atoms) => (gensym(sel), atoms.iter().map(to_atom).collect()),
-    }
+    let atoms = message.args();
+    (gensym(message.selector()), atoms.iter().map(to_atom).collect())
 }

@@ -139,7 +139,7 @@ impl Outlets for MaxOutlets {
                 Message::Bang => max::outlet_bang(outlet),
                 Message::Int(i) => max::outlet_int(outlet, *i as max::t_atom_long),
                 Message::Float(f) => max::outlet_float(outlet, *f),
-                Message::List(atoms) if !matches!(atoms.first(), Some(a) if a.as_symbol().is_some()) => {
+                Message::List(atoms) => {
                     let mut v: Vec<max::t_atom> = atoms.iter().map(to_atom).collect();
                     max::outlet_list(outlet, gensym("list"), count(&v), v.as_mut_ptr())
                 }
