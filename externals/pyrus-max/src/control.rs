@@ -1,6 +1,7 @@
 //! The global receiver `pyrus`: messages for the whole library, sent as
 //! `[; pyrus workers 4(`, `[; pyrus reload(` or `[; pyrus reload MODULE(`
-//! (or `[s pyrus]`). Bound on `pyrus`'s `s_thing` if nothing holds it.
+//! (or `[s pyrus]`), forwarded to the engine (`Context::control`), which
+//! says what they mean. Bound on `pyrus`'s `s_thing` if nothing holds it.
 //!
 //! # Threading
 //! Made on main during the library's main; its methods on whichever thread
@@ -19,8 +20,8 @@ type Gimme = unsafe extern "C" fn(*mut max::t_object, *mut max::t_symbol, c_long
 pub fn create() {
     // SAFETY: Max's class API on the main thread during ext_main. The class
     // is never registered in a name space (it is not a box); its one
-    // instance is made with object_alloc, bound and never freed. Each method
-    // is registered A_GIMME and has that signature.
+    // instance is made with object_alloc, bound and never freed. Its one
+    // method is registered as anything, A_GIMME, and has that signature.
     unsafe {
         let class = max::class_new(
             c"pyrus-control".as_ptr(),
@@ -30,15 +31,8 @@ pub fn create() {
             None,
             0,
         );
-        for (f, name) in [(workers as Gimme, c"workers"), (reload, c"reload"), (unknown, c"anything")] {
-            max::class_addmethod(
-                class,
-                Some(std::mem::transmute::<Gimme, unsafe extern "C" fn()>(f)),
-                name.as_ptr(),
-                max::vararg(max::A_GIMME),
-                0 as c_int,
-            );
-        }
+        let forward = crate::method(forward as Gimme);
+        max::class_addmethod(class, forward, c"anything".as_ptr(), max::vararg(max::A_GIMME), 0 as c_int);
         let receiver = max::object_alloc(class).cast::<max::t_object>();
         let name = gensym("pyrus");
         if receiver.is_null() {
@@ -53,47 +47,14 @@ pub fn create() {
     }
 }
 
-unsafe extern "C" fn workers(_x: *mut max::t_object, _s: *mut max::t_symbol, argc: c_long, argv: *mut max::t_atom) {
-    guard("workers", (), || {
-        let mut ok = true;
-        // SAFETY: Max passes argc valid atoms.
-        let args = unsafe { from_max(argc, argv, &mut ok) };
-        let n = match args.as_slice() {
-            [n] => n.as_float().filter(|n| (1.0..=256.0).contains(n) && n.fract() == 0.0),
-            _ => None,
-        };
-        let Some(n) = n else {
-            let given: Vec<String> = args.iter().map(ToString::to_string).collect();
-            let why = format!("pyrus: workers takes a whole number from 1 to 256, not '{}'", given.join(" "));
-            return console::error(std::ptr::null_mut(), &why);
-        };
-        pyrus_engine::pool::set_workers(n as usize);
-        console::post(&format!("pyrus: {} worker threads", n as usize));
-    })
-}
-
-unsafe extern "C" fn reload(_x: *mut max::t_object, _s: *mut max::t_symbol, argc: c_long, argv: *mut max::t_atom) {
-    guard("reload", (), || {
-        let mut ok = true;
-        // SAFETY: Max passes argc valid atoms.
-        let args = unsafe { from_max(argc, argv, &mut ok) };
-        let Some(ctx) = crate::context() else { return };
-        match args.as_slice() {
-            [] => ctx.reload(None),
-            [module] => ctx.reload(Some(&module.to_string())),
-            _ => console::error(std::ptr::null_mut(), "pyrus: reload takes no module or one"),
-        }
-    })
-}
-
-/// Anything else sent to `pyrus`: say what it takes.
-unsafe extern "C" fn unknown(_x: *mut max::t_object, s: *mut max::t_symbol, _argc: c_long, _argv: *mut max::t_atom) {
+/// Every message to `pyrus`: the engine says what it means.
+unsafe extern "C" fn forward(_x: *mut max::t_object, s: *mut max::t_symbol, argc: c_long, argv: *mut max::t_atom) {
     guard("pyrus", (), || {
-        // SAFETY: Max passes a live selector.
-        let selector = unsafe { symbol_text(s).0 };
-        console::error(
-            std::ptr::null_mut(),
-            &format!("pyrus: the pyrus receiver takes 'workers N' and 'reload [MODULE]', not '{selector}'"),
-        );
+        let mut ok = true;
+        // SAFETY: Max passes a live selector and argc valid atoms.
+        let (selector, args) = unsafe { (symbol_text(s).0, from_max(argc, argv, &mut ok)) };
+        if let Some(ctx) = crate::context() {
+            ctx.control(&selector, &args);
+        }
     })
 }
