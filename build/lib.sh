@@ -67,3 +67,10 @@ package_max_linux() {
   find "$MAX_LINUX_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
   echo "package: $MAX_LINUX_PACKAGE"
 }
+
+# Builds fake-max, the Max test kernel (not Max) that runs the Linux test
+# builds of Max externals, and tells the tests where it is.
+build_fake_max() {
+  (cd "$ROOT" && cargo build --release -p fake-max)
+  export PYRUS_FAKE_MAX="$ROOT/target/release/fake-max"
+}
