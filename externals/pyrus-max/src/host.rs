@@ -90,6 +90,9 @@ fn count(atoms: &[max::t_atom]) -> c_short {
 /// The gate also guards the object's own methods (see `gate`).
 pub struct MaxOutlets {
     object: *mut max::t_object,
+    /// The class name, which the Max window shows beside an attributed
+    /// error (the engine's texts begin with it, for Pd's console).
+    class: &'static str,
     outlets: OnceLock<Vec<*mut max::t_outlet>>,
     pub gate: Gate,
 }
@@ -103,8 +106,8 @@ unsafe impl Send for MaxOutlets {}
 unsafe impl Sync for MaxOutlets {}
 
 impl MaxOutlets {
-    pub fn new(object: *mut max::t_object) -> Self {
-        MaxOutlets { object, outlets: OnceLock::new(), gate: Gate::new() }
+    pub fn new(object: *mut max::t_object, class: &'static str) -> Self {
+        MaxOutlets { object, class, outlets: OnceLock::new(), gate: Gate::new() }
     }
 
     /// Creates `count` outlets on the object, right to left (Max adds each
@@ -123,7 +126,11 @@ impl MaxOutlets {
 impl Outlets for MaxOutlets {
     fn error(&self, text: &str) {
         match self.gate.enter() {
-            Some(_pass) => console::error(self.object, text),
+            Some(_pass) => {
+                // "pyrus: pyrus: ..." would say the name twice.
+                let own = text.strip_prefix(self.class).and_then(|t| t.strip_prefix(": "));
+                console::error(self.object, own.unwrap_or(text))
+            }
             None => console::error(std::ptr::null_mut(), text),
         }
     }

@@ -241,7 +241,7 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
         }
         // SAFETY: x is the live object just made; main thread.
         let object = unsafe { &raw mut (*x).object };
-        let outlets = Arc::new(MaxOutlets::new(object));
+        let outlets = Arc::new(MaxOutlets::new(object, "pyrus"));
         // SAFETY: Max passes argc valid atoms.
         let (args, offset) = unsafe { creation_args(argc, argv, &outlets, "pyrus") };
         let mut creating = Creating { options: Options::default(), outlets: outlets.clone() };

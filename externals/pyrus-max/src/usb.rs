@@ -86,7 +86,7 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
             return null_mut();
         }
         // SAFETY: x is the live object just made.
-        let outlets = Arc::new(MaxOutlets::new(unsafe { &raw mut (*x).object }));
+        let outlets = Arc::new(MaxOutlets::new(unsafe { &raw mut (*x).object }, "pyrus.usb"));
         // SAFETY: Max passes argc valid atoms.
         let (args, offset) = unsafe { crate::creation_args(argc, argv, &outlets, "pyrus.usb") };
         if let Some(other) = args.get(..offset).and_then(<[_]>::first) {
