@@ -77,7 +77,8 @@ fn serial_mode_from_both_threads_keeps_each_threads_order() {
 
 #[test]
 fn concurrent_mode_delivers_every_result() {
-    let mut m = with_scripts("concurrent", &[("slow.py", "import time\ndef f(x):\n    time.sleep(0.02)\n    return x * 2\n")]);
+    let mut m =
+        with_scripts("concurrent", &[("slow.py", "import time\ndef f(x):\n    time.sleep(0.02)\n    return x * 2\n")]);
     m.new_object("f", "pyrus slow.f @detach 2");
     for i in 0..20 {
         m.send("f", 0, &format!("int {i}"));
@@ -248,7 +249,10 @@ def f(x):\n\
 /// object's outlet used) follows.
 #[test]
 fn freeing_an_object_with_a_detached_job_in_flight() {
-    let mut m = with_scripts("freedetached", &[("spin.py", "import pyrus\ndef f(x):\n    while True:\n        pyrus.out(x)\n")]);
+    let mut m = with_scripts(
+        "freedetached",
+        &[("spin.py", "import pyrus\ndef f(x):\n    while True:\n        pyrus.out(x)\n")],
+    );
     m.new_object("victim", "pyrus spin.f @detach 1");
     m.new_object("other", "pyrus");
     for i in 0..100 {

@@ -20,7 +20,10 @@ fn exception_reports_traceback_and_status_then_object_works() {
     let errors = m.errors();
     assert!(errors.iter().any(|l| l.contains("calling risky.inv")), "{errors:?}");
     assert!(errors.iter().any(|l| l.contains("Traceback (most recent call last):")), "{errors:?}");
-    assert!(errors.iter().any(|l| l.contains("risky.py\", line 3, in inv")), "the traceback names file and line: {errors:?}");
+    assert!(
+        errors.iter().any(|l| l.contains("risky.py\", line 3, in inv")),
+        "the traceback names file and line: {errors:?}"
+    );
     // The same from the scheduler thread: reported there, and the object works.
     m.sched("f", 0, "int 0");
     let out = m.expect_out("f", 1);
@@ -74,7 +77,11 @@ fn bad_creation_arguments_and_non_callables_are_reported() {
     assert!(text.contains("'math.pi' is a float value, not a function or module"), "{}", m.text());
     assert!(text.contains("'os..path' is not a dotted Python name"), "{}", m.text());
     assert_eq!(m.outlet("num", 0), ["int 2"], "{}", m.text());
-    assert!(m.outlet("pi", 1).iter().any(|s| s.starts_with("error TypeError 'math.pi' did not resolve")), "{}", m.text());
+    assert!(
+        m.outlet("pi", 1).iter().any(|s| s.starts_with("error TypeError 'math.pi' did not resolve")),
+        "{}",
+        m.text()
+    );
     m.quit();
 }
 

@@ -88,7 +88,10 @@ fn ints_outside_64_bits_are_an_overflow_error_and_the_edges_arrive_exactly() {
 fn function_mode_takes_every_message_type() {
     let mut m = with_scripts(
         "function",
-        &[("probe.py", "def show(*args):\n    return ' '.join(type(a).__name__ + ':' + repr(a) for a in args) or 'nothing'\n")],
+        &[(
+            "probe.py",
+            "def show(*args):\n    return ' '.join(type(a).__name__ + ':' + repr(a) for a in args) or 'nothing'\n",
+        )],
     );
     m.new_object("f", "pyrus probe.show");
     m.new_object("g", "pyrus probe.show lead 2 2.5");
@@ -203,7 +206,8 @@ fn non_ascii_symbols_round_trip() {
 
 #[test]
 fn ten_thousand_element_lists_both_ways() {
-    let mut m = with_scripts("biglist", &[("big.py", "def total(*a):\n    return sum(a)\ndef rev(*a):\n    return a[::-1]\n")]);
+    let mut m =
+        with_scripts("biglist", &[("big.py", "def total(*a):\n    return sum(a)\ndef rev(*a):\n    return a[::-1]\n")]);
     m.new_object("make", "pyrus");
     m.new_object("total", "pyrus big.total");
     m.new_object("rev", "pyrus big.rev");

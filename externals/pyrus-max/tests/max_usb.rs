@@ -54,6 +54,9 @@ fn the_demo_device_plays_every_kind_of_event() {
     }
     assert_eq!(m.outlet("u", 1), [CONNECTED, "disconnected"], "{}", m.text());
     assert!(m.outs("u").iter().all(|o| o.thread == "sched"), "events drain on the scheduler thread: {}", m.text());
+    assert!(m.assist("u", "in", 0).starts_with("open VID PID"), "{}", m.text());
+    assert!(m.assist("u", "out", 0).starts_with("the device's events"), "{}", m.text());
+    assert!(m.assist("u", "out", 1).starts_with("status: connected VID PID"), "{}", m.text());
     m.quit();
 }
 
