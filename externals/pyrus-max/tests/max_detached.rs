@@ -76,12 +76,16 @@ fn serial_mode_from_both_threads_keeps_each_threads_order() {
 }
 
 #[test]
-fn concurrent_mode_delivers_every_result() {
+fn concurrent_mode_delivers_every_result_from_both_threads() {
     let mut m =
         with_scripts("concurrent", &[("slow.py", "import time\ndef f(x):\n    time.sleep(0.02)\n    return x * 2\n")]);
     m.new_object("f", "pyrus slow.f @detach 2");
     for i in 0..20 {
-        m.send("f", 0, &format!("int {i}"));
+        if i % 2 == 0 {
+            m.send("f", 0, &format!("int {i}"));
+        } else {
+            m.sched("f", 0, &format!("int {i}"));
+        }
     }
     until_idle(&mut m, "f", 20);
     let mut got: Vec<i64> = m.outlet("f", 0).iter().map(|s| s.strip_prefix("int ").unwrap().parse().unwrap()).collect();
@@ -204,7 +208,7 @@ fn latest_replaces_the_calls_that_wait() {
 }
 
 /// `@queue 10`: at most 10 calls outstanding (the running one counts);
-/// more are refused and counted; `queue` as a message changes it.
+/// more are refused and counted.
 #[test]
 fn the_queue_limit_drops_and_counts() {
     let mut m = with_scripts("queue", &[("gate.py", GATE)]);
