@@ -1,0 +1,112 @@
+//! Standard output, the thread roles and the violation count. Every line goes
+//! out under one lock and is flushed, so lines of the main thread, the
+//! scheduler and external threads never interleave. Any thread.
+
+use crate::abi::{Atom, A_FLOAT, A_LONG, A_OBJ, A_SYM};
+use crate::symbols;
+use std::cell::Cell;
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+static OUT: Mutex<()> = Mutex::new(());
+static VIOLATIONS: AtomicUsize = AtomicUsize::new(0);
+static FAILURES: AtomicUsize = AtomicUsize::new(0);
+
+/// What a thread is to Max.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    Main,
+    Sched,
+    Other,
+}
+
+thread_local! {
+    static ROLE: Cell<Role> = const { Cell::new(Role::Other) };
+}
+
+pub fn set_role(r: Role) {
+    ROLE.with(|c| c.set(r));
+}
+
+pub fn role() -> Role {
+    ROLE.with(|c| c.get())
+}
+
+/// `main` or `sched` as `out` lines name the thread.
+pub fn thread_name() -> &'static str {
+    match role() {
+        Role::Main => "main",
+        Role::Sched => "sched",
+        Role::Other => "other",
+    }
+}
+
+/// Prints one line (embedded newlines become separate lines of the same kind).
+pub fn line(kind: &str, text: &str) {
+    let _g = crate::sync::lock(&OUT);
+    let mut out = std::io::stdout().lock();
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    for part in text.split('\n') {
+        let _ = if part.is_empty() { writeln!(out, "{kind}") } else { writeln!(out, "{kind} {part}") };
+    }
+    let _ = out.flush();
+}
+
+/// A rule of Max broken where the kernel can see it: a `violation` line, and
+/// the exit status will be non-zero.
+pub fn violation(text: &str) {
+    VIOLATIONS.fetch_add(1, Ordering::SeqCst);
+    line("violation", text);
+}
+
+/// A failure of the kernel's own work (a load error): an `error` line and a
+/// non-zero exit status.
+pub fn failure(text: &str) {
+    FAILURES.fetch_add(1, Ordering::SeqCst);
+    line("error", text);
+}
+
+pub fn exit_status() -> i32 {
+    i32::from(VIOLATIONS.load(Ordering::SeqCst) + FAILURES.load(Ordering::SeqCst) > 0)
+}
+
+/// A float always with a point: `2.5`, `3.0`.
+pub fn float_text(f: f64) -> String {
+    let s = format!("{f}");
+    if f.is_finite() && !s.contains(['.', 'e', 'E']) {
+        format!("{s}.0")
+    } else {
+        s
+    }
+}
+
+/// A symbol as the protocol writes it: in double quotes if it is empty or
+/// has a space (or a quote, escaped with a backslash).
+pub fn sym_text(s: &str) -> String {
+    if s.is_empty() || s.contains([' ', '"', '\t']) {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+pub fn atom_text(a: &Atom) -> String {
+    match a.kind() {
+        A_LONG => a.as_long().to_string(),
+        A_FLOAT => float_text(a.as_float()),
+        A_SYM => sym_text(&symbols::name(a.as_sym().unwrap_or(std::ptr::null_mut()))),
+        A_OBJ => "<obj>".to_owned(),
+        k => format!("<type {k}>"),
+    }
+}
+
+/// `SELECTOR ARGS...` as one string.
+pub fn message_text(sel: &str, args: &[Atom]) -> String {
+    let mut s = sym_text(sel);
+    for a in args {
+        s.push(' ');
+        s.push_str(&atom_text(a));
+    }
+    s
+}
