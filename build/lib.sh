@@ -77,10 +77,8 @@ build_fake_max() {
 
 # What the Max scenario tests (externals/pyrus-max/tests/max_*.rs) and
 # `build/bench max` run: the fake-max kernel and the Linux test builds of the
-# Max externals, built, and where they are ($PYRUS_FAKE_MAX, $PYRUS_MAX_LINUX).
+# Max externals (their paths in $PYRUS_FAKE_MAX and $PYRUS_MAX_LINUX).
 max_test_builds() {
   build_fake_max
   package_max_linux
-  export PYRUS_FAKE_MAX="${PYRUS_FAKE_MAX:-$ROOT/target/release/fake-max}"
-  export PYRUS_MAX_LINUX="${PYRUS_MAX_LINUX:-$ROOT/target/package/max-linux}"
 }

@@ -272,7 +272,7 @@ fn scripts_send_to_receivers_and_post() {
     // From the scheduler thread, the receiver's output is on it too.
     m.sched("py", 0, "exec pyrus.send('elsewhere', 'late')");
     let out = m.expect_out("r1", 0);
-    assert_eq!((out.thread.as_str(), out.message.as_str()), ("sched", "late"), "{}", m.text());
+    assert_eq!((out.thread.as_str(), out.message.as_str()), ("sched", "symbol late"), "{}", m.text());
     m.quit();
 }
 

@@ -7,6 +7,7 @@
 #include "ext_systhread.h"
 
 #include <stdio.h>
+#include <string.h>
 
 typedef struct _kitchen {
     t_object ob;
@@ -92,6 +93,7 @@ static void *kitchen_new(t_symbol *s, long argc, t_atom *argv)
 
 static void kitchen_free(t_kitchen *x)
 {
+    object_post((t_object *)x, "freed");
     freed_outlet = x->out;
     if (!x->leak_clock)
         object_free(x->clock);
@@ -135,6 +137,7 @@ static void kitchen_attrs(t_kitchen *x)
 }
 
 static void kitchen_bang(t_kitchen *x) { clock_fdelay(x->clock, 5.); }
+static void kitchen_bangin(t_kitchen *x, double ms) { clock_fdelay(x->clock, ms); }
 static void kitchen_stop(t_kitchen *x) { clock_unset(x->clock); }
 static void kitchen_leak(t_kitchen *x) { x->leak_clock = 1; }
 
@@ -158,17 +161,92 @@ static void *kitchen_thread_violate(t_kitchen *x)
     return NULL;
 }
 
+static void *kitchen_thread_clock(t_kitchen *x)
+{
+    clock_fdelay(x->clock, 100000.);
+    return NULL;
+}
+
+static void *kitchen_thread_typedmess(t_kitchen *x)
+{
+    typedmess((t_object *)x, gensym("hello"), 0, NULL);
+    return NULL;
+}
+
+static void *kitchen_thread_exit(t_kitchen *x)
+{
+    (void)x;
+    systhread_exit(7);
+    return NULL;
+}
+
 static void kitchen_spawn(t_kitchen *x, t_symbol *what)
 {
     method fn = (method)kitchen_thread_qelem;
-    unsigned int rv;
+    unsigned int rv = 0;
     if (what == gensym("defer"))
         fn = (method)kitchen_thread_defer;
     else if (what == gensym("violate"))
         fn = (method)kitchen_thread_violate;
+    else if (what == gensym("clock"))
+        fn = (method)kitchen_thread_clock;
+    else if (what == gensym("typedmess"))
+        fn = (method)kitchen_thread_typedmess;
+    else if (what == gensym("exit"))
+        fn = (method)kitchen_thread_exit;
     systhread_create(fn, x, 0, 0, 0, &x->thread);
     systhread_join(x->thread, &rv);
-    object_post((t_object *)x, "joined %s", what->s_name);
+    if (what == gensym("exit"))
+        object_post((t_object *)x, "joined exit %u", rv);
+    else
+        object_post((t_object *)x, "joined %s", what->s_name);
+}
+
+static void kitchen_scheduled(t_kitchen *x, t_symbol *s, short argc, t_atom *argv)
+{
+    t_atom a[2];
+    atom_setsym(a, s);
+    atom_setlong(a + 1, argc ? atom_getlong(argv) : -1);
+    outlet_anything(x->out, gensym("scheduled"), 2, a);
+}
+
+static void kitchen_later(t_kitchen *x, t_atom_long n)
+{
+    t_atom a;
+    atom_setlong(&a, n);
+    schedule_delay(x, (method)kitchen_scheduled, 5, gensym("delayed"), 1, &a);
+}
+
+/* Mutexes and memory, checked here and posted. */
+static void kitchen_checks(t_kitchen *x)
+{
+    t_systhread_mutex plain, rec;
+    systhread_mutex_new(&plain, SYSTHREAD_MUTEX_NORMAL);
+    systhread_mutex_new(&rec, SYSTHREAD_MUTEX_RECURSIVE);
+    systhread_mutex_lock(plain);
+    long busy = systhread_mutex_trylock(plain) != 0;
+    systhread_mutex_unlock(plain);
+    systhread_mutex_lock(rec);
+    long again = systhread_mutex_trylock(rec) == 0;
+    systhread_mutex_unlock(rec);
+    systhread_mutex_unlock(rec);
+    systhread_mutex_free(plain);
+    systhread_mutex_free(rec);
+    char *p = sysmem_newptr(10);
+    long s1 = sysmem_ptrsize(p);
+    p = sysmem_resizeptr(p, 100);
+    long s2 = sysmem_ptrsize(p);
+    sysmem_freeptr(p);
+    char *z = sysmem_newptrclear(64);
+    long zero = 1;
+    for (int i = 0; i < 64; i++)
+        zero &= z[i] == 0;
+    sysmem_freeptr(z);
+    char path[MAX_PATH_CHARS];
+    path_toabsolutesystempath(path_getdefault(), "script.py", path);
+    const char *tail = strrchr(path, '/');
+    object_post((t_object *)x, "checks %ld %ld %ld %ld %ld %s %s", busy, again, s1, s2, zero, tail ? tail : path,
+                path[0] == '/' ? "absolute" : "relative");
 }
 
 static void kitchen_defer_main(t_kitchen *x)
@@ -232,7 +310,10 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)kitchen_anything, "anything", A_GIMME, 0);
     class_addmethod(c, (method)kitchen_int, "int", A_LONG, 0);
     class_addmethod(c, (method)kitchen_bang, "bang", 0);
+    class_addmethod(c, (method)kitchen_bangin, "bangin", A_FLOAT, 0);
     class_addmethod(c, (method)kitchen_stop, "stop", 0);
+    class_addmethod(c, (method)kitchen_later, "later", A_LONG, 0);
+    class_addmethod(c, (method)kitchen_checks, "checks", 0);
     class_addmethod(c, (method)kitchen_leak, "leak", 0);
     class_addmethod(c, (method)kitchen_attrs, "attrs", 0);
     class_addmethod(c, (method)kitchen_spawn, "spawn", A_SYM, 0);
