@@ -476,9 +476,9 @@ impl Attributed for MaxPyrus {
 
     unsafe fn set_live(x: *mut Self, name: &'static str, value: Vec<Atom<'static>>) {
         note_option(x, name, &value);
-        let mut words = vec![Atom::Symbol(Cow::Borrowed(name))];
-        words.extend(value);
-        dispatch_at(x, 0, &Message::Anything(Cow::Borrowed(OWN), Cow::Owned(words)));
+        // The runtime message of that name, by the engine's rule: the
+        // object's own, unless its class defines `in_0_NAME`.
+        dispatch_at(x, 0, &Message::Anything(Cow::Borrowed(name), Cow::Owned(value)));
     }
 
     unsafe fn options(x: *mut Self) -> Option<Options> {
