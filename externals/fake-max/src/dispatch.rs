@@ -1,4 +1,5 @@
 //! Message delivery as Max does it: typed methods and creators, A_GIMME,
+//! deferred methods (A_DEFER, A_DEFER_LOW...),
 //! the int/float fallback, attributes by name, `anything`, inlets (proxies
 //! with the per-thread `proxy_getinlet`, `intin`/`floatin`), and attribute
 //! get/set. Runs on whichever thread delivers (main or scheduler; typedmess
@@ -6,10 +7,11 @@
 //! copy what it needs, never while external code runs.
 
 use crate::abi::*;
+use crate::queues::{self, Call, MainJob};
 use crate::registry::{reg, AttrDef, FnAddr, InletKind, MethodDef};
 use crate::symbols;
 use std::cell::Cell;
-use std::ffi::{c_long, c_void};
+use std::ffi::{c_long, c_short, c_void};
 
 extern "C" {
     fn fm_call_typed(f: *const c_void, ints: *const isize, dbls: *const f64) -> *mut c_void;
@@ -140,6 +142,17 @@ pub fn send(x: usize, sel: *mut Symbol, args: &[Atom]) -> Result<(), String> {
         (c.name.clone(), found)
     };
     let res = match found {
+        Some(Found::Method(m)) if matches!(m.types.first(), Some(&(A_DEFER | A_USURP | A_DEFER_LOW | A_USURP_LOW))) => {
+            let call =
+                Call::new(x as *mut c_void, m.fun, sel, args.len().min(i16::MAX as usize) as c_short, args.as_ptr());
+            let low = matches!(m.types[0], A_DEFER_LOW | A_USURP_LOW);
+            if !low && crate::output::role() == crate::output::Role::Main {
+                call.run("a deferred method");
+            } else {
+                queues::push_job(MainJob::Call(call, "a deferred method"), false);
+            }
+            Ok(())
+        }
         // SAFETY: the class declared the method with these types.
         Some(Found::Method(m)) => unsafe { call_typed(m.fun, Some(x as *mut c_void), &m.types, sel, args) }.map(drop),
         Some(Found::Attr(t, a)) => {

@@ -40,7 +40,8 @@ pub struct ClassRec {
     pub methods: HashMap<String, MethodDef>,
     /// Attribute tokens by name.
     pub attrs: HashMap<String, usize>,
-    pub registered: bool,
+    /// The name space it was registered in (`box`: creatable by `new`).
+    pub name_space: Option<String>,
 }
 
 #[derive(Clone, Copy)]

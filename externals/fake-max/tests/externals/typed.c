@@ -62,6 +62,17 @@ static void typed_list(t_typed *x, t_symbol *s, long argc, t_atom *argv)
     outlet_list(x->float_out, s, (short)argc, argv);
 }
 
+/* outlet_atoms with the arguments: as a box's text would go out. */
+static void typed_atoms(t_typed *x, t_symbol *s, long argc, t_atom *argv)
+{
+    char buf[8];
+    (void)s;
+    strncpy_zero(buf, "truncated", 4);
+    snprintf_zero(buf + 4, 4, "%d", 12345);
+    outlet_atoms(x->int_out, (short)argc, argv);
+    post("%s %s", buf, buf + 4);
+}
+
 static void *half_new(void)
 {
     t_half *x = (t_half *)object_alloc(onlyfloat_class);
@@ -93,6 +104,8 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)typed_mix, "mix", A_FLOAT, A_LONG, A_FLOAT, A_SYM, A_FLOAT, A_LONG, 0);
     class_addmethod(c, (method)typed_gimme, "gimme", A_GIMME, 0);
     class_addmethod(c, (method)typed_list, "list", A_GIMME, 0);
+    class_addmethod(c, (method)typed_atoms, "atoms", A_GIMME, 0);
+    class_addmethod(c, (method)stdinletinfo, "inletinfo", A_CANT, 0);
     class_register(CLASS_BOX, c);
     typed_class = c;
 
@@ -105,4 +118,8 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)onlyint_int, "int", A_LONG, 0);
     class_register(CLASS_BOX, c);
     onlyint_class = c;
+
+    /* Registered outside the box name space: no box can make one. */
+    c = class_new("hidden", (method)halfint_new, (method)0L, (long)sizeof(t_half), 0L, 0);
+    class_register(CLASS_NOBOX, c);
 }
