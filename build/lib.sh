@@ -49,9 +49,36 @@ package_pd() {
   echo "package: $PD_PACKAGE"
 }
 
+# Builds the Linux test builds of the Max externals (Max does not run on
+# Linux: the fake-max kernel loads them) and lays them out flat, as the
+# externals find their scripts: pyrus.so and pyrus.usb.so (two copies of the
+# loader: Max finds a class by its file name), the real external beside
+# them, and scripts/.
+MAX_LINUX_PACKAGE="$ROOT/target/package/max-linux"
+export PYRUS_MAX_LINUX="$MAX_LINUX_PACKAGE"
+package_max_linux() {
+  (cd "$ROOT" && cargo build --release -p pyrus-max -p pyrus-max-loader)
+  rm -rf "$MAX_LINUX_PACKAGE"
+  mkdir -p "$MAX_LINUX_PACKAGE"
+  cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus.so"
+  cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus.usb.so"
+  cp "$ROOT/target/release/libpyrus_max.so" "$MAX_LINUX_PACKAGE/libpyrus_max.so"
+  cp -r "$ROOT/scripts" "$MAX_LINUX_PACKAGE/scripts"
+  find "$MAX_LINUX_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
+  echo "package: $MAX_LINUX_PACKAGE"
+}
+
 # Builds fake-max, the Max test kernel (not Max) that runs the Linux test
 # builds of Max externals, and tells the tests where it is.
 build_fake_max() {
   (cd "$ROOT" && cargo build --release -p fake-max)
   export PYRUS_FAKE_MAX="$ROOT/target/release/fake-max"
+}
+
+# What the Max scenario tests (externals/pyrus-max/tests/max_*.rs) and
+# `build/bench max` run: the fake-max kernel and the Linux test builds of the
+# Max externals (their paths in $PYRUS_FAKE_MAX and $PYRUS_MAX_LINUX).
+max_test_builds() {
+  build_fake_max
+  package_max_linux
 }

@@ -13,6 +13,7 @@
 //! `test-host` feature).
 
 use pyrus_atoms::{Message, Numbers};
+use std::ffi::CString;
 use std::fmt;
 
 /// The host instance a [`crate::Context`] serves.
@@ -123,3 +124,42 @@ impl fmt::Display for NoReceiver {
 }
 
 impl std::error::Error for NoReceiver {}
+
+/// `text` as C strings for a host console of at most `max_bytes` bytes a
+/// line: a longer text goes out as several lines, cut at character
+/// boundaries, none of it lost; a NUL, which would cut a C string, is shown
+/// as `\\0` instead. For the host crates' console functions (Pd's and Max's
+/// `post` cut long lines), so that both split the same way.
+pub fn console_lines(text: &str, max_bytes: usize) -> Vec<CString> {
+    let max_bytes = max_bytes.max(4); // room for any one character
+    let text = text.replace('\0', "\\0");
+    let mut lines = Vec::new();
+    let mut rest = text.as_str();
+    loop {
+        let mut end = rest.len().min(max_bytes);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        lines.push(CString::new(&rest[..end]).expect("NULs were replaced"));
+        rest = &rest[end..];
+        if rest.is_empty() {
+            return lines;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::console_lines;
+
+    #[test]
+    fn long_text_is_split_at_char_boundaries_without_loss() {
+        let text = "é".repeat(1000) + "x";
+        let lines = console_lines(&text, 901);
+        assert!(lines.iter().all(|l| l.as_bytes().len() <= 901));
+        let joined: String = lines.iter().map(|l| l.to_str().unwrap()).collect();
+        assert_eq!(joined, text);
+        assert_eq!(console_lines("a\0b", 900)[0].to_str().unwrap(), "a\\0b");
+        assert_eq!(console_lines("", 900).len(), 1, "an empty text is one empty line");
+    }
+}

@@ -123,7 +123,7 @@ pub use detach::{marshal, pool};
 pub use python::{convert, gil, resolve, runtime};
 
 pub use context::Context;
-pub use host::{Host, NoReceiver, Outlets, Port};
+pub use host::{console_lines, Host, NoReceiver, Outlets, Port};
 pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};

@@ -1,5 +1,5 @@
-//! Records which libpython the real external links against, so the loader
-//! can check for it before Pd tries to load that external.
+//! Records which libpython the real externals link against, so the loaders
+//! can check for it before the host tries to load them.
 
 use std::process::Command;
 

@@ -1,0 +1,114 @@
+"""The synchronous-call benchmark in the fake-max test kernel (`build/bench max`).
+
+The kernel has no patch cords: every message is a line on its standard
+input and every result a line on its standard output. So each round times,
+one after the other in the same seconds:
+  python    the plain Python loop calling bench.inc N times (as
+            `build/bench calls` times it: bench_calls.python_ms)
+  pyrus     N lines `send b 0 int I` to [pyrus bench.inc] in fake-max
+  C         the same N lines to a trivial C external (an int in, the int
+            plus one out, build/bench_inc.c): the kernel's own cost per
+            message (reading and parsing the line, delivering it, printing
+            the result)
+each kernel run timed from its first result to its last (a warm-up call
+first, so the import is not timed), read in large chunks so that the reader
+is never what waits. Ratios are taken within a round: the raw one,
+pyrus / python, and the one without the kernel's cost, (pyrus - C) / python,
+which is what pyrus's host and engine add per call beside Python's own
+work, as `[+ 1]` stands for Pd's in `build/bench calls`. Prints every round,
+then the median and range of each ratio.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_calls import ROOT, python_ms  # noqa: E402  (the same baseline as `build/bench calls`)
+
+KERNEL = os.environ["PYRUS_FAKE_MAX"]
+MAX_LINUX = os.environ["PYRUS_MAX_LINUX"]
+C_SOURCE = os.path.join(ROOT, "build", "bench_inc.c")
+C_INCLUDE = os.environ["FAKE_MAX_INCLUDE"]
+
+
+def build_c(work):
+    """Compiles the trivial C external against the kernel's header of facts."""
+    out = os.path.join(work, "bench_inc.so")
+    subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-I", C_INCLUDE, "-o", out, C_SOURCE], check=True)
+    return out
+
+
+def kernel_ms(work, load, text, n):
+    """Runs the kernel (in the scripts folder: `bench` imports from there) on
+    `load`, `new b TEXT`, a warm-up call and `n` timed calls: ms per `n`
+    calls, from the first chunk of results read (the warm-up's, and those
+    that came with it, which the figure then leaves out) to the last."""
+    commands = os.path.join(work, "commands.txt")
+    with open(commands, "w") as f:
+        f.write(f"load {load}\nnew b {text}\nsend b 0 int 0\n")
+        f.writelines(f"send b 0 int {i}\n" for i in range(1, n + 1))
+        f.write("quit\n")
+    with open(commands) as stdin:
+        kernel = subprocess.Popen([KERNEL], cwd=os.path.join(ROOT, "scripts"), stdin=stdin,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        fd, seen, buf = kernel.stdout.fileno(), 0, b""
+        first = last = None
+        untimed = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            now = time.perf_counter()
+            lines = (buf + chunk).split(b"\n")
+            buf = lines.pop()
+            results = sum(1 for line in lines if line.startswith(b"out b 0 "))
+            if results and first is None:
+                first, untimed = now, results
+            seen += results
+            if seen == n + 1:
+                last = now
+        err = kernel.stderr.read().decode(errors="replace")
+        status = kernel.wait()
+    if status != 0 or last is None:
+        sys.exit(f"bench: {text} in fake-max gave {seen} of {n + 1} results, exit {status}:\n{buf[-2000:]!r}\n{err}")
+    return (last - first) * 1000 * n / (n + 1 - untimed)
+
+
+def main():
+    n = int(os.environ.get("N", "200000"))
+    rounds = int(os.environ.get("RUNS", "5"))
+    pyrus = os.path.join(MAX_LINUX, "pyrus.so")
+    print(f"synchronous calls through fake-max, N = {n}, {rounds} rounds (ms per N calls; ratios within "
+          f"each round):", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        c = build_c(work)
+        for i in range(rounds):
+            r = {"python": python_ms(n), "pyrus": kernel_ms(work, pyrus, "pyrus bench.inc", n),
+                 "C": kernel_ms(work, c, "bench_inc", n)}
+            rows.append(r)
+            print(f"  round {i + 1}: python {r['python']:7.1f}, pyrus {r['pyrus']:7.1f}, C {r['C']:7.1f} | "
+                  f"{r['pyrus'] / r['python']:.2f}x python raw, "
+                  f"{(r['pyrus'] - r['C']) / r['python']:.2f}x without the kernel's cost", flush=True)
+    rate = lambda ms: n / ms / 1000  # M calls/s
+    best = {k: min(r[k] for r in rows) for k in rows[0]}
+    for k, what in [("python", "plain Python loop"), ("pyrus", "[pyrus bench.inc]"), ("C", "C external")]:
+        print(f"  {what:22s}: best {best[k]:7.1f} ms  {rate(best[k]):6.2f} M calls/s")
+    raw = [r["pyrus"] / r["python"] for r in rows]
+    net = [(r["pyrus"] - r["C"]) / r["python"] for r in rows]
+    per = [(r["pyrus"] - r["C"]) / n * 1e6 for r in rows]
+    kernel = [r["C"] / n * 1e6 for r in rows]
+    print(f"    pyrus / plain Python, raw            : median {statistics.median(raw):.2f}x the time "
+          f"(rounds {min(raw):.2f}-{max(raw):.2f})")
+    print(f"    (pyrus - C) / plain Python           : median {statistics.median(net):.2f}x the time "
+          f"(rounds {min(net):.2f}-{max(net):.2f})")
+    print(f"    the kernel's own cost per message    : median {statistics.median(kernel):.0f} ns; "
+          f"pyrus beyond it: median {statistics.median(per):.0f} ns per call")
+
+
+if __name__ == "__main__":
+    main()
