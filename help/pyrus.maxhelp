@@ -9,7 +9,7 @@
 			"modernui" : 1
 		},
 		"classnamespace" : "box",
-		"rect" : [ 100.0, 100.0, 760.0, 720.0 ],
+		"rect" : [ 100.0, 100.0, 760.0, 760.0 ],
 		"bglocked" : 0,
 		"openinpresentation" : 0,
 		"default_fontsize" : 12.0,
@@ -48,7 +48,7 @@
 							"modernui" : 1
 						},
 						"classnamespace" : "box",
-						"rect" : [ 0.0, 26.0, 760.0, 694.0 ],
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
 						"bglocked" : 0,
 						"openinpresentation" : 0,
 						"default_fontsize" : 12.0,
@@ -78,7 +78,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 10.0, 45.0, 54.0 ],
+									"patching_rect" : [ 15.0, 10.0, 45.0, 42.0 ],
 									"text" : "pyrus"
 								}
 							}, {
@@ -88,7 +88,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 55.0, 700.0, 28.0 ],
+									"patching_rect" : [ 15.0, 55.0, 700.0, 23.0 ],
 									"text" : "Python modules, code and functions in a patch"
 								}
 							}, {
@@ -98,7 +98,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 85.0, 720.0, 64.0 ],
+									"patching_rect" : [ 15.0, 85.0, 720.0, 49.0 ],
 									"text" : "Each [pyrus] has its own Python namespace. Results leave the left outlet; failures leave the right (status) outlet as error TYPE MESSAGE..., with the traceback in the Max Console, where print() and warnings go too. The object keeps working after any error. Double-click the object to open its script."
 								}
 							}, {
@@ -292,21 +292,21 @@
 							}, {
 								"box" : {
 									"id" : "obj-23",
-									"linecount" : 4,
+									"linecount" : 5,
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 440.0, 240.0, 300.0, 83.0 ],
+									"patching_rect" : [ 530.0, 240.0, 210.0, 77.0 ],
 									"text" : "Max keeps ints and floats apart: eval 1 + 2 gives int 3, eval 2.5 * 2 gives float 5.0; a float stays a float literal in code (2. / 4 is 0.5)."
 								}
 							}, {
 								"box" : {
 									"id" : "obj-24",
-									"linecount" : 4,
+									"linecount" : 5,
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 440.0, 150.0, 300.0, 83.0 ],
+									"patching_rect" : [ 530.0, 150.0, 210.0, 77.0 ],
 									"text" : "Type \\, for a comma that belongs to the Python code: a bare comma separates messages in a message box. The same goes for semicolons and $1."
 								}
 							}, {
@@ -317,27 +317,27 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 415.0, 66.0, 28.0 ],
+									"patching_rect" : [ 15.0, 415.0, 66.0, 23.0 ],
 									"text" : "Messages"
 								}
 							}, {
 								"box" : {
 									"id" : "obj-26",
-									"linecount" : 8,
+									"linecount" : 7,
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 440.0, 720.0, 160.0 ],
+									"patching_rect" : [ 15.0, 440.0, 720.0, 105.0 ],
 									"text" : "import MODULE - import it into the object's namespace\neval EXPR... - evaluate an expression; the result leaves the left outlet\nexec CODE... - run statements\nload FILE.py - run a file in the namespace (relative to the patcher's folder)\ncall NAME ARGS... - call a function of the namespace (or a dotted name); the result leaves the left outlet\nreload [MODULE...] - re-import the target's module (or the named ones)\npyrus WORD ARGS... - the object's own command WORD, even when a class takes WORD"
 								}
 							}, {
 								"box" : {
 									"id" : "obj-27",
-									"linecount" : 3,
+									"linecount" : 2,
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 580.0, 720.0, 64.0 ],
+									"patching_rect" : [ 15.0, 580.0, 720.0, 35.0 ],
 									"text" : "Outlets: left, results (int, float, symbol, list or any message); right, status: error TYPE MESSAGE... for every failure, and for detached calls busy 1 / busy 0, dropped N, replaced N, stopped (see the detach tab)."
 								}
 							} ],
@@ -458,7 +458,7 @@
 							"modernui" : 1
 						},
 						"classnamespace" : "box",
-						"rect" : [ 0.0, 26.0, 760.0, 694.0 ],
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
 						"bglocked" : 0,
 						"openinpresentation" : 0,
 						"default_fontsize" : 12.0,
@@ -487,7 +487,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 10.0, 720.0, 64.0 ],
+									"patching_rect" : [ 15.0, 10.0, 720.0, 49.0 ],
 									"text" : "Function mode: [pyrus MODULE.FUNCTION ARGS...] calls the function with every bang, int, float, list or other message; ARGS are bound in front, like functools.partial. Dotted names resolve as in Python: the longest importable module, then attributes."
 								}
 							}, {
@@ -544,7 +544,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 200.0, 75.0, 300.0, 25.0 ],
+									"patching_rect" : [ 200.0, 75.0, 300.0, 21.0 ],
 									"text" : "2 3 gives int 5, 2. 3 gives float 5.0"
 								}
 							}, {
@@ -602,7 +602,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 200.0, 195.0, 320.0, 44.0 ],
+									"patching_rect" : [ 200.0, 195.0, 320.0, 35.0 ],
 									"text" : "a number box sends int (10 + 5 is int 15), a flonum float"
 								}
 							}, {
@@ -660,7 +660,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 250.0, 315.0, 480.0, 44.0 ],
+									"patching_rect" : [ 250.0, 315.0, 480.0, 35.0 ],
 									"text" : "bang calls greet(); max calls greet('max'): a message's selector is its first argument"
 								}
 							}, {
@@ -765,7 +765,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 400.0, 400.0, 340.0, 64.0 ],
+									"patching_rect" : [ 400.0, 380.0, 340.0, 49.0 ],
 									"text" : "examples.chord sends several results with pyrus.out(), a message to a [receive] with pyrus.send(), and returns pyrus.Message('set', ...)"
 								}
 							}, {
@@ -803,7 +803,7 @@
 									"maxclass" : "newobj",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 165.0, 625.0, 135.0, 22.0 ],
+									"patching_rect" : [ 115.0, 625.0, 135.0, 22.0 ],
 									"text" : "print join-status"
 								}
 							}, {
@@ -813,7 +813,7 @@
 									"numinlets" : 1,
 									"numoutlets" : 2,
 									"outlettype" : [ "", "" ],
-									"patching_rect" : [ 200.0, 590.0, 149.0, 22.0 ],
+									"patching_rect" : [ 250.0, 590.0, 149.0, 22.0 ],
 									"text" : "pyrus examples.fail"
 								}
 							}, {
@@ -823,7 +823,7 @@
 									"numinlets" : 2,
 									"numoutlets" : 1,
 									"outlettype" : [ "" ],
-									"patching_rect" : [ 200.0, 555.0, 30.0, 22.0 ],
+									"patching_rect" : [ 250.0, 555.0, 30.0, 22.0 ],
 									"text" : "1"
 								}
 							}, {
@@ -832,7 +832,7 @@
 									"maxclass" : "newobj",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 200.0, 625.0, 86.0, 22.0 ],
+									"patching_rect" : [ 250.0, 625.0, 86.0, 22.0 ],
 									"text" : "print fail"
 								}
 							}, {
@@ -841,7 +841,7 @@
 									"maxclass" : "newobj",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 310.0, 625.0, 135.0, 22.0 ],
+									"patching_rect" : [ 340.0, 625.0, 135.0, 22.0 ],
 									"text" : "print fail-status"
 								}
 							}, {
@@ -851,7 +851,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 660.0, 720.0, 44.0 ],
+									"patching_rect" : [ 15.0, 660.0, 720.0, 35.0 ],
 									"text" : "examples.fail raises: error ZeroDivisionError division by zero leaves the status outlet, the traceback goes to the Max Console, and the object keeps working."
 								}
 							} ],
@@ -1007,7 +1007,7 @@
 							"modernui" : 1
 						},
 						"classnamespace" : "box",
-						"rect" : [ 0.0, 26.0, 760.0, 694.0 ],
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
 						"bglocked" : 0,
 						"openinpresentation" : 0,
 						"default_fontsize" : 12.0,
@@ -1032,11 +1032,11 @@
 						"boxes" : [ {
 								"box" : {
 									"id" : "obj-1",
-									"linecount" : 5,
+									"linecount" : 4,
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 10.0, 720.0, 102.0 ],
+									"patching_rect" : [ 15.0, 10.0, 720.0, 63.0 ],
 									"text" : "Class mode: [pyrus MODULE.CLASS ARGS...] makes an instance of a pyrus.Object subclass, with the inlets and outlets the class declares (a status outlet follows). A message at inlet N calls in_N_bang, in_N_int, in_N_float, in_N_symbol, in_N_list, in_N_SELECTOR or in_N_anything(selector, *args). Edit scripts/counter.py while this runs: with watch 1 (or @watch 1) a save reloads it, or send reload; the count stays, the new code takes over."
 								}
 							}, {
@@ -1165,7 +1165,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 420.0, 150.0, 220.0, 25.0 ],
+									"patching_rect" : [ 420.0, 150.0, 220.0, 21.0 ],
 									"text" : "the right inlet sets the step"
 								}
 							}, {
@@ -1202,17 +1202,17 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 280.0, 720.0, 64.0 ],
+									"patching_rect" : [ 15.0, 280.0, 720.0, 49.0 ],
 									"text" : "The reserved words import eval exec load call reload detach latest queue stop watch open are the object's own at the left inlet, unless the class defines a method for the word (in_0_stop, in_0_open...): then that method gets it, and pyrus WORD ... always reaches the object's own command."
 								}
 							}, {
 								"box" : {
 									"id" : "obj-19",
-									"linecount" : 4,
+									"linecount" : 3,
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 360.0, 720.0, 83.0 ],
+									"patching_rect" : [ 15.0, 360.0, 720.0, 49.0 ],
 									"text" : "on_reload(self) runs after a reload as a call of the object; on_close(self) when the object is deleted. A reload whose new code fails keeps the old code running and reports file and line. Hover over an inlet or outlet: its assist text comes from the class (inlet_help, outlet_help, or the first docstring line of its in_N_ methods)."
 								}
 							}, {
@@ -1222,7 +1222,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 440.0, 720.0, 44.0 ],
+									"patching_rect" : [ 15.0, 440.0, 720.0, 35.0 ],
 									"text" : "open, or a double-click, opens the script in $VISUAL, else $EDITOR, else the system's default application for .py files."
 								}
 							} ],
@@ -1323,7 +1323,7 @@
 							"modernui" : 1
 						},
 						"classnamespace" : "box",
-						"rect" : [ 0.0, 26.0, 760.0, 694.0 ],
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
 						"bglocked" : 0,
 						"openinpresentation" : 0,
 						"default_fontsize" : 12.0,
@@ -1352,7 +1352,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 10.0, 720.0, 83.0 ],
+									"patching_rect" : [ 15.0, 10.0, 720.0, 63.0 ],
 									"text" : "Attributes: @detach 1 runs the object's calls on a worker thread, one at a time, in order, so a slow script never holds up Max; @detach 2 runs them at once on a shared pool (results in completion order); @detach 0 (the default) runs them on the thread that delivered the message (main, or the scheduler with Overdrive). The same names are messages: detach 2."
 								}
 							}, {
@@ -1532,11 +1532,11 @@
 							}, {
 								"box" : {
 									"id" : "obj-20",
-									"linecount" : 4,
+									"linecount" : 3,
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 315.0, 720.0, 83.0 ],
+									"patching_rect" : [ 15.0, 315.0, 720.0, 49.0 ],
 									"text" : "Status: busy 1 when calls start to be outstanding, busy 0 when all are done; dropped N for calls refused past @queue N (default 1024); replaced N for calls @latest 1 replaced (a new call replaces the one not yet started); stopped after stop, which drops the pending calls and interrupts the running one (or abandons one blocked in C)."
 								}
 							}, {
@@ -1594,7 +1594,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 510.0, 720.0, 64.0 ],
+									"patching_rect" : [ 15.0, 510.0, 720.0, 49.0 ],
 									"text" : "Detached results, and everything scripts send from other threads, leave the outlets on Max's scheduler thread (the main thread without Overdrive) within one scheduler interval, in order. Switching detach does not wait for calls already out."
 								}
 							} ],
@@ -1730,7 +1730,7 @@
 							"modernui" : 1
 						},
 						"classnamespace" : "box",
-						"rect" : [ 0.0, 26.0, 760.0, 694.0 ],
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
 						"bglocked" : 0,
 						"openinpresentation" : 0,
 						"default_fontsize" : 12.0,
@@ -1760,7 +1760,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 15.0, 101.0, 28.0 ],
+									"patching_rect" : [ 15.0, 15.0, 101.0, 23.0 ],
 									"text" : "Max -> Python"
 								}
 							}, {
@@ -1769,7 +1769,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 45.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 45.0, 230.0, 21.0 ],
 									"text" : "int"
 								}
 							}, {
@@ -1778,7 +1778,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 45.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 45.0, 460.0, 21.0 ],
 									"text" : "int"
 								}
 							}, {
@@ -1787,7 +1787,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 69.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 69.0, 230.0, 21.0 ],
 									"text" : "float"
 								}
 							}, {
@@ -1796,7 +1796,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 69.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 69.0, 460.0, 21.0 ],
 									"text" : "float"
 								}
 							}, {
@@ -1805,7 +1805,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 93.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 93.0, 230.0, 21.0 ],
 									"text" : "symbol"
 								}
 							}, {
@@ -1814,7 +1814,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 93.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 93.0, 460.0, 21.0 ],
 									"text" : "str"
 								}
 							}, {
@@ -1823,7 +1823,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 117.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 117.0, 230.0, 21.0 ],
 									"text" : "list"
 								}
 							}, {
@@ -1832,7 +1832,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 117.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 117.0, 460.0, 21.0 ],
 									"text" : "positional arguments"
 								}
 							}, {
@@ -1841,7 +1841,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 141.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 141.0, 230.0, 21.0 ],
 									"text" : "bang"
 								}
 							}, {
@@ -1850,7 +1850,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 141.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 141.0, 460.0, 21.0 ],
 									"text" : "no arguments"
 								}
 							}, {
@@ -1859,7 +1859,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 165.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 165.0, 230.0, 21.0 ],
 									"text" : "other message foo 1 2"
 								}
 							}, {
@@ -1868,7 +1868,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 165.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 165.0, 460.0, 21.0 ],
 									"text" : "'foo', 1, 2"
 								}
 							}, {
@@ -1879,7 +1879,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 189.0, 101.0, 28.0 ],
+									"patching_rect" : [ 15.0, 189.0, 101.0, 23.0 ],
 									"text" : "Python -> Max"
 								}
 							}, {
@@ -1888,7 +1888,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 219.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 219.0, 230.0, 21.0 ],
 									"text" : "None"
 								}
 							}, {
@@ -1897,7 +1897,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 219.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 219.0, 460.0, 21.0 ],
 									"text" : "nothing is sent"
 								}
 							}, {
@@ -1906,7 +1906,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 243.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 243.0, 230.0, 21.0 ],
 									"text" : "int (within 64 bits)"
 								}
 							}, {
@@ -1915,7 +1915,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 243.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 243.0, 460.0, 21.0 ],
 									"text" : "int (beyond: OverflowError)"
 								}
 							}, {
@@ -1924,7 +1924,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 267.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 267.0, 230.0, 21.0 ],
 									"text" : "bool"
 								}
 							}, {
@@ -1933,7 +1933,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 267.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 267.0, 460.0, 21.0 ],
 									"text" : "int 0 or 1"
 								}
 							}, {
@@ -1942,7 +1942,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 291.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 291.0, 230.0, 21.0 ],
 									"text" : "float"
 								}
 							}, {
@@ -1951,7 +1951,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 291.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 291.0, 460.0, 21.0 ],
 									"text" : "float"
 								}
 							}, {
@@ -1960,7 +1960,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 315.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 315.0, 230.0, 21.0 ],
 									"text" : "str"
 								}
 							}, {
@@ -1969,7 +1969,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 315.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 315.0, 460.0, 21.0 ],
 									"text" : "symbol"
 								}
 							}, {
@@ -1978,7 +1978,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 339.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 339.0, 230.0, 21.0 ],
 									"text" : "flat list or tuple"
 								}
 							}, {
@@ -1987,7 +1987,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 339.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 339.0, 460.0, 21.0 ],
 									"text" : "list (a nested one is an error: flatten it)"
 								}
 							}, {
@@ -1996,7 +1996,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 363.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 363.0, 230.0, 21.0 ],
 									"text" : "bytes, bytearray"
 								}
 							}, {
@@ -2005,7 +2005,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 363.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 363.0, 460.0, 21.0 ],
 									"text" : "list of ints"
 								}
 							}, {
@@ -2014,7 +2014,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 387.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 387.0, 230.0, 21.0 ],
 									"text" : "numpy scalar or 1-D array"
 								}
 							}, {
@@ -2023,7 +2023,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 387.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 387.0, 460.0, 21.0 ],
 									"text" : "as tolist() gives: ints stay ints"
 								}
 							}, {
@@ -2032,7 +2032,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 411.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 411.0, 230.0, 21.0 ],
 									"text" : "pyrus.bang"
 								}
 							}, {
@@ -2041,7 +2041,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 411.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 411.0, 460.0, 21.0 ],
 									"text" : "bang"
 								}
 							}, {
@@ -2050,7 +2050,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 435.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 435.0, 230.0, 21.0 ],
 									"text" : "pyrus.Message(sel, *args)"
 								}
 							}, {
@@ -2059,7 +2059,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 435.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 435.0, 460.0, 21.0 ],
 									"text" : "the message sel args..."
 								}
 							}, {
@@ -2068,7 +2068,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 459.0, 230.0, 25.0 ],
+									"patching_rect" : [ 15.0, 459.0, 230.0, 21.0 ],
 									"text" : "anything else"
 								}
 							}, {
@@ -2077,7 +2077,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 260.0, 459.0, 460.0, 25.0 ],
+									"patching_rect" : [ 260.0, 459.0, 460.0, 21.0 ],
 									"text" : "its str() as a symbol"
 								}
 							}, {
@@ -2087,7 +2087,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 493.0, 720.0, 102.0 ],
+									"patching_rect" : [ 15.0, 493.0, 720.0, 77.0 ],
 									"text" : "pyrus.out(*values), self.out(k, *values), pyrus.send(name, *values): no value is a bang; one value as a return value; several whose first is a str the message with that selector (out('reset', 3) is reset 3, which [route reset] matches); others a list. import pyrus works only inside [pyrus]; pyrus.post() and pyrus.error() write to the Max Console, pyrus.time() is Max's logical time in ms. Scripts are found in the patcher's folder, then this package's scripts/ folder, then Python's usual paths."
 								}
 							} ],

@@ -9,7 +9,7 @@
 			"modernui" : 1
 		},
 		"classnamespace" : "box",
-		"rect" : [ 100.0, 100.0, 760.0, 720.0 ],
+		"rect" : [ 100.0, 100.0, 760.0, 760.0 ],
 		"bglocked" : 0,
 		"openinpresentation" : 0,
 		"default_fontsize" : 12.0,
@@ -48,7 +48,7 @@
 							"modernui" : 1
 						},
 						"classnamespace" : "box",
-						"rect" : [ 0.0, 26.0, 760.0, 694.0 ],
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
 						"bglocked" : 0,
 						"openinpresentation" : 0,
 						"default_fontsize" : 12.0,
@@ -78,7 +78,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 10.0, 73.0, 54.0 ],
+									"patching_rect" : [ 15.0, 10.0, 73.0, 42.0 ],
 									"text" : "pyrus.usb"
 								}
 							}, {
@@ -88,7 +88,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 55.0, 700.0, 28.0 ],
+									"patching_rect" : [ 15.0, 55.0, 700.0, 23.0 ],
 									"text" : "A USB MIDI or HID controller in the patch"
 								}
 							}, {
@@ -98,7 +98,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 85.0, 720.0, 64.0 ],
+									"patching_rect" : [ 15.0, 85.0, 720.0, 49.0 ],
 									"text" : "Opens a device plugged into this machine, or one redirected from another machine with usbredir (usbredirect), and sends its events out of the left outlet. No hardware? Click demo: a built-in virtual device plays a short phrase."
 								}
 							}, {
@@ -207,7 +207,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 200.0, 700.0, 25.0 ],
+									"patching_rect" : [ 15.0, 200.0, 700.0, 21.0 ],
 									"text" : "MIDI out: the same words as the events, sent to the device (LED feedback on controllers)"
 								}
 							}, {
@@ -462,17 +462,17 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 500.0, 720.0, 83.0 ],
+									"patching_rect" : [ 15.0, 500.0, 720.0, 63.0 ],
 									"text" : "Events (left outlet): note CH PITCH VEL (a note-off is velocity 0), cc CH NUM VAL, program CH N, pressure CH V, polytouch CH PITCH V, bend CH V (-8192..8191), sysex B... (F0 and F7 included), songpos N, songsel N, mtc B, tune, clock, start, continue, stop, active, reset, hid PAGE USAGE VALUE; an event from a cable other than 0 ends with cable N."
 								}
 							}, {
 								"box" : {
 									"id" : "obj-41",
-									"linecount" : 6,
+									"linecount" : 5,
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 580.0, 720.0, 121.0 ],
+									"patching_rect" : [ 15.0, 580.0, 720.0, 77.0 ],
 									"text" : "Status (right outlet): connected VID PID NAME..., disconnected, closed, error TEXT..., dropped N (events lost to a full queue), devices N after the device list. Targets: open VID PID (decimal) or VID:PID (hex), open NAME (part of the product name), open BUS-ADDR; connect HOST PORT to a usbredirect --as; listen [HOST] PORT for a usbredirect --to (loopback unless HOST is given: usbredir has no authentication). Opening, closing and sending happen on the object's own thread: Max never waits for USB or the network."
 								}
 							} ],
@@ -673,7 +673,7 @@
 							"modernui" : 1
 						},
 						"classnamespace" : "box",
-						"rect" : [ 0.0, 26.0, 760.0, 694.0 ],
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
 						"bglocked" : 0,
 						"openinpresentation" : 0,
 						"default_fontsize" : 12.0,
@@ -702,7 +702,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 10.0, 720.0, 64.0 ],
+									"patching_rect" : [ 15.0, 10.0, 720.0, 49.0 ],
 									"text" : "Attributes: @raw 1 also sends raw B... (the MIDI bytes, for [midiparse]) and report B... (whole HID reports); @reconnect 1 opens a device pulled out, or a peer gone, again when it returns (tried every second). The same names are messages."
 								}
 							}, {
@@ -846,7 +846,7 @@
 							"modernui" : 1
 						},
 						"classnamespace" : "box",
-						"rect" : [ 0.0, 26.0, 760.0, 694.0 ],
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
 						"bglocked" : 0,
 						"openinpresentation" : 0,
 						"default_fontsize" : 12.0,
@@ -875,7 +875,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 10.0, 720.0, 64.0 ],
+									"patching_rect" : [ 15.0, 10.0, 720.0, 49.0 ],
 									"text" : "From Python: a script opens a device and gets its events in a callback. Here a class from scripts/examples.py does it with the demo device: bang opens it, its notes leave the left outlet as PITCH VELOCITY, other events the middle one."
 								}
 							}, {
@@ -952,7 +952,7 @@
 									"maxclass" : "comment",
 									"numinlets" : 1,
 									"numoutlets" : 0,
-									"patching_rect" : [ 15.0, 200.0, 720.0, 121.0 ],
+									"patching_rect" : [ 15.0, 200.0, 720.0, 91.0 ],
 									"text" : "dev = pyrus.usb.demo(callback), pyrus.usb.open(SPEC, callback), pyrus.usb.connect(HOST, PORT, callback) or pyrus.usb.listen(PORT, callback, host=...), with raw=True or reconnect=True if wanted. The callback gets each event as pyrus.Message(selector, *args), status events included; it runs where the object's calls run (the thread that delivered the message with detach 0, a worker with detach 1 or 2), one event after another. What it returns (unless None) leaves outlet 0. dev.send('note', 1, 60, 100) sends MIDI, dev.close() closes, and deleting the object closes its devices."
 								}
 							} ],
