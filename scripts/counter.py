@@ -12,6 +12,9 @@ import pyrus
 class Counter(pyrus.Object):
     inlets = 2
     outlets = 2
+    # Assist texts of the outlets (Max shows them on hover); an inlet's is the
+    # first docstring line of its methods.
+    outlet_help = ("the count", "reset N after a reset")
 
     def __init__(self, step=1):
         self.count = 0

@@ -52,7 +52,8 @@ def forever():
 
 
 class UsbNotes(pyrus.Object):
-    """[pyrus examples.UsbNotes]: a USB device from Python (help/pyrus.usb-help.pd).
+    """[pyrus examples.UsbNotes]: a USB device from Python (help/pyrus.usb-help.pd,
+    help/pyrus.usb.maxhelp).
 
     bang opens the built-in virtual device (pyrus.usb.open, connect or listen
     take a real one); its notes leave the left outlet as PITCH VELOCITY, every
@@ -61,15 +62,19 @@ class UsbNotes(pyrus.Object):
     """
 
     outlets = 2
+    outlet_help = ("PITCH VELOCITY of each note", "every other event of the device")
     dev = None
 
     def in_0_bang(self):
+        """bang opens the demo device; note CH PITCH VEL goes to it; close closes it."""
         self.dev = pyrus.usb.demo(self.on_event)
 
     def in_0_note(self, ch, pitch, vel):
+        """note CH PITCH VEL: sent to the device."""
         self.dev.send("note", ch, pitch, vel)
 
     def in_0_close(self):
+        """Closes the device."""
         self.dev.close()
 
     def on_event(self, m):
