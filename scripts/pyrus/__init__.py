@@ -52,6 +52,11 @@ class Object:
     so pyrus.post() and self.out() work there; on_close(self) runs when the
     object is deleted.
 
+    Where the host shows what a port is for (Max's assist), inlet_help and
+    outlet_help (sequences of strings, one per port, None to skip one) say
+    it; an inlet without one is described by the first docstring lines of
+    its in_N_ methods.
+
     The object's own words (eval, exec, stop, open, ...) belong to it at inlet
     0, unless the class defines in_0_WORD: then that method gets the message,
     and "pyrus WORD ..." reaches the object's own command.

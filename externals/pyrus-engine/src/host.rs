@@ -101,6 +101,14 @@ pub trait Outlets: Send + Sync {
     fn error(&self, text: &str);
 }
 
+/// Which side of an object a port is on, for [`crate::Object::describe`]
+/// and [`crate::UsbObject::describe`] (Max's `assist`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Port {
+    Inlet,
+    Outlet,
+}
+
 /// What [`Host::name`] says for a host that does not name itself.
 pub const UNNAMED: &str = "the host";
 

@@ -55,12 +55,13 @@
 //! | [`runtime::start`] | any | yes (first call initialises, others wait) | Python initialisation, the GIL |
 //! | [`Context::new`] | any | yes | the list of live contexts' lock (O(1)) |
 //! | [`Object::new`], [`Object::message`], drop of [`Object`] | a host thread of the object's context | yes (`Object` is `Send + Sync`): synchronous calls one at a time per object, each depth-first on the thread that delivered it; re-entrant through outlets | `new`, and the others in `detach 0`: the GIL (a wait over 100 ms is posted, see [`gil`]), then the object's call lock (waited for with the GIL released; a wait cycle between two threads lends the object instead of deadlocking; not taken where [`Host::one_thread`] says the instance has one thread, as Pd's); in `detach 1\|2` only atomics and locks held for O(1) steps by any thread (the object's job queue, the pool's fifo), no call lock |
+//! | [`Object::describe`], [`UsbObject::describe`] (what a port is for: Max's `assist`) | any host thread of the object's context | yes | an O(1) lock (the texts are made where the target resolves) |
 //! | [`Host`] methods (called by the engine) | `post`, `error`: a host thread; `send`, `logical_time`, `request_service`: a host thread, may re-enter; `wake`: any thread | yes | must not block |
 //! | [`Outlets`] methods (called by the engine) | a host thread, inside one of the object's calls (its call lock held) or a delivery the service carries out for it | re-entrant; a delivery on the servicing thread may meet a call on another host thread | must not block |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call (on a host thread); a full mailbox, GIL released (elsewhere) |
 //! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's output; no caller: a host thread's context's console, else the first live context's, through its mailbox) |
 //! | [`gil::end_lease`] | a host thread, outside any call | no | nothing |
-//! | [`Context::service`] | any host thread of the context; one drains at a time (re-entrant on its thread): a call from a second host thread meanwhile does nothing and returns `true` | yes, with other contexts' | nothing but where a `detach 0` object's call is due (a script device's events, a rebind, a watched file's reload): the GIL and its call lock, as a call |
+//! | [`Context::service`] | any host thread of the context; one drains at a time (re-entrant on its thread): a call from a second host thread meanwhile ends that thread's own GIL lease, does nothing else and returns `true` | yes, with other contexts' | nothing but where a `detach 0` object's call is due (a script device's events, a rebind, a watched file's reload): the GIL and its call lock, as a call |
 //! | [`Host::wake`] (the host's waker) | any thread (workers, script and device threads) | yes | must not block |
 //! | [`pool::set_workers`] | any | yes | the pool's lock (starts or retires threads) |
 //! | [`shut_down`] | the exiting thread, once | no | joining every engine thread, at most the deadline in all; never the GIL |
@@ -122,7 +123,7 @@ pub use detach::{marshal, pool};
 pub use python::{convert, gil, resolve, runtime};
 
 pub use context::Context;
-pub use host::{Host, NoReceiver, Outlets};
+pub use host::{Host, NoReceiver, Outlets, Port};
 pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};

@@ -87,3 +87,60 @@ fn the_watched_files_are_the_modules_the_target_uses() {
         ["wd"]
     );
 }
+
+#[test]
+fn ports_are_described_from_the_class_and_follow_a_reload() {
+    use pyrus_engine::Port::{Inlet, Outlet};
+    let script = "import pyrus\n\nclass Synth(pyrus.Object):\n    \"\"\"A synth.\"\"\"\n    inlets = 3\n    outlets = 2\n    outlet_help = ('frequency in Hz',)\n    def in_0_float(self, x):\n        \"\"\"\n        pitch as a MIDI note\n\n        More words.\n        \"\"\"\n    def in_0_bang(self):\n        pass\n    def in_1_float(self, x):\n        \"\"\"glide time in ms\"\"\"\n";
+    let dir = setup("synth", script);
+    let (host, ctx) = test_host::context(TestHost::new());
+    let o = Object::new(&ctx, host.clone(), &[Atom::symbol("synth.Synth")], Options::default(), Some(&dir));
+    assert_eq!(o.describe(Inlet, 0), "float: pitch as a MIDI note; bang");
+    assert_eq!(o.describe(Inlet, 1), "float: glide time in ms");
+    assert_eq!(o.describe(Inlet, 2), "inlet 2: no in_2_ method");
+    assert_eq!(o.describe(Inlet, 3), "", "past the last inlet");
+    assert_eq!(o.describe(Outlet, 0), "frequency in Hz");
+    assert_eq!(o.describe(Outlet, 1), "outlet 1", "not in outlet_help");
+    assert!(o.describe(Outlet, 2).starts_with("status: error TYPE MESSAGE..."), "{}", o.describe(Outlet, 2));
+    assert_eq!(o.describe(Outlet, 3), "");
+    // A class's inlet_help wins over docstrings, and a reload rebinds it.
+    std::fs::write(
+        dir.join("synth.py"),
+        script.replace("outlet_help", "inlet_help = ('notes', None, 'a spare')\n    outlet_help"),
+    )
+    .unwrap();
+    o.message(0, &anything("reload", vec![]));
+    assert_eq!(o.describe(Inlet, 0), "notes");
+    assert_eq!(o.describe(Inlet, 1), "float: glide time in ms", "None: the docstrings");
+    assert_eq!(o.describe(Inlet, 2), "a spare");
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+}
+
+#[test]
+fn functions_interpreters_and_unresolved_targets_are_described() {
+    use pyrus_engine::Port::{Inlet, Outlet};
+    let dir = setup("described", "def f(x):\n    \"\"\"Doubles x.\"\"\"\n    return 2 * x\n");
+    let (host, ctx) = test_host::context(TestHost::new());
+    let make = |target: &str| {
+        let target = if target.is_empty() { Vec::new() } else { test_host::words(target) };
+        Object::new(&ctx, host.clone(), &target, Options::default(), Some(&dir))
+    };
+    let f = make("described.f");
+    assert_eq!(f.describe(Inlet, 0), "each message calls described.f: Doubles x.");
+    assert_eq!(f.describe(Outlet, 0), "what described.f returns");
+    let interpreter = make("");
+    assert!(
+        interpreter.describe(Inlet, 0).starts_with("import, eval, exec, load, call, reload;"),
+        "{}",
+        interpreter.describe(Inlet, 0)
+    );
+    assert_eq!(interpreter.describe(Outlet, 0), "results of eval and call");
+    let module = make("described");
+    assert!(module.describe(Inlet, 0).contains("(with described imported)"), "{}", module.describe(Inlet, 0));
+    let missing = make("nowhere.g");
+    assert_eq!(
+        missing.describe(Inlet, 0),
+        "messages for nowhere.g, which did not load: see the status outlet, fix it, send reload"
+    );
+    host.take();
+}

@@ -50,9 +50,14 @@ impl Context {
     /// Any host thread of this context. One drains at a time, so that an
     /// object's deliveries keep their order: a call from a second host
     /// thread while another is in the service does nothing and returns
-    /// `true` (come back next tick).
+    /// `true` (come back next tick), having ended its own thread's GIL lease
+    /// all the same (a lease is only ever released by the thread holding it,
+    /// so the draining thread could not end it).
     pub fn service(&self) -> bool {
-        let Some(_draining) = self.try_drain() else { return true };
+        let Some(_draining) = self.try_drain() else {
+            gil::end_lease();
+            return true;
+        };
         self.as_host_thread(|| self.serve())
     }
 
@@ -93,5 +98,40 @@ impl Context {
         }
         // An episode of slow GIL waits is reported at a later pass (see `gil`).
         more || left_out || self.has_work() || gil::episode_pending()
+    }
+}
+
+#[cfg(all(test, feature = "test-host"))]
+mod tests {
+    use crate::gil;
+    use crate::test_host::{self, TestHost};
+    use crate::{Object, Options};
+    use pyrus_atoms::Atom;
+    use std::sync::mpsc;
+
+    #[test]
+    fn a_service_that_finds_another_thread_draining_still_ends_this_threads_lease() {
+        test_host::start_python();
+        let (host, ctx) = test_host::context(TestHost::with_service());
+        let _o = Object::new(&ctx, host.clone(), &[Atom::symbol("builtins.abs")], Options::default(), None);
+        assert!(gil::holds_lease(), "creating the object took a lease on this thread");
+        let (held, is_held) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let drainer = std::thread::spawn({
+            let ctx = ctx.clone();
+            move || {
+                let _draining = ctx.try_drain().expect("nobody else drains");
+                held.send(()).unwrap();
+                let _ = released.recv();
+            }
+        });
+        is_held.recv().unwrap();
+        let again = ctx.service();
+        let leased = gil::holds_lease();
+        release.send(()).unwrap();
+        drainer.join().unwrap();
+        gil::end_lease();
+        assert!(again, "another thread drains: come back next tick");
+        assert!(!leased, "this thread's lease ended all the same");
     }
 }

@@ -43,7 +43,7 @@ use crate::context::{self as registry, Recipient, Work};
 use crate::detach::jobs::{JobKind, JobQueue, Pushed};
 use crate::detach::marshal::Delivery;
 use crate::detach::pool::{self, Task};
-use crate::host::{Host, Outlets};
+use crate::host::{Host, Outlets, Port};
 use crate::live::{editor, watch};
 use crate::out::Out;
 use crate::python::console::{self, Caller};
@@ -176,6 +176,20 @@ impl Object {
     /// Number of outlets the host must create; the last one is the status outlet.
     pub fn outlet_count(&self) -> usize {
         self.inner.core.shape().outlets + 1
+    }
+
+    /// What port `index` (0 is the leftmost) is for, in a line of words: a
+    /// class's `inlet_help`/`outlet_help`, or the first docstring lines of
+    /// its `in_N_*` methods; a function's name and docstring; the messages
+    /// of an interpreter; what the status outlet reports. Empty past the
+    /// last port. Reads plain data (no Python): any host thread.
+    pub fn describe(&self, port: Port, index: usize) -> String {
+        let core = &self.inner.core;
+        let text = match port {
+            Port::Inlet => core.inlet_assist(index),
+            Port::Outlet => core.outlet_assist(index),
+        };
+        text.unwrap_or_default()
     }
 
     /// The script files the target comes from, its own module's first, then

@@ -15,6 +15,7 @@ use crate::context::{self, Context};
 use crate::detach::marshal::ObjectId;
 use crate::object::options::{OWN, RESERVED};
 use crate::out::Out;
+use crate::python::assist::Assist;
 use crate::python::convert;
 use crate::python::gil::GilCell;
 use crate::python::native::Owner;
@@ -63,6 +64,9 @@ pub(crate) struct Core {
     /// cached when the class is bound, so that a host thread can
     /// dispatch without Python.
     takes: AtomicU32,
+    /// What each port is for, in words (see [`Assist`]): set where the
+    /// target resolves, read by host threads without Python.
+    assist: Mutex<Assist>,
 }
 
 /// How many inlets and outlets (before the status outlet) an object has.
@@ -120,7 +124,6 @@ impl Core {
             id,
             numbers,
             namespace: OnceLock::new(),
-            path,
             leading,
             callable: GilCell::new(),
             instance: GilCell::new(),
@@ -130,6 +133,11 @@ impl Core {
             files: Mutex::new(Vec::new()),
             watching: std::sync::atomic::AtomicBool::new(false),
             takes: AtomicU32::new(0),
+            assist: Mutex::new(match &path {
+                Some(path) => Assist::unresolved(path),
+                None => Assist::interpreter(None),
+            }),
+            path,
         }
     }
 
@@ -141,6 +149,21 @@ impl Core {
     /// The target's own module, if it was imported.
     pub fn module_name(&self) -> Option<String> {
         self.files().first().map(|(_, m)| m.clone())
+    }
+
+    /// What inlet `n` is for, in words (None past the last inlet).
+    pub fn inlet_assist(&self, n: usize) -> Option<String> {
+        lock(&self.assist).inlet(n).map(str::to_owned)
+    }
+
+    /// What outlet `n` is for, in words; the status outlet says what it
+    /// reports (None past the last outlet).
+    pub fn outlet_assist(&self, n: usize) -> Option<String> {
+        match n.cmp(&self.status()) {
+            std::cmp::Ordering::Less => lock(&self.assist).outlet(n).map(str::to_owned),
+            std::cmp::Ordering::Equal => Some(crate::python::assist::STATUS.to_owned()),
+            std::cmp::Ordering::Greater => None,
+        }
     }
 
     /// The object's inlets and data outlets (one each until a class says otherwise).
@@ -406,8 +429,10 @@ impl Core {
         if let Some(class) = check(py, out, self.status(), &context, pyrus_class(py, &value)).flatten() {
             self.bind_class(py, out, &class);
         } else if value.is_callable() {
+            *lock(&self.assist) = Assist::of_function(&path, &value);
             self.callable.set(py, value.unbind());
         } else if value.is_instance_of::<PyModule>() {
+            *lock(&self.assist) = Assist::interpreter(Some(&path));
             let first = path.split('.').next().unwrap_or(&path);
             let bound = if first == path { Ok(value) } else { py.import(first).map(Bound::into_any) };
             if let Some(module) = check(py, out, self.status(), "binding the module", bound) {
@@ -429,6 +454,7 @@ impl Core {
         let context = "binding the class";
         let Some(shape) = check(py, out, self.status(), context, class_shape(class)) else { return };
         let fixed = *self.shape.get_or_init(|| shape);
+        *lock(&self.assist) = Assist::of_class(class, fixed.inlets, fixed.outlets);
         if class.hasattr(format!("in_0_{}", OWN)).unwrap_or(false) {
             let why = format!(
                 "in_0_{own} is never called: '{own} ...' at the left inlet is the object's own prefix \

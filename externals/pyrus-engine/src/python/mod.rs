@@ -3,8 +3,8 @@
 //! Python values ([`convert`]), dotted names ([`resolve`]), the script-side
 //! `_pyrus` module (`native`; its value types, `values`), script output
 //! (`console`), what an object
-//! does in Python (`core`: calls, classes, reloads) and how failures are
-//! reported (`report`).
+//! does in Python (`core`: calls, classes, reloads), what its ports are for
+//! (`assist`) and how failures are reported (`report`).
 //!
 //! # Threading
 //! Every function here that takes a `Python` token runs on a thread attached
@@ -12,6 +12,7 @@
 //! thread a script started. The plain-data parts (an object's shape, its
 //! files, the reserved words its class takes) are read without Python.
 
+pub(crate) mod assist;
 #[allow(unsafe_code)] // the caller stack holds plain pointers to callers of frames still running
 pub(crate) mod console;
 pub mod convert;

@@ -34,7 +34,7 @@ pub(crate) mod script;
 use crate::context::Context;
 use crate::context::{self as registry, Recipient};
 use crate::detach::marshal::{Delivery, ObjectId};
-use crate::host::Outlets;
+use crate::host::{Outlets, Port};
 use crate::object::options::join;
 use crate::object::{OptionSet, UsbOptions};
 use crate::usb::device_thread::DeviceHandle;
@@ -92,6 +92,24 @@ impl UsbObject {
     /// Outlets: events, then status.
     pub fn outlet_count(&self) -> usize {
         2
+    }
+
+    /// What port `index` is for, in a line of words (Max's `assist`);
+    /// empty past the last port. Any host thread.
+    pub fn describe(&self, port: Port, index: usize) -> String {
+        let text = match (port, index) {
+            (Port::Inlet, 0) => {
+                "open VID PID (or VID:PID, NAME, BUS-ADDR), connect HOST PORT, listen [HOST] PORT, demo, close, \
+                 devices, raw 0|1, reconnect 0|1; MIDI to send: note CH KEY VEL, cc CH N V, ..."
+            }
+            (Port::Outlet, DATA) => "the device's events: note CH KEY VEL, cc CH N V, ... (raw: its bytes)",
+            (Port::Outlet, STATUS) => {
+                "status: connected VID PID, disconnected, closed, devices N and its rows, dropped N, \
+                 error TYPE MESSAGE..."
+            }
+            _ => "",
+        };
+        text.to_owned()
     }
 
     /// Handles one message at the (only) inlet.
