@@ -12,8 +12,9 @@ import pyrus
 class Counter(pyrus.Object):
     inlets = 2
     outlets = 2
-    # Assist texts of the outlets (Max shows them on hover); an inlet's is the
-    # first docstring line of its methods.
+    # What the ports are for, where the host shows it (Max's assist): None
+    # leaves the left inlet to the first docstring lines of its methods.
+    inlet_help = (None, "int or float: the step")
     outlet_help = ("the count", "reset N after a reset")
 
     def __init__(self, step=1):

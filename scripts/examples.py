@@ -66,11 +66,11 @@ class UsbNotes(pyrus.Object):
     dev = None
 
     def in_0_bang(self):
-        """bang opens the demo device; note CH PITCH VEL goes to it; close closes it."""
+        """Opens the demo device."""
         self.dev = pyrus.usb.demo(self.on_event)
 
     def in_0_note(self, ch, pitch, vel):
-        """note CH PITCH VEL: sent to the device."""
+        """Sends the note to the device."""
         self.dev.send("note", ch, pitch, vel)
 
     def in_0_close(self):
