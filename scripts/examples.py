@@ -1,10 +1,10 @@
-"""Example functions for help/pyrus-help.pd."""
+"""Example functions for help/pyrus-help.pd and help/pyrus.maxhelp."""
 
 import pyrus
 
 
 def add(a, b=0):
-    """[pyrus examples.add]: the sum of a list's two numbers."""
+    """The sum of two numbers: a list of two, or one after a bound argument."""
     return a + b
 
 
@@ -37,7 +37,7 @@ def mean(*values):
 
 
 def slow(x):
-    """Half a second of waiting: try it with -detach 1 and watch the patch keep going."""
+    """Half a second of waiting: try it with detach 1 and watch the patch keep going."""
     import time
 
     time.sleep(0.5)
