@@ -37,7 +37,7 @@ use crate::host::Host;
 use crate::sync::lock;
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -269,11 +269,75 @@ pub(crate) struct Registry {
     objects: HashMap<ObjectId, Weak<dyn Recipient>>,
     pollables: Vec<Weak<dyn Recipient>>,
     dirty: Vec<Weak<dyn Recipient>>,
+    /// Objects being made on a host thread: their deliveries wait in `held`
+    /// (a host with two threads may service the context meanwhile).
+    creating: HashSet<ObjectId>,
+    /// Deliveries for objects being made, and those behind them (of the same
+    /// objects, to keep their order), oldest first.
+    held: Vec<(ObjectId, Delivery)>,
+}
+
+/// Marks an object as being made until dropped (see [`Context::creating`]).
+pub(crate) struct Creating<'a> {
+    ctx: &'a Context,
+    id: ObjectId,
+}
+
+impl Drop for Creating<'_> {
+    /// Made (or failed): its held deliveries go at the next service (to
+    /// nobody if it was never registered).
+    fn drop(&mut self) {
+        self.ctx.registry().creating.remove(&self.id);
+    }
 }
 
 impl Context {
     fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
         lock(&self.inner.registry)
+    }
+
+    /// Object `id` is being made on this host thread until the guard is
+    /// dropped: deliveries for it wait (see [`Context::route`]).
+    pub(crate) fn creating(&self, id: ObjectId) -> Creating<'_> {
+        self.registry().creating.insert(id);
+        Creating { ctx: self, id }
+    }
+
+    /// Where a delivery for `id` goes now: `None` when it waits (its object
+    /// is being made, or older deliveries of its are waiting); else the
+    /// live object, if any, and the delivery. One lock for both questions.
+    pub(crate) fn route(&self, id: ObjectId, delivery: Delivery) -> Option<(Option<Arc<dyn Recipient>>, Delivery)> {
+        let mut registry = self.registry();
+        if !registry.creating.is_empty() || !registry.held.is_empty() {
+            if registry.creating.contains(&id) || registry.held.iter().any(|(held, _)| *held == id) {
+                registry.held.push((id, delivery));
+                return None;
+            }
+        }
+        let object = registry.objects.get(&id).and_then(Weak::upgrade);
+        Some((object, delivery))
+    }
+
+    /// The held deliveries of objects no longer being made, taken, in order.
+    pub(crate) fn take_released(&self) -> Vec<(ObjectId, Delivery)> {
+        let mut registry = self.registry();
+        if registry.held.is_empty() {
+            return Vec::new();
+        }
+        let Registry { creating, held, .. } = &mut *registry;
+        let (waiting, released) = std::mem::take(held).into_iter().partition(|(id, _)| creating.contains(id));
+        *held = waiting;
+        released
+    }
+
+    /// Whether deliveries wait for objects being made.
+    pub(crate) fn holds(&self) -> bool {
+        !self.registry().held.is_empty()
+    }
+
+    /// Whether objects wait for [`Recipient::flush`].
+    pub(crate) fn has_dirty(&self) -> bool {
+        !self.registry().dirty.is_empty()
     }
 
     pub(crate) fn register(&self, id: ObjectId, object: Weak<dyn Recipient>) {

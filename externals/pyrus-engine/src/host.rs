@@ -97,6 +97,14 @@ pub trait Host: Send + Sync {
 /// re-enter the engine (an outlet can lead, through the patch, straight
 /// back into the same object). Must not block.
 pub trait Outlets: Send + Sync {
+    /// Makes the object's `count` outlets (the status outlet last, the
+    /// rightmost). The engine calls it once, at the end of the object's
+    /// creation ([`crate::Object::new`], [`crate::UsbObject::new`]), on the
+    /// creating host thread, before anything can be delivered to them: what
+    /// the object said while being made waits until then, also when another
+    /// host thread services the context meanwhile.
+    fn create(&self, count: usize);
+
     /// Sends a message out of outlet `index` (0 is the leftmost).
     fn outlet(&self, index: usize, message: &Message<'_>);
 

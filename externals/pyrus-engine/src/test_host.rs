@@ -29,6 +29,8 @@ pub enum Event {
 #[derive(Default)]
 pub struct TestHost {
     events: Mutex<Vec<Event>>,
+    /// Each `Outlets::create`: how many events came before it, and the count.
+    made: Mutex<Vec<(usize, usize)>>,
     receivers: BTreeSet<String>,
     time: AtomicU64,
     /// Whether `request_service` says yes, and how often it was asked.
@@ -77,6 +79,12 @@ impl TestHost {
 
     pub fn set_time(&self, ms: f64) {
         self.time.store(ms.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Every `Outlets::create` so far: how many events had been recorded
+    /// (since the last [`TestHost::take`]) before it, and the count.
+    pub fn made(&self) -> Vec<(usize, usize)> {
+        lock(&self.made).clone()
     }
 
     /// Takes the events recorded so far.
@@ -157,6 +165,12 @@ impl Host for TestHost {
 }
 
 impl Outlets for TestHost {
+    /// Noted, with how many events came before it (see [`TestHost::made`]).
+    fn create(&self, count: usize) {
+        let before = lock(&self.events).len();
+        lock(&self.made).push((before, count));
+    }
+
     fn outlet(&self, index: usize, message: &Message<'_>) {
         self.record(Event::Outlet(index, message.clone().into_owned()));
     }

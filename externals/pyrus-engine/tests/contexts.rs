@@ -150,6 +150,8 @@ impl Cord {
 }
 
 impl Outlets for Cord {
+    fn create(&self, _count: usize) {}
+
     fn outlet(&self, index: usize, message: &Message<'_>) {
         match (index, self.to.get().and_then(Weak::upgrade)) {
             (0, Some(to)) => to.message(0, message),
@@ -262,4 +264,41 @@ fn two_host_threads_share_objects_one_call_at_a_time_depth_first_without_deadloc
     want.extend(want.clone());
     want.sort_by(f64::total_cmp);
     assert_eq!(results, want, "each thread's detached calls, once each");
+}
+
+/// Max makes objects on its main thread while its scheduler thread services
+/// the context. What an object says while being made (`__init__`'s
+/// `self.out`) must wait for it, outlets made, however many services come
+/// meanwhile: dropped, it never reaches the patch; delivered early, it
+/// meets outlets that do not exist yet.
+#[test]
+fn what_an_object_says_while_made_on_one_thread_waits_for_it_when_another_services() {
+    // Signals through files in the script's folder (its __file__'s).
+    let dir = setup(
+        "held",
+        "import os, time\nimport pyrus\n\nHERE = os.path.dirname(__file__)\n\nclass Made(pyrus.Object):\n    outlets = 2\n    def __init__(self):\n        self.out(1, 'made')\n        open(os.path.join(HERE, 'entered'), 'w').close()\n        for _ in range(20000):\n            if os.path.exists(os.path.join(HERE, 'go')):\n                return\n            time.sleep(0.001)\n",
+    );
+    let (host, ctx) = test_host::context(TestHost::new());
+    let main = std::thread::spawn({
+        let (host, ctx, dir) = (host.clone(), ctx.clone(), dir.clone());
+        move || Object::new(&ctx, host, &words("held.Made"), Options::default(), Some(&dir))
+    });
+    // The scheduler's services while __init__ runs (it waits for `go`).
+    let start = Instant::now();
+    while !dir.join("entered").exists() {
+        assert!(start.elapsed() < HANG, "__init__ never ran");
+        ctx.service();
+        std::thread::yield_now();
+    }
+    for _ in 0..100 {
+        ctx.service();
+    }
+    let early = host.take();
+    std::fs::write(dir.join("go"), "").unwrap();
+    let o = main.join().expect("made");
+    let events = test_host::serve_until(&ctx, &host, |events| !outlet(events, 1).is_empty());
+    assert!(outlet(&early, 1).is_empty(), "nothing left before the object was made: {early:?}");
+    assert_eq!(outlet(&events, 1), ["symbol made"], "{events:?}");
+    assert_eq!(host.made(), [(0, 3)], "the outlets were made before anything left them");
+    drop(o);
 }

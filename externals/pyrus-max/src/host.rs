@@ -125,11 +125,13 @@ impl MaxOutlets {
     pub fn new(object: *mut max::t_object, class: &'static str) -> Self {
         MaxOutlets { object, class, outlets: OnceLock::new(), gate: Gate::new() }
     }
+}
 
-    /// Creates `count` outlets on the object, right to left (Max adds each
+impl Outlets for MaxOutlets {
+    /// Makes `count` outlets on the object, right to left (Max adds each
     /// new outlet at the left), so that the status outlet is the rightmost;
-    /// called once, during creation, after the engine said how many.
-    pub fn create_outlets(&self, count: usize) {
+    /// the engine calls it once, while the object is being made.
+    fn create(&self, count: usize) {
         let mut outlets: Vec<*mut max::t_outlet> = (0..count)
             // SAFETY: self.object is the live object being created, on the main thread.
             .map(|_| unsafe { max::outlet_new(self.object.cast::<c_void>(), std::ptr::null()) })
@@ -137,9 +139,7 @@ impl MaxOutlets {
         outlets.reverse();
         let _ = self.outlets.set(outlets);
     }
-}
 
-impl Outlets for MaxOutlets {
     fn error(&self, text: &str) {
         match self.gate.enter() {
             Some(_pass) => {

@@ -28,7 +28,7 @@
 //! | the service clock (`service::tick`: `Context::service`, again after 1 ms while it returns true) | Max's scheduler | scheduler (main without Overdrive) | main-thread calls | nothing (see `Context::service`) |
 //! | the main qelem (`service::main_turn`: sets the service clock) | Max's main queue, set by `wake` | main | scheduler-thread calls and service | nothing |
 //! | `MaxHost::wake` (`qelem_set` only) | the engine | any (workers, script and device threads) | anything | nothing |
-//! | `MaxHost::request_service` | the engine, after a synchronous call and when a job is submitted | scheduler: sets the clock for now and keeps the GIL lease to the end of the pass; main: keeps no lease (says no: the engine gives the GIL back after each main-thread call, so the scheduler thread never waits for main's queue to come round) and sets the clock if the context has work | the other thread | nothing |
+//! | `MaxHost::request_service` | the engine, after a synchronous call and when a job is submitted | scheduler: sets the clock for now and keeps the GIL lease to the end of the pass; main: keeps no lease (says no: the engine gives the GIL back after each main-thread call, so the scheduler thread never waits for main's queue to come round) and sets the clock if the context wants a service (`Context::wants_service`) | the other thread | nothing |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`: `Context::control`) | Max | main or scheduler | the other thread | the engine's (`reload`: the GIL) |
 //! | the quit task (`service::at_quit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | Max, at quit, after freeing every object | main | nothing of ours | joining, bounded |
 //!
@@ -253,7 +253,6 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
             (*x).creating = null_mut();
         }
         let engine = Object::new(ctx, outlets.clone(), &args[..offset], creating.options, patcher_dir().as_deref());
-        outlets.create_outlets(engine.outlet_count());
         // SAFETY: x is the live object being made, on the main thread; its
         // `inlet` field lives as long as it.
         let proxies = unsafe { inlets::create(object, &raw mut (*x).inlet, engine.inlet_count()) };

@@ -11,7 +11,7 @@
 //!   scheduler thread it sets the clock for now (the end of this scheduler
 //!   pass, whose service ends that thread's lease); on the main thread it
 //!   says no (the engine then gives the GIL back after every main-thread
-//!   call) and sets the clock if the context has work. The main thread
+//!   call) and sets the clock if the context wants a service. The main thread
 //!   keeps no lease because nothing would end it soon: its queue comes round
 //!   after the patcher's drawing and typing, and the scheduler thread, whose
 //!   timing matters, would wait for the GIL that long;
@@ -66,8 +66,8 @@ pub fn request() -> bool {
     if unsafe { max::systhread_istimerthread() } != 0 {
         return set_clock(0.0);
     }
-    // Main (see the module docs): no lease; the clock only for work out.
-    if crate::context().is_some_and(pyrus_engine::Context::has_work) {
+    // Main (see the module docs): no lease; the clock only for work to do.
+    if crate::context().is_some_and(pyrus_engine::Context::wants_service) {
         set_clock(0.0);
     }
     false

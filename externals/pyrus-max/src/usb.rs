@@ -102,7 +102,6 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
             (*x).creating = null_mut();
         }
         let engine = UsbObject::new(ctx, outlets.clone(), creating.options);
-        outlets.create_outlets(engine.outlet_count());
         let state = State { outlets, engine: Arc::new(engine), options: Mutex::new(creating.options) };
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(Box::new(state)) };

@@ -121,16 +121,6 @@ impl PdOutlets {
         PdOutlets { object, outlets: OnceCell::new(), alive: Cell::new(true) }
     }
 
-    /// Creates `count` outlets on the object; called once, after the engine
-    /// object said how many it needs.
-    pub fn create_outlets(&self, count: usize) {
-        let outlets = (0..count)
-            // SAFETY: self.object is the live object being created, on Pd's thread.
-            .map(|_| unsafe { pd::outlet_new(self.object, &raw mut pd::s_anything) })
-            .collect();
-        let _ = self.outlets.set(outlets);
-    }
-
     /// Called from the object's free method: from now on, outputs go nowhere.
     pub fn detach(&self) {
         self.alive.set(false);
@@ -145,6 +135,16 @@ impl PdOutlets {
 }
 
 impl Outlets for PdOutlets {
+    /// Makes `count` outlets on the object (the engine calls it once, while
+    /// the object is being made).
+    fn create(&self, count: usize) {
+        let outlets = (0..count)
+            // SAFETY: self.object is the live object being created, on Pd's thread.
+            .map(|_| unsafe { pd::outlet_new(self.object, &raw mut pd::s_anything) })
+            .collect();
+        let _ = self.outlets.set(outlets);
+    }
+
     fn error(&self, text: &str) {
         let object = if self.alive.get() { self.object as *const c_void } else { std::ptr::null() };
         console::error(object, text);

@@ -189,7 +189,6 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         let dir = unsafe { atoms::symbol_text(pd::canvas_getdir(pd::canvas_getcurrent())) }.0;
         let (target, options) = target_and_options(&outlets, &args);
         let engine = Object::new(ctx, outlets.clone(), &target, options, Some(PathBuf::from(&*dir).as_path()));
-        outlets.create_outlets(engine.outlet_count());
         // SAFETY: x is the live object being made, on Pd's thread.
         let extra = unsafe { inlets::create(x.cast(), &raw mut (*x).object, engine.inlet_count()) };
         let state = Box::new(State { outlets, inlets: extra, engine: Rc::new(engine) });

@@ -72,7 +72,6 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
             ));
         }
         let engine = UsbObject::new(ctx, outlets.clone(), options);
-        outlets.create_outlets(engine.outlet_count());
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(Box::new(State { outlets, engine })) };
         x.cast()

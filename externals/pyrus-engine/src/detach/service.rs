@@ -20,7 +20,9 @@ impl Context {
     /// Carries out a delivery for `id`: to the object if it still exists, to
     /// the console if it belongs to no object (console output only).
     fn deliver(&self, id: ObjectId, delivery: Delivery) {
-        if let Some(object) = self.recipient(id) {
+        // An object being made on another host thread gets it once made.
+        let Some((object, delivery)) = self.route(id, delivery) else { return };
+        if let Some(object) = object {
             return object.deliver(delivery);
         }
         if id != marshal::NO_OBJECT {
@@ -78,6 +80,11 @@ impl Context {
                 )));
             }
         }
+        // Deliveries that waited for their objects to be made come first:
+        // they are older than any of theirs still in the mailbox.
+        for (id, d) in self.take_released() {
+            self.deliver(id, d);
+        }
         self.mailbox().drain(BUDGET, |id, d| self.deliver(id, d));
         // Script output: partial lines of no object end with the pass; counts of
         // lines a flood left out, once their second is over.
@@ -97,7 +104,24 @@ impl Context {
             more |= object.poll();
         }
         // An episode of slow GIL waits is reported at a later pass (see `gil`).
-        more || left_out || self.has_work() || gil::episode_pending()
+        more || left_out || self.holds() || self.has_work() || gil::episode_pending()
+    }
+
+    /// Whether a service has anything to do, now or later: deliveries
+    /// waiting or still to come ([`Context::has_work`]), deliveries held for
+    /// objects being made, counts to report (of outputs dropped or replaced,
+    /// of console lines left out), or this thread's report of slow waits for
+    /// the GIL. A host that cannot have a service come every tick asks
+    /// this before arranging one.
+    ///
+    /// # Threading
+    /// Any host thread of this context; O(1) locks.
+    pub fn wants_service(&self) -> bool {
+        self.has_work()
+            || self.holds()
+            || self.has_dirty()
+            || console::windows(self).any_left_out()
+            || gil::episode_pending()
     }
 }
 

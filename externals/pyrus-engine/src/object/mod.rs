@@ -130,15 +130,18 @@ impl Object {
         debug_assert!(runtime::is_started(), "runtime::start must run first");
         let (path, leading) = split_target(target, &*outlets);
         let id = registry::next_id();
+        // Until it is registered, with its outlets made, what it says waits:
+        // another host thread may service the context meanwhile (Max).
+        let _creating = ctx.creating(id);
         let numbers = ctx.host().numbers();
         let core = Arc::new(Core::new(id, numbers, path, leading, patch_dir));
         crate::python::core::register_core(ctx, &core);
         // Resolving the target decides the object's inlets and outlets (a
         // class says how many), so it happens here, on the host thread,
         // in every mode: creating an object imports its module now.
-        // The host makes the outlets only after this returns: what leaves
+        // The outlets are made only once the shape is known: what leaves
         // them meanwhile (`__init__`'s `self.out`, a status error) waits in
-        // the mailbox until then.
+        // the mailbox (and, met by a service, in the context) until then.
         {
             let creating = Out::Creating { ctx: ctx.clone(), outlets: outlets.clone(), id };
             let early = Caller { out: creating, data_outlets: None, id, numbers };
@@ -146,6 +149,7 @@ impl Object {
         }
         core.created();
         let data_outlets = Some(core.shape().outlets);
+        outlets.create(core.shape().outlets + 1);
         let inner = Arc::new_cyclic(|weak| Inner {
             caller: Caller { out: Out::Direct { ctx: ctx.clone(), outlets }, data_outlets, id, numbers },
             queue: Arc::new(JobQueue::new(core.clone(), ctx.clone())),

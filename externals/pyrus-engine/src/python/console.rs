@@ -379,6 +379,11 @@ impl Windows {
         (report, false)
     }
 
+    /// Whether lines left out wait to be counted in the console.
+    pub(crate) fn any_left_out(&self) -> bool {
+        self.any_left_out.load(Ordering::Acquire)
+    }
+
     /// Reports, as one line each, the lines left out in seconds that are over
     /// (through `deliver`, with the object and the delivery); forgets windows
     /// that are over. Returns whether counts are still to come.

@@ -59,6 +59,9 @@ const LISTEN: &str = "listen";
 const DEMO: &str = "demo";
 const CLOSE: &str = "close";
 
+/// `[pyrus.usb]`'s outlets: events, then status.
+const USB_OUTLETS: usize = 2;
+
 /// A `[pyrus.usb]` object.
 pub struct UsbObject {
     inner: Arc<UsbInner>,
@@ -79,6 +82,7 @@ impl UsbObject {
     /// syntax.
     pub fn new(ctx: &Context, outlets: Arc<dyn Outlets>, options: UsbOptions) -> UsbObject {
         let id = registry::next_id();
+        outlets.create(USB_OUTLETS);
         let waker = ctx.clone();
         let device = DeviceHandle::spawn(ctx, Box::new(move || waker.wake()));
         let inner = Arc::new(UsbInner { id, ctx: ctx.clone(), outlets, device, options: Mutex::new(options) });
@@ -91,7 +95,7 @@ impl UsbObject {
 
     /// Outlets: events, then status.
     pub fn outlet_count(&self) -> usize {
-        2
+        USB_OUTLETS
     }
 
     /// What port `index` is for, in a line of words (Max's `assist`);
