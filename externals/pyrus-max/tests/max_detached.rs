@@ -344,3 +344,62 @@ def f(x):\n\
     let ended = m.quit_within(Duration::from_secs(10));
     println!("fake-max quit with a scheduler-thread call running in {:?}", ended.took);
 }
+
+/// Quitting while a detached job holds the GIL in C code for minutes (a
+/// regular expression that backtracks), with a script device and a watch
+/// thread about too: the kernel frees every object and exits at once.
+#[test]
+fn quitting_while_a_job_holds_the_gil_in_c_exits_at_once() {
+    let hold = "import pyrus, re\n\
+def hold():\n\
+\x20   pyrus.send('holding', 1)\n\
+\x20   # catastrophic backtracking: minutes in C, never releasing the GIL\n\
+\x20   return bool(re.match(r'(a+)+$', 'a' * 40 + 'b'))\n";
+    for mode in [1, 2] {
+        let mut m = with_scripts(&format!("quitgil{mode}"), &[("hold.py", hold)]);
+        m.new_object("h", &format!("pyrus hold @detach {mode}"));
+        m.new_object("u", "pyrus hold @detach 1 @watch 1");
+        m.new_object("r", "receive holding");
+        m.send("u", 0, "exec import pyrus.usb; d = pyrus.usb.demo(lambda m: None)");
+        m.send("h", 0, "call hold.hold");
+        m.expect_out("r", 0);
+        let ended = m.quit_within(std::time::Duration::from_secs(10));
+        assert!(ended.lines.iter().any(|l| l.contains("still busy")), "the regex was running at exit");
+        println!("detach {mode}: quit in {:?} while a job held the GIL", ended.took);
+    }
+}
+
+/// A panic inside pyrus while it runs a detached job (pyo3 resumes one
+/// when a script raises its `PanicException`) is an error on the status
+/// outlet; the job counts as done and the worker carries on.
+#[test]
+fn a_panic_in_a_detached_job_is_reported_and_the_worker_carries_on() {
+    let boom = "import os, threading\n\
+panicked_on = None\n\
+def panic_type():\n\
+\x20   return next(c for c in BaseException.__subclasses__() if c.__name__ == 'PanicException')\n\
+def boom(x):\n\
+\x20   global panicked_on\n\
+\x20   panicked_on = threading.get_native_id()\n\
+\x20   raise panic_type()('boom %d' % x)\n\
+def survived():\n\
+\x20   return os.path.exists('/proc/self/task/%d' % panicked_on)\n";
+    let mut m = with_scripts("panic", &[("boom.py", boom)]);
+    m.new_object("b1", "pyrus boom @detach 1");
+    m.new_object("b2", "pyrus boom @detach 2");
+    m.cmds(&["send b1 0 eval 1/0", "send b1 0 call boom.boom 1", "send b1 0 call boom.survived"]);
+    until_idle(&mut m, "b1", 1);
+    m.send("b2", 0, "call boom.boom 2");
+    m.until("b2's panic, then busy 0", |m| m.outlet("b2", 1).len() >= 3);
+    assert_eq!(m.outlet("b1", 0), ["int 1"], "the worker that caught the panic lives on: {}", m.text());
+    assert_eq!(
+        m.outlet("b1", 1),
+        ["busy 1", "error ZeroDivisionError division by zero", "error PanicException boom 1", "busy 0"],
+        "{}",
+        m.text()
+    );
+    assert_eq!(m.outlet("b2", 1), ["busy 1", "error PanicException boom 2", "busy 0"], "{}", m.text());
+    let internal = m.errors().into_iter().filter(|e| e.contains("internal error in a detached job")).count();
+    assert_eq!(internal, 2, "both panics in the Max window: {}", m.text());
+    m.quit();
+}
