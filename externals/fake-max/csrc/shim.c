@@ -25,7 +25,7 @@
 
 /* Implemented in Rust (src/api.rs). */
 extern void fm_print(int kind, void *obj, const char *text);
-extern void *fm_class_new(const char *name, method mnew, method mfree, long size, const int *types, int ntypes);
+extern t_class *fm_class_new(const char *name, method mnew, method mfree, long size, const int *types, int ntypes);
 extern t_max_err fm_class_addmethod(t_class *c, method m, const char *name, const int *types, int ntypes);
 extern void *fm_object_method(void *x, t_symbol *s, void *const *args);
 
@@ -103,8 +103,36 @@ void object_warn(t_object *x, const char *s, ...)
     va_end(ap);
 }
 
+void object_error_obtrusive(t_object *x, const char *s, ...)
+{
+    va_list ap;
+    va_start(ap, s);
+    fm_vprint(FM_ERROR, x, s, ap);
+    va_end(ap);
+}
+
+char *strncpy_zero(char *dst, const char *src, long size)
+{
+    if (size <= 0)
+        return dst;
+    strncpy(dst, src, (size_t)size - 1);
+    dst[size - 1] = 0;
+    return dst;
+}
+
+int snprintf_zero(char *buffer, size_t count, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int n = vsnprintf(buffer, count, format, ap);
+    va_end(ap);
+    if (count > 0)
+        buffer[count - 1] = 0;
+    return n;
+}
+
 /* A type list ends with 0; it has at most MSG_MAXARG + 1 entries. */
-void *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...)
+t_class *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...)
 {
     (void)mmenu;
     int types[MSG_MAXARG + 2];
@@ -350,4 +378,48 @@ void freebytes(void *b, t_getbytes_size size)
 {
     (void)size;
     sysmem_freeptr(b);
+}
+
+/* ---- critical regions: recursive mutexes; region 0 is one global one ---- */
+
+static pthread_mutex_t fm_global_critical = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+static pthread_mutex_t *fm_region(t_critical x)
+{
+    return x ? (pthread_mutex_t *)x : &fm_global_critical;
+}
+
+void critical_new(t_critical *x)
+{
+    pthread_mutex_t *m = malloc(sizeof *m);
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    if (m)
+        pthread_mutex_init(m, &attr);
+    pthread_mutexattr_destroy(&attr);
+    *x = m;
+}
+
+void critical_enter(t_critical x)
+{
+    pthread_mutex_lock(fm_region(x));
+}
+
+void critical_exit(t_critical x)
+{
+    pthread_mutex_unlock(fm_region(x));
+}
+
+short critical_tryenter(t_critical x)
+{
+    return pthread_mutex_trylock(fm_region(x)) == 0 ? 0 : 1;
+}
+
+void critical_free(t_critical x)
+{
+    if (x) {
+        pthread_mutex_destroy((pthread_mutex_t *)x);
+        free(x);
+    }
 }

@@ -121,13 +121,24 @@ typedef struct inlet t_inlet;
 
 #define calcoffset(x, y) ((long)(offsetof(x, y)))
 
+/* Atom setters as macros. */
+#define A_SETSYM(ap, x) ((ap)->a_type = A_SYM, (ap)->a_w.w_sym = (x))
+#define A_SETOBJ(ap, x) ((ap)->a_type = A_OBJ, (ap)->a_w.w_obj = (x))
+#define A_SETLONG(ap, x) ((ap)->a_type = A_LONG, (ap)->a_w.w_long = (x))
+#define A_SETFLOAT(ap, x) ((ap)->a_type = A_FLOAT, (ap)->a_w.w_float = (x))
+#define SETSYM A_SETSYM
+#define SETOBJ A_SETOBJ
+#define SETLONG A_SETLONG
+#define SETFLOAT A_SETFLOAT
+#define NOGOOD(x) ((!(x)) || ((t_object *)(x))->o_magic != MAGIC)
+
 #define ASSIST_INLET 1
 #define ASSIST_OUTLET 2
 #define MAX_PATH_CHARS 2048
 #define MAX_FILENAME_CHARS 512
 
 /* Classes, objects and messages (obex). */
-void *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...);
+t_class *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...);
 t_max_err class_addmethod(t_class *c, method m, const char *name, ...);
 t_max_err class_register(t_symbol *name_space, t_class *c);
 t_max_err class_alias(t_class *c, t_symbol *aliasname);
@@ -147,6 +158,13 @@ long attr_args_offset(short ac, t_atom *av);
 void attr_args_process(void *x, short ac, t_atom *av);
 t_max_err object_attr_setvalueof(void *x, t_symbol *s, long argc, t_atom *argv);
 t_max_err object_attr_getvalueof(void *x, t_symbol *s, long *argc, t_atom **argv);
+t_max_err object_attr_setlong(void *x, t_symbol *s, t_atom_long c);
+t_atom_long object_attr_getlong(void *x, t_symbol *s);
+t_max_err object_attr_setfloat(void *x, t_symbol *s, double c);
+t_atom_float object_attr_getfloat(void *x, t_symbol *s);
+t_max_err object_attr_setsym(void *x, t_symbol *s, t_symbol *c);
+t_symbol *object_attr_getsym(void *x, t_symbol *s);
+t_max_err object_method_typed(void *x, t_symbol *s, long ac, t_atom *av, t_atom *rv);
 
 #define CLASS_BOX gensym("box")
 #define CLASS_NOBOX gensym("nobox")
@@ -166,6 +184,7 @@ void *outlet_int(void *o, t_atom_long n);
 void *outlet_float(void *o, double f);
 void *outlet_list(void *o, t_symbol *s, short ac, t_atom *av);
 void *outlet_anything(void *o, t_symbol *s, short ac, t_atom *av);
+void *outlet_atoms(void *o, short argc, t_atom *argv);
 
 /* Symbols and atoms. */
 t_symbol *gensym(const char *s);
@@ -190,6 +209,14 @@ void error(const char *fmt, ...);
 void object_post(t_object *x, const char *s, ...);
 void object_error(t_object *x, const char *s, ...);
 void object_warn(t_object *x, const char *s, ...);
+void object_error_obtrusive(t_object *x, const char *s, ...);
+
+/* Strings: always NUL-terminated within `size`. */
+char *strncpy_zero(char *dst, const char *src, long size);
+int snprintf_zero(char *buffer, size_t count, const char *format, ...);
+
+/* For an "inletinfo" A_CANT method: every inlet but the left is cold. */
+void stdinletinfo(t_object *s, void *b, long a, char *t);
 
 /* Time, clocks, qelems, defer, schedule. */
 void *clock_new(void *obj, method fn);
@@ -230,6 +257,14 @@ void freebytes(void *b, t_getbytes_size size);
 short path_getdefault(void);
 short path_toabsolutesystempath(const short in_path, const char *in_filename, char *out_filepath);
 short locatefile_extended(char *name, short *outvol, t_fourcc *outtype, const t_fourcc *filetypelist, short numtypes);
+
+/* Critical regions: region 0 is the global one. */
+typedef void *t_critical;
+void critical_new(t_critical *x);
+void critical_enter(t_critical x);
+void critical_exit(t_critical x);
+short critical_tryenter(t_critical x);
+void critical_free(t_critical x);
 
 #include "ext_systhread.h"
 #include "ext_obex.h"

@@ -56,6 +56,12 @@ pub const A_DEFFLOAT: i32 = 6;
 pub const A_DEFSYM: i32 = 7;
 pub const A_GIMME: i32 = 8;
 pub const A_CANT: i32 = 9;
+/// Like A_GIMME, deferred (A_DEFER, A_USURP: as `defer`; the _LOW ones as
+/// `defer_low`; the usurping ones are not filtered down to one call).
+pub const A_DEFER: i32 = 0x41;
+pub const A_USURP: i32 = 0x42;
+pub const A_DEFER_LOW: i32 = 0x43;
+pub const A_USURP_LOW: i32 = 0x44;
 
 /// `o_magic` of a live object (Max's MAGIC).
 pub const MAGIC: isize = 1758379419;

@@ -105,7 +105,7 @@ pub fn new_class(name: &str, new: FnAddr, free: FnAddr, size: usize, new_types: 
         new_types,
         methods: HashMap::new(),
         attrs: HashMap::new(),
-        registered: false,
+        name_space: None,
     };
     reg().classes.insert(t, rec);
     t
@@ -135,10 +135,10 @@ pub fn add_method(c: usize, name: &str, fun: FnAddr, types: Vec<i32>) -> isize {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn class_register(_name_space: *mut Symbol, c: *mut c_void) -> isize {
+pub unsafe extern "C" fn class_register(name_space: *mut Symbol, c: *mut c_void) -> isize {
     let mut r = reg();
     let Some(cl) = r.classes.get_mut(&(c as usize)) else { return -2 };
-    cl.registered = true;
+    cl.name_space = Some(symbols::name(name_space));
     let name = cl.name.clone();
     r.class_names.insert(name, c as usize);
     0
@@ -270,7 +270,7 @@ pub unsafe extern "C" fn freeobject(x: *mut c_void) {
 /// through the API is reported rather than a crash.
 pub fn free_pointer(p: usize) {
     enum What {
-        Object(FnAddr, String),
+        Object(FnAddr),
         Freed(&'static str, String),
         Clock,
         Proxy,
@@ -285,7 +285,7 @@ pub fn free_pointer(p: usize) {
             if o.freed {
                 What::Freed("object", name)
             } else {
-                What::Object(r.classes.get(&o.class).map_or(0, |c| c.free), name)
+                What::Object(r.classes.get(&o.class).map_or(0, |c| c.free))
             }
         } else if let Some(px) = r.proxies.get(&p) {
             if px.freed {
@@ -295,22 +295,24 @@ pub fn free_pointer(p: usize) {
             }
         } else if r.attrs.contains_key(&p) || r.classes.contains_key(&p) || r.outlets.contains_key(&p) {
             What::Other
-        } else if lock(&scheduler().state).clocks.contains_key(&p) {
-            What::Clock
-        } else if lock(&main_queue().state).qelems.contains_key(&p) {
-            What::Qelem
         } else {
             What::Unknown
         }
     };
+    // Not under the registry's lock: the scheduler takes its own lock, then
+    // the registry's (never the other way round).
+    let what = match what {
+        What::Unknown if lock(&scheduler().state).clocks.contains_key(&p) => What::Clock,
+        What::Unknown if lock(&main_queue().state).qelems.contains_key(&p) => What::Qelem,
+        w => w,
+    };
     match what {
-        What::Object(free, name) => {
+        What::Object(free) => {
             if free != 0 {
                 // SAFETY: the class gave `free` as its free method, called
                 // with the object before the kernel retires it.
                 unsafe { std::mem::transmute::<FnAddr, FreeFn>(free)(p as *mut c_void) };
             }
-            let _ = name;
             if let Some(o) = reg().objects.get_mut(&p) {
                 o.freed = true;
             }
@@ -465,11 +467,78 @@ pub unsafe extern "C" fn object_attr_getvalueof(
     0
 }
 
+/// One atom for an attribute (the object_attr_set* conveniences).
+fn set_one(x: *mut c_void, s: *mut Symbol, a: Atom) -> isize {
+    let mut a = a;
+    // SAFETY: one atom at `&mut a`.
+    unsafe { object_attr_setvalueof(x, s, 1, &mut a) }
+}
+
+/// The first atom of an attribute's value (the object_attr_get* conveniences).
+fn get_one(x: *mut c_void, s: *mut Symbol) -> Option<Atom> {
+    let (t, a) = reg().attr_of(x as usize, &symbols::name(s))?;
+    dispatch::get_attr(x as usize, t, &a).ok()?.first().copied()
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_setlong(x: *mut c_void, s: *mut Symbol, c: AtomLong) -> isize {
+    set_one(x, s, Atom::long(c))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_setfloat(x: *mut c_void, s: *mut Symbol, c: f64) -> isize {
+    set_one(x, s, Atom::float(c))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_setsym(x: *mut c_void, s: *mut Symbol, c: *mut Symbol) -> isize {
+    set_one(x, s, Atom::sym(c))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_getlong(x: *mut c_void, s: *mut Symbol) -> AtomLong {
+    get_one(x, s).map_or(0, |a| a.as_long())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_getfloat(x: *mut c_void, s: *mut Symbol) -> f64 {
+    get_one(x, s).map_or(0.0, |a| a.as_float())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn object_attr_getsym(x: *mut c_void, s: *mut Symbol) -> *mut Symbol {
+    get_one(x, s).and_then(|a| a.as_sym()).unwrap_or_else(|| symbols::sym(""))
+}
+
+/// A message by name with atoms, as typedmess delivers it (`rv` unused).
+#[no_mangle]
+pub unsafe extern "C" fn object_method_typed(
+    x: *mut c_void,
+    s: *mut Symbol,
+    ac: c_long,
+    av: *mut Atom,
+    _rv: *mut Atom,
+) -> isize {
+    if foreign_thread("object_method_typed", &symbols::name(s)) {
+        return -1;
+    }
+    if let Err(e) = live(x as usize, "object_method_typed") {
+        violation(&e);
+        return -1;
+    }
+    match dispatch::send(x as usize, s, atoms(ac, av)) {
+        Ok(()) => 0,
+        Err(e) => {
+            line("error", &e);
+            -1
+        }
+    }
+}
+
 // ---- inlets and outlets ----
 
 fn add_inlet(x: *mut c_void, n: i64, kind: InletKind) {
     if let Some(o) = reg().objects.get_mut(&(x as usize)) {
-        o.inlets.retain(|(m, _)| *m != n);
         o.inlets.push((n, kind));
     }
 }
@@ -587,6 +656,29 @@ pub unsafe extern "C" fn outlet_list(o: *mut c_void, _s: *mut Symbol, ac: c_shor
 #[no_mangle]
 pub unsafe extern "C" fn outlet_anything(o: *mut c_void, s: *mut Symbol, ac: c_short, av: *mut Atom) -> *mut c_void {
     emit(o, "outlet_anything", &symbols::name(s), atoms(c_long::from(ac), av))
+}
+
+/// outlet_atoms: a message by its atoms, as a box would send its text:
+/// nothing is `bang`, one number `int`/`float`, numbers first a `list`, a
+/// symbol first its selector.
+#[no_mangle]
+pub unsafe extern "C" fn outlet_atoms(o: *mut c_void, argc: c_short, argv: *mut Atom) -> *mut c_void {
+    let a = atoms(c_long::from(argc), argv);
+    match a.first().map(|f| (f.kind(), f.as_sym())) {
+        None => emit(o, "outlet_atoms", "bang", &[]),
+        Some((A_LONG, _)) if a.len() == 1 => emit(o, "outlet_atoms", "int", a),
+        Some((A_FLOAT, _)) if a.len() == 1 => emit(o, "outlet_atoms", "float", a),
+        Some((_, Some(s))) => emit(o, "outlet_atoms", &symbols::name(s), &a[1..]),
+        Some(_) => emit(o, "outlet_atoms", "list", a),
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn stdinletinfo(_s: *mut c_void, _b: *mut c_void, a: c_long, t: *mut c_char) {
+    if !t.is_null() {
+        // SAFETY: the caller passes a char to write.
+        unsafe { *t = c_char::from(a > 0) };
+    }
 }
 
 // ---- symbols and atoms ----
@@ -1039,13 +1131,14 @@ pub unsafe extern "C" fn locatefile_extended(
 
 /// The creation of an object as a box's text would make it (main thread).
 pub fn create(class: &str, args: &[Atom]) -> Result<usize, String> {
-    let (c, new, types) = {
+    let (new, types) = {
         let r = reg();
-        let Some(&c) = r.class_names.get(class) else { return Err(format!("{class}: No such object")) };
-        let cl = &r.classes[&c];
-        (c, cl.new, cl.new_types.clone())
+        // Only classes registered in the `box` name space can be typed in a box.
+        let found =
+            r.class_names.get(class).map(|c| &r.classes[c]).filter(|cl| cl.name_space.as_deref() == Some("box"));
+        let Some(cl) = found else { return Err(format!("{class}: No such object")) };
+        (cl.new, cl.new_types.clone())
     };
-    let _ = c;
     let sym = symbols::sym(class);
     let args = if types.first() == Some(&A_GIMME) { args } else { &args[..dispatch::attr_offset(args)] };
     // SAFETY: the class declared its creator with these types.

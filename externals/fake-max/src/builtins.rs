@@ -29,7 +29,9 @@ struct Classes {
 
 static CLASSES: OnceLock<Classes> = OnceLock::new();
 
-/// Through object -> (symbol, receives).
+/// Through object -> (its symbol, the receives bound to it). A through
+/// object is never freed: when its last receive goes, the symbol's `s_thing`
+/// is cleared, and a send already in flight finds it alive and empty.
 type Bindings = Mutex<HashMap<usize, (usize, Vec<usize>)>>;
 
 fn bindings() -> &'static Bindings {
@@ -78,17 +80,18 @@ unsafe extern "C" fn receive_new(_s: *mut Symbol, argc: c_long, argv: *mut Atom)
 
 fn bind(name: *mut Symbol, r: usize, through_class: usize) {
     let mut b = lock(bindings());
+    let t = match b.iter().find(|(_, e)| e.0 == name as usize).map(|(&t, _)| t) {
+        Some(t) => t,
+        None => {
+            // SAFETY: a kernel class.
+            let t = unsafe { api::object_alloc(through_class as *mut c_void) } as usize;
+            b.insert(t, (name as usize, Vec::new()));
+            t
+        }
+    };
+    b.get_mut(&t).expect("just found or made").1.push(r);
     // SAFETY: interned symbols live forever; the kernel owns `s_thing` of
     // names bound by receive.
-    let thing = unsafe { (*name).s_thing } as usize;
-    if let Some(entry) = b.get_mut(&thing) {
-        entry.1.push(r);
-        return;
-    }
-    // SAFETY: a kernel class.
-    let t = unsafe { api::object_alloc(through_class as *mut c_void) } as usize;
-    b.insert(t, (name as usize, vec![r]));
-    // SAFETY: as above.
     unsafe { (*name).s_thing = t as *mut Object };
 }
 
@@ -96,29 +99,23 @@ unsafe extern "C" fn receive_free(x: *mut c_void) {
     let x = x.cast::<Receive>();
     // SAFETY: the kernel calls this with a live Receive.
     let name = unsafe { (*x).name };
-    if name.is_null() {
-        return;
-    }
     let mut b = lock(bindings());
-    // SAFETY: interned symbol.
-    let thing = unsafe { (*name).s_thing } as usize;
-    let empty = b.get_mut(&thing).is_some_and(|e| {
-        e.1.retain(|&r| r != x as usize);
-        e.1.is_empty()
-    });
-    if empty {
-        b.remove(&thing);
-        // SAFETY: as in bind.
-        unsafe { (*name).s_thing = std::ptr::null_mut() };
-        drop(b);
-        api::free_pointer(thing);
+    for (sym, receivers) in b.values_mut() {
+        receivers.retain(|&r| r != x as usize);
+        if *sym == name as usize && receivers.is_empty() {
+            // SAFETY: as in bind.
+            unsafe { (*name).s_thing = std::ptr::null_mut() };
+        }
     }
 }
 
+/// Sends the message out of every receive of the name, holding the table so
+/// that a receive freed meanwhile (on main) waits until the sends are out.
 unsafe extern "C" fn through_anything(x: *mut c_void, s: *mut Symbol, argc: c_long, argv: *mut Atom) {
-    let receivers = lock(bindings()).get(&(x as usize)).map(|e| e.1.clone()).unwrap_or_default();
-    for r in receivers {
-        // SAFETY: receives stay bound only while alive; their outlet is theirs.
+    let b = lock(bindings());
+    for &r in b.get(&(x as usize)).map_or(&[][..], |e| &e.1[..]) {
+        // SAFETY: bound receives are alive (their free unbinds them under
+        // this lock); their outlet is theirs.
         unsafe { api::outlet_anything((*(r as *mut Receive)).outlet, s, argc as c_short, argv) };
     }
 }

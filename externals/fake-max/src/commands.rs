@@ -3,7 +3,7 @@
 //! Owns the table of IDs (main thread only).
 
 use crate::abi::{Atom, Atoms, Symbol, ASSIST_INLET, ASSIST_OUTLET, A_FLOAT, A_LONG};
-use crate::output::{self, failure, line};
+use crate::output::{failure, line};
 use crate::queues::{self, scheduler, SchedJob};
 use crate::registry::{reg, FnAddr};
 use crate::sync::lock;
@@ -162,8 +162,15 @@ impl Kernel {
         line("assist", &if s.is_empty() { head } else { format!("{head} {s}") });
     }
 
-    /// Frees every object (in creation order), then runs the quit tasks.
+    /// Drops the scheduler's pending `sched` commands and `schedule` calls
+    /// (Max drops pending events at quit), frees every object (in creation
+    /// order), then runs the quit tasks.
     pub fn quit(&mut self) {
+        {
+            let mut s = lock(&scheduler().state);
+            s.jobs.clear();
+            s.timed.clear();
+        }
         for id in std::mem::take(&mut self.order) {
             if let Some(x) = self.ids.remove(&id) {
                 api::free_pointer(x);
@@ -205,5 +212,4 @@ fn load(path: &str) {
     }
     // SAFETY: an external's ext_main takes one pointer (NULL from fake-max).
     unsafe { std::mem::transmute::<*mut c_void, ExtMain>(f)(std::ptr::null_mut()) };
-    let _ = output::role();
 }

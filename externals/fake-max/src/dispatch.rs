@@ -1,4 +1,5 @@
 //! Message delivery as Max does it: typed methods and creators, A_GIMME,
+//! deferred methods (A_DEFER, A_DEFER_LOW...),
 //! the int/float fallback, attributes by name, `anything`, inlets (proxies
 //! with the per-thread `proxy_getinlet`, `intin`/`floatin`), and attribute
 //! get/set. Runs on whichever thread delivers (main or scheduler; typedmess
@@ -6,10 +7,11 @@
 //! copy what it needs, never while external code runs.
 
 use crate::abi::*;
+use crate::queues::{self, Call, MainJob};
 use crate::registry::{reg, AttrDef, FnAddr, InletKind, MethodDef};
 use crate::symbols;
 use std::cell::Cell;
-use std::ffi::{c_long, c_void};
+use std::ffi::{c_long, c_short, c_void};
 
 extern "C" {
     fn fm_call_typed(f: *const c_void, ints: *const isize, dbls: *const f64) -> *mut c_void;
@@ -140,6 +142,17 @@ pub fn send(x: usize, sel: *mut Symbol, args: &[Atom]) -> Result<(), String> {
         (c.name.clone(), found)
     };
     let res = match found {
+        Some(Found::Method(m)) if matches!(m.types.first(), Some(&(A_DEFER | A_USURP | A_DEFER_LOW | A_USURP_LOW))) => {
+            let call =
+                Call::new(x as *mut c_void, m.fun, sel, args.len().min(i16::MAX as usize) as c_short, args.as_ptr());
+            let low = matches!(m.types[0], A_DEFER_LOW | A_USURP_LOW);
+            if !low && crate::output::role() == crate::output::Role::Main {
+                call.run("a deferred method");
+            } else {
+                queues::push_job(MainJob::Call(call, "a deferred method"), false);
+            }
+            Ok(())
+        }
         // SAFETY: the class declared the method with these types.
         Some(Found::Method(m)) => unsafe { call_typed(m.fun, Some(x as *mut c_void), &m.types, sel, args) }.map(drop),
         Some(Found::Attr(t, a)) => {
@@ -163,50 +176,52 @@ pub fn send(x: usize, sel: *mut Symbol, args: &[Atom]) -> Result<(), String> {
     res.map_err(|e| format!("{cname}: {e}"))
 }
 
-/// Delivers `sel args` at inlet `inlet` of the live object `x`: inlet 0
-/// directly, others through the inlet the object made.
+/// Delivers `sel args` at inlet `inlet` (a position: 0 is the leftmost) of
+/// the live object `x`: inlet 0 directly, others through the inlet the
+/// object made there. Max adds each inlet at the left of those made before
+/// (just right of inlet 0), so the last made is inlet 1: an external makes
+/// them right to left, or its numbers and positions disagree, as in Max.
 pub fn deliver(x: usize, inlet: i64, sel: *mut Symbol, args: &[Atom]) -> Result<(), String> {
     if inlet == 0 {
         return at_inlet(0, || send(x, sel, args));
     }
-    let (cname, kind) = {
+    let (cname, found) = {
         let r = reg();
-        let kind = r.objects.get(&x).and_then(|o| o.inlets.iter().find(|(n, _)| *n == inlet).map(|(_, k)| *k));
-        let kind = kind.map(|k| match k {
-            InletKind::Proxy(p) => (k, r.proxies.get(&p).map_or(0, |p| p.stuffloc)),
-            _ => (k, 0),
+        let made = r.objects.get(&x).map_or(&[][..], |o| &o.inlets[..]);
+        let found = usize::try_from(inlet).ok().and_then(|p| made.len().checked_sub(p)).map(|i| made[i]);
+        let found = found.map(|(n, k)| match k {
+            InletKind::Proxy(p) => (n, k, r.proxies.get(&p).map_or(0, |p| p.stuffloc)),
+            _ => (n, k, 0),
         });
-        (r.class_name_of(x), kind)
+        (r.class_name_of(x), found)
     };
     let name = symbols::name(sel);
-    match kind {
+    match found {
         None => Err(format!("{cname}: no inlet {inlet}")),
-        Some((InletKind::Proxy(_), stuffloc)) => {
+        Some((id, InletKind::Proxy(_), stuffloc)) => {
             if stuffloc != 0 {
                 // SAFETY: the external gave this `long *` to proxy_new for the
-                // kernel to write the inlet number into, as Max's proxy does.
-                unsafe { *(stuffloc as *mut c_long) = inlet as c_long };
+                // kernel to write the proxy's id into, as Max's proxy does.
+                unsafe { *(stuffloc as *mut c_long) = id as c_long };
             }
-            at_inlet(inlet as c_long, || send(x, sel, args))
+            at_inlet(id as c_long, || send(x, sel, args))
         }
-        Some((k, _)) => {
+        Some((n, k, _)) => {
             let number = match (name.as_str(), args.first()) {
                 ("int" | "float" | "list", Some(a)) if matches!(a.kind(), A_LONG | A_FLOAT) => *a,
                 _ => return Err(format!("{cname}: inlet {inlet}: doesn't understand \"{name}\"")),
             };
             let (msg, types) = match k {
-                InletKind::Int => (format!("in{inlet}"), A_LONG),
-                _ => (format!("ft{inlet}"), A_FLOAT),
+                InletKind::Int => (format!("in{n}"), A_LONG),
+                _ => (format!("ft{n}"), A_FLOAT),
             };
             let m = reg().class_of(x).and_then(|(c, _)| c.methods.get(&msg).cloned());
             let Some(m) = m else { return Err(format!("{cname}: no method for \"{msg}\"")) };
             let types = if m.types.is_empty() { vec![types] } else { m.types.clone() };
             // SAFETY: the class declared the `in<n>`/`ft<n>` method.
-            at_inlet(inlet as c_long, || unsafe {
-                call_typed(m.fun, Some(x as *mut c_void), &types, symbols::sym(&msg), &[number])
-            })
-            .map(drop)
-            .map_err(|e| format!("{cname}: {e}"))
+            unsafe { call_typed(m.fun, Some(x as *mut c_void), &types, symbols::sym(&msg), &[number]) }
+                .map(drop)
+                .map_err(|e| format!("{cname}: {e}"))
         }
     }
 }

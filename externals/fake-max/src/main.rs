@@ -16,20 +16,24 @@
 //! prints `out ID OUTLET THREAD SELECTOR ARGS...`, `post TEXT`, `error TEXT`,
 //! `assist ID in|out N TEXT`, `violation TEXT`. Words: `"a b"` is one
 //! symbol; `5` an int, `2.5`/`3.`/`1e3` a float, anything else a symbol. The
-//! exit status is non-zero after any violation or load failure. A warning
-//! (`object_warn`) prints as `post CLASS: warning: TEXT`.
+//! exit status is non-zero after any violation, load failure or internal
+//! error. A warning (`object_warn`) prints as `post CLASS: warning: TEXT`.
+//! See README.md for the whole protocol.
 //!
 //! Threads:
 //!
 //! | thread | runs | may |
 //! |---|---|---|
-//! | main (the process's first) | commands in order; `send`, `new`, `free`, `assist`, `dblclick`, `load`; qelems, `defer`, `defer_low`; quit tasks; with `overdrive 0` also the scheduler's work | outlets, clocks, typedmess |
+//! | main (the process's first) | commands in order; `send`, `new`, `free`, `assist`, `dblclick`, `load`; qelems, `defer` (at once when called on main), `defer_low`, A_DEFER methods; quit tasks; with `overdrive 0` also the scheduler's work | outlets, clocks, typedmess |
 //! | scheduler (`sched` in `out` lines) | clocks by logical time (1 ms passes), `schedule` calls, `sched` commands (overdrive 1, the default) | outlets, clocks, typedmess |
 //! | stdin reader | reads lines into the main queue; EOF queues `quit` | nothing of Max |
+//! | quit watchdog (from quit on) | ends the run as a failure if quit takes over 30 s (`FAKE_MAX_QUIT_MS`) | nothing of Max |
 //! | an external's systhreads | the external's code | qelem_set, defer, defer_low, schedule, post; outlets/clocks/typedmess are violations |
 //!
 //! `free` and `quit` run on main while the scheduler thread keeps running,
-//! as in Max. At quit every object is freed on main (creation order), the
+//! as in Max. At quit the scheduler's pending `sched` commands and
+//! `schedule` calls are dropped, every object is freed on main (creation
+//! order), the
 //! quit tasks run on main, the scheduler thread is joined (5 s deadline),
 //! and the process exits; the stdin reader (blocked in `read`) and any
 //! thread an external left running end with the process.
@@ -51,11 +55,18 @@ mod symbols;
 mod sync;
 mod words;
 
-use output::Role;
+use output::{guarded, Role};
 use queues::{main_queue, scheduler};
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 use sync::lock;
+
+/// How long quit (every free, every quit task, the scheduler's end) may
+/// take: 30 s, or `FAKE_MAX_QUIT_MS` ms.
+fn quit_deadline() -> Duration {
+    let ms = std::env::var("FAKE_MAX_QUIT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(30_000);
+    Duration::from_millis(ms)
+}
 
 fn main() {
     output::set_role(Role::Main);
@@ -63,10 +74,22 @@ fn main() {
     std::thread::Builder::new().name("stdin".into()).spawn(read_commands).expect("start the stdin reader");
     let sched = std::thread::Builder::new()
         .name("scheduler".into())
+        // Room for deep calls (Python) on the scheduler thread, as on main.
+        .stack_size(8 << 20)
         .spawn(queues::scheduler_thread)
         .expect("start the scheduler thread");
     let mut kernel = commands::Kernel::default();
     main_loop(&mut kernel);
+    // A free method or quit task that never returns must not hang the
+    // driver: the run fails, saying so.
+    let limit = quit_deadline();
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        output::failure(&format!(
+            "fake-max: quit did not finish within {limit:?} (a free method or a quit task hangs)"
+        ));
+        std::process::exit(output::exit_status());
+    });
     guarded("quit", || kernel.quit());
     lock(&scheduler().state).stop = true;
     scheduler().wake.notify_all();
@@ -80,15 +103,6 @@ fn main() {
         output::failure("fake-max: the scheduler thread did not stop within 5 s of quit");
     }
     std::process::exit(output::exit_status());
-}
-
-/// Runs `f`, reporting a panic of the kernel as a failure (an `error` line
-/// and a non-zero exit status) rather than dying silently.
-fn guarded(what: &str, f: impl FnOnce()) {
-    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()));
-        output::failure(&format!("fake-max: internal error in {what}: {}", msg.unwrap_or_default()));
-    }
 }
 
 fn read_commands() {

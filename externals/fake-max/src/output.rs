@@ -67,6 +67,15 @@ pub fn failure(text: &str) {
     line("error", text);
 }
 
+/// Runs `f`, reporting a panic of the kernel as a failure (an `error` line
+/// and a non-zero exit status) rather than letting a thread die silently.
+pub fn guarded(what: &str, f: impl FnOnce()) {
+    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()));
+        failure(&format!("fake-max: internal error in {what}: {}", msg.unwrap_or_default()));
+    }
+}
+
 pub fn exit_status() -> i32 {
     i32::from(VIOLATIONS.load(Ordering::SeqCst) + FAILURES.load(Ordering::SeqCst) > 0)
 }
@@ -82,10 +91,11 @@ pub fn float_text(f: f64) -> String {
 }
 
 /// A symbol as the protocol writes it: in double quotes if it is empty or
-/// has a space (or a quote, escaped with a backslash).
+/// has a space (a quote or a backslash escaped with a backslash, a line
+/// break written `\n`, so one event stays one line).
 pub fn sym_text(s: &str) -> String {
-    if s.is_empty() || s.contains([' ', '"', '\t']) {
-        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    if s.is_empty() || s.contains(|c: char| c.is_whitespace() || c == '"') {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
     } else {
         s.to_owned()
     }

@@ -3,7 +3,8 @@
 //! scheduler's state (logical time, clocks, `schedule` calls, `sched`
 //! commands). The stdin reader and any thread push; the main thread drains
 //! its queue; the scheduler thread (the main thread with overdrive 0) drains
-//! the scheduler's. Locks are never held while external code runs.
+//! the scheduler's. Locks are never held while external code runs; the only
+//! nesting is the scheduler's lock, then the registry's.
 
 use crate::abi::{Atom, Atoms, Symbol};
 use crate::output::{self, Role};
@@ -37,11 +38,16 @@ impl Call {
         Call { ob: ob as usize, fun, sym: sym as usize, args: Atoms(args) }
     }
 
-    pub fn run(mut self, what: &str) {
+    pub fn run(self, what: &str) {
         if freed_object(self.ob) {
             output::violation(&format!("{what} call for a freed object ({})", reg().class_name_of(self.ob)));
             return;
         }
+        self.run_unchecked();
+    }
+
+    /// The call, its object's liveness checked by the caller.
+    pub fn run_unchecked(mut self) {
         let argc = self.args.0.len() as c_short;
         // SAFETY: `fun` was given to defer/schedule with Max's prototype of a
         // deferred function (ob, sym, short argc, argv).
@@ -208,8 +214,8 @@ pub fn run_scheduler_pass() {
     };
     loop {
         enum Due {
-            Clock(usize, FnAddr),
-            Timed(Call),
+            Clock(usize, FnAddr, bool),
+            Timed(Call, bool),
         }
         let due = {
             let mut s = lock(&scheduler().state);
@@ -227,23 +233,29 @@ pub fn run_scheduler_pass() {
                 .filter(|(_, t)| t.0 <= horizon && t.1 <= first_new)
                 .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0).then(a.1 .1.cmp(&b.1 .1)))
                 .map(|(i, t)| (i, t.0, t.1));
+            // Whether the object is alive is decided here, under the
+            // scheduler's lock, where the object's free method (which frees
+            // its clock) cannot be half done: a free after this point meets
+            // a call in flight, as in Max.
             match (clock, timed) {
                 (Some((w, q, c)), t) if t.is_none_or(|t| (w, q) <= (t.1, t.2)) => {
                     s.now = s.now.max(w);
                     let k = s.clocks.get_mut(&c).expect("clock listed");
                     k.when = None;
-                    Some(Due::Clock(k.owner, k.fun))
+                    Some(Due::Clock(k.owner, k.fun, freed_object(k.owner)))
                 }
                 (_, Some((i, w, _))) => {
                     s.now = s.now.max(w);
-                    Some(Due::Timed(s.timed.remove(i).2))
+                    let call = s.timed.remove(i).2;
+                    let freed = freed_object(call.ob);
+                    Some(Due::Timed(call, freed))
                 }
                 _ => None,
             }
         };
         match due {
-            Some(Due::Clock(owner, fun)) => {
-                if freed_object(owner) {
+            Some(Due::Clock(owner, fun, freed)) => {
+                if freed {
                     output::violation(&format!("clock of a freed object ({}) fired", reg().class_name_of(owner)));
                     continue;
                 }
@@ -251,7 +263,13 @@ pub fn run_scheduler_pass() {
                 // function, called with its object (Max's contract).
                 unsafe { std::mem::transmute::<FnAddr, ClockFn>(fun)(owner as *mut c_void) };
             }
-            Some(Due::Timed(c)) => c.run("schedule"),
+            Some(Due::Timed(c, freed)) => {
+                if freed {
+                    output::violation(&format!("schedule call for a freed object ({})", reg().class_name_of(c.ob)));
+                    continue;
+                }
+                c.run_unchecked();
+            }
             None => break,
         }
     }
@@ -283,7 +301,7 @@ pub fn scheduler_thread() {
             let run = s.overdrive;
             drop(s);
             if run {
-                run_scheduler_pass();
+                output::guarded("the scheduler", run_scheduler_pass);
             }
         }
         let s = lock(&scheduler().state);

@@ -40,7 +40,8 @@ pub struct ClassRec {
     pub methods: HashMap<String, MethodDef>,
     /// Attribute tokens by name.
     pub attrs: HashMap<String, usize>,
-    pub registered: bool,
+    /// The name space it was registered in (`box`: creatable by `new`).
+    pub name_space: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -58,6 +59,8 @@ pub struct ObjRec {
     pub id: Option<String>,
     /// Outlets in creation order (the first made is the rightmost).
     pub outlets: Vec<usize>,
+    /// Inlets after the leftmost in creation order (number, kind): the
+    /// last made is inlet 1.
     pub inlets: Vec<(i64, InletKind)>,
     pub freed: bool,
 }

@@ -1,5 +1,5 @@
 //! The protocol's words: a line splits at spaces, `"a b"` is one symbol
-//! (`\"` and `\\` escape inside quotes), an integer literal is an A_LONG, a
+//! (`\"`, `\\` and `\n` escape inside quotes), an integer literal is an A_LONG, a
 //! number with a point or an exponent an A_FLOAT, anything else (and anything
 //! quoted) an A_SYM. Pure functions; the main thread uses them.
 
@@ -31,7 +31,10 @@ pub fn split(line: &str) -> Result<Vec<Word>, String> {
                         closed = true;
                         break;
                     }
-                    '\\' => text.extend(chars.next()),
+                    '\\' => match chars.next() {
+                        Some('n') => text.push('\n'),
+                        c => text.extend(c),
+                    },
                     c => text.push(c),
                 }
             }
@@ -91,6 +94,8 @@ mod tests {
         assert_eq!(w[11].text, "q\"q");
         assert_eq!(atom(&w[8]).as_float(), 1000.0);
         assert!(split("\"open").is_err());
+        assert_eq!(split(r#""a\nb""#).unwrap()[0].text, "a\nb");
+        assert_eq!(crate::output::sym_text("a\nb"), r#""a\nb""#);
         assert_eq!(atom(&Word { text: "inf".into(), quoted: false }).kind(), A_SYM);
         assert_eq!(atom(&Word { text: "-".into(), quoted: false }).kind(), A_SYM);
     }

@@ -12,19 +12,22 @@ use std::time::{Duration, Instant};
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Compiles tests/externals/NAME.c into `dir`/NAME.so.
+/// Compiles tests/externals/NAME.c (or NAME.cpp, with g++) into `dir`/NAME.so.
 fn external(dir: &Path, name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = dir.join(format!("{name}.so"));
-    let status = Command::new("gcc")
+    let cpp = root.join("tests/externals").join(format!("{name}.cpp"));
+    let (compiler, source) =
+        if cpp.exists() { ("g++", cpp) } else { ("gcc", root.join("tests/externals").join(format!("{name}.c"))) };
+    let status = Command::new(compiler)
         .args(["-Wall", "-Wextra", "-Werror", "-Wno-cast-function-type", "-shared", "-fPIC", "-I"])
         .arg(root.join("include"))
         .arg("-o")
         .arg(&out)
-        .arg(root.join("tests/externals").join(format!("{name}.c")))
+        .arg(&source)
         .status()
-        .expect("gcc runs");
-    assert!(status.success(), "{name}.c compiles against include/");
+        .expect("the compiler runs");
+    assert!(status.success(), "{} compiles against include/", source.display());
     out
 }
 
@@ -46,10 +49,15 @@ struct Kernel {
 impl Kernel {
     /// fake-max in `dir` with the externals `names` loaded.
     fn start(test: &str, names: &[&str]) -> Kernel {
+        Kernel::start_env(test, names, &[])
+    }
+
+    fn start_env(test: &str, names: &[&str], env: &[(&str, &str)]) -> Kernel {
         let dir = folder(test);
         let paths: Vec<PathBuf> = names.iter().map(|n| external(&dir, n)).collect();
         let mut child = Command::new(env!("CARGO_BIN_EXE_fake-max"))
             .current_dir(&dir)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -150,6 +158,11 @@ fn typed_creator_and_typed_methods() {
     k.call("send t 0 mix 1.5 2 3.5 four 5.5 6", &["post typed: mix 1.5 2 3.5 four 5.5 6"]);
     k.call(r#"send t 0 gimme a 1 2.5 "b c" 3."#, &[r#"out t 0 main gimme a 1 2.5 "b c" 3.0"#]);
     k.call("send t 0 set x", &[r#"error typed: bad arguments for message "set""#]);
+    k.call("send t 0 atoms", &["out t 0 main bang", "post tru 123"]);
+    k.call("send t 0 atoms 4", &["out t 0 main int 4", "post tru 123"]);
+    k.call("send t 0 atoms 4.5", &["out t 0 main float 4.5", "post tru 123"]);
+    k.call("send t 0 atoms 4 x", &["out t 0 main list 4 x", "post tru 123"]);
+    k.call("send t 0 atoms x 4", &["out t 0 main x 4", "post tru 123"]);
     k.call("send t 0 nope 1", &[r#"error typed: doesn't understand "nope""#]);
     k.call("new t2 typed 1", &[r#"error typed: bad arguments for message "typed""#]);
     k.call("new t3 typed 1 2 bar 9", &["post typed new 1 2.00 bar 9"]);
@@ -159,6 +172,7 @@ fn typed_creator_and_typed_methods() {
     k.call("new i onlyint", &[]);
     k.call("send i 0 3.7", &["out i 0 main int 3"]);
     k.call("new n nosuchclass", &["error nosuchclass: No such object"]);
+    k.call("new h hidden", &["error hidden: No such object"]);
     k.call("send zz 0 bang", &[r#"error no object "zz""#]);
     let (rest, status) = k.finish();
     assert_eq!((rest, status), (vec![], 0), "a clean run ends with status 0");
@@ -174,6 +188,10 @@ fn intin_floatin_and_proxies() {
     k.call("send t 0 3.", &["out t 1 main float 1.75"]);
     k.call("send t 3 1", &["error typed: no inlet 3"]);
     k.call("send t 1 foo", &[r#"error typed: inlet 1: doesn't understand "foo""#]);
+    // Inlets made left to right: inlet 1 is the one made last (as in Max).
+    k.call("new w wrong", &[]);
+    k.call("send w 1 5", &["out w 0 main in2"]);
+    k.call("send w 2 5", &["out w 0 main in1"]);
     k.call("new k kitchen", &["post kitchen: new kitchen with 0 args, 0 before the attributes"]);
     k.call("send k 0 hello 1 2", &["out k 0 main got 0 hello 1 2"]);
     k.call("send k 1 hello 3", &["out k 0 main got 1 hello 3"]);
@@ -238,6 +256,8 @@ fn clocks_fire_on_the_scheduler_and_on_main_without_overdrive() {
     k.call("overdrive 0", &[]);
     k.call("send k 0 bang", &["out k 0 main tick 0 1"]);
     k.call("overdrive 1", &[]);
+    // Logical time: a clock re-armed from its own call sees its own times.
+    k.call("sched k 0 chain", &["out k 0 sched chain 30.0"]);
     // An unset clock does not fire: 700 ms pass (it was due in 300), then a probe.
     k.send("send k 0 bangin 300");
     k.send("send k 0 stop");
@@ -259,6 +279,12 @@ fn qelems_and_defer_from_a_systhread_run_on_main() {
         "send k 0 defers",
         &["out k 0 main deferred now -1", "post kitchen: after defer", "out k 0 main deferred low -1"],
     );
+    // A qelem unset before main came to it does not run (it would run
+    // before the next command).
+    k.call("send k 0 qunset", &["post kitchen: unset"]);
+    k.call("send k 0 hi", &["out k 0 main got 0 hi"]);
+    // An A_DEFER_LOW method sent on the scheduler runs on main.
+    k.call("sched k 0 lowly 5 x", &["out k 0 main lowly 1 5 x"]);
     let (rest, status) = k.finish();
     assert_eq!(status, 0, "{rest:?}");
 }
@@ -378,6 +404,13 @@ fn schedule_systhreads_mutexes_memory_and_paths() {
     k.call("send k 0 later 9", &["out k 0 sched scheduled delayed 9"]);
     k.call("send k 0 spawn exit", &["post kitchen: joined exit 7"]);
     k.call("send k 0 checks", &["post kitchen: checks 1 1 10 100 1 /script.py absolute"]);
+    k.call(
+        "new k2 kitchen @mode 4",
+        &["post kitchen: new kitchen with 2 args, 0 before the attributes", "post kitchen: mode setter 40"],
+    );
+    k.call("free k2", &["post kitchen: freed"]);
+    // NOGOOD sees the freed object's poisoned header (its memory is kept).
+    k.call("send k 0 checks2", &["post kitchen: checks2 0 11 0.125 set 0 0 1", "out k 0 main got 0 hello 5"]);
     // `quit` (not only EOF) ends the run.
     k.send("quit");
     let (rest, status) = k.finish();
@@ -385,4 +418,26 @@ fn schedule_systhreads_mutexes_memory_and_paths() {
         (rest.as_slice(), status),
         (["post kitchen: freed", "post quit task ran"].map(String::from).as_slice(), 0)
     );
+}
+
+#[test]
+fn a_cpp_external_compiles_against_the_header_and_runs() {
+    let mut k = Kernel::start("cpp", &["cpp"]);
+    k.call("new c cpp @v 12", &[]);
+    k.call("send c 0 bang", &["out c 0 main int 12"]);
+    k.call("send c 0 v 3", &[]);
+    k.call("send c 0 bang", &["out c 0 main int 3"]);
+    let (rest, status) = k.finish();
+    assert_eq!((rest, status), (vec![], 0));
+}
+
+#[test]
+fn a_quit_that_hangs_ends_the_run_as_a_failure() {
+    let mut k = Kernel::start_env("hang", &["kitchen"], &[("FAKE_MAX_QUIT_MS", "300")]);
+    k.call("new k kitchen", &["post kitchen: new kitchen with 0 args, 0 before the attributes"]);
+    k.call("send k 0 hangquit", &[]);
+    let (rest, status) = k.finish();
+    assert_eq!(rest[..3], ["post kitchen: freed", "post quit task ran", "post hanging"]);
+    assert!(rest[3].starts_with("error fake-max: quit did not finish within 300ms"), "{rest:?}");
+    assert_ne!(status, 0);
 }

@@ -24,10 +24,14 @@ typedef struct _kitchen {
     void *qelem;
     t_systhread thread;
     long leak_clock;
+    void *chain_clock;
+    long chain_n;
+    double chain_t0;
 } t_kitchen;
 
 static t_class *kitchen_class;
 static void *freed_outlet; /* an outlet of the last freed kitchen */
+static void *freed_kitchen; /* the last freed kitchen */
 
 static t_max_err kitchen_mode_set(t_kitchen *x, void *attr, long argc, t_atom *argv)
 {
@@ -58,6 +62,29 @@ static void kitchen_tick(t_kitchen *x)
     outlet_anything(x->out, gensym("tick"), 2, a);
 }
 
+/* Logical time: a clock re-armed from its own call, 3 x 10 ms, sees exactly
+   30 ms pass by clock_getftime, however late the thread wakes. */
+static void kitchen_chain_tick(t_kitchen *x)
+{
+    double now;
+    clock_getftime(&now);
+    if (++x->chain_n < 3) {
+        clock_fdelay(x->chain_clock, 10.);
+        return;
+    }
+    t_atom a;
+    /* to the microsecond: the sum of three 10.0 steps may be off by an ulp */
+    atom_setfloat(&a, (double)(long)((now - x->chain_t0) * 1000. + 0.5) / 1000.);
+    outlet_anything(x->out, gensym("chain"), 1, &a);
+}
+
+static void kitchen_chain(t_kitchen *x)
+{
+    x->chain_n = 0;
+    clock_getftime(&x->chain_t0);
+    clock_fdelay(x->chain_clock, 10.);
+}
+
 static void kitchen_qfn(t_kitchen *x)
 {
     t_atom a;
@@ -85,6 +112,7 @@ static void *kitchen_new(t_symbol *s, long argc, t_atom *argv)
     x->label = gensym("none");
     x->clock = clock_new(x, (method)kitchen_tick);
     x->qelem = qelem_new(x, (method)kitchen_qfn);
+    x->chain_clock = clock_new(x, (method)kitchen_chain_tick);
     long plain = attr_args_offset((short)argc, argv);
     object_post((t_object *)x, "new %s with %ld args, %ld before the attributes", s->s_name, argc, plain);
     attr_args_process(x, (short)argc, argv);
@@ -95,8 +123,10 @@ static void kitchen_free(t_kitchen *x)
 {
     object_post((t_object *)x, "freed");
     freed_outlet = x->out;
+    freed_kitchen = x;
     if (!x->leak_clock)
         object_free(x->clock);
+    object_free(x->chain_clock);
     qelem_free(x->qelem);
     object_free(x->proxy1);
     object_free(x->proxy2);
@@ -134,6 +164,17 @@ static void kitchen_attrs(t_kitchen *x)
     atom_setlong(a + 3, ac ? atom_getlong(av) : -1);
     sysmem_freeptr(av);
     outlet_anything(x->status_out, gensym("attrs"), 4, a);
+}
+
+/* A_DEFER_LOW: Max calls it later on the main thread, wherever it came from. */
+static void kitchen_lowly(t_kitchen *x, t_symbol *s, short argc, t_atom *argv)
+{
+    t_atom a[4];
+    short n = argc < 3 ? argc : 3;
+    atom_setlong(a, systhread_ismainthread());
+    for (short i = 0; i < n; i++)
+        a[i + 1] = argv[i];
+    outlet_anything(x->out, s, n + 1, a);
 }
 
 static void kitchen_bang(t_kitchen *x) { clock_fdelay(x->clock, 5.); }
@@ -217,6 +258,31 @@ static void kitchen_later(t_kitchen *x, t_atom_long n)
     schedule_delay(x, (method)kitchen_scheduled, 5, gensym("delayed"), 1, &a);
 }
 
+/* Critical regions, attribute conveniences, object_method_typed, NOGOOD. */
+static void kitchen_checks2(t_kitchen *x)
+{
+    t_critical c;
+    critical_enter(0);
+    critical_enter(0);
+    critical_exit(0);
+    critical_exit(0);
+    critical_new(&c);
+    critical_enter(c);
+    short again = critical_tryenter(c);
+    critical_exit(c);
+    critical_exit(c);
+    critical_free(c);
+    object_attr_setlong(x, gensym("size"), 11);
+    object_attr_setfloat(x, gensym("gain"), 0.125);
+    object_attr_setsym(x, gensym("label"), gensym("set"));
+    object_post((t_object *)x, "checks2 %d %ld %.3f %s %ld %d %d", again, (long)object_attr_getlong(x, gensym("size")),
+                object_attr_getfloat(x, gensym("gain")), object_attr_getsym(x, gensym("label"))->s_name,
+                (long)object_attr_getlong(x, gensym("mode")), NOGOOD(x), freed_kitchen ? NOGOOD(freed_kitchen) : -1);
+    t_atom a;
+    SETLONG(&a, 5);
+    object_method_typed(x, gensym("hello"), 1, &a, NULL);
+}
+
 /* Mutexes and memory, checked here and posted. */
 static void kitchen_checks(t_kitchen *x)
 {
@@ -254,6 +320,13 @@ static void kitchen_defer_main(t_kitchen *x)
     defer_low(x, (method)kitchen_deferred, gensym("low"), 0, NULL);
     defer(x, (method)kitchen_deferred, gensym("now"), 0, NULL);
     object_post((t_object *)x, "after defer");
+}
+
+static void kitchen_qunset(t_kitchen *x)
+{
+    qelem_set(x->qelem);
+    qelem_unset(x->qelem);
+    object_post((t_object *)x, "unset");
 }
 
 static void kitchen_qafterfree(t_kitchen *x)
@@ -303,6 +376,20 @@ static void kitchen_dblclick(t_kitchen *x) { object_post((t_object *)x, "double-
 
 static void kitchen_quit(void *arg) { post("quit task %s", (char *)arg); }
 
+static void kitchen_hang(void *arg)
+{
+    (void)arg;
+    post("hanging");
+    for (;;)
+        systhread_sleep(1000);
+}
+
+static void kitchen_hangquit(t_kitchen *x)
+{
+    (void)x;
+    quittask_install((method)kitchen_hang, NULL);
+}
+
 C74_EXPORT void ext_main(void *r)
 {
     (void)r;
@@ -314,11 +401,16 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)kitchen_stop, "stop", 0);
     class_addmethod(c, (method)kitchen_later, "later", A_LONG, 0);
     class_addmethod(c, (method)kitchen_checks, "checks", 0);
+    class_addmethod(c, (method)kitchen_chain, "chain", 0);
+    class_addmethod(c, (method)kitchen_hangquit, "hangquit", 0);
+    class_addmethod(c, (method)kitchen_checks2, "checks2", 0);
+    class_addmethod(c, (method)kitchen_lowly, "lowly", A_DEFER_LOW, 0);
     class_addmethod(c, (method)kitchen_leak, "leak", 0);
     class_addmethod(c, (method)kitchen_attrs, "attrs", 0);
     class_addmethod(c, (method)kitchen_spawn, "spawn", A_SYM, 0);
     class_addmethod(c, (method)kitchen_defer_main, "defers", 0);
     class_addmethod(c, (method)kitchen_qafterfree, "qafterfree", 0);
+    class_addmethod(c, (method)kitchen_qunset, "qunset", 0);
     class_addmethod(c, (method)kitchen_poke, "poke", 0);
     class_addmethod(c, (method)kitchen_sendto, "sendto", A_SYM, A_LONG, 0);
     class_addmethod(c, (method)kitchen_say, "say", A_GIMME, 0);

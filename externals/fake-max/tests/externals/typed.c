@@ -12,6 +12,27 @@ typedef struct _typed {
     double ft1;
 } t_typed;
 
+/* Inlets made left to right: in Max (and here) inlet 1 is then the one
+   made last, intin 2. */
+typedef struct _wrong {
+    t_object ob;
+    void *out;
+} t_wrong;
+
+static t_class *wrong_class;
+
+static void *wrong_new(void)
+{
+    t_wrong *x = (t_wrong *)object_alloc(wrong_class);
+    intin(x, 1);
+    intin(x, 2);
+    x->out = outlet_new(x, NULL);
+    return x;
+}
+
+static void wrong_in1(t_wrong *x, t_atom_long n) { outlet_anything(x->out, gensym("in1"), 0, NULL); (void)n; }
+static void wrong_in2(t_wrong *x, t_atom_long n) { outlet_anything(x->out, gensym("in2"), 0, NULL); (void)n; }
+
 typedef struct _half {
     t_object ob;
     void *out;
@@ -22,8 +43,9 @@ static t_class *typed_class, *onlyfloat_class, *onlyint_class;
 static void *typed_new(t_atom_long n, double f, t_symbol *s, t_atom_long d)
 {
     t_typed *x = (t_typed *)object_alloc(typed_class);
-    floatin(x, 1);
+    /* Right to left, as Max wants: each new inlet goes to the left. */
     intin(x, 2);
+    floatin(x, 1);
     x->bang_out = bangout(x);
     x->float_out = floatout(x);
     x->int_out = intout(x);
@@ -62,6 +84,17 @@ static void typed_list(t_typed *x, t_symbol *s, long argc, t_atom *argv)
     outlet_list(x->float_out, s, (short)argc, argv);
 }
 
+/* outlet_atoms with the arguments: as a box's text would go out. */
+static void typed_atoms(t_typed *x, t_symbol *s, long argc, t_atom *argv)
+{
+    char buf[8];
+    (void)s;
+    strncpy_zero(buf, "truncated", 4);
+    snprintf_zero(buf + 4, 4, "%d", 12345);
+    outlet_atoms(x->int_out, (short)argc, argv);
+    post("%s %s", buf, buf + 4);
+}
+
 static void *half_new(void)
 {
     t_half *x = (t_half *)object_alloc(onlyfloat_class);
@@ -93,6 +126,8 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)typed_mix, "mix", A_FLOAT, A_LONG, A_FLOAT, A_SYM, A_FLOAT, A_LONG, 0);
     class_addmethod(c, (method)typed_gimme, "gimme", A_GIMME, 0);
     class_addmethod(c, (method)typed_list, "list", A_GIMME, 0);
+    class_addmethod(c, (method)typed_atoms, "atoms", A_GIMME, 0);
+    class_addmethod(c, (method)stdinletinfo, "inletinfo", A_CANT, 0);
     class_register(CLASS_BOX, c);
     typed_class = c;
 
@@ -105,4 +140,14 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)onlyint_int, "int", A_LONG, 0);
     class_register(CLASS_BOX, c);
     onlyint_class = c;
+
+    c = class_new("wrong", (method)wrong_new, (method)0L, (long)sizeof(t_wrong), 0L, 0);
+    class_addmethod(c, (method)wrong_in1, "in1", A_LONG, 0);
+    class_addmethod(c, (method)wrong_in2, "in2", A_LONG, 0);
+    class_register(CLASS_BOX, c);
+    wrong_class = c;
+
+    /* Registered outside the box name space: no box can make one. */
+    c = class_new("hidden", (method)halfint_new, (method)0L, (long)sizeof(t_half), 0L, 0);
+    class_register(CLASS_NOBOX, c);
 }

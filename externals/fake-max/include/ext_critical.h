@@ -1,0 +1,2 @@
+/* ext_critical.h for the fake-max TEST KERNEL (NOT the Cycling '74 Max SDK): everything is in ext.h. */
+#include "ext.h"
