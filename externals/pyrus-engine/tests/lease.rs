@@ -1,6 +1,7 @@
 //! The scheduler thread's GIL lease: kept across a burst of synchronous calls,
 //! released when the host says the pass is over, never starving Python threads.
 
+use pyo3::types::PyAnyMethods;
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::gil;
 use pyrus_engine::runtime::{self, RuntimeConfig};
@@ -117,4 +118,23 @@ fn a_loop_of_failing_calls_in_one_pass_frees_its_exceptions_as_it_goes() {
     let live: u32 = eval(&o, &host, "Counted.live").parse().unwrap();
     assert!(live <= 64, "{live} exceptions still alive after 2000 failing calls");
     gil::end_lease();
+}
+
+/// `gil::released` lets another thread have Python while this one waits
+/// for it, however this thread holds the GIL (here: attached, as inside a
+/// call, where `end_lease` cannot end the lease): without it, the other
+/// thread gets no answer out before the deadline.
+#[test]
+fn released_lets_another_thread_run_python_while_this_one_waits() {
+    let _end = EndLeaseOnDrop;
+    runtime::start(&RuntimeConfig::default()).unwrap();
+    pyo3::Python::attach(|_py| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let two = pyo3::Python::attach(|py| py.eval(c"1 + 1", None, None).unwrap().extract::<i64>().unwrap());
+            let _ = tx.send(two);
+        });
+        let got = gil::released(move || rx.recv_timeout(std::time::Duration::from_secs(10)));
+        assert_eq!(got, Ok(2), "the other thread ran Python while this one waited");
+    });
 }

@@ -7,7 +7,8 @@
 //!   the object is being made with, through the engine's [`OptionSet::set`]
 //!   (a bad value is `CLASS: WHY; ignored`, attributed, as in Pd);
 //! - afterwards the setter forwards the value to the engine as the runtime
-//!   message of that name (the same validation, the same status output).
+//!   message of that name (the same validation, the same status output; a
+//!   class that defines `in_0_detach` gets it, as in Pd).
 //!
 //! The getter answers from the options the object was last set to through
 //! its attributes (the engine keeps its own; a setter that the engine

@@ -21,11 +21,14 @@
 //!
 //! What `close` waits for is bounded by the other thread's pass: an outlet
 //! call of this object and what the patch does with it, depth first. The
-//! waiting thread first ends its GIL lease (if no call of its own runs), so
-//! that a downstream `[pyrus]` on the other thread gets Python. One case
-//! stays a deadlock: a free inside a synchronous call on main (a script
-//! deleting objects through `[thispatcher]`) while the scheduler thread's
-//! outlet call of the freed object waits for Python, which that call holds.
+//! waiting thread waits with the GIL released (`gil::released`), even when
+//! the free happens inside one of its own synchronous calls (a script
+//! deleting objects through `[thispatcher]`), so that a downstream
+//! `[pyrus]` on the other thread gets Python and the pass ends. One cycle
+//! stays a deadlock: the free inside a synchronous call of an object B on
+//! main while the other thread's outlet call of the freed object leads into
+//! B too (B's call lock, held by main, which waits here; the engine lends
+//! an object only in a cycle of call locks).
 //!
 //! # Threading
 //! Any thread; `close` on the thread freeing the object (Max: main).
@@ -75,10 +78,11 @@ impl Gate {
             return;
         }
         // Never wait holding Python (see the module docs).
-        pyrus_engine::gil::end_lease();
-        while other.load(SeqCst) > 0 {
-            std::thread::sleep(Duration::from_micros(50));
-        }
+        pyrus_engine::gil::released(|| {
+            while other.load(SeqCst) > 0 {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        });
     }
 }
 

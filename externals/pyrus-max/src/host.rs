@@ -41,6 +41,9 @@ impl Host for MaxHost {
         if thing.is_null() {
             return Err(NoReceiver(name.to_owned()));
         }
+        if let Some(why) = cut_error(message) {
+            self.error(&why);
+        }
         let (selector, mut atoms) = to_max(message);
         // SAFETY: thing is a live object bound to the name, on a host thread
         // (main or scheduler, where Max allows typedmess); the atoms outlive
@@ -76,10 +79,23 @@ impl Host for MaxHost {
     }
 }
 
-/// A message's atom count as Max takes it (a short; longer vectors are cut
-/// rather than wrapped).
+/// The most atoms a Max message has: Max counts them in a short.
+const MOST_ATOMS: usize = c_short::MAX as usize;
+
+/// A message's atom count as Max takes it; a longer vector is cut (rather
+/// than its count wrapped), which [`cut_error`] says.
 fn count(atoms: &[max::t_atom]) -> c_short {
-    atoms.len().min(c_short::MAX as usize) as c_short
+    atoms.len().min(MOST_ATOMS) as c_short
+}
+
+/// What to say when a message is longer than Max takes.
+fn cut_error(message: &Message<'_>) -> Option<String> {
+    let n = match message {
+        Message::List(atoms) | Message::Anything(_, atoms) => atoms.len(),
+        _ => return None,
+    };
+    (n > MOST_ATOMS)
+        .then(|| format!("pyrus: a message of {n} atoms is more than Max takes: only its first {MOST_ATOMS} went out"))
 }
 
 /// One `[pyrus]` or `[pyrus.usb]` object's outlets and attributed errors.
@@ -138,6 +154,9 @@ impl Outlets for MaxOutlets {
     fn outlet(&self, index: usize, message: &Message<'_>) {
         let Some(_pass) = self.gate.enter() else { return };
         let Some(&outlet) = self.outlets.get().and_then(|o| o.get(index)) else { return };
+        if let Some(why) = cut_error(message) {
+            console::error(self.object, &why);
+        }
         // SAFETY: the outlet belongs to our object, live while the pass is
         // held (the free waits for it); a host thread; the atom vectors
         // outlive the calls.

@@ -24,12 +24,12 @@
 //! | `open` / `pyrus open` arriving off the main thread | the object's method | scheduler | — | nothing: queued for main through the object's qelem |
 //! | the object's open qelem (`run_on_main`: the queued `open`s) | Max's main queue | main | scheduler-thread calls | as a message |
 //! | assist, dblclick (dblclick = `pyrus open`) | Max | main | scheduler-thread calls | as a message (dblclick); nothing (assist) |
-//! | free | Max | main | a scheduler-thread call of the same object, in flight | the object's gate: waits for the other thread's passes (its method's first steps, its outlet calls), never for its own thread's (`gate.rs`); then what dropping the engine object blocks on |
+//! | free | Max | main | a scheduler-thread call of the same object, in flight | the object's gate: waits, with the GIL released, for the other thread's passes (its method's first steps, its outlet calls), never for its own thread's (`gate.rs`); then what dropping the engine object blocks on |
 //! | the service clock (`service::tick`: `Context::service`, again after 1 ms while it returns true) | Max's scheduler | scheduler (main without Overdrive) | main-thread calls | nothing (see `Context::service`) |
-//! | the main qelem (`service::main_turn`: ends the main thread's GIL lease, sets the clock) | Max's main queue, set by `request_service` on main and by `wake` | main | scheduler-thread calls and service | nothing |
+//! | the main qelem (`service::main_turn`: ends the main thread's GIL lease; sets the clock when woken or when the context has work) | Max's main queue, set by `request_service` on main and by `wake` | main | scheduler-thread calls and service | nothing |
 //! | `MaxHost::wake` (`qelem_set` only) | the engine | any (workers, script and device threads) | anything | nothing |
 //! | `MaxHost::request_service` | the engine, after a synchronous call | main (sets the main qelem) or scheduler (sets the clock for now) | the other thread | nothing |
-//! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Max | main or scheduler | the other thread | the engine's (`reload`: the GIL) |
+//! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`: `Context::control`) | Max | main or scheduler | the other thread | the engine's (`reload`: the GIL) |
 //! | the quit task (`service::at_quit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | Max, at quit, after freeing every object | main | nothing of ours | joining, bounded |
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds
@@ -476,9 +476,9 @@ impl Attributed for MaxPyrus {
 
     unsafe fn set_live(x: *mut Self, name: &'static str, value: Vec<Atom<'static>>) {
         note_option(x, name, &value);
-        let mut words = vec![Atom::Symbol(Cow::Borrowed(name))];
-        words.extend(value);
-        dispatch_at(x, 0, &Message::Anything(Cow::Borrowed(OWN), Cow::Owned(words)));
+        // The runtime message of that name, by the engine's rule: the
+        // object's own, unless its class defines `in_0_NAME`.
+        dispatch_at(x, 0, &Message::Anything(Cow::Borrowed(name), Cow::Owned(value)));
     }
 
     unsafe fn options(x: *mut Self) -> Option<Options> {

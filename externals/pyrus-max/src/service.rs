@@ -11,9 +11,10 @@
 //!   end of this scheduler pass, whose service ends that thread's lease); on
 //!   the main thread it sets the *main qelem*, whose function (on main,
 //!   after the current event) ends the main thread's lease and sets the
-//!   clock;
+//!   clock if the context has work (deliveries waiting, jobs out);
 //! - [`wake`] (a worker's first delivery, a device's events; any thread)
-//!   only sets the main qelem: qelems are Max's thread-safe way in, and
+//!   only sets the main qelem (and a flag: the qelem then sets the clock
+//!   whatever the context says): qelems are Max's thread-safe way in, and
 //!   only main and the scheduler may touch a clock.
 //!
 //! At quit a quit task ends the engine: running jobs are interrupted and
@@ -28,7 +29,7 @@ use crate::trampoline::guard;
 use pyrus_max_sys as max;
 use std::ffi::c_void;
 use std::ptr::null_mut;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::time::Duration;
 
 /// One scheduler interval, in ms: how soon the service comes again while
@@ -39,6 +40,10 @@ const EXIT_DEADLINE: Duration = Duration::from_millis(500);
 
 static CLOCK: AtomicPtr<max::t_clock> = AtomicPtr::new(null_mut());
 static MAIN: AtomicPtr<max::t_qelem> = AtomicPtr::new(null_mut());
+/// Set by [`wake`]: the next main qelem sets the clock whatever
+/// `Context::has_work` says (a `[pyrus.usb]` device's events are not in
+/// the mailbox).
+static WOKEN: AtomicBool = AtomicBool::new(false);
 
 type Tick = unsafe extern "C" fn(*mut c_void);
 
@@ -63,13 +68,19 @@ pub fn request() -> bool {
     if unsafe { max::systhread_istimerthread() } != 0 {
         set_clock(0.0)
     } else {
-        wake();
+        set_main();
         true
     }
 }
 
 /// Has the main thread end its lease and set the clock (any thread).
 pub fn wake() {
+    WOKEN.store(true, Ordering::Release);
+    set_main();
+}
+
+/// Sets the main qelem (any thread).
+fn set_main() {
     let qelem = MAIN.load(Ordering::Acquire);
     if !qelem.is_null() {
         // SAFETY: a live qelem (never freed); qelem_set is thread-safe.
@@ -97,11 +108,17 @@ unsafe extern "C" fn tick(_owner: *mut c_void) {
     })
 }
 
-/// The main qelem: ends the main thread's lease, then has the clock serve.
+/// The main qelem: ends the main thread's lease, then has the clock serve
+/// when woken or when the context has work (most main-thread leases end
+/// with nothing to serve: their calls' outputs left directly, and the clock
+/// would only wake the scheduler thread for nothing).
 unsafe extern "C" fn main_turn(_owner: *mut c_void) {
     guard("main qelem", (), || {
         pyrus_engine::gil::end_lease();
-        set_clock(0.0);
+        let woken = WOKEN.swap(false, Ordering::AcqRel);
+        if woken || crate::context().is_some_and(pyrus_engine::Context::has_work) {
+            set_clock(0.0);
+        }
     })
 }
 

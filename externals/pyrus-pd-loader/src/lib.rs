@@ -13,6 +13,7 @@
 
 use pd_sys as pd;
 use std::ffi::{c_void, CStr, CString};
+
 /// The real external, in the same folder as this loader.
 const CORE: &str = "libpyrus_pd.so";
 const CORE_SETUP: &CStr = c"pyrus_core_setup";

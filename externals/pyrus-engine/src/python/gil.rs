@@ -213,6 +213,24 @@ pub fn end_lease() {
     });
 }
 
+/// Runs `f` with the GIL released, however this thread holds it (a lease,
+/// or inside a synchronous call that led here): for a host thread that
+/// must wait for another host thread, which may need Python (Max's free
+/// waiting for the scheduler thread's call of the object). `f` must not
+/// use Python; the GIL is this thread's again when it returns.
+pub fn released<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    end_lease();
+    // SAFETY: both only read the interpreter's and this thread's state;
+    // PyGILState_Check is valid once Python is initialised, checked first.
+    let holds = unsafe { ffi::Py_IsInitialized() != 0 && ffi::PyGILState_Check() != 0 };
+    if !holds {
+        return f();
+    }
+    // Attaching a thread that holds the GIL only counts it; detaching then
+    // releases the GIL until `f` returns.
+    Python::attach(|py| py.detach(f))
+}
+
 /// Whether an episode of slow waits is still to be reported (the host's
 /// service must come again).
 pub(crate) fn episode_pending() -> bool {
