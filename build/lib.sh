@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PYO3_PYTHON="${PYO3_PYTHON:-/usr/bin/python3}"
 PD_PACKAGE="$ROOT/target/package/pd/pyrus"
 export PYRUS_PD_PACKAGE="$PD_PACKAGE"
+MAX_PACKAGE="$ROOT/target/package/max/pyrus"
+export PYRUS_MAX_PACKAGE="$MAX_PACKAGE"
 
 # Installs what is missing on a Debian machine: Pd, Python's headers and numpy,
 # libusb; with `setup test`, also what the USB tests need (the C usbredir
@@ -81,4 +83,58 @@ build_fake_max() {
 max_test_builds() {
   build_fake_max
   package_max_linux
+}
+
+# Lays out the Max package as Max 8 and 9 read one: package-info.json, help
+# patchers, reference pages, the script package and examples, and the folders
+# for the platform binaries and a bundled Python (empty but for their README
+# until the shipping issue builds them).
+package_max() {
+  rm -rf "$MAX_PACKAGE"
+  mkdir -p "$MAX_PACKAGE/help"
+  cp -r "$ROOT/package/max/externals" "$ROOT/package/max/support" "$ROOT/package/max/docs" "$MAX_PACKAGE/"
+  cp "$ROOT"/help/*.maxhelp "$MAX_PACKAGE/help/"
+  # The externals find scripts/ beside their own folder, not in the current one.
+  cp -r "$ROOT/scripts" "$MAX_PACKAGE/scripts"
+  find "$MAX_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
+  cp "$ROOT/README.md" "$ROOT/package/max/license.txt" "$MAX_PACKAGE/"
+  local version
+  version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)
+  local os
+  os=$(max_platforms "$MAX_PACKAGE/externals")
+  sed -e "s/@VERSION@/$version/" -e "s/@OS@/$os/" "$ROOT/package/max/package-info.json.in" > "$MAX_PACKAGE/package-info.json"
+  echo "package: $MAX_PACKAGE"
+}
+
+# package-info.json's "os": the platforms whose binaries are in the folder
+# $1 (macOS: pyrus.mxo, Windows: pyrus.mxe64), with the architectures they
+# hold; {} when there are none.
+max_platforms() {
+  local entries=() mac="$1/pyrus.mxo/Contents/MacOS/pyrus" win="$1/pyrus.mxe64"
+  if [ -e "$1/pyrus.mxo" ]; then
+    entries+=("\"macintosh\" : { \"platform\" : [ $(max_archs "$mac" Mach-O x86_64 arm64) ], \"min_version\" : \"none\" }")
+  fi
+  if [ -e "$win" ]; then
+    entries+=("\"windows\" : { \"platform\" : [ $(max_archs "$win" PE32+ x86-64 Aarch64) ], \"min_version\" : \"none\" }")
+  fi
+  local IFS=,
+  echo "{ ${entries[*]} }"
+}
+
+# The architectures of the binary $1 as Max names them ("x64", "arm64"),
+# given how `file` names its format ($2) and those architectures ($3, $4);
+# a binary of another format, or of neither, is an error.
+max_archs() {
+  local kind archs=()
+  kind=$(file -b "$1")
+  if [[ $kind == *"$2"* ]]; then
+    [[ $kind == *"$3"* ]] && archs+=('"x64"')
+    [[ $kind == *"$4"* ]] && archs+=('"arm64"')
+  fi
+  if [ ${#archs[@]} -eq 0 ]; then
+    echo "package: $1 is no $2 binary for x64 or arm64: $kind" >&2
+    exit 1
+  fi
+  local IFS=,
+  echo "${archs[*]}"
 }

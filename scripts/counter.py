@@ -1,4 +1,5 @@
-"""A class-mode example: [pyrus counter.Counter 10] in help/pyrus-help.pd.
+"""A class-mode example: [pyrus counter.Counter 10] in help/pyrus-help.pd (and
+help/pyrus.maxhelp).
 
 Two inlets, two outlets. Edit this file while the patch runs (with `watch 1`
 on the object, or send it `reload`): the count it has reached stays, the new
@@ -11,6 +12,10 @@ import pyrus
 class Counter(pyrus.Object):
     inlets = 2
     outlets = 2
+    # What the ports are for, where the host shows it (Max's assist): None
+    # leaves the left inlet to the first docstring lines of its methods.
+    inlet_help = (None, "int or float: the step")
+    outlet_help = ("the count", "reset N after a reset")
 
     def __init__(self, step=1):
         self.count = 0
@@ -29,6 +34,9 @@ class Counter(pyrus.Object):
     def in_1_float(self, step):
         """The right inlet sets the step."""
         self.step = step
+
+    # Max keeps ints and floats apart: a number box sends int, a flonum float.
+    in_1_int = in_1_float
 
     def on_reload(self):
         pyrus.post("counter reloaded at", self.count)

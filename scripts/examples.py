@@ -1,10 +1,10 @@
-"""Example functions for help/pyrus-help.pd."""
+"""Example functions for help/pyrus-help.pd and help/pyrus.maxhelp."""
 
 import pyrus
 
 
 def add(a, b=0):
-    """[pyrus examples.add]: the sum of a list's two numbers."""
+    """The sum of two numbers: a list of two, or one after a bound argument."""
     return a + b
 
 
@@ -37,7 +37,7 @@ def mean(*values):
 
 
 def slow(x):
-    """Half a second of waiting: try it with -detach 1 and watch the patch keep going."""
+    """Half a second of waiting: try it with detach 1 and watch the patch keep going."""
     import time
 
     time.sleep(0.5)
@@ -52,7 +52,8 @@ def forever():
 
 
 class UsbNotes(pyrus.Object):
-    """[pyrus examples.UsbNotes]: a USB device from Python (help/pyrus.usb-help.pd).
+    """[pyrus examples.UsbNotes]: a USB device from Python (help/pyrus.usb-help.pd,
+    help/pyrus.usb.maxhelp).
 
     bang opens the built-in virtual device (pyrus.usb.open, connect or listen
     take a real one); its notes leave the left outlet as PITCH VELOCITY, every
@@ -61,15 +62,19 @@ class UsbNotes(pyrus.Object):
     """
 
     outlets = 2
+    outlet_help = ("PITCH VELOCITY of each note", "every other event of the device")
     dev = None
 
     def in_0_bang(self):
+        """Opens the demo device."""
         self.dev = pyrus.usb.demo(self.on_event)
 
     def in_0_note(self, ch, pitch, vel):
+        """Sends the note to the device."""
         self.dev.send("note", ch, pitch, vel)
 
     def in_0_close(self):
+        """Closes the device."""
         self.dev.close()
 
     def on_event(self, m):

@@ -61,7 +61,9 @@ pub trait Host: Send + Sync {
     /// scheduler tick for as long as `service` returns `true`. Says whether it
     /// will: a host that returns `false` (the default) has the GIL released
     /// after every synchronous call, and gets detached results only through
-    /// [`Host::wake`].
+    /// [`Host::wake`] (or its own arrangements). The answer may differ by
+    /// thread: Max's host says yes on its scheduler thread (a clock at the
+    /// end of the pass) and no on its main thread (see [`crate::gil`]).
     fn request_service(&self) -> bool {
         false
     }

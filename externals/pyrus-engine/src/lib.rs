@@ -128,7 +128,7 @@ pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};
 pub use sync::{catch, STACK};
-pub use usb::{DeviceSpec, UsbObject};
+pub use usb::{DeviceSpec, UsbObject, COMMANDS as USB_COMMANDS};
 
 /// Ends the engine at process exit: this thread's GIL lease is
 /// released, running jobs are interrupted, every thread the engine started

@@ -26,9 +26,9 @@
 //! | assist, dblclick (dblclick = `pyrus open`) | Max | main | scheduler-thread calls | as a message (dblclick); nothing (assist) |
 //! | free | Max | main | a scheduler-thread call of the same object, in flight | the object's gate: waits, with the GIL released, for the other thread's passes (its method's first steps, its outlet calls), never for its own thread's (`gate.rs`); then what dropping the engine object blocks on |
 //! | the service clock (`service::tick`: `Context::service`, again after 1 ms while it returns true) | Max's scheduler | scheduler (main without Overdrive) | main-thread calls | nothing (see `Context::service`) |
-//! | the main qelem (`service::main_turn`: ends the main thread's GIL lease; sets the clock when woken or when the context has work) | Max's main queue, set by `request_service` on main and by `wake` | main | scheduler-thread calls and service | nothing |
+//! | the main qelem (`service::main_turn`: sets the service clock) | Max's main queue, set by `wake` | main | scheduler-thread calls and service | nothing |
 //! | `MaxHost::wake` (`qelem_set` only) | the engine | any (workers, script and device threads) | anything | nothing |
-//! | `MaxHost::request_service` | the engine, after a synchronous call | main (sets the main qelem) or scheduler (sets the clock for now) | the other thread | nothing |
+//! | `MaxHost::request_service` | the engine, after a synchronous call and when a job is submitted | scheduler: sets the clock for now and keeps the GIL lease to the end of the pass; main: keeps no lease (says no: the engine gives the GIL back after each main-thread call, so the scheduler thread never waits for main's queue to come round) and sets the clock if the context has work | the other thread | nothing |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`: `Context::control`) | Max | main or scheduler | the other thread | the engine's (`reload`: the GIL) |
 //! | the quit task (`service::at_quit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | Max, at quit, after freeing every object | main | nothing of ours | joining, bounded |
 //!

@@ -7,15 +7,18 @@
 //!   thread (main with Overdrive off), so detached results leave from
 //!   there, in order, within one interval;
 //! - [`request`] (the first synchronous call of a pass asks for the end of
-//!   its GIL lease): on the scheduler thread it sets the clock for now (the
-//!   end of this scheduler pass, whose service ends that thread's lease); on
-//!   the main thread it sets the *main qelem*, whose function (on main,
-//!   after the current event) ends the main thread's lease and sets the
-//!   clock if the context has work (deliveries waiting, jobs out);
+//!   its GIL lease; a job submitted asks for the results' polling): on the
+//!   scheduler thread it sets the clock for now (the end of this scheduler
+//!   pass, whose service ends that thread's lease); on the main thread it
+//!   says no (the engine then gives the GIL back after every main-thread
+//!   call) and sets the clock if the context has work. The main thread
+//!   keeps no lease because nothing would end it soon: its queue comes round
+//!   after the patcher's drawing and typing, and the scheduler thread, whose
+//!   timing matters, would wait for the GIL that long;
 //! - [`wake`] (a worker's first delivery, a device's events; any thread)
-//!   only sets the main qelem (and a flag: the qelem then sets the clock
-//!   whatever the context says): qelems are Max's thread-safe way in, and
-//!   only main and the scheduler may touch a clock.
+//!   only sets the main qelem, whose function sets the clock: qelems are
+//!   Max's thread-safe way in, and only main and the scheduler may touch a
+//!   clock.
 //!
 //! At quit a quit task ends the engine: running jobs are interrupted and
 //! the engine's threads joined for at most [`EXIT_DEADLINE`] in all,
@@ -29,7 +32,7 @@ use crate::trampoline::guard;
 use pyrus_max_sys as max;
 use std::ffi::c_void;
 use std::ptr::null_mut;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::Duration;
 
 /// One scheduler interval, in ms: how soon the service comes again while
@@ -40,11 +43,6 @@ const EXIT_DEADLINE: Duration = Duration::from_millis(500);
 
 static CLOCK: AtomicPtr<max::t_clock> = AtomicPtr::new(null_mut());
 static MAIN: AtomicPtr<max::t_qelem> = AtomicPtr::new(null_mut());
-/// Set by [`wake`]: the next main qelem sets the clock whatever
-/// `Context::has_work` says (a `[pyrus.usb]` device's events are not in
-/// the mailbox).
-static WOKEN: AtomicBool = AtomicBool::new(false);
-
 type Tick = unsafe extern "C" fn(*mut c_void);
 
 /// Makes the clock and the qelem and installs the quit task; called once
@@ -66,16 +64,17 @@ pub fn create() {
 pub fn request() -> bool {
     // SAFETY: a plain query of Max, on a host thread.
     if unsafe { max::systhread_istimerthread() } != 0 {
-        set_clock(0.0)
-    } else {
-        set_main();
-        true
+        return set_clock(0.0);
     }
+    // Main (see the module docs): no lease; the clock only for work out.
+    if crate::context().is_some_and(pyrus_engine::Context::has_work) {
+        set_clock(0.0);
+    }
+    false
 }
 
-/// Has the main thread end its lease and set the clock (any thread).
+/// Has the main thread set the clock (any thread).
 pub fn wake() {
-    WOKEN.store(true, Ordering::Release);
     set_main();
 }
 
@@ -108,17 +107,12 @@ unsafe extern "C" fn tick(_owner: *mut c_void) {
     })
 }
 
-/// The main qelem: ends the main thread's lease, then has the clock serve
-/// when woken or when the context has work (most main-thread leases end
-/// with nothing to serve: their calls' outputs left directly, and the clock
-/// would only wake the scheduler thread for nothing).
+/// The main qelem, set by [`wake`]: has the clock serve. (It also ends a
+/// lease main would hold, though [`request`] never lets it keep one.)
 unsafe extern "C" fn main_turn(_owner: *mut c_void) {
     guard("main qelem", (), || {
         pyrus_engine::gil::end_lease();
-        let woken = WOKEN.swap(false, Ordering::AcqRel);
-        if woken || crate::context().is_some_and(pyrus_engine::Context::has_work) {
-            set_clock(0.0);
-        }
+        set_clock(0.0);
     })
 }
 

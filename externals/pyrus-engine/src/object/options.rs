@@ -32,6 +32,10 @@ use pyrus_atoms::Atom;
 pub const RESERVED: &[&str] =
     &["import", "eval", "exec", "load", "call", "reload", "detach", "latest", "queue", "stop", "watch", "open"];
 
+/// The own words that run Python code in the object's namespace (the first
+/// of [`RESERVED`]).
+pub const PYTHON_MESSAGES: &[&str] = &["import", "eval", "exec", "load", "call", "reload"];
+
 /// The selector that reaches the object's own command whatever its class
 /// defines: `pyrus stop`, `pyrus eval 1 + 1`. No class can take it.
 pub const OWN: &str = "pyrus";
@@ -222,6 +226,11 @@ fn switch(value: &[Atom<'_>]) -> Option<bool> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_python_messages_are_the_first_own_words() {
+        assert_eq!(&super::RESERVED[..super::PYTHON_MESSAGES.len()], super::PYTHON_MESSAGES);
+    }
+
     use super::*;
     use std::borrow::Cow;
 

@@ -13,7 +13,7 @@
 //! is attached, on the thread resolving the target); the texts are then
 //! plain strings that a host thread reads without Python.
 
-use crate::python::core::PYTHON_MESSAGES;
+use crate::object::options::PYTHON_MESSAGES;
 use pyo3::prelude::*;
 
 /// What the status outlet reports, for every object.

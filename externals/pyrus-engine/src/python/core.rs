@@ -13,7 +13,7 @@
 
 use crate::context::{self, Context};
 use crate::detach::marshal::ObjectId;
-use crate::object::options::{OWN, RESERVED};
+use crate::object::options::{OWN, PYTHON_MESSAGES, RESERVED};
 use crate::out::Out;
 use crate::python::assist::Assist;
 use crate::python::convert;
@@ -30,9 +30,6 @@ use pyrus_atoms::{Atom, Message, Numbers, OwnedAtom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
-
-/// The messages that run Python code in the object's namespace.
-pub const PYTHON_MESSAGES: &[&str] = &["import", "eval", "exec", "load", "call", "reload"];
 
 /// The outlet results leave by; the status outlet follows the data outlets.
 pub const RESULT: usize = 0;

@@ -26,11 +26,15 @@
 //! # Threading
 //! Everything here is per thread, by nature: a lease is this thread's hold
 //! on the GIL, which only the thread that took it may release. So two host
-//! threads (Max's main and scheduler threads, or two Pd instances' threads)
-//! each keep their own lease for their own pass, and each one's service
-//! ends its own; the GIL is then held by one of them at a time, as between
-//! any two Python threads. Meant for host threads; on any other thread it
-//! behaves the same but no host defers for it.
+//! threads (two Pd instances' threads) each keep their own lease for their
+//! own pass, and each one's service ends its own (a service that finds the
+//! other draining still ends its own thread's); the GIL is then held by one
+//! of them at a time, as between any two Python threads. A host thread whose
+//! pass has no end soon enough says so by refusing the service request, and
+//! keeps no lease: Max's main thread, whose queue comes round only after
+//! the patcher's drawing, lest its scheduler thread wait for the GIL that
+//! long. Meant for host threads; on any other thread it behaves the same
+//! but no host defers for it.
 
 use crate::context::Context;
 use crate::detach::marshal::{Delivery, ObjectId};

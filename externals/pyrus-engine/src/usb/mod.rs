@@ -46,6 +46,19 @@ use std::sync::{Arc, Mutex, Weak};
 pub use crate::detach::marshal::BUDGET;
 use crate::usb::device_thread::{DATA, STATUS};
 
+/// The words `[pyrus.usb]` takes for itself, the ones its `message` and
+/// [`DeviceSpec::from_message`] dispatch on (so a host's help and its checks
+/// cannot drift from them); besides these it takes its options
+/// ([`UsbOptions`]'s names) and MIDI messages for the device
+/// ([`Midi::from_message`]).
+pub const COMMANDS: &[&str] = &[DEVICES, OPEN, CONNECT, LISTEN, DEMO, CLOSE];
+const DEVICES: &str = "devices";
+const OPEN: &str = "open";
+const CONNECT: &str = "connect";
+const LISTEN: &str = "listen";
+const DEMO: &str = "demo";
+const CLOSE: &str = "close";
+
 /// A `[pyrus.usb]` object.
 pub struct UsbObject {
     inner: Arc<UsbInner>,
@@ -111,9 +124,9 @@ impl UsbObject {
             };
         }
         match (message.selector(), words.as_slice()) {
-            ("close", []) => inner.device.close(),
-            ("devices", []) => inner.device.list(inner.id),
-            (word @ ("close" | "devices" | "demo"), _) => {
+            (CLOSE, []) => inner.device.close(),
+            (DEVICES, []) => inner.device.list(inner.id),
+            (word @ (CLOSE | DEVICES | DEMO), _) => {
                 inner.error(&format!("{word} takes no arguments, not {}", words.join(" ")))
             }
             (word @ ("raw" | "reconnect"), _) => {
@@ -216,23 +229,23 @@ impl DeviceSpec {
         let word = message.selector();
         let port = |atom: &Atom<'_>| atom.as_float().ok_or_else(|| port_error(word, &atom.to_string()));
         Some(match (word, args.as_ref()) {
-            ("open", [vid, pid]) if vid.as_float().is_some() && pid.as_float().is_some() => {
+            (OPEN, [vid, pid]) if vid.as_float().is_some() && pid.as_float().is_some() => {
                 Ok(DeviceSpec::Ids { vid: vid.as_float()?, pid: pid.as_float()? })
             }
-            ("open", [_, ..]) => Ok(DeviceSpec::Local(join(&args))),
-            ("connect", [Atom::Symbol(host), p]) => {
+            (OPEN, [_, ..]) => Ok(DeviceSpec::Local(join(&args))),
+            (CONNECT, [Atom::Symbol(host), p]) => {
                 port(p).map(|port| DeviceSpec::Connect { host: host.to_string(), port })
             }
-            ("listen", [p]) => port(p).map(|port| DeviceSpec::Listen { host: None, port }),
-            ("listen", [Atom::Symbol(host), p]) => {
+            (LISTEN, [p]) => port(p).map(|port| DeviceSpec::Listen { host: None, port }),
+            (LISTEN, [Atom::Symbol(host), p]) => {
                 port(p).map(|port| DeviceSpec::Listen { host: Some(host.to_string()), port })
             }
-            ("demo", []) => Ok(DeviceSpec::Demo),
-            ("open" | "connect" | "listen", _) => Err(format!(
+            (DEMO, []) => Ok(DeviceSpec::Demo),
+            (OPEN | CONNECT | LISTEN, _) => Err(format!(
                 "{word} takes {}",
                 match word {
-                    "open" => "VID PID, VID:PID, a name, or BUS-ADDR",
-                    "connect" => "HOST PORT (of usbredirect --as)",
+                    OPEN => "VID PID, VID:PID, a name, or BUS-ADDR",
+                    CONNECT => "HOST PORT (of usbredirect --as)",
                     _ => "[HOST] PORT (for usbredirect --to; loopback unless HOST is given)",
                 }
             )),
@@ -315,6 +328,16 @@ mod tests {
             spec("listen 1 2 3"),
             err("listen takes [HOST] PORT (for usbredirect --to; loopback unless HOST is given)")
         );
+    }
+
+    /// A command word that were also a MIDI message would make that message
+    /// unsendable: the command takes it first.
+    #[test]
+    fn no_command_is_a_midi_message() {
+        for word in COMMANDS {
+            let midi = Midi::from_message(&message(word)).expect_err(word);
+            assert!(midi.contains("is no MIDI message"), "{word}: {midi}");
+        }
     }
 
     #[test]
