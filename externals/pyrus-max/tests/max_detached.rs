@@ -145,6 +145,23 @@ fn without_overdrive_everything_is_on_the_main_thread() {
     m.quit();
 }
 
+/// Overdrive switched at run time: the service clock's next results leave
+/// on the thread clocks now fire on.
+#[test]
+fn switching_overdrive_moves_where_detached_results_leave() {
+    let mut m = with_scripts("overdriveswitch", &[("ident.py", IDENT)]);
+    m.new_object("d", "pyrus ident.f @detach 1");
+    m.send("d", 0, "int 1");
+    assert_eq!(m.expect_out("d", 0).thread, "sched");
+    m.cmd("overdrive 0");
+    m.send("d", 0, "int 2");
+    assert_eq!(m.expect_out("d", 0).thread, "main", "{}", m.text());
+    m.cmd("overdrive 1");
+    m.send("d", 0, "int 3");
+    assert_eq!(m.expect_out("d", 0).thread, "sched", "{}", m.text());
+    m.quit();
+}
+
 /// One `detach 0` object called from both threads at once: every call
 /// answers on the thread that delivered it, none is lost.
 #[test]
