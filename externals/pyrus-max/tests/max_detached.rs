@@ -418,3 +418,55 @@ def survived():\n\
     assert_eq!(internal, 2, "both panics in the Max window: {}", m.text());
     m.quit();
 }
+
+/// A `detach 0` call waits while a detached job holds the GIL in C code
+/// (`usleep` through `ctypes.PyDLL`, which keeps the GIL, 400 ms a time):
+/// the Max window says once which object waited, how long, and whose job
+/// held Python, for a burst of three such waits. Each wait is forced,
+/// whatever the machine's speed: the job keeps Python from before it asks
+/// for the call to after its hold, then waits for the call.
+#[test]
+fn a_sync_call_that_waited_for_a_job_holding_python_is_reported_once() {
+    let holder = "import ctypes, pyrus, sys, threading\n\
+libc = ctypes.PyDLL(None)  # PyDLL: the GIL stays held during the call\n\
+answered = threading.Event()\n\
+def hold(times, ms):\n\
+\x20   for i in range(int(times)):\n\
+\x20       interval = sys.getswitchinterval()\n\
+\x20       sys.setswitchinterval(1000)\n\
+\x20       pyrus.send('held', i)\n\
+\x20       libc.usleep(int(ms) * 1000)\n\
+\x20       sys.setswitchinterval(interval)\n\
+\x20       answered.wait(30)\n\
+\x20       answered.clear()\n\
+\x20   return 'done'\n\
+def quick(x):\n\
+\x20   answered.set()\n\
+\x20   return x\n";
+    let mut m = with_scripts("gilwait", &[("holder.py", holder)]);
+    m.new_object("h", "pyrus holder.hold @detach 1");
+    m.new_object("w", "pyrus holder.quick");
+    m.new_object("r", "receive held");
+    m.send("h", 0, "list 3 400");
+    // Each `held` (sent just before a hold) makes a synchronous call on
+    // main, which waits: the test plays the patch cord.
+    for i in 0..3 {
+        let held = m.expect_out("r", 0);
+        assert_eq!(held.message, format!("int {i}"));
+        m.send("w", 0, &format!("int {i}"));
+    }
+    let report = m.expect_containing("for Python");
+    assert_eq!(m.outlet("w", 0), ["int 0", "int 1", "int 2"], "{}", m.text());
+    assert!(
+        report.contains("[pyrus holder.quick] waited ")
+            && report.contains(" ms for Python, blocking Max: a detached job of [pyrus holder.hold] held Python"),
+        "{report}"
+    );
+    let ms: u64 = report.split(" waited ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!((100..5000).contains(&ms), "the longest wait, most of one 400 ms hold: {report}");
+    // One line for the burst, even a while after.
+    m.cmd("wait 300");
+    m.sync("w");
+    assert_eq!(m.lines.iter().filter(|l| l.contains("for Python")).count(), 1, "{}", m.text());
+    m.quit();
+}
