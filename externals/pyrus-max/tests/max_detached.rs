@@ -251,6 +251,48 @@ fn the_queue_limit_drops_and_counts() {
     m.quit();
 }
 
+/// `latest 1` and `queue 5` as messages (from the scheduler thread) do
+/// what the attributes do at creation.
+#[test]
+fn latest_and_queue_as_messages() {
+    let gate2 = GATE.replace("'began'", "'began2'");
+    let mut m = with_scripts("latestqueue", &[("gate.py", GATE), ("gate2.py", &gate2)]);
+    m.new_object("l", "pyrus gate.slow @detach 1");
+    m.new_object("q", "pyrus gate2.slow @detach 1");
+    m.new_object("g", "pyrus gate.release");
+    m.new_object("g2", "pyrus gate2.release");
+    m.new_object("r", "receive began");
+    m.new_object("r2", "receive began2");
+    m.new_object("s", "pyrus");
+    m.sched("l", 0, "latest 1");
+    m.sched("q", 0, "queue 5");
+    // The scheduler thread takes its commands in order: once this answers,
+    // both options are set.
+    m.sched("s", 0, "eval 1");
+    m.expect_out("s", 0);
+    m.send("l", 0, "int 0");
+    m.send("q", 0, "int 0");
+    m.expect_out("r", 0);
+    m.expect_out("r2", 0);
+    for i in 1..10 {
+        m.send("l", 0, &format!("int {i}"));
+        m.send("q", 0, &format!("int {i}"));
+    }
+    m.send("g", 0, "bang");
+    m.send("g2", 0, "bang");
+    until_idle(&mut m, "l", 2);
+    until_idle(&mut m, "q", 5);
+    let count = |m: &Max, id: &str, word: &str| -> usize {
+        let prefix = format!("{word} ");
+        m.outlet(id, 1).iter().filter_map(|s| s.strip_prefix(&prefix)).map(|n| n.parse::<usize>().unwrap()).sum()
+    };
+    assert_eq!(m.outlet("l", 0), ["int 0", "int 9"], "{}", m.text());
+    assert_eq!(count(&m, "l", "replaced"), 8, "{}", m.text());
+    assert_eq!(m.outlet("q", 0), ["int 0", "int 1", "int 2", "int 3", "int 4"], "{}", m.text());
+    assert_eq!(count(&m, "q", "dropped"), 5, "{}", m.text());
+    m.quit();
+}
+
 #[test]
 fn a_python_thread_sends_through_its_object_on_the_scheduler_thread() {
     let later = "import pyrus, threading, time\n\
