@@ -230,6 +230,7 @@ fn watch_reloads_on_a_save() {
     // `watch 0` as a message: a save no longer reloads (the next bang, sent
     // after the watcher's debounce would have passed, runs the old code).
     m.send("w", 0, "watch 0");
+    m.sync("w");
     m.write("wctr.py", COUNTER_V1);
     m.cmd("wait 600");
     m.send("w", 0, "bang");

@@ -145,6 +145,23 @@ fn without_overdrive_everything_is_on_the_main_thread() {
     m.quit();
 }
 
+/// Overdrive switched at run time: the service clock's next results leave
+/// on the thread clocks now fire on.
+#[test]
+fn switching_overdrive_moves_where_detached_results_leave() {
+    let mut m = with_scripts("overdriveswitch", &[("ident.py", IDENT)]);
+    m.new_object("d", "pyrus ident.f @detach 1");
+    m.send("d", 0, "int 1");
+    assert_eq!(m.expect_out("d", 0).thread, "sched");
+    m.cmd("overdrive 0");
+    m.send("d", 0, "int 2");
+    assert_eq!(m.expect_out("d", 0).thread, "main", "{}", m.text());
+    m.cmd("overdrive 1");
+    m.send("d", 0, "int 3");
+    assert_eq!(m.expect_out("d", 0).thread, "sched", "{}", m.text());
+    m.quit();
+}
+
 /// One `detach 0` object called from both threads at once: every call
 /// answers on the thread that delivered it, none is lost.
 #[test]
@@ -231,6 +248,48 @@ fn the_queue_limit_drops_and_counts() {
     let dropped: usize =
         m.outlet("s", 1).iter().filter_map(|s| s.strip_prefix("dropped ")).map(|n| n.parse::<usize>().unwrap()).sum();
     assert_eq!(dropped, 20, "{}", m.text());
+    m.quit();
+}
+
+/// `latest 1` and `queue 5` as messages (from the scheduler thread) do
+/// what the attributes do at creation.
+#[test]
+fn latest_and_queue_as_messages() {
+    let gate2 = GATE.replace("'began'", "'began2'");
+    let mut m = with_scripts("latestqueue", &[("gate.py", GATE), ("gate2.py", &gate2)]);
+    m.new_object("l", "pyrus gate.slow @detach 1");
+    m.new_object("q", "pyrus gate2.slow @detach 1");
+    m.new_object("g", "pyrus gate.release");
+    m.new_object("g2", "pyrus gate2.release");
+    m.new_object("r", "receive began");
+    m.new_object("r2", "receive began2");
+    m.new_object("s", "pyrus");
+    m.sched("l", 0, "latest 1");
+    m.sched("q", 0, "queue 5");
+    // The scheduler thread takes its commands in order: once this answers,
+    // both options are set.
+    m.sched("s", 0, "eval 1");
+    m.expect_out("s", 0);
+    m.send("l", 0, "int 0");
+    m.send("q", 0, "int 0");
+    m.expect_out("r", 0);
+    m.expect_out("r2", 0);
+    for i in 1..10 {
+        m.send("l", 0, &format!("int {i}"));
+        m.send("q", 0, &format!("int {i}"));
+    }
+    m.send("g", 0, "bang");
+    m.send("g2", 0, "bang");
+    until_idle(&mut m, "l", 2);
+    until_idle(&mut m, "q", 5);
+    let count = |m: &Max, id: &str, word: &str| -> usize {
+        let prefix = format!("{word} ");
+        m.outlet(id, 1).iter().filter_map(|s| s.strip_prefix(&prefix)).map(|n| n.parse::<usize>().unwrap()).sum()
+    };
+    assert_eq!(m.outlet("l", 0), ["int 0", "int 9"], "{}", m.text());
+    assert_eq!(count(&m, "l", "replaced"), 8, "{}", m.text());
+    assert_eq!(m.outlet("q", 0), ["int 0", "int 1", "int 2", "int 3", "int 4"], "{}", m.text());
+    assert_eq!(count(&m, "q", "dropped"), 5, "{}", m.text());
     m.quit();
 }
 
@@ -343,4 +402,113 @@ def f(x):\n\
     m.expect_out("r", 0);
     let ended = m.quit_within(Duration::from_secs(10));
     println!("fake-max quit with a scheduler-thread call running in {:?}", ended.took);
+}
+
+/// Quitting while a detached job holds the GIL in C code for minutes (a
+/// regular expression that backtracks), with a script device and a watch
+/// thread about too: the kernel frees every object and exits at once.
+#[test]
+fn quitting_while_a_job_holds_the_gil_in_c_exits_at_once() {
+    let hold = "import pyrus, re\n\
+def hold():\n\
+\x20   pyrus.send('holding', 1)\n\
+\x20   # catastrophic backtracking: minutes in C, never releasing the GIL\n\
+\x20   return bool(re.match(r'(a+)+$', 'a' * 40 + 'b'))\n";
+    for mode in [1, 2] {
+        let mut m = with_scripts(&format!("quitgil{mode}"), &[("hold.py", hold)]);
+        m.new_object("h", &format!("pyrus hold @detach {mode}"));
+        m.new_object("u", "pyrus hold @detach 1 @watch 1");
+        m.new_object("r", "receive holding");
+        m.send("u", 0, "exec import pyrus.usb; d = pyrus.usb.demo(lambda m: None)");
+        m.send("h", 0, "call hold.hold");
+        m.expect_out("r", 0);
+        let ended = m.quit_within(std::time::Duration::from_secs(10));
+        assert!(ended.lines.iter().any(|l| l.contains("still busy")), "the regex was running at exit");
+        println!("detach {mode}: quit in {:?} while a job held the GIL", ended.took);
+    }
+}
+
+/// A panic inside pyrus while it runs a detached job (pyo3 resumes one
+/// when a script raises its `PanicException`) is an error on the status
+/// outlet; the job counts as done and the worker carries on.
+#[test]
+fn a_panic_in_a_detached_job_is_reported_and_the_worker_carries_on() {
+    let boom = "import os, threading\n\
+panicked_on = None\n\
+def panic_type():\n\
+\x20   return next(c for c in BaseException.__subclasses__() if c.__name__ == 'PanicException')\n\
+def boom(x):\n\
+\x20   global panicked_on\n\
+\x20   panicked_on = threading.get_native_id()\n\
+\x20   raise panic_type()('boom %d' % x)\n\
+def survived():\n\
+\x20   return os.path.exists('/proc/self/task/%d' % panicked_on)\n";
+    let mut m = with_scripts("panic", &[("boom.py", boom)]);
+    m.new_object("b1", "pyrus boom @detach 1");
+    m.new_object("b2", "pyrus boom @detach 2");
+    m.cmds(&["send b1 0 eval 1/0", "send b1 0 call boom.boom 1", "send b1 0 call boom.survived"]);
+    until_idle(&mut m, "b1", 1);
+    m.send("b2", 0, "call boom.boom 2");
+    m.until("b2's panic, then busy 0", |m| m.outlet("b2", 1).len() >= 3);
+    assert_eq!(m.outlet("b1", 0), ["int 1"], "the worker that caught the panic lives on: {}", m.text());
+    // (A `busy 0` between jobs, where a job ended before the next came, is
+    // no matter here.)
+    let errors: Vec<String> = m.outlet("b1", 1).into_iter().filter(|s| !s.starts_with("busy")).collect();
+    assert_eq!(errors, ["error ZeroDivisionError division by zero", "error PanicException boom 1"], "{}", m.text());
+    assert_eq!(m.outlet("b2", 1), ["busy 1", "error PanicException boom 2", "busy 0"], "{}", m.text());
+    let internal = m.errors().into_iter().filter(|e| e.contains("internal error in a detached job")).count();
+    assert_eq!(internal, 2, "both panics in the Max window: {}", m.text());
+    m.quit();
+}
+
+/// A `detach 0` call waits while a detached job holds the GIL in C code
+/// (`usleep` through `ctypes.PyDLL`, which keeps the GIL, 400 ms a time):
+/// the Max window says once which object waited, how long, and whose job
+/// held Python, for a burst of three such waits. Each wait is forced,
+/// whatever the machine's speed: the job keeps Python from before it asks
+/// for the call to after its hold, then waits for the call.
+#[test]
+fn a_sync_call_that_waited_for_a_job_holding_python_is_reported_once() {
+    let holder = "import ctypes, pyrus, sys, threading\n\
+libc = ctypes.PyDLL(None)  # PyDLL: the GIL stays held during the call\n\
+answered = threading.Event()\n\
+def hold(times, ms):\n\
+\x20   for i in range(int(times)):\n\
+\x20       interval = sys.getswitchinterval()\n\
+\x20       sys.setswitchinterval(1000)\n\
+\x20       pyrus.send('held', i)\n\
+\x20       libc.usleep(int(ms) * 1000)\n\
+\x20       sys.setswitchinterval(interval)\n\
+\x20       answered.wait(30)\n\
+\x20       answered.clear()\n\
+\x20   return 'done'\n\
+def quick(x):\n\
+\x20   answered.set()\n\
+\x20   return x\n";
+    let mut m = with_scripts("gilwait", &[("holder.py", holder)]);
+    m.new_object("h", "pyrus holder.hold @detach 1");
+    m.new_object("w", "pyrus holder.quick");
+    m.new_object("r", "receive held");
+    m.send("h", 0, "list 3 400");
+    // Each `held` (sent just before a hold) makes a synchronous call on
+    // main, which waits: the test plays the patch cord.
+    for i in 0..3 {
+        let held = m.expect_out("r", 0);
+        assert_eq!(held.message, format!("int {i}"));
+        m.send("w", 0, &format!("int {i}"));
+    }
+    let report = m.expect_containing("for Python");
+    assert_eq!(m.outlet("w", 0), ["int 0", "int 1", "int 2"], "{}", m.text());
+    assert!(
+        report.contains("[pyrus holder.quick] waited ")
+            && report.contains(" ms for Python, blocking Max: a detached job of [pyrus holder.hold] held Python"),
+        "{report}"
+    );
+    let ms: u64 = report.split(" waited ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!((100..5000).contains(&ms), "the longest wait, most of one 400 ms hold: {report}");
+    // One line for the burst, even a while after.
+    m.cmd("wait 300");
+    m.sync("w");
+    assert_eq!(m.lines.iter().filter(|l| l.contains("for Python")).count(), 1, "{}", m.text());
+    m.quit();
 }

@@ -146,3 +146,27 @@ fn a_missing_python_is_a_clear_message_not_a_crash() {
     assert!(m.errors().iter().any(|l| l.contains("this build needs Python 3.")), "{}", m.text());
     m.quit();
 }
+
+/// What an object says at creation (here its target's import error) leaves
+/// its status outlet once the object exists, also when main-thread calls
+/// of it follow at once (as a patcher's loadbang sends them).
+#[test]
+fn creation_errors_leave_the_status_outlet_when_calls_follow_at_once() {
+    let mut m = Max::start("creationstatus");
+    let n = 20;
+    for i in 0..n {
+        m.new_object(&format!("x{i}"), "pyrus no_such_module_pyrus.f");
+        m.send(&format!("x{i}"), 0, "eval 1");
+    }
+    let said = |m: &Max, i: usize| {
+        m.outlet(&format!("x{i}"), 1).iter().any(|s| s.starts_with("error ModuleNotFoundError no module named"))
+    };
+    let answered = |m: &Max, i: usize| !m.outlet(&format!("x{i}"), 0).is_empty();
+    m.until("every object's creation error on its status outlet, and its answer", |m| {
+        (0..n).all(|i| said(m, i) && answered(m, i))
+    });
+    for i in 0..n {
+        assert_eq!(m.outlet(&format!("x{i}"), 0), ["int 1"], "{}", m.text());
+    }
+    m.quit();
+}

@@ -297,3 +297,28 @@ fn synchronous_results_leave_on_the_thread_that_delivered() {
     assert_ne!(on_main, on_sched, "{}", m.text());
     m.quit();
 }
+
+/// Max's atoms keep 64-bit ints and doubles: numbers typed into code reach
+/// Python exactly (Pd rounds them to 32-bit floats and warns), and nothing
+/// warns that they may not be what was typed.
+#[test]
+fn numbers_in_code_arrive_exactly() {
+    let mut m = Max::start("exactcode");
+    m.new_object("py", "pyrus");
+    m.cmds(&[
+        "send py 0 exec seed = 123456789012",
+        "send py 0 eval repr(seed)",
+        "send py 0 eval repr(3.14159265358979)",
+        "send py 0 eval repr(0.1 + 16777216 + 100000000 + 2.5)",
+    ]);
+    m.sync("py");
+    assert_eq!(
+        m.outlet("py", 0),
+        ["symbol 123456789012", "symbol 3.14159265358979", "symbol 116777218.6"],
+        "{}",
+        m.text()
+    );
+    assert!(!m.contains("may not be what was typed"), "{}", m.text());
+    assert!(m.outlet("py", 1).is_empty(), "{}", m.text());
+    m.quit();
+}

@@ -271,3 +271,55 @@ fn freeing_while_events_stream_and_quitting_while_connected() {
     let ended = m.quit_within(Duration::from_secs(10));
     println!("quit with a device listening in {:?}", ended.took);
 }
+
+/// Serves one phrase per connection, one connection after another: each
+/// session plays its phrase once the guest streams, then unplugs and closes.
+fn serve_sessions(listener: TcpListener, sessions: Vec<Vec<Midi>>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        for phrase in sessions {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut dev = VirtualDevice::new(VirtualDevice::full_caps());
+            let start = Instant::now();
+            let _ = dev.serve(&mut s, |link| {
+                if !link.device.streaming() {
+                    return match start.elapsed() > Duration::from_secs(10) {
+                        true => ControlFlow::Break(()),
+                        false => ControlFlow::Continue(Duration::from_millis(5)),
+                    };
+                }
+                for m in &phrase {
+                    link.device.play(0, m).unwrap();
+                }
+                link.device.disconnect().unwrap();
+                ControlFlow::Break(())
+            });
+        }
+    })
+}
+
+/// `@reconnect 1`: a peer absent at first, or gone, is connected when it
+/// comes back (tried every second). The device comes only once the first
+/// try was refused, as the status outlet says.
+#[test]
+fn with_reconnect_a_peer_absent_at_first_or_gone_is_connected_when_it_returns() {
+    // A port nobody listens on yet: the first connect is refused.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut m = usb_kernel("usbreconnect");
+    m.new_object("u", "pyrus.usb @reconnect 1");
+    m.send("u", 0, &format!("connect 127.0.0.1 {port}"));
+    let refused = m.expect_out("u", 1).message;
+    assert!(
+        refused.starts_with(&format!("error connecting to 127.0.0.1:{port}: Connection refused"))
+            && refused.ends_with("(trying again every second)"),
+        "{refused}"
+    );
+    let first = vec![Midi::Note { ch: 1, pitch: 60, vel: 100 }];
+    let second = vec![Midi::Note { ch: 2, pitch: 62, vel: 101 }];
+    let server = serve_sessions(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![first, second]);
+    m.until("two sessions", |m| m.outlet("u", 1).iter().filter(|s| *s == "disconnected").count() >= 2);
+    server.join().unwrap();
+    assert_eq!(m.outlet("u", 0), ["note 1 60 100", "note 2 62 101"], "{}", m.text());
+    let status = m.outlet("u", 1);
+    assert_eq!(status[1..], [CONNECTED, "disconnected", CONNECTED, "disconnected"], "{}", m.text());
+    m.quit();
+}

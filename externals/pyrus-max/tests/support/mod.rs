@@ -244,10 +244,7 @@ impl Max {
     pub fn until(&mut self, what: &str, done: impl Fn(&Max) -> bool) {
         let deadline = Instant::now() + HANG;
         while !done(self) {
-            if !self.pump(deadline) {
-                let why = if self.eof { "the kernel's output ended" } else { "timed out" };
-                panic!("waiting for {what}: {why}; the kernel said:\n{}", self.text());
-            }
+            self.next_or_fail(what, deadline);
         }
     }
 
@@ -260,10 +257,20 @@ impl Max {
                 self.cursor = i + 1;
                 return self.lines[i].clone();
             }
-            if !self.pump(deadline) {
-                let why = if self.eof { "the kernel's output ended" } else { "timed out" };
-                panic!("waiting for {what}: {why}; the kernel said:\n{}", self.text());
-            }
+            self.next_or_fail(what, deadline);
+        }
+    }
+
+    /// Takes one more line, failing once `deadline` has passed (however
+    /// many other lines keep coming) or the output has ended.
+    fn next_or_fail(&mut self, what: &str, deadline: Instant) {
+        if Instant::now() > deadline || !self.pump(deadline) {
+            let why = if self.eof { "the kernel's output ended" } else { "timed out" };
+            // The last lines only: a flood that hid the line may be endless.
+            let text = self.text();
+            let tail: Vec<&str> = text.lines().rev().take(200).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!("waiting for {what}: {why}; the kernel said (the last 200 lines):\n{}", tail.join("\n"));
         }
     }
 

@@ -1,0 +1,60 @@
+//! Which Python the Max externals run, in the fake-max kernel: the loader
+//! refuses a libpython of another minor version clearly, and a virtualenv
+//! named by `PYRUS_VENV` (or an activated one) gives scripts its packages.
+
+mod support;
+use std::process::Command;
+use support::*;
+
+/// What the Python the externals were built for says of `expr`.
+fn ask(expr: &str) -> String {
+    let out = Command::new("/usr/bin/python3").args(["-c", &format!("print({expr})")]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn pyrus_libpython_of_another_minor_version_is_refused_clearly() {
+    let dir = test_dir("other-libpython-lib");
+    // A stand-in for a libpython3.99: all the loader asks of it is its version.
+    let source = dir.join("fake.c");
+    std::fs::write(&source, "const char *Py_GetVersion(void) { return \"3.99.1 (fake, for a test)\"; }\n").unwrap();
+    let lib = dir.join("libpython3.99.so.1.0");
+    let out = Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&lib).arg(&source).output().expect("cc runs");
+    assert!(out.status.success(), "cc: {}", String::from_utf8_lossy(&out.stderr));
+    let lib_text = lib.display().to_string();
+    let mut m = Max::start_env("other-libpython", &[("PYRUS_LIBPYTHON", &lib_text)]);
+    m.new_object("py", "pyrus");
+    m.send("py", 0, "eval 1");
+    let version = ask("'%d.%d' % __import__('sys').version_info[:2]");
+    let refusal =
+        format!("PYRUS_LIBPYTHON={lib_text} is Python 3.99.1, and this build of pyrus is for Python {version}: ");
+    m.expect_containing(&refusal);
+    // No object is made (the stand-in class says why again), so the
+    // kernel has none to send `eval 1` to; nothing crashed.
+    m.expect_containing("no object \"py\"");
+    let refusals = m.errors().iter().filter(|l| l.contains(&refusal)).count();
+    assert_eq!(refusals, 2, "once at load, once for the object: {}", m.text());
+    assert!(m.outs("py").is_empty(), "{}", m.text());
+    m.quit();
+}
+
+#[test]
+fn a_venv_named_by_pyrus_venv_gives_scripts_its_packages() {
+    let dir = test_dir("venv-made");
+    let venv = dir.join("venv");
+    let out = Command::new("/usr/bin/python3").args(["-m", "venv", "--without-pip"]).arg(&venv).output().unwrap();
+    assert!(out.status.success(), "python3 -m venv: {}", String::from_utf8_lossy(&out.stderr));
+    let site = venv.join("lib").join(ask("'python%d.%d' % __import__('sys').version_info[:2]")).join("site-packages");
+    std::fs::write(site.join("venvmark.py"), "WHERE = 'in-the-venv'\n").unwrap();
+    let venv_text = venv.display().to_string();
+    let mut m = Max::start_env("venv", &[("PYRUS_VENV", &venv_text), ("VIRTUAL_ENV", "/")]);
+    m.new_object("py", "pyrus");
+    m.send("py", 0, "eval __import__('venvmark').WHERE");
+    m.send("py", 0, "eval __import__('sys').executable");
+    m.until_outs("py", 2);
+    let python = venv.join("bin/python").display().to_string();
+    assert_eq!(m.outlet("py", 0), ["symbol in-the-venv".to_owned(), format!("symbol {python}")], "{}", m.text());
+    assert!(m.contains(&format!("packages from {venv_text}")), "{}", m.text());
+    assert!(m.errors().is_empty(), "{}", m.text());
+    m.quit();
+}
