@@ -308,11 +308,10 @@ impl Context {
     /// live object, if any, and the delivery. One lock for both questions.
     pub(crate) fn route(&self, id: ObjectId, delivery: Delivery) -> Option<(Option<Arc<dyn Recipient>>, Delivery)> {
         let mut registry = self.registry();
-        if !registry.creating.is_empty() || !registry.held.is_empty() {
-            if registry.creating.contains(&id) || registry.held.iter().any(|(held, _)| *held == id) {
-                registry.held.push((id, delivery));
-                return None;
-            }
+        let busy = !registry.creating.is_empty() || !registry.held.is_empty();
+        if busy && (registry.creating.contains(&id) || registry.held.iter().any(|(held, _)| *held == id)) {
+            registry.held.push((id, delivery));
+            return None;
         }
         let object = registry.objects.get(&id).and_then(Weak::upgrade);
         Some((object, delivery))

@@ -24,8 +24,8 @@
 //! reads per scheduler pass), never the calls within a lease.
 //!
 //! # Threading
-//! Everything here is per thread, by nature: a lease is this thread's hold
-//! on the GIL, which only the thread that took it may release. So two host
+//! A lease is per thread, by nature: it is this thread's hold on the GIL,
+//! which only the thread that took it may release. So two host
 //! threads (two Pd instances' threads) each keep their own lease for their
 //! own pass, and each one's service ends its own (a service that finds the
 //! other draining still ends its own thread's); the GIL is then held by one
@@ -34,14 +34,18 @@
 //! keeps no lease: Max's main thread, whose queue comes round only after
 //! the patcher's drawing, lest its scheduler thread wait for the GIL that
 //! long. Meant for host threads; on any other thread it behaves the same
-//! but no host defers for it.
+//! but no host defers for it. The episode of slow waits is one per process
+//! (behind a lock held for O(1) steps): any host thread's wait counts in it,
+//! and any host thread's service reports it.
 
 use crate::context::Context;
 use crate::detach::marshal::{Delivery, ObjectId};
 use crate::python::console::Caller;
+use crate::sync::lock;
 use pyo3::ffi;
 use pyo3::Python;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A wait for the GIL longer than this is reported (see the module docs).
@@ -106,10 +110,11 @@ thread_local! {
             current: Cell::new(std::ptr::null()),
         }
     };
-    /// The slow waits for the GIL not yet reported. Apart from `LEASE`,
-    /// which has no destructor and so stays usable at process exit.
-    static EPISODE: RefCell<Option<Episode>> = const { RefCell::new(None) };
 }
+
+/// The slow waits for the GIL not yet reported, of every host thread: any
+/// host thread's service reports them (Max's main thread has none).
+static EPISODE: Mutex<Option<Episode>> = Mutex::new(None);
 
 /// Calls in a lease between two of pyo3's own attaches: bounds what waits
 /// to be decref'd (a loop of failing calls keeps at most this many errors).
@@ -209,12 +214,10 @@ pub fn end_lease() {
             release(lease);
         }
     });
-    // Gone at process exit: nothing to report then.
-    let _ = EPISODE.try_with(|episode| {
-        if episode.borrow().as_ref().is_some_and(Episode::over) {
-            report(episode);
-        }
-    });
+    let mut episode = lock(&EPISODE);
+    if episode.as_ref().is_some_and(Episode::over) {
+        report(&mut episode);
+    }
 }
 
 /// Runs `f` with the GIL released, however this thread holds it (a lease,
@@ -238,7 +241,7 @@ pub fn released<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 /// Whether an episode of slow waits is still to be reported (the host's
 /// service must come again).
 pub(crate) fn episode_pending() -> bool {
-    EPISODE.with(|episode| episode.borrow().is_some())
+    lock(&EPISODE).is_some()
 }
 
 /// Counts a slow wait into the episode, or begins one: a wait while other
@@ -248,26 +251,25 @@ fn slow_wait(ctx: &Context, waiter: ObjectId, waited: Duration) {
     holders.sort_unstable();
     holders.dedup();
     let now = Instant::now();
-    EPISODE.with(|episode| {
-        if !episode.borrow().as_ref().is_some_and(|e| e.same(&holders)) {
-            report(episode);
-            let ctx = ctx.clone();
-            *episode.borrow_mut() = Some(Episode { waiter, ctx, longest: waited, holders, began: now, last: now });
-        } else if let Some(e) = episode.borrow_mut().as_mut() {
-            e.last = now;
-            if waited > e.longest {
-                e.waiter = waiter;
-                e.ctx = ctx.clone();
-                e.longest = waited;
-            }
+    let mut episode = lock(&EPISODE);
+    if !episode.as_ref().is_some_and(|e| e.same(&holders)) {
+        report(&mut episode);
+        let ctx = ctx.clone();
+        *episode = Some(Episode { waiter, ctx, longest: waited, holders, began: now, last: now });
+    } else if let Some(e) = episode.as_mut() {
+        e.last = now;
+        if waited > e.longest {
+            e.waiter = waiter;
+            e.ctx = ctx.clone();
+            e.longest = waited;
         }
-    });
+    }
 }
 
 /// Posts the episode's line as its waiter's, through the mailbox: nothing
 /// here may call the host, and the waiter may be gone by now.
-fn report(episode: &RefCell<Option<Episode>>) {
-    let Some(e) = episode.borrow_mut().take() else { return };
+fn report(episode: &mut Option<Episode>) {
+    let Some(e) = episode.take() else { return };
     let why = match e.holders.as_slice() {
         [] => "a job that had ended by then, or a thread a script started, held Python".to_string(),
         holders => {
