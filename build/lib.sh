@@ -10,11 +10,12 @@ MAX_PACKAGE="$ROOT/target/package/max/pyrus"
 export PYRUS_MAX_PACKAGE="$MAX_PACKAGE"
 
 # Installs what is missing on a Debian machine: Pd, Python's headers and numpy,
-# libusb; with `setup test`, also what the USB tests need (the C usbredir
-# parser for the interop test, QEMU, a kernel and usbredirect for the
-# end-to-end test). Quiet when everything is there already.
+# libusb, `file` (which names the Max binaries' platforms); with `setup test`,
+# also what the USB tests need (the C usbredir parser for the interop test,
+# QEMU, a kernel and usbredirect for the end-to-end test). Quiet when
+# everything is there already.
 setup() {
-  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config)
+  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config file)
   if [ "${1:-}" = test ]; then
     want+=(libusbredirparser-dev qemu-system-x86 linux-image-amd64 busybox-static usbredirect kmod cpio udev)
   fi

@@ -263,8 +263,25 @@ fn write_atoms(f: &mut fmt::Formatter<'_>, atoms: &[Atom<'_>]) -> fmt::Result {
     Ok(())
 }
 
+/// The text of a host's symbol (a C string the host never frees): as it is
+/// when it is UTF-8, else decoded with replacement characters (U+FFFD), with
+/// `false` so that the host can say a symbol was repaired.
+pub fn symbol_text(bytes: &'static std::ffi::CStr) -> (Cow<'static, str>, bool) {
+    match bytes.to_str() {
+        Ok(text) => (Cow::Borrowed(text), true),
+        Err(_) => (Cow::Owned(bytes.to_string_lossy().into_owned()), false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn symbol_text_is_borrowed_when_utf8_and_repaired_otherwise() {
+        assert_eq!(super::symbol_text(c"caf\xc3\xa9"), (std::borrow::Cow::Borrowed("caf\u{e9}"), true));
+        assert_eq!(super::symbol_text(c"caf\xe9").0, "caf\u{fffd}");
+        assert!(!super::symbol_text(c"caf\xe9").1);
+    }
+
     use super::*;
 
     #[test]

@@ -21,11 +21,7 @@ pub unsafe fn symbol_text(s: *const max::t_symbol) -> (Cow<'static, str>, bool) 
         return (Cow::Borrowed(""), true);
     }
     // SAFETY: per the contract, s_name is a NUL-terminated string that Max never frees.
-    let bytes = unsafe { CStr::from_ptr((*s).s_name) };
-    match bytes.to_str() {
-        Ok(text) => (Cow::Borrowed(text), true),
-        Err(_) => (Cow::Owned(bytes.to_string_lossy().into_owned()), false),
-    }
+    pyrus_engine::atoms::symbol_text(unsafe { CStr::from_ptr((*s).s_name) })
 }
 
 /// Converts a Max atom vector. Objects and other atom types become the

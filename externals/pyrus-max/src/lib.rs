@@ -125,38 +125,80 @@ fn method<F: Copy>(f: F) -> max::method {
     Some(unsafe { std::mem::transmute_copy::<F, unsafe extern "C" fn()>(&f) })
 }
 
-fn setup() {
-    // SAFETY: Max's class API on the main thread during ext_main. Each
-    // method is registered with the argument types its Rust signature has
-    // (A_GIMME creator; `(x)` free, bang and dblclick; A_LONG int; A_FLOAT
-    // float, a double; A_GIMME list and anything; A_CANT assist with
-    // `(x, box, m, a, s)`); each type list ends with 0, promoted to int.
+/// The methods both classes (`[pyrus]`, `[pyrus.usb]`, object type `T`)
+/// register alike: free, bang, int (A_LONG), float (A_FLOAT, a double), list
+/// and anything (A_GIMME), assist (A_CANT).
+pub(crate) struct BoxMethods<T> {
+    pub free: unsafe extern "C" fn(*mut T),
+    pub bang: unsafe extern "C" fn(*mut T),
+    pub int: unsafe extern "C" fn(*mut T, max::t_atom_long),
+    pub float: unsafe extern "C" fn(*mut T, f64),
+    pub list: unsafe extern "C" fn(*mut T, *mut max::t_symbol, c_long, *mut max::t_atom),
+    pub anything: unsafe extern "C" fn(*mut T, *mut max::t_symbol, c_long, *mut max::t_atom),
+    pub assist: unsafe extern "C" fn(*mut T, *mut c_void, c_long, c_long, *mut c_char),
+}
+
+/// Makes the box class `name` of objects `T` with an A_GIMME creator,
+/// `methods` and `T`'s attributes; the caller adds its own and registers it.
+///
+/// # Safety
+/// Max's class API on the main thread during ext_main.
+pub(crate) unsafe fn box_class<T: attrs::Attributed>(
+    name: &CStr,
+    new: NewFn,
+    methods: BoxMethods<T>,
+) -> *mut max::t_class
+where
+    T::Options: attrs::Values,
+{
+    // SAFETY: per the contract. Each method is registered with the
+    // argument types its Rust signature has; each type list ends with 0,
+    // promoted to int.
     unsafe {
         let class = max::class_new(
-            c"pyrus".as_ptr(),
-            method(new as NewFn),
-            method(free as ObjFn),
-            std::mem::size_of::<MaxPyrus>() as c_long,
+            name.as_ptr(),
+            method(new),
+            method(methods.free),
+            std::mem::size_of::<T>() as c_long,
             None,
             max::A_GIMME,
             0 as c_int,
         );
-        max::class_addmethod(class, method(bang as ObjFn), c"bang".as_ptr(), 0 as c_int);
-        max::class_addmethod(class, method(int as IntFn), c"int".as_ptr(), max::vararg(max::A_LONG), 0 as c_int);
-        max::class_addmethod(class, method(float as FloatFn), c"float".as_ptr(), max::vararg(max::A_FLOAT), 0 as c_int);
-        max::class_addmethod(class, method(list as GimmeFn), c"list".as_ptr(), max::vararg(max::A_GIMME), 0 as c_int);
-        let anything = method(anything as GimmeFn);
-        max::class_addmethod(class, anything, c"anything".as_ptr(), max::vararg(max::A_GIMME), 0 as c_int);
-        max::class_addmethod(
-            class,
-            method(assist as AssistFn),
-            c"assist".as_ptr(),
-            max::vararg(max::A_CANT),
-            0 as c_int,
+        let add = |f: max::method, selector: &CStr, types: &[c_int]| match types {
+            [] => max::class_addmethod(class, f, selector.as_ptr(), 0 as c_int),
+            [t] => max::class_addmethod(class, f, selector.as_ptr(), *t, 0 as c_int),
+            _ => unreachable!("one argument type at most"),
+        };
+        add(method(methods.bang), c"bang", &[]);
+        add(method(methods.int), c"int", &[max::vararg(max::A_LONG)]);
+        add(method(methods.float), c"float", &[max::vararg(max::A_FLOAT)]);
+        add(method(methods.list), c"list", &[max::vararg(max::A_GIMME)]);
+        add(method(methods.anything), c"anything", &[max::vararg(max::A_GIMME)]);
+        add(method(methods.assist), c"assist", &[max::vararg(max::A_CANT)]);
+        attrs::add::<T>(class);
+        class
+    }
+}
+
+fn setup() {
+    // SAFETY: Max's class API on the main thread during ext_main; dblclick
+    // is `(x)`, registered A_CANT, its type list ended with 0 (an int).
+    unsafe {
+        let class = box_class(
+            c"pyrus",
+            new as NewFn,
+            BoxMethods {
+                free: free as ObjFn,
+                bang: bang as ObjFn,
+                int: int as IntFn,
+                float: float as FloatFn,
+                list: list as GimmeFn,
+                anything: anything as GimmeFn,
+                assist: assist as AssistFn,
+            },
         );
         let dblclick = method(dblclick as ObjFn);
         max::class_addmethod(class, dblclick, c"dblclick".as_ptr(), max::vararg(max::A_CANT), 0 as c_int);
-        attrs::add::<MaxPyrus>(class);
         max::class_register(max::gensym(c"box".as_ptr()), class);
         CLASS.store(class, Ordering::Release);
     }

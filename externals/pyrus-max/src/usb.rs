@@ -9,15 +9,15 @@
 //! Sync` and blocks on nothing. Free passes the same gate (`gate.rs`).
 
 use crate::atoms;
-use crate::attrs::{self, Attributed, Creating};
+use crate::attrs::{Attributed, Creating};
 use crate::host::MaxOutlets;
 use crate::trampoline::guard;
-use crate::{context, lock, method, port, write_assist};
+use crate::{context, lock, port, write_assist};
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::{UsbObject, UsbOptions};
 use pyrus_max_sys as max;
 use std::borrow::Cow;
-use std::ffi::{c_char, c_int, c_long, c_short, c_void};
+use std::ffi::{c_char, c_long, c_short, c_void};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
@@ -49,29 +49,19 @@ pub fn setup() {
     // SAFETY: as for `[pyrus]` (lib.rs): Max's class API on the main thread
     // during ext_main, each method registered with its signature's types.
     unsafe {
-        let class = max::class_new(
-            c"pyrus.usb".as_ptr(),
-            method(new as NewFn),
-            method(free as ObjFn),
-            std::mem::size_of::<MaxUsb>() as c_long,
-            None,
-            max::A_GIMME,
-            0 as c_int,
+        let class = crate::box_class(
+            c"pyrus.usb",
+            new as NewFn,
+            crate::BoxMethods {
+                free: free as ObjFn,
+                bang: bang as ObjFn,
+                int: int as IntFn,
+                float: float as FloatFn,
+                list: list as GimmeFn,
+                anything: anything as GimmeFn,
+                assist: assist as AssistFn,
+            },
         );
-        max::class_addmethod(class, method(bang as ObjFn), c"bang".as_ptr(), 0 as c_int);
-        max::class_addmethod(class, method(int as IntFn), c"int".as_ptr(), max::vararg(max::A_LONG), 0 as c_int);
-        max::class_addmethod(class, method(float as FloatFn), c"float".as_ptr(), max::vararg(max::A_FLOAT), 0 as c_int);
-        max::class_addmethod(class, method(list as GimmeFn), c"list".as_ptr(), max::vararg(max::A_GIMME), 0 as c_int);
-        let any = method(anything as GimmeFn);
-        max::class_addmethod(class, any, c"anything".as_ptr(), max::vararg(max::A_GIMME), 0 as c_int);
-        max::class_addmethod(
-            class,
-            method(assist as AssistFn),
-            c"assist".as_ptr(),
-            max::vararg(max::A_CANT),
-            0 as c_int,
-        );
-        attrs::add::<MaxUsb>(class);
         max::class_register(max::gensym(c"box".as_ptr()), class);
         CLASS.store(class, Ordering::Release);
     }

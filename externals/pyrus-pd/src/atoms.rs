@@ -41,11 +41,7 @@ fn widen_other(f: pd::t_float) -> f64 {
 pub unsafe fn symbol_text(s: *const pd::t_symbol) -> (Cow<'static, str>, bool) {
     // SAFETY: per the contract, s is a valid t_symbol whose s_name is a
     // NUL-terminated string that Pd never frees.
-    let bytes = unsafe { CStr::from_ptr((*s).s_name) };
-    match bytes.to_str() {
-        Ok(text) => (Cow::Borrowed(text), true),
-        Err(_) => (Cow::Owned(bytes.to_string_lossy().into_owned()), false),
-    }
+    pyrus_engine::atoms::symbol_text(unsafe { CStr::from_ptr((*s).s_name) })
 }
 
 /// Converts a Pd atom vector. Pointers and other atom types become the symbol
