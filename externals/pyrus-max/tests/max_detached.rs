@@ -207,6 +207,60 @@ fn stop_ends_an_endless_loop_and_the_object_works_after() {
     m.quit();
 }
 
+/// A job blocked in a wait (C code) when `stop` comes: the object stops
+/// waiting for it, and its next calls answer at once on another worker,
+/// though the pool has one worker and the abandoned job still holds it
+/// (the reproducer stop-c-sleep, here from the scheduler thread).
+#[test]
+fn stop_abandons_a_job_blocked_in_c_and_the_next_call_answers_at_once() {
+    const BLOCK: &str = "import threading, pyrus\n\
+gate = threading.Event()\n\
+done = threading.Event()\n\
+def block():\n\
+\x20   try:\n\
+\x20       pyrus.out('started')\n\
+\x20       gate.wait(120)\n\
+\x20   finally:\n\
+\x20       pyrus.out('late')\n\
+\x20       done.set()\n\
+def release():\n\
+\x20   gate.set()\n\
+\x20   return 'released'\n\
+def finished():\n\
+\x20   return 'finished' if done.wait(120) else 'timed out'\n\
+def again():\n\
+\x20   return 'again'\n";
+    for mode in [1, 2] {
+        let mut m = with_scripts(&format!("stopwait{mode}"), &[("blk.py", BLOCK)]);
+        m.new_object("c", "pyrus");
+        m.send("c", 0, "exec import pyrus; pyrus.send('pyrus', 'workers', 1)");
+        m.expect_containing("1 worker thread");
+        m.new_object("a", &format!("pyrus blk @detach {mode}"));
+        m.new_object("w", "pyrus blk @detach 1");
+        m.sched("a", 0, "call blk.block");
+        assert_eq!(m.expect_out("a", 0).message, "symbol started", "{}", m.text());
+        let start = std::time::Instant::now();
+        m.sched("a", 0, "stop");
+        m.sched("a", 0, "call blk.release");
+        m.until("released", |m| m.outlet("a", 0).len() >= 2);
+        m.send("w", 0, "call blk.finished");
+        assert_eq!(m.expect_out("w", 0).message, "symbol finished", "{}", m.text());
+        m.sched("a", 0, "call blk.again");
+        m.until("again, then busy 0", |m| m.outlet("a", 1).len() >= 7);
+        // Generous: with the bug the next call waits for the abandoned job's 120 s.
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "detach {mode}: {:?}", start.elapsed());
+        assert_eq!(
+            m.outlet("a", 0),
+            ["symbol started", "symbol released", "symbol again"],
+            "detach {mode}: {}",
+            m.text()
+        );
+        let status = ["busy 1", "stopped", "busy 0", "busy 1", "busy 0", "busy 1", "busy 0"];
+        assert_eq!(m.outlet("a", 1), status, "detach {mode}: {}", m.text());
+        m.quit();
+    }
+}
+
 /// `@latest 1`: calls that have not started are replaced by the newest.
 #[test]
 fn latest_replaces_the_calls_that_wait() {
