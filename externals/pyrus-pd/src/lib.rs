@@ -119,6 +119,12 @@ fn setup() {
             );
             class
         };
+        if class.is_null() {
+            // Pd refuses every class of an external built for the other
+            // float size (a double-precision Pd and this 32-bit build, or
+            // the reverse), and has said so: nothing else may be set up.
+            return console::error(std::ptr::null(), &float_size_mismatch());
+        }
         inlets::setup();
         CLASS.store(class, Ordering::Release);
         let waker = service::create();
@@ -144,6 +150,18 @@ fn setup() {
             ),
         }
     })
+}
+
+/// Why no `[pyrus]` can be made in a Pd whose floats are not this build's.
+fn float_size_mismatch() -> String {
+    let (built, other) = match std::mem::size_of::<pd::t_float>() {
+        4 => ("Pd with 32-bit floats", "a double-precision Pd (Pd64)"),
+        _ => ("double-precision Pd (Pd64)", "a Pd with 32-bit floats"),
+    };
+    format!(
+        "pyrus: this pyrus is built for {built}, and Pd refused it: install the pyrus package built for {other}, \
+         as this Pd is; no [pyrus] or [pyrus.usb] can be made until then"
+    )
 }
 
 type NewFn = unsafe extern "C" fn(*mut pd::t_symbol, c_int, *const pd::t_atom) -> *mut c_void;

@@ -265,10 +265,13 @@ fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
         None => ("pd", Vec::new()),
     };
     let mut pd = Command::new(program);
-    pd.args(before)
-        .current_dir(dir)
-        .args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"])
-        .arg(package_dir());
+    pd.args(before);
+    headless(pd, dir)
+}
+
+/// `pd`'s flags for a headless test run in `dir`, the package on its path.
+fn headless(mut pd: Command, dir: &Path) -> Command {
+    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package_dir());
     pd
 }
 
@@ -287,8 +290,20 @@ pub fn run_pd_under(
     limit: Duration,
 ) -> Transcript {
     let dir = patch.parent().unwrap();
-    let mut child = pd_command_under(wrapper, dir)
-        .envs(env.iter().copied())
+    let mut pd = pd_command_under(wrapper, dir);
+    pd.envs(env.iter().copied());
+    run_command(pd, patch, extra, limit)
+}
+
+/// As [`run_pd`], in another Pd binary `pd` (Pd64, which `build/test`
+/// builds from Debian's puredata source).
+pub fn run_other_pd(pd: &Path, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+    run_command(headless(Command::new(pd), patch.parent().unwrap()), patch, extra, limit)
+}
+
+/// Runs a Pd command on `patch` (see [`run_pd`]), killed after `limit`.
+fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+    let mut child = pd
         .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
         .args(extra.iter().filter(|f| **f != "-realtime"))
         .arg("-open")
