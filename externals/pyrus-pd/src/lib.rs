@@ -13,6 +13,7 @@
 //! | the waker itself (`PdHost::wake`: writes one byte to a socket) | the engine | any (workers, script threads, device threads) | yes; never blocks |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |
 //! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` | the exiting (scheduler) thread | no |
+//! | the stand-in classes' creator (`other_float.rs`, only in a Pd of the other float size, which refused ours) | Pd | scheduler | no |
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds
 //! into Pd. Nothing here takes Pd's `sys_lock`.
@@ -28,6 +29,7 @@ mod control;
 mod host;
 mod inlets;
 mod options;
+mod other_float;
 mod service;
 mod trampoline;
 mod usb;
@@ -123,7 +125,9 @@ fn setup() {
             // Pd refuses every class of an external built for the other
             // float size (a double-precision Pd and this 32-bit build, or
             // the reverse), and has said so: nothing else may be set up.
-            return console::error(std::ptr::null(), &float_size_mismatch());
+            let why = float_size_mismatch();
+            console::error(std::ptr::null(), &why);
+            return other_float::register(why);
         }
         inlets::setup();
         CLASS.store(class, Ordering::Release);

@@ -1,6 +1,8 @@
 //! A pyrus built for one float size, loaded into a Pd of the other: Pd
 //! refuses its classes, and pyrus says which package to install instead of
-//! crashing Pd (it went on with the class Pd had refused). Runs in a
+//! crashing Pd (it went on with the class Pd had refused), at load and at
+//! each box, which Pd then leaves uncreated (without the stand-in classes Pd
+//! would load the library again for each box, a thousand deep). Runs in a
 //! double-precision Pd ("Pd64") that `build/test` builds from Debian's own
 //! puredata source (`build_pd64` in build/lib.sh), at `$PYRUS_PD64`.
 
@@ -37,5 +39,8 @@ fn a_32_bit_build_in_pd64_is_refused_with_what_to_install_and_pd_goes_on() {
     assert!(t.contains("alive: bang"), "the rest of the patch runs: {}", t.text());
     let why = "pyrus: this pyrus is built for Pd with 32-bit floats, and Pd refused it: install the pyrus package \
                built for a double-precision Pd (Pd64)";
-    assert_eq!(t.lines.iter().filter(|l| l.contains(why)).count(), 1, "said once: {}", t.text());
+    // At load, then at each box (the stand-in classes' creator).
+    assert_eq!(t.lines.iter().filter(|l| l.contains(why)).count(), 3, "{}", t.text());
+    assert_eq!(t.lines.iter().filter(|l| l.contains("couldn't create")).count(), 2, "{}", t.text());
+    assert!(!t.contains("maximum object loading depth"), "the library is loaded once: {}", t.text());
 }
