@@ -32,11 +32,22 @@ pub trait Attributed {
     type Options: OptionSet + Copy;
     /// The class name, for errors.
     const CLASS: &'static str;
-    /// The options being filled during creation, if the object is being made.
+    /// The object's field that points to the options being filled during
+    /// creation ([`from_args`] sets it; null once the object is made).
     ///
     /// # Safety
     /// `x` is a live object of this type, on the thread running its method.
-    unsafe fn creating(x: *mut Self) -> Option<*mut Creating<Self::Options>>;
+    unsafe fn creating_field(x: *mut Self) -> *mut *mut Creating<Self::Options>;
+
+    /// The options being filled during creation, if the object is being made.
+    ///
+    /// # Safety
+    /// As [`Attributed::creating_field`].
+    unsafe fn creating(x: *mut Self) -> Option<*mut Creating<Self::Options>> {
+        // SAFETY: per the contract, the field of a live object.
+        let creating = unsafe { *Self::creating_field(x) };
+        (!creating.is_null()).then_some(creating)
+    }
     /// Sets option `name` of a made object (through its gate).
     ///
     /// # Safety
@@ -53,6 +64,36 @@ pub trait Attributed {
 pub struct Creating<O> {
     pub options: O,
     pub outlets: std::sync::Arc<crate::host::MaxOutlets>,
+}
+
+/// The options an object is made with: the defaults, and then its `@name
+/// values...` creation arguments, each through its attribute's setter
+/// (`attr_args_process` calls them; they fill the options through the
+/// object's [`Attributed::creating_field`], which points to them only for
+/// the length of this call). A bad value is reported through `outlets`.
+///
+/// # Safety
+/// `x` is the object being made, on the main thread; Max passes `argc`
+/// valid atoms at `argv`.
+pub unsafe fn from_args<T: Attributed>(
+    x: *mut T,
+    outlets: &std::sync::Arc<crate::host::MaxOutlets>,
+    argc: c_long,
+    argv: *mut max::t_atom,
+) -> T::Options
+where
+    T::Options: Default,
+{
+    let mut creating = Creating { options: T::Options::default(), outlets: outlets.clone() };
+    // SAFETY: per the contract. `creating` outlives attr_args_process, which
+    // calls our setters (they read it through the field) and nothing after;
+    // the field is null again before it goes. Max's count is a short.
+    unsafe {
+        *T::creating_field(x) = &mut creating;
+        max::attr_args_process(x.cast(), argc as std::ffi::c_short, argv);
+        *T::creating_field(x) = std::ptr::null_mut();
+    }
+    creating.options
 }
 
 /// An option's value as the attribute's one `long`.

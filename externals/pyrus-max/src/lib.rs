@@ -286,15 +286,9 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
         let outlets = Arc::new(MaxOutlets::new(object, "pyrus"));
         // SAFETY: Max passes argc valid atoms.
         let (args, offset) = unsafe { creation_args(argc, argv, &outlets, "pyrus") };
-        let mut creating = Creating { options: Options::default(), outlets: outlets.clone() };
-        // SAFETY: x is ours; `creating` outlives attr_args_process, which
-        // calls our setters (they read it through x) and nothing after.
-        unsafe {
-            (*x).creating = &mut creating;
-            max::attr_args_process(x.cast(), argc as c_short, argv);
-            (*x).creating = null_mut();
-        }
-        let engine = Object::new(ctx, outlets.clone(), &args[..offset], creating.options, patcher_dir().as_deref());
+        // SAFETY: x is the object being made, on the main thread; Max passes argc atoms.
+        let options = unsafe { attrs::from_args(x, &outlets, argc, argv) };
+        let engine = Object::new(ctx, outlets.clone(), &args[..offset], options, patcher_dir().as_deref());
         // SAFETY: x is the live object being made, on the main thread; its
         // `inlet` field lives as long as it.
         let proxies = unsafe { inlets::create(object, &raw mut (*x).inlet, engine.inlet_count()) };
@@ -306,7 +300,7 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
             outlets,
             proxies,
             engine: Arc::new(engine),
-            options: Mutex::new(creating.options),
+            options: Mutex::new(options),
             to_main: Mutex::new(Vec::new()),
             opener,
         };
@@ -509,10 +503,9 @@ impl Attributed for MaxPyrus {
     type Options = Options;
     const CLASS: &'static str = "pyrus";
 
-    unsafe fn creating(x: *mut Self) -> Option<*mut Creating<Options>> {
+    unsafe fn creating_field(x: *mut Self) -> *mut *mut Creating<Options> {
         // SAFETY: per the trait's contract, x is live.
-        let creating = unsafe { (*x).creating };
-        (!creating.is_null()).then_some(creating)
+        unsafe { &raw mut (*x).creating }
     }
 
     unsafe fn set_live(x: *mut Self, name: &'static str, value: Vec<Atom<'static>>) {

@@ -17,7 +17,7 @@ use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::{UsbObject, UsbOptions};
 use pyrus_max_sys as max;
 use std::borrow::Cow;
-use std::ffi::{c_char, c_long, c_short, c_void};
+use std::ffi::{c_char, c_long, c_void};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
@@ -84,15 +84,10 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
             let options = pyrus_engine::OptionName::synopsis(<UsbOptions as pyrus_engine::OptionSet>::NAMES, "@");
             outlets.error(&format!("pyrus.usb: unknown argument {other}: [pyrus.usb] takes {options}"));
         }
-        let mut creating = Creating { options: UsbOptions::default(), outlets: outlets.clone() };
-        // SAFETY: as in `[pyrus]`'s new: `creating` outlives attr_args_process.
-        unsafe {
-            (*x).creating = &mut creating;
-            max::attr_args_process(x.cast(), argc as c_short, argv);
-            (*x).creating = null_mut();
-        }
-        let engine = UsbObject::new(ctx, outlets.clone(), creating.options);
-        let state = State { outlets, engine: Arc::new(engine), options: Mutex::new(creating.options) };
+        // SAFETY: x is the object being made, on the main thread; Max passes argc atoms.
+        let options = unsafe { crate::attrs::from_args(x, &outlets, argc, argv) };
+        let engine = UsbObject::new(ctx, outlets.clone(), options);
+        let state = State { outlets, engine: Arc::new(engine), options: Mutex::new(options) };
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(Box::new(state)) };
         x.cast()
@@ -171,10 +166,9 @@ impl Attributed for MaxUsb {
     type Options = UsbOptions;
     const CLASS: &'static str = "pyrus.usb";
 
-    unsafe fn creating(x: *mut Self) -> Option<*mut Creating<UsbOptions>> {
+    unsafe fn creating_field(x: *mut Self) -> *mut *mut Creating<UsbOptions> {
         // SAFETY: per the trait's contract, x is live.
-        let creating = unsafe { (*x).creating };
-        (!creating.is_null()).then_some(creating)
+        unsafe { &raw mut (*x).creating }
     }
 
     unsafe fn set_live(x: *mut Self, name: &'static str, value: Vec<Atom<'static>>) {

@@ -89,7 +89,7 @@ impl Context {
         // Script output: partial lines of no object end with the pass; counts of
         // lines a flood left out, once their second is over.
         console::end_of_pass();
-        let left_out = console::windows(self).take_left_out(|id, d| self.deliver(id, d));
+        console::windows(self).take_left_out(|id, d| self.deliver(id, d));
         // Scripts' devices with events: to their owners (no Python here).
         for device in usb_script::pending(self) {
             match self.recipient(device.owner()) {
@@ -103,8 +103,9 @@ impl Context {
         for object in pollables {
             more |= object.poll();
         }
-        // An episode of slow GIL waits is reported at a later pass (see `gil`).
-        more || left_out || self.holds() || self.has_work() || gil::episode_pending()
+        // Whatever is still to come: work, held deliveries, counts (of lines
+        // left out, of dropped calls), an episode of slow GIL waits (see `gil`).
+        more || self.wants_service()
     }
 
     /// Whether a service has anything to do, now or later: deliveries

@@ -178,7 +178,8 @@ impl Object {
         self.inner.core.shape().inlets
     }
 
-    /// Number of outlets the host must create; the last one is the status outlet.
+    /// Number of outlets (made through [`Outlets::create`] at creation); the
+    /// last one is the status outlet.
     pub fn outlet_count(&self) -> usize {
         self.inner.core.shape().outlets + 1
     }

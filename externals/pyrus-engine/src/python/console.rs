@@ -386,14 +386,14 @@ impl Windows {
 
     /// Reports, as one line each, the lines left out in seconds that are over
     /// (through `deliver`, with the object and the delivery); forgets windows
-    /// that are over. Returns whether counts are still to come.
-    pub(crate) fn take_left_out(&self, mut deliver: impl FnMut(ObjectId, Delivery)) -> bool {
+    /// that are over. Counts still to come leave [`Windows::any_left_out`] set.
+    pub(crate) fn take_left_out(&self, mut deliver: impl FnMut(ObjectId, Delivery)) {
         if !self.any_left_out.load(Ordering::Acquire) {
-            return false;
+            return;
         }
         let now = Instant::now();
         let mut reports = Vec::new();
-        let pending = {
+        {
             let mut windows = lock(&self.windows);
             windows.retain(|&(id, stream), w| {
                 if now.duration_since(w.start) < WINDOW {
@@ -406,11 +406,9 @@ impl Windows {
             });
             let pending = windows.values().any(|w| w.left_out > 0);
             self.any_left_out.store(pending, Ordering::Release);
-            pending
-        };
+        }
         for (id, d) in reports {
             deliver(id, d);
         }
-        pending
     }
 }
