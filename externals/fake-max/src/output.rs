@@ -2,8 +2,8 @@
 //! out under one lock and is flushed, so lines of the main thread, the
 //! scheduler and external threads never interleave. Any thread.
 
-use crate::abi::{Atom, A_FLOAT, A_LONG, A_OBJ, A_SYM};
-use crate::symbols;
+use super::abi::{Atom, A_FLOAT, A_LONG, A_OBJ, A_SYM};
+use super::symbols;
 use std::cell::Cell;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,7 +44,7 @@ pub fn thread_name() -> &'static str {
 
 /// Prints one line (embedded newlines become separate lines of the same kind).
 pub fn line(kind: &str, text: &str) {
-    let _g = crate::sync::lock(&OUT);
+    let _g = super::sync::lock(&OUT);
     let mut out = std::io::stdout().lock();
     let text = text.strip_suffix('\n').unwrap_or(text);
     for part in text.split('\n') {

@@ -6,8 +6,8 @@
 //! Max threads deliver, any thread may call an outlet (and be reported).
 //! The lock is never held while external code runs.
 
-use crate::abi::{Object, MAGIC};
-use crate::sync::lock;
+use super::abi::{Object, MAGIC};
+use super::sync::lock;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 

@@ -1,0 +1,57 @@
+# Running Windows test builds under wine (sourced by build/lib.sh), shared
+# by the Windows test hosts (fake-max's MaxAPI.dll for Max; Pd for Windows):
+# one wine prefix under target/, the ProcessPrng stand-in that Rust programs
+# need under wine 8.0, and Windows paths for the tests.
+
+WINE_PREFIX_DIR="$ROOT/target/wine"
+WINE_SHIM_DIR="$ROOT/target/wine-shim"
+
+# Sets up wine for the tests, once: $PYRUS_WINE (the 64-bit loader),
+# WINEPREFIX (booted once with `wineboot -i`), quiet WINEDEBUG, no audio
+# drivers probed. Returns 1, with $WINE_SKIP saying why, when this machine
+# has no wine64 or no mingw-w64 (the caller reports the tests as skipped).
+wine_setup() {
+  WINE_SKIP=""
+  local wine
+  wine=$(command -v wine64 || true)
+  [ -n "$wine" ] || { [ -x /usr/lib/wine/wine64 ] && wine=/usr/lib/wine/wine64; }
+  if [ -z "$wine" ]; then
+    WINE_SKIP="no wine64 on this machine (Debian: apt install wine64)"
+    return 1
+  fi
+  if ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
+    WINE_SKIP="no mingw-w64 on this machine (Debian: apt install gcc-mingw-w64-x86-64)"
+    return 1
+  fi
+  if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; then
+    rustup target add x86_64-pc-windows-gnu >/dev/null 2>&1 || {
+      WINE_SKIP="the rustup target x86_64-pc-windows-gnu cannot be installed here"
+      return 1
+    }
+  fi
+  export PYRUS_WINE="$wine"
+  export WINEPREFIX="$WINE_PREFIX_DIR"
+  export WINEDEBUG="${WINEDEBUG:--all}"
+  export WINEDLLOVERRIDES="winealsa.drv,winepulse.drv,wineoss.drv=d"
+  if [ ! -e "$WINEPREFIX/.pyrus-booted" ]; then
+    mkdir -p "$WINEPREFIX"
+    # To a file, not a pipe: wine's helpers keep a pipe open after it exits.
+    "$wine" wineboot -i >"$WINEPREFIX/wineboot.log" 2>&1 || {
+      WINE_SKIP="wineboot -i failed in $WINEPREFIX (see wineboot.log there)"
+      return 1
+    }
+    touch "$WINEPREFIX/.pyrus-booted"
+  fi
+}
+
+# Copies the ProcessPrng stand-in (build/wine/bcryptprimitives.c, built
+# once with mingw) into the folder $1, beside the Rust executables and DLLs
+# that need it: wine loads a DLL it has no builtin of from there.
+wine_prng_shim() {
+  local dll="$WINE_SHIM_DIR/bcryptprimitives.dll" src="$ROOT/build/wine/bcryptprimitives.c"
+  if [ ! -e "$dll" ] || [ "$src" -nt "$dll" ]; then
+    mkdir -p "$WINE_SHIM_DIR"
+    x86_64-w64-mingw32-gcc -O2 -Wall -Werror -shared -o "$dll" "$src" -ladvapi32
+  fi
+  cp "$dll" "$1/"
+}
