@@ -19,8 +19,10 @@
 //! (Pd's scheduler thread, Max's main thread). `dlopen` and `dlerror` are
 //! thread-safe; nothing here keeps state.
 
-use std::ffi::{c_void, CStr, CString};
-use std::path::PathBuf;
+mod dynlib;
+
+use std::ffi::{c_void, CStr};
+use std::path::{Path, PathBuf};
 
 /// The libpython the real external was built against (see `build.rs`).
 pub const LIBPYTHON: &str = env!("PYRUS_LIBPYTHON");
@@ -30,8 +32,9 @@ pub const PYTHON_VERSION: &str = env!("PYRUS_PYTHON_VERSION");
 /// Loads the libpython the real external needs, `RTLD_GLOBAL`; the error
 /// says what is missing and how to get it.
 pub fn load_python() -> Result<(), String> {
-    let libpython = std::env::var("PYRUS_LIBPYTHON").unwrap_or_else(|_| LIBPYTHON.to_owned());
-    let python = open(&libpython).map_err(|e| {
+    let libpython =
+        std::env::var("PYRUS_LIBPYTHON").unwrap_or_else(|_| bundled().unwrap_or_else(|| LIBPYTHON.to_owned()));
+    let python = dynlib::open(Path::new(&libpython)).map_err(|e| {
         format!(
             "pyrus: this build needs Python {PYTHON_VERSION} ({libpython}), which could not be loaded ({e}). \
              Install it (Debian: apt install libpython{PYTHON_VERSION}), or rebuild pyrus for your Python: \
@@ -40,10 +43,9 @@ pub fn load_python() -> Result<(), String> {
     })?;
     // The real external is built for one minor version's ABI: another one
     // (PYRUS_LIBPYTHON naming libpython3.12 for a 3.11 build) would crash it.
-    let version = python_version(python);
+    let version = python_version(&python);
     if version.as_deref().and_then(minor) != Some(PYTHON_VERSION) {
-        // SAFETY: the handle from dlopen above; nothing of it is in use.
-        unsafe { libc::dlclose(python) };
+        python.close();
         let found = match version.as_deref().and_then(|v| v.split_whitespace().next()) {
             Some(v) => format!("Python {v}"),
             None => "no libpython (it has no Py_GetVersion)".to_owned(),
@@ -56,29 +58,39 @@ pub fn load_python() -> Result<(), String> {
     Ok(())
 }
 
-/// Opens `core` from the folder of the file this code was loaded from
-/// (`loader`, its name for messages) and returns its function `entry`.
-pub fn load_core(loader: &str, core: &str, entry: &CStr) -> Result<*mut c_void, String> {
-    let core = own_folder().ok_or_else(|| format!("pyrus: can't find the folder {loader} was loaded from"))?.join(core);
-    let handle = open(&core.to_string_lossy()).map_err(|e| format!("pyrus: can't load {}: {e}", core.display()))?;
-    // SAFETY: handle is a live library handle; the name is NUL-terminated.
-    let function = unsafe { libc::dlsym(handle, entry.as_ptr()) };
-    if function.is_null() {
-        return Err(format!("pyrus: {} has no {}: a mismatched build?", core.display(), entry.to_string_lossy()));
-    }
-    Ok(function)
+/// Windows: the `python3X.dll` in the package's `support/` folder (beside
+/// the loader), if there is one.
+fn bundled() -> Option<String> {
+    let dll = own_folder()?.join("support").join(LIBPYTHON);
+    (cfg!(windows) && dll.is_file()).then(|| dll.to_string_lossy().into_owned())
+}
+
+/// The file name cargo gives the cdylib `stem` on this platform:
+/// `libpyrus_pd.so` (Linux), `libpyrus_pd.dylib` (macOS), `pyrus_pd.dll`
+/// (Windows).
+pub fn core_file(stem: &str) -> String {
+    format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+}
+
+/// Opens the core `stem` (its file named by [`core_file`]) from the folder
+/// of the file this code was loaded from and returns its function `entry`.
+pub fn load_core(stem: &str, entry: &CStr) -> Result<*mut c_void, String> {
+    let own = dynlib::own_file().ok_or("pyrus: can't find the file the pyrus loader was loaded from")?;
+    let folder = own.parent().ok_or_else(|| format!("pyrus: {} has no folder", own.display()))?;
+    let core = folder.join(core_file(stem));
+    let library = dynlib::open(&core).map_err(|e| format!("pyrus: can't load {}: {e}", core.display()))?;
+    library
+        .symbol(entry)
+        .ok_or_else(|| format!("pyrus: {} has no {}: a mismatched build?", core.display(), entry.to_string_lossy()))
 }
 
 /// What `Py_GetVersion` of the loaded libpython says (`3.11.2 (main, ...)`),
 /// which may be called before Python is initialised.
-fn python_version(python: *mut c_void) -> Option<String> {
-    // SAFETY: a live handle and a NUL-terminated name; the symbol, if there,
-    // is CPython's `const char *Py_GetVersion(void)`, which returns a static string.
+fn python_version(python: &dynlib::Library) -> Option<String> {
+    let symbol = python.symbol(c"Py_GetVersion")?;
+    // SAFETY: the symbol is CPython's `const char *Py_GetVersion(void)`,
+    // which returns a static string.
     unsafe {
-        let symbol = libc::dlsym(python, c"Py_GetVersion".as_ptr());
-        if symbol.is_null() {
-            return None;
-        }
         let get = std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const std::ffi::c_char>(symbol);
         let text = get();
         (!text.is_null()).then(|| CStr::from_ptr(text).to_string_lossy().into_owned())
@@ -92,37 +104,10 @@ fn minor(version: &str) -> Option<&str> {
     Some(&number[..second_dot])
 }
 
-/// `dlopen(name, RTLD_NOW | RTLD_GLOBAL)`, or dlerror's text.
-fn open(name: &str) -> Result<*mut c_void, String> {
-    let c_name = CString::new(name).map_err(|_| "a NUL in the name".to_owned())?;
-    // SAFETY: a valid C string; dlopen and dlerror are thread-safe.
-    unsafe {
-        let handle = libc::dlopen(c_name.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL);
-        if handle.is_null() {
-            let err = libc::dlerror();
-            let text =
-                if err.is_null() { "unknown error".into() } else { CStr::from_ptr(err).to_string_lossy().into_owned() };
-            return Err(text);
-        }
-        Ok(handle)
-    }
-}
-
 /// The folder of the shared object this function is linked into: the
 /// loader's, or the real external's when it uses this crate too.
 pub fn own_folder() -> Option<PathBuf> {
-    // SAFETY: Dl_info is plain data that dladdr fills for an address inside
-    // the shared object holding this function; dli_fname then points to a
-    // NUL-terminated path owned by the dynamic loader.
-    unsafe {
-        let mut info: libc::Dl_info = std::mem::zeroed();
-        let here = own_folder as *const c_void;
-        if libc::dladdr(here, &mut info) == 0 || info.dli_fname.is_null() {
-            return None;
-        }
-        let file = PathBuf::from(CStr::from_ptr(info.dli_fname).to_string_lossy().into_owned());
-        file.parent().map(PathBuf::from)
-    }
+    dynlib::own_file()?.parent().map(PathBuf::from)
 }
 
 #[cfg(test)]

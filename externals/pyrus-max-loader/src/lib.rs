@@ -17,8 +17,9 @@ use pyrus_max_sys as max;
 use std::ffi::{c_int, c_long, c_void, CStr, CString};
 use std::sync::OnceLock;
 
-/// The real external, in the same folder as this loader.
-const CORE: &str = "libpyrus_max.so";
+/// The real external, in the same folder as this loader (`libpyrus_max.so`,
+/// `pyrus_max.dll`, `libpyrus_max.dylib`: see `pyrus_loader::core_file`).
+const CORE: &str = "pyrus_max";
 const CORE_MAIN: &CStr = c"pyrus_max_main";
 
 /// Called by Max when it loads `pyrus.so` or `pyrus.usb.so`.
@@ -38,7 +39,7 @@ pub unsafe extern "C" fn ext_main(_r: *mut c_void) {
 
 fn load() -> Result<(), String> {
     pyrus_loader::load_python()?;
-    let main = pyrus_loader::load_core("pyrus.so", CORE, CORE_MAIN)?;
+    let main = pyrus_loader::load_core(CORE, CORE_MAIN)?;
     // SAFETY: pyrus_max_main is `unsafe extern "C" fn()` in the real
     // external, made to be called by ext_main on Max's main thread: now.
     unsafe {
