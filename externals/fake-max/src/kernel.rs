@@ -55,6 +55,7 @@ mod library;
 mod output;
 mod queues;
 mod registry;
+mod stdio;
 mod symbols;
 mod sync;
 mod words;
@@ -75,8 +76,10 @@ fn quit_deadline() -> Duration {
 /// Runs the kernel until quit, then exits the process with its status.
 pub fn run() -> ! {
     output::set_role(Role::Main);
+    let (input, events) = stdio::take();
+    output::set_stream(events);
     builtins::register();
-    std::thread::Builder::new().name("stdin".into()).spawn(read_commands).expect("start the stdin reader");
+    std::thread::Builder::new().name("stdin".into()).spawn(|| read_commands(input)).expect("start the stdin reader");
     let sched = std::thread::Builder::new()
         .name("scheduler".into())
         // Room for deep calls (Python) on the scheduler thread, as on main.
@@ -110,9 +113,8 @@ pub fn run() -> ! {
     std::process::exit(output::exit_status());
 }
 
-fn read_commands() {
-    let stdin = std::io::stdin();
-    let mut reader = stdin.lock();
+fn read_commands(input: stdio::Input) {
+    let mut reader = std::io::BufReader::new(input);
     let mut buf = Vec::new();
     loop {
         buf.clear();

@@ -764,6 +764,7 @@ pub const MAX_SCRIPT_BYTES: u64 = 4 << 20;
 /// swapped in between.
 fn read_script(path: &Path) -> PyResult<Vec<u8>> {
     use std::io::Read;
+    #[cfg(unix)]
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let os_error = |e: std::io::Error| {
         let text = format!("can't read {}: {e}", path.display());
@@ -785,6 +786,7 @@ fn read_script(path: &Path) -> PyResult<Vec<u8>> {
         if kind.is_file() {
             return if meta.len() > MAX_SCRIPT_BYTES { Err(too_large(meta.len())) } else { Ok(meta.len()) };
         }
+        #[cfg(unix)]
         let what = if kind.is_dir() {
             "a directory"
         } else if kind.is_fifo() {
@@ -798,13 +800,19 @@ fn read_script(path: &Path) -> PyResult<Vec<u8>> {
         } else {
             "not a regular file"
         };
+        #[cfg(not(unix))]
+        let what = if kind.is_dir() { "a directory" } else { "not a regular file" };
         Err(PyValueError::new_err(format!(
             "can't load {}: it is {what}: load reads regular files only",
             path.display()
         )))
     };
     check(std::fs::metadata(path).map_err(os_error)?)?;
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(os_error)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NONBLOCK);
+    let file = options.open(path).map_err(os_error)?;
     let size = check(file.metadata().map_err(os_error)?)?;
     let mut bytes = Vec::with_capacity(size as usize);
     // The cap holds even for a file that grows while it is read.

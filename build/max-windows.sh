@@ -1,0 +1,77 @@
+# Max for Windows (sourced by build/lib.sh): pyrus.mxe64 and pyrus.usb.mxe64
+# (two copies of the loader, a DLL exporting ext_main, linked to MaxAPI.dll
+# with raw-dylib) and the core pyrus_max.dll, cross-built with mingw-w64 for
+# x86_64-pc-windows-gnu into target/package/max-windows/; and the fake-max
+# kernel built for Windows (fake-max.exe, MaxAPI.dll) into its kernel/
+# folder: a test host, never shipped (a MaxAPI.dll beside the externals
+# would stand in for Max's own). The tests run them under wine.
+source "$ROOT/build/wine.sh"
+
+WINDOWS_TARGET=x86_64-pc-windows-gnu
+WINDOWS_RELEASE="$ROOT/target/$WINDOWS_TARGET/release"
+MAX_WINDOWS_PACKAGE="$ROOT/target/package/max-windows"
+MAX_WINDOWS_KERNEL="$MAX_WINDOWS_PACKAGE/kernel"
+# The Python the Windows core is built for: the test Python's (wine.sh).
+MAX_WINDOWS_PYTHON_VERSION=3.13
+
+# Builds the Windows Max externals and the Windows kernel. A machine without
+# the rustup target or mingw-w64 gets one "skipped:" line.
+package_max_windows() {
+  if ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
+    echo "skipped: Max for Windows: no mingw-w64 on this machine (Debian: apt install gcc-mingw-w64-x86-64)"
+    return 0
+  fi
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$WINDOWS_TARGET" \
+    && ! rustup target add "$WINDOWS_TARGET" >/dev/null 2>&1; then
+    echo "skipped: Max for Windows: the rustup target $WINDOWS_TARGET cannot be installed here"
+    return 0
+  fi
+  (cd "$ROOT" && PYO3_CROSS_PYTHON_VERSION="$MAX_WINDOWS_PYTHON_VERSION" cargo build -q --release \
+    --target "$WINDOWS_TARGET" -p pyrus-max -p pyrus-max-loader -p fake-max)
+  rm -rf "$MAX_WINDOWS_PACKAGE"
+  mkdir -p "$MAX_WINDOWS_KERNEL"
+  cp "$WINDOWS_RELEASE/pyrus_max_loader.dll" "$MAX_WINDOWS_PACKAGE/pyrus.mxe64"
+  cp "$WINDOWS_RELEASE/pyrus_max_loader.dll" "$MAX_WINDOWS_PACKAGE/pyrus.usb.mxe64"
+  cp "$WINDOWS_RELEASE/pyrus_max.dll" "$MAX_WINDOWS_PACKAGE/"
+  cp "$WINDOWS_RELEASE/fake-max.exe" "$WINDOWS_RELEASE/MaxAPI.dll" "$MAX_WINDOWS_KERNEL/"
+  echo "package: $MAX_WINDOWS_PACKAGE"
+}
+
+# The externals as the Windows tests load them: target/max-windows-test/,
+# the package's files flat with scripts/ and, in support/, the test Python
+# (wine.sh's), where the loader looks for a bundled python3X.dll.
+MAX_WINDOWS_TEST="$ROOT/target/max-windows-test"
+max_windows_test_layout() {
+  rm -rf "$MAX_WINDOWS_TEST"
+  mkdir -p "$MAX_WINDOWS_TEST"
+  cp "$MAX_WINDOWS_PACKAGE"/*.mxe64 "$MAX_WINDOWS_PACKAGE"/*.dll "$MAX_WINDOWS_TEST/"
+  cp -r "$ROOT/scripts" "$MAX_WINDOWS_TEST/scripts"
+  find "$MAX_WINDOWS_TEST/scripts" -name __pycache__ -prune -exec rm -rf {} +
+  cp -r "$WINE_PYTHON" "$MAX_WINDOWS_TEST/support"
+}
+
+# Runs under wine, against the Windows builds: the kernel's own tests
+# (externals/fake-max/tests/kernel.rs, its C externals cross-built with
+# mingw-w64) and pyrus's Max scenario tests (externals/pyrus-max/tests/
+# max_*.rs) with the Windows CPython. Prints one "skipped:" line instead
+# when this machine cannot (no wine, no mingw-w64, no Python to download).
+# Sets status=1 (the caller's) when a test fails.
+test_max_windows() {
+  if [ ! -e "$MAX_WINDOWS_KERNEL/fake-max.exe" ]; then
+    echo "skipped: Max for Windows under wine: not built (see package_max_windows's line above)"
+    return 0
+  fi
+  if ! wine_setup || ! wine_python; then
+    echo "skipped: Max for Windows under wine: $WINE_SKIP"
+    return 0
+  fi
+  wine_prng_shim "$MAX_WINDOWS_KERNEL"
+  max_windows_test_layout
+  # One wine server for every run of the suite (each run would start and
+  # stop its own), stopped at the end.
+  "$PYRUS_WINESERVER" -p >/dev/null 2>&1 || true
+  (cd "$ROOT" && FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" cargo test -q -p fake-max --test kernel) || status=1
+  (cd "$ROOT" && PYRUS_FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" \
+    cargo test -q -p pyrus-max --test 'max_*') || status=1
+  "$PYRUS_WINESERVER" -k >/dev/null 2>&1 || true
+}
