@@ -238,8 +238,10 @@ pub unsafe extern "C" fn object_alloc(c: *mut c_void) -> *mut c_void {
         (*o).o_messlist = c;
         (*o).o_magic = MAGIC;
     }
-    let rec = ObjRec { class: c as usize, id: None, outlets: Vec::new(), inlets: Vec::new(), freed: false };
-    reg().objects.insert(p as usize, rec);
+    let mut r = reg();
+    let id = r.creating.take();
+    let rec = ObjRec { class: c as usize, id, outlets: Vec::new(), inlets: Vec::new(), freed: false };
+    r.objects.insert(p as usize, rec);
     p.cast()
 }
 

@@ -121,7 +121,10 @@ impl Kernel {
             return line("error", &format!("new: ID \"{id}\" is taken"));
         }
         let atoms: Vec<Atom> = args.iter().map(words::atom).collect();
-        match api::create(class, &atoms) {
+        reg().creating = Some(id.to_owned());
+        let made = api::create(class, &atoms);
+        reg().creating = None;
+        match made {
             Ok(x) => {
                 if let Some(o) = reg().objects.get_mut(&x) {
                     o.id = Some(id.to_owned());
