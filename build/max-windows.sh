@@ -50,28 +50,52 @@ max_windows_test_layout() {
   cp -r "$WINE_PYTHON" "$MAX_WINDOWS_TEST/support"
 }
 
+# The Max scenario tests that test what only Linux has (their scripts read
+# /proc or load libc, or the test stands in a Linux libpython or venv), and
+# why: not run under wine, and listed as skipped.
+declare -A MAX_WINDOWS_LINUX_ONLY=(
+  [the_workers_message_resizes_the_pool]="counts the workers by their names in /proc"
+  [a_panic_in_a_detached_job_is_reported_and_the_worker_carries_on]="finds the worker thread in /proc"
+  [detach_as_an_attribute_and_as_a_message]="names the calling thread from /proc"
+  [without_overdrive_everything_is_on_the_main_thread]="names the calling thread from /proc"
+  [a_sync_call_that_waited_for_a_job_holding_python_is_reported_once]="holds the GIL in libc's sleep through ctypes.PyDLL(None)"
+  [open_with_a_missing_editor_says_so]="Windows starts the editor through cmd /C start, which has no 'not found on PATH'"
+  [dblclick_and_open_start_the_editor_on_the_script]="its stand-in editor is a shell script"
+  [numpy_values_convert_with_ints_kept]="the test Python (the embeddable zip) has no numpy"
+  [pyrus_libpython_of_another_minor_version_is_refused_clearly]="its stand-in libpython is a Linux shared object"
+  [a_venv_named_by_pyrus_venv_gives_scripts_its_packages]="makes its venv with the Linux /usr/bin/python3"
+)
+
 # Runs under wine, against the Windows builds: the kernel's own tests
 # (externals/fake-max/tests/kernel.rs, its C externals cross-built with
 # mingw-w64) and pyrus's Max scenario tests (externals/pyrus-max/tests/
-# max_*.rs) with the Windows CPython. Prints one "skipped:" line instead
-# when this machine cannot (no wine, no mingw-w64, no Python to download).
-# Sets status=1 (the caller's) when a test fails.
+# max_*.rs) with the Windows CPython. When this machine cannot (no wine, no
+# mingw-w64, no Python to download), one "skipped:" line instead, also added
+# to the caller's `skipped` list. Sets the caller's status=1 when a test fails.
 test_max_windows() {
+  local why=""
   if [ ! -e "$MAX_WINDOWS_KERNEL/fake-max.exe" ]; then
-    echo "skipped: Max for Windows under wine: not built (see package_max_windows's line above)"
-    return 0
+    why="not built (see package_max_windows's line above)"
+  elif ! wine_setup || ! wine_python; then
+    why="$WINE_SKIP"
   fi
-  if ! wine_setup || ! wine_python; then
-    echo "skipped: Max for Windows under wine: $WINE_SKIP"
+  if [ -n "$why" ]; then
+    echo "skipped: the fake-max kernel tests and the Max scenario tests under wine: $why"
+    skipped+=("fake-max kernel.rs and pyrus-max max_*.rs under wine (Windows builds): $why")
     return 0
   fi
   wine_prng_shim "$MAX_WINDOWS_KERNEL"
   max_windows_test_layout
+  local args=() test
+  for test in "${!MAX_WINDOWS_LINUX_ONLY[@]}"; do
+    args+=(--skip "$test")
+    skipped+=("pyrus-max $test under wine: ${MAX_WINDOWS_LINUX_ONLY[$test]}")
+  done
   # One wine server for every run of the suite (each run would start and
   # stop its own), stopped at the end.
   "$PYRUS_WINESERVER" -p >/dev/null 2>&1 || true
   (cd "$ROOT" && FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" cargo test -q -p fake-max --test kernel) || status=1
   (cd "$ROOT" && PYRUS_FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" \
-    cargo test -q -p pyrus-max --test 'max_*') || status=1
+    cargo test -q -p pyrus-max --test 'max_*' -- "${args[@]}") || status=1
   "$PYRUS_WINESERVER" -k >/dev/null 2>&1 || true
 }
