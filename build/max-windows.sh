@@ -50,15 +50,10 @@ max_windows_test_layout() {
   cp -r "$WINE_PYTHON" "$MAX_WINDOWS_TEST/support"
 }
 
-# The Max scenario tests that test what only Linux has (their scripts read
-# /proc or load libc, or the test stands in a Linux libpython or venv), and
-# why: not run under wine, and listed as skipped.
+# The Max scenario tests that test what only Linux has (a Linux libpython or
+# venv, numpy in the Python, a shell-script editor, Unix's message for a
+# missing one), and why: not run under wine, and listed as skipped.
 declare -A MAX_WINDOWS_LINUX_ONLY=(
-  [the_workers_message_resizes_the_pool]="counts the workers by their names in /proc"
-  [a_panic_in_a_detached_job_is_reported_and_the_worker_carries_on]="finds the worker thread in /proc"
-  [detach_as_an_attribute_and_as_a_message]="names the calling thread from /proc"
-  [without_overdrive_everything_is_on_the_main_thread]="names the calling thread from /proc"
-  [a_sync_call_that_waited_for_a_job_holding_python_is_reported_once]="holds the GIL in libc's sleep through ctypes.PyDLL(None)"
   [open_with_a_missing_editor_says_so]="Windows starts the editor through cmd /C start, which has no 'not found on PATH'"
   [dblclick_and_open_start_the_editor_on_the_script]="its stand-in editor is a shell script"
   [numpy_values_convert_with_ints_kept]="the test Python (the embeddable zip) has no numpy"
