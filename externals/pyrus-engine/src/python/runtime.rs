@@ -171,8 +171,9 @@ fn installation_executable() -> Option<PathBuf> {
     Some(prefix.join("bin").join(python))
 }
 
-/// None on Windows, where CPython finds its files from its DLL's folder
-/// (and a `python3X._pth` beside it) itself.
+/// Windows: none needed. CPython finds its prefix from its own DLL's folder
+/// there (a `python3X._pth` or `Lib\os.py` beside `python3X.dll`), whichever
+/// executable hosts it.
 #[cfg(not(unix))]
 fn installation_executable() -> Option<PathBuf> {
     None
