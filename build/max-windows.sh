@@ -64,11 +64,12 @@ declare -A MAX_WINDOWS_LINUX_ONLY=(
 # Runs under wine, against the Windows builds: the kernel's own tests
 # (externals/fake-max/tests/kernel.rs, its C externals cross-built with
 # mingw-w64) and pyrus's Max scenario tests (externals/pyrus-max/tests/
-# max_*.rs) with the Windows CPython. When this machine cannot (no wine, no
-# mingw-w64, no Python to download), one "skipped:" line instead, also added
-# to the caller's `skipped` list. Sets the caller's status=1 when a test fails.
+# max_*.rs) with the Windows CPython; adds to the list named $1 what it does
+# not run and why (all, with one "skipped:" line, when this machine cannot:
+# no wine, no mingw-w64, no Python to download). Fails if a test fails.
 test_max_windows() {
-  local why=""
+  local -n windows_skipped="$1"
+  local why="" failed=0
   if [ ! -e "$MAX_WINDOWS_KERNEL/fake-max.exe" ]; then
     why="not built (see package_max_windows's line above)"
   elif ! wine_setup || ! wine_python; then
@@ -76,21 +77,22 @@ test_max_windows() {
   fi
   if [ -n "$why" ]; then
     echo "skipped: the fake-max kernel tests and the Max scenario tests under wine: $why"
-    skipped+=("fake-max kernel.rs and pyrus-max max_*.rs under wine (Windows builds): $why")
+    windows_skipped+=("fake-max kernel.rs and pyrus-max max_*.rs under wine (Windows builds): $why")
     return 0
   fi
   wine_prng_shim "$MAX_WINDOWS_KERNEL"
   max_windows_test_layout
-  local args=() test
+  local args=(--exact) test
   for test in "${!MAX_WINDOWS_LINUX_ONLY[@]}"; do
     args+=(--skip "$test")
-    skipped+=("pyrus-max $test under wine: ${MAX_WINDOWS_LINUX_ONLY[$test]}")
+    windows_skipped+=("Max for Windows: $test: ${MAX_WINDOWS_LINUX_ONLY[$test]}")
   done
   # One wine server for every run of the suite (each run would start and
   # stop its own), stopped at the end.
   "$PYRUS_WINESERVER" -p >/dev/null 2>&1 || true
-  (cd "$ROOT" && FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" cargo test -q -p fake-max --test kernel) || status=1
+  (cd "$ROOT" && FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" cargo test -q -p fake-max --test kernel) || failed=1
   (cd "$ROOT" && PYRUS_FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" \
-    cargo test -q -p pyrus-max --test 'max_*' -- "${args[@]}") || status=1
+    cargo test -q -p pyrus-max --test 'max_*' -- "${args[@]}") || failed=1
   "$PYRUS_WINESERVER" -k >/dev/null 2>&1 || true
+  return "$failed"
 }
