@@ -34,7 +34,7 @@ setup() {
 
 source "$ROOT/build/pd64.sh" # Pd64: build_pd64 (the test host), package_pd64, test_pd64
 
-source "$ROOT/build/max-windows.sh"
+source "$ROOT/build/max-windows.sh" # Max for Windows: package_max_windows, test_max_windows (wine.sh: the wine prefix, test Python, ProcessPrng stand-in)
 
 # Builds the Pd library and lays it out as Pd loads it.
 package_pd() {
