@@ -179,8 +179,9 @@ FM_EXPORT t_max_err class_addmethod(t_class *c, method m, const char *name, ...)
 /*
  * object_method passes its arguments on as pointer-sized words, as Max's does
  * for A_CANT methods: it reads 8 of them whatever the caller passed (reading
- * unpassed variadic words on x86-64 SysV yields garbage, never a fault, and
- * the callee ignores what it does not declare).
+ * unpassed variadic words on x86-64 SysV, or on Win64, where they are the
+ * caller's stack slots above its arguments, yields garbage, never a fault,
+ * and the callee ignores what it does not declare).
  */
 FM_EXPORT void *object_method(void *x, t_symbol *s, ...)
 {
