@@ -51,10 +51,9 @@ max_windows_test_layout() {
 }
 
 # The Max scenario tests that test what only Linux has (a Linux libpython or
-# venv, a shell-script editor, Unix's message for a missing one), and why:
-# not run under wine, and listed as skipped.
+# venv, a shell-script editor), and why: not run under wine, and listed as
+# skipped.
 declare -A MAX_WINDOWS_LINUX_ONLY=(
-  [open_with_a_missing_editor_says_so]="Windows starts the editor through cmd /C start, which has no 'not found on PATH'"
   [dblclick_and_open_start_the_editor_on_the_script]="its stand-in editor is a shell script"
   [pyrus_libpython_of_another_minor_version_is_refused_clearly]="its stand-in libpython is a Linux shared object"
   [a_venv_named_by_pyrus_venv_gives_scripts_its_packages]="makes its venv with the Linux /usr/bin/python3"
