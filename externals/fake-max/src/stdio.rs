@@ -9,9 +9,9 @@
 //! there too: the kernel reports through its output. Taken once, by
 //! the main thread at start, before any external is loaded.
 
-use std::io::{Read, Write};
 #[cfg(windows)]
 use std::ffi::{c_int, c_void};
+use std::io::{Read, Write};
 
 pub type Input = Box<dyn Read + Send>;
 pub type Output = Box<dyn Write + Send>;

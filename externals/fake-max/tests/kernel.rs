@@ -13,6 +13,7 @@
 #[path = "support/wine.rs"]
 mod wine;
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -40,9 +41,10 @@ fn external(dir: &Path, name: &str) -> PathBuf {
     let cpp = root.join("tests/externals").join(format!("{name}.cpp"));
     let (compiler, source) =
         if cpp.exists() { ("g++", cpp) } else { ("gcc", root.join("tests/externals").join(format!("{name}.c"))) };
-    let (compiler, out, flags, libs) = match windows() {
+    let (compiler, out, flags, libs): (String, PathBuf, Vec<OsString>, Vec<OsString>) = match windows() {
         Some(kernel) => {
-            std::fs::write(dir.join("lacks.def"), format!("LIBRARY MaxAPI.dll\nEXPORTS\n{LACKED}\n")).expect("lacks.def");
+            std::fs::write(dir.join("lacks.def"), format!("LIBRARY MaxAPI.dll\nEXPORTS\n{LACKED}\n"))
+                .expect("lacks.def");
             let made = Command::new("x86_64-w64-mingw32-dlltool")
                 .arg("-d")
                 .arg(dir.join("lacks.def"))
@@ -53,12 +55,18 @@ fn external(dir: &Path, name: &str) -> PathBuf {
             assert!(made.success(), "dlltool makes liblacks.a");
             // The C++ runtime goes inside: only MaxAPI.dll is to be found.
             let flags = vec!["-static-libgcc".into(), "-static-libstdc++".into()];
-            let libs = vec!["-L".into(), kernel.into_os_string(), "-l:MaxAPI.dll".into(), "-L".into(), dir.into(), "-llacks".into()];
+            let libs = vec![
+                "-L".into(),
+                kernel.into_os_string(),
+                "-l:MaxAPI.dll".into(),
+                "-L".into(),
+                dir.into(),
+                "-llacks".into(),
+            ];
             (format!("x86_64-w64-mingw32-{compiler}"), dir.join(format!("{name}.mxe64")), flags, libs)
         }
         None => (compiler.to_owned(), dir.join(format!("{name}.so")), vec!["-fPIC".into()], vec![]),
     };
-    let flags: Vec<std::ffi::OsString> = flags;
     let status = Command::new(compiler)
         .args(["-Wall", "-Wextra", "-Werror", "-Wno-cast-function-type", "-shared", "-I"])
         .arg(root.join("include"))
@@ -210,7 +218,9 @@ impl Kernel {
             match self.lines.recv_timeout(end.saturating_duration_since(Instant::now())) {
                 Ok(l) => rest.push(l),
                 Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => panic!("fake-max's output did not end within {PATIENCE:?}; {rest:#?}"),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("fake-max's output did not end within {PATIENCE:?}; {rest:#?}")
+                }
             }
         }
         (rest, status.code().unwrap_or(-1))

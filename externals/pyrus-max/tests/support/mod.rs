@@ -25,8 +25,8 @@ mod wine;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -61,7 +61,8 @@ pub fn windows() -> bool {
 /// The `fake-max` binary (`$PYRUS_FAKE_MAX`, or the Windows one).
 pub fn fake_max() -> PathBuf {
     if windows() {
-        from_env("PYRUS_FAKE_MAX_WINDOWS", "the Windows fake-max test kernel", Some("fake-max.exe")).join("fake-max.exe")
+        from_env("PYRUS_FAKE_MAX_WINDOWS", "the Windows fake-max test kernel", Some("fake-max.exe"))
+            .join("fake-max.exe")
     } else {
         from_env("PYRUS_FAKE_MAX", "the fake-max test kernel binary", None)
     }
