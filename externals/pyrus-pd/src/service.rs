@@ -9,7 +9,9 @@
 //!   after a drain writes a byte (the context's `Host::wake`, see
 //!   `PdHost`), which wakes Pd out of its idle sleep
 //!   at once (realtime mode), so results arrive well within a tick, the way
-//!   `[netreceive]` input does.
+//!   `[netreceive]` input does. A Unix socket pair; on Windows, where Pd's
+//!   `select` polls Winsock sockets only, a connected loopback TCP pair
+//!   ([`WakeStream`]).
 //!
 //! At process exit an `atexit` handler shuts the engine down: running jobs
 //! are interrupted and the engine's threads joined for at most
@@ -20,16 +22,21 @@ use crate::trampoline::guard;
 use pd_sys as pd;
 use std::ffi::{c_int, c_void};
 use std::io::Read;
-use std::os::fd::AsRawFd;
-use std::os::unix::net::UnixStream;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// One end of the waker's socket pair; `&WakeStream` reads and writes.
+#[cfg(unix)]
+pub type WakeStream = std::os::unix::net::UnixStream;
+/// One end of the waker's socket pair; `&WakeStream` reads and writes.
+#[cfg(windows)]
+pub type WakeStream = std::net::TcpStream;
+
 static CLOCK: AtomicPtr<pd::_clock> = AtomicPtr::new(null_mut());
 /// The read end, polled by Pd (scheduler thread only).
-static WAKE_READ: OnceLock<UnixStream> = OnceLock::new();
+static WAKE_READ: OnceLock<WakeStream> = OnceLock::new();
 
 extern "C" {
     // From Pd's s_stuff.h (exported by the pd binary, not in m_pd.h).
@@ -42,7 +49,7 @@ const EXIT_DEADLINE: Duration = Duration::from_millis(500);
 
 /// Sets up the clock, the waker and the exit handler; called once from
 /// setup. Returns the waker's write end, for the context's `Host::wake`.
-pub fn create() -> Option<UnixStream> {
+pub fn create() -> Option<WakeStream> {
     // SAFETY: clock_new and clock_setunit on Pd's thread during setup; the
     // callback ignores its owner argument. The clock lives as long as the
     // library (it is never freed).
@@ -57,13 +64,13 @@ pub fn create() -> Option<UnixStream> {
     CLOCK.store(clock, Ordering::Release);
     // SAFETY: registers a plain extern "C" function with no arguments.
     unsafe { libc::atexit(at_exit) };
-    match UnixStream::pair().and_then(|(r, w)| {
+    match wake_pair().and_then(|(r, w)| {
         r.set_nonblocking(true)?;
         w.set_nonblocking(true)?;
         Ok((r, w))
     }) {
         Ok((read, write)) => {
-            let fd = read.as_raw_fd();
+            let fd = poll_fd(&read);
             let _ = WAKE_READ.set(read);
             // SAFETY: a valid open descriptor that stays open for the whole
             // process (WAKE_READ is never dropped); Pd calls `woken` on its thread.
@@ -78,6 +85,42 @@ pub fn create() -> Option<UnixStream> {
             None
         }
     }
+}
+
+/// The waker's (read, write) ends.
+#[cfg(unix)]
+fn wake_pair() -> std::io::Result<(WakeStream, WakeStream)> {
+    WakeStream::pair()
+}
+
+/// The waker's (read, write) ends: Windows has no socket pair, so a
+/// listener on a loopback port takes one connection from us and closes. A
+/// connection from anyone else in that moment is refused, not used.
+#[cfg(windows)]
+fn wake_pair() -> std::io::Result<(WakeStream, WakeStream)> {
+    use std::net::{Ipv4Addr, TcpListener};
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let write = WakeStream::connect(listener.local_addr()?)?;
+    let (read, peer) = listener.accept()?;
+    if peer != write.local_addr()? {
+        return Err(std::io::Error::other(format!("a stranger ({peer}) connected to the waker's port")));
+    }
+    // One byte at a time, each at once: no waiting to coalesce them.
+    write.set_nodelay(true)?;
+    Ok((read, write))
+}
+
+/// The descriptor Pd's `sys_addpollfn` polls.
+#[cfg(unix)]
+fn poll_fd(read: &WakeStream) -> c_int {
+    std::os::fd::AsRawFd::as_raw_fd(read)
+}
+
+/// The descriptor Pd's `sys_addpollfn` polls: on Windows a Winsock SOCKET,
+/// which Pd keeps in an int as well (socket handles fit in 32 bits).
+#[cfg(windows)]
+fn poll_fd(read: &WakeStream) -> c_int {
+    std::os::windows::io::AsRawSocket::as_raw_socket(read) as c_int
 }
 
 /// Asks for a service at the end of the current pass.

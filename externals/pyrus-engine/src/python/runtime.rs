@@ -146,6 +146,7 @@ fn initialize() -> Result<(), String> {
 /// is the prefix (`/usr` for `/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0`).
 /// The executable need not exist: CPython finds the prefix from its folder.
 /// None when Python is not a shared library or its files are not found.
+#[cfg(unix)]
 fn installation_executable() -> Option<PathBuf> {
     // SAFETY: Py_GetVersion returns a static string and may be called before
     // initialisation; Dl_info is plain data that dladdr fills for an address
@@ -168,6 +169,14 @@ fn installation_executable() -> Option<PathBuf> {
     let library = std::fs::canonicalize(&library).unwrap_or(library);
     let prefix = library.ancestors().skip(1).find(|dir| dir.join("lib").join(&python).join("os.py").is_file())?;
     Some(prefix.join("bin").join(python))
+}
+
+/// Windows: none needed. CPython finds its prefix from its own DLL's folder
+/// there (a `python3X._pth` or `Lib\os.py` beside `python3X.dll`), whichever
+/// executable hosts it.
+#[cfg(not(unix))]
+fn installation_executable() -> Option<PathBuf> {
+    None
 }
 
 /// Whether [`start`] has succeeded.
