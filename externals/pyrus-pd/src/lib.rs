@@ -12,7 +12,7 @@
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
 //! | the waker itself (`PdHost::wake`: writes one byte to a socket) | the engine | any (workers, script threads, device threads) | yes; never blocks |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |
-//! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` | the exiting (scheduler) thread | no |
+//! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` (Windows: registered with msvcrt's `_onexit`) | the exiting (scheduler) thread | no |
 //! | the stand-in classes' creator (`other_float.rs`, only in a Pd of the other float size, which refused ours) | Pd | scheduler | no |
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds

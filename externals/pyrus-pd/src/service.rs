@@ -13,7 +13,7 @@
 //!   `select` polls Winsock sockets only, a connected loopback TCP pair
 //!   ([`WakeStream`]).
 //!
-//! At process exit an `atexit` handler shuts the engine down: running jobs
+//! At process exit (Pd's `exit()`) an `atexit` handler shuts the engine down: running jobs
 //! are interrupted and the engine's threads joined for at most
 //! [`EXIT_DEADLINE`] in all, without waiting for the GIL (a job in C code
 //! may hold it for ever), so Pd never hangs on quit.
@@ -62,8 +62,7 @@ pub fn create() -> Option<WakeStream> {
         clock
     };
     CLOCK.store(clock, Ordering::Release);
-    // SAFETY: registers a plain extern "C" function with no arguments.
-    unsafe { libc::atexit(at_exit) };
+    on_exit();
     match wake_pair().and_then(|(r, w)| {
         r.set_nonblocking(true)?;
         w.set_nonblocking(true)?;
@@ -159,6 +158,38 @@ unsafe extern "C" fn woken(_ptr: *mut c_void, _fd: c_int) {
         }
         serve();
     })
+}
+
+/// Has [`at_exit`] run when Pd calls `exit()`.
+#[cfg(unix)]
+fn on_exit() {
+    // SAFETY: registers a plain extern "C" function with no arguments.
+    unsafe { libc::atexit(at_exit) };
+}
+
+/// Has [`at_exit`] run when Pd calls `exit()`. Not through `atexit`: in a
+/// DLL, mingw's `atexit` runs at the DLL's unloading, after `ExitProcess`
+/// has ended every other thread and this one's thread-locals (the engine's
+/// channels then panic). msvcrt's own `_onexit`, which Pd's `exit()` (Pd
+/// for Windows is built against msvcrt) runs first, comes before all that.
+#[cfg(windows)]
+fn on_exit() {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+    type OnExit = unsafe extern "C" fn(unsafe extern "C" fn() -> c_int) -> *mut c_void;
+    unsafe extern "C" fn at_onexit() -> c_int {
+        at_exit();
+        0
+    }
+    let msvcrt: Vec<u16> = "msvcrt.dll".encode_utf16().chain([0]).collect();
+    // SAFETY: a NUL-terminated module name (msvcrt.dll, loaded by Pd, stays
+    // loaded) and function name; `_onexit` has the signature `OnExit` and
+    // registers a function of no arguments returning int.
+    unsafe {
+        let module = GetModuleHandleW(msvcrt.as_ptr());
+        if let Some(onexit) = (!module.is_null()).then(|| GetProcAddress(module, c"_onexit".as_ptr().cast())).flatten() {
+            std::mem::transmute::<unsafe extern "system" fn() -> isize, OnExit>(onexit)(at_onexit);
+        }
+    }
 }
 
 extern "C" fn at_exit() {
