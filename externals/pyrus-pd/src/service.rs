@@ -196,6 +196,10 @@ extern "C" fn at_exit() {
     guard("exit", (), || {
         let left = pyrus_engine::shut_down(EXIT_DEADLINE);
         if left > 0 {
+            // After what Pd wrote: Pd for Windows ends a [print] line with
+            // an unflushed "\n" (endpost), which exit() flushes only after us.
+            // SAFETY: fflush(NULL) flushes every C stream; Pd's thread, at exit.
+            unsafe { libc::fflush(null_mut()) };
             eprintln!("pyrus: {left} thread(s) still busy (in C code or a wait) at exit; leaving them to the OS");
         }
     })
