@@ -34,9 +34,9 @@ setup() {
 
 # Fetches Debian's own puredata source (0.53.1) afresh into $1/puredata
 # (with the tools its autogen.sh and configure need), for the test hosts
-# built from it: Pd64 here, Pd for Windows in build/windows.sh. The source
-# comes through a deb-src line that names the keyring Debian's own sources
-# file names (a plain line would conflict with it).
+# built from it: Pd64 (build/pd64.sh) and Pd for Windows (build/windows.sh).
+# The source comes through a deb-src line that names the keyring Debian's
+# own sources file names (a plain line would conflict with it).
 debian_pd_source() {
   local dir="$1" sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -56,20 +56,8 @@ debian_pd_source() {
     || { echo "debian_pd_source: apt-get source puredata failed (is the deb-src line in $list reachable?)" >&2; exit 1; }
 }
 
-# Builds a double-precision Pd ("Pd64", PD_FLOATSIZE=64) from Debian's own
-# puredata source, once, into target/pd64/ (a test host: a pyrus built for
-# the other float size must be refused cleanly there), and sets $PYRUS_PD64.
-PD64_DIR="$ROOT/target/pd64"
-build_pd64() {
-  local pd="$PD64_DIR/puredata/src/pd"
-  if [ ! -x "$pd" ]; then
-    debian_pd_source "$PD64_DIR"
-    (cd "$PD64_DIR/puredata" && ./autogen.sh >/dev/null 2>&1 \
-      && ./configure --disable-portaudio --disable-jack CFLAGS="-O2 -DPD_FLOATSIZE=64" >/dev/null \
-      && make -j2 >/dev/null 2>&1) || { echo "build_pd64: building Pd64 failed" >&2; exit 1; }
-  fi
-  export PYRUS_PD64="$pd"
-}
+source "$ROOT/build/pd64.sh" # Pd64: build_pd64 (the test host), package_pd64, test_pd64
+source "$ROOT/build/windows.sh" # Pd for Windows under wine: build_pd_windows, package_windows, test_pd_windows
 
 # Builds the Pd library and lays it out as Pd loads it.
 package_pd() {
@@ -178,5 +166,3 @@ max_archs() {
   local IFS=,
   echo "${archs[*]}"
 }
-
-source "$ROOT/build/windows.sh"
