@@ -19,7 +19,7 @@
 //! (Pd's scheduler thread, Max's main thread). `dlopen` and `dlerror` are
 //! thread-safe; nothing here keeps state.
 
-mod dynlib;
+pub mod dynlib;
 
 use std::ffi::{c_void, CStr};
 use std::path::{Path, PathBuf};
@@ -28,6 +28,12 @@ use std::path::{Path, PathBuf};
 pub const LIBPYTHON: &str = env!("PYRUS_LIBPYTHON");
 /// Its minor version, `3.11`.
 pub const PYTHON_VERSION: &str = env!("PYRUS_PYTHON_VERSION");
+/// The same, NUL-terminated, for the core's `pyrus_core_python`.
+pub const PYTHON_VERSION_C: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("PYRUS_PYTHON_VERSION"), "\0").as_bytes()) {
+        Ok(text) => text,
+        Err(_) => panic!("a NUL in PYRUS_PYTHON_VERSION"),
+    };
 
 /// Loads the libpython the real external needs, `RTLD_GLOBAL`; the error
 /// says what is missing and how to get it.
