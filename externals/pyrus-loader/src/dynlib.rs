@@ -208,3 +208,29 @@ mod imp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_library_its_symbols_and_the_file_an_address_is_in() {
+        #[cfg(target_os = "linux")]
+        let (name, first, second) = ("libc.so.6", c"malloc", c"free");
+        #[cfg(target_os = "macos")]
+        let (name, first, second) = ("libSystem.B.dylib", c"malloc", c"free");
+        #[cfg(windows)]
+        let (name, first, second) = ("kernel32.dll", c"GetProcAddress", c"FreeLibrary");
+        let library = open(Path::new(name)).unwrap();
+        let address = library.symbol(first).unwrap();
+        let file = file_of(address).unwrap();
+        let file_name = file.file_name().unwrap().to_string_lossy().to_lowercase();
+        assert_eq!(file_name, name.to_lowercase(), "{}", file.display());
+        assert_eq!(symbol_beside(address, second), library.symbol(second));
+        assert_eq!(library.symbol(c"no_such_symbol_anywhere"), None);
+        assert!(!open(Path::new("/no/such/library.so")).err().unwrap().is_empty());
+        // Linked into this test program: its own file.
+        let own = std::fs::canonicalize(own_file().unwrap()).unwrap();
+        assert_eq!(own, std::fs::canonicalize(std::env::current_exe().unwrap()).unwrap());
+    }
+}
