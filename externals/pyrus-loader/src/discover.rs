@@ -155,20 +155,38 @@ pub fn search(system: &dyn System, os: Os) -> Search {
 }
 
 /// Whether the Python of `library` (of `version`) has its standard library
-/// where it will look for it: Linux and macOS, `lib/python3.X/os.py` in one
-/// of the library's real folder's ancestors (its prefix); Windows, `Lib\os.py`
-/// or `python3X.zip` beside the DLL.
+/// where it will look for it (see [`prefix`]).
 pub fn has_standard_library(system: &dyn System, os: Os, library: &Path, version: Version) -> bool {
+    prefix(system, os, library, version).is_some()
+}
+
+/// The installation folder of the Python of `library` (of `version`), by
+/// its standard library: Linux and macOS, the nearest of the library's real
+/// folder's ancestors with `lib/python3.X/os.py` (`/usr` for
+/// `/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0`); Windows, the DLL's
+/// folder if it has `Lib\os.py` or `python3X.zip`.
+pub fn prefix(system: &dyn System, os: Os, library: &Path, version: Version) -> Option<PathBuf> {
     let library = system.canonical(library);
     match os {
-        Os::Windows => library.parent().is_some_and(|dir| {
+        Os::Windows => library.parent().filter(|dir| {
             system.is_file(&dir.join("Lib").join("os.py"))
                 || system.is_file(&dir.join(format!("python{}{}.zip", version.major, version.minor)))
         }),
         Os::Linux | Os::MacOs => {
             let landmark = Path::new("lib").join(format!("python{version}")).join("os.py");
-            library.ancestors().skip(1).any(|dir| system.is_file(&dir.join(&landmark)))
+            library.ancestors().skip(1).find(|dir| system.is_file(&dir.join(&landmark)))
         }
+    }
+    .map(Path::to_path_buf)
+}
+
+/// The executable of the Python installed at `prefix` (of `version`), as
+/// CPython expects it when it computes its paths from it (it need not
+/// exist): `bin/python3.X`, Windows `python.exe`.
+pub fn executable(os: Os, prefix: &Path, version: Version) -> PathBuf {
+    match os {
+        Os::Windows => prefix.join("python.exe"),
+        Os::Linux | Os::MacOs => prefix.join("bin").join(format!("python{version}")),
     }
 }
 
@@ -573,6 +591,22 @@ mod tests {
             ]
         );
         assert_eq!(search.passed_over, ["/py311/python311.dll has no standard library beside it"]);
+    }
+
+    #[test]
+    fn the_installation_of_a_library_by_its_standard_library() {
+        let mut system = debian().file("/py313/python313.dll", "").file("/py313/python313.zip", "");
+        system
+            .links
+            .insert("/lib/x86_64-linux-gnu/libpython3.11.so.1.0".into(), format!("{LIB}/libpython3.11.so.1.0").into());
+        let prefix =
+            super::prefix(&system, Os::Linux, Path::new("/lib/x86_64-linux-gnu/libpython3.11.so.1.0"), v(11).unwrap());
+        assert_eq!(prefix, Some(PathBuf::from("/usr")));
+        assert_eq!(executable(Os::Linux, Path::new("/usr"), v(11).unwrap()), PathBuf::from("/usr/bin/python3.11"));
+        let prefix = super::prefix(&system, Os::Windows, Path::new("/py313/python313.dll"), v(13).unwrap());
+        assert_eq!(prefix, Some(PathBuf::from("/py313")));
+        assert_eq!(executable(Os::Windows, Path::new("/py313"), v(13).unwrap()), PathBuf::from("/py313/python.exe"));
+        assert_eq!(super::prefix(&system, Os::Windows, Path::new("/py313/python313.dll"), v(12).unwrap()), None);
     }
 
     #[test]

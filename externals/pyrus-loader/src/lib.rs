@@ -238,6 +238,15 @@ fn python_version(python: &dynlib::Library) -> Option<String> {
     }
 }
 
+/// The executable of the installation of the loaded libpython `library`
+/// of `version` (see [`discover::prefix`]), on this system: what the
+/// engine gives CPython, so that its home is that installation, whatever
+/// `python3` comes first on `PATH`.
+pub fn installation_executable(library: &Path, version: Version) -> Option<PathBuf> {
+    let prefix = discover::prefix(&system::Real, Os::HOST, library, version)?;
+    Some(discover::executable(Os::HOST, &prefix, version))
+}
+
 /// The folder of the shared object this function is linked into: the
 /// loader's, or the real external's when it uses this crate too.
 pub fn own_folder() -> Option<PathBuf> {

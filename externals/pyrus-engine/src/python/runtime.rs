@@ -176,23 +176,21 @@ fn initialize_with_program(program: &std::ffi::CStr) -> Result<(), String> {
     Ok(())
 }
 
-/// The `pythonX.Y` executable of the installation the loaded libpython
-/// belongs to: the library's nearest ancestor folder with `lib/pythonX.Y/os.py`
-/// is the prefix (`/usr` for `/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0`).
-/// The executable need not exist: CPython finds the prefix from its folder.
-/// None when Python is not a shared library or its files are not found.
+/// The executable of the installation the loaded libpython belongs to, by
+/// its standard library (the loader's rule, which took the library for
+/// it: `pyrus_loader::discover::prefix`): `/usr/bin/python3.11` for
+/// `/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0` (the real path: `/lib`
+/// on a merged-/usr system is `/usr/lib`), `python.exe` beside a Windows
+/// `python3X.dll`. The executable need not exist: CPython finds the prefix
+/// from its folder. None when Python is not a shared library or its files
+/// are not found.
 fn installation_executable() -> Option<PathBuf> {
     // SAFETY: Py_GetVersion returns a static string and may be called before
     // initialisation.
     let version = unsafe { std::ffi::CStr::from_ptr(pyo3::ffi::Py_GetVersion()) }.to_string_lossy().into_owned();
+    let version = pyrus_loader::discover::Version::parse(&version)?;
     let library = pyrus_loader::dynlib::file_of(pyo3::ffi::Py_GetVersion as *const std::ffi::c_void)?;
-    let minor: Vec<&str> = version.split(|c: char| !c.is_ascii_digit()).take(2).collect();
-    let python = format!("python{}", minor.join("."));
-    // `/lib/...` on a merged-/usr system is `/usr/lib/...`: the real path
-    // gives the prefix the installation was built for.
-    let library = std::fs::canonicalize(&library).unwrap_or(library);
-    let prefix = library.ancestors().skip(1).find(|dir| dir.join("lib").join(&python).join("os.py").is_file())?;
-    Some(prefix.join("bin").join(python))
+    pyrus_loader::installation_executable(&library, version)
 }
 
 /// What this build is for, asked by the loader before it runs anything of
