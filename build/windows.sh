@@ -118,9 +118,9 @@ windows_python() {
 # a user's python3X.dll would go). Needs build_pd_windows (Pd's pd.lib).
 package_pd_windows() {
   local out="$ROOT/target/$WINDOWS_TARGET/release"
-  # pyo3 links Python with raw-dylib: the version names the DLL, and no
-  # Windows Python is needed to build.
-  (cd "$ROOT" && PYO3_CROSS_PYTHON_VERSION="${PD_WINDOWS_PYTHONS[0]}" \
+  # The core for Python's stable ABI (as core_build, build/abi3.sh): pyo3
+  # imports python3.dll with raw-dylib, so no Windows Python is needed to build.
+  (cd "$ROOT" && PYO3_BUILD_EXTENSION_MODULE=1 \
     cargo build -q --release --target "$WINDOWS_TARGET" -p pyrus-pd -p pyrus-pd-loader)
   rm -rf "$PD_WINDOWS_PACKAGE"
   mkdir -p "$PD_WINDOWS_PACKAGE"
