@@ -17,9 +17,9 @@ PD_WINDOWS_PYTHONS=(3.13 3.10)
 
 # Whether the Windows steps can run here: installs what is missing (mingw-w64,
 # wine64, the rustup target) and returns 1 with the reason in
-# $PD_WINDOWS_SKIP when something still is.
+# $PD_WINDOWS_UNAVAILABLE when something still is.
 windows_ready() {
-  PD_WINDOWS_SKIP=""
+  PD_WINDOWS_UNAVAILABLE=""
   local sudo="" need=()
   [ "$(id -u)" = 0 ] || sudo="sudo"
   command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
@@ -29,14 +29,14 @@ windows_ready() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 || true
   fi
   if ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
-    PD_WINDOWS_SKIP="no mingw-w64 (x86_64-w64-mingw32-gcc), and apt-get could not install gcc-mingw-w64-x86-64"
+    PD_WINDOWS_UNAVAILABLE="no mingw-w64 (x86_64-w64-mingw32-gcc), and apt-get could not install gcc-mingw-w64-x86-64"
   elif ! windows_wine >/dev/null; then
-    PD_WINDOWS_SKIP="no wine64, and apt-get could not install it"
+    PD_WINDOWS_UNAVAILABLE="no wine64, and apt-get could not install it"
   elif ! rustup target list --installed 2>/dev/null | grep -qx "$WINDOWS_TARGET" \
     && ! rustup target add "$WINDOWS_TARGET" >/dev/null 2>&1; then
-    PD_WINDOWS_SKIP="the rustup target $WINDOWS_TARGET is not installed and could not be added"
+    PD_WINDOWS_UNAVAILABLE="the rustup target $WINDOWS_TARGET is not installed and could not be added"
   fi
-  [ -z "$PD_WINDOWS_SKIP" ]
+  [ -z "$PD_WINDOWS_UNAVAILABLE" ]
 }
 
 # The 64-bit wine loader (Debian keeps it out of PATH when wine32 is absent).
@@ -144,6 +144,71 @@ package_windows() {
     build_pd_windows
     package_pd_windows
   else
-    echo "package: skipped: Pd for Windows: $PD_WINDOWS_SKIP"
+    echo "package: skipped: Pd for Windows: $PD_WINDOWS_UNAVAILABLE"
   fi
+}
+
+# The suite's tests that cannot apply in Pd for Windows under wine, as
+# FILE::TEST|why: the wine pass leaves them out (cargo test --skip TEST
+# --exact) and build/test names them as skipped. Files that are not run
+# there at all are in PD_WINDOWS_FILES_SKIP.
+PD_WINDOWS_SKIP=(
+  "pd_behaviour::open_with_a_missing_editor_says_so|asserts the Unix editor lookup (the command's first word on \$PATH, its exec bits); on Windows 'cmd /c start' starts the editor and reports only its exit code"
+  "pd_classes::open_and_click_start_the_editor_on_the_script|its fake editor is a shell script that Windows' 'cmd /c start' cannot run"
+  "pd_detached::workers_message_resizes_the_pool|counts worker threads by name in Linux's /proc/self/task"
+  "pd_load::devices_fifos_directories_and_huge_files_are_refused_without_blocking|loads Unix special files (/dev/zero, a FIFO, a socket), which Windows has not"
+  "pd_load::load_decodes_as_python_does_bom_cookie_and_binary|compares error texts with paths joined by '/', which Windows joins by '\\'"
+  "pd_pool::script_threads_get_a_deep_stack_under_a_small_stack_limit|starts Pd under prlimit --stack (a Linux process's stack limit)"
+  "pd_pool::deep_recursion_gives_the_result_or_recursion_error_in_every_detach_mode|CPython for Windows caps recursion in C (the test's map()) lower than the 5950 frames it asks for, whatever the thread's stack"
+  "pd_pool::a_panic_in_a_detached_job_is_reported_and_the_worker_carries_on|pyo3 writes its panic notice straight to stderr while wine's msvcrt still holds the newline of Pd's last line, so the two share a line"
+  "pd_python::a_foreign_python3_first_on_path_changes_nothing|Linux's Python discovery (a python3 first on PATH, Debian's libpython)"
+  "pd_python::a_venv_for_another_python_or_no_venv_at_all_is_one_warning_and_pyrus_carries_on|makes Linux venvs (bin/python, lib/pythonX.Y) of Debian's Python"
+  "pd_python::an_activated_venv_is_used_and_pyrus_venv_wins_over_it|makes Linux venvs (bin/python, lib/pythonX.Y) of Debian's Python"
+  "pd_python::the_base_python_of_a_venv_is_chosen_and_its_own_packages_are_imported|makes a Linux venv of Debian's Python"
+  "pd_python::pyrus_libpython_older_than_3_10_is_refused_clearly|its stand-in libpython is a Linux shared object made with cc"
+  "pd_python::pyrus_libpython_without_its_standard_library_is_refused_clearly|its stand-in libpython is a Linux shared object made with cc"
+  "pd_python::the_console_says_which_python_was_chosen_and_why|expects the newest of Linux's libpythons (the wine pass names its Windows Python with PYRUS_LIBPYTHON)"
+)
+PD_WINDOWS_FILES_SKIP=(
+  "pd_float_size|runs the 32-bit and Pd64 packages in Linux's Pd and Pd64"
+  "pd_precision|Pd64's precision (the Pd64 pass runs it); Pd for Windows here is 32-bit"
+  "pd_usb_qemu|plays a device from a Linux QEMU guest's usbredirect"
+)
+
+# Runs the Pd integration suite (externals/pyrus-pd/tests) in Pd for Windows
+# under wine with the Windows package and Windows CPython 3.13, then the
+# messages and errors files again with CPython 3.10 (the same abi3 core),
+# but for what PD_WINDOWS_SKIP and PD_WINDOWS_FILES_SKIP name, which it adds
+# to the array named by $1 (build/test's list of skipped tests), as it adds
+# the whole pass, with its reason, on a machine that cannot build it.
+# Returns cargo's status.
+test_pd_windows() {
+  local -n windows_skipped="$1"
+  if ! windows_ready; then
+    windows_skipped+=("Pd for Windows under wine, all of the Pd suite: $PD_WINDOWS_UNAVAILABLE")
+    return 0
+  fi
+  build_pd_windows
+  package_pd_windows
+  local args=(--exact) tests=() entry file
+  for entry in "${PD_WINDOWS_SKIP[@]}"; do
+    local test="${entry%%|*}"
+    args+=(--skip "${test#*::}")
+    windows_skipped+=("Pd for Windows: ${test/::/ }: ${entry#*|}")
+  done
+  for entry in "${PD_WINDOWS_FILES_SKIP[@]}"; do
+    windows_skipped+=("Pd for Windows: all of ${entry%%|*}: ${entry#*|}")
+  done
+  windows_skipped+=("Pd for Windows: pd_detached workers_run_at_normal_priority_under_realtime_pd: Pd's -rt is Linux's SCHED_FIFO")
+  for file in "$ROOT"/externals/pyrus-pd/tests/pd_*.rs; do
+    file=$(basename "$file" .rs)
+    [[ " ${PD_WINDOWS_FILES_SKIP[*]%%|*} " == *" $file "* ]] || tests+=(--test "$file")
+  done
+  echo "test_pd_windows: the Pd integration suite in Pd for Windows under wine ($PD_WINDOWS_DIR/bin/pd.com), with $PD_WINDOWS_PACKAGE"
+  local status=0
+  (cd "$ROOT" && PYRUS_PD_UNDER_TEST=windows cargo test -p pyrus-pd --no-fail-fast "${tests[@]}" -- "${args[@]}") || status=$?
+  echo "test_pd_windows: pd_messages and pd_errors again with Windows CPython 3.10"
+  (cd "$ROOT" && PYRUS_PD_UNDER_TEST=windows PYRUS_PD_WINDOWS_PYTHON=3.10 \
+    cargo test -p pyrus-pd --no-fail-fast --test pd_messages --test pd_errors -- "${args[@]}") || status=$?
+  return "$status"
 }
