@@ -202,11 +202,14 @@ test_pd_windows() {
   windows_skipped+=("Pd for Windows: pd_detached workers_run_at_normal_priority_under_realtime_pd: Pd's -rt is Linux's SCHED_FIFO")
   for file in "$ROOT"/externals/pyrus-pd/tests/pd_*.rs; do
     file=$(basename "$file" .rs)
-    [[ " ${PD_WINDOWS_FILES_SKIP[*]%%|*} " == *" $file "* ]] || tests+=(--test "$file")
+    [[ " ${PD_WINDOWS_FILES_SKIP[*]%%|*} pd_windows " == *" $file "* ]] || tests+=(--test "$file")
   done
   echo "test_pd_windows: the Pd integration suite in Pd for Windows under wine ($PD_WINDOWS_DIR/bin/pd.com), with $PD_WINDOWS_PACKAGE"
   local status=0
   (cd "$ROOT" && PYRUS_PD_UNDER_TEST=windows cargo test -p pyrus-pd --no-fail-fast "${tests[@]}" -- "${args[@]}") || status=$?
+  echo "test_pd_windows: the Windows package finding a Python (pd_windows)"
+  (cd "$ROOT" && PYRUS_PD_UNDER_TEST=windows cargo test -p pyrus-pd --no-fail-fast --features wine-tests --test pd_windows) \
+    || status=$?
   echo "test_pd_windows: pd_messages and pd_errors again with Windows CPython 3.10"
   (cd "$ROOT" && PYRUS_PD_UNDER_TEST=windows PYRUS_PD_WINDOWS_PYTHON=3.10 \
     cargo test -p pyrus-pd --no-fail-fast --test pd_messages --test pd_errors -- "${args[@]}") || status=$?

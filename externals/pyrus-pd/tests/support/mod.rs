@@ -326,6 +326,24 @@ pub fn run_other_pd_package(pd: &Path, package: &Path, patch: &Path, extra: &[&s
     run_command(command, patch, extra, limit)
 }
 
+/// As [`run_pd_env`], with `package` on Pd's path instead of the package
+/// under test.
+pub fn run_pd_package_env(
+    package: &Path,
+    patch: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Transcript {
+    let mut pd = match pd_under_test() {
+        PdUnderTest::Windows(wine) => wine.command(),
+        PdUnderTest::Linux => Command::new(pd_program()),
+    };
+    headless(&mut pd, patch.parent().unwrap(), package);
+    pd.envs(env.iter().copied());
+    run_command(pd, patch, extra, limit)
+}
+
 /// Runs a Pd command on `patch` (see [`run_pd`]), killed after `limit`.
 fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
     let mut child = pd
@@ -423,6 +441,12 @@ pub struct Wine {
 }
 
 impl Wine {
+    /// The `python3X.dll` of the embeddable CPython the tests run with, in
+    /// its folder (with `python3.dll`, its standard library...).
+    pub fn python(&self) -> &Path {
+        &self.python
+    }
+
     fn from_env() -> Self {
         let var = |name: &str| {
             std::env::var_os(name)
