@@ -494,9 +494,16 @@ impl Wine {
         // SAFETY: fcntl on the open pipe this process owns (stderr lives to the end).
         unsafe { libc::fcntl(stderr.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
         let (mut lines, mut arrived, mut pending) = (Vec::new(), Vec::new(), Vec::new());
+        // A line arrives with its first byte: wine's msvcrt holds back the
+        // newline that ends a [print] line (Pd's endpost does not flush)
+        // until Pd writes again, at the latest at its exit.
+        let mut begun = Instant::now();
         let mut drain = |lines: &mut Vec<String>, arrived: &mut Vec<Instant>| {
             let mut buf = [0u8; 65536];
             while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                if pending.is_empty() {
+                    begun = Instant::now();
+                }
                 pending.extend_from_slice(&buf[..n]);
             }
             while let Some(end) = pending.iter().position(|&b| b == b'\n') {
@@ -504,8 +511,9 @@ impl Wine {
                 let line = String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_owned();
                 if line != WATCHDOG {
                     lines.push(line);
-                    arrived.push(Instant::now());
+                    arrived.push(begun);
                 }
+                begun = Instant::now();
             }
         };
         let start = Instant::now();
@@ -526,7 +534,7 @@ impl Wine {
         let exited = Instant::now();
         if !pending.is_empty() {
             lines.push(String::from_utf8_lossy(&pending).trim_end_matches('\r').to_owned());
-            arrived.push(exited);
+            arrived.push(begun);
         }
         Transcript { lines, status, arrived, exited }
     }
