@@ -135,20 +135,26 @@ pub fn load_python() -> Result<Python, String> {
         windows_stable_abi(&file);
         return Ok(Python { release, version, library: file, why: candidate.why, passed_over });
     }
+    Err(none_found(Os::HOST, &passed_over))
+}
+
+/// The error when no Python fits: what was looked at, what was found and
+/// passed over, and what to install on `os`.
+fn none_found(os: Os, passed_over: &[String]) -> String {
+    let looked = match os {
+        Os::Linux => "the linker's cache and /usr/local/lib, /usr/lib",
+        Os::MacOs => "python.org's and Homebrew's frameworks",
+        Os::Windows => "the package's support folder and the registered installations",
+    };
     let mut why = format!(
-        "pyrus: no Python {} or newer was found (PYRUS_LIBPYTHON, a venv's base Python, {})",
-        Version::OLDEST,
-        match Os::HOST {
-            Os::Linux => "the linker's cache and /usr/local/lib, /usr/lib",
-            Os::MacOs => "python.org's and Homebrew's frameworks",
-            Os::Windows => "the package's support folder and the registered installations",
-        }
+        "pyrus: no Python {} or newer was found (PYRUS_LIBPYTHON, a venv's base Python, {looked})",
+        Version::OLDEST
     );
     for passed in passed_over {
         why.push_str("; ");
-        why.push_str(&passed);
+        why.push_str(passed);
     }
-    why.push_str(match Os::HOST {
+    why.push_str(match os {
         Os::Linux => {
             ". Install Python 3.10 or newer (Debian: apt install libpython3.11), or name its libpython with \
                       PYRUS_LIBPYTHON=/path/to/libpython3.X.so"
@@ -162,7 +168,7 @@ pub fn load_python() -> Result<Python, String> {
                         embeddable package) in the package's support folder"
         }
     });
-    Err(why)
+    why
 }
 
 /// Windows: a core built for the stable ABI imports `python3.dll`, which
@@ -274,6 +280,22 @@ mod tests {
         python.passed_over.push("Python 3.9 (/usr/lib/libpython3.9.so) is older than 3.10".into());
         assert!(python.line().ends_with(
             "(newest on the system; passed over: Python 3.9 (/usr/lib/libpython3.9.so) is older than 3.10)"
+        ));
+    }
+
+    #[test]
+    fn no_python_found_says_what_was_looked_at_found_and_what_to_install() {
+        let passed = ["Python 3.9 (/usr/lib/libpython3.9.so.1.0) is older than 3.10".to_owned()];
+        assert_eq!(
+            super::none_found(crate::discover::Os::Linux, &passed),
+            "pyrus: no Python 3.10 or newer was found (PYRUS_LIBPYTHON, a venv's base Python, the linker's cache \
+             and /usr/local/lib, /usr/lib); Python 3.9 (/usr/lib/libpython3.9.so.1.0) is older than 3.10. Install \
+             Python 3.10 or newer (Debian: apt install libpython3.11), or name its libpython with \
+             PYRUS_LIBPYTHON=/path/to/libpython3.X.so"
+        );
+        let windows = super::none_found(crate::discover::Os::Windows, &[]);
+        assert!(windows.ends_with(
+            "or put its python3X.dll and python3.dll (the embeddable package) in the package's support folder"
         ));
     }
 

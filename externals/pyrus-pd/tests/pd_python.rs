@@ -253,6 +253,17 @@ fn the_console_says_which_python_was_chosen_and_why() {
 }
 
 #[test]
+fn pyrus_libpython_naming_a_python_is_the_one_used() {
+    let dir = test_dir("named-libpython");
+    let lib = build_libpython().display().to_string();
+    let t = python_says(&dir, &["sys.version.split()[0]"], &[("PYRUS_LIBPYTHON", &lib)]);
+    let (release, library, why) = chosen(&t);
+    assert_eq!((library, why.as_str()), (build_libpython(), "PYRUS_LIBPYTHON"), "{}", t.text());
+    assert_eq!(symbols(&t), [release], "{}", t.text());
+    assert!(t.errors().is_empty(), "{}", t.text());
+}
+
+#[test]
 fn the_base_python_of_a_venv_is_chosen_and_its_own_packages_are_imported() {
     let dir = test_dir("venv-base");
     let venv = dir.join("venv");
