@@ -300,11 +300,19 @@ fn system_libraries(system: &dyn System, os: Os) -> Vec<(PathBuf, Version, &'sta
             }
         }
         Os::Windows => {
-            let support = system.own_folder().map(|f| f.join("support"));
+            // The package's support folder: beside the loader in Pd's
+            // (pyrus/pyrus.dll, pyrus/support), beside the loader's
+            // externals folder in Max's (pyrus/externals/pyrus.mxe64,
+            // pyrus/support).
+            let own = system.own_folder();
+            let support: Vec<PathBuf> = own
+                .iter()
+                .flat_map(|f| [Some(f.join("support")), f.parent().map(|p| p.join("support"))])
+                .flatten()
+                .collect();
             for minor in MINORS.rev() {
                 let version = Version { major: 3, minor };
-                if let Some(dll) = support.as_ref().map(|s| s.join(windows_dll(version))).filter(|d| system.is_file(d))
-                {
+                for dll in support.iter().map(|s| s.join(windows_dll(version))).filter(|d| system.is_file(d)) {
                     found.push((dll, version, "bundled in the package's support folder"));
                 }
             }
@@ -591,6 +599,14 @@ mod tests {
             ]
         );
         assert_eq!(search.passed_over, ["/py311/python311.dll has no standard library beside it"]);
+        // Max's package: the loader in externals/, the Python in support/.
+        let mut system =
+            Fake::default().file("/max/pyrus/support/python313.dll", "").file("/max/pyrus/support/python313.zip", "");
+        system.own = Some("/max/pyrus/externals".into());
+        assert_eq!(
+            super::search(&system, Os::Windows).candidates[0].library,
+            PathBuf::from("/max/pyrus/support/python313.dll")
+        );
     }
 
     #[test]
