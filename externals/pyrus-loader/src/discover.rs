@@ -446,8 +446,18 @@ mod tests {
         Some(Version { major: 3, minor })
     }
 
+    /// The candidates, their paths with `/` (Windows joins with `\`).
     fn found(search: &Search) -> Vec<(String, Option<Version>, &str)> {
-        search.candidates.iter().map(|c| (c.library.display().to_string(), c.version, c.why.as_str())).collect()
+        search.candidates.iter().map(|c| (slashes(c.library.display()), c.version, c.why.as_str())).collect()
+    }
+
+    /// What was passed over, its paths with `/`.
+    fn passed(search: &Search) -> Vec<String> {
+        search.passed_over.iter().map(slashes).collect()
+    }
+
+    fn slashes(text: impl std::fmt::Display) -> String {
+        text.to_string().replace('\\', "/")
     }
 
     const LIB: &str = "/usr/lib/x86_64-linux-gnu";
@@ -488,7 +498,7 @@ mod tests {
                 (format!("{LIB}/libpython3.11.so.1.0"), v(11), "newest on the system"),
             ]
         );
-        assert_eq!(search.passed_over, ["Python 3.9 (/usr/lib/libpython3.9.so.1.0) is older than 3.10"]);
+        assert_eq!(passed(&search), ["Python 3.9 (/usr/lib/libpython3.9.so.1.0) is older than 3.10"]);
     }
 
     #[test]
@@ -496,7 +506,7 @@ mod tests {
         let system = debian().file("/usr/local/lib/libpython3.13.so", "");
         let search = super::search(&system, Os::Linux);
         assert_eq!(search.candidates[0].version, v(12), "{search:?}");
-        assert_eq!(search.passed_over[0], "/usr/local/lib/libpython3.13.so has no standard library beside it");
+        assert_eq!(passed(&search)[0], "/usr/local/lib/libpython3.13.so has no standard library beside it");
     }
 
     #[test]
@@ -544,7 +554,7 @@ mod tests {
                 system = system.file(&format!("{venv}/pyvenv.cfg"), config);
             }
             let search = super::search(&system, Os::Linux);
-            assert_eq!(search.passed_over[0], why);
+            assert_eq!(passed(&search)[0], why);
             assert_eq!(search.candidates[0].why, "newest on the system");
         }
     }
@@ -598,7 +608,7 @@ mod tests {
                 ("/py313/python313.dll".into(), v(13), "newest registered installation (PEP 514)"),
             ]
         );
-        assert_eq!(search.passed_over, ["/py311/python311.dll has no standard library beside it"]);
+        assert_eq!(passed(&search), ["/py311/python311.dll has no standard library beside it"]);
         // Max's package: the loader in externals/, the Python in support/.
         let mut system =
             Fake::default().file("/max/pyrus/support/python313.dll", "").file("/max/pyrus/support/python313.zip", "");
