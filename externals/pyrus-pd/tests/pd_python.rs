@@ -193,6 +193,17 @@ fn pyrus_libpython_older_than_3_10_is_refused_clearly() {
 }
 
 #[test]
+fn a_free_threaded_pyrus_libpython_is_refused_clearly() {
+    let dir = test_dir("free-threaded-libpython");
+    let lib = libpython_double(&dir, "3.13t", "3.13.0 experimental free-threading build (test double)");
+    let lib_text = lib.display().to_string();
+    let refusal = format!(
+        "pyrus: PYRUS_LIBPYTHON={lib_text} is Python 3.13.0 built free-threaded (without the GIL, which pyrus needs), "
+    );
+    refused(&dir, &[("PYRUS_LIBPYTHON", &lib_text)], &refusal);
+}
+
+#[test]
 fn pyrus_libpython_naming_a_missing_file_is_refused_clearly() {
     let dir = test_dir("missing-libpython");
     let lib = dir.join("no-such/libpython3.12.so.1.0").display().to_string();
@@ -250,6 +261,17 @@ fn the_console_says_which_python_was_chosen_and_why() {
     if minor(&release) == minor(&build) {
         assert_eq!((release, library), (build, build_libpython()), "{}", t.text());
     }
+}
+
+#[test]
+fn pyrus_libpython_naming_a_python_is_the_one_used() {
+    let dir = test_dir("named-libpython");
+    let lib = build_libpython().display().to_string();
+    let t = python_says(&dir, &["sys.version.split()[0]"], &[("PYRUS_LIBPYTHON", &lib)]);
+    let (release, library, why) = chosen(&t);
+    assert_eq!((library, why.as_str()), (build_libpython(), "PYRUS_LIBPYTHON"), "{}", t.text());
+    assert_eq!(symbols(&t), [release], "{}", t.text());
+    assert!(t.errors().is_empty(), "{}", t.text());
 }
 
 #[test]
