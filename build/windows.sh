@@ -161,18 +161,12 @@ PD_WINDOWS_SKIP=(
   "pd_pool::script_threads_get_a_deep_stack_under_a_small_stack_limit|starts Pd under prlimit --stack (a Linux process's stack limit)"
   "pd_pool::deep_recursion_gives_the_result_or_recursion_error_in_every_detach_mode|CPython for Windows caps recursion in C (the test's map()) lower than the 5950 frames it asks for, whatever the thread's stack"
   "pd_pool::a_panic_in_a_detached_job_is_reported_and_the_worker_carries_on|pyo3 writes its panic notice straight to stderr while wine's msvcrt still holds the newline of Pd's last line, so the two share a line"
-  "pd_python::a_foreign_python3_first_on_path_changes_nothing|Linux's Python discovery (a python3 first on PATH, Debian's libpython)"
-  "pd_python::a_venv_for_another_python_or_no_venv_at_all_is_one_warning_and_pyrus_carries_on|makes Linux venvs (bin/python, lib/pythonX.Y) of Debian's Python"
-  "pd_python::an_activated_venv_is_used_and_pyrus_venv_wins_over_it|makes Linux venvs (bin/python, lib/pythonX.Y) of Debian's Python"
-  "pd_python::the_base_python_of_a_venv_is_chosen_and_its_own_packages_are_imported|makes a Linux venv of Debian's Python"
-  "pd_python::pyrus_libpython_older_than_3_10_is_refused_clearly|its stand-in libpython is a Linux shared object made with cc"
-  "pd_python::pyrus_libpython_without_its_standard_library_is_refused_clearly|its stand-in libpython is a Linux shared object made with cc"
-  "pd_python::the_console_says_which_python_was_chosen_and_why|expects the newest of Linux's libpythons (the wine pass names its Windows Python with PYRUS_LIBPYTHON)"
 )
 PD_WINDOWS_FILES_SKIP=(
   "pd_float_size|runs the 32-bit and Pd64 packages in Linux's Pd and Pd64"
   "pd_precision|Pd64's precision (the Pd64 pass runs it); Pd for Windows here is 32-bit"
   "pd_usb_qemu|plays a device from a Linux QEMU guest's usbredirect"
+  "pd_python|Linux's Python discovery (Debian's libpython, Linux venvs, stand-in libpythons made with cc); pd_windows tests Windows' in Pd for Windows"
 )
 
 # Runs the Pd integration suite (externals/pyrus-pd/tests) in Pd for Windows
