@@ -16,7 +16,7 @@ WINDOWS_TARGET=x86_64-pc-windows-gnu
 PD_WINDOWS_PYTHONS=(3.13 3.10)
 
 # Whether the Windows steps can run here: installs what is missing (mingw-w64,
-# wine64, the rustup target) and returns 1 with the reason in
+# wine64, unzip, the rustup target) and returns 1 with the reason in
 # $PD_WINDOWS_UNAVAILABLE when something still is.
 windows_ready() {
   PD_WINDOWS_UNAVAILABLE=""
@@ -24,6 +24,7 @@ windows_ready() {
   [ "$(id -u)" = 0 ] || sudo="sudo"
   command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
   windows_wine >/dev/null || need+=(wine64)
+  command -v unzip >/dev/null || need+=(unzip)
   if [ ${#need[@]} -gt 0 ]; then
     $sudo apt-get update -qq >/dev/null 2>&1 || true
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 || true

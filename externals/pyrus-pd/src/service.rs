@@ -13,8 +13,8 @@
 //!   `select` polls Winsock sockets only, a connected loopback TCP pair
 //!   ([`WakeStream`]).
 //!
-//! At process exit (Pd's `exit()`) an `atexit` handler shuts the engine down: running jobs
-//! are interrupted and the engine's threads joined for at most
+//! At process exit (Pd's `exit()`) an `atexit` handler shuts the engine
+//! down: running jobs are interrupted and the engine's threads joined for at most
 //! [`EXIT_DEADLINE`] in all, without waiting for the GIL (a job in C code
 //! may hold it for ever), so Pd never hangs on quit.
 
@@ -93,8 +93,9 @@ fn wake_pair() -> std::io::Result<(WakeStream, WakeStream)> {
 }
 
 /// The waker's (read, write) ends: Windows has no socket pair, so a
-/// listener on a loopback port takes one connection from us and closes. A
-/// connection from anyone else in that moment is refused, not used.
+/// listener on a loopback port takes one connection from us and closes. If
+/// anyone else connected first, that is an error (no waker), never their
+/// socket used.
 #[cfg(windows)]
 fn wake_pair() -> std::io::Result<(WakeStream, WakeStream)> {
     use std::net::{Ipv4Addr, TcpListener};
@@ -172,6 +173,7 @@ fn on_exit() {
 /// has ended every other thread and this one's thread-locals (the engine's
 /// channels then panic). msvcrt's own `_onexit`, which Pd's `exit()` (Pd
 /// for Windows is built against msvcrt) runs first, comes before all that.
+/// A Pd without msvcrt gets no handler: `ExitProcess` then ends the threads.
 #[cfg(windows)]
 fn on_exit() {
     use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
@@ -196,8 +198,9 @@ extern "C" fn at_exit() {
     guard("exit", (), || {
         let left = pyrus_engine::shut_down(EXIT_DEADLINE);
         if left > 0 {
-            // After what Pd wrote: Pd for Windows ends a [print] line with
-            // an unflushed "\n" (endpost), which exit() flushes only after us.
+            // After what Pd wrote: Pd ends a [print] line with a "\n" it does
+            // not flush (endpost), which a buffered stderr (wine's msvcrt)
+            // holds until exit() flushes it, after this handler.
             // SAFETY: fflush(NULL) flushes every C stream; Pd's thread, at exit.
             unsafe { libc::fflush(null_mut()) };
             eprintln!("pyrus: {left} thread(s) still busy (in C code or a wait) at exit; leaving them to the OS");
