@@ -3,8 +3,9 @@
 //! of the virtualenv the user chose, `PYRUS_VENV`, else `VIRTUAL_ENV`), the
 //! installation of that libpython whatever `python3` comes first on `PATH`,
 //! the venv's packages if it fits, and a clear refusal of a `PYRUS_LIBPYTHON`
-//! that is missing, older than 3.10 (a test double) or without its standard
-//! library.
+//! that is missing, older than 3.10 or free-threaded (test doubles) or
+//! without its standard library; and, where Pd can be run in a mount
+//! namespace of its own, a machine with no Python at all.
 
 mod support;
 use std::path::{Path, PathBuf};
@@ -201,6 +202,53 @@ fn a_free_threaded_pyrus_libpython_is_refused_clearly() {
         "pyrus: PYRUS_LIBPYTHON={lib_text} is Python 3.13.0 built free-threaded (without the GIL, which pyrus needs), "
     );
     refused(&dir, &[("PYRUS_LIBPYTHON", &lib_text)], &refusal);
+}
+
+/// Runs the refusal patch in Pd in a mount namespace of its own where each
+/// of `hidden` (folders) is an empty tmpfs: as on a machine without them.
+fn run_pd_hiding(dir: &Path, hidden: &[PathBuf]) -> Transcript {
+    let mounts: String = hidden.iter().map(|h| format!("mount -t tmpfs none '{}' && ", h.display())).collect();
+    let script = format!("{mounts}exec \"$0\" \"$@\"");
+    let mut p = Patch::new();
+    p.pyrus("py", "");
+    p.script(&[("py", "eval 1")]);
+    let path = dir.join("hiding.pd");
+    p.write(&path);
+    let wrapper = ["unshare", "-m", "--propagation", "private", "sh", "-c", &script];
+    run_pd_under(&wrapper, &path, &[], &[], Duration::from_secs(30))
+}
+
+/// With no Python to be found (each one the loader would take hidden in
+/// turn: the standard library of the one it chose, until none is left),
+/// one error says what was looked at and passed over, and what to install;
+/// `[pyrus]` is not created and says so again; Pd carries on.
+#[test]
+#[ignore = "needs unshare -m (root or CAP_SYS_ADMIN) to hide the system's Pythons: build/test runs it where it works"]
+fn no_python_at_all_is_one_clear_error_and_pd_carries_on() {
+    let dir = test_dir("no-python");
+    let mut hidden: Vec<PathBuf> = Vec::new();
+    for _ in 0..10 {
+        let t = run_pd_hiding(&dir, &hidden);
+        assert_eq!(t.status, Some(0), "{}", t.text());
+        let Some(line) = t.lines.iter().find(|l| l.starts_with("pyrus: Python ")) else {
+            let refusal = "pyrus: no Python 3.10 or newer was found (PYRUS_LIBPYTHON, a venv's base Python, \
+                           the linker's cache and /usr/local/lib, /usr/lib); ";
+            let errors: Vec<String> = t.errors().into_iter().filter(|l| l.starts_with(refusal)).collect();
+            assert_eq!(errors.len(), 2, "once at load, once for the object: {}", t.text());
+            assert!(errors[0].contains("has no standard library beside it"), "{}", t.text());
+            assert!(errors[0].ends_with("PYRUS_LIBPYTHON=/path/to/libpython3.X.so"), "{}", t.text());
+            assert!(t.printed("py").is_empty(), "{}", t.text());
+            return;
+        };
+        // Hide the chosen one's standard library (lib/python3.X in its prefix).
+        let (release, library, _) = chosen(&t);
+        let version = release.split('.').take(2).collect::<Vec<_>>().join(".");
+        let landmark = Path::new("lib").join(format!("python{version}"));
+        let stdlib = library.ancestors().map(|a| a.join(&landmark)).find(|d| d.join("os.py").is_file());
+        hidden
+            .push(stdlib.unwrap_or_else(|| panic!("no {} above {}: {}", landmark.display(), library.display(), line)));
+    }
+    panic!("still a Python after hiding {hidden:?}");
 }
 
 #[test]
