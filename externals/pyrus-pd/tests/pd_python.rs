@@ -153,6 +153,22 @@ fn a_venv_for_another_python_or_no_venv_at_all_is_one_warning_and_pyrus_carries_
     }
 }
 
+/// The core is built for Python's stable ABI and links no libpython: its
+/// Python symbols come from whichever libpython the loader opened first.
+#[test]
+fn the_core_links_no_libpython_and_uses_the_stable_abi() {
+    let core = package_dir().join("libpyrus_pd.so");
+    let out = Command::new("readelf").arg("-dW").arg(&core).output().expect("readelf runs (binutils)");
+    assert!(out.status.success(), "readelf -d {}: {}", core.display(), String::from_utf8_lossy(&out.stderr));
+    let dynamic = String::from_utf8_lossy(&out.stdout);
+    let needed: Vec<&str> = dynamic.lines().filter(|l| l.contains("(NEEDED)")).collect();
+    assert!(!needed.is_empty() && !needed.iter().any(|l| l.contains("libpython")), "{dynamic}");
+    let out = Command::new("readelf").arg("--dyn-syms").arg("-W").arg(&core).output().unwrap();
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    // Python's reference counting through the stable ABI's functions.
+    assert!(symbols.lines().any(|l| l.contains(" UND ") && l.ends_with(" _Py_DecRef")), "{symbols}");
+}
+
 /// A test double of a libpython, `libpython<version>.so` in `dir`: a shared
 /// object whose only function is `Py_GetVersion`, saying `version_text`
 /// (all the loader asks of a library before it takes it).
