@@ -155,15 +155,27 @@ fn a_venv_for_another_python_or_no_venv_at_all_is_one_warning_and_pyrus_carries_
 
 /// The core is built for Python's stable ABI and links no libpython: its
 /// Python symbols come from whichever libpython the loader opened first.
+/// A Windows package's core (`pyrus_pd.dll`) imports the stable ABI's
+/// `python3.dll` only, never a `python3X.dll`.
 #[test]
 fn the_core_links_no_libpython_and_uses_the_stable_abi() {
-    let core = package_dir().join("libpyrus_pd.so");
-    let out = Command::new("readelf").arg("-dW").arg(&core).output().expect("readelf runs (binutils)");
-    assert!(out.status.success(), "readelf -d {}: {}", core.display(), String::from_utf8_lossy(&out.stderr));
+    let elf = package_dir().join("libpyrus_pd.so");
+    if !elf.exists() {
+        let dll = package_dir().join("pyrus_pd.dll");
+        let out =
+            Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll).output().expect("objdump runs (mingw-w64)");
+        assert!(out.status.success(), "objdump -p {}: {}", dll.display(), String::from_utf8_lossy(&out.stderr));
+        let headers = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        let pythons: Vec<&str> = headers.lines().filter(|l| l.contains("dll name: python")).map(str::trim).collect();
+        assert_eq!(pythons, ["dll name: python3.dll"], "{}", dll.display());
+        return;
+    }
+    let out = Command::new("readelf").arg("-dW").arg(&elf).output().expect("readelf runs (binutils)");
+    assert!(out.status.success(), "readelf -d {}: {}", elf.display(), String::from_utf8_lossy(&out.stderr));
     let dynamic = String::from_utf8_lossy(&out.stdout);
     let needed: Vec<&str> = dynamic.lines().filter(|l| l.contains("(NEEDED)")).collect();
     assert!(!needed.is_empty() && !needed.iter().any(|l| l.contains("libpython")), "{dynamic}");
-    let out = Command::new("readelf").arg("--dyn-syms").arg("-W").arg(&core).output().unwrap();
+    let out = Command::new("readelf").arg("--dyn-syms").arg("-W").arg(&elf).output().unwrap();
     let symbols = String::from_utf8_lossy(&out.stdout);
     // Python's reference counting through the stable ABI's functions.
     assert!(symbols.lines().any(|l| l.contains(" UND ") && l.ends_with(" _Py_DecRef")), "{symbols}");
