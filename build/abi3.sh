@@ -58,3 +58,17 @@ test_loader_windows() {
   cat "$log"
   return "$status"
 }
+
+# pd_python's #[ignore]d test of a machine with no Python at all: it hides
+# the system's Pythons from Pd in a mount namespace of its own (unshare -m:
+# root or CAP_SYS_ADMIN), where that is allowed; elsewhere one line in the
+# array named by $1 (build/test's skipped tests) says why. Returns cargo's
+# status.
+test_no_python() {
+  local -n no_python_skipped="$1"
+  if ! unshare -m true 2>/dev/null; then
+    no_python_skipped+=("pd_python no_python_at_all_is_one_clear_error_and_pd_carries_on: unshare -m is not allowed here (it hides the system's Pythons)")
+    return 0
+  fi
+  (cd "$ROOT" && cargo test -p pyrus-pd --test pd_python -- --ignored)
+}

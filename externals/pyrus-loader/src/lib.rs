@@ -101,7 +101,7 @@ pub fn load_python() -> Result<Python, String> {
                 if named {
                     return Err(format!(
                         "pyrus: PYRUS_LIBPYTHON={shown} is {problem}, and pyrus needs Python {} or newer: \
-                     name a libpython of Python {} or newer, or unset PYRUS_LIBPYTHON to let pyrus find one",
+                         name a libpython of Python {} or newer, or unset PYRUS_LIBPYTHON to let pyrus find one",
                         Version::OLDEST,
                         Version::OLDEST
                     ));
