@@ -139,7 +139,9 @@ package_pd_windows() {
   echo "package: $PD_WINDOWS_PACKAGE"
 }
 
-# build/package's step: the Windows package, or one line saying why not.
+# build/package's step, and build/test's before its tests (which then find
+# the test host's wine and prefix in PYRUS_WINE and WINEPREFIX): the Windows
+# test host and package, or one line saying why not.
 package_windows() {
   if windows_ready; then
     build_pd_windows
@@ -162,16 +164,26 @@ PD_WINDOWS_SKIP=(
   "pd_pool::script_threads_get_a_deep_stack_under_a_small_stack_limit|starts Pd under prlimit --stack (a Linux process's stack limit)"
   "pd_pool::deep_recursion_gives_the_result_or_recursion_error_in_every_detach_mode|CPython for Windows caps recursion in C (the test's map()) lower than the 5950 frames it asks for, whatever the thread's stack"
   "pd_pool::a_panic_in_a_detached_job_is_reported_and_the_worker_carries_on|pyo3 writes its panic notice straight to stderr while wine's msvcrt still holds the newline of Pd's last line, so the two share a line"
+  "pd_python::a_foreign_python3_first_on_path_changes_nothing|Linux's Python discovery (a python3 first on PATH, Debian's libpython)"
+  "pd_python::an_activated_venv_is_used_and_pyrus_venv_wins_over_it|makes Linux venvs (bin/python, lib/pythonX.Y) of Debian's Python"
+  "pd_python::a_venv_for_another_python_or_no_venv_at_all_is_one_warning_and_pyrus_carries_on|makes Linux venvs (bin/python, lib/pythonX.Y) of Debian's Python"
+  "pd_python::the_base_python_of_a_venv_is_chosen_and_its_own_packages_are_imported|makes a Linux venv of Debian's Python"
+  "pd_python::pyrus_libpython_older_than_3_10_is_refused_clearly|its stand-in libpython is a Linux shared object made with cc"
+  "pd_python::a_free_threaded_pyrus_libpython_is_refused_clearly|its stand-in libpython is a Linux shared object made with cc"
+  "pd_python::pyrus_libpython_without_its_standard_library_is_refused_clearly|its stand-in libpython is a Linux shared object made with cc"
+  "pd_python::the_console_says_which_python_was_chosen_and_why|expects the newest of Linux's libpythons (the wine pass names its Windows Python with PYRUS_LIBPYTHON)"
+  "pd_python::pyrus_libpython_naming_a_python_is_the_one_used|names Debian's libpython (every test of the wine pass names its Windows Python so, and the console line says it)"
+  "pd_python::no_python_at_all_is_one_clear_error_and_pd_carries_on|hides Linux's Pythons in a mount namespace (#[ignore]d; pd_windows's without_any_python_pd_says_what_to_install_and_carries_on is its Windows counterpart)"
 )
 PD_WINDOWS_FILES_SKIP=(
   "pd_float_size|runs the 32-bit and Pd64 packages in Linux's Pd and Pd64"
   "pd_precision|Pd64's precision (the Pd64 pass runs it); Pd for Windows here is 32-bit"
   "pd_usb_qemu|plays a device from a Linux QEMU guest's usbredirect"
-  "pd_python|Linux's Python discovery (Debian's libpython, Linux venvs, stand-in libpythons made with cc); pd_windows tests Windows' in Pd for Windows"
 )
 
 # Runs the Pd integration suite (externals/pyrus-pd/tests) in Pd for Windows
-# under wine with the Windows package and Windows CPython 3.13, then the
+# under wine (package_windows prepares it, unless build/test did) with the
+# Windows package and Windows CPython 3.13, then pd_windows, then the
 # messages and errors files again with CPython 3.10 (the same abi3 core),
 # but for what PD_WINDOWS_SKIP and PD_WINDOWS_FILES_SKIP name, which it adds
 # to the array named by $1 (build/test's list of skipped tests), as it adds
@@ -179,12 +191,11 @@ PD_WINDOWS_FILES_SKIP=(
 # Returns cargo's status.
 test_pd_windows() {
   local -n windows_skipped="$1"
-  if ! windows_ready; then
+  [ -n "${PYRUS_PD_WINDOWS_PACKAGE:-}" ] || package_windows
+  if [ -z "${PYRUS_PD_WINDOWS_PACKAGE:-}" ]; then
     windows_skipped+=("Pd for Windows under wine, all of the Pd suite: $PD_WINDOWS_UNAVAILABLE")
     return 0
   fi
-  build_pd_windows
-  package_pd_windows
   local args=(--exact) tests=() entry file
   for entry in "${PD_WINDOWS_SKIP[@]}"; do
     local test="${entry%%|*}"

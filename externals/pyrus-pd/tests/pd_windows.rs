@@ -72,19 +72,3 @@ fn without_any_python_pd_says_what_to_install_and_carries_on() {
     assert!(t.printed("py").is_empty(), "{}", t.text());
     assert!(!t.contains("maximum object loading depth"), "{}", t.text());
 }
-
-#[test]
-fn pyrus_libpython_naming_a_missing_dll_is_refused_and_pd_carries_on() {
-    let dir = test_dir("win-missing");
-    let mut p = Patch::new();
-    p.pyrus("py", "");
-    p.script(&[("py", "eval 6*7")]);
-    let path = dir.join("missing.pd");
-    p.write(&path);
-    let dll = "Z:\\no\\such\\python313.dll";
-    let t = run_pd_env(&path, &[], &[("PYRUS_LIBPYTHON", dll)], Duration::from_secs(30));
-    assert_eq!(t.status, Some(0), "pd exited abnormally:\n{}", t.text());
-    let refusal = format!("pyrus: PYRUS_LIBPYTHON={dll} can't be loaded (");
-    assert_eq!(t.errors().iter().filter(|l| l.starts_with(&refusal)).count(), 2, "{}", t.text());
-    assert!(t.printed("py").is_empty(), "{}", t.text());
-}
