@@ -270,8 +270,16 @@ fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
 }
 
 /// `pd`'s flags for a headless test run in `dir`, the package on its path.
-fn headless(mut pd: Command, dir: &Path) -> Command {
-    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package_dir());
+fn headless(pd: Command, dir: &Path) -> Command {
+    let mut pd = headless_bare(pd, dir);
+    pd.arg("-path").arg(package_dir());
+    pd
+}
+
+/// `pd`'s flags for a headless test run in `dir` with no path of ours
+/// (a test that sets up Pd's search path itself).
+pub fn headless_bare(mut pd: Command, dir: &Path) -> Command {
+    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt"]);
     pd
 }
 
@@ -302,7 +310,7 @@ pub fn run_other_pd(pd: &Path, patch: &Path, extra: &[&str], limit: Duration) ->
 }
 
 /// Runs a Pd command on `patch` (see [`run_pd`]), killed after `limit`.
-fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+pub fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
     let mut child = pd
         .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
         .args(extra.iter().filter(|f| **f != "-realtime"))
