@@ -11,7 +11,8 @@ pyrus_version() {
 }
 
 # Puts into the Pd library folder $1 what a user needs beside the binaries,
-# the same in every package: the help patches and the meta patch, scripts/
+# the same in every package: the help patches (with the version in their
+# [pd META] and "updated for" line) and the meta patch, scripts/
 # (the pyrus package and the examples; no benchmark script), the user guide
 # as README.md, LICENSE and CHANGELOG.md. package_pd lays out pd/pyrus with
 # it, and the deken step applies it to the other platforms' folders, so
@@ -19,7 +20,10 @@ pyrus_version() {
 pd_user_files() {
   local dir="$1" version
   version=$(pyrus_version)
-  cp "$ROOT"/help/*.pd "$dir/"
+  local help
+  for help in "$ROOT"/help/*.pd; do
+    sed -e "s/@VERSION@/$version/g" -e "s/@MINOR@/${version%.*}/g" "$help" > "$dir/$(basename "$help")"
+  done
   sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" > "$dir/pyrus-meta.pd"
   rm -rf "$dir/scripts"
   cp -r "$ROOT/scripts" "$dir/scripts"

@@ -11,14 +11,16 @@ export PYRUS_MAX_PACKAGE="$MAX_PACKAGE"
 source "$ROOT/build/deken.sh"
 
 # Installs what is missing on a Debian machine: Pd, Python's headers and numpy,
-# libusb, `file` (which names the Max binaries' platforms); with `setup test`,
-# also what the USB tests need (the C usbredir parser for the interop test,
-# QEMU, a kernel and usbredirect for the end-to-end test). Quiet when
-# everything is there already.
+# libusb, `file` (which names the Max binaries' platforms), zip and unzip (the
+# packages); with `setup test`, also what the USB tests need (the C usbredir
+# parser for the interop test, QEMU, a kernel and usbredirect for the
+# end-to-end test) and what the help patches' test in the real Pd GUI needs
+# (Pd's GUI, Xvfb, imagemagick's import). Quiet when everything is there.
 setup() {
-  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config file)
+  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config file zip unzip)
   if [ "${1:-}" = test ]; then
-    want+=(libusbredirparser-dev qemu-system-x86 linux-image-amd64 busybox-static usbredirect kmod cpio udev)
+    want+=(libusbredirparser-dev qemu-system-x86 linux-image-amd64 busybox-static usbredirect kmod cpio udev
+      puredata-gui xvfb xauth imagemagick)
   fi
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
