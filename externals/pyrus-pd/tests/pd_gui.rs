@@ -158,7 +158,8 @@ fn read_items(path: &Path) -> Canvas {
             size = (w[1].parse().unwrap(), w[2].parse().unwrap());
             continue;
         }
-        let (kind, tags, coords, bbox, dash, text) = (&w[2], tcl_list(&w[3]), numbers(&w[4]), numbers(&w[5]), &w[6], &w[7]);
+        let (kind, tags, coords, bbox, dash, text) =
+            (&w[2], tcl_list(&w[3]), numbers(&w[4]), numbers(&w[5]), &w[6], &w[7]);
         let Some(bbox) = Rect::of(&bbox) else { continue };
         if tags.iter().any(|t| t == "cord") {
             cords.push(((coords[0], coords[1]), (coords[2], coords[3])));
@@ -301,7 +302,8 @@ fn every_help_patch_and_subpatch_draws_cleanly_in_the_real_pd_gui() {
         for line in stderr.lines().filter(|l| l.contains("couldn't create")) {
             problems.push(format!("{name}: {line}"));
         }
-        let labels = std::iter::once(stem.clone()).chain(subs.iter().map(|s| format!("{stem}-{}", s.replace(' ', "_"))));
+        let labels =
+            std::iter::once(stem.clone()).chain(subs.iter().map(|s| format!("{stem}-{}", s.replace(' ', "_"))));
         for (i, label) in labels.enumerate() {
             let canvas = read_items(&out.join(format!("{label}.items")));
             assert!(!canvas.boxes.is_empty(), "{label}: the GUI drew no box");
@@ -309,5 +311,11 @@ fn every_help_patch_and_subpatch_draws_cleanly_in_the_real_pd_gui() {
             problems.extend(defects(&label, &canvas, i == 0));
         }
     }
-    assert!(problems.is_empty(), "{} defects (screenshots in {}):\n{}", problems.len(), shots.display(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} defects (screenshots in {}):\n{}",
+        problems.len(),
+        shots.display(),
+        problems.join("\n")
+    );
 }
