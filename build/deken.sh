@@ -54,6 +54,15 @@ dek_write() {
   echo "package: $dek"
 }
 
+# Drops the debug info of the ELF binaries in the folder $1 (the release
+# builds keep it for backtraces here; a user needs a fifth of the size).
+strip_debug() {
+  local f
+  while IFS= read -r -d '' f; do
+    if [[ $(file -b "$f") == ELF* ]]; then strip --strip-debug "$f"; fi
+  done < <(find "$1" -type f \( -name '*.so' -o -name '*.pd_linux' -o -name '*.l_*' \) -print0)
+}
+
 # One .dek per Pd build that exists: target/package/<build>/pyrus as the
 # platform tag (deken's OS-CPU-FLOATSIZE) names it.
 package_deken() {
@@ -74,6 +83,7 @@ package_deken() {
     mkdir -p "$(dirname "$stage")"
     cp -r "$ROOT/target/package/$build/pyrus" "$stage"
     pd_user_files "$stage"
+    strip_debug "$stage"
     dek_write "$stage" "$DEKEN_DIR/pyrus[v$version]$tag.dek"
   done
   rm -rf "$DEKEN_DIR/stage"
