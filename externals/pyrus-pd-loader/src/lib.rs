@@ -7,6 +7,8 @@
 //! cannot, then loads the real external and runs its setup: both steps are
 //! `pyrus-loader`'s, shared with the Max loader; what is Pd's is here (the
 //! setup functions Pd calls, the stand-in class, Pd's console).
+//! With the `pd64` feature it is the loader of the Pd64 build (see
+//! pyrus-pd's), whose stand-in class must be of Pd64's float size.
 //!
 //! # Thread contract
 //! `pyrus_setup` is called by Pd, once, on its scheduler thread.
@@ -44,6 +46,12 @@ pub unsafe extern "C" fn setup_pyrus0x2eusb() {
     unsafe { pyrus_setup() }
 }
 
+/// Pd's `class_new` for this build's float size (see pyrus-pd's `class_new`).
+#[cfg(not(feature = "pd64"))]
+use pd::class_new;
+#[cfg(feature = "pd64")]
+use pd::class_new64 as class_new;
+
 static WHY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Registers a `[pyrus]` class whose objects cannot be made and say why: without
@@ -54,7 +62,7 @@ fn stand_in(why: String) {
     // SAFETY: Pd's class API on its thread during setup; `refuse` has the
     // A_GIMME creator signature and never returns an object.
     unsafe {
-        pd::class_new(
+        class_new(
             pd::gensym(c"pyrus".as_ptr()),
             Some(std::mem::transmute::<New, unsafe extern "C" fn() -> *mut c_void>(refuse)),
             None,

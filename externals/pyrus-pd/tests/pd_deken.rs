@@ -20,8 +20,14 @@ fn deken_file(name: &str) -> PathBuf {
     path
 }
 
+/// The .dek of the package under test: `target/package/<build>/pyrus`'s
+/// build named as deken does (`pd`: 32-bit floats, `pd64`: Pd64), so the
+/// Pd64 pass of the suite tests the Pd64 package in Pd64.
 fn linux_dek() -> PathBuf {
-    deken_file(&format!("pyrus[v{VERSION}](Linux-amd64-32).dek"))
+    let package = package_dir().canonicalize().unwrap();
+    let build = package.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    let size = if build == "pd64" { 64 } else { 32 };
+    deken_file(&format!("pyrus[v{VERSION}](Linux-amd64-{size}).dek"))
 }
 
 fn output(cmd: &mut Command) -> String {
@@ -47,7 +53,8 @@ fn unpack(name: &str) -> PathBuf {
 /// even the standard folders, so nothing installed on this machine helps)
 /// and with `env`, on `patch`, quitting once it is loaded.
 fn open(patch: &Path, flags: &[&str], env: &[(&str, &Path)]) -> Transcript {
-    let mut pd = headless_bare(Command::new("pd"), patch.parent().unwrap());
+    let mut pd = Command::new(pd_program());
+    headless_bare(&mut pd, patch.parent().unwrap());
     pd.envs(env.iter().map(|(k, v)| (k, v.as_os_str())));
     let flags = [flags, &["-send", "pd quit"]].concat();
     run_command(pd, patch, &flags, Duration::from_secs(60))

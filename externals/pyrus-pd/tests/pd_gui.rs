@@ -247,7 +247,9 @@ fn require(program: &str, package: &str) {
 fn shoot(help: &Path, subs: &[String], out: &Path) -> String {
     let plugin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/gui");
     let mut pd = Command::new("xvfb-run");
-    pd.args(["-a", "-s", "-screen 0 1600x1200x24", "pd", "-noprefs", "-nrt", "-nosound", "-stderr", "-path"])
+    pd.args(["-a", "-s", "-screen 0 1600x1200x24"])
+        .arg(pd_program())
+        .args(["-noprefs", "-nrt", "-nosound", "-stderr", "-path"])
         .arg(package_dir())
         .arg("-path")
         .arg(&plugin)
