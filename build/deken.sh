@@ -54,13 +54,19 @@ dek_write() {
   echo "package: $dek"
 }
 
-# Drops the debug info of the ELF binaries in the folder $1 (the release
-# builds keep it for backtraces here; a user needs a fifth of the size).
+# Drops the debug info of the ELF and PE binaries in the folder $1 (the
+# release builds keep it for backtraces here; a user needs a fifth of the
+# size). Mach-O binaries are left as they are: they are signed.
 strip_debug() {
-  local f
+  local f kind
   while IFS= read -r -d '' f; do
-    if [[ $(file -b "$f") == ELF* ]]; then strip --strip-debug "$f"; fi
-  done < <(find "$1" -type f \( -name '*.so' -o -name '*.pd_linux' -o -name '*.l_*' \) -print0)
+    kind=$(file -b "$f")
+    if [[ $kind == ELF* ]]; then
+      strip --strip-debug "$f"
+    elif [[ $kind == PE32+* ]] && command -v x86_64-w64-mingw32-strip >/dev/null; then
+      x86_64-w64-mingw32-strip --strip-debug "$f"
+    fi
+  done < <(find "$1" -type f \( -name '*.so' -o -name '*.pd_linux' -o -name '*.l_*' -o -name '*.dll' -o -name '*.m_*' -o -name '*.mxe64' \) -print0)
 }
 
 # One .dek per Pd build that exists: target/package/<build>/pyrus as the
@@ -138,6 +144,7 @@ package_max_zip() {
   local zip
   zip="$ROOT/target/package/max/pyrus-max-$(pyrus_version).zip"
   rm -f "$zip"
+  strip_debug "$MAX_PACKAGE/externals"
   (cd "$(dirname "$MAX_PACKAGE")" && zip -qrX "$zip" "$(basename "$MAX_PACKAGE")" -x '*/__pycache__/*')
   echo "package: $zip"
 }

@@ -262,6 +262,8 @@ fn shoot(help: &Path, subs: &[String], out: &Path) -> String {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    // Its own process group: Xvfb and the GUI are killed with it on a hang.
+    std::os::unix::process::CommandExt::process_group(&mut pd, 0);
     let mut child = pd.spawn().expect("xvfb-run runs");
     let stderr = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
@@ -269,7 +271,7 @@ fn shoot(help: &Path, subs: &[String], out: &Path) -> String {
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if start.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
             break;
         }
         std::thread::park_timeout(Duration::from_millis(100));

@@ -77,6 +77,16 @@ proc ::pyrus_shot::advance {} {
     }
 }
 
+# A window can be mapped before Pd has named it (the title comes in a message
+# of its own): then its name is the cue.
+rename pdtk_canvas_reflecttitle ::pyrus_shot::pdtk_canvas_reflecttitle
+proc pdtk_canvas_reflecttitle {mytoplevel path name arguments dirty} {
+    ::pyrus_shot::pdtk_canvas_reflecttitle $mytoplevel $path $name $arguments $dirty
+    if {[winfo exists $mytoplevel] && [winfo ismapped $mytoplevel]} {
+        ::pyrus_shot::mapped $mytoplevel
+    }
+}
+
 rename pdtk_canvas_raise ::pyrus_shot::pdtk_canvas_raise
 proc pdtk_canvas_raise {mytoplevel} {
     ::pyrus_shot::pdtk_canvas_raise $mytoplevel
