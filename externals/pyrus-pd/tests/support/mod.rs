@@ -281,7 +281,14 @@ fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
 
 /// `pd`'s flags for a headless test run in `dir`, `package` on its path.
 fn headless(pd: &mut Command, dir: &Path, package: &Path) {
-    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package);
+    headless_bare(pd, dir);
+    pd.arg("-path").arg(package);
+}
+
+/// `pd`'s flags for a headless test run in `dir` with no path of ours
+/// (a test that sets up Pd's search path itself).
+pub fn headless_bare(pd: &mut Command, dir: &Path) {
+    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt"]);
 }
 
 /// As [`run_pd`], with more environment variables for Pd.
@@ -318,7 +325,7 @@ pub fn run_other_pd_package(pd: &Path, package: &Path, patch: &Path, extra: &[&s
 }
 
 /// Runs a Pd command on `patch` (see [`run_pd`]), killed after `limit`.
-fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+pub fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
     let mut child = pd
         .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
         .args(extra.iter().filter(|f| **f != "-realtime"))
