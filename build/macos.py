@@ -400,23 +400,89 @@ def check(a):
     return 1 if r.failed else 0
 
 
+def selftest(a):
+    """Breaks copies of the built folders one way at a time and expects
+    `check` to fail on each with the finding that names the break: a check
+    that cannot fail proves nothing."""
+    import contextlib
+    import io
+    import shutil
+    import tempfile
+
+    def thin(path, keep):
+        with open(path, "rb") as f:
+            kept = [d for cpu, d in slices(f.read()) if cpu == keep]
+        with open(path, "wb") as f:
+            f.write(kept[0])
+
+    def flip_code_byte(path):
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        arm64 = next(d for cpu, d in slices(bytes(data)) if cpu == CPU_ARM64)
+        data[bytes(data).find(arm64) + 0x4000 + 17] ^= 0xFF  # in its second page
+        with open(path, "wb") as f:
+            f.write(data)
+
+    def replace(path, old, new):
+        with open(path, "rb") as f:
+            data = f.read()
+        assert len(old) == len(new) and old in data
+        with open(path, "wb") as f:
+            f.write(data.replace(old, new))
+
+    pd_loader = os.path.join("pd", "pyrus.pd_darwin")
+    mxo = os.path.join("max", "pyrus.usb.mxo", "Contents")
+    breaks = [
+        ("a bundle without Info.plist", lambda root: os.remove(os.path.join(root, mxo, "Info.plist")),
+         "FAIL: pyrus.usb.mxo has Contents/Info.plist"),
+        ("a wrong PkgInfo", lambda root: open(os.path.join(root, mxo, "PkgInfo"), "wb").write(b"APPL????"),
+         "FAIL: pyrus.usb.mxo has Contents/PkgInfo iLaX????"),
+        ("a loader without its x86_64 slice", lambda root: thin(os.path.join(root, pd_loader), CPU_ARM64),
+         "pyrus.pd_darwin holds x86_64 and arm64: it holds ['arm64']"),
+        ("an arm64 page changed after signing", lambda root: flip_code_byte(os.path.join(root, mxo, "MacOS", "pyrus.usb")),
+         "does not match the slice's bytes"),
+        ("a loader whose entry point is renamed",
+         lambda root: replace(os.path.join(root, pd_loader), b"_pyrus_setup\0", b"_pyrus_setuq\0"),
+         "exports _pyrus_setup, _setup_pyrus0x2eusb: missing ['_pyrus_setup']"),
+        ("a core naming a libpython", lambda root: replace(os.path.join(root, "pd", "libpyrus_pd.dylib"),
+         b"/usr/lib/libSystem.B.dylib\0", b"/usr/lib/libpython3X.dylib\0"),
+         "names no library but the system's: it names ['/usr/lib/libpython3X.dylib']"),
+    ]
+    r = Results()
+    for what, damage, finding in breaks:
+        with tempfile.TemporaryDirectory() as root:
+            shutil.copytree(a.pd_package, os.path.join(root, "pd"), symlinks=True)
+            shutil.copytree(a.max_package, os.path.join(root, "max"), symlinks=True)
+            damage(root)
+            broken = argparse.Namespace(**vars(a))
+            broken.pd_package, broken.max_package = os.path.join(root, "pd"), os.path.join(root, "max")
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                status = check(broken)
+            r.check(status == 1 and finding in out.getvalue(), f"check fails on {what}", f"expected {finding!r}")
+    print(f"macos selftest: {r.passed} passed, {r.failed} failed")
+    return 1 if r.failed else 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     j = sub.add_parser("lipo", help="join thin Mach-O files into a universal one")
     j.add_argument("output")
     j.add_argument("inputs", nargs="+")
-    c = sub.add_parser("check", help="check the macOS folders")
-    c.add_argument("--pd-package", required=True, help="the folder pd-darwin/pyrus")
-    c.add_argument("--max-package", required=True, help="the folder holding pyrus.mxo and pyrus.usb.mxo")
-    c.add_argument("--pd", help="Pd's executable: the names Pd gives externals")
-    c.add_argument("--max", help="the Max kernel: the names Max gives externals")
-    c.add_argument("--python", required=True, help="a libpython: the names Python gives")
+    folders = argparse.ArgumentParser(add_help=False)
+    folders.add_argument("--pd-package", required=True, help="the folder pd-darwin/pyrus")
+    folders.add_argument("--max-package", required=True, help="the folder holding pyrus.mxo and pyrus.usb.mxo")
+    folders.add_argument("--pd", help="Pd's executable: the names Pd gives externals")
+    folders.add_argument("--max", help="the Max kernel: the names Max gives externals")
+    folders.add_argument("--python", required=True, help="a libpython: the names Python gives")
+    sub.add_parser("check", parents=[folders], help="check the macOS folders")
+    sub.add_parser("selftest", parents=[folders], help="check broken copies of the macOS folders: each must fail")
     a = p.parse_args()
     if a.command == "lipo":
         lipo(a.output, a.inputs)
         return 0
-    return check(a)
+    return check(a) if a.command == "check" else selftest(a)
 
 
 if __name__ == "__main__":

@@ -161,6 +161,10 @@ macos_layout() {
   cp "$ROOT"/help/*.pd "$PD_DARWIN_PACKAGE/"
   cp -r "$ROOT/scripts" "$PD_DARWIN_PACKAGE/scripts"
   find "$PD_DARWIN_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
+  local file
+  for file in pyrus.pd_darwin pyrus.usb.pd_darwin libpyrus_pd.dylib; do
+    macos_sign "$PD_DARWIN_PACKAGE/$file" || return 1
+  done
   sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" >"$PD_DARWIN_PACKAGE/pyrus-meta.pd"
   cp "$ROOT/README.md" "$PD_DARWIN_PACKAGE/README.md"
   local name
@@ -175,9 +179,9 @@ macos_layout() {
   done
 }
 
-# Re-signs the bundle $1 ad hoc with rcodesign, binding its Info.plist, when
-# rcodesign is installed; otherwise its binaries keep their linker's
-# signature (see the top of this file).
+# Re-signs $1 (a binary, or a bundle: then binding its Info.plist) ad hoc
+# with rcodesign when it is installed, every slice then signed; otherwise
+# the binaries keep their linker's signature (see the top of this file).
 macos_sign() {
   local rcodesign="${PYRUS_RCODESIGN:-$(command -v rcodesign || true)}"
   [ -n "$rcodesign" ] || return 0
@@ -201,8 +205,9 @@ package_macos() {
 # What build/test calls: builds the macOS folders and checks them with
 # build/macos.py (architectures, exports, what is left undefined and
 # how it binds, signatures, bundle layout), against Pd's and the Max test
-# kernel's exports and this machine's libpython; one "skipped:" line when
-# they cannot be built here. Returns 1 if the build or a check failed.
+# kernel's exports and this machine's libpython, and then broken copies of
+# them (each must fail); one "skipped:" line when they cannot be built here.
+# Returns 1 if the build or a check failed.
 test_macos() {
   local built
   built=$(package_macos) || { echo "$built"; echo "FAIL: the macOS builds (log: $MACOS_DIR/build.log)"; return 1; }
@@ -212,6 +217,12 @@ test_macos() {
   libpython=$("$PYO3_PYTHON" -c 'import sysconfig as s, os; print(os.path.join(s.get_config_var("LIBDIR"), s.get_config_var("INSTSONAME") or s.get_config_var("LDLIBRARY")))')
   local hosts=(--pd "$(command -v pd)")
   [ -n "${PYRUS_FAKE_MAX:-}" ] && hosts+=(--max "$PYRUS_FAKE_MAX")
-  "$PYO3_PYTHON" "$ROOT/build/macos.py" check --pd-package "$PD_DARWIN_PACKAGE" \
-    --max-package "$MAX_DARWIN_PACKAGE" --python "$libpython" "${hosts[@]}"
+  local args=(--pd-package "$PD_DARWIN_PACKAGE" --max-package "$MAX_DARWIN_PACKAGE" --python "$libpython" "${hosts[@]}")
+  local status=0
+  "$PYO3_PYTHON" "$ROOT/build/macos.py" check "${args[@]}" >"$MACOS_DIR/check.log" || status=1
+  # The same checks on copies broken one way each: every one must fail.
+  "$PYO3_PYTHON" "$ROOT/build/macos.py" selftest "${args[@]}" >>"$MACOS_DIR/check.log" || status=1
+  # Quiet when all is well: the failures and the counts.
+  grep -v '^ok: ' "$MACOS_DIR/check.log"
+  return "$status"
 }
