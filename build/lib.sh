@@ -64,9 +64,12 @@ build_pd64() {
   export PYRUS_PD64="$pd"
 }
 
+source "$ROOT/build/abi3.sh"
+
 # Builds the Pd library and lays it out as Pd loads it.
 package_pd() {
-  (cd "$ROOT" && cargo build --release -p pyrus-pd -p pyrus-pd-loader)
+  core_build pyrus-pd
+  (cd "$ROOT" && cargo build --release -p pyrus-pd-loader)
   rm -rf "$PD_PACKAGE"
   mkdir -p "$PD_PACKAGE"
   # Pd loads the loader, which loads libpython and then the real external.
@@ -92,7 +95,8 @@ package_pd() {
 MAX_LINUX_PACKAGE="$ROOT/target/package/max-linux"
 export PYRUS_MAX_LINUX="$MAX_LINUX_PACKAGE"
 package_max_linux() {
-  (cd "$ROOT" && cargo build --release -p pyrus-max -p pyrus-max-loader)
+  core_build pyrus-max
+  (cd "$ROOT" && cargo build --release -p pyrus-max-loader)
   rm -rf "$MAX_LINUX_PACKAGE"
   mkdir -p "$MAX_LINUX_PACKAGE"
   cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus.so"

@@ -98,7 +98,8 @@ pub(crate) fn context() -> Option<&'static Context> {
     CONTEXT.get()
 }
 
-/// Called by the loader's `ext_main` once libpython is loaded.
+/// Called by the loader's `ext_main` once it has found and loaded a
+/// libpython that fits.
 ///
 /// # Safety
 /// Called on Max's main thread, from `ext_main`.

@@ -1,12 +1,13 @@
 //! `pyrus.pd_linux`, the file Pd loads: a small loader with no Python in it.
 //!
-//! The real external (`libpyrus_pd.so`, beside this file) links against one
-//! libpython. Were Pd to load it directly on a machine without that Python,
-//! Pd would only say that a shared object cannot be opened. So this loader
-//! first loads that libpython itself and says plainly what is missing if it
-//! cannot, then loads the real external and runs its setup: both steps are
-//! `pyrus-loader`'s, shared with the Max loader; what is Pd's is here (the
-//! setup functions Pd calls, the stand-in class, Pd's console).
+//! The real external (`libpyrus_pd.so`, beside this file) needs a libpython
+//! loaded before it. Were Pd to load it directly, Pd would only say that a
+//! shared object cannot be opened. So this loader first finds a Python 3.10
+//! or newer and loads its libpython, says in Pd's console which one and why
+//! (or plainly why none fits), then loads the real external and runs its
+//! setup: both steps are `pyrus-loader`'s, shared with the Max loader; what
+//! is Pd's is here (the setup functions Pd calls, the stand-in class, Pd's
+//! console).
 //!
 //! # Thread contract
 //! `pyrus_setup` is called by Pd, once, on its scheduler thread.
@@ -14,8 +15,9 @@
 use pd_sys as pd;
 use std::ffi::{c_void, CStr, CString};
 
-/// The real external, in the same folder as this loader.
-const CORE: &str = "libpyrus_pd.so";
+/// The real external, in the same folder as this loader (`libpyrus_pd.so`,
+/// `pyrus_pd.dll`, `libpyrus_pd.dylib`: see `pyrus_loader::core_file`).
+const CORE: &str = "pyrus_pd";
 const CORE_SETUP: &CStr = c"pyrus_core_setup";
 
 /// Called by Pd when it loads `pyrus.pd_linux`.
@@ -44,6 +46,29 @@ pub unsafe extern "C" fn setup_pyrus0x2eusb() {
     unsafe { pyrus_setup() }
 }
 
+/// The four Pd functions the loader calls, as pd-sys declares them. On
+/// Windows they are imported from `pd.dll` by name (raw-dylib: no import
+/// library needed to link); elsewhere they resolve when Pd loads the loader.
+mod pd_api {
+    use pd_sys as pd;
+    use std::ffi::{c_char, c_int, c_void};
+    #[cfg_attr(windows, link(name = "pd", kind = "raw-dylib"))]
+    extern "C" {
+        pub fn class_new(
+            name: *mut pd::t_symbol,
+            newmethod: pd::t_newmethod,
+            freemethod: pd::t_method,
+            size: usize,
+            flags: c_int,
+            arg1: pd::t_atomtype::Type,
+            ...
+        ) -> *mut pd::_class;
+        pub fn gensym(s: *const c_char) -> *mut pd::t_symbol;
+        pub fn pd_error(object: *const c_void, fmt: *const c_char, ...);
+        pub fn post(fmt: *const c_char, ...);
+    }
+}
+
 static WHY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Registers a `[pyrus]` class whose objects cannot be made and say why: without
@@ -54,8 +79,8 @@ fn stand_in(why: String) {
     // SAFETY: Pd's class API on its thread during setup; `refuse` has the
     // A_GIMME creator signature and never returns an object.
     unsafe {
-        pd::class_new(
-            pd::gensym(c"pyrus".as_ptr()),
+        pd_api::class_new(
+            pd_api::gensym(c"pyrus".as_ptr()),
             Some(std::mem::transmute::<New, unsafe extern "C" fn() -> *mut c_void>(refuse)),
             None,
             std::mem::size_of::<pd::t_object>(),
@@ -74,8 +99,9 @@ unsafe extern "C" fn refuse(_s: *mut pd::t_symbol, _argc: i32, _argv: *const pd:
 }
 
 fn load() -> Result<(), String> {
-    pyrus_loader::load_python()?;
-    let setup = pyrus_loader::load_core("pyrus.pd_linux", CORE, CORE_SETUP)?;
+    let python = pyrus_loader::load_python()?;
+    post(&python.line());
+    let setup = pyrus_loader::load_core(CORE, CORE_SETUP, &python)?;
     // SAFETY: pyrus_core_setup is `unsafe extern "C" fn()` in the real
     // external, made to be called once by Pd's thread during setup: now.
     unsafe {
@@ -85,8 +111,14 @@ fn load() -> Result<(), String> {
     Ok(())
 }
 
+fn post(text: &str) {
+    let text = CString::new(text.replace('\0', " ")).expect("NULs replaced");
+    // SAFETY: "%s" with one valid C string; Pd's thread during setup.
+    unsafe { pd_api::post(c"%s".as_ptr(), text.as_ptr()) };
+}
+
 fn error(text: &str) {
     let text = CString::new(text.replace('\0', " ")).expect("NULs replaced");
     // SAFETY: "%s" with one valid C string; Pd's thread during setup.
-    unsafe { pd::pd_error(std::ptr::null(), c"%s".as_ptr(), text.as_ptr()) };
+    unsafe { pd_api::pd_error(std::ptr::null(), c"%s".as_ptr(), text.as_ptr()) };
 }

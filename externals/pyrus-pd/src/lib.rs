@@ -75,7 +75,7 @@ pub(crate) fn context() -> Option<&'static Context> {
 }
 
 /// Called by the loader (`pyrus.pd_linux`, see `pyrus-pd-loader`) from Pd's
-/// `pyrus_setup`, once libpython is loaded.
+/// `pyrus_setup`, once it has found and loaded a libpython that fits.
 ///
 /// # Safety
 /// Called once, on Pd's scheduler thread, during the library's setup.
