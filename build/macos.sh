@@ -13,12 +13,13 @@
 # Signing: arm64 macOS loads only signed code; an ad-hoc signature (no
 # identity) is enough. Apple's and zig's linkers write one into every arm64
 # image they link ("linker-signed"), and lipo keeps each slice as it is, so
-# the built binaries are signed without a separate signer. `rcodesign`
-# (crates.io's apple-codesign) re-signs the bundles so that their signature
-# also binds Info.plist, when it is installed (PYRUS_RCODESIGN or on PATH):
-# installing it takes a fresh CI machine about half an hour on 2 cores, so
-# the build does not install it itself. macos_check.py verifies whichever
-# signature is there against the bytes it covers.
+# the built binaries are signed without a separate signer (their x86_64
+# slices are not, which x86_64 macOS allows). `rcodesign` (crates.io's
+# apple-codesign) re-signs every file, and binds each bundle's Info.plist,
+# when it is installed (PYRUS_RCODESIGN or on PATH); on a Mac, Apple's
+# codesign does. The build does not install rcodesign: `cargo install` took
+# 25 minutes here (10 of CPU), on every fresh CI machine. build/macos.py
+# check verifies whichever signature is there against the bytes it covers.
 #
 # USB: libusb's macOS backend needs IOKit from Apple's SDK, which Linux does
 # not have: without an SDK (SDKROOT) the Linux build links libusb with its
@@ -109,8 +110,10 @@ EOF
 # (each slice signed by its linker, arm64's ad hoc; see above).
 # Returns 1 (its log's tail printed) if the build fails.
 macos_build() {
-  local env=(CARGO_TARGET_DIR="$MACOS_DIR/cargo" CARGO_INCREMENTAL=0 PYO3_BUILD_EXTENSION_MODULE=1
-    PYO3_CROSS_PYTHON_VERSION="$("$PYO3_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')")
+  # The cores for Python's stable ABI (their default abi3 feature gives pyo3
+  # the version, 3.10, so no PYO3_CROSS_PYTHON_VERSION), linking no
+  # libpython (PYO3_BUILD_EXTENSION_MODULE, as core_build).
+  local env=(CARGO_TARGET_DIR="$MACOS_DIR/cargo" CARGO_INCREMENTAL=0 PYO3_BUILD_EXTENSION_MODULE=1)
   local flags="-C link-arg=-Wl,-undefined,dynamic_lookup -C link-arg=-Wl,-dead_strip_dylibs" t
   for t in "${MACOS_TARGETS[@]}"; do
     local upper=${t^^}
@@ -179,13 +182,20 @@ macos_layout() {
   done
 }
 
-# Re-signs $1 (a binary, or a bundle: then binding its Info.plist) ad hoc
-# with rcodesign when it is installed, every slice then signed; otherwise
-# the binaries keep their linker's signature (see the top of this file).
+# Re-signs $1 (a binary, or a bundle: then binding its Info.plist) ad hoc,
+# every slice then signed: with rcodesign when it is installed, on a Mac
+# with Apple's codesign; otherwise the binaries keep their linker's
+# signature (see the top of this file).
 macos_sign() {
-  local rcodesign="${PYRUS_RCODESIGN:-$(command -v rcodesign || true)}"
-  [ -n "$rcodesign" ] || return 0
-  "$rcodesign" sign "$1" >"$MACOS_DIR/sign.log" 2>&1 || { cat "$MACOS_DIR/sign.log" >&2; return 1; }
+  local rcodesign="${PYRUS_RCODESIGN:-$(command -v rcodesign || true)}" sign
+  if [ -n "$rcodesign" ]; then
+    sign=("$rcodesign" sign "$1")
+  elif [ "$(uname -s)" = Darwin ]; then
+    sign=(codesign --force --sign - "$1")
+  else
+    return 0
+  fi
+  "${sign[@]}" >"$MACOS_DIR/sign.log" 2>&1 || { cat "$MACOS_DIR/sign.log" >&2; return 1; }
 }
 
 # What build/package calls: the macOS folders, or one line saying why they
