@@ -8,6 +8,8 @@
 //! setup: both steps are `pyrus-loader`'s, shared with the Max loader; what
 //! is Pd's is here (the setup functions Pd calls, the stand-in class, Pd's
 //! console).
+//! With the `pd64` feature it is the loader of the Pd64 build (see
+//! pyrus-pd's), whose stand-in class must be of Pd64's float size.
 //!
 //! # Thread contract
 //! `pyrus_setup` is called by Pd, once, on its scheduler thread.
@@ -49,11 +51,14 @@ pub unsafe extern "C" fn setup_pyrus0x2eusb() {
 /// The four Pd functions the loader calls, as pd-sys declares them. On
 /// Windows they are imported from `pd.dll` by name (raw-dylib: no import
 /// library needed to link); elsewhere they resolve when Pd loads the loader.
+/// `class_new` is Pd's for this build's float size (see pyrus-pd's
+/// `class_new`): `class_new64` in the pd64 build.
 mod pd_api {
     use pd_sys as pd;
     use std::ffi::{c_char, c_int, c_void};
     #[cfg_attr(windows, link(name = "pd", kind = "raw-dylib"))]
     extern "C" {
+        #[cfg_attr(feature = "pd64", link_name = "class_new64")]
         pub fn class_new(
             name: *mut pd::t_symbol,
             newmethod: pd::t_newmethod,

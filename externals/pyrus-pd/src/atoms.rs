@@ -1,36 +1,98 @@
 //! Pd atoms to engine atoms and back.
 //!
-//! Pd's floats are `f32`; the engine's are `f64`. A float is widened to the
-//! `f64` with the same shortest decimal form, so `0.1` typed in a patch is
-//! `0.1` in Python, not `0.10000000149011612`. Pd has no ints: it makes
-//! float atoms only, and an engine int goes to Pd as its nearest float.
+//! Pd's floats are `f32`, or `f64` in a double-precision Pd (Pd64, the
+//! `pd64` feature); the engine's are `f64`. [`PdFloat`] says how each size
+//! converts, and `pd::t_float` picks this build's. An `f32` is widened to
+//! the `f64` with the same shortest decimal form, so `0.1` typed in a patch
+//! is `0.1` in Python, not `0.10000000149011612`; an `f64` is the engine's
+//! number as it is, so Pd64 keeps every digit (whole numbers exact up to
+//! 2^53). Pd has no ints: it makes float atoms only, and an engine int goes
+//! to Pd as its nearest float.
+//!
+//! # Threading
+//! Pd's scheduler thread only (Pd's atoms and symbols are Pd's).
 
 use pd_sys as pd;
 use pyrus_engine::atoms::Atom;
 use std::borrow::Cow;
 use std::ffi::CStr;
 
-/// Widens a Pd float keeping its decimal form.
-#[inline] // into every Pd entry point: the small-integer test is a few instructions, the call was as many again
-pub fn widen(f: pd::t_float) -> f64 {
-    // Most floats in a patch are small integers: one compare settles those.
-    // `as` saturates: 2^31 becomes i32::MAX, which a 32-bit float rounds
-    // back up to 2^31, so that one value must not take this path.
-    let i = f as i32;
-    if i as pd::t_float == f && i != i32::MAX {
-        return f64::from(i);
-    }
-    widen_other(f)
+/// A Pd float of either size, as the engine's numbers. Both sizes implement
+/// it, so both conversions are compiled (and linted) in either build.
+pub trait PdFloat: Copy {
+    /// The engine's `f64` for this Pd float.
+    fn widen(self) -> f64;
+    /// The Pd float nearest to an engine float.
+    fn narrow(f: f64) -> Self;
+    /// The Pd float nearest to an engine int (rounded once, from the int).
+    fn from_int(i: i64) -> Self;
 }
 
-/// [`widen`] of a float that is not a small integer: out of line, so that
-/// the inlined test stays small.
+impl PdFloat for f32 {
+    /// The `f64` with this float's shortest decimal form.
+    #[inline] // into every Pd entry point: the small-integer test is a few instructions, the call was as many again
+    fn widen(self) -> f64 {
+        // Most floats in a patch are small integers: one compare settles those.
+        // `as` saturates: 2^31 becomes i32::MAX, which a 32-bit float rounds
+        // back up to 2^31, so that one value must not take this path.
+        let i = self as i32;
+        if i as f32 == self && i != i32::MAX {
+            return f64::from(i);
+        }
+        widen_other(self)
+    }
+
+    fn narrow(f: f64) -> Self {
+        f as f32
+    }
+
+    fn from_int(i: i64) -> Self {
+        i as f32
+    }
+}
+
+/// [`PdFloat::widen`] of an `f32` that is not a small integer: out of line,
+/// so that the inlined test stays small.
 #[inline(never)]
-fn widen_other(f: pd::t_float) -> f64 {
+fn widen_other(f: f32) -> f64 {
     if f.fract() == 0.0 || !f.is_finite() {
         return f64::from(f);
     }
     f.to_string().parse().unwrap_or(f64::from(f))
+}
+
+impl PdFloat for f64 {
+    /// The engine's numbers are Pd64's: nothing to convert.
+    #[inline]
+    fn widen(self) -> f64 {
+        self
+    }
+
+    fn narrow(f: f64) -> Self {
+        f
+    }
+
+    fn from_int(i: i64) -> Self {
+        i as f64
+    }
+}
+
+/// A Pd float of this build's size as the engine's number.
+#[inline]
+pub fn widen(f: pd::t_float) -> f64 {
+    f.widen()
+}
+
+/// An engine float as this build's Pd float.
+#[inline]
+pub fn narrow(f: f64) -> pd::t_float {
+    pd::t_float::narrow(f)
+}
+
+/// An engine int as this build's Pd float.
+#[inline]
+pub fn from_int(i: i64) -> pd::t_float {
+    pd::t_float::from_int(i)
 }
 
 /// The text of a Pd symbol. Pd symbols are bytes; text that is not UTF-8 is
@@ -92,8 +154,8 @@ pub fn to_pd(atoms: &[Atom<'_>]) -> Vec<pd::t_atom> {
     atoms
         .iter()
         .map(|a| match a {
-            Atom::Int(i) => float_atom(*i as pd::t_float),
-            Atom::Float(f) => float_atom(*f as pd::t_float),
+            Atom::Int(i) => float_atom(from_int(*i)),
+            Atom::Float(f) => float_atom(narrow(*f)),
             Atom::Symbol(s) => pd::t_atom { a_type: pd::t_atomtype::A_SYMBOL, a_w: pd::word { w_symbol: gensym(s) } },
         })
         .collect()

@@ -14,7 +14,7 @@ pub fn create() {
     // `pyrus` and never freed. Its one method is the class's anything
     // method and has that signature.
     unsafe {
-        let class = pd::class_new(
+        let class = crate::class_new(
             gensym("pyrus-control"),
             None,
             None,

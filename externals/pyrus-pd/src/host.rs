@@ -1,7 +1,7 @@
 //! The engine's host roles, implemented with Pd's API: [`PdHost`] for the
 //! Pd instance (one engine context), [`PdOutlets`] for one object.
 
-use crate::atoms::{gensym, to_pd};
+use crate::atoms::{from_int, gensym, narrow, to_pd};
 use crate::console;
 use pd_sys as pd;
 use pyrus_engine::atoms::{Message, Numbers};
@@ -53,8 +53,8 @@ impl Host for PdHost {
         unsafe {
             match message {
                 Message::Bang => pd::pd_bang(thing),
-                Message::Int(i) => pd::pd_float(thing, *i as pd::t_float),
-                Message::Float(f) => pd::pd_float(thing, *f as pd::t_float),
+                Message::Int(i) => pd::pd_float(thing, from_int(*i)),
+                Message::Float(f) => pd::pd_float(thing, narrow(*f)),
                 Message::Symbol(s) => pd::pd_symbol(thing, gensym(s)),
                 Message::List(atoms) => {
                     let mut v = to_pd(atoms);
@@ -158,8 +158,8 @@ impl Outlets for PdOutlets {
             match message {
                 Message::Bang => pd::outlet_bang(outlet),
                 // Pd has no ints: an int leaves as the nearest float.
-                Message::Int(i) => pd::outlet_float(outlet, *i as pd::t_float),
-                Message::Float(f) => pd::outlet_float(outlet, *f as pd::t_float),
+                Message::Int(i) => pd::outlet_float(outlet, from_int(*i)),
+                Message::Float(f) => pd::outlet_float(outlet, narrow(*f)),
                 Message::Symbol(s) => pd::outlet_symbol(outlet, gensym(s)),
                 Message::List(atoms) => {
                     let mut v = to_pd(atoms);

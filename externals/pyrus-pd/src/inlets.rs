@@ -27,7 +27,7 @@ pub fn setup() {
     // anything method with `(x, s, argc, argv)`, which also gets bang, float,
     // symbol and list (Pd's defaults forward those to it).
     unsafe {
-        let class = pd::class_new(
+        let class = crate::class_new(
             atoms::gensym("pyrus-inlet"),
             None,
             None,

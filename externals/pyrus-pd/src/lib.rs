@@ -22,6 +22,18 @@
 //! (`options.rs`) into the engine's options; their names and what values
 //! they take are the engine's, which checks them as it checks the runtime
 //! messages of the same names.
+//!
+//! # Float size
+//!
+//! Pd is built with 32-bit floats or, as "Pd64", with 64-bit ones, and an
+//! external serves one size only. The `pd64` feature builds this crate (and
+//! `pyrus-pd-loader`) for Pd64 with pd-sys's double-precision bindings:
+//! `pd::t_float` is then `f64`, and classes are made with Pd64's own
+//! `class_new64` (`class_new` here names the one of this build's size). `atoms::PdFloat` converts either size to
+//! the engine's `f64` and back, and `PdHost::numbers` tells the engine how
+//! many bits Pd keeps (24 or 53). In a Pd of the other size, which refuses
+//! our classes, `other_float.rs` registers stand-ins that say which package
+//! to install.
 
 mod atoms;
 mod console;
@@ -64,6 +76,14 @@ struct State {
     engine: Rc<Object>,
 }
 
+/// Pd's `class_new` for this build's float size: m_pd.h of a
+/// double-precision Pd names it `class_new64` (its `class_new` is the stub
+/// that refuses 32-bit classes), and pd-sys binds both names as they are.
+#[cfg(not(feature = "pd64"))]
+pub(crate) use pd::class_new;
+#[cfg(feature = "pd64")]
+pub(crate) use pd::class_new64 as class_new;
+
 static CLASS: AtomicPtr<pd::_class> = AtomicPtr::new(null_mut());
 
 /// The engine context of this Pd instance, made at setup.
@@ -94,7 +114,7 @@ fn setup() {
         // `(x)` for bang and free, `(x, f)` for float, `(x, s)` for symbol,
         // `(x, s, argc, argv)` for list and anything).
         let class = unsafe {
-            let class = pd::class_new(
+            let class = class_new(
                 atoms::gensym("pyrus"),
                 Some(std::mem::transmute::<NewFn, unsafe extern "C" fn() -> *mut c_void>(new)),
                 Some(std::mem::transmute::<ObjFn, unsafe extern "C" fn()>(free)),

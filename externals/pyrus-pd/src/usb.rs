@@ -37,7 +37,7 @@ pub fn setup() {
     // registration declares (A_GIMME for new, `(x)` for free, `(x, s, argc,
     // argv)` for anything, which also receives bang, float, symbol and list).
     unsafe {
-        let class = pd::class_new(
+        let class = crate::class_new(
             atoms::gensym("pyrus.usb"),
             Some(std::mem::transmute::<NewFn, unsafe extern "C" fn() -> *mut c_void>(new)),
             Some(std::mem::transmute::<FreeFn, unsafe extern "C" fn()>(free)),

@@ -8,6 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The Pd the suite runs in: `$PYRUS_PD`, else `pd` (Debian's, 32-bit
+/// floats). `build/test` runs the suite a second time with Pd64 here and the
+/// Pd64 package as `$PYRUS_PD_PACKAGE` (see build/pd64.sh).
+pub fn pd_program() -> PathBuf {
+    std::env::var_os("PYRUS_PD").map_or_else(|| PathBuf::from("pd"), PathBuf::from)
+}
+
 /// The packaged library (`build/package` makes it; the test command runs that first).
 pub fn package_dir() -> PathBuf {
     let dir = std::env::var_os("PYRUS_PD_PACKAGE")
@@ -260,19 +267,21 @@ pub fn pd_command(dir: &Path) -> Command {
 
 /// As [`pd_command`], started by `wrapper` (see [`run_pd_under`]).
 fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
-    let (program, before) = match wrapper.split_first() {
-        Some((program, args)) => (*program, [args, &["pd"]].concat()),
-        None => ("pd", Vec::new()),
+    let mut pd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(pd_program());
+            command
+        }
+        None => Command::new(pd_program()),
     };
-    let mut pd = Command::new(program);
-    pd.args(before);
-    headless(pd, dir)
+    headless(&mut pd, dir, &package_dir());
+    pd
 }
 
-/// `pd`'s flags for a headless test run in `dir`, the package on its path.
-fn headless(mut pd: Command, dir: &Path) -> Command {
-    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package_dir());
-    pd
+/// `pd`'s flags for a headless test run in `dir`, `package` on its path.
+fn headless(pd: &mut Command, dir: &Path, package: &Path) {
+    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package);
 }
 
 /// As [`run_pd`], with more environment variables for Pd.
@@ -298,7 +307,14 @@ pub fn run_pd_under(
 /// As [`run_pd`], in another Pd binary `pd` (Pd64, which `build/test`
 /// builds from Debian's puredata source).
 pub fn run_other_pd(pd: &Path, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
-    run_command(headless(Command::new(pd), patch.parent().unwrap()), patch, extra, limit)
+    run_other_pd_package(pd, &package_dir(), patch, extra, limit)
+}
+
+/// As [`run_other_pd`], with `package` (a pyrus package folder) on the path.
+pub fn run_other_pd_package(pd: &Path, package: &Path, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+    let mut command = Command::new(pd);
+    headless(&mut command, patch.parent().unwrap(), package);
+    run_command(command, patch, extra, limit)
 }
 
 /// Runs a Pd command on `patch` (see [`run_pd`]), killed after `limit`.
