@@ -15,6 +15,7 @@ Mach-O files themselves.
   hashes match the slice's bytes (and, where it binds Info.plist or the
   bundle's resources, their hashes too): arm64 macOS loads nothing
   unsigned; an x86_64 slice need not be signed, but if it is, the same holds;
+- each slice is for macOS (--macos-min, arm64's 11.0, or older) and later;
 - each .mxo bundle has Contents/MacOS/NAME, an Info.plist with
   CFBundlePackageType iLaX naming that executable, and PkgInfo iLaX????.
 
@@ -38,6 +39,7 @@ ARCHS = {CPU_X86_64: "x86_64", CPU_ARM64: "arm64"}
 MH_MAGIC_64 = 0xFEEDFACF
 FAT_MAGIC, FAT_MAGIC_64 = 0xCAFEBABE, 0xCAFEBABF
 LC_SYMTAB, LC_DYSYMTAB, LC_CODE_SIGNATURE = 0x2, 0xB, 0x1D
+LC_VERSION_MIN_MACOSX, LC_BUILD_VERSION, PLATFORM_MACOS = 0x24, 0x32, 1
 # Every load command that names a library the binary needs.
 LC_DYLIBS = {0xC: "load", 0x80000018: "weak", 0x8000001F: "reexport", 0x20: "lazy", 0x80000023: "upward"}
 LC_DYLD_INFO, LC_DYLD_CHAINED_FIXUPS = (0x22, 0x80000022), 0x80000034
@@ -104,6 +106,7 @@ class Slice:
         if magic != MH_MAGIC_64:
             raise ValueError("not a 64-bit little-endian Mach-O slice")
         self.dylibs, self.signature, self.chained, self.bind_streams = [], None, None, []
+        self.platform = self.minos = None
         symtab = dysymtab = None
         at = 32
         for _ in range(ncmds):
@@ -112,6 +115,12 @@ class Slice:
                 name_at = struct.unpack_from("<I", data, at + 8)[0]
                 name = data[at + name_at : at + size].split(b"\0", 1)[0].decode()
                 self.dylibs.append(name)
+            elif cmd == LC_BUILD_VERSION:
+                self.platform, minos = struct.unpack_from("<II", data, at + 8)
+                self.minos = (minos >> 16, (minos >> 8) & 0xFF)
+            elif cmd == LC_VERSION_MIN_MACOSX:
+                minos = struct.unpack_from("<I", data, at + 8)[0]
+                self.platform, self.minos = PLATFORM_MACOS, (minos >> 16, (minos >> 8) & 0xFF)
             elif cmd == LC_SYMTAB:
                 symtab = struct.unpack_from("<4I", data, at + 8)
             elif cmd == LC_DYSYMTAB:
@@ -298,6 +307,12 @@ def check_binary(r, path, role, exports, host, python, bound_files=None):
     r.check(archs == ["arm64", "x86_64"], f"{name} holds x86_64 and arm64", f"it holds {archs}")
     for cpu, sl in parts:
         arch = ARCHS.get(cpu, hex(cpu))
+        oldest = max(r.macos_min, (11, 0)) if cpu == CPU_ARM64 else r.macos_min
+        r.check(
+            sl.platform == PLATFORM_MACOS and sl.minos is not None and sl.minos <= oldest,
+            f"{name} [{arch}] is for macOS {'.'.join(map(str, oldest))} and later",
+            f"platform {sl.platform}, macOS {'.'.join(map(str, sl.minos or ()))} and later",
+        )
         missing = sorted(set(exports) - sl.exports)
         r.check(not missing, f"{name} [{arch}] exports {', '.join(exports)}", f"missing {missing}")
         others = [d for d in sl.dylibs if d not in SYSTEM_LIBRARIES]
@@ -386,6 +401,7 @@ def check(a):
     r = Results()
     r.root = os.path.dirname(os.path.commonpath([os.path.abspath(a.pd_package), os.path.abspath(a.max_package)]))
     r.python_names = nm_exports(a.python)
+    r.macos_min = tuple(int(n) for n in a.macos_min.split("."))
     pd = nm_exports(a.pd) if a.pd else None
     mx = nm_exports(a.max) if a.max else None
     for host, what in ((pd, "Pd (--pd)"), (mx, "the Max kernel (--max)")):
@@ -476,6 +492,7 @@ def main():
     folders.add_argument("--pd", help="Pd's executable: the names Pd gives externals")
     folders.add_argument("--max", help="the Max kernel: the names Max gives externals")
     folders.add_argument("--python", required=True, help="a libpython: the names Python gives")
+    folders.add_argument("--macos-min", default="10.13", help="the oldest macOS the binaries must load in")
     sub.add_parser("check", parents=[folders], help="check the macOS folders")
     sub.add_parser("selftest", parents=[folders], help="check broken copies of the macOS folders: each must fail")
     a = p.parse_args()

@@ -31,6 +31,9 @@ MACOS_DIR="$ROOT/target/macos"
 MACOS_TARGETS=(x86_64-apple-darwin aarch64-apple-darwin)
 PD_DARWIN_PACKAGE="$ROOT/target/package/pd-darwin/pyrus"
 MAX_DARWIN_PACKAGE="$ROOT/target/package/max-darwin"
+# The oldest macOS the binaries load in: Max 8.2's (arm64's is 11.0 anyway).
+# Without it zig marks them for its own SDK's version (15.0).
+MACOS_MIN=10.13
 # Why the macOS builds cannot be made on this machine (empty: they can).
 MACOS_SKIP=""
 
@@ -74,7 +77,7 @@ macos_null_libusb() {
   : >"$config.new"
   for target in "${MACOS_TARGETS[@]}"; do
     arch=${target%%-*}
-    local out="$MACOS_DIR/libusb/$arch"
+    local out="$MACOS_DIR/libusb/$arch-$MACOS_MIN"
     if [ ! -f "$out/libusb-1.0.a" ] || [ "$ROOT/build/macos-libusb-clock.c" -nt "$out/libusb-1.0.a" ]; then
       rm -rf "$out"
       mkdir -p "$out/include"
@@ -82,12 +85,12 @@ macos_null_libusb() {
       : >"$out/config.h"
       local file
       for file in core descriptor hotplug io strerror sync os/null_usb os/events_posix os/threads_posix; do
-        "$MACOS_DIR/venv/bin/python-zig" cc -target "$arch-macos" -O2 -c -I"$out" -I"$src/libusb/libusb" \
+        "$MACOS_DIR/venv/bin/python-zig" cc -target "$arch-macos" -mmacosx-version-min="$MACOS_MIN" -O2 -c -I"$out" -I"$src/libusb/libusb" \
           -DPRINTF_FORMAT\(a,b\)= -DENABLE_LOGGING=1 -DHAVE_SYS_TIME_H=1 -DHAVE_NFDS_T=1 -DPLATFORM_POSIX=1 \
           -DHAVE_CLOCK_GETTIME=1 '-DDEFAULT_VISIBILITY=__attribute__((visibility("default")))' \
           "$src/libusb/libusb/$file.c" -o "$out/${file##*/}.o" || return 1
       done
-      "$MACOS_DIR/venv/bin/python-zig" cc -target "$arch-macos" -O2 -c "$ROOT/build/macos-libusb-clock.c" \
+      "$MACOS_DIR/venv/bin/python-zig" cc -target "$arch-macos" -mmacosx-version-min="$MACOS_MIN" -O2 -c "$ROOT/build/macos-libusb-clock.c" \
         -o "$out/clock.o" || return 1
       "$MACOS_DIR/venv/bin/python-zig" ar rcs "$out/libusb-1.0.a" "$out"/*.o || return 1
       # Cargo does not see an overriding library change: what links it is
@@ -113,7 +116,8 @@ macos_build() {
   # The cores for Python's stable ABI (their default abi3 feature gives pyo3
   # the version, 3.10, so no PYO3_CROSS_PYTHON_VERSION), linking no
   # libpython (PYO3_BUILD_EXTENSION_MODULE, as core_build).
-  local env=(CARGO_TARGET_DIR="$MACOS_DIR/cargo" CARGO_INCREMENTAL=0 PYO3_BUILD_EXTENSION_MODULE=1)
+  local env=(CARGO_TARGET_DIR="$MACOS_DIR/cargo" CARGO_INCREMENTAL=0 PYO3_BUILD_EXTENSION_MODULE=1
+    MACOSX_DEPLOYMENT_TARGET="$MACOS_MIN")
   local flags="-C link-arg=-Wl,-undefined,dynamic_lookup -C link-arg=-Wl,-dead_strip_dylibs" t
   for t in "${MACOS_TARGETS[@]}"; do
     local upper=${t^^}
@@ -176,7 +180,8 @@ macos_layout() {
     mkdir -p "$contents/MacOS"
     cp "$MACOS_OUT/libpyrus_max_loader.dylib" "$contents/MacOS/$name"
     cp "$MACOS_OUT/libpyrus_max.dylib" "$contents/MacOS/libpyrus_max.dylib"
-    sed -e "s/@NAME@/$name/g" -e "s/@VERSION@/$version/g" "$ROOT/package/max/Info.plist.in" >"$contents/Info.plist"
+    sed -e "s/@NAME@/$name/g" -e "s/@VERSION@/$version/g" -e "s/@MACOS_MIN@/$MACOS_MIN/g" \
+      "$ROOT/package/max/Info.plist.in" >"$contents/Info.plist"
     printf 'iLaX????' >"$contents/PkgInfo"
     macos_sign "$MAX_DARWIN_PACKAGE/$name.mxo" || return 1
   done
@@ -237,7 +242,8 @@ test_macos() {
   libpython=$("$PYO3_PYTHON" -c 'import sysconfig as s, os; print(os.path.join(s.get_config_var("LIBDIR"), s.get_config_var("INSTSONAME") or s.get_config_var("LDLIBRARY")))')
   local hosts=(--pd "$(command -v pd)")
   [ -n "${PYRUS_FAKE_MAX:-}" ] && hosts+=(--max "$PYRUS_FAKE_MAX")
-  local args=(--pd-package "$PD_DARWIN_PACKAGE" --max-package "$MAX_DARWIN_PACKAGE" --python "$libpython" "${hosts[@]}")
+  local args=(--pd-package "$PD_DARWIN_PACKAGE" --max-package "$MAX_DARWIN_PACKAGE" --python "$libpython"
+    --macos-min "$MACOS_MIN" "${hosts[@]}")
   local status=0
   "$PYO3_PYTHON" "$ROOT/build/macos.py" check "${args[@]}" >"$MACOS_DIR/check.log" || status=1
   # The same checks on copies broken one way each: every one must fail.
