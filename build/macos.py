@@ -230,13 +230,16 @@ def verify_signature(sl, bound_files):
     magic, _, count = struct.unpack_from(">III", blob)
     if magic != 0xFADE0CC0:
         return f"no embedded signature superblob (magic {magic:#x})"
-    directories = []
+    directories, signer = [], False
     for i in range(count):
         kind, offset = struct.unpack_from(">II", blob, 12 + 8 * i)
         if kind == 0 or 0x1000 <= kind < 0x1005:
             directories.append(offset)
+        elif kind == 0x10000:  # CSSLOT_SIGNATURESLOT: a CMS signature, empty when ad hoc
+            signer = struct.unpack_from(">I", blob, offset + 4)[0] > 8
     if not directories:
         return "no code directory"
+    sha256 = False
     for cd in directories:
         magic, length, version, flags, hash_at, _, nspecial, ncode, limit = struct.unpack_from(">9I", blob, cd)
         hash_size, hash_type, _, page_log = struct.unpack_from(">BBBB", blob, cd + 36)
@@ -268,9 +271,11 @@ def verify_signature(sl, bound_files):
             with open(path, "rb") as f:
                 if hash_fn(f.read()).digest() != want:
                     return f"special slot {slot} does not match {path}"
-        if not flags & 0x2 and len(directories) == 1 and count == 1:
-            return "neither ad-hoc nor carrying a signer's blob"
-    return None
+        if not flags & 0x2 and not signer:
+            return "neither ad hoc (flag 0x2) nor signed by an identity"
+        sha256 = sha256 or hash_type == 2
+    # arm64 macOS takes only SHA-256 code directories.
+    return None if sha256 else "no SHA-256 code directory"
 
 
 def nm_exports(path):
