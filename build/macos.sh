@@ -196,6 +196,14 @@ macos_sign() {
   if [ -n "$rcodesign" ]; then
     sign=("$rcodesign" sign "$1")
   elif [ "$(uname -s)" = Darwin ]; then
+    # codesign signs a bundle only once the code nested in it is signed.
+    if [ -d "$1" ]; then
+      local main nested
+      main=$(basename "$1" .mxo)
+      for nested in "$1"/Contents/MacOS/*; do
+        [ "$(basename "$nested")" = "$main" ] || codesign --force --sign - "$nested" >/dev/null 2>&1 || return 1
+      done
+    fi
     sign=(codesign --force --sign - "$1")
   else
     return 0
