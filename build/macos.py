@@ -40,10 +40,11 @@ MH_MAGIC_64 = 0xFEEDFACF
 FAT_MAGIC, FAT_MAGIC_64 = 0xCAFEBABE, 0xCAFEBABF
 LC_SYMTAB, LC_DYSYMTAB, LC_CODE_SIGNATURE = 0x2, 0xB, 0x1D
 LC_VERSION_MIN_MACOSX, LC_BUILD_VERSION, PLATFORM_MACOS = 0x24, 0x32, 1
-# Every load command that names a library the binary needs.
-LC_DYLIBS = {0xC: "load", 0x80000018: "weak", 0x8000001F: "reexport", 0x20: "lazy", 0x80000023: "upward"}
+# Every load command that names a library the binary needs: load, weak,
+# reexport, lazy, upward.
+LC_DYLIBS = (0xC, 0x80000018, 0x8000001F, 0x20, 0x80000023)
 LC_DYLD_INFO, LC_DYLD_CHAINED_FIXUPS = (0x22, 0x80000022), 0x80000034
-DYNAMIC_LOOKUP_ORDINAL, EXECUTABLE_ORDINAL = 0xFE, 0xFF
+DYNAMIC_LOOKUP_ORDINAL = 0xFE
 # The libraries a binary may name: the C library, whose libdl is part of it,
 # and what libusb's IOKit backend needs where an SDK has it (a Mac).
 SYSTEM_LIBRARIES = (
@@ -53,16 +54,15 @@ SYSTEM_LIBRARIES = (
     "/System/Library/Frameworks/IOKit.framework/Versions/A/IOKit",
     "/System/Library/Frameworks/Security.framework/Versions/A/Security",
 )
-CS_HASHES = {1: hashlib.sha1, 2: hashlib.sha256, 3: lambda b: _truncated(hashlib.sha256(b)), 4: hashlib.sha384}
+# A code directory's hash types: the digest of a page (type 3 is SHA-256
+# cut to 20 bytes).
+CS_HASHES = {
+    1: lambda b: hashlib.sha1(b).digest(),
+    2: lambda b: hashlib.sha256(b).digest(),
+    3: lambda b: hashlib.sha256(b).digest()[:20],
+    4: lambda b: hashlib.sha384(b).digest(),
+}
 CSSLOT_INFOSLOT, CSSLOT_RESOURCEDIR = 1, 3
-
-
-def _truncated(h):
-    class T:
-        def digest(self):
-            return h.digest()[:20]
-
-    return T()
 
 
 class Results:
@@ -77,6 +77,11 @@ class Results:
             self.failed += 1
             print(f"FAIL: {what}{': ' + why if why else ''}")
         return ok
+
+
+def cstring(data, at):
+    """The NUL-terminated string at `at`."""
+    return data[at : data.index(b"\0", at)].decode()
 
 
 def slices(data):
@@ -141,8 +146,7 @@ class Slice:
 
         def symbol(i):
             strx, ntype, _, desc, _ = struct.unpack_from("<IBBHQ", data, symoff + 16 * i)
-            name = data[stroff + strx :].split(b"\0", 1)[0].decode()
-            return name, ntype, desc
+            return cstring(data, stroff + strx), ntype, desc
 
         # Defined external, not private-external: what dlsym finds.
         self.exports = {n for n, t, _ in map(symbol, range(iext, iext + next_)) if not t & 0x10}
@@ -188,8 +192,8 @@ def bind_opcodes(data, out):
         elif op == 0x30:  # SET_DYLIB_SPECIAL_IMM: 0 self, -1 executable, -2 flat, -3 weak
             ordinal = (0x100 - (0x10 - imm)) if imm else 0
         elif op == 0x40:  # SET_SYMBOL_TRAILING_FLAGS_IMM
-            end = data.index(b"\0", i)
-            name, i = data[i:end].decode(), end + 1
+            name = cstring(data, i)
+            i += len(name.encode()) + 1
         elif op in (0x60, 0x70, 0x80):  # SET_ADDEND_SLEB, SET_SEGMENT_AND_OFFSET_ULEB, ADD_ADDR_ULEB
             _, i = uleb(data, i)
         elif op in (0x90, 0xB0):  # DO_BIND, DO_BIND_ADD_ADDR_IMM_SCALED
@@ -217,7 +221,7 @@ def chained_imports(data, base, out):
             ordinal, name_at = raw & 0xFFFF, raw >> 32
             ordinal = ordinal & 0xFF if ordinal >= 0xFFF0 else ordinal
         at = base + symbols_offset + name_at
-        out[data[at:].split(b"\0", 1)[0].decode()] = ordinal
+        out[cstring(data, at)] = ordinal
 
 
 def verify_signature(sl, bound_files):
@@ -258,7 +262,7 @@ def verify_signature(sl, bound_files):
         hash_fn = CS_HASHES[hash_type]
         for i in range(ncode):
             want = blob[cd + hash_at + i * hash_size : cd + hash_at + (i + 1) * hash_size]
-            got = hash_fn(sl.data[i * page : min((i + 1) * page, limit)]).digest()
+            got = hash_fn(sl.data[i * page : min((i + 1) * page, limit)])
             if want != got:
                 return f"page {i} hash does not match the slice's bytes"
         for slot in range(1, nspecial + 1):
@@ -269,7 +273,7 @@ def verify_signature(sl, bound_files):
             if not os.path.exists(path):
                 return f"special slot {slot} binds {path}, which is missing"
             with open(path, "rb") as f:
-                if hash_fn(f.read()).digest() != want:
+                if hash_fn(f.read()) != want:
                     return f"special slot {slot} does not match {path}"
         if not flags & 0x2 and not signer:
             return "neither ad hoc (flag 0x2) nor signed by an identity"
