@@ -34,3 +34,41 @@ bench_abi3() {
   echo "abi3: [pyrus bench.inc] with the core for Python $("$PYO3_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])') (this build) against the abi3 core (AGAINST):"
   PYRUS_PD_PACKAGE="$specific" AGAINST="$abi3" "$PYO3_PYTHON" "$ROOT/build/bench_calls.py"
 }
+
+# The loader's unit tests, cross-built for Windows and run under wine: the
+# platform module's LoadLibraryExW, GetProcAddress and GetModuleHandleExW,
+# the PEP 514 registry, every platform's search order. In the wine prefix
+# that build_pd_windows makes (with its ProcessPrng shim: Rust's std needs
+# it, wine 8.0 lacks it); where there is none, one line in the array named
+# by $1 (build/test's skipped tests) says why. Returns the tests' status.
+test_loader_windows() {
+  local -n loader_skipped="$1"
+  if [ -z "${PYRUS_WINE:-}" ] || [ ! -f "${WINEPREFIX:-}/drive_c/windows/system32/bcryptprimitives.dll" ]; then
+    loader_skipped+=("pyrus-loader's tests for Windows: no wine prefix with the ProcessPrng shim here (build_pd_windows makes it)")
+    return 0
+  fi
+  local exe log="$ROOT/target/loader-windows-tests.txt"
+  exe=$(cd "$ROOT" && cargo test --target x86_64-pc-windows-gnu -p pyrus-loader --no-run 2>&1 \
+    | grep -o 'target/x86_64-pc-windows-gnu/debug/deps/pyrus_loader-[0-9a-f]*\.exe' | tail -n 1) \
+    || { echo "test_loader_windows: cross-building pyrus-loader's tests failed" >&2; return 1; }
+  # Output to a file: a pipe keeps wine's helpers alive and can hang.
+  local status=0
+  (cd "$ROOT" && WINEDEBUG=-all "$PYRUS_WINE" "$exe" --test-threads 1 >"$log" 2>&1) || status=$?
+  echo "test_loader_windows: pyrus-loader's unit tests under wine"
+  cat "$log"
+  return "$status"
+}
+
+# pd_python's #[ignore]d test of a machine with no Python at all: it hides
+# the system's Pythons from Pd in a mount namespace of its own (unshare -m:
+# root or CAP_SYS_ADMIN), where that is allowed; elsewhere one line in the
+# array named by $1 (build/test's skipped tests) says why. Returns cargo's
+# status.
+test_no_python() {
+  local -n no_python_skipped="$1"
+  if ! unshare -m true 2>/dev/null; then
+    no_python_skipped+=("pd_python no_python_at_all_is_one_clear_error_and_pd_carries_on: unshare -m is not allowed here (it hides the system's Pythons)")
+    return 0
+  fi
+  (cd "$ROOT" && cargo test -p pyrus-pd --test pd_python -- --ignored)
+}

@@ -44,8 +44,10 @@ export PYRUS_PD64_PACKAGE="$PD64_PACKAGE"
 package_pd64() {
   [ -f "$PD_PACKAGE/pyrus.pd_linux" ] || { echo "package_pd64: no $PD_PACKAGE: package_pd makes it first" >&2; exit 1; }
   local out="$ROOT/target/pd64-cargo/release"
-  (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target/pd64-cargo" cargo build --release -p pyrus-pd -p pyrus-pd-loader \
-    --features pyrus-pd/pd64,pyrus-pd-loader/pd64)
+  # PYO3_BUILD_EXTENSION_MODULE: no libpython linked in, as core_build's
+  # (build/abi3.sh): the loader finds one at run time.
+  (cd "$ROOT" && PYO3_BUILD_EXTENSION_MODULE=1 CARGO_TARGET_DIR="$ROOT/target/pd64-cargo" cargo build --release \
+    -p pyrus-pd -p pyrus-pd-loader --features pyrus-pd/pd64,pyrus-pd-loader/pd64)
   rm -rf "$PD64_PACKAGE"
   mkdir -p "$(dirname "$PD64_PACKAGE")"
   cp -r "$PD_PACKAGE" "$PD64_PACKAGE"

@@ -300,11 +300,19 @@ fn system_libraries(system: &dyn System, os: Os) -> Vec<(PathBuf, Version, &'sta
             }
         }
         Os::Windows => {
-            let support = system.own_folder().map(|f| f.join("support"));
+            // The package's support folder: beside the loader in Pd's
+            // (pyrus/pyrus.dll, pyrus/support), beside the loader's
+            // externals folder in Max's (pyrus/externals/pyrus.mxe64,
+            // pyrus/support).
+            let own = system.own_folder();
+            let support: Vec<PathBuf> = own
+                .iter()
+                .flat_map(|f| [Some(f.join("support")), f.parent().map(|p| p.join("support"))])
+                .flatten()
+                .collect();
             for minor in MINORS.rev() {
                 let version = Version { major: 3, minor };
-                if let Some(dll) = support.as_ref().map(|s| s.join(windows_dll(version))).filter(|d| system.is_file(d))
-                {
+                for dll in support.iter().map(|s| s.join(windows_dll(version))).filter(|d| system.is_file(d)) {
                     found.push((dll, version, "bundled in the package's support folder"));
                 }
             }
@@ -438,8 +446,18 @@ mod tests {
         Some(Version { major: 3, minor })
     }
 
+    /// The candidates, their paths with `/` (Windows joins with `\`).
     fn found(search: &Search) -> Vec<(String, Option<Version>, &str)> {
-        search.candidates.iter().map(|c| (c.library.display().to_string(), c.version, c.why.as_str())).collect()
+        search.candidates.iter().map(|c| (slashes(c.library.display()), c.version, c.why.as_str())).collect()
+    }
+
+    /// What was passed over, its paths with `/`.
+    fn passed(search: &Search) -> Vec<String> {
+        search.passed_over.iter().map(slashes).collect()
+    }
+
+    fn slashes(text: impl std::fmt::Display) -> String {
+        text.to_string().replace('\\', "/")
     }
 
     const LIB: &str = "/usr/lib/x86_64-linux-gnu";
@@ -480,7 +498,7 @@ mod tests {
                 (format!("{LIB}/libpython3.11.so.1.0"), v(11), "newest on the system"),
             ]
         );
-        assert_eq!(search.passed_over, ["Python 3.9 (/usr/lib/libpython3.9.so.1.0) is older than 3.10"]);
+        assert_eq!(passed(&search), ["Python 3.9 (/usr/lib/libpython3.9.so.1.0) is older than 3.10"]);
     }
 
     #[test]
@@ -488,7 +506,7 @@ mod tests {
         let system = debian().file("/usr/local/lib/libpython3.13.so", "");
         let search = super::search(&system, Os::Linux);
         assert_eq!(search.candidates[0].version, v(12), "{search:?}");
-        assert_eq!(search.passed_over[0], "/usr/local/lib/libpython3.13.so has no standard library beside it");
+        assert_eq!(passed(&search)[0], "/usr/local/lib/libpython3.13.so has no standard library beside it");
     }
 
     #[test]
@@ -536,7 +554,7 @@ mod tests {
                 system = system.file(&format!("{venv}/pyvenv.cfg"), config);
             }
             let search = super::search(&system, Os::Linux);
-            assert_eq!(search.passed_over[0], why);
+            assert_eq!(passed(&search)[0], why);
             assert_eq!(search.candidates[0].why, "newest on the system");
         }
     }
@@ -590,7 +608,15 @@ mod tests {
                 ("/py313/python313.dll".into(), v(13), "newest registered installation (PEP 514)"),
             ]
         );
-        assert_eq!(search.passed_over, ["/py311/python311.dll has no standard library beside it"]);
+        assert_eq!(passed(&search), ["/py311/python311.dll has no standard library beside it"]);
+        // Max's package: the loader in externals/, the Python in support/.
+        let mut system =
+            Fake::default().file("/max/pyrus/support/python313.dll", "").file("/max/pyrus/support/python313.zip", "");
+        system.own = Some("/max/pyrus/externals".into());
+        assert_eq!(
+            super::search(&system, Os::Windows).candidates[0].library,
+            PathBuf::from("/max/pyrus/support/python313.dll")
+        );
     }
 
     #[test]

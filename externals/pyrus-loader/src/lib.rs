@@ -94,29 +94,22 @@ pub fn load_python() -> Result<Python, String> {
                 continue;
             }
         };
-        let text = python_version(&library);
-        let version = text.as_deref().and_then(Version::parse);
-        let release = text.as_deref().and_then(|t| t.split_whitespace().next()).unwrap_or("?").to_owned();
-        let problem = match version {
-            None => Some("no libpython (it has no Py_GetVersion)".to_owned()),
-            Some(v) if v < Version::OLDEST => Some(format!("Python {release}")),
-            Some(v) if candidate.version.is_some_and(|c| c != v) => Some(format!("Python {release}, not {v}")),
-            Some(_) => None,
-        };
-        if let Some(problem) = problem {
-            library.close();
-            if named {
-                return Err(format!(
-                    "pyrus: PYRUS_LIBPYTHON={shown} is {problem}, and pyrus needs Python {} or newer: \
-                     name a libpython of Python {} or newer, or unset PYRUS_LIBPYTHON to let pyrus find one",
-                    Version::OLDEST,
-                    Version::OLDEST
-                ));
+        let (version, release) = match fits(python_version(&library).as_deref(), candidate.version) {
+            Ok(fits) => fits,
+            Err(problem) => {
+                library.close();
+                if named {
+                    return Err(format!(
+                        "pyrus: PYRUS_LIBPYTHON={shown} is {problem}, and pyrus needs Python {} or newer: \
+                         name a libpython of Python {} or newer, or unset PYRUS_LIBPYTHON to let pyrus find one",
+                        Version::OLDEST,
+                        Version::OLDEST
+                    ));
+                }
+                passed_over.push(format!("{shown} is {problem}"));
+                continue;
             }
-            passed_over.push(format!("{shown} is {problem}"));
-            continue;
-        }
-        let version = version.expect("checked above");
+        };
         // A name the platform searched: where it found it, for its
         // standard library's check and for the console.
         let file = library.symbol(c"Py_GetVersion").and_then(|f| dynlib::file_of(f)).unwrap_or(candidate.library);
@@ -169,6 +162,27 @@ fn none_found(os: Os, passed_over: &[String]) -> String {
         }
     });
     why
+}
+
+/// Whether a libpython whose `Py_GetVersion` says `text` fits (its version
+/// and release, `3.11.2`), or what it is instead: no libpython, a Python
+/// older than 3.10, a free-threaded one (the core is built for the GIL's
+/// object layout, and the engine needs the GIL), or not the version its
+/// name or venv said (`expected`).
+fn fits(text: Option<&str>, expected: Option<Version>) -> Result<(Version, String), String> {
+    let Some((text, version)) = text.and_then(|t| Some((t, Version::parse(t)?))) else {
+        return Err("no libpython (it has no Py_GetVersion)".to_owned());
+    };
+    let release = text.split_whitespace().next().unwrap_or_default().to_owned();
+    if version < Version::OLDEST {
+        Err(format!("Python {release}"))
+    } else if text.contains("free-threading") {
+        Err(format!("Python {release} built free-threaded (without the GIL, which pyrus needs)"))
+    } else if expected.is_some_and(|e| e != version) {
+        Err(format!("Python {release}, not {}", expected.expect("checked")))
+    } else {
+        Ok((version, release))
+    }
 }
 
 /// Windows: a core built for the stable ABI imports `python3.dll`, which
@@ -281,6 +295,20 @@ mod tests {
         assert!(python.line().ends_with(
             "(newest on the system; passed over: Python 3.9 (/usr/lib/libpython3.9.so) is older than 3.10)"
         ));
+    }
+
+    #[test]
+    fn a_libpython_fits_by_what_py_get_version_says() {
+        let v = |minor| Version { major: 3, minor };
+        assert_eq!(super::fits(Some("3.11.2 (main, Mar 13 2023) [GCC 12.2.0]"), None), Ok((v(11), "3.11.2".into())));
+        assert_eq!(super::fits(Some("3.12.1 (main)"), Some(v(12))), Ok((v(12), "3.12.1".into())));
+        assert_eq!(super::fits(Some("3.9.18 (test double)"), None), Err("Python 3.9.18".into()));
+        assert_eq!(
+            super::fits(Some("3.13.0 experimental free-threading build (main, Oct 7 2024)"), None),
+            Err("Python 3.13.0 built free-threaded (without the GIL, which pyrus needs)".into())
+        );
+        assert_eq!(super::fits(Some("3.12.1 (main)"), Some(v(13))), Err("Python 3.12.1, not 3.13".into()));
+        assert_eq!(super::fits(None, None), Err("no libpython (it has no Py_GetVersion)".into()));
     }
 
     #[test]

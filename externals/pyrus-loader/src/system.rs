@@ -169,3 +169,46 @@ mod registry {
         found
     }
 }
+
+#[cfg(all(test, windows))]
+mod tests {
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::System::Registry::{RegDeleteTreeW, RegSetKeyValueW, HKEY_CURRENT_USER, REG_SZ};
+
+    fn wide(text: &str) -> Vec<u16> {
+        std::ffi::OsStr::new(text).encode_wide().chain([0]).collect()
+    }
+
+    /// Removes the test's tag from the registry, also when the test fails.
+    struct Tag(Vec<u16>);
+    impl Drop for Tag {
+        fn drop(&mut self) {
+            // SAFETY: a predefined hive and a NUL-terminated subkey.
+            unsafe { RegDeleteTreeW(HKEY_CURRENT_USER, self.0.as_ptr()) };
+        }
+    }
+
+    #[test]
+    fn the_registry_lists_a_pep_514_installation_of_the_user() {
+        // A tag of its own (not a version, so nothing else takes it), removed after.
+        let tag = format!("pyrus-test-{}", std::process::id());
+        let key = wide(&format!(r"Software\Python\PythonCore\{tag}\InstallPath"));
+        let _remove = Tag(wide(&format!(r"Software\Python\PythonCore\{tag}")));
+        let install = wide(r"C:\pyrus test\Python");
+        // SAFETY: a predefined hive, a NUL-terminated subkey (created), the
+        // default value (null name), a string of its size in bytes.
+        let status = unsafe {
+            RegSetKeyValueW(
+                HKEY_CURRENT_USER,
+                key.as_ptr(),
+                std::ptr::null(),
+                REG_SZ,
+                install.as_ptr().cast(),
+                (install.len() * 2) as u32,
+            )
+        };
+        assert_eq!(status, 0, "RegSetKeyValueW");
+        let found = super::registry::installations();
+        assert!(found.contains(&(tag, std::path::PathBuf::from(r"C:\pyrus test\Python"))), "{found:?}");
+    }
+}

@@ -3,7 +3,7 @@
 //! `pyrus-engine`. Nothing here knows Python.
 //!
 //! Max loads `pyrus.so` or `pyrus.usb.so` (the loader, `pyrus-max-loader`),
-//! which loads libpython and this library and calls [`pyrus_max_main`]: it
+//! which finds and loads a Python, then this library, and calls [`pyrus_max_main`]: it
 //! registers both classes once, whichever file Max loaded first.
 //!
 //! Max's conventions: creation arguments before the first `@` are the

@@ -7,9 +7,8 @@
 //! (or plainly why none fits), then loads the real external and runs its
 //! setup: both steps are `pyrus-loader`'s, shared with the Max loader; what
 //! is Pd's is here (the setup functions Pd calls, the stand-in class, Pd's
-//! console).
-//! With the `pd64` feature it is the loader of the Pd64 build (see
-//! pyrus-pd's), whose stand-in class must be of Pd64's float size.
+//! console). With the `pd64` feature it is the loader of the Pd64 build
+//! (see pyrus-pd's), whose stand-in class must be of Pd64's float size.
 //!
 //! # Thread contract
 //! `pyrus_setup` is called by Pd, once, on its scheduler thread.

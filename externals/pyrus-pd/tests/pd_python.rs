@@ -3,8 +3,9 @@
 //! of the virtualenv the user chose, `PYRUS_VENV`, else `VIRTUAL_ENV`), the
 //! installation of that libpython whatever `python3` comes first on `PATH`,
 //! the venv's packages if it fits, and a clear refusal of a `PYRUS_LIBPYTHON`
-//! that is missing, older than 3.10 (a test double) or without its standard
-//! library.
+//! that is missing, older than 3.10 or free-threaded (test doubles) or
+//! without its standard library; and, where Pd can be run in a mount
+//! namespace of its own, a machine with no Python at all.
 
 mod support;
 use std::path::{Path, PathBuf};
@@ -152,6 +153,34 @@ fn a_venv_for_another_python_or_no_venv_at_all_is_one_warning_and_pyrus_carries_
     }
 }
 
+/// The core is built for Python's stable ABI and links no libpython: its
+/// Python symbols come from whichever libpython the loader opened first.
+/// A Windows package's core (`pyrus_pd.dll`) imports the stable ABI's
+/// `python3.dll` only, never a `python3X.dll`.
+#[test]
+fn the_core_links_no_libpython_and_uses_the_stable_abi() {
+    let elf = package_dir().join("libpyrus_pd.so");
+    if !elf.exists() {
+        let dll = package_dir().join("pyrus_pd.dll");
+        let out =
+            Command::new("x86_64-w64-mingw32-objdump").arg("-p").arg(&dll).output().expect("objdump runs (mingw-w64)");
+        assert!(out.status.success(), "objdump -p {}: {}", dll.display(), String::from_utf8_lossy(&out.stderr));
+        let headers = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        let pythons: Vec<&str> = headers.lines().filter(|l| l.contains("dll name: python")).map(str::trim).collect();
+        assert_eq!(pythons, ["dll name: python3.dll"], "{}", dll.display());
+        return;
+    }
+    let out = Command::new("readelf").arg("-dW").arg(&elf).output().expect("readelf runs (binutils)");
+    assert!(out.status.success(), "readelf -d {}: {}", elf.display(), String::from_utf8_lossy(&out.stderr));
+    let dynamic = String::from_utf8_lossy(&out.stdout);
+    let needed: Vec<&str> = dynamic.lines().filter(|l| l.contains("(NEEDED)")).collect();
+    assert!(!needed.is_empty() && !needed.iter().any(|l| l.contains("libpython")), "{dynamic}");
+    let out = Command::new("readelf").arg("--dyn-syms").arg("-W").arg(&elf).output().unwrap();
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    // Python's reference counting through the stable ABI's functions.
+    assert!(symbols.lines().any(|l| l.contains(" UND ") && l.ends_with(" _Py_DecRef")), "{symbols}");
+}
+
 /// A test double of a libpython, `libpython<version>.so` in `dir`: a shared
 /// object whose only function is `Py_GetVersion`, saying `version_text`
 /// (all the loader asks of a library before it takes it).
@@ -190,6 +219,64 @@ fn pyrus_libpython_older_than_3_10_is_refused_clearly() {
          name a libpython of Python 3.10 or newer, or unset PYRUS_LIBPYTHON to let pyrus find one"
     );
     refused(&dir, &[("PYRUS_LIBPYTHON", &lib_text)], &refusal);
+}
+
+#[test]
+fn a_free_threaded_pyrus_libpython_is_refused_clearly() {
+    let dir = test_dir("free-threaded-libpython");
+    let lib = libpython_double(&dir, "3.13t", "3.13.0 experimental free-threading build (test double)");
+    let lib_text = lib.display().to_string();
+    let refusal = format!(
+        "pyrus: PYRUS_LIBPYTHON={lib_text} is Python 3.13.0 built free-threaded (without the GIL, which pyrus needs), "
+    );
+    refused(&dir, &[("PYRUS_LIBPYTHON", &lib_text)], &refusal);
+}
+
+/// Runs the refusal patch in Pd in a mount namespace of its own where each
+/// of `hidden` (folders) is an empty tmpfs: as on a machine without them.
+fn run_pd_hiding(dir: &Path, hidden: &[PathBuf]) -> Transcript {
+    let mounts: String = hidden.iter().map(|h| format!("mount -t tmpfs none '{}' && ", h.display())).collect();
+    let script = format!("{mounts}exec \"$0\" \"$@\"");
+    let mut p = Patch::new();
+    p.pyrus("py", "");
+    p.script(&[("py", "eval 1")]);
+    let path = dir.join("hiding.pd");
+    p.write(&path);
+    let wrapper = ["unshare", "-m", "--propagation", "private", "sh", "-c", &script];
+    run_pd_under(&wrapper, &path, &[], &[], Duration::from_secs(30))
+}
+
+/// With no Python to be found (each one the loader would take hidden in
+/// turn: the standard library of the one it chose, until none is left),
+/// one error says what was looked at and passed over, and what to install;
+/// `[pyrus]` is not created and says so again; Pd carries on.
+#[test]
+#[ignore = "needs unshare -m (root or CAP_SYS_ADMIN) to hide the system's Pythons: build/test runs it where it works"]
+fn no_python_at_all_is_one_clear_error_and_pd_carries_on() {
+    let dir = test_dir("no-python");
+    let mut hidden: Vec<PathBuf> = Vec::new();
+    for _ in 0..10 {
+        let t = run_pd_hiding(&dir, &hidden);
+        assert_eq!(t.status, Some(0), "{}", t.text());
+        let Some(line) = t.lines.iter().find(|l| l.starts_with("pyrus: Python ")) else {
+            let refusal = "pyrus: no Python 3.10 or newer was found (PYRUS_LIBPYTHON, a venv's base Python, \
+                           the linker's cache and /usr/local/lib, /usr/lib); ";
+            let errors: Vec<String> = t.errors().into_iter().filter(|l| l.starts_with(refusal)).collect();
+            assert_eq!(errors.len(), 2, "once at load, once for the object: {}", t.text());
+            assert!(errors[0].contains("has no standard library beside it"), "{}", t.text());
+            assert!(errors[0].ends_with("PYRUS_LIBPYTHON=/path/to/libpython3.X.so"), "{}", t.text());
+            assert!(t.printed("py").is_empty(), "{}", t.text());
+            return;
+        };
+        // Hide the chosen one's standard library (lib/python3.X in its prefix).
+        let (release, library, _) = chosen(&t);
+        let version = release.split('.').take(2).collect::<Vec<_>>().join(".");
+        let landmark = Path::new("lib").join(format!("python{version}"));
+        let stdlib = library.ancestors().map(|a| a.join(&landmark)).find(|d| d.join("os.py").is_file());
+        hidden
+            .push(stdlib.unwrap_or_else(|| panic!("no {} above {}: {}", landmark.display(), library.display(), line)));
+    }
+    panic!("still a Python after hiding {hidden:?}");
 }
 
 #[test]

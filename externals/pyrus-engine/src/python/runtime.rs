@@ -245,7 +245,11 @@ def venv_problem(venv, lib):
     return None
 def venv_packages(venv):
     """The virtualenv's site-packages, or None after a warning saying why not."""
-    lib = os.path.join(venv, "lib", "python" + want, "site-packages")
+    # Where a venv keeps its packages: Lib/site-packages on Windows.
+    if os.name == "nt":
+        lib = os.path.join(venv, "Lib", "site-packages")
+    else:
+        lib = os.path.join(venv, "lib", "python" + want, "site-packages")
     why = venv_problem(venv, lib)
     if why is None:
         return lib
@@ -262,7 +266,7 @@ if lib:
     # The venv's packages win over the system's, the scripts folder over both.
     at = rest.index(scripts_dir) + 1 if scripts_dir in rest else 0
     sys.path[:] = rest[:at] + added + rest[at:]
-    python = os.path.join(venv, "bin", "python")
+    python = os.path.join(venv, "Scripts", "python.exe") if os.name == "nt" else os.path.join(venv, "bin", "python")
     if os.path.exists(python):
         sys.executable = python
 banner = "Python %s (%s)" % (sys.version.split()[0], sys.prefix)
