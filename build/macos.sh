@@ -55,18 +55,18 @@ macos_toolchain() {
     rm -rf "$venv"
     if ! { "$PYO3_PYTHON" -m venv "$venv" &&
       "$venv/bin/pip" install -q --disable-pip-version-check --only-binary :all: \
-        ziglang==0.17.1 cargo-zigbuild==0.24.1; } >"$MACOS_DIR.venv.log" 2>&1; then
-      MACOS_SKIP="ziglang and cargo-zigbuild cannot be installed from PyPI (see $MACOS_DIR.venv.log)"
+        ziglang==0.17.1 cargo-zigbuild==0.24.1; } >"$MACOS_DIR/venv.log" 2>&1; then
+      MACOS_SKIP="ziglang and cargo-zigbuild cannot be installed from PyPI (see $MACOS_DIR/venv.log)"
       rm -rf "$venv"
       return 1
     fi
   fi
-  rm -f "$MACOS_DIR.venv.log"
+  rm -f "$MACOS_DIR/venv.log"
   [ -n "${SDKROOT:-}" ] || macos_null_libusb || { MACOS_SKIP="libusb does not build with zig cc"; return 1; }
 }
 
 # libusb with its null backend, built with zig cc per architecture into
-# target/macos/libusb/ARCH/, and the cargo configuration that makes rusb's
+# target/macos/libusb/ARCH-MIN/, and the cargo configuration that makes rusb's
 # libusb1-sys take it instead of building its IOKit backend (cargo's
 # override of a `links = "usb-1.0"` build script).
 macos_null_libusb() {
