@@ -144,3 +144,4 @@ max_archs() {
   local IFS=,
   echo "${archs[*]}"
 }
+source "$ROOT/build/macos.sh"

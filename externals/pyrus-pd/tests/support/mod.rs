@@ -20,11 +20,16 @@ pub fn package_dir() -> PathBuf {
     let dir = std::env::var_os("PYRUS_PD_PACKAGE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/package/pd/pyrus"));
-    assert!(
-        dir.join("pyrus.pd_linux").exists(),
-        "{} has no pyrus.pd_linux: run build/package (build/test does) first",
-        dir.display()
-    );
+    // The loader as the platform the suite runs on names it (the macOS and
+    // Windows CI workflows run the suite natively there).
+    let loader = if cfg!(target_os = "macos") {
+        "pyrus.pd_darwin"
+    } else if cfg!(windows) {
+        "pyrus.dll"
+    } else {
+        "pyrus.pd_linux"
+    };
+    assert!(dir.join(loader).exists(), "{} has no {loader}: run build/package (build/test does) first", dir.display());
     dir
 }
 
