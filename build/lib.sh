@@ -8,16 +8,19 @@ PD_PACKAGE="$ROOT/target/package/pd/pyrus"
 export PYRUS_PD_PACKAGE="$PD_PACKAGE"
 MAX_PACKAGE="$ROOT/target/package/max/pyrus"
 export PYRUS_MAX_PACKAGE="$MAX_PACKAGE"
+source "$ROOT/build/deken.sh"
 
 # Installs what is missing on a Debian machine: Pd, Python's headers and numpy,
-# libusb, `file` (which names the Max binaries' platforms); with `setup test`,
-# also what the USB tests need (the C usbredir parser for the interop test,
-# QEMU, a kernel and usbredirect for the end-to-end test). Quiet when
-# everything is there already.
+# libusb, `file` (which names the Max binaries' platforms), zip and unzip (the
+# packages); with `setup test`, also what the USB tests need (the C usbredir
+# parser for the interop test, QEMU, a kernel and usbredirect for the
+# end-to-end test) and what the help patches' test in the real Pd GUI needs
+# (Pd's GUI, Xvfb, imagemagick's import). Quiet when everything is there.
 setup() {
-  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config file)
+  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config file zip unzip)
   if [ "${1:-}" = test ]; then
-    want+=(libusbredirparser-dev qemu-system-x86 linux-image-amd64 busybox-static usbredirect kmod cpio udev)
+    want+=(libusbredirparser-dev qemu-system-x86 linux-image-amd64 busybox-static usbredirect kmod cpio udev
+      puredata-gui xvfb xauth imagemagick)
   fi
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
@@ -71,13 +74,7 @@ package_pd() {
   # [pyrus.usb] alone makes Pd look for pyrus.usb.pd_linux: the same loader.
   cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.usb.pd_linux"
   cp "$ROOT/target/release/libpyrus_pd.so" "$PD_PACKAGE/libpyrus_pd.so"
-  cp "$ROOT"/help/*.pd "$PD_PACKAGE/"
-  cp -r "$ROOT/scripts" "$PD_PACKAGE/scripts"
-  find "$PD_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
-  local version
-  version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)
-  sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" > "$PD_PACKAGE/pyrus-meta.pd"
-  cp "$ROOT/README.md" "$PD_PACKAGE/README.md"
+  pd_user_files "$PD_PACKAGE"
   echo "package: $PD_PACKAGE"
 }
 
@@ -128,9 +125,11 @@ package_max() {
   # The externals find scripts/ beside their own folder, not in the current one.
   cp -r "$ROOT/scripts" "$MAX_PACKAGE/scripts"
   find "$MAX_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
-  cp "$ROOT/README.md" "$ROOT/package/max/license.txt" "$MAX_PACKAGE/"
+  user_guide > "$MAX_PACKAGE/README.md"
+  cp "$ROOT/package/max/license.txt" "$ROOT/CHANGELOG.md" "$MAX_PACKAGE/"
+  max_binaries "$MAX_PACKAGE"
   local version
-  version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)
+  version=$(pyrus_version)
   local os
   os=$(max_platforms "$MAX_PACKAGE/externals")
   sed -e "s/@VERSION@/$version/" -e "s/@OS@/$os/" "$ROOT/package/max/package-info.json.in" > "$MAX_PACKAGE/package-info.json"
@@ -169,3 +168,4 @@ max_archs() {
   local IFS=,
   echo "${archs[*]}"
 }
+source "$ROOT/build/macos.sh"

@@ -92,7 +92,7 @@ windows_test_host() {
   fi
   local version
   for version in "${PD_WINDOWS_PYTHONS[@]}"; do
-    windows_python "$version"
+    windows_test_python "$version"
   done
 }
 
@@ -101,7 +101,7 @@ windows_test_host() {
 # values) unpacked beside it, where the embeddable build's ._pth file looks
 # ("."), once each. numpy 2.1.3: later ones' OpenBLAS for Windows calls
 # ucrtbase's crealf, which wine 8.0 lacks.
-windows_python() {
+windows_test_python() {
   local version="$1" nodot="${1/./}"
   local home="$PD_WINDOWS_DIR/python-$version" tmp pip=("$PYO3_PYTHON" -m pip)
   "${pip[@]}" --version >/dev/null 2>&1 \
@@ -127,8 +127,9 @@ windows_python() {
 # Cross-builds pyrus for Pd for Windows and lays it out as the Linux package
 # is, at target/package/pd-windows/pyrus/: pyrus.dll (the loader, which Pd
 # loads), pyrus.usb.dll (the same loader, for [pyrus.usb] met first), the
-# core pyrus_pd.dll, help, scripts. No Python is bundled (support/ is where
-# a user's python3X.dll would go). Needs build_pd_windows (Pd's pd.lib).
+# core pyrus_pd.dll, and the user files (deken.sh's pd_user_files). No
+# Python: the deken step puts $PYRUS_WINDOWS_PYTHON into the .dek's support/
+# when there is one. Needs build_pd_windows (Pd's pd.lib).
 package_pd_windows() {
   local out="$ROOT/target/$WINDOWS_TARGET/release"
   # The core for Python's stable ABI (as core_build, build/abi3.sh): pyo3
@@ -140,13 +141,7 @@ package_pd_windows() {
   cp "$out/pyrus.dll" "$PD_WINDOWS_PACKAGE/pyrus.dll"
   cp "$out/pyrus.dll" "$PD_WINDOWS_PACKAGE/pyrus.usb.dll"
   cp "$out/pyrus_pd.dll" "$PD_WINDOWS_PACKAGE/pyrus_pd.dll"
-  cp "$ROOT"/help/*.pd "$PD_WINDOWS_PACKAGE/"
-  cp -r "$ROOT/scripts" "$PD_WINDOWS_PACKAGE/scripts"
-  find "$PD_WINDOWS_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
-  local version
-  version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)
-  sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" > "$PD_WINDOWS_PACKAGE/pyrus-meta.pd"
-  cp "$ROOT/README.md" "$PD_WINDOWS_PACKAGE/README.md"
+  pd_user_files "$PD_WINDOWS_PACKAGE"
   export PYRUS_PD_WINDOWS_PACKAGE="$PD_WINDOWS_PACKAGE"
   echo "package: $PD_WINDOWS_PACKAGE"
 }

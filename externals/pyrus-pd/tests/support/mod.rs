@@ -23,11 +23,16 @@ pub fn package_dir() -> PathBuf {
     let dir = std::env::var_os("PYRUS_PD_PACKAGE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/package/pd/pyrus"));
-    assert!(
-        dir.join("pyrus.pd_linux").exists(),
-        "{} has no pyrus.pd_linux: run build/package (build/test does) first",
-        dir.display()
-    );
+    // The loader as the platform the suite runs on names it (the macOS and
+    // Windows CI workflows run the suite natively there).
+    let loader = if cfg!(target_os = "macos") {
+        "pyrus.pd_darwin"
+    } else if cfg!(windows) {
+        "pyrus.dll"
+    } else {
+        "pyrus.pd_linux"
+    };
+    assert!(dir.join(loader).exists(), "{} has no {loader}: run build/package (build/test does) first", dir.display());
     dir
 }
 
@@ -290,7 +295,14 @@ fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
 
 /// `pd`'s flags for a headless test run in `dir`, `package` on its path.
 fn headless(pd: &mut Command, dir: &Path, package: &Path) {
-    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package);
+    headless_bare(pd, dir);
+    pd.arg("-path").arg(package);
+}
+
+/// `pd`'s flags for a headless test run in `dir` with no path of ours
+/// (a test that sets up Pd's search path itself).
+pub fn headless_bare(pd: &mut Command, dir: &Path) {
+    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt"]);
 }
 
 /// As [`run_pd`], with more environment variables for Pd.
@@ -345,7 +357,7 @@ pub fn run_pd_package_env(
 }
 
 /// Runs a Pd command on `patch` (see [`run_pd`]), killed after `limit`.
-fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+pub fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
     let mut child = pd
         .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
         .args(extra.iter().filter(|f| **f != "-realtime"))
