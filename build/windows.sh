@@ -199,6 +199,8 @@ PD_WINDOWS_FILES_SKIP=(
   "pd_float_size|runs the 32-bit and Pd64 packages in Linux's Pd and Pd64"
   "pd_precision|Pd64's precision (the Pd64 pass runs it); Pd for Windows here is 32-bit"
   "pd_usb_qemu|plays a device from a Linux QEMU guest's usbredirect"
+  "pd_deken|checks and unpacks the Linux .dek for Linux Pd (pd_windows opens the Windows .dek's help patches in Pd for Windows)"
+  "pd_gui|draws the help patches in Linux Pd's Tk GUI under Xvfb (Pd for Windows here is built without its GUI)"
 )
 
 # Runs the Pd integration suite (externals/pyrus-pd/tests) in Pd for Windows

@@ -1,11 +1,13 @@
-//! The Windows package in Pd for Windows under wine, finding a Python as a
-//! Windows user provides one (build/test's wine pass builds this file, with
-//! the `wine-tests` feature, and runs it with `PYRUS_PD_UNDER_TEST=windows`;
-//! see build/windows.sh). The rest of the suite runs there too.
+//! The Windows package in Pd for Windows under wine: finding a Python as a
+//! Windows user provides one, and its deken package unpacked as a user gets
+//! it (build/test's wine pass builds this file, with the `wine-tests`
+//! feature, and runs it with `PYRUS_PD_UNDER_TEST=windows`; see
+//! build/windows.sh). The rest of the suite runs there too.
 
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 use support::*;
 
@@ -71,4 +73,43 @@ fn without_any_python_pd_says_what_to_install_and_carries_on() {
     assert_eq!(t.errors().iter().filter(|l| l.starts_with(refusal)).count(), 2, "{}", t.text());
     assert!(t.printed("py").is_empty(), "{}", t.text());
     assert!(!t.contains("maximum object loading depth"), "{}", t.text());
+}
+
+/// `target/package/deken/pyrus[vX.Y.Z](Windows-amd64-32).dek`, beside the
+/// Windows package (build/test's deken_packages writes it).
+fn windows_dek() -> PathBuf {
+    let name = format!("pyrus[v{}](Windows-amd64-32).dek", env!("CARGO_PKG_VERSION"));
+    let dek = package_dir().join("../../deken").join(name);
+    assert!(dek.exists(), "{} is missing: build/package (build/test does) writes it", dek.display());
+    dek
+}
+
+#[test]
+fn every_help_patch_of_the_windows_dek_opens_where_it_is_pd_s_only_externals_folder() {
+    let ext = test_dir("win-dek").join("ext");
+    let out = Command::new("unzip").arg("-q").arg(windows_dek()).arg("-d").arg(&ext).output().expect("unzip runs");
+    assert!(out.status.success(), "unzip: {}", String::from_utf8_lossy(&out.stderr));
+    let mut helps: Vec<PathBuf> = std::fs::read_dir(ext.join("pyrus"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pd") && !p.ends_with("pyrus-meta.pd"))
+        .collect();
+    helps.sort();
+    assert_eq!(helps.len(), 3, "{helps:?}");
+    let path = ext.to_string_lossy().into_owned();
+    for help in &helps {
+        let name = help.file_name().unwrap().to_string_lossy().into_owned();
+        // No search path but the folder that holds pyrus/, as a user's
+        // externals folder is; Pd quits once the patch is loaded.
+        let mut pd = wine().command();
+        headless_bare(&mut pd, help.parent().unwrap());
+        let t = run_command(pd, help, &["-nostdpath", "-path", &path, "-send", "pd quit"], Duration::from_secs(60));
+        assert_eq!(t.status, Some(0), "{name}: {}", t.text());
+        assert!(t.contains(&format!("pyrus {} for Pd", env!("CARGO_PKG_VERSION"))), "{name} loads pyrus: {}", t.text());
+        assert!(!t.contains("couldn't create"), "{name}: {}", t.text());
+        if name != "pyrus-demo.pd" {
+            // The demo reports a deliberate error; the help patches none.
+            assert!(t.errors().is_empty(), "{name} opens without errors:\n{}", t.text());
+        }
+    }
 }

@@ -476,7 +476,7 @@ impl Wine {
 
     /// `wine64 pd.com` in the test prefix, quiet, without audio drivers to
     /// probe, and told which Python to load (unless a test names its own).
-    fn command(&self) -> Command {
+    pub fn command(&self) -> Command {
         let mut pd = Command::new(&self.wine);
         pd.arg(self.home.join("bin/pd.com"))
             .env("WINEPREFIX", self.home.join("wineprefix"))
