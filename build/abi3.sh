@@ -38,13 +38,13 @@ bench_abi3() {
 # The loader's unit tests, cross-built for Windows and run under wine: the
 # platform module's LoadLibraryExW, GetProcAddress and GetModuleHandleExW,
 # the PEP 514 registry, every platform's search order. In the wine prefix
-# that build_pd_windows makes (with its ProcessPrng shim: Rust's std needs
+# that windows_test_host makes (with its ProcessPrng shim: Rust's std needs
 # it, wine 8.0 lacks it); where there is none, one line in the array named
 # by $1 (build/test's skipped tests) says why. Returns the tests' status.
 test_loader_windows() {
   local -n loader_skipped="$1"
   if [ -z "${PYRUS_WINE:-}" ] || [ ! -f "${WINEPREFIX:-}/drive_c/windows/system32/bcryptprimitives.dll" ]; then
-    loader_skipped+=("pyrus-loader's tests for Windows: no wine prefix with the ProcessPrng shim here (build_pd_windows makes it)")
+    loader_skipped+=("pyrus-loader's tests for Windows: no wine prefix with the ProcessPrng shim here (windows_test_host makes it)")
     return 0
   fi
   local exe log="$ROOT/target/loader-windows-tests.txt"

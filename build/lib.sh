@@ -35,8 +35,32 @@ setup() {
   command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust from rustup.rs" >&2; exit 1; }
 }
 
-source "$ROOT/build/pd64.sh" # Pd64: build_pd64 (the test host), package_pd64, test_pd64
+# Fetches Debian's own puredata source (0.53.1) afresh into $1/puredata
+# (with the tools its autogen.sh and configure need), for the test hosts
+# built from it: Pd64 (build/pd64.sh) and Pd for Windows (build/windows.sh).
+# The source comes through a deb-src line that names the keyring Debian's
+# own sources file names (a plain line would conflict with it).
+debian_pd_source() {
+  local dir="$1" sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  local list=/etc/apt/sources.list.d/pyrus-deb-src.list
+  if ! grep -rqs "^deb-src .*debian bookworm main" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    local keyring
+    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+    keyring=${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}
+    echo "deb-src [signed-by=$keyring] http://deb.debian.org/debian bookworm main" | $sudo tee "$list" >/dev/null
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    dpkg-dev autoconf automake libtool gettext libasound2-dev >/dev/null
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  (cd "$dir" && apt-get source -qq puredata >/dev/null 2>&1 && mv puredata-*/ puredata) \
+    || { echo "debian_pd_source: apt-get source puredata failed (is the deb-src line in $list reachable?)" >&2; exit 1; }
+}
 
+source "$ROOT/build/pd64.sh" # Pd64: build_pd64 (the test host), package_pd64, test_pd64
+source "$ROOT/build/windows.sh" # Pd for Windows under wine: package_windows, windows_test_builds, test_pd_windows
 source "$ROOT/build/abi3.sh"
 
 # Builds the Pd library and lays it out as Pd loads it.

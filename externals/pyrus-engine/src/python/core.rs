@@ -767,11 +767,10 @@ pub const MAX_SCRIPT_BYTES: u64 = 4 << 20;
 /// The bytes of a script for `load`: a regular file of at most
 /// [`MAX_SCRIPT_BYTES`]. The type is checked before opening (opening a FIFO
 /// for reading waits for a writer; opening a device may do something), and
-/// again on the opened file, which is opened non-blocking in case it was
+/// again on the opened file, which is opened non-blocking (Unix) in case it was
 /// swapped in between.
 fn read_script(path: &Path) -> PyResult<Vec<u8>> {
     use std::io::Read;
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
     let os_error = |e: std::io::Error| {
         let text = format!("can't read {}: {e}", path.display());
         match e.kind() {
@@ -792,26 +791,18 @@ fn read_script(path: &Path) -> PyResult<Vec<u8>> {
         if kind.is_file() {
             return if meta.len() > MAX_SCRIPT_BYTES { Err(too_large(meta.len())) } else { Ok(meta.len()) };
         }
-        let what = if kind.is_dir() {
-            "a directory"
-        } else if kind.is_fifo() {
-            "a FIFO (named pipe)"
-        } else if kind.is_char_device() {
-            "a character device"
-        } else if kind.is_block_device() {
-            "a block device"
-        } else if kind.is_socket() {
-            "a socket"
-        } else {
-            "not a regular file"
-        };
+        let what = if kind.is_dir() { "a directory" } else { special_file(kind) };
         Err(PyValueError::new_err(format!(
             "can't load {}: it is {what}: load reads regular files only",
             path.display()
         )))
     };
     check(std::fs::metadata(path).map_err(os_error)?)?;
-    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(os_error)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(os_error)?;
     let size = check(file.metadata().map_err(os_error)?)?;
     let mut bytes = Vec::with_capacity(size as usize);
     // The cap holds even for a file that grows while it is read.
@@ -820,6 +811,30 @@ fn read_script(path: &Path) -> PyResult<Vec<u8>> {
         return Err(too_large(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// What a file that is neither regular nor a directory is, for `load`'s error.
+#[cfg(unix)]
+fn special_file(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// What a file that is neither regular nor a directory is, for `load`'s
+/// error (Windows tells devices and pipes apart from files only by name).
+#[cfg(not(unix))]
+fn special_file(_kind: std::fs::FileType) -> &'static str {
+    "not a regular file"
 }
 
 /// A script's bytes as text, decoded as Python decodes a source file: a
