@@ -68,7 +68,7 @@ FIFO = fifo_works()
 
 def python_ms(n):
     cmd = [PYTHON, "-c", PYTHON_LOOP, str(n)]
-    out = subprocess.run(["chrt", "-f", "6", *cmd] if FIFO else cmd, cwd=os.path.join(ROOT, "scripts"),
+    out = subprocess.run(["chrt", "-f", "6", *cmd] if FIFO else cmd, cwd=os.path.join(ROOT, "build", "scripts"),
                          capture_output=True, text=True, check=True, timeout=300)
     return float(out.stdout)
 

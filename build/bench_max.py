@@ -47,14 +47,14 @@ def build_c(work):
 
 
 def kernel_ms(work, load, text, n, deliver="send"):
-    """Runs the kernel (in the scripts folder: `bench` imports from there) on
+    """Runs the kernel (in build/scripts: `bench` imports from there) on
     `load`, `new b TEXT`, a warm-up call and `n` timed calls (`deliver`:
     `send` on the kernel's main thread, `sched` on its scheduler): ms per `n`
     calls, from the first chunk of results read (the warm-up's, and those
     that came with it, which the figure then leaves out) to the last."""
     commands = f"load {load}\nnew b {text}\n{deliver} b 0 int 0\n" + "".join(
         f"{deliver} b 0 int {i}\n" for i in range(1, n + 1))
-    kernel = subprocess.Popen([KERNEL], cwd=os.path.join(ROOT, "scripts"), stdin=subprocess.PIPE,
+    kernel = subprocess.Popen([KERNEL], cwd=os.path.join(ROOT, "build", "scripts"), stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # The commands from a thread, so that reading never waits for writing;
     # `quit` only once every result is back (the kernel drops scheduler work

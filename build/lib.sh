@@ -8,16 +8,19 @@ PD_PACKAGE="$ROOT/target/package/pd/pyrus"
 export PYRUS_PD_PACKAGE="$PD_PACKAGE"
 MAX_PACKAGE="$ROOT/target/package/max/pyrus"
 export PYRUS_MAX_PACKAGE="$MAX_PACKAGE"
+source "$ROOT/build/deken.sh"
 
 # Installs what is missing on a Debian machine: Pd, Python's headers and numpy,
-# libusb, `file` (which names the Max binaries' platforms); with `setup test`,
-# also what the USB tests need (the C usbredir parser for the interop test,
-# QEMU, a kernel and usbredirect for the end-to-end test). Quiet when
-# everything is there already.
+# libusb, `file` (which names the Max binaries' platforms), zip and unzip (the
+# packages); with `setup test`, also what the USB tests need (the C usbredir
+# parser for the interop test, QEMU, a kernel and usbredirect for the
+# end-to-end test) and what the help patches' test in the real Pd GUI needs
+# (Pd's GUI, Xvfb, imagemagick's import). Quiet when everything is there.
 setup() {
-  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config file)
+  local need=() want=(puredata-core python3-dev python3-numpy libusb-1.0-0-dev pkg-config file zip unzip)
   if [ "${1:-}" = test ]; then
-    want+=(libusbredirparser-dev qemu-system-x86 linux-image-amd64 busybox-static usbredirect kmod cpio udev)
+    want+=(libusbredirparser-dev qemu-system-x86 linux-image-amd64 busybox-static usbredirect kmod cpio udev
+      puredata-gui xvfb xauth imagemagick)
   fi
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
@@ -32,13 +35,40 @@ setup() {
   command -v cargo >/dev/null || { echo "setup: cargo is missing: install Rust from rustup.rs" >&2; exit 1; }
 }
 
+# Fetches Debian's own puredata source (0.53.1) afresh into $1/puredata
+# (with the tools its autogen.sh and configure need), for the test hosts
+# built from it: Pd64 (build/pd64.sh) and Pd for Windows (build/windows.sh).
+# The source comes through a deb-src line that names the keyring Debian's
+# own sources file names (a plain line would conflict with it).
+debian_pd_source() {
+  local dir="$1" sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  local list=/etc/apt/sources.list.d/pyrus-deb-src.list
+  if ! grep -rqs "^deb-src .*debian bookworm main" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    local keyring
+    keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+    keyring=${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}
+    echo "deb-src [signed-by=$keyring] http://deb.debian.org/debian bookworm main" | $sudo tee "$list" >/dev/null
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    dpkg-dev autoconf automake libtool gettext libasound2-dev >/dev/null
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  (cd "$dir" && apt-get source -qq puredata >/dev/null 2>&1 && mv puredata-*/ puredata) \
+    || { echo "debian_pd_source: apt-get source puredata failed (is the deb-src line in $list reachable?)" >&2; exit 1; }
+}
+
 source "$ROOT/build/pd64.sh" # Pd64: build_pd64 (the test host), package_pd64, test_pd64
+source "$ROOT/build/windows.sh" # Pd for Windows under wine: package_windows, windows_test_builds, test_pd_windows
+source "$ROOT/build/abi3.sh"
 
 source "$ROOT/build/max-windows.sh" # Max for Windows: package_max_windows, test_max_windows (wine.sh: the wine prefix, test Python, ProcessPrng stand-in)
 
 # Builds the Pd library and lays it out as Pd loads it.
 package_pd() {
-  (cd "$ROOT" && cargo build --release -p pyrus-pd -p pyrus-pd-loader)
+  core_build pyrus-pd
+  (cd "$ROOT" && cargo build --release -p pyrus-pd-loader)
   rm -rf "$PD_PACKAGE"
   mkdir -p "$PD_PACKAGE"
   # Pd loads the loader, which loads libpython and then the real external.
@@ -46,13 +76,7 @@ package_pd() {
   # [pyrus.usb] alone makes Pd look for pyrus.usb.pd_linux: the same loader.
   cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.usb.pd_linux"
   cp "$ROOT/target/release/libpyrus_pd.so" "$PD_PACKAGE/libpyrus_pd.so"
-  cp "$ROOT"/help/*.pd "$PD_PACKAGE/"
-  cp -r "$ROOT/scripts" "$PD_PACKAGE/scripts"
-  find "$PD_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
-  local version
-  version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)
-  sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" > "$PD_PACKAGE/pyrus-meta.pd"
-  cp "$ROOT/README.md" "$PD_PACKAGE/README.md"
+  pd_user_files "$PD_PACKAGE"
   echo "package: $PD_PACKAGE"
 }
 
@@ -64,7 +88,8 @@ package_pd() {
 MAX_LINUX_PACKAGE="$ROOT/target/package/max-linux"
 export PYRUS_MAX_LINUX="$MAX_LINUX_PACKAGE"
 package_max_linux() {
-  (cd "$ROOT" && cargo build --release -p pyrus-max -p pyrus-max-loader)
+  core_build pyrus-max
+  (cd "$ROOT" && cargo build --release -p pyrus-max-loader)
   rm -rf "$MAX_LINUX_PACKAGE"
   mkdir -p "$MAX_LINUX_PACKAGE"
   cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus.so"
@@ -102,9 +127,11 @@ package_max() {
   # The externals find scripts/ beside their own folder, not in the current one.
   cp -r "$ROOT/scripts" "$MAX_PACKAGE/scripts"
   find "$MAX_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
-  cp "$ROOT/README.md" "$ROOT/package/max/license.txt" "$MAX_PACKAGE/"
+  user_guide > "$MAX_PACKAGE/README.md"
+  cp "$ROOT/package/max/license.txt" "$ROOT/CHANGELOG.md" "$MAX_PACKAGE/"
+  max_binaries "$MAX_PACKAGE"
   local version
-  version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n 1)
+  version=$(pyrus_version)
   local os
   os=$(max_platforms "$MAX_PACKAGE/externals")
   sed -e "s/@VERSION@/$version/" -e "s/@OS@/$os/" "$ROOT/package/max/package-info.json.in" > "$MAX_PACKAGE/package-info.json"
@@ -143,3 +170,4 @@ max_archs() {
   local IFS=,
   echo "${archs[*]}"
 }
+source "$ROOT/build/macos.sh"

@@ -11,8 +11,6 @@ WINDOWS_TARGET=x86_64-pc-windows-gnu
 WINDOWS_RELEASE="$ROOT/target/$WINDOWS_TARGET/release"
 MAX_WINDOWS_PACKAGE="$ROOT/target/package/max-windows"
 MAX_WINDOWS_KERNEL="$MAX_WINDOWS_PACKAGE/kernel"
-# The Python the Windows core is built for: the test Python's (wine.sh).
-MAX_WINDOWS_PYTHON_VERSION=3.13
 
 # Builds the Windows Max externals and the Windows kernel. A machine without
 # the rustup target or mingw-w64 gets one "skipped:" line.
@@ -26,7 +24,9 @@ package_max_windows() {
     echo "skipped: Max for Windows: the rustup target $WINDOWS_TARGET cannot be installed here"
     return 0
   fi
-  (cd "$ROOT" && PYO3_CROSS_PYTHON_VERSION="$MAX_WINDOWS_PYTHON_VERSION" cargo build -q --release \
+  # The core for Python's stable ABI (as core_build, build/abi3.sh): pyo3
+  # imports python3.dll with raw-dylib, so no Windows Python is needed to build.
+  (cd "$ROOT" && PYO3_BUILD_EXTENSION_MODULE=1 cargo build -q --release \
     --target "$WINDOWS_TARGET" -p pyrus-max -p pyrus-max-loader -p fake-max)
   rm -rf "$MAX_WINDOWS_PACKAGE"
   mkdir -p "$MAX_WINDOWS_KERNEL"

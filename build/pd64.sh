@@ -2,29 +2,13 @@
 # integration suite run in it. Sourced by build/lib.sh (which sets $ROOT).
 
 # Builds a double-precision Pd ("Pd64", PD_FLOATSIZE=64) from Debian's own
-# puredata source, once, into target/pd64/ (a test host), and sets $PYRUS_PD64.
-# The source comes through a deb-src line that names the keyring Debian's
-# own sources file names (a plain line would conflict with it).
+# puredata source (lib.sh's debian_pd_source), once, into target/pd64/ (a
+# test host), and sets $PYRUS_PD64.
 PD64_DIR="$ROOT/target/pd64"
 build_pd64() {
   local pd="$PD64_DIR/puredata/src/pd"
   if [ ! -x "$pd" ]; then
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    local list=/etc/apt/sources.list.d/pyrus-deb-src.list
-    if ! grep -rqs "^deb-src .*debian bookworm main" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-      local keyring
-      keyring=$(sed -n 's/^Signed-By: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
-      keyring=${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}
-      echo "deb-src [signed-by=$keyring] http://deb.debian.org/debian bookworm main" | $sudo tee "$list" >/dev/null
-    fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      dpkg-dev autoconf automake libtool gettext libasound2-dev >/dev/null
-    rm -rf "$PD64_DIR"
-    mkdir -p "$PD64_DIR"
-    (cd "$PD64_DIR" && apt-get source -qq puredata >/dev/null 2>&1 && mv puredata-*/ puredata) \
-      || { echo "build_pd64: apt-get source puredata failed (is the deb-src line in $list reachable?)" >&2; exit 1; }
+    debian_pd_source "$PD64_DIR"
     (cd "$PD64_DIR/puredata" && ./autogen.sh >/dev/null 2>&1 \
       && ./configure --disable-portaudio --disable-jack CFLAGS="-O2 -DPD_FLOATSIZE=64" >/dev/null \
       && make -j2 >/dev/null 2>&1) || { echo "build_pd64: building Pd64 failed" >&2; exit 1; }
@@ -44,8 +28,10 @@ export PYRUS_PD64_PACKAGE="$PD64_PACKAGE"
 package_pd64() {
   [ -f "$PD_PACKAGE/pyrus.pd_linux" ] || { echo "package_pd64: no $PD_PACKAGE: package_pd makes it first" >&2; exit 1; }
   local out="$ROOT/target/pd64-cargo/release"
-  (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target/pd64-cargo" cargo build --release -p pyrus-pd -p pyrus-pd-loader \
-    --features pyrus-pd/pd64,pyrus-pd-loader/pd64)
+  # PYO3_BUILD_EXTENSION_MODULE: no libpython linked in, as core_build's
+  # (build/abi3.sh): the loader finds one at run time.
+  (cd "$ROOT" && PYO3_BUILD_EXTENSION_MODULE=1 CARGO_TARGET_DIR="$ROOT/target/pd64-cargo" cargo build --release \
+    -p pyrus-pd -p pyrus-pd-loader --features pyrus-pd/pd64,pyrus-pd-loader/pd64)
   rm -rf "$PD64_PACKAGE"
   mkdir -p "$(dirname "$PD64_PACKAGE")"
   cp -r "$PD_PACKAGE" "$PD64_PACKAGE"

@@ -45,7 +45,9 @@ def slow(x):
 
 
 def forever():
-    """Never returns on its own: send stop to a detached object to end it."""
+    """Never returns on its own: send stop to a detached object to end it.
+    It says running first (out of the left outlet)."""
+    pyrus.out("running")
     n = 0
     while True:
         n += 1

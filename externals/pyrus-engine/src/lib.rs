@@ -37,7 +37,11 @@
 //!   values and [`convert`]ion, dotted names ([`resolve`]), reports, script
 //!   output (`console`), the `_pyrus` module (`native`), what an object does
 //!   in Python (`core`: calls, classes, reloads, `Context::reload`): any
-//!   thread attached to Python.
+//!   thread attached to Python. With the `abi3` feature (the cores turn it
+//!   on: one build for every Python from 3.10 on) the engine uses the
+//!   limited API only, and `optional` finds the few functions outside it in
+//!   the running libpython (a fast path, the GIL check), read-only after
+//!   their first use, from any thread.
 //! - `detach/` jobs and [`pool`]: an object's job queue, the shared worker
 //!   pool and the control thread (workers; host threads submit).
 //! - `live/`: `watch 1` (the `pyrus-watch` thread) and `open` (the editor).

@@ -1,6 +1,8 @@
 //! The platform's dynamic loading, behind one small interface: open a
-//! library, find a symbol in it, close it, and name the file this code was
-//! loaded from. Linux and macOS: `dlopen` (`RTLD_NOW | RTLD_GLOBAL`, so that
+//! library, find a symbol in it, close it, name the file an address is in
+//! (this code's own, or libpython's), and find a symbol in the library
+//! holding an address (a libpython function outside the limited API, when
+//! the running Python has it). Linux and macOS: `dlopen` (`RTLD_NOW | RTLD_GLOBAL`, so that
 //! what is loaded later, the core and Python's C extensions such as numpy,
 //! finds libpython's symbols), `dlsym`, `dladdr`. Windows: `LoadLibraryExW`,
 //! `GetProcAddress`, `GetModuleHandleExW` + `GetModuleFileNameW`; there a
@@ -41,7 +43,19 @@ pub fn open(name: &Path) -> Result<Library, String> {
 /// The file of the shared library this function is linked into: the
 /// loader's, or the core's when it uses this crate too.
 pub fn own_file() -> Option<PathBuf> {
-    imp::own_file(own_file as *const c_void)
+    file_of(own_file as *const c_void)
+}
+
+/// The file of the loaded library (or executable) that holds `address`.
+pub fn file_of(address: *const c_void) -> Option<PathBuf> {
+    imp::file_of(address)
+}
+
+/// The symbol `name` of the loaded library that holds `address` (say,
+/// `Py_GetVersion`'s: the running libpython), if it exports one.
+pub fn symbol_beside(address: *const c_void, name: &CStr) -> Option<*mut c_void> {
+    let symbol = imp::symbol_beside(address, name);
+    (!symbol.is_null()).then_some(symbol)
 }
 
 #[cfg(unix)]
@@ -78,16 +92,34 @@ mod imp {
         unsafe { libc::dlclose(handle) };
     }
 
-    pub fn own_file(here: *const c_void) -> Option<PathBuf> {
+    pub fn file_of(address: *const c_void) -> Option<PathBuf> {
         // SAFETY: Dl_info is plain data that dladdr fills for an address
         // inside a loaded object; dli_fname then points to a NUL-terminated
         // path owned by the dynamic loader.
         unsafe {
             let mut info: libc::Dl_info = std::mem::zeroed();
-            if libc::dladdr(here, &mut info) == 0 || info.dli_fname.is_null() {
+            if libc::dladdr(address, &mut info) == 0 || info.dli_fname.is_null() {
                 return None;
             }
             Some(PathBuf::from(std::ffi::OsStr::from_bytes(CStr::from_ptr(info.dli_fname).to_bytes())))
+        }
+    }
+
+    pub fn symbol_beside(address: *const c_void, name: &CStr) -> *mut c_void {
+        let Some(file) = file_of(address) else { return std::ptr::null_mut() };
+        let Ok(file) = CString::new(file.as_os_str().as_bytes()) else { return std::ptr::null_mut() };
+        // SAFETY: RTLD_NOLOAD only finds the library already loaded (it
+        // holds `address`), taking one more reference, which dlclose gives
+        // back; the library stays loaded by its first reference, so the
+        // symbol's address stays valid.
+        unsafe {
+            let handle = libc::dlopen(file.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD);
+            if handle.is_null() {
+                return std::ptr::null_mut();
+            }
+            let symbol = libc::dlsym(handle, name.as_ptr());
+            libc::dlclose(handle);
+            symbol
         }
     }
 }
@@ -133,20 +165,26 @@ mod imp {
         unsafe { FreeLibrary(handle as HMODULE) };
     }
 
-    pub fn own_file(here: *const c_void) -> Option<PathBuf> {
+    /// The module holding `address`, without a reference to give back.
+    fn module_of(address: *const c_void) -> Option<HMODULE> {
         let mut module: HMODULE = std::ptr::null_mut();
+        let flags = GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT;
         // SAFETY: with FROM_ADDRESS the "name" is an address inside a loaded
-        // module (a function of this one); UNCHANGED_REFCOUNT leaves nothing
-        // to release. The buffer's length is passed with it.
-        unsafe {
-            let flags = GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT;
-            if GetModuleHandleExW(flags, here.cast(), &mut module) == 0 {
-                return None;
-            }
-            let mut path = vec![0u16; 32768];
-            let len = GetModuleFileNameW(module, path.as_mut_ptr(), path.len() as u32) as usize;
-            (len > 0 && len < path.len()).then(|| PathBuf::from(OsString::from_wide(&path[..len])))
-        }
+        // module; UNCHANGED_REFCOUNT leaves nothing to release.
+        let found = unsafe { GetModuleHandleExW(flags, address.cast(), &mut module) } != 0;
+        found.then_some(module)
+    }
+
+    pub fn file_of(address: *const c_void) -> Option<PathBuf> {
+        let module = module_of(address)?;
+        let mut path = vec![0u16; 32768];
+        // SAFETY: a loaded module's handle and the buffer with its length.
+        let len = unsafe { GetModuleFileNameW(module, path.as_mut_ptr(), path.len() as u32) } as usize;
+        (len > 0 && len < path.len()).then(|| PathBuf::from(OsString::from_wide(&path[..len])))
+    }
+
+    pub fn symbol_beside(address: *const c_void, name: &CStr) -> *mut c_void {
+        module_of(address).map_or(std::ptr::null_mut(), |module| symbol(module, name))
     }
 
     /// The text of the calling thread's last Windows error.
@@ -168,5 +206,31 @@ mod imp {
             let text = String::from_utf16_lossy(&text[..len.min(text.len())]);
             format!("{} (Windows error {code})", text.trim_end())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_library_its_symbols_and_the_file_an_address_is_in() {
+        #[cfg(target_os = "linux")]
+        let (name, first, second) = ("libc.so.6", c"malloc", c"free");
+        #[cfg(target_os = "macos")]
+        let (name, first, second) = ("libSystem.B.dylib", c"malloc", c"free");
+        #[cfg(windows)]
+        let (name, first, second) = ("kernel32.dll", c"GetProcAddress", c"FreeLibrary");
+        let library = open(Path::new(name)).unwrap();
+        let address = library.symbol(first).unwrap();
+        let file = file_of(address).unwrap();
+        let file_name = file.file_name().unwrap().to_string_lossy().to_lowercase();
+        assert_eq!(file_name, name.to_lowercase(), "{}", file.display());
+        assert_eq!(symbol_beside(address, second), library.symbol(second));
+        assert_eq!(library.symbol(c"no_such_symbol_anywhere"), None);
+        assert!(!open(Path::new("/no/such/library.so")).err().unwrap().is_empty());
+        // Linked into this test program: its own file.
+        let own = std::fs::canonicalize(own_file().unwrap()).unwrap();
+        assert_eq!(own, std::fs::canonicalize(std::env::current_exe().unwrap()).unwrap());
     }
 }

@@ -1,8 +1,9 @@
 //! `pyrus.so` and `pyrus.usb.so` (two copies of this library), the files
 //! Max loads for `[pyrus]` and `[pyrus.usb]`: a small loader with no Python
-//! in it, as the Pd one (`pyrus-pd-loader`). It loads libpython and then the
-//! real external, `libpyrus_max.so`, from its own folder (both steps are
-//! `pyrus-loader`'s), and calls the real external's entry point, which
+//! in it, as the Pd one (`pyrus-pd-loader`). It finds and loads a Python
+//! (saying which one and why in the Max window) and then the real external,
+//! `libpyrus_max.so`, from its own folder (both steps are `pyrus-loader`'s),
+//! and calls the real external's entry point, which
 //! registers both classes (once, whichever file Max loads first).
 //!
 //! If either step fails, it registers stand-in classes `pyrus` and
@@ -38,8 +39,9 @@ pub unsafe extern "C" fn ext_main(_r: *mut c_void) {
 }
 
 fn load() -> Result<(), String> {
-    pyrus_loader::load_python()?;
-    let main = pyrus_loader::load_core(CORE, CORE_MAIN)?;
+    let python = pyrus_loader::load_python()?;
+    post(&python.line());
+    let main = pyrus_loader::load_core(CORE, CORE_MAIN, &python)?;
     // SAFETY: pyrus_max_main is `unsafe extern "C" fn()` in the real
     // external, made to be called by ext_main on Max's main thread: now.
     unsafe {
@@ -81,6 +83,12 @@ unsafe extern "C" fn refuse(_s: *mut max::t_symbol, _argc: c_long, _argv: *mut m
         error(why);
     }
     std::ptr::null_mut()
+}
+
+fn post(text: &str) {
+    let text = CString::new(text.replace('\0', " ")).expect("NULs replaced");
+    // SAFETY: "%s" with one valid C string; Max's main thread.
+    unsafe { max::post(c"%s".as_ptr(), text.as_ptr()) };
 }
 
 fn error(text: &str) {

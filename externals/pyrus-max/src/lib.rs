@@ -3,7 +3,7 @@
 //! `pyrus-engine`. Nothing here knows Python.
 //!
 //! Max loads `pyrus.so` or `pyrus.usb.so` (the loader, `pyrus-max-loader`),
-//! which loads libpython and this library and calls [`pyrus_max_main`]: it
+//! which finds and loads a Python, then this library, and calls [`pyrus_max_main`]: it
 //! registers both classes once, whichever file Max loaded first.
 //!
 //! Max's conventions: creation arguments before the first `@` are the
@@ -98,7 +98,8 @@ pub(crate) fn context() -> Option<&'static Context> {
     CONTEXT.get()
 }
 
-/// Called by the loader's `ext_main` once libpython is loaded.
+/// Called by the loader's `ext_main` once it has found and loaded a
+/// libpython that fits.
 ///
 /// # Safety
 /// Called on Max's main thread, from `ext_main`.

@@ -625,3 +625,28 @@ fn every_script_the_help_opens_is_in_the_package() {
     }
     assert!(opened > 0, "the help opens no script");
 }
+
+#[test]
+fn the_zip_holds_the_package_folder_and_the_user_guide() {
+    // target/package/max/pyrus-max-X.Y.Z.zip (build/deken.sh): the folder
+    // pyrus/ as it is laid out, file for file.
+    let dir = package();
+    let zip = dir.parent().unwrap().join(format!("pyrus-max-{}.zip", env!("CARGO_PKG_VERSION")));
+    assert!(zip.is_file(), "{}: no Max zip (run deken_packages, as build/package does)", zip.display());
+    let out =
+        std::process::Command::new("unzip").arg("-Z1").arg(&zip).output().expect("unzip runs (apt-get install unzip)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let zipped: BTreeSet<String> =
+        String::from_utf8(out.stdout).unwrap().lines().filter(|e| !e.ends_with('/')).map(str::to_owned).collect();
+    let mut all = Vec::new();
+    files(&dir, &mut all);
+    let laid_out: BTreeSet<String> =
+        all.iter().map(|p| format!("pyrus/{}", p.strip_prefix(&dir).unwrap().to_string_lossy())).collect();
+    assert_eq!(zipped, laid_out, "the zip is the package folder");
+    let readme = fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(
+        readme.contains("\n# User guide\n") && !readme.contains("# Developer guide"),
+        "README.md is the user guide"
+    );
+    assert!(zipped.iter().all(|e| !e.contains("bench")), "nothing of the build: {zipped:?}");
+}

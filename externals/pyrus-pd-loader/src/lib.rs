@@ -1,14 +1,14 @@
 //! `pyrus.pd_linux`, the file Pd loads: a small loader with no Python in it.
 //!
-//! The real external (`libpyrus_pd.so`, beside this file) links against one
-//! libpython. Were Pd to load it directly on a machine without that Python,
-//! Pd would only say that a shared object cannot be opened. So this loader
-//! first loads that libpython itself and says plainly what is missing if it
-//! cannot, then loads the real external and runs its setup: both steps are
-//! `pyrus-loader`'s, shared with the Max loader; what is Pd's is here (the
-//! setup functions Pd calls, the stand-in class, Pd's console).
-//! With the `pd64` feature it is the loader of the Pd64 build (see
-//! pyrus-pd's), whose stand-in class must be of Pd64's float size.
+//! The real external (`libpyrus_pd.so`, beside this file) needs a libpython
+//! loaded before it. Were Pd to load it directly, Pd would only say that a
+//! shared object cannot be opened. So this loader first finds a Python 3.10
+//! or newer and loads its libpython, says in Pd's console which one and why
+//! (or plainly why none fits), then loads the real external and runs its
+//! setup: both steps are `pyrus-loader`'s, shared with the Max loader; what
+//! is Pd's is here (the setup functions Pd calls, the stand-in class, Pd's
+//! console). With the `pd64` feature it is the loader of the Pd64 build
+//! (see pyrus-pd's), whose stand-in class must be of Pd64's float size.
 //!
 //! # Thread contract
 //! `pyrus_setup` is called by Pd, once, on its scheduler thread.
@@ -47,7 +47,7 @@ pub unsafe extern "C" fn setup_pyrus0x2eusb() {
     unsafe { pyrus_setup() }
 }
 
-/// The three Pd functions the loader calls, as pd-sys declares them. On
+/// The four Pd functions the loader calls, as pd-sys declares them. On
 /// Windows they are imported from `pd.dll` by name (raw-dylib: no import
 /// library needed to link); elsewhere they resolve when Pd loads the loader.
 /// `class_new` is Pd's for this build's float size (see pyrus-pd's
@@ -69,6 +69,7 @@ mod pd_api {
         ) -> *mut pd::_class;
         pub fn gensym(s: *const c_char) -> *mut pd::t_symbol;
         pub fn pd_error(object: *const c_void, fmt: *const c_char, ...);
+        pub fn post(fmt: *const c_char, ...);
     }
 }
 
@@ -102,8 +103,9 @@ unsafe extern "C" fn refuse(_s: *mut pd::t_symbol, _argc: i32, _argv: *const pd:
 }
 
 fn load() -> Result<(), String> {
-    pyrus_loader::load_python()?;
-    let setup = pyrus_loader::load_core(CORE, CORE_SETUP)?;
+    let python = pyrus_loader::load_python()?;
+    post(&python.line());
+    let setup = pyrus_loader::load_core(CORE, CORE_SETUP, &python)?;
     // SAFETY: pyrus_core_setup is `unsafe extern "C" fn()` in the real
     // external, made to be called once by Pd's thread during setup: now.
     unsafe {
@@ -111,6 +113,12 @@ fn load() -> Result<(), String> {
         setup();
     }
     Ok(())
+}
+
+fn post(text: &str) {
+    let text = CString::new(text.replace('\0', " ")).expect("NULs replaced");
+    // SAFETY: "%s" with one valid C string; Pd's thread during setup.
+    unsafe { pd_api::post(c"%s".as_ptr(), text.as_ptr()) };
 }
 
 fn error(text: &str) {

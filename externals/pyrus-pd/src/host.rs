@@ -3,13 +3,13 @@
 
 use crate::atoms::{from_int, gensym, narrow, to_pd};
 use crate::console;
+use crate::service::WakeStream;
 use pd_sys as pd;
 use pyrus_engine::atoms::{Message, Numbers};
 use pyrus_engine::{Host, NoReceiver, Outlets};
 use std::cell::{Cell, OnceCell};
 use std::ffi::c_void;
 use std::io::Write;
-use std::os::unix::net::UnixStream;
 
 /// The Pd instance as the engine's context sees it: the console, receivers,
 /// the logical clock, the service clock and the waker.
@@ -20,11 +20,11 @@ use std::os::unix::net::UnixStream;
 /// writes one byte to a non-blocking socket.
 pub struct PdHost {
     /// The write end of the waker's socket pair (see `service`), if made.
-    waker: Option<UnixStream>,
+    waker: Option<WakeStream>,
 }
 
 impl PdHost {
-    pub fn new(waker: Option<UnixStream>) -> Self {
+    pub fn new(waker: Option<WakeStream>) -> Self {
         PdHost { waker }
     }
 }

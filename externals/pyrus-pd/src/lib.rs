@@ -12,7 +12,7 @@
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
 //! | the waker itself (`PdHost::wake`: writes one byte to a socket) | the engine | any (workers, script threads, device threads) | yes; never blocks |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |
-//! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` | the exiting (scheduler) thread | no |
+//! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` (Windows: registered with msvcrt's `_onexit`) | the exiting (scheduler) thread | no |
 //! | the stand-in classes' creator (`other_float.rs`, only in a Pd of the other float size, which refused ours) | Pd | scheduler | no |
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds
@@ -60,10 +60,22 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, OnceLock};
 use trampoline::guard;
 
+/// Pd's object header as Pd lays it out, for the first field of our objects.
+/// pd-sys's `t_object` has GCC's Linux layout (48 bytes); Pd for Windows is
+/// built with the Microsoft bitfield layout (mingw's default), where
+/// `te_type`, a bitfield after three shorts, starts an `unsigned int` of its
+/// own: 56 bytes, and Pd would write it over a field of ours at 48.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) object: pd::t_object,
+    #[cfg(windows)]
+    _ms_bitfield_tail: [u8; 8],
+}
+
 /// The Pd object: Pd's header first, then our state.
 #[repr(C)]
 pub(crate) struct PdPyrus {
-    object: pd::t_object,
+    header: Header,
     state: *mut State,
 }
 
@@ -95,7 +107,7 @@ pub(crate) fn context() -> Option<&'static Context> {
 }
 
 /// Called by the loader (`pyrus.pd_linux`, see `pyrus-pd-loader`) from Pd's
-/// `pyrus_setup`, once libpython is loaded.
+/// `pyrus_setup`, once it has found and loaded a libpython that fits.
 ///
 /// # Safety
 /// Called once, on Pd's scheduler thread, during the library's setup.
@@ -219,7 +231,7 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         // pd_new returns a zeroed object of that size with its header set.
         let x = unsafe { pd::pd_new(CLASS.load(Ordering::Acquire)) }.cast::<PdPyrus>();
         // SAFETY: x is the live object just made.
-        let outlets = Arc::new(PdOutlets::new(unsafe { &raw mut (*x).object }));
+        let outlets = Arc::new(PdOutlets::new(unsafe { &raw mut (*x).header.object }));
         let mut utf8 = true;
         // SAFETY: Pd passes argc valid atoms.
         let args = unsafe { atoms::from_pd(argc, argv, &mut utf8) };
@@ -232,7 +244,7 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         let (target, options) = target_and_options(&outlets, &args);
         let engine = Object::new(ctx, outlets.clone(), &target, options, Some(PathBuf::from(&*dir).as_path()));
         // SAFETY: x is the live object being made, on Pd's thread.
-        let extra = unsafe { inlets::create(x.cast(), &raw mut (*x).object, engine.inlet_count()) };
+        let extra = unsafe { inlets::create(x.cast(), &raw mut (*x).header.object, engine.inlet_count()) };
         let state = Box::new(State { outlets, inlets: extra, engine: Rc::new(engine) });
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(state) };

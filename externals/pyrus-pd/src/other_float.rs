@@ -33,9 +33,7 @@ type New = unsafe extern "C" fn(*mut pd::t_symbol, c_int, *const pd::t_atom) -> 
 pub fn register(why: String) {
     let _ = WHY.set(why);
     let other: &CStr = if std::mem::size_of::<pd::t_float>() == 4 { c"class_new64" } else { c"class_new" };
-    // SAFETY: a NUL-terminated name looked up in the process's global
-    // scope (Pd's own symbols); nothing is called yet.
-    let found = unsafe { libc::dlsym(libc::RTLD_DEFAULT, other.as_ptr()) };
+    let found = pd_function(other);
     if found.is_null() {
         return;
     }
@@ -56,6 +54,32 @@ pub fn register(why: String) {
                 pd::t_atomtype::A_NULL,
             );
         }
+    }
+}
+
+/// The address of Pd's function `name`, null if this Pd has none.
+#[cfg(unix)]
+fn pd_function(name: &CStr) -> *mut c_void {
+    // SAFETY: a NUL-terminated name looked up in the process's global
+    // scope (Pd's own symbols); nothing is called yet.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}
+
+/// The address of Pd's function `name`, null if this Pd has none: Pd for
+/// Windows keeps its functions in `pd.dll` (which this library imports).
+#[cfg(windows)]
+fn pd_function(name: &CStr) -> *mut c_void {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+    let pd_dll: Vec<u16> = "pd.dll".encode_utf16().chain([0]).collect();
+    // SAFETY: a NUL-terminated UTF-16 module name (no reference is taken,
+    // and pd.dll stays loaded as long as Pd runs) and a NUL-terminated
+    // function name; nothing is called yet.
+    unsafe {
+        let module = GetModuleHandleW(pd_dll.as_ptr());
+        if module.is_null() {
+            return std::ptr::null_mut();
+        }
+        GetProcAddress(module, name.as_ptr().cast()).map_or(std::ptr::null_mut(), |f| f as *mut c_void)
     }
 }
 

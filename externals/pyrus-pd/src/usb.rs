@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 #[repr(C)]
 struct PdUsb {
-    object: pd::t_object,
+    header: crate::Header,
     state: *mut State,
 }
 
@@ -59,7 +59,7 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         // a zeroed object with its header set.
         let x = unsafe { pd::pd_new(CLASS.load(Ordering::Acquire)) }.cast::<PdUsb>();
         // SAFETY: x is the live object just made.
-        let outlets = Arc::new(PdOutlets::new(unsafe { &raw mut (*x).object }));
+        let outlets = Arc::new(PdOutlets::new(unsafe { &raw mut (*x).header.object }));
         let mut ok = true;
         // SAFETY: Pd passes argc valid atoms.
         let args = unsafe { atoms::from_pd(argc, argv, &mut ok) };

@@ -281,7 +281,11 @@ fn a_sync_call_that_waited_for_a_job_holding_python_is_reported_once() {
         &dir,
         "holder.py",
         "import ctypes, pyrus, sys, threading\n\
-         libc = ctypes.PyDLL(None)  # PyDLL: the GIL stays held during the call\n\
+         # PyDLL: the GIL stays held during the call (libc's usleep; Windows' Sleep).\n\
+         if sys.platform == 'win32':\n\
+         \x20   sleep_ms = ctypes.PyDLL('kernel32').Sleep\n\
+         else:\n\
+         \x20   sleep_ms = lambda ms, usleep=ctypes.PyDLL(None).usleep: usleep(ms * 1000)\n\
          answered = threading.Event()\n\
          def hold(times, ms):\n\
          \x20   for i in range(int(times)):\n\
@@ -291,7 +295,7 @@ fn a_sync_call_that_waited_for_a_job_holding_python_is_reported_once() {
          \x20       interval = sys.getswitchinterval()\n\
          \x20       sys.setswitchinterval(1000)\n\
          \x20       pyrus.send('held', i)\n\
-         \x20       libc.usleep(int(ms) * 1000)\n\
+         \x20       sleep_ms(int(ms))\n\
          \x20       sys.setswitchinterval(interval)\n\
          \x20       answered.wait(30)\n\
          \x20       answered.clear()\n\

@@ -18,6 +18,30 @@ fn help_patches_open_and_every_object_creates() {
     }
 }
 
+/// The lines of a patch's top-level boxes, in the order Pd numbers them for
+/// `#X connect`: a subpatch (`#N canvas` .. `#X restore`) is one box, its
+/// `#X restore` line; `#X connect`, `#X coords` and `#X declare` are no boxes.
+fn top_level_boxes(text: &str) -> Vec<&str> {
+    let mut depth = 0;
+    let mut boxes = Vec::new();
+    for line in text.lines().skip(1) {
+        if line.starts_with("#N canvas") {
+            depth += 1;
+        } else if line.starts_with("#X restore") {
+            depth -= 1;
+            if depth == 0 {
+                boxes.push(line);
+            }
+        } else if depth == 0
+            && line.starts_with("#X ")
+            && !["#X connect", "#X coords", "#X declare"].iter().any(|p| line.starts_with(p))
+        {
+            boxes.push(line);
+        }
+    }
+    boxes
+}
+
 #[test]
 fn the_usb_help_patch_demo_buttons_play() {
     // Open the help patch, then press its buttons: `demo` into the
@@ -25,9 +49,10 @@ fn the_usb_help_patch_demo_buttons_play() {
     // boxes would, through receivers added beside them in a copy of the patch.
     let dir = test_dir("usbhelpdemo");
     let text = std::fs::read_to_string(package_dir().join("pyrus.usb-help.pd")).unwrap();
-    let boxes: Vec<&str> = text.lines().filter(|l| l.starts_with("#X ") && !l.starts_with("#X connect")).collect();
+    let boxes = top_level_boxes(&text);
     let find = |text: &str| {
-        boxes.iter().position(|l| l.starts_with("#X obj") && l.contains(text)).expect("the help patch has the box")
+        // The last such box: the header's [pyrus.usb], which has no cords, comes first.
+        boxes.iter().rposition(|l| l.starts_with("#X obj") && l.contains(text)).expect("the help patch has the box")
     };
     let (usb, py, n) = (find(" pyrus.usb;"), find(" pyrus examples.UsbNotes"), boxes.len());
     let mut copy = text.clone();
@@ -77,4 +102,64 @@ fn demo_patch_computes_and_reports_its_deliberate_error() {
     assert_eq!(t.printed("demo-numpy"), ["0 0.25 0.5 0.75 1"], "{}", t.text());
     assert_eq!(t.printed("demo-fail-status"), ["error ZeroDivisionError division by zero"]);
     assert!(t.errors().iter().any(|l| l.contains("examples.py\", line")), "{}", t.text());
+}
+
+/// The boxes of the subpatch `[pd NAME]` of a patch, in their own numbering.
+fn subpatch_boxes<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    let start = text.lines().position(|l| l.starts_with("#N canvas") && l.ends_with(&format!(" {name} 0;"))).unwrap();
+    let inner: Vec<&str> = text.lines().skip(start).collect();
+    let mut depth = 0;
+    let mut boxes = Vec::new();
+    for line in &inner[1..] {
+        if line.starts_with("#N canvas") {
+            depth += 1;
+        } else if line.starts_with("#X restore") {
+            if depth == 0 {
+                break;
+            }
+            depth -= 1;
+            if depth == 0 {
+                boxes.push(*line);
+            }
+        } else if depth == 0 && line.starts_with("#X ") && !line.starts_with("#X connect") {
+            boxes.push(*line);
+        }
+    }
+    boxes
+}
+
+#[test]
+fn the_help_patch_s_endless_call_runs_until_stop() {
+    // The detached-calls subpatch's [call ...forever( and the object it is
+    // connected to, as the help patch has them: the call must run (it says
+    // running) until stop (stopped), not fail to find the function.
+    let text = std::fs::read_to_string(package_dir().join("pyrus-help.pd")).unwrap();
+    let boxes = subpatch_boxes(&text, "detached-calls");
+    let call = boxes.iter().position(|l| l.starts_with("#X msg") && l.contains("forever")).expect("a call of forever");
+    let start = text.lines().position(|l| l.ends_with(" detached-calls 0;")).unwrap();
+    let connect = text
+        .lines()
+        .skip(start)
+        .find_map(|l| l.strip_prefix(&format!("#X connect {call} 0 ")))
+        .expect("the call's message box is connected");
+    let target: usize = connect.split(' ').next().unwrap().parse().unwrap();
+    let words = |line: &str| line.trim_end_matches(';').splitn(5, ' ').nth(4).unwrap().to_owned();
+    let (message, object) = (words(boxes[call]), words(boxes[target]));
+    assert!(object.starts_with("pyrus -detach"), "a detached object: {object}");
+    let dir = test_dir("forever");
+    let mut p = Patch::new();
+    let o = p.pyrus("forever", &object["pyrus ".len()..]);
+    // Stop once it says it runs; quit at stopped, or at an error.
+    let running = p.obj("route symbol");
+    let stop = p.msg("stop");
+    p.connect(o, 0, running, 0);
+    p.connect(running, 0, stop, 0);
+    p.connect(stop, 0, o, 0);
+    p.quit_after(o, 1, "stopped", 1);
+    p.quit_after(o, 1, "error", 1);
+    p.start(&[("forever", &message)]);
+    let t = run(&dir, "forever", &p);
+    assert_eq!(t.printed("forever"), ["symbol running"], "{}", t.text());
+    assert!(t.printed("forever-status").iter().any(|s| s == "stopped"), "{}", t.text());
+    assert!(t.errors().is_empty(), "{message} on [{object}]: {}", t.text());
 }

@@ -501,7 +501,9 @@ pub fn shut_down() -> Vec<JoinHandle<()>> {
 fn normal_priority() {
     #[cfg(unix)]
     {
-        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: sched_param is plain data (on macOS with private padding,
+        // so no struct literal); all zeroes is priority 0.
+        let param: libc::sched_param = unsafe { std::mem::zeroed() };
         // SAFETY: pthread_self is this live thread and param is a valid
         // sched_param; failure (e.g. not permitted) leaves the policy as is.
         unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_OTHER, &param) };

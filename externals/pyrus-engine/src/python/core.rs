@@ -710,22 +710,29 @@ pub(crate) fn output(
 /// from 3.11 (pyo3-ffi inlines its equivalent before): pyo3's `call1` of a
 /// 1-tuple inlines `PyObject_CallOneArg`, two more calls into libpython (the
 /// thread state, the vectorcall slot) on every synchronous call, for the
-/// same semantics (CPython's own result check included).
+/// same semantics (CPython's own result check included). The abi3 build
+/// finds it in the running Python (see `optional`), and on 3.10, which does
+/// not export it, calls with a 1-tuple.
 #[allow(unsafe_code)] // the call through libpython's exported vectorcall entry
 fn call_one<'py>(callable: &Bound<'py, PyAny>, arg: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    // A free slot before the argument, which PY_VECTORCALL_ARGUMENTS_OFFSET
-    // lets the callee borrow (a bound method puts `self` there).
+    #[cfg(not(feature = "abi3"))]
+    let vectorcall = pyo3::ffi::PyObject_Vectorcall;
+    #[cfg(feature = "abi3")]
+    let Some(vectorcall) = crate::python::optional::vectorcall() else {
+        return callable.call1((arg,));
+    };
+    // Lets the callee borrow the slot before the first argument (CPython's
+    // PY_VECTORCALL_ARGUMENTS_OFFSET, the top bit of size_t).
+    const ARGUMENTS_OFFSET: usize = 1 << (usize::BITS - 1);
+    // A free slot before the argument, for ARGUMENTS_OFFSET (a bound method
+    // puts `self` there).
     let mut args = [std::ptr::null_mut(), arg.as_ptr()];
     // SAFETY: attached (the tokens of `callable` and `arg`); `args` is one
     // writable slot then one live argument, borrowed by the call, which
     // returns a new reference or null with an exception set.
     unsafe {
-        let result = pyo3::ffi::PyObject_Vectorcall(
-            callable.as_ptr(),
-            args.as_mut_ptr().add(1),
-            1 | pyo3::ffi::PY_VECTORCALL_ARGUMENTS_OFFSET,
-            std::ptr::null_mut(),
-        );
+        let result =
+            vectorcall(callable.as_ptr(), args.as_mut_ptr().add(1), 1 | ARGUMENTS_OFFSET, std::ptr::null_mut());
         Bound::from_owned_ptr_or_err(callable.py(), result)
     }
 }

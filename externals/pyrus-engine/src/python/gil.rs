@@ -229,7 +229,15 @@ pub fn released<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     end_lease();
     // SAFETY: both only read the interpreter's and this thread's state;
     // PyGILState_Check is valid once Python is initialised, checked first.
+    #[cfg(not(feature = "abi3"))]
     let holds = unsafe { ffi::Py_IsInitialized() != 0 && ffi::PyGILState_Check() != 0 };
+    // The limited API has no PyGILState_Check: the running Python's own, by
+    // name. A Python without it (none from 3.4 on) counts as holding it:
+    // attaching a thread that does not hold the GIL takes it, and detaching
+    // gives it back, which is slower but right.
+    // SAFETY: as above.
+    #[cfg(feature = "abi3")]
+    let holds = unsafe { ffi::Py_IsInitialized() != 0 && crate::python::optional::gil_check().unwrap_or(true) };
     if !holds {
         return f();
     }

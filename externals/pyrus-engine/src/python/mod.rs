@@ -4,7 +4,9 @@
 //! `_pyrus` module (`native`; its value types, `values`), script output
 //! (`console`), what an object
 //! does in Python (`core`: calls, classes, reloads), what its ports are for
-//! (`assist`) and how failures are reported (`report`).
+//! (`assist`) and how failures are reported (`report`); with `abi3`, the
+//! libpython functions outside the limited API found at run time
+//! (`optional`).
 //!
 //! # Threading
 //! Every function here that takes a `Python` token runs on a thread attached
@@ -20,8 +22,11 @@ pub(crate) mod core;
 #[allow(unsafe_code)] // the GIL lease calls CPython's PyGILState API directly
 pub mod gil;
 pub(crate) mod native;
+#[cfg(feature = "abi3")]
+#[allow(unsafe_code)] // calls libpython functions found at run time by name
+pub(crate) mod optional;
 pub(crate) mod report;
 pub mod resolve;
-#[allow(unsafe_code)] // initialises CPython with a PyConfig; finds the loaded libpython with dladdr
+#[allow(unsafe_code)] // initialises CPython (a PyConfig, or the limited API)
 pub mod runtime;
 pub(crate) mod values;

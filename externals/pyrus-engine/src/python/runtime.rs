@@ -96,6 +96,19 @@ fn initialize() -> Result<(), String> {
     };
     let executable = std::ffi::CString::new(executable.as_os_str().as_encoded_bytes())
         .map_err(|_| "the Python executable's path has a NUL in it".to_owned())?;
+    initialize_with_program(&executable)?;
+    // SAFETY: initialised just now by this thread, which holds the GIL.
+    unsafe { ffi::PyEval_SaveThread() };
+    Ok(())
+}
+
+/// Initialises CPython with `program` for its executable (PEP 587's
+/// configuration, whose layout is the build's Python version's), as
+/// `Py_InitializeEx(0)` would otherwise (its "compat" configuration): the
+/// host's locale, C stdio, argv and signal handlers are left alone.
+#[cfg(not(feature = "abi3"))]
+fn initialize_with_program(program: &std::ffi::CStr) -> Result<(), String> {
+    use pyo3::ffi;
     let failed = |status: ffi::PyStatus| -> Option<String> {
         // SAFETY: a status the C API just returned; err_msg is null or a
         // static C string.
@@ -113,8 +126,7 @@ fn initialize() -> Result<(), String> {
     // initialised by their Init functions, the pre-config used once by
     // Py_PreInitialize, the config's string set through the API, the config
     // used once by Py_InitializeFromConfig and cleared; both outlive their
-    // use. Only this thread initialises (STARTED's get_or_init), and
-    // afterwards it holds the GIL, which PyEval_SaveThread releases.
+    // use. Only this thread initialises (STARTED's get_or_init).
     unsafe {
         // As Py_InitializeEx would have it (its "compat" configuration): the
         // host's locale, C stdio and argv are left alone.
@@ -129,54 +141,72 @@ fn initialize() -> Result<(), String> {
         ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());
         let mut config = config.assume_init();
         (config.install_signal_handlers, config.configure_c_stdio, config.parse_argv) = (0, 0, 0);
-        let program = &raw mut config.program_name;
-        let why = failed(ffi::PyConfig_SetBytesString(&mut config, program, executable.as_ptr()))
+        let name = &raw mut config.program_name;
+        let why = failed(ffi::PyConfig_SetBytesString(&mut config, name, program.as_ptr()))
             .or_else(|| failed(ffi::Py_InitializeFromConfig(&config)));
         ffi::PyConfig_Clear(&mut config);
-        if let Some(why) = why {
-            return Err(why);
+        why.map_or(Ok(()), Err)
+    }
+}
+
+/// The same through the limited API, for the abi3 build (PyConfig's layout
+/// differs between versions): `Py_SetProgramName` (in the stable ABI of
+/// every version; deprecated from 3.11 for PyConfig) and `Py_InitializeEx(0)`,
+/// whose "compat" configuration is what the PEP 587 one above sets up
+/// (`PyConfig_InitPythonConfig` is the compat configuration plus the parsing
+/// of argv and the C stdio set-up that it turns off again). It cannot
+/// return an error: a Python whose standard library is missing ends the
+/// process, which is why the loader takes only a libpython with its
+/// standard library beside it (`pyrus_loader::discover`).
+#[cfg(feature = "abi3")]
+fn initialize_with_program(program: &std::ffi::CStr) -> Result<(), String> {
+    use pyo3::ffi;
+    // SAFETY: Py_DecodeLocale and Py_SetProgramName may be called before
+    // initialisation; the program name must stay valid for the life of the
+    // process, so the decoded string is never freed. Only this thread
+    // initialises (STARTED's get_or_init).
+    unsafe {
+        let name = ffi::Py_DecodeLocale(program.as_ptr(), std::ptr::null_mut());
+        if name.is_null() {
+            return Err("the Python executable's path can't be decoded".to_owned());
         }
-        ffi::PyEval_SaveThread();
+        ffi::Py_SetProgramName(name);
+        ffi::Py_InitializeEx(0);
     }
     Ok(())
 }
 
-/// The `pythonX.Y` executable of the installation the loaded libpython
-/// belongs to: the library's nearest ancestor folder with `lib/pythonX.Y/os.py`
-/// is the prefix (`/usr` for `/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0`).
-/// The executable need not exist: CPython finds the prefix from its folder.
-/// None when Python is not a shared library or its files are not found.
-#[cfg(unix)]
+/// The executable of the installation the loaded libpython belongs to, by
+/// its standard library (the loader's rule, which took the library for
+/// it: `pyrus_loader::discover::prefix`): `/usr/bin/python3.11` for
+/// `/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0` (the real path: `/lib`
+/// on a merged-/usr system is `/usr/lib`), `python.exe` beside a Windows
+/// `python3X.dll`. The executable need not exist: CPython finds the prefix
+/// from its folder. None when Python is not a shared library or its files
+/// are not found.
 fn installation_executable() -> Option<PathBuf> {
     // SAFETY: Py_GetVersion returns a static string and may be called before
-    // initialisation; Dl_info is plain data that dladdr fills for an address
-    // inside a loaded object, whose dli_fname is then a NUL-terminated path
-    // owned by the dynamic loader.
-    let (version, library) = unsafe {
-        let version = std::ffi::CStr::from_ptr(pyo3::ffi::Py_GetVersion()).to_string_lossy().into_owned();
-        let mut info: libc::Dl_info = std::mem::zeroed();
-        let symbol = pyo3::ffi::Py_GetVersion as *const std::ffi::c_void;
-        if libc::dladdr(symbol, &mut info) == 0 || info.dli_fname.is_null() {
-            return None;
-        }
-        let file = std::ffi::CStr::from_ptr(info.dli_fname).to_bytes();
-        (version, PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(file)))
-    };
-    let minor: Vec<&str> = version.split(|c: char| !c.is_ascii_digit()).take(2).collect();
-    let python = format!("python{}", minor.join("."));
-    // `/lib/...` on a merged-/usr system is `/usr/lib/...`: the real path
-    // gives the prefix the installation was built for.
-    let library = std::fs::canonicalize(&library).unwrap_or(library);
-    let prefix = library.ancestors().skip(1).find(|dir| dir.join("lib").join(&python).join("os.py").is_file())?;
-    Some(prefix.join("bin").join(python))
+    // initialisation.
+    let version = unsafe { std::ffi::CStr::from_ptr(pyo3::ffi::Py_GetVersion()) }.to_string_lossy().into_owned();
+    let version = pyrus_loader::discover::Version::parse(&version)?;
+    let library = pyrus_loader::dynlib::file_of(pyo3::ffi::Py_GetVersion as *const std::ffi::c_void)?;
+    pyrus_loader::installation_executable(&library, version)
 }
 
-/// Windows: none needed. CPython finds its prefix from its own DLL's folder
-/// there (a `python3X._pth` or `Lib\os.py` beside `python3X.dll`), whichever
-/// executable hosts it.
-#[cfg(not(unix))]
-fn installation_executable() -> Option<PathBuf> {
-    None
+/// What this build is for, asked by the loader before it runs anything of
+/// the core (`pyrus_loader::load_core`): `abi3` (the stable ABI: every
+/// Python from 3.10 on) or the one minor version it was built for (`3.11`).
+/// Exported by the cores (a `#[no_mangle]` item of a dependency is).
+///
+/// # Threading
+/// Any thread; touches nothing.
+#[no_mangle]
+pub extern "C" fn pyrus_core_python() -> *const std::ffi::c_char {
+    if cfg!(feature = "abi3") {
+        c"abi3".as_ptr()
+    } else {
+        pyrus_loader::PYTHON_VERSION_C.as_ptr()
+    }
 }
 
 /// Whether [`start`] has succeeded.
@@ -215,7 +245,11 @@ def venv_problem(venv, lib):
     return None
 def venv_packages(venv):
     """The virtualenv's site-packages, or None after a warning saying why not."""
-    lib = os.path.join(venv, "lib", "python" + want, "site-packages")
+    # Where a venv keeps its packages: Lib/site-packages on Windows.
+    if os.name == "nt":
+        lib = os.path.join(venv, "Lib", "site-packages")
+    else:
+        lib = os.path.join(venv, "lib", "python" + want, "site-packages")
     why = venv_problem(venv, lib)
     if why is None:
         return lib
@@ -232,7 +266,7 @@ if lib:
     # The venv's packages win over the system's, the scripts folder over both.
     at = rest.index(scripts_dir) + 1 if scripts_dir in rest else 0
     sys.path[:] = rest[:at] + added + rest[at:]
-    python = os.path.join(venv, "bin", "python")
+    python = os.path.join(venv, "Scripts", "python.exe") if os.name == "nt" else os.path.join(venv, "bin", "python")
     if os.path.exists(python):
         sys.executable = python
 banner = "Python %s (%s)" % (sys.version.split()[0], sys.prefix)

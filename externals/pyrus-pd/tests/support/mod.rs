@@ -17,14 +17,22 @@ pub fn pd_program() -> PathBuf {
 
 /// The packaged library (`build/package` makes it; the test command runs that first).
 pub fn package_dir() -> PathBuf {
+    if let PdUnderTest::Windows(wine) = pd_under_test() {
+        return wine.package.clone();
+    }
     let dir = std::env::var_os("PYRUS_PD_PACKAGE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/package/pd/pyrus"));
-    assert!(
-        dir.join("pyrus.pd_linux").exists(),
-        "{} has no pyrus.pd_linux: run build/package (build/test does) first",
-        dir.display()
-    );
+    // The loader as the platform the suite runs on names it (the macOS and
+    // Windows CI workflows run the suite natively there).
+    let loader = if cfg!(target_os = "macos") {
+        "pyrus.pd_darwin"
+    } else if cfg!(windows) {
+        "pyrus.dll"
+    } else {
+        "pyrus.pd_linux"
+    };
+    assert!(dir.join(loader).exists(), "{} has no {loader}: run build/package (build/test does) first", dir.display());
     dir
 }
 
@@ -267,6 +275,12 @@ pub fn pd_command(dir: &Path) -> Command {
 
 /// As [`pd_command`], started by `wrapper` (see [`run_pd_under`]).
 fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
+    if let PdUnderTest::Windows(wine) = pd_under_test() {
+        assert!(wrapper.is_empty(), "{wrapper:?} cannot start Pd for Windows under wine");
+        let mut pd = wine.command();
+        headless(&mut pd, dir, &package_dir());
+        return pd;
+    }
     let mut pd = match wrapper.split_first() {
         Some((program, args)) => {
             let mut command = Command::new(program);
@@ -281,7 +295,14 @@ fn pd_command_under(wrapper: &[&str], dir: &Path) -> Command {
 
 /// `pd`'s flags for a headless test run in `dir`, `package` on its path.
 fn headless(pd: &mut Command, dir: &Path, package: &Path) {
-    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt", "-path"]).arg(package);
+    headless_bare(pd, dir);
+    pd.arg("-path").arg(package);
+}
+
+/// `pd`'s flags for a headless test run in `dir` with no path of ours
+/// (a test that sets up Pd's search path itself).
+pub fn headless_bare(pd: &mut Command, dir: &Path) {
+    pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt"]);
 }
 
 /// As [`run_pd`], with more environment variables for Pd.
@@ -317,8 +338,26 @@ pub fn run_other_pd_package(pd: &Path, package: &Path, patch: &Path, extra: &[&s
     run_command(command, patch, extra, limit)
 }
 
+/// As [`run_pd_env`], with `package` on Pd's path instead of the package
+/// under test.
+pub fn run_pd_package_env(
+    package: &Path,
+    patch: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Transcript {
+    let mut pd = match pd_under_test() {
+        PdUnderTest::Windows(wine) => wine.command(),
+        PdUnderTest::Linux => Command::new(pd_program()),
+    };
+    headless(&mut pd, patch.parent().unwrap(), package);
+    pd.envs(env.iter().copied());
+    run_command(pd, patch, extra, limit)
+}
+
 /// Runs a Pd command on `patch` (see [`run_pd`]), killed after `limit`.
-fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
+pub fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -> Transcript {
     let mut child = pd
         .args(if extra.contains(&"-realtime") { &[][..] } else { &["-batch"][..] })
         .args(extra.iter().filter(|f| **f != "-realtime"))
@@ -329,6 +368,9 @@ fn run_command(mut pd: Command, patch: &Path, extra: &[&str], limit: Duration) -
         .stderr(Stdio::piped())
         .spawn()
         .expect("pd runs (apt-get install puredata-core)");
+    if let PdUnderTest::Windows(wine) = pd_under_test() {
+        return wine.transcript(child, limit);
+    }
     let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     // Each line with the time it arrived, to the end of the stream.
     let reader = std::thread::spawn(move || {
@@ -379,4 +421,133 @@ pub fn run_within(dir: &Path, name: &str, patch: &Patch, flags: &[&str], limit: 
     let banner = format!("pyrus {} for Pd: Python 3.", env!("CARGO_PKG_VERSION"));
     assert!(t.contains(&banner), "pyrus did not load:\n{}", t.text());
     t
+}
+
+/// Which Pd runs the patches: Linux's `pd` (the default), or Pd for Windows
+/// under wine when `PYRUS_PD_UNDER_TEST=windows` (build/test's
+/// `test_pd_windows` sets it, with the paths [`Wine`] reads).
+pub enum PdUnderTest {
+    Linux,
+    Windows(Wine),
+}
+
+/// The Pd under test, read from the environment once.
+pub fn pd_under_test() -> &'static PdUnderTest {
+    static UNDER_TEST: std::sync::OnceLock<PdUnderTest> = std::sync::OnceLock::new();
+    UNDER_TEST.get_or_init(|| match std::env::var("PYRUS_PD_UNDER_TEST").as_deref() {
+        Ok("windows") => PdUnderTest::Windows(Wine::from_env()),
+        Ok("linux") | Err(_) => PdUnderTest::Linux,
+        Ok(other) => panic!("PYRUS_PD_UNDER_TEST={other}: linux or windows"),
+    })
+}
+
+/// Pd for Windows under wine, as `build/windows.sh` builds it: `bin/pd.com`
+/// in `$PYRUS_PD_WINDOWS`, with its wine prefix and embeddable CPythons
+/// beside it, and the Windows package in `$PYRUS_PD_WINDOWS_PACKAGE`.
+pub struct Wine {
+    wine: PathBuf,
+    home: PathBuf,
+    package: PathBuf,
+    /// The `python3X.dll` the loader is told to load (`PYRUS_LIBPYTHON`).
+    python: PathBuf,
+}
+
+impl Wine {
+    /// The `python3X.dll` of the embeddable CPython the tests run with, in
+    /// its folder (with `python3.dll`, its standard library...).
+    pub fn python(&self) -> &Path {
+        &self.python
+    }
+
+    fn from_env() -> Self {
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| panic!("{name} is not set: build/test's test_pd_windows sets it"))
+        };
+        let (home, package) = (var("PYRUS_PD_WINDOWS"), var("PYRUS_PD_WINDOWS_PACKAGE"));
+        let version = std::env::var("PYRUS_PD_WINDOWS_PYTHON").unwrap_or_else(|_| "3.13".into());
+        let python = home.join(format!("python-{version}")).join(format!("python{}.dll", version.replace('.', "")));
+        for file in [home.join("bin/pd.com"), package.join("pyrus.dll"), python.clone()] {
+            assert!(file.exists(), "{} is missing: build/test's test_pd_windows builds it", file.display());
+        }
+        Wine { wine: var("PYRUS_WINE"), home, package, python }
+    }
+
+    /// `wine64 pd.com` in the test prefix, quiet, without audio drivers to
+    /// probe, and told which Python to load (unless a test names its own).
+    pub fn command(&self) -> Command {
+        let mut pd = Command::new(&self.wine);
+        pd.arg(self.home.join("bin/pd.com"))
+            .env("WINEPREFIX", self.home.join("wineprefix"))
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "winealsa.drv,winepulse.drv,wineoss.drv=d");
+        if std::env::var_os("PYRUS_LIBPYTHON").is_none() {
+            // A full path (Z: is wine's drive for /): the DLLs it needs are
+            // then looked for in its own folder first.
+            pd.env("PYRUS_LIBPYTHON", format!("Z:{}", self.python.display()).replace('/', "\\"));
+        }
+        pd
+    }
+
+    /// What `child` (Pd under wine) writes to stderr until it exits, killed
+    /// after a generous multiple of `limit` (wine starts slowly). The pipe
+    /// is not read to its end: wine's helper processes inherit it and keep
+    /// it open after Pd is gone. Everything Pd wrote before it exited is in
+    /// the pipe by then, so it is read, without blocking, once more after
+    /// the exit was seen. A regular file would not do: under wine 8.0,
+    /// CPython cannot make `sys.stderr` on one ("Invalid handle") and stops
+    /// Pd. Pd for Windows ends its lines with CRLF.
+    fn transcript(&self, mut child: std::process::Child, limit: Duration) -> Transcript {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let limit = limit * 3 + Duration::from_secs(30);
+        let mut stderr = child.stderr.take().unwrap();
+        // SAFETY: fcntl on the open pipe this process owns (stderr lives to the end).
+        unsafe { libc::fcntl(stderr.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+        let (mut lines, mut arrived, mut pending) = (Vec::new(), Vec::new(), Vec::new());
+        // A line arrives with its first byte: wine's msvcrt holds back the
+        // newline that ends a [print] line (Pd's endpost does not flush)
+        // until Pd writes again, at the latest at its exit.
+        let mut begun = Instant::now();
+        let mut drain = |lines: &mut Vec<String>, arrived: &mut Vec<Instant>| {
+            let mut buf = [0u8; 65536];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                if pending.is_empty() {
+                    begun = Instant::now();
+                }
+                pending.extend_from_slice(&buf[..n]);
+            }
+            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_owned();
+                if line != WATCHDOG {
+                    lines.push(line);
+                    arrived.push(begun);
+                }
+                begun = Instant::now();
+            }
+        };
+        let start = Instant::now();
+        let status = loop {
+            let status = child.try_wait().unwrap();
+            drain(&mut lines, &mut arrived);
+            if let Some(status) = status {
+                break status.code();
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                drain(&mut lines, &mut arrived);
+                panic!("pd under wine did not quit within {limit:?}; it wrote:\n{}", lines.join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let exited = Instant::now();
+        if !pending.is_empty() {
+            lines.push(String::from_utf8_lossy(&pending).trim_end_matches('\r').to_owned());
+            arrived.push(begun);
+        }
+        Transcript { lines, status, arrived, exited }
+    }
 }
