@@ -4,24 +4,20 @@
 # x86_64-pc-windows-gnu into target/package/max-windows/; and the fake-max
 # kernel built for Windows (fake-max.exe, MaxAPI.dll) into its kernel/
 # folder: a test host, never shipped (a MaxAPI.dll beside the externals
-# would stand in for Max's own). The tests run them under wine.
-source "$ROOT/build/wine.sh"
+# would stand in for Max's own). The tests run them under wine, in the
+# Windows test host of build/windows.sh (its wine prefix, with the ProcessPrng
+# shim, and its embeddable CPython 3.13 with numpy).
 
-WINDOWS_TARGET=x86_64-pc-windows-gnu
-WINDOWS_RELEASE="$ROOT/target/$WINDOWS_TARGET/release"
+WINDOWS_RELEASE="$ROOT/target/$WINDOWS_TARGET/release" # WINDOWS_TARGET: build/windows.sh
 MAX_WINDOWS_PACKAGE="$ROOT/target/package/max-windows"
 MAX_WINDOWS_KERNEL="$MAX_WINDOWS_PACKAGE/kernel"
 
 # Builds the Windows Max externals and the Windows kernel. A machine without
-# the rustup target or mingw-w64 gets one "skipped:" line.
+# mingw-w64 or the rustup target (windows_ready, build/windows.sh) gets one
+# "skipped:" line.
 package_max_windows() {
-  if ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
-    echo "skipped: Max for Windows: no mingw-w64 on this machine (Debian: apt install gcc-mingw-w64-x86-64)"
-    return 0
-  fi
-  if ! rustup target list --installed 2>/dev/null | grep -qx "$WINDOWS_TARGET" \
-    && ! rustup target add "$WINDOWS_TARGET" >/dev/null 2>&1; then
-    echo "skipped: Max for Windows: the rustup target $WINDOWS_TARGET cannot be installed here"
+  if ! windows_ready; then
+    echo "package: skipped: Max for Windows: $PD_WINDOWS_UNAVAILABLE"
     return 0
   fi
   # The core for Python's stable ABI (as core_build, build/abi3.sh): pyo3
@@ -39,7 +35,7 @@ package_max_windows() {
 
 # The externals as the Windows tests load them: target/max-windows-test/,
 # the package's files flat with scripts/ and, in support/, the test Python
-# (wine.sh's), where the loader looks for a bundled python3X.dll.
+# (build/windows.sh's), where the loader looks for a bundled python3X.dll.
 MAX_WINDOWS_TEST="$ROOT/target/max-windows-test"
 max_windows_test_layout() {
   rm -rf "$MAX_WINDOWS_TEST"
@@ -47,7 +43,7 @@ max_windows_test_layout() {
   cp "$MAX_WINDOWS_PACKAGE"/*.mxe64 "$MAX_WINDOWS_PACKAGE"/*.dll "$MAX_WINDOWS_TEST/"
   cp -r "$ROOT/scripts" "$MAX_WINDOWS_TEST/scripts"
   find "$MAX_WINDOWS_TEST/scripts" -name __pycache__ -prune -exec rm -rf {} +
-  cp -r "$WINE_PYTHON" "$MAX_WINDOWS_TEST/support"
+  cp -r "$PD_WINDOWS_DIR/python-3.13" "$MAX_WINDOWS_TEST/support"
 }
 
 # The Max scenario tests that test what only Linux has (a Linux libpython or
@@ -55,42 +51,51 @@ max_windows_test_layout() {
 # skipped.
 declare -A MAX_WINDOWS_LINUX_ONLY=(
   [dblclick_and_open_start_the_editor_on_the_script]="its stand-in editor is a shell script"
-  [pyrus_libpython_of_another_minor_version_is_refused_clearly]="its stand-in libpython is a Linux shared object"
+  [pyrus_libpython_older_than_3_10_is_refused_clearly]="its stand-in libpython is a Linux shared object"
   [a_venv_named_by_pyrus_venv_gives_scripts_its_packages]="makes its venv with the Linux /usr/bin/python3"
 )
 
 # Runs under wine, against the Windows builds: the kernel's own tests
 # (externals/fake-max/tests/kernel.rs, its C externals cross-built with
 # mingw-w64) and pyrus's Max scenario tests (externals/pyrus-max/tests/
-# max_*.rs) with the Windows CPython; adds to the list named $1 what it does
-# not run and why (all, with one "skipped:" line, when this machine cannot:
-# no wine, no mingw-w64, no Python to download). Fails if a test fails.
+# max_*.rs) with the Windows CPython 3.13, in the Windows test host
+# (windows_test_builds prepares it, unless build/test did); adds to the list
+# named $1 what it does not run and why (all, when this machine cannot: no
+# wine, no mingw-w64, no Python to download). Fails if a test fails.
 test_max_windows() {
   local -n windows_skipped="$1"
+  [ -n "${PYRUS_WINE:-}${PD_WINDOWS_UNAVAILABLE:-}" ] || windows_test_builds
   local why="" failed=0
   if [ ! -e "$MAX_WINDOWS_KERNEL/fake-max.exe" ]; then
     why="not built (see package_max_windows's line above)"
-  elif ! wine_setup || ! wine_python; then
-    why="$WINE_SKIP"
+  elif [ -z "${PYRUS_WINE:-}" ]; then
+    why="$PD_WINDOWS_UNAVAILABLE"
   fi
   if [ -n "$why" ]; then
-    echo "skipped: the fake-max kernel tests and the Max scenario tests under wine: $why"
-    windows_skipped+=("fake-max kernel.rs and pyrus-max max_*.rs under wine (Windows builds): $why")
+    windows_skipped+=("Max for Windows under wine, fake-max's kernel.rs and pyrus-max's max_*.rs: $why")
     return 0
   fi
-  wine_prng_shim "$MAX_WINDOWS_KERNEL"
   max_windows_test_layout
+  # The scenario files (max_package checks the package's files, the same
+  # on every platform: the Linux pass runs it).
+  local files=() file
+  for file in "$ROOT"/externals/pyrus-max/tests/max_*.rs; do
+    file=$(basename "$file" .rs)
+    [ "$file" = max_package ] || files+=(--test "$file")
+  done
   local args=(--exact) test
   for test in "${!MAX_WINDOWS_LINUX_ONLY[@]}"; do
     args+=(--skip "$test")
     windows_skipped+=("Max for Windows: $test: ${MAX_WINDOWS_LINUX_ONLY[$test]}")
   done
   # One wine server for every run of the suite (each run would start and
-  # stop its own), stopped at the end.
-  "$PYRUS_WINESERVER" -p >/dev/null 2>&1 || true
-  (cd "$ROOT" && FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" cargo test -q -p fake-max --test kernel) || failed=1
-  (cd "$ROOT" && PYRUS_FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" \
-    cargo test -q -p pyrus-max --test 'max_*' -- "${args[@]}") || failed=1
-  "$PYRUS_WINESERVER" -k >/dev/null 2>&1 || true
+  # stop its own), stopped at the end; no audio driver probed.
+  wineserver -p >/dev/null 2>&1 || true
+  local quiet="winealsa.drv,winepulse.drv,wineoss.drv=d"
+  (cd "$ROOT" && WINEDLLOVERRIDES="$quiet" FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" \
+    cargo test -q --no-fail-fast -p fake-max --test kernel) || failed=1
+  (cd "$ROOT" && WINEDLLOVERRIDES="$quiet" PYRUS_FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" \
+    PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" cargo test -q --no-fail-fast -p pyrus-max "${files[@]}" -- "${args[@]}") || failed=1
+  wineserver -k >/dev/null 2>&1 || true
   return "$failed"
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The wine loader: `$PYRUS_WINE` (build/wine.sh sets it), else `wine64`.
+/// The wine loader: `$PYRUS_WINE` (build/windows.sh sets it), else `wine64`.
 pub fn wine() -> PathBuf {
     std::env::var_os("PYRUS_WINE").map_or_else(|| PathBuf::from("wine64"), PathBuf::from)
 }
