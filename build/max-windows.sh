@@ -46,12 +46,10 @@ max_windows_test_layout() {
   cp -r "$PD_WINDOWS_DIR/python-3.13" "$MAX_WINDOWS_TEST/support"
 }
 
-# The Max scenario tests that test what only Linux has (a Linux libpython or
-# venv, a shell-script editor), and why: not run under wine, and listed as
-# skipped.
+# The Max scenario tests that test what only Linux has (a Linux venv, a
+# shell-script editor), and why: not run under wine, and listed as skipped.
 declare -A MAX_WINDOWS_LINUX_ONLY=(
   [dblclick_and_open_start_the_editor_on_the_script]="its stand-in editor is a shell script"
-  [pyrus_libpython_older_than_3_10_is_refused_clearly]="its stand-in libpython is a Linux shared object"
   [a_venv_named_by_pyrus_venv_gives_scripts_its_packages]="makes its venv with the Linux /usr/bin/python3"
 )
 

@@ -15,13 +15,21 @@ fn ask(expr: &str) -> String {
 #[test]
 fn pyrus_libpython_older_than_3_10_is_refused_clearly() {
     let dir = test_dir("old-libpython-lib");
-    // A test double of a libpython3.9: all the loader asks of it is its version.
+    // A test double of a libpython3.9 (python39.dll for the Windows build):
+    // all the loader asks of it is its version.
     let source = dir.join("double.c");
-    std::fs::write(&source, "const char *Py_GetVersion(void) { return \"3.9.18 (test double)\"; }\n").unwrap();
-    let lib = dir.join("libpython3.9.so.1.0");
-    let out = Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&lib).arg(&source).output().expect("cc runs");
-    assert!(out.status.success(), "cc: {}", String::from_utf8_lossy(&out.stderr));
-    let lib_text = lib.display().to_string();
+    let text = "const char *Py_GetVersion(void) { return \"3.9.18 (test double)\"; }\n";
+    let (cc, lib, flags) = if windows() {
+        let text = format!("__declspec(dllexport) {text}");
+        std::fs::write(&source, text).unwrap();
+        ("x86_64-w64-mingw32-gcc", dir.join("python39.dll"), ["-shared", "-O2"])
+    } else {
+        std::fs::write(&source, text).unwrap();
+        ("cc", dir.join("libpython3.9.so.1.0"), ["-shared", "-fPIC"])
+    };
+    let out = Command::new(cc).args(flags).arg("-o").arg(&lib).arg(&source).output().expect("the compiler runs");
+    assert!(out.status.success(), "{cc}: {}", String::from_utf8_lossy(&out.stderr));
+    let lib_text = kernel_path(&lib);
     let mut m = Max::start_env("old-libpython", &[("PYRUS_LIBPYTHON", &lib_text)]);
     m.new_object("py", "pyrus");
     m.send("py", 0, "eval 1");
