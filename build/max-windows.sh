@@ -50,7 +50,6 @@ max_windows_test_layout() {
 # shell-script editor), and why: not run under wine, and listed as skipped.
 declare -A MAX_WINDOWS_LINUX_ONLY=(
   [dblclick_and_open_start_the_editor_on_the_script]="its stand-in editor is a shell script"
-  [a_venv_named_by_pyrus_venv_gives_scripts_its_packages]="makes its venv with the Linux /usr/bin/python3"
 )
 
 # Runs under wine, against the Windows builds: the kernel's own tests
