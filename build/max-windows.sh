@@ -46,19 +46,14 @@ max_windows_test_layout() {
   cp -r "$PD_WINDOWS_DIR/python-3.13" "$MAX_WINDOWS_TEST/support"
 }
 
-# The Max scenario tests that test what only Linux has (a Linux venv, a
-# shell-script editor), and why: not run under wine, and listed as skipped.
-declare -A MAX_WINDOWS_LINUX_ONLY=(
-  [dblclick_and_open_start_the_editor_on_the_script]="its stand-in editor is a shell script"
-)
-
 # Runs under wine, against the Windows builds: the kernel's own tests
 # (externals/fake-max/tests/kernel.rs, its C externals cross-built with
 # mingw-w64) and pyrus's Max scenario tests (externals/pyrus-max/tests/
 # max_*.rs) with the Windows CPython 3.13, in the Windows test host
-# (windows_test_builds prepares it, unless build/test did); adds to the list
-# named $1 what it does not run and why (all, when this machine cannot: no
-# wine, no mingw-w64, no Python to download). Fails if a test fails.
+# (windows_test_builds prepares it, unless build/test did). Every scenario
+# runs there; when this machine cannot (no wine, no mingw-w64, no Python to
+# download), the whole pass is added, with why, to the list named $1 (the
+# skipped tests). Fails if a test fails.
 test_max_windows() {
   local -n windows_skipped="$1"
   [ -n "${PYRUS_WINE:-}${PD_WINDOWS_UNAVAILABLE:-}" ] || windows_test_builds
@@ -80,11 +75,6 @@ test_max_windows() {
     file=$(basename "$file" .rs)
     [ "$file" = max_package ] || files+=(--test "$file")
   done
-  local args=(--exact) test
-  for test in "${!MAX_WINDOWS_LINUX_ONLY[@]}"; do
-    args+=(--skip "$test")
-    windows_skipped+=("Max for Windows: $test: ${MAX_WINDOWS_LINUX_ONLY[$test]}")
-  done
   # One wine server for every run of the suite (each run would start and
   # stop its own), stopped at the end; no audio driver probed.
   wineserver -p >/dev/null 2>&1 || true
@@ -92,7 +82,7 @@ test_max_windows() {
   (cd "$ROOT" && WINEDLLOVERRIDES="$quiet" FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" \
     cargo test -q --no-fail-fast -p fake-max --test kernel) || failed=1
   (cd "$ROOT" && WINEDLLOVERRIDES="$quiet" PYRUS_FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" \
-    PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" cargo test -q --no-fail-fast -p pyrus-max "${files[@]}" -- "${args[@]}") || failed=1
+    PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" cargo test -q --no-fail-fast -p pyrus-max "${files[@]}") || failed=1
   wineserver -k >/dev/null 2>&1 || true
   return "$failed"
 }
