@@ -63,6 +63,8 @@ source "$ROOT/build/pd64.sh" # Pd64: build_pd64 (the test host), package_pd64, t
 source "$ROOT/build/windows.sh" # Pd for Windows under wine: package_windows, windows_test_builds, test_pd_windows
 source "$ROOT/build/abi3.sh"
 
+source "$ROOT/build/max-windows.sh" # Max for Windows: package_max_windows, test_max_windows (in windows.sh's test host)
+
 # Builds the Pd library and lays it out as Pd loads it.
 package_pd() {
   core_build pyrus-pd

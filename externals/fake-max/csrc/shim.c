@@ -8,20 +8,33 @@
  *   hand over to the Rust side (fm_* functions in src/api.rs).
  * - Calls of typed methods and creators (fm_call_typed), of A_CANT methods
  *   with pointer arguments (fm_call_ptrs).
- * - systhread_* (POSIX threads) and sysmem_* (malloc with a size header), so
- *   that a systhread's exit (pthread_exit) unwinds C frames only.
+ * - systhread_* (POSIX threads, or Win32 threads on Windows) and sysmem_*
+ *   (malloc with a size header), so that a systhread's exit (pthread_exit,
+ *   ExitThread) unwinds C frames only.
+ *
+ * On Windows this is part of MaxAPI.dll: every API function here is marked
+ * FM_EXPORT, since the DLL's export list that rustc writes names only the
+ * Rust side's functions.
  *
  * Threads: any; nothing here keeps state except the memory it hands out.
  */
 #define _GNU_SOURCE
+/* C99 printf formats (%zu, %lld) on Windows too, as Max formats them. */
+#define __USE_MINGW_ANSI_STDIO 1
 #include "ext.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#define FM_EXPORT __declspec(dllexport)
+#else
+#include <pthread.h>
 #include <time.h>
+#define FM_EXPORT
+#endif
 
 /* Implemented in Rust (src/api.rs). */
 extern void fm_print(int kind, void *obj, const char *text);
@@ -55,7 +68,7 @@ static void fm_vprint(int kind, void *obj, const char *fmt, va_list ap)
     }
 }
 
-void post(const char *fmt, ...)
+FM_EXPORT void post(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -63,7 +76,7 @@ void post(const char *fmt, ...)
     va_end(ap);
 }
 
-void cpost(const char *fmt, ...)
+FM_EXPORT void cpost(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -71,7 +84,7 @@ void cpost(const char *fmt, ...)
     va_end(ap);
 }
 
-void error(const char *fmt, ...)
+FM_EXPORT void error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -79,7 +92,7 @@ void error(const char *fmt, ...)
     va_end(ap);
 }
 
-void object_post(t_object *x, const char *s, ...)
+FM_EXPORT void object_post(t_object *x, const char *s, ...)
 {
     va_list ap;
     va_start(ap, s);
@@ -87,7 +100,7 @@ void object_post(t_object *x, const char *s, ...)
     va_end(ap);
 }
 
-void object_error(t_object *x, const char *s, ...)
+FM_EXPORT void object_error(t_object *x, const char *s, ...)
 {
     va_list ap;
     va_start(ap, s);
@@ -95,7 +108,7 @@ void object_error(t_object *x, const char *s, ...)
     va_end(ap);
 }
 
-void object_warn(t_object *x, const char *s, ...)
+FM_EXPORT void object_warn(t_object *x, const char *s, ...)
 {
     va_list ap;
     va_start(ap, s);
@@ -103,7 +116,7 @@ void object_warn(t_object *x, const char *s, ...)
     va_end(ap);
 }
 
-void object_error_obtrusive(t_object *x, const char *s, ...)
+FM_EXPORT void object_error_obtrusive(t_object *x, const char *s, ...)
 {
     va_list ap;
     va_start(ap, s);
@@ -111,7 +124,7 @@ void object_error_obtrusive(t_object *x, const char *s, ...)
     va_end(ap);
 }
 
-char *strncpy_zero(char *dst, const char *src, long size)
+FM_EXPORT char *strncpy_zero(char *dst, const char *src, long size)
 {
     if (size <= 0)
         return dst;
@@ -120,7 +133,7 @@ char *strncpy_zero(char *dst, const char *src, long size)
     return dst;
 }
 
-int snprintf_zero(char *buffer, size_t count, const char *format, ...)
+FM_EXPORT int snprintf_zero(char *buffer, size_t count, const char *format, ...)
 {
     va_list ap;
     va_start(ap, format);
@@ -132,7 +145,7 @@ int snprintf_zero(char *buffer, size_t count, const char *format, ...)
 }
 
 /* A type list ends with 0; it has at most MSG_MAXARG + 1 entries. */
-t_class *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...)
+FM_EXPORT t_class *class_new(const char *name, method mnew, method mfree, long size, method mmenu, short type, ...)
 {
     (void)mmenu;
     int types[MSG_MAXARG + 2];
@@ -148,7 +161,7 @@ t_class *class_new(const char *name, method mnew, method mfree, long size, metho
     return fm_class_new(name, mnew, mfree, size, types, n);
 }
 
-t_max_err class_addmethod(t_class *c, method m, const char *name, ...)
+FM_EXPORT t_max_err class_addmethod(t_class *c, method m, const char *name, ...)
 {
     int types[MSG_MAXARG + 2];
     int n = 0;
@@ -166,10 +179,11 @@ t_max_err class_addmethod(t_class *c, method m, const char *name, ...)
 /*
  * object_method passes its arguments on as pointer-sized words, as Max's does
  * for A_CANT methods: it reads 8 of them whatever the caller passed (reading
- * unpassed variadic words on x86-64 SysV yields garbage, never a fault, and
- * the callee ignores what it does not declare).
+ * unpassed variadic words on x86-64 SysV, or on Win64, where they are the
+ * caller's stack slots above its arguments, yields garbage, never a fault,
+ * and the callee ignores what it does not declare).
  */
-void *object_method(void *x, t_symbol *s, ...)
+FM_EXPORT void *object_method(void *x, t_symbol *s, ...)
 {
     void *args[8];
     va_list ap;
@@ -181,24 +195,101 @@ void *object_method(void *x, t_symbol *s, ...)
 }
 
 /*
- * Calls a typed method or creator. On x86-64 SysV (and aarch64) integer and
- * pointer arguments go in integer registers in order and doubles in vector
- * registers in order, whatever their interleaving in the prototype; so a call
- * through a pointer cast to (i0..i7, d0..d7) gives a function declared with
- * any mix of up to 8 integer/pointer and 8 double parameters the right values
- * (Pd's pd_typedmess does the same). The 7th and 8th integer words go on the
- * stack in order, where such a callee looks for them. A Win64 build (issue 14:
- * MaxAPI.dll for wine) cannot do this: there a parameter's register depends
- * on its position, so it needs one call per type pattern.
+ * Calls a typed method or creator: fn(args[0], ..., args[n-1]), where
+ * args[i] is a double if is_double[i], else a word (an integer or a
+ * pointer); at most 8 of each (dispatch.rs checks).
+ *
+ * x86-64 SysV and aarch64 pass integer and pointer arguments in integer
+ * registers in order and doubles in vector registers in order, whatever
+ * their interleaving in the prototype; so a call through a pointer cast to
+ * (i0..i7, d0..d7) gives a function declared with any mix of up to 8 words
+ * and 8 doubles the right values (Pd's pd_typedmess does the same). The 7th
+ * and 8th integer words go on the stack in order, where such a callee looks
+ * for them.
+ *
+ * Win64 passes an argument by its position instead: the first four each in
+ * the integer register OR the vector register of their slot (RCX/XMM0,
+ * RDX/XMM1, R8/XMM2, R9/XMM3), as its type says; every later one in its own
+ * 8-byte stack slot, in order, a double as its 8 bytes. So the types of the
+ * first four positions fix the call (16 patterns, one cast each); the later
+ * arguments are passed as 8-byte words holding the same bytes, which is
+ * what a callee reading a double from that slot finds. Unused trailing
+ * arguments are harmless: the caller owns and pops the stack.
  */
+typedef union {
+    intptr_t w;
+    double d;
+} fm_arg;
+
+#ifdef _WIN64
+
+#define FM_MAXPOS 16
+#define FM_TAIL intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, \
+                intptr_t, intptr_t
+#define FM_TAILV a[4].w, a[5].w, a[6].w, a[7].w, a[8].w, a[9].w, a[10].w, a[11].w, a[12].w, a[13].w, a[14].w, a[15].w
+/* A position's value as its type: FM_V_intptr_t(k) or FM_V_double(k). */
+#define FM_V_intptr_t(k) a[k].w
+#define FM_V_double(k) a[k].d
+/* The call whose first four parameters have the types T0..T3. */
+#define FM_CASE(n, T0, T1, T2, T3)                                                                              \
+    case n:                                                                                                      \
+        return ((void *(*)(T0, T1, T2, T3, FM_TAIL))(void *)fn)(FM_V_##T0(0), FM_V_##T1(1), FM_V_##T2(2),      \
+                                                                 FM_V_##T3(3), FM_TAILV)
+
+void *fm_call_typed(method fn, const fm_arg *args, const unsigned char *is_double, int n)
+{
+    fm_arg a[FM_MAXPOS];
+    unsigned pattern = 0;
+    memset(a, 0, sizeof a);
+    for (int i = 0; i < n && i < FM_MAXPOS; i++) {
+        a[i] = args[i];
+        if (i < 4 && is_double[i])
+            pattern |= 1u << i;
+    }
+    switch (pattern) {
+        FM_CASE(0, intptr_t, intptr_t, intptr_t, intptr_t);
+        FM_CASE(1, double, intptr_t, intptr_t, intptr_t);
+        FM_CASE(2, intptr_t, double, intptr_t, intptr_t);
+        FM_CASE(3, double, double, intptr_t, intptr_t);
+        FM_CASE(4, intptr_t, intptr_t, double, intptr_t);
+        FM_CASE(5, double, intptr_t, double, intptr_t);
+        FM_CASE(6, intptr_t, double, double, intptr_t);
+        FM_CASE(7, double, double, double, intptr_t);
+        FM_CASE(8, intptr_t, intptr_t, intptr_t, double);
+        FM_CASE(9, double, intptr_t, intptr_t, double);
+        FM_CASE(10, intptr_t, double, intptr_t, double);
+        FM_CASE(11, double, double, intptr_t, double);
+        FM_CASE(12, intptr_t, intptr_t, double, double);
+        FM_CASE(13, double, intptr_t, double, double);
+        FM_CASE(14, intptr_t, double, double, double);
+        default:
+            FM_CASE(15, double, double, double, double);
+    }
+}
+
+#else
+
 typedef void *(*fm_typed_fn)(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t,
                              double, double, double, double, double, double, double, double);
 
-void *fm_call_typed(method fn, const intptr_t *i, const double *d)
+void *fm_call_typed(method fn, const fm_arg *args, const unsigned char *is_double, int n)
 {
+    intptr_t i[8] = {0};
+    double d[8] = {0};
+    int ni = 0, nd = 0;
+    for (int k = 0; k < n; k++) {
+        if (is_double[k]) {
+            if (nd < 8)
+                d[nd++] = args[k].d;
+        } else if (ni < 8) {
+            i[ni++] = args[k].w;
+        }
+    }
     fm_typed_fn f = (fm_typed_fn)(void *)fn;
     return f(i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
 }
+
+#endif
 
 typedef void *(*fm_ptrs_fn)(void *, void *, void *, void *, void *, void *, void *, void *, void *);
 
@@ -207,6 +298,134 @@ void *fm_call_ptrs(method fn, void *x, void *const *a)
     fm_ptrs_fn f = (fm_ptrs_fn)(void *)fn;
     return f(x, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 }
+
+#ifdef _WIN32
+
+/* ---- systhread: Win32 threads ---- */
+
+struct fm_start {
+    void *(*entry)(void *);
+    void *arg;
+};
+
+static DWORD WINAPI fm_thread_main(LPVOID p)
+{
+    struct fm_start s = *(struct fm_start *)p;
+    free(p);
+    return (DWORD)(uintptr_t)s.entry(s.arg);
+}
+
+FM_EXPORT long systhread_create(method entryproc, void *arg, long stacksize, long priority, long flags,
+                                t_systhread *thread)
+{
+    (void)priority;
+    (void)flags;
+    struct fm_start *s = malloc(sizeof *s);
+    if (!s)
+        return MAX_ERR_OUT_OF_MEM;
+    s->entry = (void *(*)(void *))(void *)entryproc;
+    s->arg = arg;
+    SIZE_T size = stacksize > 0 ? ((SIZE_T)stacksize < 65536 ? 65536 : (SIZE_T)stacksize) : 0;
+    HANDLE t = CreateThread(NULL, size, fm_thread_main, s, 0, NULL);
+    if (!t) {
+        free(s);
+        return MAX_ERR_GENERIC;
+    }
+    if (thread)
+        *thread = (t_systhread)t;
+    else
+        CloseHandle(t);
+    return MAX_ERR_NONE;
+}
+
+FM_EXPORT long systhread_join(t_systhread thread, unsigned int *retval)
+{
+    DWORD rv = 0;
+    if (WaitForSingleObject((HANDLE)thread, INFINITE) != WAIT_OBJECT_0 || !GetExitCodeThread((HANDLE)thread, &rv))
+        return MAX_ERR_GENERIC;
+    CloseHandle((HANDLE)thread);
+    if (retval)
+        *retval = (unsigned int)rv;
+    return MAX_ERR_NONE;
+}
+
+FM_EXPORT void systhread_exit(long status)
+{
+    ExitThread((DWORD)status);
+}
+
+FM_EXPORT void systhread_sleep(long milliseconds)
+{
+    Sleep(milliseconds > 0 ? (DWORD)milliseconds : 0);
+}
+
+FM_EXPORT t_systhread systhread_self(void)
+{
+    return (t_systhread)(uintptr_t)GetCurrentThreadId();
+}
+
+/* A recursive mutex is a critical section (recursive by nature); a normal
+   or error-checking one an SRW lock, which its owner cannot take again
+   (trylock fails), as a POSIX normal mutex's trylock does. */
+struct fm_mutex {
+    int recursive;
+    CRITICAL_SECTION cs;
+    SRWLOCK srw;
+};
+
+FM_EXPORT long systhread_mutex_new(t_systhread_mutex *pmutex, long flags)
+{
+    struct fm_mutex *m = calloc(1, sizeof *m);
+    if (!m)
+        return MAX_ERR_OUT_OF_MEM;
+    m->recursive = (flags & SYSTHREAD_MUTEX_RECURSIVE) != 0;
+    if (m->recursive)
+        InitializeCriticalSection(&m->cs);
+    else
+        InitializeSRWLock(&m->srw);
+    *pmutex = m;
+    return MAX_ERR_NONE;
+}
+
+FM_EXPORT long systhread_mutex_free(t_systhread_mutex pmutex)
+{
+    struct fm_mutex *m = pmutex;
+    if (!m)
+        return MAX_ERR_INVALID_PTR;
+    if (m->recursive)
+        DeleteCriticalSection(&m->cs);
+    free(m);
+    return MAX_ERR_NONE;
+}
+
+FM_EXPORT long systhread_mutex_lock(t_systhread_mutex pmutex)
+{
+    struct fm_mutex *m = pmutex;
+    if (m->recursive)
+        EnterCriticalSection(&m->cs);
+    else
+        AcquireSRWLockExclusive(&m->srw);
+    return MAX_ERR_NONE;
+}
+
+FM_EXPORT long systhread_mutex_unlock(t_systhread_mutex pmutex)
+{
+    struct fm_mutex *m = pmutex;
+    if (m->recursive)
+        LeaveCriticalSection(&m->cs);
+    else
+        ReleaseSRWLockExclusive(&m->srw);
+    return MAX_ERR_NONE;
+}
+
+FM_EXPORT long systhread_mutex_trylock(t_systhread_mutex pmutex)
+{
+    struct fm_mutex *m = pmutex;
+    BOOL got = m->recursive ? TryEnterCriticalSection(&m->cs) : TryAcquireSRWLockExclusive(&m->srw);
+    return got ? MAX_ERR_NONE : MAX_ERR_GENERIC;
+}
+
+#else
 
 /* ---- systhread: POSIX threads ---- */
 
@@ -222,7 +441,7 @@ static void *fm_thread_main(void *p)
     return s.entry(s.arg);
 }
 
-long systhread_create(method entryproc, void *arg, long stacksize, long priority, long flags, t_systhread *thread)
+FM_EXPORT long systhread_create(method entryproc, void *arg, long stacksize, long priority, long flags, t_systhread *thread)
 {
     (void)priority;
     (void)flags;
@@ -247,7 +466,7 @@ long systhread_create(method entryproc, void *arg, long stacksize, long priority
     return MAX_ERR_NONE;
 }
 
-long systhread_join(t_systhread thread, unsigned int *retval)
+FM_EXPORT long systhread_join(t_systhread thread, unsigned int *retval)
 {
     void *rv = NULL;
     if (pthread_join((pthread_t)thread, &rv) != 0)
@@ -257,12 +476,12 @@ long systhread_join(t_systhread thread, unsigned int *retval)
     return MAX_ERR_NONE;
 }
 
-void systhread_exit(long status)
+FM_EXPORT void systhread_exit(long status)
 {
     pthread_exit((void *)(intptr_t)status);
 }
 
-void systhread_sleep(long milliseconds)
+FM_EXPORT void systhread_sleep(long milliseconds)
 {
     struct timespec ts;
     ts.tv_sec = milliseconds / 1000;
@@ -271,12 +490,12 @@ void systhread_sleep(long milliseconds)
     }
 }
 
-t_systhread systhread_self(void)
+FM_EXPORT t_systhread systhread_self(void)
 {
     return (t_systhread)pthread_self();
 }
 
-long systhread_mutex_new(t_systhread_mutex *pmutex, long flags)
+FM_EXPORT long systhread_mutex_new(t_systhread_mutex *pmutex, long flags)
 {
     pthread_mutex_t *m = malloc(sizeof *m);
     pthread_mutexattr_t attr;
@@ -293,7 +512,7 @@ long systhread_mutex_new(t_systhread_mutex *pmutex, long flags)
     return MAX_ERR_NONE;
 }
 
-long systhread_mutex_free(t_systhread_mutex pmutex)
+FM_EXPORT long systhread_mutex_free(t_systhread_mutex pmutex)
 {
     if (!pmutex)
         return MAX_ERR_INVALID_PTR;
@@ -302,26 +521,28 @@ long systhread_mutex_free(t_systhread_mutex pmutex)
     return MAX_ERR_NONE;
 }
 
-long systhread_mutex_lock(t_systhread_mutex pmutex)
+FM_EXPORT long systhread_mutex_lock(t_systhread_mutex pmutex)
 {
     return pthread_mutex_lock((pthread_mutex_t *)pmutex) ? MAX_ERR_GENERIC : MAX_ERR_NONE;
 }
 
-long systhread_mutex_unlock(t_systhread_mutex pmutex)
+FM_EXPORT long systhread_mutex_unlock(t_systhread_mutex pmutex)
 {
     return pthread_mutex_unlock((pthread_mutex_t *)pmutex) ? MAX_ERR_GENERIC : MAX_ERR_NONE;
 }
 
-long systhread_mutex_trylock(t_systhread_mutex pmutex)
+FM_EXPORT long systhread_mutex_trylock(t_systhread_mutex pmutex)
 {
     return pthread_mutex_trylock((pthread_mutex_t *)pmutex) ? MAX_ERR_GENERIC : MAX_ERR_NONE;
 }
+
+#endif
 
 /* ---- sysmem: malloc with a 16-byte header holding the size ---- */
 
 #define FM_HDR 16
 
-t_ptr sysmem_newptr(long size)
+FM_EXPORT t_ptr sysmem_newptr(long size)
 {
     if (size < 0)
         return NULL;
@@ -332,7 +553,7 @@ t_ptr sysmem_newptr(long size)
     return p + FM_HDR;
 }
 
-t_ptr sysmem_newptrclear(long size)
+FM_EXPORT t_ptr sysmem_newptrclear(long size)
 {
     t_ptr p = sysmem_newptr(size);
     if (p)
@@ -340,12 +561,12 @@ t_ptr sysmem_newptrclear(long size)
     return p;
 }
 
-long sysmem_ptrsize(void *ptr)
+FM_EXPORT long sysmem_ptrsize(void *ptr)
 {
     return ptr ? (long)*(size_t *)((char *)ptr - FM_HDR) : 0;
 }
 
-t_ptr sysmem_resizeptr(void *ptr, long newsize)
+FM_EXPORT t_ptr sysmem_resizeptr(void *ptr, long newsize)
 {
     if (!ptr)
         return sysmem_newptr(newsize);
@@ -358,27 +579,85 @@ t_ptr sysmem_resizeptr(void *ptr, long newsize)
     return p + FM_HDR;
 }
 
-void sysmem_freeptr(void *ptr)
+FM_EXPORT void sysmem_freeptr(void *ptr)
 {
     if (ptr)
         free((char *)ptr - FM_HDR);
 }
 
-void sysmem_copyptr(const void *src, void *dst, long bytes)
+FM_EXPORT void sysmem_copyptr(const void *src, void *dst, long bytes)
 {
     memmove(dst, src, (size_t)bytes);
 }
 
-char *getbytes(t_getbytes_size size)
+FM_EXPORT char *getbytes(t_getbytes_size size)
 {
     return sysmem_newptr((long)size);
 }
 
-void freebytes(void *b, t_getbytes_size size)
+FM_EXPORT void freebytes(void *b, t_getbytes_size size)
 {
     (void)size;
     sysmem_freeptr(b);
 }
+
+#ifdef _WIN32
+
+/* ---- critical regions: critical sections (recursive); region 0 is one
+   global one, made on first use ---- */
+
+static CRITICAL_SECTION fm_global_critical;
+static INIT_ONCE fm_global_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK fm_init_global(PINIT_ONCE once, PVOID param, PVOID *context)
+{
+    (void)once;
+    (void)param;
+    (void)context;
+    InitializeCriticalSection(&fm_global_critical);
+    return TRUE;
+}
+
+static CRITICAL_SECTION *fm_region(t_critical x)
+{
+    if (x)
+        return (CRITICAL_SECTION *)x;
+    InitOnceExecuteOnce(&fm_global_once, fm_init_global, NULL, NULL);
+    return &fm_global_critical;
+}
+
+FM_EXPORT void critical_new(t_critical *x)
+{
+    CRITICAL_SECTION *c = malloc(sizeof *c);
+    if (c)
+        InitializeCriticalSection(c);
+    *x = c;
+}
+
+FM_EXPORT void critical_enter(t_critical x)
+{
+    EnterCriticalSection(fm_region(x));
+}
+
+FM_EXPORT void critical_exit(t_critical x)
+{
+    LeaveCriticalSection(fm_region(x));
+}
+
+FM_EXPORT short critical_tryenter(t_critical x)
+{
+    return TryEnterCriticalSection(fm_region(x)) ? 0 : 1;
+}
+
+FM_EXPORT void critical_free(t_critical x)
+{
+    if (x) {
+        DeleteCriticalSection((CRITICAL_SECTION *)x);
+        free(x);
+    }
+}
+
+#else
 
 /* ---- critical regions: recursive mutexes; region 0 is one global one ---- */
 
@@ -389,7 +668,7 @@ static pthread_mutex_t *fm_region(t_critical x)
     return x ? (pthread_mutex_t *)x : &fm_global_critical;
 }
 
-void critical_new(t_critical *x)
+FM_EXPORT void critical_new(t_critical *x)
 {
     pthread_mutex_t *m = malloc(sizeof *m);
     pthread_mutexattr_t attr;
@@ -401,25 +680,27 @@ void critical_new(t_critical *x)
     *x = m;
 }
 
-void critical_enter(t_critical x)
+FM_EXPORT void critical_enter(t_critical x)
 {
     pthread_mutex_lock(fm_region(x));
 }
 
-void critical_exit(t_critical x)
+FM_EXPORT void critical_exit(t_critical x)
 {
     pthread_mutex_unlock(fm_region(x));
 }
 
-short critical_tryenter(t_critical x)
+FM_EXPORT short critical_tryenter(t_critical x)
 {
     return pthread_mutex_trylock(fm_region(x)) == 0 ? 0 : 1;
 }
 
-void critical_free(t_critical x)
+FM_EXPORT void critical_free(t_critical x)
 {
     if (x) {
         pthread_mutex_destroy((pthread_mutex_t *)x);
         free(x);
     }
 }
+
+#endif

@@ -24,7 +24,12 @@
 extern "C" {
 #endif
 
+/* ext_main must be visible to the kernel: exported from a Windows DLL. */
+#ifdef _WIN32
+#define C74_EXPORT __declspec(dllexport)
+#else
 #define C74_EXPORT __attribute__((visibility("default")))
+#endif
 #define C74_CONST const
 
 /* Scalar types. */
@@ -255,7 +260,7 @@ void freebytes(void *b, t_getbytes_size size);
 
 /* Paths: the kernel's default path is its current directory. */
 short path_getdefault(void);
-short path_toabsolutesystempath(const short in_path, const char *in_filename, char *out_filepath);
+t_max_err path_toabsolutesystempath(const short in_path, const char *in_filename, char *out_filepath);
 short locatefile_extended(char *name, short *outvol, t_fourcc *outtype, const t_fourcc *filetypelist, short numtypes);
 
 /* Critical regions: region 0 is the global one. */

@@ -6,13 +6,13 @@
 //! any thread; the tables they touch are behind their own locks
 //! (registry, queues, symbols), never held while external code runs.
 
-use crate::abi::*;
-use crate::dispatch;
-use crate::output::{self, line, role, violation, Role};
-use crate::queues::{self, main_queue, scheduler, Call, Clock, MainJob, Qelem};
-use crate::registry::{reg, token, AttrDef, ClassRec, FnAddr, InletKind, MethodDef, ObjRec, ProxyRec};
-use crate::symbols;
-use crate::sync::lock;
+use super::abi::*;
+use super::dispatch;
+use super::output::{self, line, role, violation, Role};
+use super::queues::{self, main_queue, scheduler, Call, Clock, MainJob, Qelem};
+use super::registry::{reg, token, AttrDef, ClassRec, FnAddr, InletKind, MethodDef, ObjRec, ProxyRec};
+use super::symbols;
+use super::sync::lock;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_long, c_short, c_void, CStr};
 
@@ -238,8 +238,10 @@ pub unsafe extern "C" fn object_alloc(c: *mut c_void) -> *mut c_void {
         (*o).o_messlist = c;
         (*o).o_magic = MAGIC;
     }
-    let rec = ObjRec { class: c as usize, id: None, outlets: Vec::new(), inlets: Vec::new(), freed: false };
-    reg().objects.insert(p as usize, rec);
+    let mut r = reg();
+    let id = r.creating.take();
+    let rec = ObjRec { class: c as usize, id, outlets: Vec::new(), inlets: Vec::new(), freed: false };
+    r.objects.insert(p as usize, rec);
     p.cast()
 }
 
@@ -1084,16 +1086,20 @@ pub unsafe extern "C" fn path_getdefault() -> c_short {
     DEFAULT_PATH
 }
 
-/// Writes the absolute path of `file` in folder `path` to `out` (2048 bytes).
+/// Writes the absolute path of `file` in folder `path` to `out` (2048
+/// bytes); returns a `t_max_err`, as the SDK declares it.
 #[no_mangle]
-pub unsafe extern "C" fn path_toabsolutesystempath(path: c_short, file: *const c_char, out: *mut c_char) -> c_short {
+pub unsafe extern "C" fn path_toabsolutesystempath(path: c_short, file: *const c_char, out: *mut c_char) -> isize {
     if path != DEFAULT_PATH && path != 0 {
         return -1;
     }
     let Ok(cwd) = std::env::current_dir() else { return -1 };
     let name = text(file);
     let full = if name.is_empty() { cwd } else { cwd.join(name) };
-    let bytes = full.to_string_lossy().into_owned().into_bytes();
+    let text = full.to_string_lossy().into_owned();
+    // Max writes paths with forward slashes on Windows too (`C:/...`).
+    let text = if cfg!(windows) { text.replace('\\', "/") } else { text };
+    let bytes = text.into_bytes();
     if bytes.len() >= 2048 {
         return -1;
     }
@@ -1156,9 +1162,9 @@ pub fn create(class: &str, args: &[Atom]) -> Result<usize, String> {
 mod tests {
     #[test]
     fn floats_keep_their_point() {
-        assert_eq!(crate::output::float_text(3.0), "3.0");
-        assert_eq!(crate::output::float_text(2.5), "2.5");
-        assert_eq!(crate::output::float_text(-0.125), "-0.125");
-        assert_eq!(crate::output::float_text(1e20), "100000000000000000000.0");
+        assert_eq!(crate::kernel::output::float_text(3.0), "3.0");
+        assert_eq!(crate::kernel::output::float_text(2.5), "2.5");
+        assert_eq!(crate::kernel::output::float_text(-0.125), "-0.125");
+        assert_eq!(crate::kernel::output::float_text(1e20), "100000000000000000000.0");
     }
 }

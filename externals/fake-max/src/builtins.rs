@@ -6,11 +6,11 @@
 //! freed on the main thread; the through object is called by whichever
 //! thread sends (main or scheduler).
 
-use crate::abi::{Atom, Object, Symbol, A_GIMME};
-use crate::api;
-use crate::registry::FnAddr;
-use crate::symbols;
-use crate::sync::lock;
+use super::abi::{Atom, Object, Symbol, A_GIMME};
+use super::api;
+use super::registry::FnAddr;
+use super::symbols;
+use super::sync::lock;
 use std::collections::HashMap;
 use std::ffi::{c_long, c_short, c_void};
 use std::sync::{Mutex, OnceLock};

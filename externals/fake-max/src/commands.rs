@@ -2,15 +2,15 @@
 //! were read (`sched` forwards its message to the scheduler's queue).
 //! Owns the table of IDs (main thread only).
 
-use crate::abi::{Atom, Atoms, Symbol, ASSIST_INLET, ASSIST_OUTLET, A_FLOAT, A_LONG};
-use crate::output::{failure, line};
-use crate::queues::{self, scheduler, SchedJob};
-use crate::registry::{reg, FnAddr};
-use crate::sync::lock;
-use crate::words::{self, Word};
-use crate::{api, dispatch, symbols};
+use super::abi::{Atom, Atoms, Symbol, ASSIST_INLET, ASSIST_OUTLET, A_FLOAT, A_LONG};
+use super::output::{failure, line};
+use super::queues::{self, scheduler, SchedJob};
+use super::registry::{reg, FnAddr};
+use super::sync::lock;
+use super::words::{self, Word};
+use super::{api, dispatch, library, symbols};
 use std::collections::HashMap;
-use std::ffi::{c_char, c_long, c_void, CStr, CString};
+use std::ffi::{c_char, c_long, c_void, CStr};
 use std::time::{Duration, Instant};
 
 type AssistFn = unsafe extern "C" fn(*mut c_void, *mut c_void, c_long, c_long, *mut c_char);
@@ -121,7 +121,10 @@ impl Kernel {
             return line("error", &format!("new: ID \"{id}\" is taken"));
         }
         let atoms: Vec<Atom> = args.iter().map(words::atom).collect();
-        match api::create(class, &atoms) {
+        reg().creating = Some(id.to_owned());
+        let made = api::create(class, &atoms);
+        reg().creating = None;
+        match made {
             Ok(x) => {
                 if let Some(o) = reg().objects.get_mut(&x) {
                     o.id = Some(id.to_owned());
@@ -188,28 +191,12 @@ fn method(x: usize, name: &str) -> Option<FnAddr> {
     reg().class_of(x).and_then(|(c, _)| c.methods.get(name).map(|m| m.fun))
 }
 
-/// dlopen with RTLD_NOW (an undefined function fails here, named by
-/// dlerror), then `ext_main(NULL)` on the main thread.
+/// Opens the external (see [`library::open`]), then calls its
+/// `ext_main(NULL)` on the main thread; a failure is a load error.
 fn load(path: &str) {
-    let Ok(c) = CString::new(path) else { return failure(&format!("load {path}: bad path")) };
-    // SAFETY: a NUL-terminated path; RTLD_NOW resolves everything now.
-    let h = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-    if h.is_null() {
-        // SAFETY: dlerror returns the last error's text (or null).
-        let e = unsafe { libc::dlerror() };
-        let msg = if e.is_null() {
-            "unknown error".to_owned()
-        } else {
-            // SAFETY: dlerror's text is NUL-terminated.
-            unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
-        };
-        return failure(&format!("load {path}: {msg}"));
+    match library::open(path) {
+        // SAFETY: an external's ext_main takes one pointer (NULL from fake-max).
+        Ok(f) => unsafe { std::mem::transmute::<*mut c_void, ExtMain>(f)(std::ptr::null_mut()) },
+        Err(e) => failure(&format!("load {path}: {e}")),
     }
-    // SAFETY: `h` is an open handle; the name is NUL-terminated.
-    let f = unsafe { libc::dlsym(h, c"ext_main".as_ptr()) };
-    if f.is_null() {
-        return failure(&format!("load {path}: no ext_main"));
-    }
-    // SAFETY: an external's ext_main takes one pointer (NULL from fake-max).
-    unsafe { std::mem::transmute::<*mut c_void, ExtMain>(f)(std::ptr::null_mut()) };
 }

@@ -6,15 +6,15 @@
 //! from elsewhere is refused by its caller); holds the registry lock only to
 //! copy what it needs, never while external code runs.
 
-use crate::abi::*;
-use crate::queues::{self, Call, MainJob};
-use crate::registry::{reg, AttrDef, FnAddr, InletKind, MethodDef};
-use crate::symbols;
+use super::abi::*;
+use super::queues::{self, Call, MainJob};
+use super::registry::{reg, AttrDef, FnAddr, InletKind, MethodDef};
+use super::symbols;
 use std::cell::Cell;
-use std::ffi::{c_long, c_short, c_void};
+use std::ffi::{c_int, c_long, c_short, c_void};
 
 extern "C" {
-    fn fm_call_typed(f: *const c_void, ints: *const isize, dbls: *const f64) -> *mut c_void;
+    fn fm_call_typed(f: *const c_void, args: *const Arg, is_double: *const u8, n: c_int) -> *mut c_void;
     fn fm_call_ptrs(f: *const c_void, x: *mut c_void, args: *const *mut c_void) -> *mut c_void;
     fn sysmem_freeptr(p: *mut c_void);
 }
@@ -23,6 +23,15 @@ type GimmeMethod = unsafe extern "C" fn(*mut c_void, *mut Symbol, c_long, *mut A
 type GimmeCreator = unsafe extern "C" fn(*mut Symbol, c_long, *mut Atom) -> *mut c_void;
 type Setter = unsafe extern "C" fn(*mut c_void, *mut c_void, c_long, *mut Atom) -> isize;
 type Getter = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_long, *mut *mut Atom) -> isize;
+
+/// One argument of a typed call, as csrc/shim.c's `fm_arg`: a word or a
+/// double, which one the parallel `is_double` list says.
+#[repr(C)]
+#[derive(Clone, Copy)]
+union Arg {
+    word: isize,
+    double: f64,
+}
 
 thread_local! {
     /// The inlet of the message this thread is delivering (proxy_getinlet).
@@ -65,43 +74,45 @@ pub unsafe fn call_typed(
             None => unsafe { std::mem::transmute::<FnAddr, GimmeCreator>(fun)(sel, argc, argv.as_mut_ptr()) },
         });
     }
-    let mut ints: Vec<isize> = Vec::with_capacity(8);
-    let mut dbls: Vec<f64> = Vec::with_capacity(8);
+    // The arguments in the prototype's order (the object first for a method).
+    let mut call: Vec<(Arg, bool)> = Vec::with_capacity(16);
+    let word = |w: isize| (Arg { word: w }, false);
+    let double = |d: f64| (Arg { double: d }, true);
     if let Some(x) = x {
-        ints.push(x as isize);
+        call.push(word(x as isize));
     }
     for (i, &t) in types.iter().enumerate() {
         let a = args.get(i);
         let number = a.filter(|a| matches!(a.kind(), A_LONG | A_FLOAT));
         match t {
             A_LONG | A_DEFLONG => match (a, number) {
-                (_, Some(n)) => ints.push(n.as_long()),
-                (None, _) if t == A_DEFLONG => ints.push(0),
+                (_, Some(n)) => call.push(word(n.as_long())),
+                (None, _) if t == A_DEFLONG => call.push(word(0)),
                 _ => return Err(bad()),
             },
             A_FLOAT | A_DEFFLOAT => match (a, number) {
-                (_, Some(n)) => dbls.push(n.as_float()),
-                (None, _) if t == A_DEFFLOAT => dbls.push(0.0),
+                (_, Some(n)) => call.push(double(n.as_float())),
+                (None, _) if t == A_DEFFLOAT => call.push(double(0.0)),
                 _ => return Err(bad()),
             },
             A_SYM | A_DEFSYM => match (a, a.and_then(Atom::as_sym)) {
-                (_, Some(s)) => ints.push(s as isize),
-                (None, _) if t == A_DEFSYM => ints.push(symbols::sym("") as isize),
+                (_, Some(s)) => call.push(word(s as isize)),
+                (None, _) if t == A_DEFSYM => call.push(word(symbols::sym("") as isize)),
                 _ => return Err(bad()),
             },
             // SAFETY: an A_OBJ atom's value is its w_obj.
-            A_OBJ => ints.push(a.map_or(0, |a| unsafe { a.a_w.w_obj } as isize)),
+            A_OBJ => call.push(word(a.map_or(0, |a| unsafe { a.a_w.w_obj } as isize))),
             _ => return Err(format!("unsupported argument type {t} for message \"{}\"", symbols::name(sel))),
         }
     }
-    if ints.len() > 8 || dbls.len() > 8 {
+    let doubles = call.iter().filter(|c| c.1).count();
+    if doubles > 8 || call.len() - doubles > 8 {
         return Err(format!("too many arguments for message \"{}\"", symbols::name(sel)));
     }
-    ints.resize(8, 0);
-    dbls.resize(8, 0.0);
-    // SAFETY: see fm_call_typed in shim.c: on x86-64 SysV the integer and
-    // double words land where a function of prototype `types` reads them.
-    Ok(unsafe { fm_call_typed(fun as *const c_void, ints.as_ptr(), dbls.as_ptr()) })
+    let (values, kinds): (Vec<Arg>, Vec<u8>) = call.into_iter().map(|(v, d)| (v, u8::from(d))).unzip();
+    // SAFETY: see fm_call_typed in shim.c: the words and doubles land where
+    // a function of prototype `types` reads them, on each platform's ABI.
+    Ok(unsafe { fm_call_typed(fun as *const c_void, values.as_ptr(), kinds.as_ptr(), values.len() as c_int) })
 }
 
 /// Calls an A_CANT method with pointer-sized arguments (object_method).
@@ -146,7 +157,7 @@ pub fn send(x: usize, sel: *mut Symbol, args: &[Atom]) -> Result<(), String> {
             let call =
                 Call::new(x as *mut c_void, m.fun, sel, args.len().min(i16::MAX as usize) as c_short, args.as_ptr());
             let low = matches!(m.types[0], A_DEFER_LOW | A_USURP_LOW);
-            if !low && crate::output::role() == crate::output::Role::Main {
+            if !low && super::output::role() == super::output::Role::Main {
                 call.run("a deferred method");
             } else {
                 queues::push_job(MainJob::Call(call, "a deferred method"), false);
@@ -318,10 +329,10 @@ pub fn process_attr_args(x: usize, args: &[Atom]) {
         match found {
             Some((t, a)) => {
                 if let Err(e) = set_attr(x, t, &a, &args[i + 1..end]) {
-                    crate::output::line("error", &format!("{cname}: {e}"));
+                    super::output::line("error", &format!("{cname}: {e}"));
                 }
             }
-            None => crate::output::line("error", &format!("{cname}: doesn't understand \"{name}\"")),
+            None => super::output::line("error", &format!("{cname}: doesn't understand \"{name}\"")),
         }
         i = end;
     }

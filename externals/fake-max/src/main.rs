@@ -1,162 +1,30 @@
-//! `fake-max`: a Max TEST KERNEL, not Max. It runs Max externals built for
-//! Linux (Max itself does not run there) with Max's ABI and Max's threading
-//! rules, so that pyrus's Max host and C externals written against the SDK's
-//! API can be tested here. It exports the Max C API from its executable
-//! (`-Wl,--export-dynamic`), `dlopen`s an external with `RTLD_NOW` and calls
-//! its `ext_main(NULL)`, and is driven one command per line on stdin, one
-//! event per line on stdout (the protocol of issue 13):
+//! `fake-max`: a Max TEST KERNEL, not Max (see `kernel.rs` and README.md).
 //!
-//! ```text
-//! load PATH                     new ID CLASS ARGS...
-//! send ID INLET SELECTOR ARGS   sched ID INLET SELECTOR ARGS
-//! overdrive 0|1                 wait MS
-//! assist ID in|out N            dblclick ID
-//! free ID                       quit        (EOF is quit)
-//! ```
-//! prints `out ID OUTLET THREAD SELECTOR ARGS...`, `post TEXT`, `error TEXT`,
-//! `assist ID in|out N TEXT`, `violation TEXT`. Words: `"a b"` is one
-//! symbol; `5` an int, `2.5`/`3.`/`1e3` a float, anything else a symbol. The
-//! exit status is non-zero after any violation, load failure or internal
-//! error. A warning (`object_warn`) prints as `post CLASS: warning: TEXT`.
-//! See README.md for the whole protocol.
-//!
-//! Threads:
-//!
-//! | thread | runs | may |
-//! |---|---|---|
-//! | main (the process's first) | commands in order; `send`, `new`, `free`, `assist`, `dblclick`, `load`; qelems, `defer` (at once when called on main), `defer_low`, A_DEFER methods; quit tasks; with `overdrive 0` also the scheduler's work | outlets, clocks, typedmess |
-//! | scheduler (`sched` in `out` lines) | clocks by logical time (1 ms passes), `schedule` calls, `sched` commands (overdrive 1, the default) | outlets, clocks, typedmess |
-//! | stdin reader | reads lines into the main queue; EOF queues `quit` | nothing of Max |
-//! | quit watchdog (from quit on) | ends the run as a failure if quit takes over 30 s (`FAKE_MAX_QUIT_MS`) | nothing of Max |
-//! | an external's systhreads | the external's code | qelem_set, defer, defer_low, schedule, post; outlets/clocks/typedmess are violations |
-//!
-//! `free` and `quit` run on main while the scheduler thread keeps running,
-//! as in Max. At quit the scheduler's pending `sched` commands and
-//! `schedule` calls are dropped, every object is freed on main (creation
-//! order), the
-//! quit tasks run on main, the scheduler thread is joined (5 s deadline),
-//! and the process exits; the stdin reader (blocked in `read`) and any
-//! thread an external left running end with the process.
-//!
-//! Calls are made through function pointers cast to the prototype a type
-//! list describes; on x86-64 SysV and aarch64 that is sound for any mix of
-//! word and double arguments (see csrc/shim.c); a Win64 build would need one
-//! call per type pattern.
+//! On Linux this executable is the kernel: it exports the Max API itself,
+//! and the externals it loads resolve their Max functions against it. On
+//! Windows the kernel is `MaxAPI.dll` (this package's library, beside the
+//! executable), because a Windows external imports its Max functions from a
+//! DLL of that name; the executable only runs it. Threads: see `kernel.rs`.
 
-mod abi;
-mod api;
-mod builtins;
-mod commands;
-mod dispatch;
-mod output;
-mod queues;
-mod registry;
-mod symbols;
-mod sync;
-mod words;
+#[cfg(not(windows))]
+#[path = "kernel.rs"]
+mod kernel;
 
-use output::{guarded, Role};
-use queues::{main_queue, scheduler};
-use std::io::BufRead;
-use std::time::{Duration, Instant};
-use sync::lock;
-
-/// How long quit (every free, every quit task, the scheduler's end) may
-/// take: 30 s, or `FAKE_MAX_QUIT_MS` ms.
-fn quit_deadline() -> Duration {
-    let ms = std::env::var("FAKE_MAX_QUIT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(30_000);
-    Duration::from_millis(ms)
-}
-
+#[cfg(not(windows))]
 fn main() {
-    output::set_role(Role::Main);
-    builtins::register();
-    std::thread::Builder::new().name("stdin".into()).spawn(read_commands).expect("start the stdin reader");
-    let sched = std::thread::Builder::new()
-        .name("scheduler".into())
-        // Room for deep calls (Python) on the scheduler thread, as on main.
-        .stack_size(8 << 20)
-        .spawn(queues::scheduler_thread)
-        .expect("start the scheduler thread");
-    let mut kernel = commands::Kernel::default();
-    main_loop(&mut kernel);
-    // A free method or quit task that never returns must not hang the
-    // driver: the run fails, saying so.
-    let limit = quit_deadline();
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        output::failure(&format!(
-            "fake-max: quit did not finish within {limit:?} (a free method or a quit task hangs)"
-        ));
-        std::process::exit(output::exit_status());
-    });
-    guarded("quit", || kernel.quit());
-    lock(&scheduler().state).stop = true;
-    scheduler().wake.notify_all();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !sched.is_finished() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    if sched.is_finished() {
-        let _ = sched.join();
-    } else {
-        output::failure("fake-max: the scheduler thread did not stop within 5 s of quit");
-    }
-    std::process::exit(output::exit_status());
+    kernel::run()
 }
 
-fn read_commands() {
-    let stdin = std::io::stdin();
-    let mut reader = stdin.lock();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        let done = !matches!(reader.read_until(b'\n', &mut buf), Ok(n) if n > 0);
-        let text = if done {
-            "quit".to_owned()
-        } else {
-            String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_owned()
-        };
-        let q = main_queue();
-        lock(&q.state).commands.push_back(text);
-        q.wake.notify_all();
-        if done {
-            return;
-        }
-    }
+#[cfg(windows)]
+#[link(name = "MaxAPI", kind = "raw-dylib")]
+extern "C" {
+    /// The kernel's run in MaxAPI.dll: it never returns (it exits the process).
+    fn fm_main() -> std::ffi::c_int;
 }
 
-/// The main thread: its queue's jobs, the scheduler's work with overdrive
-/// off, and one command at a time unless a `wait` is running.
-fn main_loop(kernel: &mut commands::Kernel) {
-    loop {
-        guarded("a queued call", queues::run_main_jobs);
-        let overdrive = lock(&scheduler().state).overdrive;
-        if !overdrive {
-            guarded("the scheduler", queues::run_scheduler_pass);
-        }
-        if kernel.quit {
-            return;
-        }
-        let q = main_queue();
-        let mut s = lock(&q.state);
-        let now = Instant::now();
-        let waiting = kernel.wait_until.filter(|&t| now < t);
-        if waiting.is_none() {
-            kernel.wait_until = None;
-            if let Some(cmd) = s.commands.pop_front() {
-                drop(s);
-                guarded(&cmd.clone(), || kernel.execute(&cmd));
-                continue;
-            }
-        }
-        if !s.jobs.is_empty() {
-            continue;
-        }
-        let mut timeout = Duration::from_millis(if overdrive { 100 } else { 1 });
-        if let Some(t) = waiting {
-            timeout = timeout.min(t - now);
-        }
-        let _unused = q.wake.wait_timeout(s, timeout);
-    }
+#[cfg(windows)]
+fn main() {
+    // SAFETY: MaxAPI.dll's fm_main takes nothing and is called once, on the
+    // process's first thread, which becomes Max's main thread.
+    std::process::exit(unsafe { fm_main() });
 }

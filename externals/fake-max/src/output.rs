@@ -1,15 +1,21 @@
-//! Standard output, the thread roles and the violation count. Every line goes
-//! out under one lock and is flushed, so lines of the main thread, the
-//! scheduler and external threads never interleave. Any thread.
+//! The kernel's output (the protocol's events: see `stdio.rs`), the thread
+//! roles and the violation count. Every line goes out whole under one lock
+//! and is flushed, so lines of the main thread, the scheduler and external
+//! threads never interleave. Any thread.
 
-use crate::abi::{Atom, A_FLOAT, A_LONG, A_OBJ, A_SYM};
-use crate::symbols;
+use super::abi::{Atom, A_FLOAT, A_LONG, A_OBJ, A_SYM};
+use super::symbols;
 use std::cell::Cell;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
-static OUT: Mutex<()> = Mutex::new(());
+static OUT: OnceLock<Mutex<super::stdio::Output>> = OnceLock::new();
+
+/// Where the events go (once, at start; standard output until then).
+pub fn set_stream(out: super::stdio::Output) {
+    let _ = OUT.set(Mutex::new(out));
+}
 static VIOLATIONS: AtomicUsize = AtomicUsize::new(0);
 static FAILURES: AtomicUsize = AtomicUsize::new(0);
 
@@ -44,12 +50,18 @@ pub fn thread_name() -> &'static str {
 
 /// Prints one line (embedded newlines become separate lines of the same kind).
 pub fn line(kind: &str, text: &str) {
-    let _g = crate::sync::lock(&OUT);
-    let mut out = std::io::stdout().lock();
     let text = text.strip_suffix('\n').unwrap_or(text);
+    let mut all = String::with_capacity(text.len() + kind.len() + 2);
     for part in text.split('\n') {
-        let _ = if part.is_empty() { writeln!(out, "{kind}") } else { writeln!(out, "{kind} {part}") };
+        all.push_str(kind);
+        if !part.is_empty() {
+            all.push(' ');
+            all.push_str(part);
+        }
+        all.push('\n');
     }
+    let mut out = super::sync::lock(OUT.get_or_init(|| Mutex::new(Box::new(std::io::stdout()))));
+    let _ = out.write_all(all.as_bytes());
     let _ = out.flush();
 }
 

@@ -6,10 +6,10 @@
 //! the scheduler's. Locks are never held while external code runs; the only
 //! nesting is the scheduler's lock, then the registry's.
 
-use crate::abi::{Atom, Atoms, Symbol};
-use crate::output::{self, Role};
-use crate::registry::{reg, FnAddr};
-use crate::sync::lock;
+use super::abi::{Atom, Atoms, Symbol};
+use super::output::{self, Role};
+use super::registry::{reg, FnAddr};
+use super::sync::lock;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::{c_short, c_void};
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -281,7 +281,7 @@ pub fn run_scheduler_pass() {
         };
         match job {
             Some(SchedJob::Deliver { x, id, inlet, sel, args }) => {
-                crate::commands::deliver_checked(x, &id, inlet, sel as *mut Symbol, &args.0)
+                super::commands::deliver_checked(x, &id, inlet, sel as *mut Symbol, &args.0)
             }
             None => break,
         }

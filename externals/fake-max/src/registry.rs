@@ -6,8 +6,8 @@
 //! Max threads deliver, any thread may call an outlet (and be reported).
 //! The lock is never held while external code runs.
 
-use crate::abi::{Object, MAGIC};
-use crate::sync::lock;
+use super::abi::{Object, MAGIC};
+use super::sync::lock;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -80,6 +80,10 @@ pub struct Registry {
     pub outlets: HashMap<usize, usize>,
     pub proxies: HashMap<usize, ProxyRec>,
     pub attrs: HashMap<usize, AttrDef>,
+    /// The ID of the object a `new` command is creating: the first
+    /// object_alloc takes it, so that what the object sends while it is
+    /// being made (from another thread too) is labelled with it.
+    pub creating: Option<String>,
 }
 
 pub fn reg() -> MutexGuard<'static, Registry> {

@@ -2,8 +2,8 @@
 //! `t_symbol *` is valid for the life of the process and equal names give
 //! equal pointers. Any thread (one mutex around the table).
 
-use crate::abi::Symbol;
-use crate::sync::lock;
+use super::abi::Symbol;
+use super::sync::lock;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::sync::{Mutex, OnceLock};

@@ -3,8 +3,8 @@
 //! number with a point or an exponent an A_FLOAT, anything else (and anything
 //! quoted) an A_SYM. Pure functions; the main thread uses them.
 
-use crate::abi::Atom;
-use crate::symbols;
+use super::abi::Atom;
+use super::symbols;
 
 /// One word of a command line.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +80,7 @@ pub fn atom(w: &Word) -> Atom {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::abi::{A_FLOAT, A_LONG, A_SYM};
+    use crate::kernel::abi::{A_FLOAT, A_LONG, A_SYM};
 
     #[test]
     fn words_and_atoms() {
@@ -95,7 +95,7 @@ mod tests {
         assert_eq!(atom(&w[8]).as_float(), 1000.0);
         assert!(split("\"open").is_err());
         assert_eq!(split(r#""a\nb""#).unwrap()[0].text, "a\nb");
-        assert_eq!(crate::output::sym_text("a\nb"), r#""a\nb""#);
+        assert_eq!(crate::kernel::output::sym_text("a\nb"), r#""a\nb""#);
         assert_eq!(atom(&Word { text: "inf".into(), quoted: false }).kind(), A_SYM);
         assert_eq!(atom(&Word { text: "-".into(), quoted: false }).kind(), A_SYM);
     }

@@ -4,31 +4,91 @@
 //! causes (10 s at most: a hang, not a speed bound) and goes on; `wait` only
 //! where real time must pass for a clock.
 
+//!
+//! With `$FAKE_MAX_WINDOWS` naming the folder of the Windows build
+//! (`fake-max.exe`, `MaxAPI.dll`: build/max-windows.sh), the same tests run
+//! that build under wine (`$PYRUS_WINE`), the externals cross-built with
+//! mingw-w64 as `.mxe64` files linked to `MaxAPI.dll`.
+
+#[path = "support/wine.rs"]
+mod wine;
+
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Compiles tests/externals/NAME.c (or NAME.cpp, with g++) into `dir`/NAME.so.
+/// The folder of the Windows build to run under wine, if the run asks for it.
+fn windows() -> Option<PathBuf> {
+    std::env::var_os("FAKE_MAX_WINDOWS").map(PathBuf::from)
+}
+
+/// A function Max lacks that tests/externals/missing.c calls: on Windows it
+/// must be imported from MaxAPI.dll to link, so the externals link against
+/// an import library that names it too (`lacks.def`).
+const LACKED: &str = "max_function_fake_max_lacks";
+
+/// Compiles tests/externals/NAME.c (or NAME.cpp, with g++) into `dir`/NAME.so
+/// (or, for the Windows build, NAME.mxe64 with mingw-w64, linked to MaxAPI.dll).
 fn external(dir: &Path, name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = dir.join(format!("{name}.so"));
     let cpp = root.join("tests/externals").join(format!("{name}.cpp"));
     let (compiler, source) =
         if cpp.exists() { ("g++", cpp) } else { ("gcc", root.join("tests/externals").join(format!("{name}.c"))) };
+    let (compiler, out, flags, libs): (String, PathBuf, Vec<OsString>, Vec<OsString>) = match windows() {
+        Some(kernel) => {
+            std::fs::write(dir.join("lacks.def"), format!("LIBRARY MaxAPI.dll\nEXPORTS\n{LACKED}\n"))
+                .expect("lacks.def");
+            let made = Command::new("x86_64-w64-mingw32-dlltool")
+                .arg("-d")
+                .arg(dir.join("lacks.def"))
+                .arg("-l")
+                .arg(dir.join("liblacks.a"))
+                .status()
+                .expect("dlltool runs");
+            assert!(made.success(), "dlltool makes liblacks.a");
+            // The C++ runtime goes inside: only MaxAPI.dll is to be found.
+            let flags = vec!["-static-libgcc".into(), "-static-libstdc++".into()];
+            let libs = vec![
+                "-L".into(),
+                kernel.into_os_string(),
+                "-l:MaxAPI.dll".into(),
+                "-L".into(),
+                dir.into(),
+                "-llacks".into(),
+            ];
+            (format!("x86_64-w64-mingw32-{compiler}"), dir.join(format!("{name}.mxe64")), flags, libs)
+        }
+        None => (compiler.to_owned(), dir.join(format!("{name}.so")), vec!["-fPIC".into()], vec![]),
+    };
     let status = Command::new(compiler)
-        .args(["-Wall", "-Wextra", "-Werror", "-Wno-cast-function-type", "-shared", "-fPIC", "-I"])
+        .args(["-Wall", "-Wextra", "-Werror", "-Wno-cast-function-type", "-shared", "-I"])
         .arg(root.join("include"))
+        .args(flags)
         .arg("-o")
         .arg(&out)
         .arg(&source)
+        // After the source: GNU ld resolves in order.
+        .args(libs)
         .status()
         .expect("the compiler runs");
     assert!(status.success(), "{} compiles against include/", source.display());
     out
+}
+
+/// How the kernel names a file it is to load.
+fn load_path(p: &Path) -> String {
+    if windows().is_some() {
+        wine::windows_path(p)
+    } else {
+        p.display().to_string()
+    }
 }
 
 /// A fresh folder for one test (the kernel's current directory).
@@ -44,6 +104,8 @@ struct Kernel {
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     seen: Vec<String>,
+    /// Under wine: set once the process has exited (the output's end).
+    exited: Arc<AtomicBool>,
 }
 
 impl Kernel {
@@ -55,30 +117,41 @@ impl Kernel {
     fn start_env(test: &str, names: &[&str], env: &[(&str, &str)]) -> Kernel {
         let dir = folder(test);
         let paths: Vec<PathBuf> = names.iter().map(|n| external(&dir, n)).collect();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fake-max"))
-            .current_dir(&dir)
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("fake-max starts");
-        let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
+        let (mut child, exited) = match windows() {
+            Some(kernel) => {
+                let run = wine::start(&kernel.join("fake-max.exe"), &dir, "fake-max", env);
+                let exited = run.exited.clone();
+                let stdout = run.stdout.clone();
+                std::thread::spawn(move || wine::tail(stdout, exited, |l| tx.send(l).is_ok()));
+                (run.child, run.exited)
             }
-        });
-        let mut k = Kernel { stdin: child.stdin.take(), child, lines: rx, seen: Vec::new() };
+            None => {
+                let mut child = Command::new(env!("CARGO_BIN_EXE_fake-max"))
+                    .current_dir(&dir)
+                    .envs(env.iter().copied())
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("fake-max starts");
+                let stdout = child.stdout.take().expect("stdout");
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stdout).lines() {
+                        let Ok(line) = line else { break };
+                        if tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                });
+                (child, Arc::new(AtomicBool::new(false)))
+            }
+        };
+        let mut k = Kernel { stdin: child.stdin.take(), child, lines: rx, seen: Vec::new(), exited };
         for p in paths {
-            k.send(&format!("load {}", p.display()));
+            k.send(&format!("load {}", load_path(&p)));
         }
         k
     }
-
     fn send(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         writeln!(stdin, "{line}").expect("fake-max reads");
@@ -131,16 +204,36 @@ impl Kernel {
     fn finish(mut self) -> (Vec<String>, i32) {
         drop(self.stdin.take());
         let end = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("fake-max's status") {
+                break status;
+            }
+            assert!(Instant::now() < end, "fake-max did not exit within {PATIENCE:?} of EOF");
+            // Polls the exit: what the test waits for is the process's end.
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        self.exited.store(true, Ordering::SeqCst);
         let mut rest = Vec::new();
         loop {
             match self.lines.recv_timeout(end.saturating_duration_since(Instant::now())) {
                 Ok(l) => rest.push(l),
                 Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => panic!("fake-max did not exit within {PATIENCE:?} of EOF; {rest:#?}"),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("fake-max's output did not end within {PATIENCE:?}; {rest:#?}")
+                }
             }
         }
-        let status = self.child.wait().expect("fake-max exits");
         (rest, status.code().unwrap_or(-1))
+    }
+}
+
+impl Drop for Kernel {
+    /// A test that failed half way leaves no kernel running.
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -337,9 +430,9 @@ fn a_missing_function_is_a_load_error_naming_it() {
     let mut k = Kernel::start("missing", &[]);
     let dir = folder("missing-so");
     let so = external(&dir, "missing");
-    k.send(&format!("load {}", so.display()));
+    k.send(&format!("load {}", load_path(&so)));
     let l = k.next();
-    assert!(l.starts_with("error load ") && l.ends_with("undefined symbol: max_function_fake_max_lacks"), "{l}");
+    assert!(l.starts_with("error load ") && l.contains(&format!("undefined symbol: {LACKED}")), "{l}");
     let (_, status) = k.finish();
     assert_ne!(status, 0);
 }

@@ -15,9 +15,10 @@
 //! # Linking
 //! None on Linux: an external's undefined Max symbols are resolved from the
 //! host process when it is loaded (Max itself, or `fake-max`, which exports
-//! them). macOS (the `MaxAPI` framework, `-undefined dynamic_lookup`) and
-//! Windows (`MaxAPI.lib`) need their link step: that is issue 14's, and goes
-//! in a build script here.
+//! them). On Windows every function is imported from `MaxAPI.dll` (Max's,
+//! or the fake-max kernel's) with `raw-dylib`, so no import library
+//! (`MaxAPI.lib` of the SDK) is needed to link. macOS resolves them at load
+//! (`-undefined dynamic_lookup`, a link step of the macOS build).
 //!
 //! # Threading
 //! These are declarations only. Which Max thread may call what is Max's
@@ -140,6 +141,7 @@ const _: () = {
     assert!(offset_of!(t_symbol, s_thing) == 8);
 };
 
+#[cfg_attr(windows, link(name = "MaxAPI", kind = "raw-dylib"))]
 extern "C" {
     // Classes and objects (ext_obex.h).
     pub fn class_new(
@@ -204,7 +206,7 @@ extern "C" {
     pub fn qelem_set(q: *mut t_qelem);
     pub fn qelem_unset(q: *mut t_qelem);
     pub fn qelem_free(q: *mut t_qelem);
-    pub fn quittask_install(m: method, a: *mut c_void);
+    pub fn quittask_install(m: method, a: *mut c_void) -> c_short;
 
     // Threads (ext_systhread.h).
     pub fn systhread_ismainthread() -> c_short;

@@ -332,19 +332,41 @@ fn open_with_a_missing_editor_says_so() {
 }
 
 /// `workers N` to the global receiver starts or retires worker threads:
-/// counted by their names in /proc, waiting (up to 20 s, a hang guard) for
-/// the count asked for, as threads start and leave on their own time.
+/// counted by their names (in /proc; on Windows their descriptions),
+/// waiting (up to 20 s, a hang guard) for the count asked for, as threads
+/// start and leave on their own time.
 #[test]
 fn the_workers_message_resizes_the_pool() {
     let threads = "import os, time\n\
-def count():\n\
-\x20   n = 0\n\
+def names():\n\
+\x20   if os.name == 'nt':  # this process's threads' descriptions (Rust's names)\n\
+\x20       import ctypes\n\
+\x20       from ctypes import wintypes as w\n\
+\x20       class Entry(ctypes.Structure):\n\
+\x20           _fields_ = [(f, w.DWORD) for f in ('size', 'usage', 'thread', 'process')] + [('base', w.LONG), ('delta', w.LONG), ('flags', w.DWORD)]\n\
+\x20       k = ctypes.windll.kernel32\n\
+\x20       k.CreateToolhelp32Snapshot.restype = k.OpenThread.restype = ctypes.c_void_p\n\
+\x20       snap, e, found = ctypes.c_void_p(k.CreateToolhelp32Snapshot(4, 0)), Entry(), []\n\
+\x20       e.size = ctypes.sizeof(Entry)\n\
+\x20       more = k.Thread32First(snap, ctypes.byref(e))\n\
+\x20       while more:\n\
+\x20           if e.process == os.getpid():\n\
+\x20               h, text = k.OpenThread(0x0800, False, e.thread), ctypes.c_wchar_p()\n\
+\x20               if h and k.GetThreadDescription(ctypes.c_void_p(h), ctypes.byref(text)) >= 0:\n\
+\x20                   found.append(text.value or '')\n\
+\x20               k.CloseHandle(ctypes.c_void_p(h))\n\
+\x20           more = k.Thread32Next(snap, ctypes.byref(e))\n\
+\x20       k.CloseHandle(snap)\n\
+\x20       return found\n\
+\x20   found = []\n\
 \x20   for t in os.listdir('/proc/self/task'):\n\
 \x20       try:\n\
-\x20           n += open(f'/proc/self/task/{t}/comm').read().startswith('pyrus-worker')\n\
+\x20           found.append(open(f'/proc/self/task/{t}/comm').read())\n\
 \x20       except OSError:\n\
 \x20           pass  # a thread that just left\n\
-\x20   return n\n\
+\x20   return found\n\
+def count():\n\
+\x20   return sum(n.startswith('pyrus-worker') for n in names())\n\
 def workers(n):\n\
 \x20   deadline = time.monotonic() + 20\n\
 \x20   while count() != n and time.monotonic() < deadline:\n\

@@ -243,26 +243,45 @@ fn watch_reloads_on_a_save() {
 fn dblclick_and_open_start_the_editor_on_the_script() {
     let dir = test_dir("open-editor");
     let marker = dir.join("opened.txt");
-    let fake = dir.join("fake-editor.sh");
-    std::fs::write(&fake, format!("#!/bin/sh\necho \"$1\" >> {}\n", marker.display())).unwrap();
-    std::process::Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
-    let mut m = Max::start_env("open", &[("VISUAL", &fake.to_string_lossy())]);
+    // An editor that writes down the file it is given: a shell script, or a
+    // batch file for the Windows build (cmd /C start runs it).
+    let fake = if windows() {
+        let fake = dir.join("fake-editor.cmd");
+        std::fs::write(&fake, format!("@echo %~1>>\"{}\"\r\n", kernel_path(&marker))).unwrap();
+        fake
+    } else {
+        let fake = dir.join("fake-editor.sh");
+        std::fs::write(&fake, format!("#!/bin/sh\necho \"$1\" >> {}\n", marker.display())).unwrap();
+        std::process::Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+        fake
+    };
+    let mut m = Max::start_env("open", &[("VISUAL", &kernel_path(&fake))]);
     m.write("octr.py", COUNTER_V1);
     m.new_object("o", "pyrus octr.Counter");
     m.new_object("none", "pyrus");
-    m.cmds(&["dblclick o", "send o 0 open", "send none 0 open"]);
+    // The editor runs on its own: wait for what it writes (a hang guard),
+    // one editor at a time (two appending at once may lose a line on
+    // Windows, where an append is a seek, then a write).
+    let written = |n: usize| {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&marker).unwrap_or_default();
+            if text.lines().count() >= n || start.elapsed() > HANG {
+                break text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    m.cmd("dblclick o");
+    written(1);
+    m.cmds(&["send o 0 open", "send none 0 open"]);
     m.until_outlet("none", 1, 1);
     assert!(m.outlet("none", 1)[0].contains("comes from no script file"), "{}", m.text());
-    // The editor runs on its own: wait for what it writes (a hang guard).
-    let start = Instant::now();
-    let opened = loop {
-        let text = std::fs::read_to_string(&marker).unwrap_or_default();
-        if text.lines().count() >= 2 || start.elapsed() > HANG {
-            break text;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let script = m.dir().join("octr.py").display().to_string();
-    assert_eq!(opened.lines().collect::<Vec<_>>(), [script.as_str(), script.as_str()], "{}", m.text());
+    let opened = written(2);
+    // Windows takes either separator: compared as the kernel names the file.
+    let script = kernel_path(&m.dir().join("octr.py"));
+    let opened: Vec<String> =
+        opened.lines().map(|l| if windows() { l.replace('/', "\\") } else { l.to_owned() }).collect();
+    assert_eq!(opened, [script.as_str(), script.as_str()], "{}", m.text());
     m.quit();
 }

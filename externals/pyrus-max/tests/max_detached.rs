@@ -8,13 +8,20 @@ mod support;
 use std::time::Duration;
 use support::*;
 
-const IDENT: &str = "import threading, time\n\
+const IDENT: &str = "import sys, threading, time\n\
 def f(x):\n\
 \x20   time.sleep(0.0005 * (x % 3))\n\
 \x20   return x\n\
-def where(x):\n\
+def name():\n\
+\x20   if sys.platform == 'win32':  # the description Rust gives a thread it names\n\
+\x20       import ctypes\n\
+\x20       k, text = ctypes.windll.kernel32, ctypes.c_wchar_p()\n\
+\x20       k.GetThreadDescription(ctypes.c_void_p(-2), ctypes.byref(text))  # -2: this thread\n\
+\x20       return text.value or ''\n\
 \x20   with open(f'/proc/self/task/{threading.get_native_id()}/comm') as comm:\n\
-\x20       return [x, comm.read().strip()]\n";
+\x20       return comm.read().strip()\n\
+def where(x):\n\
+\x20   return [x, name()]\n";
 
 /// A gate shared by the objects of one kernel (one interpreter): `slow`
 /// says `began` (to `[receive began]`) and waits for `release` on its
@@ -496,6 +503,12 @@ def boom(x):\n\
 \x20   panicked_on = threading.get_native_id()\n\
 \x20   raise panic_type()('boom %d' % x)\n\
 def survived():\n\
+\x20   if os.name == 'nt':  # the thread is there and has not ended\n\
+\x20       import ctypes\n\
+\x20       k = ctypes.windll.kernel32\n\
+\x20       k.OpenThread.restype = ctypes.c_void_p\n\
+\x20       h = k.OpenThread(0x00100000, False, panicked_on)  # SYNCHRONIZE\n\
+\x20       return bool(h) and k.WaitForSingleObject(ctypes.c_void_p(h), 0) == 0x102  # WAIT_TIMEOUT\n\
 \x20   return os.path.exists('/proc/self/task/%d' % panicked_on)\n";
     let mut m = with_scripts("panic", &[("boom.py", boom)]);
     m.new_object("b1", "pyrus boom @detach 1");
@@ -516,7 +529,8 @@ def survived():\n\
 }
 
 /// A `detach 0` call waits while a detached job holds the GIL in C code
-/// (`usleep` through `ctypes.PyDLL`, which keeps the GIL, 400 ms a time):
+/// (`usleep`, or `Sleep` on Windows, through `ctypes.PyDLL`, which keeps
+/// the GIL, 400 ms a time):
 /// the Max window says once which object waited, how long, and whose job
 /// held Python, for a burst of three such waits. Each wait is forced,
 /// whatever the machine's speed: the job keeps Python from before it asks
@@ -524,14 +538,19 @@ def survived():\n\
 #[test]
 fn a_sync_call_that_waited_for_a_job_holding_python_is_reported_once() {
     let holder = "import ctypes, pyrus, sys, threading\n\
-libc = ctypes.PyDLL(None)  # PyDLL: the GIL stays held during the call\n\
+# PyDLL: the GIL stays held during the call.\n\
+if sys.platform == 'win32':\n\
+\x20   kernel32 = ctypes.PyDLL('kernel32')\n\
+\x20   usleep = lambda us: kernel32.Sleep(us // 1000)\n\
+else:\n\
+\x20   usleep = ctypes.PyDLL(None).usleep\n\
 answered = threading.Event()\n\
 def hold(times, ms):\n\
 \x20   for i in range(int(times)):\n\
 \x20       interval = sys.getswitchinterval()\n\
 \x20       sys.setswitchinterval(1000)\n\
 \x20       pyrus.send('held', i)\n\
-\x20       libc.usleep(int(ms) * 1000)\n\
+\x20       usleep(int(ms) * 1000)\n\
 \x20       sys.setswitchinterval(interval)\n\
 \x20       answered.wait(30)\n\
 \x20       answered.clear()\n\

@@ -312,7 +312,7 @@ static void kitchen_checks(t_kitchen *x)
     path_toabsolutesystempath(path_getdefault(), "script.py", path);
     const char *tail = strrchr(path, '/');
     object_post((t_object *)x, "checks %ld %ld %ld %ld %ld %s %s", busy, again, s1, s2, zero, tail ? tail : path,
-                path[0] == '/' ? "absolute" : "relative");
+                path[0] == '/' || (path[0] && path[1] == ':' && path[2] == '/') ? "absolute" : "relative");
 }
 
 static void kitchen_defer_main(t_kitchen *x)

@@ -7,13 +7,25 @@
 //! Every run ends in [`Max::quit`], which asserts what every scenario must
 //! hold: the kernel exited with status 0 and printed no `violation` line.
 //!
+//! With `$PYRUS_FAKE_MAX_WINDOWS` (the folder of the Windows kernel,
+//! `fake-max.exe` and `MaxAPI.dll`) and `$PYRUS_MAX_WINDOWS` (the Windows
+//! externals, `pyrus.mxe64`, with a Windows Python in `support/`), both set
+//! by build/max-windows.sh, the same scenarios run the Windows builds under
+//! wine: `load("pyrus.so")` loads `pyrus.mxe64`, and the kernel's output is
+//! followed in a file (see fake-max's tests/support/wine.rs).
+//!
 //! Threads: a reader thread per stream (stdout lines into a channel, stderr
-//! kept for failure messages); the test's thread does everything else.
+//! kept for failure messages; under wine one thread following the output
+//! file); the test's thread does everything else.
 #![allow(dead_code)] // each test file uses its own part of this
+
+#[path = "../../../fake-max/tests/support/wine.rs"]
+mod wine;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -41,15 +53,40 @@ fn from_env(var: &str, what: &str, inside: Option<&str>) -> PathBuf {
     path
 }
 
-/// The `fake-max` binary (`$PYRUS_FAKE_MAX`).
+/// True when the run is of the Windows builds under wine.
+pub fn windows() -> bool {
+    std::env::var_os("PYRUS_FAKE_MAX_WINDOWS").is_some()
+}
+
+/// The `fake-max` binary (`$PYRUS_FAKE_MAX`, or the Windows one).
 pub fn fake_max() -> PathBuf {
-    from_env("PYRUS_FAKE_MAX", "the fake-max test kernel binary", None)
+    if windows() {
+        from_env("PYRUS_FAKE_MAX_WINDOWS", "the Windows fake-max test kernel", Some("fake-max.exe"))
+            .join("fake-max.exe")
+    } else {
+        from_env("PYRUS_FAKE_MAX", "the fake-max test kernel binary", None)
+    }
 }
 
 /// The Linux test builds of the Max externals (`$PYRUS_MAX_LINUX`, holding
-/// `pyrus.so`, `pyrus.usb.so`, `libpyrus_max.so` and `scripts/`).
+/// `pyrus.so`, `pyrus.usb.so`, `libpyrus_max.so` and `scripts/`), or the
+/// Windows ones (`$PYRUS_MAX_WINDOWS`: `pyrus.mxe64`, `pyrus.usb.mxe64`,
+/// `pyrus_max.dll`, `scripts/`, `support/`).
 pub fn max_linux() -> PathBuf {
-    from_env("PYRUS_MAX_LINUX", "the Linux test builds of the Max externals", Some("pyrus.so"))
+    if windows() {
+        from_env("PYRUS_MAX_WINDOWS", "the Windows builds of the Max externals", Some("pyrus.mxe64"))
+    } else {
+        from_env("PYRUS_MAX_LINUX", "the Linux test builds of the Max externals", Some("pyrus.so"))
+    }
+}
+
+/// A path as the kernel under test names it (a Windows one under wine).
+pub fn kernel_path(path: &Path) -> String {
+    if windows() {
+        wine::windows_path(path)
+    } else {
+        path.display().to_string()
+    }
 }
 
 /// A fresh folder for one test's scripts: the patcher's folder.
@@ -85,6 +122,10 @@ impl Out {
 /// A running `fake-max`, its folder, and everything it printed so far.
 pub struct Max {
     child: Child,
+    /// Under wine: set once the kernel has exited (its output's end).
+    exited: Arc<AtomicBool>,
+    /// Under wine: the file the kernel's stderr goes to.
+    stderr_file: Option<PathBuf>,
     stdin: Option<ChildStdin>,
     rx: Receiver<(String, Instant)>,
     stderr: Arc<Mutex<Vec<String>>>,
@@ -127,6 +168,30 @@ impl Max {
     pub fn bare(name: &str, env: &[(&str, &str)]) -> Max {
         let dir = test_dir(name);
         let kernel = fake_max();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if windows() {
+            let mut run = wine::start(&kernel, &dir, "fake-max", env);
+            let (exited, stdout) = (run.exited.clone(), run.stdout.clone());
+            let out = std::thread::spawn(move || {
+                wine::tail(stdout, exited, |line| tx.send((line, Instant::now())).is_ok());
+            });
+            return Max {
+                stdin: run.child.stdin.take(),
+                child: run.child,
+                exited: run.exited,
+                stderr_file: Some(run.stderr),
+                rx,
+                stderr,
+                readers: vec![out],
+                dir,
+                lines: Vec::new(),
+                arrived: Vec::new(),
+                log: Vec::new(),
+                cursor: 0,
+                eof: false,
+            };
+        }
         let mut child = Command::new(&kernel)
             .current_dir(&dir)
             .envs(env.iter().copied())
@@ -136,7 +201,6 @@ impl Max {
             .spawn()
             .unwrap_or_else(|e| panic!("{} does not start: {e}", kernel.display()));
         let stdin = child.stdin.take();
-        let (tx, rx) = std::sync::mpsc::channel();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let out = std::thread::spawn(move || {
             for line in stdout.split(b'\n').map_while(Result::ok) {
@@ -145,7 +209,6 @@ impl Max {
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(Vec::new()));
         let err = {
             let stderr = stderr.clone();
             let stream = BufReader::new(child.stderr.take().unwrap());
@@ -157,6 +220,8 @@ impl Max {
         };
         Max {
             child,
+            exited: Arc::new(AtomicBool::new(false)),
+            stderr_file: None,
             stdin,
             rx,
             stderr,
@@ -180,10 +245,15 @@ impl Max {
         std::fs::write(self.dir.join(name), text).unwrap();
     }
 
-    /// `load` of one of the test builds (`pyrus.so`, `pyrus.usb.so`).
+    /// `load` of one of the test builds (`pyrus.so`, `pyrus.usb.so`: under
+    /// wine `pyrus.mxe64`, `pyrus.usb.mxe64`).
     pub fn load(&mut self, file: &str) {
+        let file = match file.strip_suffix(".so") {
+            Some(class) if windows() => format!("{class}.mxe64"),
+            _ => file.to_owned(),
+        };
         let path = max_linux().join(file);
-        self.cmd(&format!("load {}", path.display()));
+        self.cmd(&format!("load {}", kernel_path(&path)));
     }
 
     /// Writes one command line.
@@ -358,7 +428,10 @@ impl Max {
 
     /// Commands (`> ...`) and lines as they came, and the kernel's stderr.
     pub fn text(&self) -> String {
-        let stderr = self.stderr.lock().unwrap().join("\n");
+        let stderr = match &self.stderr_file {
+            Some(file) => wine::text(file),
+            None => self.stderr.lock().unwrap().join("\n"),
+        };
         format!("{}\n--- stderr:\n{stderr}", self.log.join("\n"))
     }
 
@@ -381,6 +454,7 @@ impl Max {
             if asked.elapsed() > limit {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
+                self.exited.store(true, Ordering::SeqCst);
                 while self.pump(Instant::now() + Duration::from_secs(1)) {}
                 panic!("the kernel did not exit within {limit:?} of quit; it said:\n{}", self.text());
             }
@@ -388,6 +462,7 @@ impl Max {
             std::thread::sleep(Duration::from_millis(5));
         };
         let took = asked.elapsed();
+        self.exited.store(true, Ordering::SeqCst);
         // The rest of its output (the reader ends at the stream's end).
         while self.pump(Instant::now() + HANG) {}
         for reader in self.readers.drain(..) {
@@ -407,6 +482,7 @@ impl Drop for Max {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        self.exited.store(true, Ordering::SeqCst);
     }
 }
 
