@@ -56,12 +56,14 @@ dek_write() {
 
 # Drops the debug info of the ELF and PE binaries in the folder $1 (the
 # release builds keep it for backtraces here; a user needs a fifth of the
-# size). Mach-O binaries are left as they are: they are signed.
+# size). Mach-O binaries are left as they are: they are signed; so are the
+# Linux arm64 ones, linked without their debug info (this machine's strip
+# reads only x86 ELF).
 strip_debug() {
   local f kind
   while IFS= read -r -d '' f; do
     kind=$(file -b "$f")
-    if [[ $kind == ELF* ]]; then
+    if [[ $kind == ELF*x86-64* ]]; then
       strip --strip-debug "$f"
     elif [[ $kind == PE32+* ]] && command -v x86_64-w64-mingw32-strip >/dev/null; then
       x86_64-w64-mingw32-strip --strip-debug "$f"
@@ -77,7 +79,7 @@ package_deken() {
   rm -rf "$DEKEN_DIR"
   mkdir -p "$DEKEN_DIR"
   for entry in "pd:(Linux-amd64-32)" "pd64:(Linux-amd64-64)" "pd-windows:(Windows-amd64-32)" \
-    "pd-darwin:(Darwin-amd64-32)(Darwin-arm64-32)"; do
+    "pd-linux-arm64:(Linux-arm64-32)" "pd-darwin:(Darwin-amd64-32)(Darwin-arm64-32)"; do
     build=${entry%%:*}
     tag=${entry#*:}
     if [ ! -d "$ROOT/target/package/$build/pyrus" ]; then

@@ -171,3 +171,4 @@ max_archs() {
   echo "${archs[*]}"
 }
 source "$ROOT/build/macos.sh"
+source "$ROOT/build/arm64.sh" # Linux arm64: package_arm64, test_arm64

@@ -50,19 +50,31 @@ macos_toolchain() {
     fi
   done
   [ "$(uname -s)" = Darwin ] && return 0
+  zig_venv || { MACOS_SKIP="$ZIG_SKIP"; return 1; }
+  [ -n "${SDKROOT:-}" ] || macos_null_libusb || { MACOS_SKIP="libusb does not build with zig cc"; return 1; }
+}
+
+# cargo-zigbuild and zig (PyPI's wheels) in target/macos/venv, once,
+# quietly: the linker of the macOS builds and of the Linux arm64 build
+# (build/arm64.sh). Returns 1 with the reason in ZIG_SKIP when they cannot
+# be installed.
+zig_venv() {
   local venv="$MACOS_DIR/venv"
-  if [ ! -x "$venv/bin/cargo-zigbuild" ] || [ ! -x "$venv/bin/python-zig" ]; then
+  mkdir -p "$MACOS_DIR"
+  # python-zig's first line names the venv's Python: a venv copied from
+  # elsewhere is made again.
+  if [ ! -x "$venv/bin/cargo-zigbuild" ] || [ ! -x "$venv/bin/python-zig" ] ||
+    [ "$(head -n 1 "$venv/bin/python-zig")" != "#!$venv/bin/python3" ]; then
     rm -rf "$venv"
     if ! { "$PYO3_PYTHON" -m venv "$venv" &&
       "$venv/bin/pip" install -q --disable-pip-version-check --only-binary :all: \
         ziglang==0.17.1 cargo-zigbuild==0.24.1; } >"$MACOS_DIR/venv.log" 2>&1; then
-      MACOS_SKIP="ziglang and cargo-zigbuild cannot be installed from PyPI (see $MACOS_DIR/venv.log)"
+      ZIG_SKIP="ziglang and cargo-zigbuild cannot be installed from PyPI (see $MACOS_DIR/venv.log)"
       rm -rf "$venv"
       return 1
     fi
   fi
   rm -f "$MACOS_DIR/venv.log"
-  [ -n "${SDKROOT:-}" ] || macos_null_libusb || { MACOS_SKIP="libusb does not build with zig cc"; return 1; }
 }
 
 # libusb with its null backend, built with zig cc per architecture into
