@@ -241,20 +241,53 @@ fn require(program: &str, package: &str) {
     assert!(found, "{program} is missing: this test needs it (apt-get install {package}; build/test installs it)");
 }
 
-/// Runs the real Pd GUI on `help` (a file of the package) under Xvfb; the
-/// plugin writes `LABEL.items` and `LABEL.png` for the patch and each
-/// subpatch into `out`. Returns Pd's stderr.
+/// An X server of its own (Xvfb), on a display number the server picks
+/// itself (`-displayfd`: xvfb-run's `-a` picks one by looking for lock files,
+/// which two runs at once can both find free), killed when dropped.
+struct Display {
+    server: std::process::Child,
+    name: String,
+}
+
+impl Display {
+    fn start() -> Display {
+        let mut server = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1600x1200x24", "-nolisten", "tcp"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb runs");
+        // Xvfb writes the display's number once it accepts clients.
+        let mut number = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut number).unwrap();
+        assert!(!number.trim().is_empty(), "Xvfb did not start");
+        Display { server, name: format!(":{}", number.trim()) }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// Runs the real Pd GUI on `help` (a file of the package) in a display of
+/// its own; the plugin writes `LABEL.items` and `LABEL.png` for the patch
+/// and each subpatch into `out`. Returns Pd's stderr, and on a hang what the
+/// plugin had written by then.
 fn shoot(help: &Path, subs: &[String], out: &Path) -> String {
     let plugin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/gui");
-    let mut pd = Command::new("xvfb-run");
-    pd.args(["-a", "-s", "-screen 0 1600x1200x24"])
-        .arg(pd_program())
-        .args(["-noprefs", "-nrt", "-nosound", "-stderr", "-path"])
+    let display = Display::start();
+    let mut pd = Command::new(pd_program());
+    pd.args(["-noprefs", "-nrt", "-nosound", "-stderr", "-path"])
         .arg(package_dir())
         .arg("-path")
         .arg(&plugin)
         .arg("-open")
         .arg(help)
+        .env("DISPLAY", &display.name)
         .env("PYRUS_SHOT_OUT", out)
         .env("PYRUS_SHOT_PATCH", help.file_name().unwrap())
         .env("PYRUS_SHOT_SUBPATCHES", subs.join("\n"))
@@ -262,27 +295,36 @@ fn shoot(help: &Path, subs: &[String], out: &Path) -> String {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    // Its own process group: Xvfb and the GUI are killed with it on a hang.
+    // Its own process group: the GUI is killed with it on a hang.
     std::os::unix::process::CommandExt::process_group(&mut pd, 0);
-    let mut child = pd.spawn().expect("xvfb-run runs");
+    let mut child = pd.spawn().expect("pd runs");
     let stderr = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
     // A generous bound on a hang (a run takes a few seconds).
     let start = Instant::now();
+    let mut hung = false;
     while child.try_wait().unwrap().is_none() {
         if start.elapsed() > Duration::from_secs(120) {
             let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+            hung = true;
             break;
         }
         std::thread::park_timeout(Duration::from_millis(100));
     }
     let _ = child.wait();
-    reader.join().unwrap()
+    let mut text = reader.join().unwrap();
+    if hung {
+        let mut written: Vec<String> =
+            std::fs::read_dir(out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        written.sort();
+        text.push_str(&format!("(killed after 120 s; the plugin had written {written:?})\n"));
+    }
+    text
 }
 
 #[test]
 fn every_help_patch_and_subpatch_draws_cleanly_in_the_real_pd_gui() {
-    require("xvfb-run", "xvfb xauth");
+    require("Xvfb", "xvfb");
     require("import", "imagemagick");
     require("pd-gui", "puredata-gui");
     let shots = shots_dir();

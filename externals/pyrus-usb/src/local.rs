@@ -24,7 +24,7 @@ use crate::queue::EventQueue;
 use rusb::{Context, DeviceHandle, Direction, Hotplug, HotplugBuilder, TransferType, UsbContext};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -216,6 +216,8 @@ pub fn list() -> Result<Vec<DeviceInfo>, LocalError> {
 #[derive(Clone)]
 struct Gone {
     flag: Arc<AtomicBool>,
+    /// Wakes readers waiting in [`Gone::wait`] when `flag` is set.
+    departed: Arc<(Mutex<()>, Condvar)>,
     /// Set by a panic on one of the device's threads: the device is finished
     /// for good, `reconnect` or not.
     broken: Arc<AtomicBool>,
@@ -227,6 +229,19 @@ impl Gone {
         if !self.flag.swap(true, Ordering::AcqRel) {
             self.queue.push(Event::Disconnected);
         }
+        // Taken after the flag is set: a reader between its check of the
+        // flag and its wait holds the lock, so it cannot miss this.
+        let _held = self.departed.0.lock().unwrap_or_else(PoisonError::into_inner);
+        self.departed.1.notify_all();
+    }
+
+    /// Whether the device was reported gone within `timeout`.
+    fn wait(&self, timeout: Duration) -> bool {
+        let held = self.departed.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !self.flag.load(Ordering::Acquire) {
+            let _ = self.departed.1.wait_timeout(held, timeout).unwrap_or_else(PoisonError::into_inner);
+        }
+        self.flag.load(Ordering::Acquire)
     }
 
     /// What a panic on a reader or the event thread does (see
@@ -445,7 +460,7 @@ impl LocalDevice {
     /// re-plug when `reconnect` is set.
     pub fn open_with(spec: &OpenSpec, raw: bool, reconnect: bool, queue: Arc<EventQueue>) -> Result<Self, LocalError> {
         let ctx = Context::new()?;
-        let gone = Gone { flag: Arc::default(), broken: Arc::default(), queue };
+        let gone = Gone { flag: Arc::default(), departed: Arc::default(), broken: Arc::default(), queue };
         let session = Session::open(&ctx, spec, raw, &gone)?;
         let inf = session.info.clone();
         let current = Arc::new(AtomicU16::new(u16::from(inf.bus) << 8 | u16::from(inf.address)));
@@ -571,21 +586,63 @@ fn read_loop(
                 gone.report();
                 return;
             }
-            Err(e) => {
-                // An unplug shows up as I/O errors a moment before hotplug
-                // reports the departure: give it that moment before calling
-                // it an error (seen with a dummy_hcd gadget going away).
-                thread::sleep(READ_TIMEOUT * 2);
-                if gone.flag.load(Ordering::Acquire) || stop.load(Ordering::Acquire) {
-                    return;
+            Err(e) => match presence(h, stop, gone) {
+                Presence::Here => {
+                    q.push(Event::Error(format!("endpoint {ep:#x}: {e}")));
+                    failures += 1;
+                    if failures >= 10 {
+                        gone.report();
+                        return;
+                    }
                 }
-                q.push(Event::Error(format!("endpoint {ep:#x}: {e}")));
-                failures += 1;
-                if failures >= 10 {
+                Presence::Gone => {
                     gone.report();
                     return;
                 }
-            }
+                Presence::Leaving => return,
+            },
+        }
+    }
+}
+
+/// What a failed read says about the device: still here (the error is its
+/// endpoint's), gone (usbfs says so), or leaving (hotplug or `close` said so
+/// first).
+enum Presence {
+    Here,
+    Gone,
+    Leaving,
+}
+
+/// How long a device whose read failed may take to be reported gone before
+/// the error counts as its endpoint's: far beyond an unplug's (milliseconds).
+const DEPARTURE: Duration = Duration::from_secs(2);
+
+/// Asks the device itself, after a read failed. An unplug shows up as I/O
+/// errors a moment before the kernel (usbfs: `NoDevice`) or hotplug reports
+/// the departure, and while a gadget is being taken apart its control
+/// endpoint may still answer: so the reader waits for the departure (woken
+/// at once by hotplug's report, asking usbfs again every [`READ_TIMEOUT`])
+/// and counts the error as the endpoint's only when, after [`DEPARTURE`],
+/// the device is still there.
+fn presence(h: &DeviceHandle<Context>, stop: &AtomicBool, gone: &Gone) -> Presence {
+    // GET_STATUS of the device (USB 2.0, 9.4.5): IN, standard, to the device.
+    const GET_STATUS: u8 = 0;
+    let deadline = std::time::Instant::now() + DEPARTURE;
+    loop {
+        if gone.flag.load(Ordering::Acquire) || stop.load(Ordering::Acquire) {
+            return Presence::Leaving;
+        }
+        let mut status = [0u8; 2];
+        if let Err(rusb::Error::NoDevice) = h.read_control(0x80, GET_STATUS, 0, 0, &mut status, READ_TIMEOUT) {
+            return Presence::Gone;
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Presence::Here;
+        }
+        if gone.wait(left.min(READ_TIMEOUT)) {
+            return Presence::Leaving;
         }
     }
 }

@@ -105,3 +105,12 @@ proc pdtk_canvas_raise {mytoplevel} {
 bind PatchWindow <Map> "+::pyrus_shot::mapped %W"
 # Pd's own window would cover the patches (there is no window manager).
 catch {wm withdraw .pdwindow}
+
+# Pd may open the patch before the GUI has loaded its plugins (the order of
+# the two at startup is not fixed): a window already drawn and mapped is
+# taken up here, since its <Map> has passed.
+foreach w [winfo children .] {
+    if {[winfo class $w] eq "PatchWindow" && [winfo ismapped $w]} {
+        ::pyrus_shot::mapped $w
+    }
+}
