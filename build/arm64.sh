@@ -239,20 +239,8 @@ export PYRUS_LIBPYTHON PYTHONHOME
 exec "$ARM64_QEMU" -L "$sysroot" "$sysroot/usr/lib/puredata/bin/pd" "\$@"
 WRAPPER
   chmod +x "$pd"
-  local args=(--exact --include-ignored) tests=() entry file
-  for entry in "${ARM64_TESTS_SKIP[@]}"; do
-    local test="${entry%%|*}"
-    args+=(--skip "${test#*::}")
-    arm64_skipped+=("arm64 Pd: ${test/::/ }: ${entry#*|}")
-  done
-  for entry in "${ARM64_FILES_SKIP[@]}"; do
-    arm64_skipped+=("arm64 Pd: all of ${entry%%|*}: ${entry#*|}")
-  done
-  for file in "$ROOT"/externals/pyrus-pd/tests/pd_*.rs; do
-    file=$(basename "$file" .rs)
-    # pd_windows: only with the wine-tests feature (build/windows.sh).
-    [[ " ${ARM64_FILES_SKIP[*]%%|*} pd_windows " == *" $file "* ]] || tests+=(--test "$file")
-  done
+  local args=(--exact --include-ignored) tests=()
+  suite_pass arm64_skipped "arm64 Pd" ARM64_TESTS_SKIP ARM64_FILES_SKIP tests args
   echo "test_arm64: the Pd integration suite in Debian's arm64 Pd under qemu-aarch64, with $PD_ARM64_PACKAGE"
   (cd "$ROOT" && PYRUS_PD="$pd" PYRUS_PD_PACKAGE="$PD_ARM64_PACKAGE" PYRUS_PD_MACHINE=aarch64 \
     cargo test -p pyrus-pd --no-fail-fast "${tests[@]}" -- "${args[@]}") || status=1

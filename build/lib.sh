@@ -59,6 +59,30 @@ debian_pd_source() {
     || { echo "debian_pd_source: apt-get source puredata failed (is the deb-src line in $list reachable?)" >&2; exit 1; }
 }
 
+# What a pass of the Pd integration suite (externals/pyrus-pd/tests) in
+# another Pd leaves out: from the arrays named by $3 (FILE::TEST|why) and $4
+# (FILE|why), fills the array named by $5 with cargo's `--test FILE` for
+# every pd_*.rs but those of $4 (and pd_windows, which needs the wine-tests
+# feature) and the one named by $6 with the test binary's `--skip TEST`, and
+# adds each left out, labelled $2, to the array named by $1 (build/test's
+# list of skipped tests).
+suite_pass() {
+  local -n pass_skipped="$1" pass_tests_skip="$3" pass_files_skip="$4" pass_tests="$5" pass_args="$6"
+  local pass_label="$2" pass_entry pass_test pass_file
+  for pass_entry in "${pass_tests_skip[@]}"; do
+    pass_test="${pass_entry%%|*}"
+    pass_args+=(--skip "${pass_test#*::}")
+    pass_skipped+=("$pass_label: ${pass_test/::/ }: ${pass_entry#*|}")
+  done
+  for pass_entry in "${pass_files_skip[@]}"; do
+    pass_skipped+=("$pass_label: all of ${pass_entry%%|*}: ${pass_entry#*|}")
+  done
+  for pass_file in "$ROOT"/externals/pyrus-pd/tests/pd_*.rs; do
+    pass_file=$(basename "$pass_file" .rs)
+    [[ " ${pass_files_skip[*]%%|*} pd_windows " == *" $pass_file "* ]] || pass_tests+=(--test "$pass_file")
+  done
+}
+
 source "$ROOT/build/pd64.sh" # Pd64: build_pd64 (the test host), package_pd64, test_pd64
 source "$ROOT/build/windows.sh" # Pd for Windows under wine: package_windows, windows_test_builds, test_pd_windows
 source "$ROOT/build/abi3.sh"

@@ -61,17 +61,13 @@ PD64_SKIP=(
 # status.
 test_pd64() {
   local -n pd64_skipped="$1"
-  local args=(--exact) entry
-  for entry in "${PD64_SKIP[@]}"; do
-    local test="${entry%%|*}"
-    args+=(--skip "${test#*::}")
-    pd64_skipped+=("Pd64: ${test/::/ }: ${entry#*|}")
-  done
+  local args=(--exact) tests=() no_files=()
+  suite_pass pd64_skipped Pd64 PD64_SKIP no_files tests args
   if chrt -f 1 true 2>/dev/null; then
     args+=(--include-ignored)
   else
     pd64_skipped+=("Pd64: pd_detached workers_run_at_normal_priority_under_realtime_pd: SCHED_FIFO is not allowed here (chrt -f 1 true fails)")
   fi
   echo "test_pd64: the Pd integration suite in Pd64 ($PYRUS_PD64), with $PD64_PACKAGE"
-  (cd "$ROOT" && PYRUS_PD="$PYRUS_PD64" PYRUS_PD_PACKAGE="$PD64_PACKAGE" cargo test -p pyrus-pd --no-fail-fast -- "${args[@]}")
+  (cd "$ROOT" && PYRUS_PD="$PYRUS_PD64" PYRUS_PD_PACKAGE="$PD64_PACKAGE" cargo test -p pyrus-pd --no-fail-fast "${tests[@]}" -- "${args[@]}")
 }

@@ -218,20 +218,9 @@ test_pd_windows() {
     windows_skipped+=("Pd for Windows under wine, all of the Pd suite: $PD_WINDOWS_UNAVAILABLE")
     return 0
   fi
-  local args=(--exact) tests=() entry file
-  for entry in "${PD_WINDOWS_SKIP[@]}"; do
-    local test="${entry%%|*}"
-    args+=(--skip "${test#*::}")
-    windows_skipped+=("Pd for Windows: ${test/::/ }: ${entry#*|}")
-  done
-  for entry in "${PD_WINDOWS_FILES_SKIP[@]}"; do
-    windows_skipped+=("Pd for Windows: all of ${entry%%|*}: ${entry#*|}")
-  done
+  local args=(--exact) tests=()
+  suite_pass windows_skipped "Pd for Windows" PD_WINDOWS_SKIP PD_WINDOWS_FILES_SKIP tests args
   windows_skipped+=("Pd for Windows: pd_detached workers_run_at_normal_priority_under_realtime_pd: Pd's -rt is Linux's SCHED_FIFO")
-  for file in "$ROOT"/externals/pyrus-pd/tests/pd_*.rs; do
-    file=$(basename "$file" .rs)
-    [[ " ${PD_WINDOWS_FILES_SKIP[*]%%|*} pd_windows " == *" $file "* ]] || tests+=(--test "$file")
-  done
   echo "test_pd_windows: the Pd integration suite in Pd for Windows under wine ($PD_WINDOWS_DIR/bin/pd.com), with $PD_WINDOWS_PACKAGE"
   local status=0
   (cd "$ROOT" && PYRUS_PD_UNDER_TEST=windows cargo test -p pyrus-pd --no-fail-fast "${tests[@]}" -- "${args[@]}") || status=$?

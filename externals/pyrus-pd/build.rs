@@ -9,7 +9,9 @@ fn main() {
         return;
     }
     let Ok(dir) = std::env::var("PYRUS_PD_WINDOWS_LIB") else {
-        panic!("PYRUS_PD_WINDOWS_LIB names no folder with Pd's pd.lib: build/package builds Pd for Windows and sets it");
+        panic!(
+            "PYRUS_PD_WINDOWS_LIB names no folder with Pd's pd.lib: build/package builds Pd for Windows and sets it"
+        );
     };
     println!("cargo:rustc-link-search=native={dir}");
     // `-lpd`: mingw's ld takes pd.lib (or pd.dll) for it.

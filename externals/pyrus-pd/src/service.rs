@@ -188,7 +188,8 @@ fn on_exit() {
     // registers a function of no arguments returning int.
     unsafe {
         let module = GetModuleHandleW(msvcrt.as_ptr());
-        if let Some(onexit) = (!module.is_null()).then(|| GetProcAddress(module, c"_onexit".as_ptr().cast())).flatten() {
+        if let Some(onexit) = (!module.is_null()).then(|| GetProcAddress(module, c"_onexit".as_ptr().cast())).flatten()
+        {
             std::mem::transmute::<unsafe extern "system" fn() -> isize, OnExit>(onexit)(at_onexit);
         }
     }

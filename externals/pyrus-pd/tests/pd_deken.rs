@@ -118,12 +118,7 @@ fn the_package_holds_what_a_user_needs_and_nothing_of_the_build() {
 fn every_help_patch_opens_in_a_pd_whose_only_externals_folder_holds_the_package() {
     let ext = unpack("help");
     let path = ext.to_string_lossy().into_owned();
-    let mut helps: Vec<PathBuf> = std::fs::read_dir(ext.join("pyrus"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pd") && !p.ends_with("pyrus-meta.pd"))
-        .collect();
-    helps.sort();
+    let helps = help_patches(&ext.join("pyrus"));
     assert_eq!(helps.len(), 3, "{helps:?}");
     for help in &helps {
         let name = help.file_name().unwrap().to_string_lossy().into_owned();

@@ -17,11 +17,8 @@ fn expected_machine() -> String {
 #[ignore = "build/test's arm64 pass (test_arm64) runs it in arm64 Pd under qemu-aarch64; the Pd64 pass runs it too"]
 fn python_evaluates_and_a_detached_call_answers_on_the_machine_of_the_pd_under_test() {
     let dir = test_dir("machine");
-    std::fs::write(
-        dir.join("machine.py"),
-        "import platform\ndef tagged(tag):\n    return [tag, platform.machine()]\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("machine.py"), "import platform\ndef tagged(tag):\n    return [tag, platform.machine()]\n")
+        .unwrap();
     let mut p = Patch::new();
     p.pyrus("py", "");
     let detached = p.pyrus("d", "-detach 1 machine.tagged");

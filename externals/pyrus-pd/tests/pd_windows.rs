@@ -14,7 +14,9 @@ use support::*;
 fn wine() -> &'static Wine {
     match pd_under_test() {
         PdUnderTest::Windows(wine) => wine,
-        PdUnderTest::Linux => panic!("pd_windows runs in Pd for Windows: PYRUS_PD_UNDER_TEST=windows (test_pd_windows)"),
+        PdUnderTest::Linux => {
+            panic!("pd_windows runs in Pd for Windows: PYRUS_PD_UNDER_TEST=windows (test_pd_windows)")
+        }
     }
 }
 
@@ -89,12 +91,7 @@ fn every_help_patch_of_the_windows_dek_opens_where_it_is_pd_s_only_externals_fol
     let ext = test_dir("win-dek").join("ext");
     let out = Command::new("unzip").arg("-q").arg(windows_dek()).arg("-d").arg(&ext).output().expect("unzip runs");
     assert!(out.status.success(), "unzip: {}", String::from_utf8_lossy(&out.stderr));
-    let mut helps: Vec<PathBuf> = std::fs::read_dir(ext.join("pyrus"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pd") && !p.ends_with("pyrus-meta.pd"))
-        .collect();
-    helps.sort();
+    let helps = help_patches(&ext.join("pyrus"));
     assert_eq!(helps.len(), 3, "{helps:?}");
     let path = ext.to_string_lossy().into_owned();
     for help in &helps {

@@ -551,3 +551,15 @@ impl Wine {
         Transcript { lines, status, arrived, exited }
     }
 }
+
+/// The patches a user opens in an unpacked package folder (its help patches
+/// and the demo; not `pyrus-meta.pd`, which they include), sorted.
+pub fn help_patches(folder: &Path) -> Vec<PathBuf> {
+    let mut helps: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pd") && !p.ends_with("pyrus-meta.pd"))
+        .collect();
+    helps.sort();
+    helps
+}
