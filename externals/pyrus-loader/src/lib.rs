@@ -234,23 +234,31 @@ pub fn load_core(stem: &str, entry: &CStr, python: &Python) -> Result<*mut c_voi
 /// What the core says it is built for (`pyrus_core_python`): [`ABI3`] or a
 /// minor version; None for a core that does not say.
 fn core_python(core: &dynlib::Library) -> Option<String> {
-    let symbol = core.symbol(c"pyrus_core_python")?;
     // SAFETY: the engine's `extern "C" fn pyrus_core_python() -> *const
-    // c_char`, which returns a static NUL-terminated string and touches
-    // nothing else (no Python).
-    unsafe {
-        let get = std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const c_char>(symbol);
-        let text = get();
-        (!text.is_null()).then(|| CStr::from_ptr(text).to_string_lossy().into_owned())
-    }
+    // c_char`, which returns a static string and touches nothing else (no
+    // Python).
+    unsafe { static_text(core, c"pyrus_core_python") }
 }
 
 /// What `Py_GetVersion` of the loaded libpython says (`3.11.2 (main, ...)`),
 /// which may be called before Python is initialised.
 fn python_version(python: &dynlib::Library) -> Option<String> {
-    let symbol = python.symbol(c"Py_GetVersion")?;
-    // SAFETY: the symbol is CPython's `const char *Py_GetVersion(void)`,
-    // which returns a static string.
+    // SAFETY: CPython's `const char *Py_GetVersion(void)`, which returns a
+    // static string.
+    unsafe { static_text(python, c"Py_GetVersion") }
+}
+
+/// The text that the function `name` of `library` returns; None where the
+/// library has no such function or it returns null.
+///
+/// # Safety
+/// `name`, where the library has it, is a `const char *f(void)` that returns
+/// null or a NUL-terminated string that outlives the call, and may be
+/// called on this thread now.
+unsafe fn static_text(library: &dynlib::Library, name: &CStr) -> Option<String> {
+    let symbol = library.symbol(name)?;
+    // SAFETY: the caller's contract: the symbol is such a function, and the
+    // string it returns outlives this read.
     unsafe {
         let get = std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *const c_char>(symbol);
         let text = get();
