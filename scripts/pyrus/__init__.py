@@ -24,13 +24,34 @@ They exist only inside a host: importing this package elsewhere fails.
 
 try:
     import _pyrus
-    from _pyrus import Bang, Message, Stopped, bang, error, out, post, send, time
+    from _pyrus import ArrayError, Bang, Message, Stopped, bang, error, out, post, send, time
 except ImportError as e:  # pragma: no cover - only outside a host
     raise ImportError(
         "the pyrus module works only inside a [pyrus] object in Pd or Max"
     ) from e
 
 __all__ = ["Bang", "Message", "Object", "Stopped", "bang", "error", "out", "post", "send", "time", "usb"]
+
+
+# Arrays (pyrus.array, pyrus.Array, pyrus.ArrayError; see _arrays.py): numpy
+# is imported on the first use only.
+__all__ += ["Array", "ArrayError", "array"]
+
+
+def array(name):
+    """The host's array (Pd) or buffer~ (Max) named name, as a pyrus.Array
+    valid for the call running now (see pyrus._arrays)."""
+    from ._arrays import array
+
+    return array(name)
+
+
+def __getattr__(name):
+    if name == "Array":
+        from ._arrays import Array
+
+        return Array
+    raise AttributeError(f"module 'pyrus' has no attribute {name!r}")
 
 
 class Object:

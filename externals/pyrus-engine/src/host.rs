@@ -85,6 +85,38 @@ pub trait Host: Send + Sync {
     /// a USB device, call it. Any thread; must not block (Pd: one byte into a socket that
     /// its poll loop watches).
     fn wake(&self) {}
+
+    // --- Arrays (h-array): `pyrus.array(NAME)`, see `crate::arrays`. ---
+    // All on a host thread, never re-entering the engine. A host without
+    // arrays keeps the defaults: every array is missing.
+
+    /// Finds array `name` and lends its samples for one operation, until
+    /// [`Host::array_close`] (Pd: the garray's words; Max: the `buffer~`'s
+    /// samples, locked). Err says why not, of the named array ("no such
+    /// array").
+    fn array_open(&self, name: &str) -> Result<crate::arrays::ArrayMemory, String> {
+        let _ = name;
+        Err(format!("{} has no arrays", self.name()))
+    }
+
+    /// Gives back what [`Host::array_open`] lent (Max: unlocks the samples).
+    fn array_close(&self, name: &str, memory: &crate::arrays::ArrayMemory) {
+        let _ = (name, memory);
+    }
+
+    /// Shows array `name`'s new contents (Pd: `garray_redraw`; Max:
+    /// `buffer_setdirty`).
+    fn array_redraw(&self, name: &str) -> Result<(), String> {
+        self.array_open(name).map(|m| self.array_close(name, &m))
+    }
+
+    /// Resizes array `name` to `frames` frames (at least 1; the engine
+    /// checks the bounds).
+    fn array_resize(&self, name: &str, frames: usize) -> Result<(), String> {
+        let _ = frames;
+        self.array_open(name).map(|m| self.array_close(name, &m))?;
+        Err(format!("{} can't resize arrays", self.name()))
+    }
 }
 
 /// One object's side of the host.

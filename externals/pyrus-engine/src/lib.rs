@@ -111,6 +111,7 @@
 //! ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
+pub mod arrays;
 mod call_lock;
 mod context;
 mod detach;
@@ -129,6 +130,7 @@ pub mod usb;
 pub use detach::{marshal, pool};
 pub use python::{convert, gil, resolve, runtime};
 
+pub use arrays::{ArrayMemory, SampleType};
 pub use context::Context;
 pub use host::{console_lines, Host, NoReceiver, Outlets, Port};
 pub use marshal::BUDGET;
@@ -152,6 +154,8 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     gil::end_lease();
     // Nothing waits for a mailbox that nobody drains any more.
     context::shut_down();
+    // Workers waiting for an array request are let go.
+    arrays::shut_down();
     let mut threads = pool::shut_down();
     threads.extend(usb::device_thread::shut_down());
     threads.extend(live::watch::shut_down());

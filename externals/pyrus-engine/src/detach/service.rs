@@ -86,6 +86,8 @@ impl Context {
             self.deliver(id, d);
         }
         self.mailbox().drain(BUDGET, |id, d| self.deliver(id, d));
+        // Detached calls' array requests (after the drain, which re-arms the waker).
+        crate::arrays::serve(self);
         // Script output: partial lines of no object end with the pass; counts of
         // lines a flood left out, once their second is over.
         console::end_of_pass();
@@ -123,6 +125,7 @@ impl Context {
             || self.has_dirty()
             || console::windows(self).any_left_out()
             || gil::episode_pending()
+            || crate::arrays::pending(self)
     }
 }
 

@@ -97,7 +97,8 @@ pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
 
 /// [`call_as`] with this thread's current object cell in hand.
 pub(crate) fn call_as_in<R>(current: &Cell<*const Caller>, caller: &Caller, f: impl FnOnce() -> R) -> R {
-    let _restore = Restore { caller, current, covered: current.replace(caller) };
+    let arrays = crate::arrays::call_scope();
+    let _restore = Restore { caller, current, covered: current.replace(caller), arrays };
     f()
 }
 
@@ -106,11 +107,14 @@ struct Restore<'a> {
     caller: &'a Caller,
     current: &'a Cell<*const Caller>,
     covered: *const Caller,
+    /// Where the arrays this call makes begin (see `crate::arrays::call_scope`).
+    arrays: usize,
 }
 
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
         self.current.set(self.covered);
+        crate::arrays::script::end_of_call(self.arrays);
         // What the call printed without a final newline is a line now.
         end_of_call(self.caller);
     }
