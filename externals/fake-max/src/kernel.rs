@@ -48,6 +48,7 @@
 
 mod abi;
 mod api;
+mod buffers;
 mod builtins;
 mod commands;
 mod dispatch;
@@ -79,6 +80,7 @@ pub fn run() -> ! {
     let (input, events) = stdio::take();
     output::set_stream(events);
     builtins::register();
+    buffers::register();
     std::thread::Builder::new().name("stdin".into()).spawn(|| read_commands(input)).expect("start the stdin reader");
     let sched = std::thread::Builder::new()
         .name("scheduler".into())

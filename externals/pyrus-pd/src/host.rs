@@ -118,7 +118,7 @@ impl Host for PdHost {
             channels: None,
             sample,
             frame_stride: std::mem::size_of::<pd::t_word>(),
-            token: 0,
+            token: (0, 0),
         })
     }
 

@@ -79,9 +79,9 @@ pub struct ArrayMemory {
     pub channels: Option<usize>,
     pub sample: SampleType,
     pub frame_stride: usize,
-    /// The host's own handle on what it opened (Max: the `buffer~` object to
-    /// unlock), given back to [`Host::array_close`].
-    pub token: usize,
+    /// The host's own handles on what it opened (Max: the ref to free and the
+    /// `buffer~` to unlock), given back to [`Host::array_close`].
+    pub token: (usize, usize),
 }
 
 impl ArrayMemory {
