@@ -46,6 +46,8 @@ pub struct TestHost {
     /// The number model it declares; floats of `f64` precision (the
     /// trait's default) unless [`TestHost::with_numbers`] says otherwise.
     numbers: Option<Numbers>,
+    /// Arrays (h-array): contiguous float64 samples by name, for `pyrus.array`.
+    arrays: Mutex<std::collections::HashMap<String, Box<[f64]>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,6 +70,16 @@ impl TestHost {
     }
 
     /// A host whose atoms have `numbers` (as Pd's or Max's would).
+    /// Arrays (h-array): makes (or replaces) array `name` with `values`.
+    pub fn set_array(&self, name: &str, values: &[f64]) {
+        lock(&self.arrays).insert(name.to_owned(), values.into());
+    }
+
+    /// Arrays (h-array): array `name`'s samples, if it exists.
+    pub fn array(&self, name: &str) -> Option<Vec<f64>> {
+        lock(&self.arrays).get(name).map(|a| a.to_vec())
+    }
+
     pub fn with_numbers(numbers: Numbers) -> Self {
         TestHost { numbers: Some(numbers), ..Self::default() }
     }
@@ -161,6 +173,30 @@ impl Host for TestHost {
     fn wake(&self) {
         *lock(&self.wakes) += 1;
         self.woken.notify_all();
+    }
+
+    // Arrays (h-array): contiguous float64, as in Pd64.
+    fn array_open(&self, name: &str) -> Result<crate::arrays::ArrayMemory, String> {
+        let mut arrays = lock(&self.arrays);
+        let samples = arrays.get_mut(name).ok_or("no such array in the test host")?;
+        Ok(crate::arrays::ArrayMemory {
+            data: samples.as_mut_ptr().cast(),
+            frames: samples.len(),
+            channels: None,
+            sample: crate::arrays::SampleType::F64,
+            frame_stride: 8,
+            token: (0, 0),
+        })
+    }
+
+    fn array_resize(&self, name: &str, frames: usize) -> Result<(), String> {
+        let mut arrays = lock(&self.arrays);
+        let samples = arrays.get_mut(name).ok_or("no such array in the test host")?;
+        let mut resized = vec![0.0; frames];
+        let kept = frames.min(samples.len());
+        resized[..kept].copy_from_slice(&samples[..kept]);
+        *samples = resized.into_boxed_slice();
+        Ok(())
     }
 }
 
