@@ -84,3 +84,33 @@ class UsbNotes(pyrus.Object):
             self.out(0, m.args[1], m.args[2])
         else:
             self.out(1, m)
+
+
+# Arrays (help/pyrus-array-help.pd): a curve made in numpy, drawn into a Pd array.
+
+
+def draw(name, harmonics=4):
+    """Fills the array `name` in place (no copy) with the first `harmonics`
+    odd harmonics of a square wave, redraws it, and returns its peak."""
+    import numpy as np
+
+    a = pyrus.array(name)
+    x = np.linspace(0, 2 * np.pi, len(a), endpoint=False)
+    a[:] = 0
+    for k in range(1, 2 * max(1, int(harmonics)), 2):
+        a += np.sin(k * x) / k  # in place, on Pd's memory
+    a *= 0.9 / np.max(np.abs(a))
+    a.redraw()
+    return float(np.max(a))
+
+
+def draw_far(name, cycles=3):
+    """The same from a detached call (-detach 1): no view there, so the curve
+    is made here and written with one request, which Pd's thread carries out."""
+    import numpy as np
+
+    a = pyrus.array(name)
+    x = np.linspace(0, 2 * np.pi * float(cycles), len(a), endpoint=False)
+    a.write(0.9 * np.sin(x) * np.hanning(len(a)))
+    a.redraw()
+    return len(a)

@@ -47,6 +47,10 @@
 //! - `live/`: `watch 1` (the `pyrus-watch` thread) and `open` (the editor).
 //! - [`usb`]: script devices, the device threads (`pyrus-usb-device`) and
 //!   [`UsbObject`] (host threads).
+//! - [`arrays`]: `pyrus.array(NAME)`: the host's arrays as numpy views for
+//!   one operation of a call on a host thread; a detached call's requests,
+//!   carried out by the service (any thread attached to Python; the
+//!   service's step on a host thread).
 //! - `detach::service`: [`Context::service`], which carries out a context's
 //!   deliveries (a host thread of the context).
 //! - `object/`: [`Object`], the `[pyrus]` facade a host forwards messages to
@@ -62,6 +66,8 @@
 //! | [`Object::describe`], [`UsbObject::describe`] (what a port is for: Max's `assist`) | any host thread of the object's context | yes | an O(1) lock (the texts are made where the target resolves) |
 //! | [`Host`] methods (called by the engine) | `post`, `error`: a host thread; `send`, `logical_time`, `request_service`: a host thread, may re-enter; `wake`: any thread | yes | must not block |
 //! | [`Outlets`] methods (called by the engine) | `create`: the creating host thread, once, at the end of [`Object::new`] or [`UsbObject::new`] (what the object said while being made waits for it, also from a service on another host thread); the others: a host thread, inside one of the object's calls (its call lock held) or a delivery the service carries out for it | re-entrant; a delivery on the servicing thread may meet a call on another host thread | must not block |
+//! | `pyrus.array(NAME)`, a `pyrus.Array`'s operations (from scripts; see [`arrays`]) | the thread running the object's call (the proxy refuses any other, and any use after that call) | — | on a host thread: the host's array calls ([`Host::array_open`] ... [`Host::array_close`] around each operation: a lookup, Max's lock); elsewhere: a request queued for the context's service, its answer waited for with the GIL released for at most [`arrays::TIMEOUT`] (released at once by [`shut_down`]) |
+//! | [`Host`] array methods (`array_open`, `array_close`, `array_redraw`, `array_resize`; called by the engine) | a host thread of the context: a synchronous call's operation, or the service's step carrying out a request | yes (Max: both threads) | must not block (Max's lock is a claim count) |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call (on a host thread); a full mailbox, GIL released (elsewhere) |
 //! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's output; no caller: a host thread's context's console, else the first live context's, through its mailbox) |
 //! | [`gil::end_lease`] | a host thread, outside any call | no | nothing |

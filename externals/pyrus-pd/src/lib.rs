@@ -10,6 +10,7 @@
 //! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
 //! | the service clock (`service::tick`: the instance context's `Context::service`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
+//! | the array methods (`PdHost::array_open`/`array_redraw`/`array_resize`: `pd_findbyclass` of the name, `garray_getfloatwords`, `garray_redraw`, `garray_resize_long`; for `pyrus.array`) | the engine: a synchronous call's operation, or the service carrying out a detached call's request | scheduler | no |
 //! | the waker itself (`PdHost::wake`: writes one byte to a socket) | the engine | any (workers, script threads, device threads) | yes; never blocks |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |
 //! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` (Windows: registered with msvcrt's `_onexit`) | the exiting (scheduler) thread | no |
