@@ -26,6 +26,13 @@ def detached(_):
     a.write([5, 6, 7, 8, 9])
     return [len(a), float(a.read().sum())]
 
+def threaded(_):
+    import threading
+    def run():
+        a = pyrus.array("t")  # a thread of the script's own: requests, no view
+        pyrus.out(float(a.read().sum()), a._h.lends_views)
+    threading.Thread(target=run).start()
+
 def unserved(path):
     try:
         pyrus.array("t")
@@ -66,6 +73,18 @@ fn a_detached_call_asks_the_service_which_carries_out_its_requests() {
     // Clipped at the end: four of the five values.
     assert_eq!(outlet(&events, 0), ["4 26"]);
     assert_eq!(host.array("t").unwrap(), [5.0, 6.0, 7.0, 8.0]);
+}
+
+#[test]
+fn a_scripts_own_thread_asks_as_a_detached_call_does() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = setup("threaded");
+    let (host, ctx) = test_host::context(TestHost::new());
+    host.set_array("t", &[1.0, 2.0, 3.0]);
+    let o = Object::new(&ctx, host.clone(), &words("arr.threaded"), options(&[]), Some(&dir));
+    o.message(0, &Message::Float(1.0));
+    let events = serve_until(&ctx, &host, |e| !outlet(e, 0).is_empty());
+    assert_eq!(outlet(&events, 0), ["6 0"]);
 }
 
 /// With no service (a host that never answers, e.g. at quit), the worker's

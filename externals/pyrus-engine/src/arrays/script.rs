@@ -9,6 +9,10 @@
 //! one made elsewhere has only the requests (`read`, `write`, `len`,
 //! `resize`, `redraw`, see [`super::ask`]).
 //!
+//! A handle made on a script's own thread (started with `threading` in a
+//! call) lives as long as the proxy: nothing ends there but the thread, and
+//! it only carries requests.
+//!
 //! # Threading
 //! A handle is used on the thread that made it: a host thread's handle
 //! refuses every other thread (its memory is the host thread's), a worker's
@@ -17,6 +21,7 @@
 
 use super::{ArrayMemory, Reply, Request};
 use crate::context::Context;
+use crate::out::Out;
 use crate::python::console::current;
 use crate::sync::lock;
 use pyo3::prelude::*;
@@ -280,15 +285,22 @@ impl ArrayHandle {
 /// this thread; a missing array is an `ArrayError` now.
 #[pyfunction]
 fn _array(py: Python<'_>, name: &str) -> PyResult<Py<ArrayHandle>> {
-    let handle = current("array", |caller| {
+    let (handle, thread_of_its_own) = current("array", |caller| {
         let host_thread = caller.out.host_thread().map(|_| std::thread::current().id());
         let ctx = caller.out.ctx().clone();
-        Ok(ArrayHandle { ctx, name: name.to_owned(), host_thread, valid: AtomicBool::new(true), held: Mutex::new(None) })
+        // A script's own thread acts for its object for its whole life (no
+        // call ends there): its handles, which only carry requests, are
+        // valid as long as they live, rather than piling up in `LIVE`.
+        let own = matches!(&caller.out, Out::Marshal(sink) if sink.run.is_none());
+        let valid = AtomicBool::new(true);
+        Ok((ArrayHandle { ctx, name: name.to_owned(), host_thread, valid, held: Mutex::new(None) }, own))
     })?;
     handle.request(py, Request::Len)?;
     let handle = Py::new(py, handle)?;
-    LIVE.with(|live| live.borrow_mut().push(handle.clone_ref(py)));
-    LIVE_COUNT.with(|n| n.set(n.get() + 1));
+    if !thread_of_its_own {
+        LIVE.with(|live| live.borrow_mut().push(handle.clone_ref(py)));
+        LIVE_COUNT.with(|n| n.set(n.get() + 1));
+    }
     Ok(handle)
 }
 
