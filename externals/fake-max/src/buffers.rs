@@ -77,8 +77,13 @@ static CLASSES: OnceLock<Classes> = OnceLock::new();
 /// Registers `buffer~` (a box class) and the refs' class.
 pub fn register() {
     let size = std::mem::size_of::<Object>();
-    let buffer =
-        api::new_class("buffer~", buffer_new as *const () as FnAddr, buffer_free as *const () as FnAddr, size, vec![A_GIMME]);
+    let buffer = api::new_class(
+        "buffer~",
+        buffer_new as *const () as FnAddr,
+        buffer_free as *const () as FnAddr,
+        size,
+        vec![A_GIMME],
+    );
     for (name, f) in [
         ("print", buffer_print as *const ()),
         ("set", buffer_set as *const ()),

@@ -167,7 +167,10 @@ pub(crate) enum Request {
     /// Every sample, as f64, with the shape and type they had.
     Read,
     /// Samples from frame `start` on (clipped at the end).
-    Write { start: usize, values: Vec<f64> },
+    Write {
+        start: usize,
+        values: Vec<f64>,
+    },
     Len,
     Resize(usize),
     Redraw,

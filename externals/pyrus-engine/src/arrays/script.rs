@@ -148,10 +148,9 @@ impl ArrayHandle {
         let dtype = memory.sample.dtype();
         let (shape, strides) = match memory.channels {
             None => (PyTuple::new(py, [memory.frames])?, PyTuple::new(py, [memory.frame_stride])?),
-            Some(c) => (
-                PyTuple::new(py, [memory.frames, c])?,
-                PyTuple::new(py, [memory.frame_stride, memory.sample.size()])?,
-            ),
+            Some(c) => {
+                (PyTuple::new(py, [memory.frames, c])?, PyTuple::new(py, [memory.frame_stride, memory.sample.size()])?)
+            }
         };
         if memory.frames == 0 {
             return Ok(numpy.getattr("zeros")?.call1((shape, dtype))?.unbind());
