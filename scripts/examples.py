@@ -86,31 +86,35 @@ class UsbNotes(pyrus.Object):
             self.out(1, m)
 
 
-# Arrays (help/pyrus-array-help.pd): a curve made in numpy, drawn into a Pd array.
+# Arrays (help/pyrus-array-help.pd, the arrays tab of help/pyrus.maxhelp): a
+# curve made in numpy, drawn into a Pd array or a Max buffer~.
 
 
 def draw(name, harmonics=4):
-    """Fills the array `name` in place (no copy) with the first `harmonics`
-    odd harmonics of a square wave, redraws it, and returns its peak."""
+    """Fills the array (Pd) or buffer~ (Max, every channel) `name` in place,
+    no copy, with the first `harmonics` odd harmonics of a square wave,
+    redraws it, and returns its peak."""
     import numpy as np
 
     a = pyrus.array(name)
     x = np.linspace(0, 2 * np.pi, len(a), endpoint=False)
-    a[:] = 0
-    for k in range(1, 2 * max(1, int(harmonics)), 2):
-        a += np.sin(k * x) / k  # in place, on Pd's memory
-    a *= 0.9 / np.max(np.abs(a))
+    wave = sum(np.sin(k * x) / k for k in range(1, 2 * max(1, int(harmonics)), 2))
+    a[:] = wave[:, None] if a.ndim == 2 else wave  # a buffer~ is frames x channels
+    a *= 0.9 / np.max(np.abs(a))  # in place, on the host's memory
     a.redraw()
     return float(np.max(a))
 
 
 def draw_far(name, cycles=3):
     """The same from a detached call (-detach 1): no view there, so the curve
-    is made here and written with one request, which Pd's thread carries out."""
+    is made here and written with one request, which the host's thread
+    carries out; it returns the frames written."""
     import numpy as np
 
     a = pyrus.array(name)
-    x = np.linspace(0, 2 * np.pi * float(cycles), len(a), endpoint=False)
-    a.write(0.9 * np.sin(x) * np.hanning(len(a)))
+    shape = a.read().shape
+    x = np.linspace(0, 2 * np.pi * float(cycles), shape[0], endpoint=False)
+    curve = 0.9 * np.sin(x) * np.hanning(shape[0])
+    n = a.write(np.repeat(curve, shape[1]) if len(shape) == 2 else curve)
     a.redraw()
-    return len(a)
+    return n

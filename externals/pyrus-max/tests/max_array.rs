@@ -118,3 +118,26 @@ fn a_detached_call_reads_and_writes_whole_frames_through_the_scheduler() {
     assert_eq!(print(&mut m), "snd 4 2 dirty 0 0.0 0.5 1.0 1.5 2.0 2.5 3.0 3.5", "{}", m.text());
     m.quit();
 }
+
+/// The help's arrays tab: examples.draw fills every channel in place, and
+/// examples.draw_far writes whole frames from a detached call.
+#[test]
+fn the_help_examples_draw_into_every_channel() {
+    let mut m = kernel("helpdraw");
+    m.new_object("d", "pyrus examples.draw snd");
+    m.new_object("f", "pyrus examples.draw_far snd @detach 1");
+    let near = |got: &str, want: &[f64]| {
+        let got: Vec<f64> = got.split_whitespace().map(|w| w.parse().unwrap()).collect();
+        got.len() == want.len() && got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6)
+    };
+    m.send("d", 0, "int 1");
+    let peak = m.expect_out("d", 0).message;
+    assert!(near(peak.trim_start_matches("float "), &[0.9]), "{}", m.text());
+    // sin at frames 0..3 of 4, scaled to 0.9: 0, 0.9, 0, -0.9, in both channels.
+    let shown = print(&mut m);
+    let samples = shown.strip_prefix("snd 4 2 dirty 1 ").unwrap_or_else(|| panic!("{}", m.text()));
+    assert!(near(samples, &[0.0, 0.0, 0.9, 0.9, 0.0, 0.0, -0.9, -0.9]), "{}", m.text());
+    m.send("f", 0, "int 1");
+    assert_eq!(m.expect_out("f", 0).message, "int 4", "{}", m.text());
+    m.quit();
+}
