@@ -9,7 +9,7 @@
 //!   unlocks) before it returns: one lookup per operation, so an array
 //!   deleted or resized between two operations is found again or missing,
 //!   never a stale pointer. The proxy itself ([`script`]) is valid for the
-//!   call that made it: the end of the call clears it ([`call_scope`]).
+//!   call that made it: the end of the call clears it.
 //! - On any other thread (a worker, a script's thread), the proxy has only
 //!   `read`, `write`, `len`, `resize` and `redraw`, each a [`Request`] queued
 //!   in the context's part [`Requests`] and carried out by the context's
@@ -281,11 +281,4 @@ pub(crate) fn shut_down() {
         queue.closed = true;
         queue.waiting.clear();
     }
-}
-
-/// Marks the arrays made from now on by this thread's call, so that the end
-/// of the call clears them (see [`script::end_of_call`]): the length of
-/// this thread's list of live proxies when the call began.
-pub(crate) fn call_scope() -> usize {
-    script::live_count()
 }

@@ -40,28 +40,20 @@ pyo3::create_exception!(
 );
 
 thread_local! {
-    /// How many handles this thread's running calls made (`LIVE`'s length,
-    /// kept apart in a plain cell so that entering and ending a call reads
-    /// one thread-local with no destructor).
-    static LIVE_COUNT: Cell<usize> = const { Cell::new(0) };
-    /// The handles this thread's running calls made, oldest first: a call
-    /// clears those made since it began (see [`super::call_scope`]).
+    /// The handles this thread's running calls made, oldest first; their
+    /// count is kept beside the GIL lease (`gil::call_cells`), which every
+    /// call looks up anyway: a call that began when it was `mark` clears
+    /// those past `mark` when it ends, and a call that made none only
+    /// compares two numbers.
     static LIVE: RefCell<Vec<Py<ArrayHandle>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// How many handles this thread's running calls have made.
-pub(crate) fn live_count() -> usize {
-    LIVE_COUNT.with(Cell::get)
-}
-
-/// The call that began when [`live_count`] was `mark` has ended: the handles
-/// it made are cleared. The thread is attached to Python (it ran the call).
-pub(crate) fn end_of_call(mark: usize) {
-    if live_count() <= mark {
-        return;
-    }
-    let ended = LIVE.with(|live| live.borrow_mut().split_off(mark));
-    LIVE_COUNT.with(|n| n.set(mark));
+/// The call that began when this thread's count (`count`) was `mark` has
+/// ended: the handles it made are cleared. The thread is attached to Python
+/// (it ran the call).
+pub(crate) fn end_of_call(count: &Cell<usize>, mark: usize) {
+    let ended = LIVE.with(|live| live.borrow_mut().split_off(mark.min(count.get())));
+    count.set(mark);
     for handle in ended {
         handle.get().valid.store(false, Ordering::Release);
     }
@@ -298,7 +290,7 @@ fn _array(py: Python<'_>, name: &str) -> PyResult<Py<ArrayHandle>> {
     let handle = Py::new(py, handle)?;
     if !thread_of_its_own {
         LIVE.with(|live| live.borrow_mut().push(handle.clone_ref(py)));
-        LIVE_COUNT.with(|n| n.set(n.get() + 1));
+        crate::python::gil::call_cells(|_, count| count.set(count.get() + 1));
     }
     Ok(handle)
 }
