@@ -32,6 +32,39 @@ except ImportError as e:  # pragma: no cover - only outside a host
 
 __all__ = ["Bang", "Message", "Object", "Stopped", "bang", "error", "out", "post", "send", "time", "usb"]
 
+# ---- clocks and receivers (pyrus.after, pyrus.every, pyrus.receive) ----
+__all__ += ["Hook", "after", "every", "receive"]
+Hook = _pyrus.Hook
+
+
+def after(ms, fn, *args):
+    """Calls fn(*args) once, ms milliseconds of the host's logical time from
+    now (a Pd clock; a Max clock), where this object's calls run: on Pd's
+    thread as a call of the object with detach 0, queued on its worker with
+    detach 1|2. What fn returns (unless None) leaves outlet 0, as a method's
+    result. Returns a pyrus.Hook: hook.cancel() stops it (idempotent),
+    hook.active says whether it may still fire. The object's clocks end when
+    it is deleted or reloaded (the new code starts its own)."""
+    return _pyrus._after(ms, fn, args, False)
+
+
+def every(ms, fn, *args):
+    """Calls fn(*args) every ms milliseconds of logical time (the first time
+    ms from now), without drift: each deadline is the previous one plus ms.
+    With detach 1|2 a tick whose previous run is still queued is skipped
+    (counted in hook.skipped), so runs never pile up. See after()."""
+    return _pyrus._after(ms, fn, args, True)
+
+
+def receive(name, fn):
+    """Calls fn with every message sent to name ([send name], [; name ...(,
+    pyrus.send(name, ...)), as a method gets a message: fn() for a bang,
+    fn(x) for a float or symbol, fn(*atoms) for a list, fn(selector, *atoms)
+    for any other message; where this object's calls run, each message a
+    call (detach 1|2: a job, under the -queue limit). Returns a pyrus.Hook:
+    hook.cancel() unbinds. Unbound when the object is deleted or reloaded."""
+    return _pyrus._receive(name, fn)
+
 
 class Object:
     """Base class of script-defined objects: [pyrus MODULE.CLASS ARGS...].

@@ -112,6 +112,7 @@
 #![deny(unsafe_code)]
 
 mod call_lock;
+mod clocks;
 mod context;
 mod detach;
 mod host;
@@ -130,7 +131,7 @@ pub use detach::{marshal, pool};
 pub use python::{convert, gil, resolve, runtime};
 
 pub use context::Context;
-pub use host::{console_lines, Host, NoReceiver, Outlets, Port};
+pub use host::{console_lines, Binding, Clock, Host, NoReceiver, Outlets, Port};
 pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};

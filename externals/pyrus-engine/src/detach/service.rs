@@ -97,6 +97,8 @@ impl Context {
                 None => device.discard(),
             }
         }
+        // Scripts' clocks and receivers made or cancelled on workers.
+        crate::clocks::service(self);
         // Objects with queues of their own (USB devices). Dead ones drop out.
         let pollables = self.pollables();
         let mut more = false;
