@@ -84,3 +84,34 @@ class UsbNotes(pyrus.Object):
             self.out(0, m.args[1], m.args[2])
         else:
             self.out(1, m)
+
+
+class Pulse(pyrus.Object):
+    """[pyrus examples.Pulse]: pyrus.every, pyrus.after and pyrus.receive.
+
+    A float N ticks every N ms of Pd's logical time (0 stops), counting;
+    once N says "once TIME" N ms later; any message sent to
+    pyrus-help-pulse comes out as "heard ...". The clocks and the receiver
+    end when the object is deleted or reloaded."""
+
+    def __init__(self):
+        self.count = 0
+        self.clock = None
+        self.bus = pyrus.receive("pyrus-help-pulse", self.heard)
+
+    def in_0_float(self, ms):
+        """every N ms a count (0 stops)"""
+        if self.clock:
+            self.clock.cancel()
+        self.clock = pyrus.every(ms, self.tick) if ms > 0 else None
+
+    def in_0_once(self, ms):
+        """once N: "once TIME" N ms later"""
+        pyrus.after(ms, lambda: pyrus.Message("once", pyrus.time()))
+
+    def tick(self):
+        self.count += 1
+        return self.count
+
+    def heard(self, *atoms):
+        return pyrus.Message("heard", *atoms)

@@ -47,6 +47,9 @@
 //! - `live/`: `watch 1` (the `pyrus-watch` thread) and `open` (the editor).
 //! - [`usb`]: script devices, the device threads (`pyrus-usb-device`) and
 //!   [`UsbObject`] (host threads).
+//! - `clocks`: scripts' clocks and receivers (`pyrus.after/every/receive`):
+//!   host clocks and bindings touched on host threads only, callbacks run
+//!   where the object's calls run.
 //! - `detach::service`: [`Context::service`], which carries out a context's
 //!   deliveries (a host thread of the context).
 //! - `object/`: [`Object`], the `[pyrus]` facade a host forwards messages to
@@ -81,6 +84,9 @@
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
 //! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
 //! | a script device's callback | where its object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
+//! | `pyrus.after/every/receive`, a hook's `cancel()` (from scripts; `clocks`) | the thread running the object's call | yes | an O(1) lock; on a host thread of the context, the host's clock or binding calls ([`Host::clock`], [`Host::bind`]); elsewhere nothing (the service arms or frees it, through the context's waker) |
+//! | a host clock's tick, a bound name's message (`clocks`: the host calls them) | a host thread of the context | re-entrant (a `detach 0` callback runs inside, and may cancel its own hook) | what a call of the object waits for in `detach 0`; in `detach 1\|2` O(1) locks (the job queue) |
+//! | a script's clock or receiver callback | where its object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), as a call of that object; a detached timer has at most one run outstanding | — | the GIL |
 //! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told); closes a device whose own threads ended, a panic among them included (`pyrus_usb::thread`) | — | USB, the network; a full usbredir writer (`pyrus_usb::net::FRAMES` buffers: it waits for room, until exit or the device's end) |
 //!
 //! The USB engine's own threads (readers, writers, acceptors, hotplug;

@@ -21,7 +21,8 @@
 //! - The host's clocks and bindings are touched on host threads only. A
 //!   hook made (or cancelled) on a worker is armed (or freed) by the
 //!   context's service ([`service`]), through the context's list of requests
-//!   and its waker; its cancel takes effect at once all the same (a flag
+//!   and a delivery in its mailbox (so before the job's later output is
+//!   carried out); its cancel takes effect at once all the same (a flag
 //!   checked where it would fire and where it would run).
 //! - A hook ends when cancelled, when its owner is deleted ([`owner_gone`]),
 //!   and when its owner's target is resolved again by a reload
@@ -231,10 +232,12 @@ fn received(hook: &Weak<Hook>, message: &Message<'_>) {
     }
 }
 
-/// Has the service arm or free `hook` (any thread; never blocks).
+/// Has the service arm or free `hook` (off a host thread): a delivery in
+/// the mailbox, so that it happens before anything this thread sends after
+/// (a job's result that leads to a message for the receiver it made).
 fn request(ctx: &Context, hook: Arc<Hook>) {
     ctx.part::<Hooks>().requests.push(hook);
-    ctx.wake();
+    crate::detach::sink::push(ctx, crate::detach::marshal::NO_OBJECT, crate::detach::marshal::Delivery::Hooks);
 }
 
 /// One run of a hook's `fn`, handed to its owner: run where the owner's

@@ -545,6 +545,8 @@ impl Recipient for Inner {
                 }
             }
             Delivery::Rebind => self.rebind(),
+            // For no object: the context carries it out (`crate::clocks`).
+            Delivery::Hooks => {}
             Delivery::Reload(module) => {
                 // A module it uses changed: reload that first, then its own
                 // (the object's own reload, whatever its class defines).
