@@ -77,6 +77,12 @@ impl Host for MaxHost {
     fn wake(&self) {
         crate::service::wake();
     }
+
+    // Clocks for scripts (`pyrus.after/every`): `clocks.rs`. No `bind` yet:
+    // `pyrus.receive` is refused in Max with an error saying so.
+    fn clock(&self, tick: std::sync::Arc<dyn Fn() + Send + Sync>) -> Option<Box<dyn pyrus_engine::Clock>> {
+        Some(Box::new(crate::clocks::MaxClock::new(tick)))
+    }
 }
 
 /// The most atoms a Max message has: Max counts them in a short.
