@@ -118,7 +118,12 @@ fn deleting_an_object_with_clocks_and_a_receiver_pending_fires_nothing_after() {
         // is on its way: ticks before the deletion are fine, none after.
         let results = t.printed("results");
         assert_eq!(results.first().map(String::as_str), Some("armed"), "detach {detach}:\n{}", t.text());
-        assert_eq!(results.last().map(String::as_str), Some("cleared"), "nothing fires after deletion (detach {detach}):\n{}", t.text());
+        assert_eq!(
+            results.last().map(String::as_str),
+            Some("cleared"),
+            "nothing fires after deletion (detach {detach}):\n{}",
+            t.text()
+        );
         assert!(t.errors().is_empty(), "detach {detach}:\n{}", t.text());
     }
 }
@@ -229,5 +234,37 @@ fn receive_gets_send_messages_in_every_detach_mode_beside_other_receivers() {
         );
     }
     assert_eq!(t.printed("vanilla"), ["1 2 3", "foo 7", "bang"], "{}", t.text());
+    assert!(t.errors().is_empty(), "{}", t.text());
+}
+
+/// A receiver that cancels itself inside its own first message, beside
+/// another one and a vanilla `[r]` on the same name (Pd's bindlist walks
+/// them while it sends): it hears one message, the others both.
+#[test]
+fn a_receiver_cancelled_inside_its_own_message_hears_no_more_and_the_others_do() {
+    let dir = test_dir("clock-receive-cancel");
+    write(
+        &dir,
+        "once.py",
+        "import pyrus\n\ndef start(tag, once):\n    def got(*atoms):\n        if once:\n            h.cancel()\n            h.cancel()\n        \
+         return pyrus.Message('got', tag, *atoms)\n    h = pyrus.receive('bus', got)\n",
+    );
+    let mut p = Patch::new();
+    for (tag, once) in [("a", 1), ("b", 0)] {
+        let o = p.obj(&format!("pyrus once.start {tag} {once}"));
+        let r = p.obj(&format!("r start-{tag}"));
+        let print = p.obj("print results");
+        p.connect(r, 0, o, 0);
+        p.connect(o, 0, print, 0);
+    }
+    let vanilla = p.obj("r bus");
+    let vprint = p.obj("print vanilla");
+    p.connect(vanilla, 0, vprint, 0);
+    p.script(&[("start-a", "bang"), ("start-b", "bang"), ("bus", "1"), ("bus", "2")]);
+    let t = run(&dir, "receive-cancel", &p);
+    let mut got = t.printed("results");
+    got.sort();
+    assert_eq!(got, ["got a 1", "got b 1", "got b 2"], "{}", t.text());
+    assert_eq!(t.printed("vanilla"), ["1", "2"], "{}", t.text());
     assert!(t.errors().is_empty(), "{}", t.text());
 }
