@@ -99,6 +99,8 @@ package_pd() {
   cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.pd_linux"
   # [pyrus.usb] alone makes Pd look for pyrus.usb.pd_linux: the same loader.
   cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.usb.pd_linux"
+  # And [pyrus~] alone for pyrus~.pd_linux (its setup: pyrus_tilde_setup).
+  cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus~.pd_linux"
   cp "$ROOT/target/release/libpyrus_pd.so" "$PD_PACKAGE/libpyrus_pd.so"
   pd_user_files "$PD_PACKAGE"
   echo "package: $PD_PACKAGE"

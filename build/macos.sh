@@ -176,12 +176,13 @@ macos_layout() {
   mkdir -p "$PD_DARWIN_PACKAGE" "$MAX_DARWIN_PACKAGE"
   cp "$MACOS_OUT/libpyrus.dylib" "$PD_DARWIN_PACKAGE/pyrus.pd_darwin"
   cp "$MACOS_OUT/libpyrus.dylib" "$PD_DARWIN_PACKAGE/pyrus.usb.pd_darwin"
+  cp "$MACOS_OUT/libpyrus.dylib" "$PD_DARWIN_PACKAGE/pyrus~.pd_darwin"
   cp "$MACOS_OUT/libpyrus_pd.dylib" "$PD_DARWIN_PACKAGE/libpyrus_pd.dylib"
   cp "$ROOT"/help/*.pd "$PD_DARWIN_PACKAGE/"
   cp -r "$ROOT/scripts" "$PD_DARWIN_PACKAGE/scripts"
   find "$PD_DARWIN_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
   local file
-  for file in pyrus.pd_darwin pyrus.usb.pd_darwin libpyrus_pd.dylib; do
+  for file in pyrus.pd_darwin pyrus.usb.pd_darwin pyrus~.pd_darwin libpyrus_pd.dylib; do
     macos_sign "$PD_DARWIN_PACKAGE/$file" || return 1
   done
   sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" >"$PD_DARWIN_PACKAGE/pyrus-meta.pd"
