@@ -145,10 +145,14 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         if !utf8 {
             outlets.error("pyrus~: a symbol is not valid UTF-8; it was decoded with replacement characters (U+FFFD)");
         }
-        let engine = match SignalObject::new(ctx, outlets.clone(), &args) {
+        // SAFETY: during creation the current canvas is the one that holds the
+        // new object; canvas_getdir returns its folder as a Pd symbol.
+        let dir = unsafe { atoms::symbol_text(pd::canvas_getdir(pd::canvas_getcurrent())) }.0;
+        let dir = std::path::PathBuf::from(&*dir);
+        let engine = match SignalObject::with_patch_dir(ctx, outlets.clone(), &args, Some(&dir)) {
             Ok(engine) => engine,
-            Err(why) => {
-                crate::console::error(std::ptr::null(), &format!("pyrus~: {why}"));
+            // The engine has said why, in the console.
+            Err(_) => {
                 // SAFETY: x is ours and not yet in any patch; its state is
                 // null, so free() does nothing but Pd's own cleanup.
                 unsafe { pd::pd_free(x.cast()) };
@@ -214,13 +218,13 @@ unsafe extern "C" fn dsp(x: *mut PdSignal, sp: *mut *mut pd::t_signal) {
         let (n, rate) = unsafe { ((*signals[0]).s_n as usize, f64::from((*signals[0]).s_sr)) };
         // The chain that ran the old one is gone (Pd frees it first).
         state.dsp = None;
-        let perform = state.engine.dsp(n, rate);
+        let audio = state.engine.dsp(n, rate);
         // SAFETY: as above; each vector holds n samples while the chain lives.
         let vector = |signal: &*mut pd::t_signal| unsafe { (**signal).s_vec };
         let block = Box::new(Dsp {
-            perform,
+            perform: audio,
             n,
-            from: signals[..ins].iter().map(vector).collect(),
+            from: signals[..ins].iter().map(|s| vector(s).cast_const()).collect(),
             to: signals[pd_ins..].iter().map(vector).collect(),
             copies: vec![0.0; ins * n],
             ins: Vec::with_capacity(ins),
@@ -231,7 +235,7 @@ unsafe extern "C" fn dsp(x: *mut PdSignal, sp: *mut *mut pd::t_signal) {
         // SAFETY: dsp_add with one argument, the Dsp, which lives in the
         // object's state until the next dsp call or the object's free, each
         // after Pd freed this chain.
-        unsafe { pd::dsp_add(Some(perform), 1, arg as pd::t_int) };
+        unsafe { pd::dsp_add(Some(perform_routine), 1, arg as pd::t_int) };
     })
 }
 
@@ -252,7 +256,7 @@ struct Dsp {
 }
 
 /// The perform routine: `w[1]` is the object's [`Dsp`].
-unsafe extern "C" fn perform(w: *mut pd::t_int) -> *mut pd::t_int {
+unsafe extern "C" fn perform_routine(w: *mut pd::t_int) -> *mut pd::t_int {
     // SAFETY: w is the argument list dsp_add made: w[1] the Dsp, alive while
     // the chain runs (see `dsp`), used by this routine only.
     let dsp = unsafe { &mut *(*w.add(1) as *mut Dsp) };

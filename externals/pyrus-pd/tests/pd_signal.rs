@@ -77,6 +77,8 @@ class Slow(pyrus.Signal):
 
 class Fails(pyrus.Signal):
     """Gain 1 until `fail 1`, then raises in every block until `fail 0`."""
+    outlets = 1
+
     def __init__(self):
         self.failing = 0
 
@@ -201,6 +203,7 @@ fn compare(out: &[f64], reference: &[f64], latency: usize, block: usize, what: &
 /// As [`compare`], needing at least one exact block with sound in it.
 fn assert_exact(out: &[f64], reference: &[f64], latency: usize, block: usize, what: &str, t: &Transcript) {
     let blocks = compare(out, reference, latency, block, what);
+    eprintln!("{what}: {blocks:?}");
     assert!(blocks.sounding > 0, "{what}: no block came out exact: {blocks:?}\n{}", t.text());
 }
 
@@ -252,12 +255,8 @@ fn impulses(name: &str, flags: &str) -> (Vec<f64>, Vec<f64>, Transcript) {
 #[test]
 fn an_impulse_comes_out_exactly_two_blocks_later() {
     let (out, input, t) = impulses("impulse", "");
+    // Every block exact or silent: an impulse anywhere but 128 samples on fails.
     assert_exact(&out, &input, 2 * BLOCK, BLOCK, "impulses, default latency", &t);
-    // Not another latency: every impulse in the input is 128 samples on in
-    // the output, or in a silent (late) block.
-    for (i, _) in out.iter().enumerate().filter(|(_, &v)| v != 0.0) {
-        assert_eq!(input[i - 2 * BLOCK], out[i], "the impulse out at {i} went in at {}", i - 2 * BLOCK);
-    }
 }
 
 #[test]
@@ -369,7 +368,7 @@ fn reload_during_dsp_keeps_the_state() {
     // The new code: the same Gain, negated; the gain set before the reload stays.
     let v2 = SCRIPTS.replace(
         "np.multiply(ins[0], self.gain, out=outs[0])",
-        "np.multiply(ins[0], -self.gain, out=outs[0])\n\n    def on_reload(self):\n        self.out(0, 'reloaded')",
+        "np.multiply(ins[0], -self.gain, out=outs[0])\n\n    def on_reload(self):\n        pyrus.send('reloaded', 1)",
     );
     std::fs::write(dir.join("sig_v2.py"), v2).unwrap();
     let mut p = patch();
@@ -385,12 +384,13 @@ fn reload_during_dsp_keeps_the_state() {
     p.connect(g, 0, pyrus, 0);
     recorder(&mut p, "out", pyrus, 0);
     recorder(&mut p, "ref", times, 0);
-    let said = p.obj("print said");
-    p.connect(pyrus, 1, said, 0);
-    let route = p.obj("route reloaded");
-    p.connect(pyrus, 1, route, 0);
+    let status = p.obj("print status");
+    p.connect(pyrus, 1, status, 0);
+    let reloaded = p.obj("r reloaded");
+    let said = p.obj("print reloaded");
+    p.connect(reloaded, 0, said, 0);
     let wait = p.obj("delay 100");
-    p.connect(route, 0, wait, 0);
+    p.connect(reloaded, 0, wait, 0);
     let rec = p.msg("; rec bang");
     p.connect(wait, 0, rec, 0);
     let done = p.obj("delay 300");
@@ -399,7 +399,7 @@ fn reload_during_dsp_keeps_the_state() {
     p.connect(done, 0, quit, 0);
     timeline(&mut p, &[(0.0, "; pd dsp 1; g gain 0.5"), (200.0, "; copy bang; g reload")]);
     let t = run_dsp(&dir, "reload", &p, &[]);
-    assert_eq!(t.printed("said"), ["reloaded"], "{}", t.text());
+    assert_eq!(t.printed("reloaded"), ["1"], "{}", t.text());
     assert_exact(&read(&dir, "out"), &read(&dir, "ref"), 2 * BLOCK, BLOCK, "after the reload: -gain", &t);
 }
 
@@ -541,15 +541,18 @@ fn quit_while_process_is_slow_ends_pd_at_once() {
 }
 
 /// A patch whose first object is `[pyrus~ tilde.Gain 0.5]` (the shipped
-/// example), printing its status outlet's answer to `latency`, then quitting.
+/// example), printing its status outlet's answer to `latency` once DSP is
+/// on, then quitting.
 fn first_object_patch(dir: &Path, declare: &str) -> PathBuf {
     let mut text = String::from("#N canvas 0 0 400 300 12;\n");
     if !declare.is_empty() {
         text.push_str(&format!("#X declare {declare};\n"));
     }
+    // loadbang -> [t b b]: DSP on (the latency is known from then), then `latency`.
     text.push_str(
         "#X obj 10 10 pyrus~ tilde.Gain 0.5;\n#X obj 10 40 loadbang;\n#X msg 10 70 latency;\n\
-         #X obj 10 100 print status;\n#X msg 10 130 \\; pd quit;\n#X connect 1 0 2 0;\n#X connect 2 0 0 0;\n\
+         #X obj 10 100 print status;\n#X msg 10 130 \\; pd quit;\n#X obj 10 160 t b b;\n#X msg 10 190 \\; pd dsp 1;\n\
+         #X connect 1 0 5 0;\n#X connect 5 1 6 0;\n#X connect 5 0 2 0;\n#X connect 2 0 0 0;\n\
          #X connect 0 1 3 0;\n#X connect 0 1 4 0;\n",
     );
     let path = dir.join("first.pd");
