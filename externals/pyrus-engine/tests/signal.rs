@@ -71,3 +71,223 @@ fn a_gain_matches_sample_for_sample_after_the_latency() {
     }
     assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
 }
+
+/// Runs `blocks` host blocks of `block` samples through a 1-in 1-out
+/// object, input from `input(sample)`, waiting for the worker before each;
+/// returns the output.
+fn stream(p: &mut Perform<f32>, from: usize, blocks: usize, block: usize, input: impl Fn(usize) -> f32) -> Vec<f32> {
+    let mut output = Vec::new();
+    for b in 0..blocks {
+        let at = (from + b) * block;
+        let ins: Vec<f32> = (at..at + block).map(&input).collect();
+        output.extend(self::block(p, &[ins], 1).remove(0));
+    }
+    output
+}
+
+fn status(events: &[Event], index: usize) -> Vec<String> {
+    test_host::outlet(events, index)
+}
+
+#[test]
+fn an_impulse_comes_out_exactly_the_latency_later_every_time() {
+    let dir = setup("impulse", GAIN);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "impulse.Gain -latency 3");
+    let mut p = o.dsp(32, 44100.0);
+    // An impulse every 7 blocks, each at another offset in its block.
+    let at = |i: usize| i % (7 * 32) == (i / (7 * 32)) % 32;
+    let output = stream(&mut p, 0, 7 * 40, 32, |i| if at(i) { 1.0 } else { 0.0 });
+    let latency = 3 * 32;
+    for (t, &y) in output.iter().enumerate() {
+        let expected = if t >= latency && at(t - latency) { 1.0 } else { 0.0 };
+        assert_eq!(y, expected, "sample {t}");
+    }
+    o.message(0, &test_host::msg("latency"));
+    assert_eq!(status(&host.take(), 0), ["latency 96"]);
+}
+
+const MULTI: &str = "import pyrus\n\nclass Mix(pyrus.Signal):\n    signal_inlets = 2\n    signal_outlets = 3\n    inlets = 2\n    outlets = 1\n    def process(self, ins, outs):\n        assert ins.shape == (2, self.blocksize) and outs.shape == (3, self.blocksize), (ins.shape, outs.shape)\n        outs[0] = ins[0] + ins[1]\n        outs[1] = ins[0] - ins[1]\n        outs[2] = ins[0] * ins[1]\n";
+
+#[test]
+fn channels_are_rows_two_in_three_out() {
+    let dir = setup("multi", MULTI);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "multi.Mix");
+    assert_eq!((o.signal_inlets(), o.signal_outlets(), o.control_inlets(), o.control_outlets()), (2, 3, 1, 2));
+    assert_eq!(host.made(), [(0, 2)], "one control outlet, then the status outlet");
+    let mut p = o.dsp(16, 48000.0);
+    let a = |i: usize| (i % 13) as f32;
+    let b = |i: usize| (i % 5) as f32 - 2.0;
+    let mut outs = vec![Vec::new(); 3];
+    for k in 0..20 {
+        let ins = [(k * 16..k * 16 + 16).map(a).collect(), (k * 16..k * 16 + 16).map(b).collect()];
+        for (all, part) in outs.iter_mut().zip(block(&mut p, &ins, 3)) {
+            all.extend(part);
+        }
+    }
+    for t in 32..20 * 16 {
+        let (x, y) = (a(t - 32), b(t - 32));
+        assert_eq!([outs[0][t], outs[1][t], outs[2][t]], [x + y, x - y, x * y], "sample {t}");
+    }
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+}
+
+const CHUNKS: &str = "import pyrus\n\nclass Chunks(pyrus.Signal):\n    outlets = 1\n    def __init__(self):\n        self.sizes = set()\n    def process(self, ins, outs):\n        self.sizes.add((ins.shape, outs.shape, self.blocksize))\n        outs[:] = ins\n";
+
+#[test]
+fn block_256_on_a_host_block_of_64_processes_256_samples_at_a_time() {
+    let dir = setup("chunks", CHUNKS);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "chunks.Chunks -block 256");
+    let mut p = o.dsp(64, 48000.0);
+    // (latency + 256 / 64 - 1) blocks of 64: an impulse comes out 320 samples later.
+    assert_eq!(p.latency(), 320);
+    let at = |i: usize| i % 300 == 17;
+    let output = stream(&mut p, 0, 64, 64, |i| if at(i) { 1.0 } else { 0.0 });
+    for (t, &y) in output.iter().enumerate() {
+        assert_eq!(y, if t >= 320 && at(t - 320) { 1.0 } else { 0.0 }, "sample {t}");
+    }
+    o.message(0, &test_host::msg("eval repr(sorted(self.sizes))"));
+    o.message(0, &test_host::msg("latency"));
+    let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty() && !status(e, 1).is_empty());
+    assert_eq!(status(&events, 0), ["symbol [((1, 256), (1, 256), 256)]"]);
+    assert_eq!(status(&events, 1), ["latency 320"]);
+}
+
+/// A class whose `process` blocks, once armed, until the test releases it:
+/// module-level events, driven from the test thread through `[pyrus]`
+/// objects calling `arm`, `wait_entered` and `release` (no sleeps).
+const SLOW: &str = "import threading, pyrus\narmed = threading.Event()\nentered = threading.Event()\ngate = threading.Event()\n\ndef arm():\n    gate.clear()\n    entered.clear()\n    armed.set()\n\ndef wait_entered():\n    return entered.wait(10)\n\ndef release():\n    gate.set()\n\nclass Slow(pyrus.Signal):\n    def __init__(self, counting=0):\n        self.counting = counting\n        self.k = 0\n    def process(self, ins, outs):\n        if armed.is_set():\n            armed.clear()\n            entered.set()\n            gate.wait(10)\n        self.k += 1\n        outs[:] = self.k if self.counting else ins\n";
+
+/// The module's helpers as `[pyrus MODULE.FUNCTION]` objects (detach 0),
+/// on outlets of their own.
+struct Gate {
+    arm: pyrus_engine::Object,
+    wait_entered: pyrus_engine::Object,
+    release: pyrus_engine::Object,
+    out: Arc<TestHost>,
+}
+
+impl Gate {
+    fn new(ctx: &Context, dir: &std::path::Path, module: &str) -> Gate {
+        let out = Arc::new(TestHost::new());
+        let make = |f: &str| {
+            let name = format!("{module}.{f}");
+            pyrus_engine::Object::new(
+                ctx,
+                out.clone(),
+                &[pyrus_engine::atoms::Atom::symbol(&name)],
+                pyrus_engine::Options::default(),
+                Some(dir),
+            )
+        };
+        Gate { arm: make("arm"), wait_entered: make("wait_entered"), release: make("release"), out }
+    }
+
+    fn bang(o: &pyrus_engine::Object) {
+        o.message(0, &pyrus_engine::atoms::Message::Bang);
+    }
+
+    /// Arms the gate: the next `process` blocks in it.
+    fn arm(&self) {
+        Self::bang(&self.arm);
+    }
+
+    /// Waits (at most 10 s, in Python, GIL released) until `process` is in the gate.
+    fn wait_entered(&self) {
+        self.out.take();
+        Self::bang(&self.wait_entered);
+        assert_eq!(self.out.take_outlet(0), ["1"], "process entered the gate");
+    }
+
+    fn release(&self) {
+        Self::bang(&self.release);
+    }
+}
+
+/// The test thread runs `blocks` blocks without waiting for the worker,
+/// which is blocked in the gate all along.
+fn run_unwaited(
+    p: &mut Perform<f32>,
+    from: usize,
+    blocks: usize,
+    block: usize,
+    input: impl Fn(usize) -> f32,
+) -> Vec<f32> {
+    let mut output = Vec::new();
+    for b in 0..blocks {
+        let at = (from + b) * block;
+        let ins: Vec<f32> = (at..at + block).map(&input).collect();
+        let mut out = vec![f32::NAN; block];
+        p.run(&[&ins], &mut [&mut out]);
+        output.extend(out);
+    }
+    output
+}
+
+fn underruns_reported(events: &[Event], index: usize) -> u64 {
+    status(events, index).iter().filter_map(|s| s.strip_prefix("underrun ")).map(|n| n.parse::<u64>().unwrap()).sum()
+}
+
+#[test]
+fn a_slow_process_gives_counted_underruns_and_the_latency_stays_exact() {
+    let dir = setup("slow", SLOW);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "slow");
+    let o = make(ctx, &host, &dir, "slow.Slow");
+    let block = 64;
+    let mut p = o.dsp(block, 48000.0);
+    // A ramp that is never 0: an output sample is the input 128 samples
+    // earlier, or 0 in a block that came too late.
+    let ramp = |i: usize| (i + 1) as f32;
+    let mut output = stream(&mut p, 0, 10, block, ramp);
+    gate.arm();
+    output.extend(stream(&mut p, 10, 1, block, ramp));
+    gate.wait_entered();
+    output.extend(run_unwaited(&mut p, 11, 20, block, ramp));
+    gate.release();
+    output.extend(stream(&mut p, 31, 30, block, ramp));
+    let latency = 2 * block;
+    let mut late = 0;
+    for (b, samples) in output.chunks(block).enumerate().skip(2) {
+        if samples.iter().all(|&y| y == 0.0) {
+            late += 1;
+            continue;
+        }
+        for (i, &y) in samples.iter().enumerate() {
+            let t = b * block + i;
+            assert_eq!(y, ramp(t - latency), "sample {t}: exactly the latency late");
+        }
+    }
+    assert!(late >= 18, "the blocks due while process was blocked were late: {late}");
+    assert!(output[output.len() - 20 * block..].iter().all(|&y| y != 0.0), "on time again after");
+    let events = test_host::serve_until(ctx, &host, |e| underruns_reported(e, 0) >= late);
+    assert_eq!(underruns_reported(&events, 0), late, "every late block counted, once: {:?}", status(&events, 0));
+}
+
+#[test]
+fn hold_repeats_the_last_block_when_process_is_late() {
+    let dir = setup("hold", SLOW);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "hold");
+    let o = make(ctx, &host, &dir, "hold.Slow 1 -hold");
+    let mut p = o.dsp(16, 48000.0);
+    let mut output = stream(&mut p, 0, 6, 16, |_| 0.0);
+    gate.arm();
+    output.extend(stream(&mut p, 6, 1, 16, |_| 0.0));
+    gate.wait_entered();
+    output.extend(run_unwaited(&mut p, 7, 10, 16, |_| 0.0));
+    gate.release();
+    output.extend(stream(&mut p, 17, 10, 16, |_| 0.0));
+    // Each block is the call's count: 1, 2, 3..., the last one held while late.
+    let blocks: Vec<f32> = output.chunks(16).map(|b| b[0]).collect();
+    assert!(output.chunks(16).all(|b| b.iter().all(|&y| y == b[0])), "whole blocks");
+    assert_eq!(blocks[..2], [0.0, 0.0], "silence before the first block is due");
+    assert!(blocks[2..].iter().all(|&y| y > 0.0), "no silence once a block came: {blocks:?}");
+    assert!(blocks.windows(2).all(|w| w[1] >= w[0]), "held, never back: {blocks:?}");
+    let held = blocks[2..].windows(2).filter(|w| w[0] == w[1]).count() as u64;
+    assert!(held >= 8, "the late blocks repeat the last one: {blocks:?}");
+    let events = test_host::serve_until(ctx, &host, |e| underruns_reported(e, 0) >= held);
+    assert_eq!(underruns_reported(&events, 0), held);
+}
