@@ -126,9 +126,9 @@ fn channels_are_rows_two_in_three_out() {
             all.extend(part);
         }
     }
-    for t in 32..20 * 16 {
+    for (t, ((&sum, &difference), &product)) in outs[0].iter().zip(&outs[1]).zip(&outs[2]).enumerate().skip(32) {
         let (x, y) = (a(t - 32), b(t - 32));
-        assert_eq!([outs[0][t], outs[1][t], outs[2][t]], [x + y, x - y, x * y], "sample {t}");
+        assert_eq!([sum, difference, product], [x + y, x - y, x * y], "sample {t}");
     }
     assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
 }
@@ -242,8 +242,10 @@ fn a_slow_process_gives_counted_underruns_and_the_latency_stays_exact() {
     // earlier, or 0 in a block that came too late.
     let ramp = |i: usize| (i + 1) as f32;
     let mut output = stream(&mut p, 0, 10, block, ramp);
+    // Armed, the next process blocks (the worker may still have a block or
+    // two to do): no waiting for the worker from here on.
     gate.arm();
-    output.extend(stream(&mut p, 10, 1, block, ramp));
+    output.extend(run_unwaited(&mut p, 10, 1, block, ramp));
     gate.wait_entered();
     output.extend(run_unwaited(&mut p, 11, 20, block, ramp));
     gate.release();
@@ -275,7 +277,7 @@ fn hold_repeats_the_last_block_when_process_is_late() {
     let mut p = o.dsp(16, 48000.0);
     let mut output = stream(&mut p, 0, 6, 16, |_| 0.0);
     gate.arm();
-    output.extend(stream(&mut p, 6, 1, 16, |_| 0.0));
+    output.extend(run_unwaited(&mut p, 6, 1, 16, |_| 0.0));
     gate.wait_entered();
     output.extend(run_unwaited(&mut p, 7, 10, 16, |_| 0.0));
     gate.release();
@@ -290,4 +292,146 @@ fn hold_repeats_the_last_block_when_process_is_late() {
     assert!(held >= 8, "the late blocks repeat the last one: {blocks:?}");
     let events = test_host::serve_until(ctx, &host, |e| underruns_reported(e, 0) >= held);
     assert_eq!(underruns_reported(&events, 0), held);
+}
+
+const FLAKY: &str = "import pyrus\n\nclass Flaky(pyrus.Signal):\n    def __init__(self):\n        self.bad = 0\n    def in_0_float(self, bad):\n        self.bad = bad\n    def process(self, ins, outs):\n        if self.bad:\n            raise ValueError('bad block')\n        outs[:] = ins\n";
+
+#[test]
+fn a_raising_process_is_reported_once_until_a_block_works() {
+    let dir = setup("flaky", FLAKY);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "flaky.Flaky");
+    let mut p = o.dsp(8, 48000.0);
+    let one = |_| 1.0;
+    let mut output = stream(&mut p, 0, 4, 8, one);
+    for (from, bad) in [(4, 1.0), (14, 0.0), (20, 1.0), (30, 0.0)] {
+        o.message(0, &pyrus_engine::atoms::Message::Float(bad));
+        output.extend(stream(&mut p, from, if bad == 1.0 { 10 } else { 6 }, 8, one));
+    }
+    let blocks: Vec<f32> = output.chunks(8).map(|b| b[0]).collect();
+    // Made from the input after each message (2 blocks of latency).
+    assert_eq!(blocks[6..14], [0.0; 8], "silence while process raises: {blocks:?}");
+    assert_eq!(blocks[16..20], [1.0; 4], "still running, and good again: {blocks:?}");
+    assert_eq!(blocks[22..30], [0.0; 8], "{blocks:?}");
+    assert_eq!(blocks[32..], [1.0; 4], "{blocks:?}");
+    let events = test_host::serve_until(ctx, &host, |e| status(e, 0).len() >= 2);
+    let events: Vec<Event> = events.into_iter().chain(host.take()).collect();
+    assert_eq!(status(&events, 0), ["error ValueError bad block"; 2], "once per run of bad blocks");
+    let console: Vec<&String> =
+        events.iter().filter_map(|e| if let Event::Error(t) = e { Some(t) } else { None }).collect();
+    assert!(console.iter().any(|l| l.contains("in process")), "the traceback names process: {console:?}");
+    assert_eq!(console.iter().filter(|l| l.starts_with("ValueError: bad block")).count(), 2, "{console:?}");
+}
+
+#[test]
+fn messages_reach_the_next_process_in_order() {
+    let dir = setup("order", GAIN);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "order.Gain 1");
+    let mut p = o.dsp(8, 48000.0);
+    let one = |_| 1.0;
+    let mut output = stream(&mut p, 0, 5, 8, one);
+    // Gains set before the input of block 5, 10, 15 (two in a row: 7 then 4).
+    let changes = [(5, &[2.0][..]), (10, &[3.0]), (15, &[7.0, 4.0])];
+    for (from, gains) in changes {
+        for &g in gains {
+            o.message(0, &pyrus_engine::atoms::Message::Float(g));
+        }
+        output.extend(stream(&mut p, from, 5, 8, one));
+    }
+    output.extend(stream(&mut p, 20, 2, 8, one));
+    let blocks: Vec<f32> = output.chunks(8).map(|b| b[0]).collect();
+    assert!(output.chunks(8).all(|b| b.iter().all(|&y| y == b[0])), "a change lands between two blocks");
+    // The output of input block i is at block i + 2.
+    for (i, &y) in blocks[2..].iter().enumerate() {
+        let at_least = match i {
+            0..5 => 1.0,
+            5..10 => 2.0,
+            10..15 => 3.0,
+            _ => 4.0,
+        };
+        assert!(y >= at_least || (i >= 15 && y == 4.0), "block {i}: {y} after the gain was {at_least}: {blocks:?}");
+    }
+    assert!(blocks[2..].windows(2).all(|w| w[1] >= w[0] || w[1] == 4.0), "in order: {blocks:?}");
+    assert_eq!(blocks[17..], [4.0; 5], "7 then 4: the last one stays: {blocks:?}");
+    assert!(blocks.contains(&2.0) && blocks.contains(&3.0), "each change seen: {blocks:?}");
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+}
+
+const SIGNED: &str = "import pyrus\n\nclass Signed(pyrus.Signal):\n    def __init__(self):\n        self.g = 1\n    def in_0_float(self, g):\n        self.g = g\n    def process(self, ins, outs):\n        outs[:] = ins * self.g\n";
+
+#[test]
+fn reload_swaps_the_class_between_two_blocks_keeping_the_state() {
+    let dir = setup("signed", SIGNED);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "signed.Signed");
+    let mut p = o.dsp(8, 48000.0);
+    let one = |_| 1.0;
+    o.message(0, &pyrus_engine::atoms::Message::Float(3.0));
+    let mut output = stream(&mut p, 0, 6, 8, one);
+    std::fs::write(dir.join("signed.py"), SIGNED.replace("ins * self.g", "-ins * self.g")).unwrap();
+    o.message(0, &test_host::msg("reload"));
+    output.extend(stream(&mut p, 6, 6, 8, one));
+    // The global reload (`[; pyrus reload(`) rebinds it on its worker too.
+    std::fs::write(dir.join("signed.py"), SIGNED.replace("ins * self.g", "ins * self.g * 10")).unwrap();
+    ctx.reload(Some("signed"));
+    output.extend(stream(&mut p, 12, 6, 8, one));
+    let blocks: Vec<f32> = output.chunks(8).map(|b| b[0]).collect();
+    assert!(output.chunks(8).all(|b| b.iter().all(|&y| y == b[0])), "a reload lands between two blocks");
+    assert_eq!(blocks[2..8], [3.0; 6], "{blocks:?}");
+    assert_eq!(blocks[8..14], [-3.0; 6], "the new code, the old gain: {blocks:?}");
+    assert_eq!(blocks[14..], [30.0; 4], "{blocks:?}");
+    let events = host.take();
+    assert!(events.iter().all(|e| !matches!(e, Event::Error(_))), "{events:?}");
+}
+
+#[test]
+fn dropping_it_while_process_is_blocked_returns_within_a_bound() {
+    let dir = setup("stuck", SLOW);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "stuck");
+    let o = make(ctx, &host, &dir, "stuck.Slow");
+    let mut p = o.dsp(64, 48000.0);
+    stream(&mut p, 0, 4, 64, |_| 1.0);
+    gate.arm();
+    run_unwaited(&mut p, 4, 1, 64, |_| 1.0);
+    gate.wait_entered();
+    let start = Instant::now();
+    drop(o);
+    let took = start.elapsed();
+    // The audio thread may still run its half meanwhile: it waits for nobody.
+    run_unwaited(&mut p, 5, 4, 64, |_| 1.0);
+    drop(p);
+    gate.release();
+    assert!(took < Duration::from_secs(3), "the drop waited {took:?} (its deadline is 500 ms; the gate 10 s)");
+}
+
+#[test]
+fn dsp_again_remakes_the_rings_and_arrays_for_the_new_block() {
+    let dir = setup("again", CHUNKS);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "again.Chunks");
+    let mut p = o.dsp(64, 48000.0);
+    let ramp = |i: usize| (i + 1) as f32;
+    let first = stream(&mut p, 0, 10, 64, ramp);
+    assert_eq!(first[128..], (0..8 * 64).map(ramp).collect::<Vec<_>>()[..]);
+    // DSP off and on again with another block size and rate: the old half is dropped first.
+    drop(p);
+    let mut p = o.dsp(128, 96000.0);
+    assert_eq!(p.latency(), 256);
+    let second = stream(&mut p, 0, 10, 128, ramp);
+    assert!(second[..256].iter().all(|&y| y == 0.0), "the new rings start silent");
+    assert_eq!(second[256..], (0..8 * 128).map(ramp).collect::<Vec<_>>()[..]);
+    // And once more, the previous half kept until after (as a host may).
+    let mut q = o.dsp(32, 48000.0);
+    drop(p);
+    let third = stream(&mut q, 0, 10, 32, ramp);
+    assert_eq!(third[64..], (0..8 * 32).map(ramp).collect::<Vec<_>>()[..]);
+    o.message(0, &test_host::msg("eval repr(sorted(self.sizes))"));
+    o.message(0, &test_host::msg("eval self.sample_rate"));
+    let events = test_host::serve_until(ctx, &host, |e| status(e, 0).len() >= 2);
+    assert_eq!(
+        status(&events, 0),
+        ["symbol [((1, 32), (1, 32), 32), ((1, 64), (1, 64), 64), ((1, 128), (1, 128), 128)]", "48000"]
+    );
 }
