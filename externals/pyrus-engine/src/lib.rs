@@ -154,10 +154,11 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     gil::end_lease();
     // Nothing waits for a mailbox that nobody drains any more.
     context::shut_down();
-    let mut threads = pool::shut_down();
+    // First: the pool's interrupts at exit reach what they run too.
+    let mut threads = signal::shut_down();
+    threads.extend(pool::shut_down());
     threads.extend(usb::device_thread::shut_down());
     threads.extend(live::watch::shut_down());
-    threads.extend(signal::shut_down());
     sync::join_by(threads, end)
 }
 pub use pyrus_atoms as atoms;

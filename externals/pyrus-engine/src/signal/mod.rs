@@ -149,6 +149,8 @@ struct Shared<S: Sample> {
     /// A report is asked for (the object is marked dirty) and not yet made.
     report_pending: AtomicBool,
     quit: AtomicBool,
+    /// The worker is attached to Python, running a message or a block.
+    in_python: AtomicBool,
     /// The worker's handle, to unpark it, and its join handle (taken by
     /// the drop or by the engine's shut-down, whichever comes first).
     thread: Mutex<Option<Thread>>,
@@ -235,6 +237,7 @@ impl<S: Sample> SignalObject<S> {
             reported: Mutex::new((0, None)),
             report_pending: AtomicBool::new(false),
             quit: AtomicBool::new(false),
+            in_python: AtomicBool::new(false),
             thread: Mutex::new(None),
             handle: Mutex::new(None),
         });
@@ -428,10 +431,14 @@ impl<S: Sample> Shared<S> {
 }
 
 impl<S: Sample> Worker for Shared<S> {
+    /// Sets `quit` and unparks the worker, and has a `process` or message
+    /// running now interrupted (`pyrus.Stopped`, as `stop` does a job's).
     fn end(&self) -> Option<JoinHandle<()>> {
-        self.quit.store(true, Ordering::Release);
+        self.quit.store(true, Ordering::SeqCst);
         self.unpark();
-        crate::detach::pool::interrupt(self.core.id, u64::MAX);
+        if self.in_python.load(Ordering::SeqCst) {
+            crate::detach::pool::interrupt(self.core.id, u64::MAX);
+        }
         lock(&self.handle).take()
     }
 }
@@ -444,6 +451,10 @@ impl<S: Sample> Drop for SignalObject<S> {
     fn drop(&mut self) {
         let shared = &self.shared;
         shared.ctx.unregister(shared.core.id);
+        if shared.in_python.load(Ordering::SeqCst) {
+            // The interrupt is the pool's control thread's to raise.
+            crate::detach::pool::ensure_started();
+        }
         if let Some(handle) = shared.end() {
             let end = Instant::now() + DROP_DEADLINE;
             gil::released(move || crate::sync::join_by(vec![handle], end));
