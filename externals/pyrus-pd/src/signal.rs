@@ -215,7 +215,7 @@ unsafe extern "C" fn dsp(x: *mut PdSignal, sp: *mut *mut pd::t_signal) {
         // SAFETY: Pd passes one signal per signal inlet, then one per signal outlet.
         let signals = unsafe { std::slice::from_raw_parts(sp, pd_ins + outs) };
         // SAFETY: live signals of the chain being built.
-        let (n, rate) = unsafe { ((*signals[0]).s_n as usize, f64::from((*signals[0]).s_sr)) };
+        let (n, rate) = unsafe { ((*signals[0]).s_n as usize, atoms::widen((*signals[0]).s_sr)) };
         // The chain that ran the old one is gone (Pd frees it first).
         state.dsp = None;
         let audio = state.engine.dsp(n, rate);
