@@ -120,7 +120,7 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
                 let underruns = shared.counters.underruns.load(Ordering::Relaxed);
                 if underruns != noticed {
                     noticed = underruns;
-                    shared.underruns_to_report();
+                    shared.to_report();
                 }
                 if !ran {
                     std::thread::park();
