@@ -158,7 +158,7 @@ fn block_256_on_a_host_block_of_64_processes_256_samples_at_a_time() {
 /// A class whose `process` blocks, once armed, until the test releases it:
 /// module-level events, driven from the test thread through `[pyrus]`
 /// objects calling `arm`, `wait_entered` and `release` (no sleeps).
-const SLOW: &str = "import threading, pyrus\narmed = threading.Event()\nentered = threading.Event()\ngate = threading.Event()\n\ndef arm():\n    gate.clear()\n    entered.clear()\n    armed.set()\n\ndef wait_entered():\n    return entered.wait(10)\n\ndef release():\n    gate.set()\n\nclass Slow(pyrus.Signal):\n    def __init__(self, counting=0):\n        self.counting = counting\n        self.k = 0\n    def process(self, ins, outs):\n        if armed.is_set():\n            armed.clear()\n            entered.set()\n            gate.wait(10)\n        self.k += 1\n        outs[:] = self.k if self.counting else ins\n";
+const SLOW: &str = "import threading, pyrus\narmed = threading.Event()\nentered = threading.Event()\ngate = threading.Event()\n\ndef arm():\n    gate.clear()\n    entered.clear()\n    armed.set()\n\ndef wait_entered():\n    return entered.wait(10)\n\ndef release():\n    gate.set()\n\nclass Slow(pyrus.Signal):\n    def __init__(self, counting=0):\n        self.counting = counting\n        self.k = 0\n    def in_0_float(self, x):\n        self.x = x\n    def process(self, ins, outs):\n        if armed.is_set():\n            armed.clear()\n            entered.set()\n            gate.wait(10)\n        self.k += 1\n        outs[:] = self.k if self.counting else ins\n";
 
 /// The module's helpers as `[pyrus MODULE.FUNCTION]` objects (detach 0),
 /// on outlets of their own.
@@ -434,4 +434,35 @@ fn dsp_again_remakes_the_rings_and_arrays_for_the_new_block() {
         status(&events, 0),
         ["symbol [((1, 32), (1, 32), 32), ((1, 64), (1, 64), 64), ((1, 128), (1, 128), 128)]", "48000"]
     );
+}
+
+#[test]
+fn underruns_are_reported_at_most_once_a_second_and_a_flood_of_messages_is_counted() {
+    let dir = setup("episodes", SLOW);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "episodes");
+    let o = make(ctx, &host, &dir, "episodes.Slow");
+    let mut p = o.dsp(16, 48000.0);
+    let mut reports = Vec::new();
+    for (episode, from) in [0, 20].into_iter().enumerate() {
+        stream(&mut p, from, 5, 16, |_| 1.0);
+        gate.arm();
+        run_unwaited(&mut p, from + 5, 5, 16, |_| 1.0);
+        gate.wait_entered();
+        if episode == 1 {
+            // Blocked: messages wait, the most the worker takes and no more.
+            for _ in 0..pyrus_engine::signal::MOST_JOBS + 3 {
+                o.message(0, &pyrus_engine::atoms::Message::Float(1.0));
+            }
+        }
+        run_unwaited(&mut p, from + 10, 5, 16, |_| 1.0);
+        gate.release();
+        stream(&mut p, from + 15, 5, 16, |_| 1.0);
+        let events = test_host::serve_until(ctx, &host, |e| status(e, 0).iter().any(|s| s.starts_with("underrun")));
+        reports.push((Instant::now(), status(&events, 0)));
+    }
+    let apart = reports[1].0 - reports[0].0;
+    assert!(apart >= pyrus_engine::signal::REPORT_EVERY, "two reports {apart:?} apart: {reports:?}");
+    assert!(reports[1].1.contains(&"dropped 3".to_owned()), "{reports:?}");
+    assert!(reports.iter().all(|(_, r)| !r.iter().any(|s| s.starts_with("error"))), "{reports:?}");
 }

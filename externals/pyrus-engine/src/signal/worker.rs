@@ -80,7 +80,12 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
         if !shared.quit.load(Ordering::SeqCst) {
             Python::attach(|py| {
                 let _stoppable = Interruptible::enter(py, core.id, 0);
-                console::call_as(&caller, || f(py));
+                // A panic (a script raising pyo3's PanicException) ends this
+                // call, not the worker.
+                if let Err(why) = crate::sync::catch(|| console::call_as(&caller, || f(py))) {
+                    caller.out.error(&format!("pyrus~: internal error on the audio worker, which carries on: {why}"));
+                    report::status_error(&caller.out, core.status(), "PanicException", &why);
+                }
             });
         }
         shared.in_python.store(false, Ordering::SeqCst);
@@ -120,7 +125,7 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
                 let underruns = shared.counters.underruns.load(Ordering::Relaxed);
                 if underruns != noticed {
                     noticed = underruns;
-                    shared.underruns_to_report();
+                    shared.to_report();
                 }
                 if !ran {
                     std::thread::park();
