@@ -15,12 +15,11 @@
 //! signal outlets are made.
 //!
 //! # Thread contract
-//! Every entry point runs on Pd's scheduler thread: new, free, the control
-//! methods and `dsp` as Pd's methods, and the perform routine inside Pd's
-//! DSP tick, which Pd runs on the same thread (with `-nosound` on the
-//! system clock; with an audio API, in the scheduler loop or, in callback
-//! mode, in the audio callback while holding Pd's lock, never beside a
-//! method). So `dsp` never meets a running perform routine: Pd frees the
+//! Every entry point runs where Pd runs its objects, one at a time: new,
+//! free, the control methods and `dsp` as Pd's methods, and the perform
+//! routine inside Pd's DSP tick (the scheduler thread; in callback mode the
+//! audio callback, which holds Pd's lock as the scheduler does), never
+//! beside a method. So `dsp` never meets a running perform routine: Pd frees the
 //! old DSP chain before it calls the `dsp` methods of the new one, and
 //! stops DSP before it frees an object that has a `dsp` method. The
 //! engine's audio worker runs `process`; it never touches Pd.
@@ -143,7 +142,7 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         // SAFETY: Pd passes argc valid atoms.
         let args = unsafe { atoms::from_pd(argc, argv, &mut utf8) };
         if !utf8 {
-            outlets.error("pyrus~: a symbol is not valid UTF-8; it was decoded with replacement characters (U+FFFD)");
+            outlets.error(NOT_UTF8);
         }
         // SAFETY: during creation the current canvas is the one that holds the
         // new object; canvas_getdir returns its folder as a Pd symbol.
@@ -316,22 +315,39 @@ unsafe extern "C" fn bang(x: *mut PdSignal) {
 }
 
 unsafe extern "C" fn symbol(x: *mut PdSignal, s: *mut pd::t_symbol) {
-    // SAFETY: Pd passes a live symbol.
-    guard("pyrus~ symbol", (), || deliver(x.cast(), 0, &Message::Symbol(unsafe { atoms::symbol_text(s) }.0)))
+    guard("pyrus~ symbol", (), || {
+        // SAFETY: Pd passes a live symbol.
+        let (text, ok) = unsafe { atoms::symbol_text(s) };
+        warn_if_repaired(x, ok);
+        deliver(x.cast(), 0, &Message::Symbol(text))
+    })
 }
 
 unsafe extern "C" fn list(x: *mut PdSignal, _s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) {
     guard("pyrus~ list", (), || {
+        let mut ok = true;
         // SAFETY: Pd passes argc valid atoms.
-        let args = unsafe { atoms::from_pd(argc, argv, &mut true) };
+        let args = unsafe { atoms::from_pd(argc, argv, &mut ok) };
+        warn_if_repaired(x, ok);
         deliver(x.cast(), 0, &Message::List(Cow::Owned(args)))
     })
 }
 
 unsafe extern "C" fn anything(x: *mut PdSignal, s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_atom) {
     guard("pyrus~ anything", (), || {
+        let mut ok = true;
         // SAFETY: Pd passes a live selector and argc valid atoms.
-        let (selector, args) = unsafe { (atoms::symbol_text(s).0, atoms::from_pd(argc, argv, &mut true)) };
+        let ((selector, sel_ok), args) = unsafe { (atoms::symbol_text(s), atoms::from_pd(argc, argv, &mut ok)) };
+        warn_if_repaired(x, ok && sel_ok);
         deliver(x.cast(), 0, &Message::Anything(selector, Cow::Owned(args)))
     })
+}
+
+const NOT_UTF8: &str = "pyrus~: a symbol is not valid UTF-8; it was decoded with replacement characters (U+FFFD)";
+
+fn warn_if_repaired(x: *mut PdSignal, ok: bool) {
+    // SAFETY: x is a live object (we are inside one of its methods).
+    if let Some(state) = unsafe { (*x).state.as_ref() }.filter(|_| !ok) {
+        state.outlets.error(NOT_UTF8);
+    }
 }

@@ -154,6 +154,7 @@ fn run_dsp(dir: &Path, name: &str, p: &Patch, flags: &[&str]) -> Transcript {
     all.extend_from_slice(flags);
     let t = run_within(dir, name, p, &all, Duration::from_secs(60));
     t.require_numpy();
+    assert!(!t.contains("couldn't create"), "{}", t.text());
     t
 }
 
@@ -203,7 +204,6 @@ fn compare(out: &[f64], reference: &[f64], latency: usize, block: usize, what: &
 /// As [`compare`], needing at least one exact block with sound in it.
 fn assert_exact(out: &[f64], reference: &[f64], latency: usize, block: usize, what: &str, t: &Transcript) {
     let blocks = compare(out, reference, latency, block, what);
-    eprintln!("{what}: {blocks:?}");
     assert!(blocks.sounding > 0, "{what}: no block came out exact: {blocks:?}\n{}", t.text());
 }
 
@@ -411,11 +411,23 @@ fn deleting_a_pyrus_tilde_while_dsp_runs_and_process_is_slow() {
     let osc = inner.obj("osc~ 440");
     let slow = inner.obj("pyrus~ sig.Slow 0.5");
     let dac = inner.obj("dac~");
+    let status = inner.obj("s sub-status");
     inner.connect(osc, 0, slow, 0);
     inner.connect(slow, 0, dac, 0);
+    inner.connect(slow, 1, status, 0);
     p.subpatch("sub", &inner);
-    // 300 ms in, the subpatch is emptied (the [pyrus~] in the middle of a
-    // half-second process); then [metro 10] counts 50 ticks and Pd quits.
+    // At its first underrun report the subpatch is emptied (the [pyrus~] in
+    // the middle of a half-second process); then [metro 10] counts 50 ticks
+    // and Pd quits.
+    let reported = p.obj("r sub-status");
+    let route = p.obj("route underrun");
+    p.connect(reported, 0, route, 0);
+    // [delay 0]: not from inside the object's own outlet call (Pd itself
+    // reads an outlet's connections after the call, which clear frees).
+    let later = p.obj("delay 0");
+    p.connect(route, 0, later, 0);
+    let clear = p.msg("; pd-sub clear; go 1");
+    p.connect(later, 0, clear, 0);
     let go = p.obj("r go");
     let metro = p.obj("metro 10");
     p.connect(go, 0, metro, 0);
@@ -428,7 +440,7 @@ fn deleting_a_pyrus_tilde_while_dsp_runs_and_process_is_slow() {
     p.quit_on("alive");
     let alive_send = p.obj("s alive");
     p.connect(sel, 0, alive_send, 0);
-    timeline(&mut p, &[(0.0, "; pd dsp 1"), (300.0, "; pd-sub clear; go 1")]);
+    timeline(&mut p, &[(0.0, "; pd dsp 1")]);
     let t = run_dsp(&dir, "delete", &p, &[]);
     assert_eq!(t.printed("alive"), ["bang"], "{}", t.text());
     assert!(t.errors().is_empty(), "{}", t.text());
