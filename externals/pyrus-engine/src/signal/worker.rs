@@ -238,15 +238,15 @@ impl<S: Sample> Audio<S> {
                 continue;
             }
             let first = seq + 1 - blocks;
-            // Too late for every block of it: the audio thread has passed them.
+            // Unless the audio thread has passed every block of it already
+            // (a backlog after a slow block: catch up without calling process).
             if seq + delay >= self.rings.now() {
                 self.process(py, shared, out);
-                // SAFETY: as above, for `self.outs` and `out_data` (not
-                // read for an empty array: numpy's pointer may dangle then).
                 #[allow(unsafe_code)]
                 let outs: &[S] = if channels.1 == 0 {
-                    &[]
+                    &[] // numpy's pointer for an empty array is not read
                 } else {
+                    // SAFETY: as above, for `self.outs` and `out_data`.
                     unsafe { std::slice::from_raw_parts(self.out_data, channels.1) }
                 };
                 for b in 0..blocks {
