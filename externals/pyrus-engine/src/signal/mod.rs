@@ -307,7 +307,11 @@ impl<S: Sample> SignalObject<S> {
                         ))
                     }
                 },
-                word if OWN_WORDS.contains(&word) && !shared.class_takes(word) => Some((word, &args[..])),
+                // [pyrus]'s words that pyrus~ does not take (detach, stop...)
+                // are refused with why, unless the class takes them.
+                word if (OWN_WORDS.contains(&word) || RESERVED.contains(&word)) && !shared.class_takes(word) => {
+                    Some((word, &args[..]))
+                }
                 _ => None,
             };
             if let Some((word, rest)) = own {
