@@ -509,3 +509,26 @@ fn methods_run_on_the_audio_worker_and_bad_input_is_reported() {
     let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
     assert_eq!(status(&events, 0), ["1"], "and that is not this (the host's) thread");
 }
+
+const SPIN: &str = "import threading, pyrus\nentered = threading.Event()\nclosed = threading.Event()\n\ndef wait_entered():\n    return entered.wait(10)\n\ndef wait_closed():\n    return closed.wait(10)\n\nclass Spin(pyrus.Signal):\n    def process(self, ins, outs):\n        entered.set()\n        while True:\n            pass\n    def on_close(self):\n        closed.set()\n";
+
+#[test]
+fn dropping_it_interrupts_a_process_busy_in_python_and_the_worker_ends() {
+    let dir = setup("spin", SPIN);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "spin.Spin");
+    let mut p = o.dsp(64, 48000.0);
+    run_unwaited(&mut p, 0, 1, 64, |_| 0.0);
+    let out = Arc::new(TestHost::new());
+    let call = |f: &str| {
+        let probe = Object::new(ctx, out.clone(), &test_host::words(f), Options::default(), Some(&dir));
+        probe.message(0, &pyrus_engine::atoms::Message::Bang);
+        out.take_outlet(0)
+    };
+    assert_eq!(call("spin.wait_entered"), ["1"], "process is spinning");
+    let start = Instant::now();
+    drop(o);
+    assert!(start.elapsed() < Duration::from_secs(3), "the drop returned by its deadline");
+    assert_eq!(call("spin.wait_closed"), ["1"], "interrupted (pyrus.Stopped), the worker ran on_close and ended");
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))), "an interrupt is not an error");
+}
