@@ -22,9 +22,13 @@
 //! dropped, never delays the next.
 //!
 //! When the worker is late, the block is silence (or, with `-hold`, the
-//! last good block) and counted; `underrun N` (the late blocks since the
-//! last report) leaves the status outlet from a host thread, through the
-//! context's service, at most once a second. A `process` that raises is
+//! last good block) and counted by the audio thread (an atomic); the worker
+//! notices the count when it next wakes (so a `process` blocked for good
+//! delays the report until it returns) and asks the context's service,
+//! which sends `underrun N` (the late blocks since the last report) out of
+//! the status outlet on a host thread, at most once a second
+//! ([`REPORT_EVERY`]). After a slow block the worker catches up: a chunk
+//! whose blocks are all past due is skipped without calling `process`. A `process` that raises is
 //! reported once (traceback in the console, `error <Type> ...` on the status
 //! outlet), its block is silence, and it is reported again only after a
 //! block that worked.
