@@ -532,3 +532,25 @@ fn dropping_it_interrupts_a_process_busy_in_python_and_the_worker_ends() {
     assert_eq!(call("spin.wait_closed"), ["1"], "interrupted (pyrus.Stopped), the worker ran on_close and ended");
     assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))), "an interrupt is not an error");
 }
+
+#[test]
+fn double_precision_samples_are_float64_arrays() {
+    let dir = setup("double", "import numpy, pyrus\n\nclass Twice(pyrus.Signal):\n    def process(self, ins, outs):\n        assert ins.dtype == numpy.float64 and outs.dtype == numpy.float64\n        outs[:] = ins * 2\n");
+    let (host, ctx) = context();
+    let o = SignalObject::<f64>::with_patch_dir(ctx, host.clone(), &test_host::words("double.Twice"), Some(&dir));
+    let o = o.expect("made");
+    let mut p = o.dsp(8, 96000.0);
+    let x = |i: usize| (i as f64 + 1.0) / 3.0;
+    let mut output = Vec::new();
+    for k in 0..6 {
+        wait_ready(&p);
+        let ins: Vec<f64> = (k * 8..k * 8 + 8).map(x).collect();
+        let mut out = vec![f64::NAN; 8];
+        p.run(&[&ins], &mut [&mut out]);
+        output.extend(out);
+    }
+    for (t, &y) in output.iter().enumerate().skip(16) {
+        assert_eq!(y, x(t - 16) * 2.0, "sample {t}: every bit of a double");
+    }
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+}
