@@ -501,16 +501,9 @@ impl<S: Sample> Drop for SignalObject<S> {
 impl<S: Sample> Recipient for Shared<S> {
     fn deliver(&self, delivery: Delivery) {
         let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
+        let Some(delivery) = out.carry(self.status_index(), delivery) else { return };
         match delivery {
-            Delivery::Outlet(i, m) => out.outlet(i, &m),
-            Delivery::Post(text) => out.post(&text),
-            Delivery::Error(text) => out.error(&text),
-            Delivery::Send(name, m) => {
-                if let Err(e) = out.send(&name, &m) {
-                    out.error(&format!("pyrus.send: {e}"));
-                    report::status_error(&out, self.status_index(), "LookupError", &e.to_string());
-                }
-            }
+            Delivery::Outlet(..) | Delivery::Post(_) | Delivery::Error(_) | Delivery::Send(..) => {} // carried
             Delivery::JobDone(_) => {}
             Delivery::Rebind => self.rebind(),
             Delivery::Reload(module) => {
