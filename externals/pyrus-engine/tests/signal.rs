@@ -562,3 +562,24 @@ fn double_precision_samples_are_float64_arrays() {
     }
     assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
 }
+
+#[test]
+fn watch_reloads_on_a_save_between_two_blocks() {
+    let dir = setup("watched", SIGNED);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "watched.Signed -watch");
+    let mut p = o.dsp(8, 48000.0);
+    let mut output = stream(&mut p, 0, 4, 8, |_| 1.0);
+    std::fs::write(dir.join("watched.py"), SIGNED.replace("ins * self.g", "-ins * self.g")).unwrap();
+    // The file event, debounced, becomes a delivery the service carries out.
+    let start = Instant::now();
+    while output.last() != Some(&-1.0) {
+        assert!(start.elapsed() < HUNG, "no reload after the save: {output:?}");
+        ctx.service();
+        output.extend(stream(&mut p, output.len() / 8, 1, 8, |_| 1.0));
+    }
+    assert!(output.chunks(8).all(|b| b.iter().all(|&y| y == b[0])), "between two blocks");
+    o.message(0, &test_host::msg("watch 2"));
+    let errors = status(&host.take(), 0);
+    assert!(errors.last().is_some_and(|e| e.starts_with("error ValueError watch takes")), "{errors:?}");
+}

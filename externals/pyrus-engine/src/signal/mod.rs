@@ -127,6 +127,8 @@ struct SignalOptions {
     /// `-block N`: samples per `process` call; None: the host block.
     chunk: Option<usize>,
     hold: bool,
+    /// `-watch`: reload when the class's script (or a local module it uses) is saved.
+    watch: bool,
 }
 
 /// One `[pyrus~]` (see the module docs).
@@ -272,6 +274,9 @@ impl<S: Sample> SignalObject<S> {
         *lock(&shared.handle) = Some(handle);
         let recipient: Weak<dyn Recipient> = shared.weak.clone();
         ctx.register(id, recipient);
+        if options.watch {
+            shared.set_watch(true);
+        }
         let worker: Weak<dyn Worker> = shared.weak.clone();
         let mut live = lock(&LIVE);
         live.retain(|w| w.strong_count() > 0);
@@ -382,7 +387,7 @@ impl<S: Sample> SignalObject<S> {
 }
 
 /// The words `[pyrus~]` takes for itself at its left inlet.
-pub const OWN_WORDS: &[&str] = &["latency", "import", "eval", "exec", "load", "call", "reload"];
+pub const OWN_WORDS: &[&str] = &["latency", "watch", "import", "eval", "exec", "load", "call", "reload"];
 
 impl<S: Sample> Shared<S> {
     /// Whether the class has a left-inlet method for one of the object's
@@ -428,6 +433,14 @@ impl<S: Sample> Shared<S> {
                     self.options.latency
                 )),
             },
+            "watch" => {
+                // The one rule of [pyrus]'s `watch`: nothing, 0 or 1.
+                let mut options = crate::Options::default();
+                match crate::OptionSet::set(&mut options, "watch", args) {
+                    Ok(()) => self.set_watch(options.watch),
+                    Err(why) => self.bad_argument(&why),
+                }
+            }
             word if PYTHON_MESSAGES.contains(&word) => {
                 let mut atoms = vec![Atom::Symbol(Cow::Borrowed(word))];
                 atoms.extend(args.iter().cloned());
@@ -435,8 +448,8 @@ impl<S: Sample> Shared<S> {
                 self.push(Job::Message(0, message.into_owned()));
             }
             other => self.bad_argument(&format!(
-                "'{other}' is not one of pyrus~'s own words ({}); detach, latest, queue, stop, watch \
-                 and open are [pyrus]'s: pyrus~ always runs on its audio worker",
+                "'{other}' is not one of pyrus~'s own words ({}); detach, latest, queue, stop and open \
+                 are [pyrus]'s: pyrus~ always runs on its audio worker",
                 OWN_WORDS.join(", ")
             )),
         }
@@ -450,6 +463,24 @@ impl<S: Sample> Shared<S> {
             let weak: Weak<dyn Recipient> = self.weak.clone();
             self.ctx.mark_dirty(weak);
             self.ctx.wake();
+        }
+    }
+
+    /// `watch 1`: a save of the class's script (or of a local module it
+    /// uses) reloads it, on the worker between two blocks (the watcher's
+    /// `Reload` delivery becomes the object's own `reload`).
+    fn set_watch(&self, on: bool) {
+        let id = self.core.id;
+        self.core.watching.store(on, Ordering::Release);
+        if !on {
+            return crate::live::watch::unwatch(id);
+        }
+        let files = self.core.files();
+        if files.is_empty() {
+            return self.bad_argument("watch: this object's class comes from no script file");
+        }
+        if let Err(e) = crate::live::watch::watch(&self.ctx, id, files) {
+            self.bad_argument(&format!("watch: {e}"));
         }
     }
 
@@ -487,6 +518,7 @@ impl<S: Sample> Drop for SignalObject<S> {
     fn drop(&mut self) {
         let shared = &self.shared;
         shared.ctx.unregister(shared.core.id);
+        crate::live::watch::unwatch(shared.core.id);
         if shared.in_python.load(Ordering::SeqCst) {
             // The interrupt is the pool's control thread's to raise.
             crate::detach::pool::ensure_started();
@@ -553,7 +585,7 @@ impl<S: Sample> Recipient for Shared<S> {
 /// Reads `-latency N`, `-block N` and `-hold` anywhere in `args`; the rest
 /// are the class's arguments.
 fn parse_options(args: &[Atom<'_>]) -> Result<(SignalOptions, Vec<pyrus_atoms::OwnedAtom>), String> {
-    let mut options = SignalOptions { latency: DEFAULT_LATENCY, chunk: None, hold: false };
+    let mut options = SignalOptions { latency: DEFAULT_LATENCY, chunk: None, hold: false, watch: false };
     let mut leading = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -579,6 +611,12 @@ fn parse_options(args: &[Atom<'_>]) -> Result<(SignalOptions, Vec<pyrus_atoms::O
             Some("-hold") => {
                 options.hold = true;
                 i += 1;
+            }
+            // `-watch`, `-watch 1`, `-watch 0`, as [pyrus] reads it.
+            Some("-watch") => {
+                let value = args.get(i + 1).and_then(Atom::as_float).filter(|v| *v == 0.0 || *v == 1.0);
+                options.watch = value != Some(0.0);
+                i += 1 + usize::from(value.is_some());
             }
             _ => {
                 leading.push(args[i].clone().into_owned());
