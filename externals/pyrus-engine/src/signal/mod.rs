@@ -37,7 +37,11 @@
 //! mode's `in_N_SELECTOR` naming), `reload` and the object's Python words
 //! (`eval`, `exec`, ...) run on the audio worker between two blocks, in the
 //! order they came; what they send is marshalled as a detached object's is.
-//! `latency` is answered at once, on the host thread.
+//! `latency` is answered at once, on the host thread. `-watch` (or `watch
+//! 1`) reloads when the class's script, or a local module it uses, is saved,
+//! as `[pyrus]`'s does; the reload runs on the worker like `reload`.
+//! `[pyrus]`'s other own words (`detach`, `latest`, `queue`, `stop`,
+//! `open`) are refused with why, unless the class takes them.
 //!
 //! # Threading
 //! [`SignalObject`]: host threads of its context (`Send + Sync`).
