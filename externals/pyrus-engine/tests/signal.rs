@@ -516,6 +516,13 @@ fn methods_run_on_the_audio_worker_and_bad_input_is_reported() {
     o.message(0, &test_host::msg(&format!("eval self.worker != {}", here.take_outlet(0)[0])));
     let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
     assert_eq!(status(&events, 0), ["1"], "and that is not this (the host's) thread");
+    #[cfg(target_os = "linux")]
+    {
+        // Normal priority, as a time-sharing thread that does not preempt the audio thread waking it.
+        o.message(0, &test_host::msg("eval __import__('os').sched_getscheduler(0) == __import__('os').SCHED_BATCH"));
+        let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
+        assert_eq!(status(&events, 0), ["1"], "the worker runs SCHED_BATCH");
+    }
 }
 
 const SPIN: &str = "import threading, pyrus\nentered = threading.Event()\nclosed = threading.Event()\n\ndef wait_entered():\n    return entered.wait(10)\n\ndef wait_closed():\n    return closed.wait(10)\n\nclass Spin(pyrus.Signal):\n    def process(self, ins, outs):\n        entered.set()\n        while True:\n            pass\n    def on_close(self):\n        closed.set()\n";
