@@ -4,7 +4,7 @@
 //! A [`SignalObject`] is one `[pyrus~ MODULE.CLASS ARGS...]`: an instance of
 //! a `pyrus.Signal` subclass, made on the creating host thread (its module
 //! is imported there, as class mode does), and its own audio worker thread
-//! (`pyrus-audio-N`, normal priority) that calls the instance's
+//! (`pyrus-audio-N`, normal priority; see `worker`) that calls the instance's
 //! `process(ins, outs)` on numpy arrays (one row per channel, `float32` for
 //! `f32` samples, `float64` for `f64`) made once per `dsp()` and reused for
 //! every block.
@@ -28,10 +28,10 @@
 //! which sends `underrun N` (the late blocks since the last report) out of
 //! the status outlet on a host thread, at most once a second
 //! ([`REPORT_EVERY`]). After a slow block the worker catches up: a chunk
-//! whose blocks are all past due is skipped without calling `process`. A `process` that raises is
-//! reported once (traceback in the console, `error <Type> ...` on the status
-//! outlet), its block is silence, and it is reported again only after a
-//! block that worked.
+//! whose blocks are all past due is skipped without calling `process`. A
+//! `process` that raises is reported once (traceback in the console,
+//! `error <Type> ...` on the status outlet), its block is silence, and it
+//! is reported again only after a block that worked.
 //!
 //! Messages never run Python on a host thread: the class's methods (class
 //! mode's `in_N_SELECTOR` naming), `reload` and the object's Python words
