@@ -174,6 +174,9 @@ struct Shared<S: Sample> {
     dropped: AtomicU64,
     /// A report is asked for (the object is marked dirty) and not yet made.
     report_pending: AtomicBool,
+    /// The object is gone (dropped, or the engine shut down): the worker
+    /// ends, and nothing more reaches the host's outlets, which may be
+    /// freed while a worker stuck in C code still holds this.
     quit: AtomicBool,
     /// The worker is attached to Python, running a message or a block.
     in_python: AtomicBool,
@@ -521,6 +524,8 @@ impl<S: Sample> Drop for SignalObject<S> {
     /// on its own (it owns what it uses).
     fn drop(&mut self) {
         let shared = &self.shared;
+        // First: from now on nothing reaches the outlets (see `quit`).
+        shared.quit.store(true, Ordering::SeqCst);
         shared.ctx.unregister(shared.core.id);
         crate::live::watch::unwatch(shared.core.id);
         if shared.in_python.load(Ordering::SeqCst) {
@@ -536,6 +541,9 @@ impl<S: Sample> Drop for SignalObject<S> {
 
 impl<S: Sample> Recipient for Shared<S> {
     fn deliver(&self, delivery: Delivery) {
+        if self.quit.load(Ordering::SeqCst) {
+            return;
+        }
         let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
         let Some(delivery) = out.carry(self.status_index(), delivery) else { return };
         match delivery {
@@ -554,6 +562,9 @@ impl<S: Sample> Recipient for Shared<S> {
     /// Reports the underruns since the last report, unless one left less
     /// than [`REPORT_EVERY`] ago: then the next service comes back to it.
     fn flush(&self) {
+        if self.quit.load(Ordering::SeqCst) {
+            return;
+        }
         self.report_pending.store(false, Ordering::Release);
         let dropped = self.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
