@@ -249,7 +249,12 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         let engine = Object::new(ctx, outlets.clone(), &target, options, Some(PathBuf::from(&*dir).as_path()));
         // SAFETY: x is the live object being made, on Pd's thread.
         let extra = unsafe {
-            inlets::create(x.cast(), |x, inlet, m| dispatch_at(x.cast(), inlet, m), &raw mut (*x).header.object, engine.inlet_count())
+            inlets::create(
+                x.cast(),
+                |x, inlet, m| dispatch_at(x.cast(), inlet, m),
+                &raw mut (*x).header.object,
+                engine.inlet_count(),
+            )
         };
         let state = Box::new(State { outlets, inlets: extra, engine: Rc::new(engine) });
         // SAFETY: x is live and ours; free() takes the box back.

@@ -353,12 +353,8 @@ fn a_slow_process_is_counted_as_underruns_and_metro_keeps_time() {
     assert_eq!(t.printed("logical"), ["2000"], "{}", t.text());
     let wall: f64 = t.printed("wall")[0].parse().unwrap();
     assert!(wall < 20_000.0, "2 s of metro took {wall} ms of wall clock: DSP waited for Python\n{}", t.text());
-    let underruns: Vec<u64> = t
-        .printed("status")
-        .iter()
-        .filter_map(|l| l.strip_prefix("underrun "))
-        .map(|n| n.parse().unwrap())
-        .collect();
+    let underruns: Vec<u64> =
+        t.printed("status").iter().filter_map(|l| l.strip_prefix("underrun ")).map(|n| n.parse().unwrap()).collect();
     assert!(!underruns.is_empty() && underruns.iter().all(|&n| n > 0), "underrun N reports: {}", t.text());
 }
 
