@@ -266,6 +266,13 @@ fn latency_4_delays_an_impulse_by_four_blocks() {
 }
 
 #[test]
+fn block_256_gives_process_four_blocks_for_three_more_of_latency() {
+    // -block 256 on Pd's 64: process waits for 4 blocks, so 2 + 3 blocks.
+    let (out, input, t) = impulses("block256", "-block 256");
+    assert_exact(&out, &input, 5 * BLOCK, BLOCK, "impulses, -block 256", &t);
+}
+
+#[test]
 fn several_signal_inlets_and_outlets_and_a_control_inlet() {
     let dir = setup("multi");
     let mut p = patch();
