@@ -395,10 +395,14 @@ fn reload_swaps_the_class_between_two_blocks_keeping_the_state() {
 
 #[test]
 fn dropping_it_while_process_is_blocked_returns_within_a_bound() {
-    let dir = setup("stuck", SLOW);
+    // Its on_close waits too, so that the worker outlives the object for a while.
+    let stuck = SLOW.to_owned()
+        + "\nclosed = threading.Event()\nclosing = threading.Event()\n\ndef wait_closed():\n    return closed.wait(10)\n\n\
+           def let_close():\n    closing.set()\n\nclass Stuck(Slow):\n    def on_close(self):\n        closed.set()\n        closing.wait(10)\n";
+    let dir = setup("stuck", &stuck);
     let (host, ctx) = context();
     let gate = Gate::new(ctx, &dir, "stuck");
-    let o = make(ctx, &host, &dir, "stuck.Slow");
+    let o = make(ctx, &host, &dir, "stuck.Stuck");
     let mut p = o.dsp(64, 48000.0);
     stream(&mut p, 0, 4, 64, |_| 1.0);
     gate.arm();
@@ -410,8 +414,22 @@ fn dropping_it_while_process_is_blocked_returns_within_a_bound() {
     // The audio thread may still run its half meanwhile: it waits for nobody.
     run_unwaited(&mut p, 5, 4, 64, |_| 1.0);
     drop(p);
+    host.take();
     gate.release();
     assert!(took < Duration::from_secs(3), "the drop waited {took:?} (its deadline is 500 ms; the gate 10 s)");
+    // Released, the worker notices the late blocks and asks for a report,
+    // then waits in on_close: its state is alive, the object is not.
+    let out = Arc::new(TestHost::new());
+    let call = |f: &str| {
+        let o = Object::new(ctx, out.clone(), &test_host::words(f), Options::default(), Some(&dir));
+        o.message(0, &pyrus_engine::atoms::Message::Bang);
+        out.take_outlet(0)
+    };
+    assert_eq!(call("stuck.wait_closed"), ["1"], "the worker is in on_close");
+    ctx.service();
+    let after = host.take();
+    call("stuck.let_close");
+    assert!(after.is_empty(), "nothing reaches a deleted object's outlets: {after:?}");
 }
 
 #[test]
