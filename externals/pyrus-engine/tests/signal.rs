@@ -107,7 +107,7 @@ fn an_impulse_comes_out_exactly_the_latency_later_every_time() {
     assert_eq!(status(&host.take(), 0), ["latency 96"]);
 }
 
-const MULTI: &str = "import pyrus\n\nclass Mix(pyrus.Signal):\n    signal_inlets = 2\n    signal_outlets = 3\n    inlets = 2\n    outlets = 1\n    def process(self, ins, outs):\n        assert ins.shape == (2, self.blocksize) and outs.shape == (3, self.blocksize), (ins.shape, outs.shape)\n        outs[0] = ins[0] + ins[1]\n        outs[1] = ins[0] - ins[1]\n        outs[2] = ins[0] * ins[1]\n";
+const MULTI: &str = "import pyrus\n\nclass Mix(pyrus.Signal):\n    signal_inlets = 2\n    signal_outlets = 3\n    inlets = 2\n    outlets = 1\n    def process(self, ins, outs):\n        assert ins.shape == (2, self.blocksize) and outs.shape == (3, self.blocksize), (ins.shape, outs.shape)\n        outs[0] = ins[0] + ins[1]\n        outs[1] = ins[0] - ins[1]\n        outs[2] = ins[0] * ins[1]\n    def in_1_float(self, k):\n        self.k = k\n";
 
 #[test]
 fn channels_are_rows_two_in_three_out() {
@@ -131,6 +131,11 @@ fn channels_are_rows_two_in_three_out() {
         assert_eq!([sum, difference, product], [x + y, x - y, x * y], "sample {t}");
     }
     assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+    // The second control inlet reaches in_1_float, on the worker.
+    o.message(1, &pyrus_engine::atoms::Message::Float(5.0));
+    o.message(0, &test_host::msg("eval self.k"));
+    let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
+    assert_eq!(status(&events, 0), ["5"]);
 }
 
 const CHUNKS: &str = "import pyrus\n\nclass Chunks(pyrus.Signal):\n    outlets = 1\n    def __init__(self):\n        self.sizes = set()\n    def process(self, ins, outs):\n        self.sizes.add((ins.shape, outs.shape, self.blocksize))\n        outs[:] = ins\n";
