@@ -107,7 +107,7 @@ fn an_impulse_comes_out_exactly_the_latency_later_every_time() {
     assert_eq!(status(&host.take(), 0), ["latency 96"]);
 }
 
-const MULTI: &str = "import pyrus\n\nclass Mix(pyrus.Signal):\n    signal_inlets = 2\n    signal_outlets = 3\n    inlets = 2\n    outlets = 1\n    def process(self, ins, outs):\n        assert ins.shape == (2, self.blocksize) and outs.shape == (3, self.blocksize), (ins.shape, outs.shape)\n        outs[0] = ins[0] + ins[1]\n        outs[1] = ins[0] - ins[1]\n        outs[2] = ins[0] * ins[1]\n";
+const MULTI: &str = "import pyrus\n\nclass Mix(pyrus.Signal):\n    signal_inlets = 2\n    signal_outlets = 3\n    inlets = 2\n    outlets = 1\n    def process(self, ins, outs):\n        assert ins.shape == (2, self.blocksize) and outs.shape == (3, self.blocksize), (ins.shape, outs.shape)\n        outs[0] = ins[0] + ins[1]\n        outs[1] = ins[0] - ins[1]\n        outs[2] = ins[0] * ins[1]\n    def in_1_float(self, k):\n        self.k = k\n";
 
 #[test]
 fn channels_are_rows_two_in_three_out() {
@@ -131,6 +131,11 @@ fn channels_are_rows_two_in_three_out() {
         assert_eq!([sum, difference, product], [x + y, x - y, x * y], "sample {t}");
     }
     assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+    // The second control inlet reaches in_1_float, on the worker.
+    o.message(1, &pyrus_engine::atoms::Message::Float(5.0));
+    o.message(0, &test_host::msg("eval self.k"));
+    let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
+    assert_eq!(status(&events, 0), ["5"]);
 }
 
 const CHUNKS: &str = "import pyrus\n\nclass Chunks(pyrus.Signal):\n    outlets = 1\n    def __init__(self):\n        self.sizes = set()\n    def process(self, ins, outs):\n        self.sizes.add((ins.shape, outs.shape, self.blocksize))\n        outs[:] = ins\n";
@@ -395,10 +400,14 @@ fn reload_swaps_the_class_between_two_blocks_keeping_the_state() {
 
 #[test]
 fn dropping_it_while_process_is_blocked_returns_within_a_bound() {
-    let dir = setup("stuck", SLOW);
+    // Its on_close waits too, so that the worker outlives the object for a while.
+    let stuck = SLOW.to_owned()
+        + "\nclosed = threading.Event()\nclosing = threading.Event()\n\ndef wait_closed():\n    return closed.wait(10)\n\n\
+           def let_close():\n    closing.set()\n\nclass Stuck(Slow):\n    def on_close(self):\n        closed.set()\n        closing.wait(10)\n";
+    let dir = setup("stuck", &stuck);
     let (host, ctx) = context();
     let gate = Gate::new(ctx, &dir, "stuck");
-    let o = make(ctx, &host, &dir, "stuck.Slow");
+    let o = make(ctx, &host, &dir, "stuck.Stuck");
     let mut p = o.dsp(64, 48000.0);
     stream(&mut p, 0, 4, 64, |_| 1.0);
     gate.arm();
@@ -410,8 +419,22 @@ fn dropping_it_while_process_is_blocked_returns_within_a_bound() {
     // The audio thread may still run its half meanwhile: it waits for nobody.
     run_unwaited(&mut p, 5, 4, 64, |_| 1.0);
     drop(p);
+    host.take();
     gate.release();
     assert!(took < Duration::from_secs(3), "the drop waited {took:?} (its deadline is 500 ms; the gate 10 s)");
+    // Released, the worker notices the late blocks and asks for a report,
+    // then waits in on_close: its state is alive, the object is not.
+    let out = Arc::new(TestHost::new());
+    let call = |f: &str| {
+        let o = Object::new(ctx, out.clone(), &test_host::words(f), Options::default(), Some(&dir));
+        o.message(0, &pyrus_engine::atoms::Message::Bang);
+        out.take_outlet(0)
+    };
+    assert_eq!(call("stuck.wait_closed"), ["1"], "the worker is in on_close");
+    ctx.service();
+    let after = host.take();
+    call("stuck.let_close");
+    assert!(after.is_empty(), "nothing reaches a deleted object's outlets: {after:?}");
 }
 
 #[test]
