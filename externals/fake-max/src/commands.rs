@@ -112,6 +112,7 @@ impl Kernel {
                 api::free_pointer(x);
             }
             ("quit", 0) => self.quit = true,
+            ("dsp" | "signal" | "capture", _) => super::msp::command(&cmd.text, rest, |id| self.object(id)),
             _ => line("error", &format!("fake-max: bad command: {text}")),
         }
     }
@@ -169,6 +170,7 @@ impl Kernel {
     /// (Max drops pending events at quit), frees every object (in creation
     /// order), then runs the quit tasks.
     pub fn quit(&mut self) {
+        super::msp::quit();
         {
             let mut s = lock(&scheduler().state);
             s.jobs.clear();

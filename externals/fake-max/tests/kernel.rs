@@ -106,6 +106,8 @@ struct Kernel {
     seen: Vec<String>,
     /// Under wine: set once the process has exited (the output's end).
     exited: Arc<AtomicBool>,
+    /// The kernel's current directory (the patcher's folder).
+    dir: PathBuf,
 }
 
 impl Kernel {
@@ -146,7 +148,7 @@ impl Kernel {
                 (child, Arc::new(AtomicBool::new(false)))
             }
         };
-        let mut k = Kernel { stdin: child.stdin.take(), child, lines: rx, seen: Vec::new(), exited };
+        let mut k = Kernel { stdin: child.stdin.take(), child, lines: rx, seen: Vec::new(), exited, dir: dir.clone() };
         for p in paths {
             k.send(&format!("load {}", load_path(&p)));
         }
@@ -534,3 +536,6 @@ fn a_quit_that_hangs_ends_the_run_as_a_failure() {
     assert!(rest[3].starts_with("error fake-max: quit did not finish within 300ms"), "{rest:?}");
     assert_ne!(status, 0);
 }
+
+/// MSP: the chain, perform routines on the audio thread (tests/msp/mod.rs).
+mod msp;
