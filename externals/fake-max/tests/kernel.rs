@@ -55,9 +55,11 @@ fn external(dir: &Path, name: &str) -> PathBuf {
             assert!(made.success(), "dlltool makes liblacks.a");
             // The C++ runtime goes inside: only MaxAPI.dll is to be found.
             let flags = vec!["-static-libgcc".into(), "-static-libstdc++".into()];
+            // MaxAudio.dll first: MSP's functions are imported from it, as in Max.
             let libs = vec![
                 "-L".into(),
                 kernel.into_os_string(),
+                "-l:MaxAudio.dll".into(),
                 "-l:MaxAPI.dll".into(),
                 "-L".into(),
                 dir.into(),
