@@ -119,6 +119,7 @@ mod live;
 mod object;
 mod out;
 mod python;
+pub mod signal;
 mod sync;
 #[cfg(feature = "test-host")]
 pub mod test_host;
@@ -134,6 +135,7 @@ pub use host::{console_lines, Host, NoReceiver, Outlets, Port};
 pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};
+pub use signal::{Perform, Sample, SignalObject};
 pub use sync::{catch, STACK};
 pub use usb::{DeviceSpec, UsbObject, COMMANDS as USB_COMMANDS};
 
@@ -155,6 +157,7 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     let mut threads = pool::shut_down();
     threads.extend(usb::device_thread::shut_down());
     threads.extend(live::watch::shut_down());
+    threads.extend(signal::shut_down());
     sync::join_by(threads, end)
 }
 pub use pyrus_atoms as atoms;

@@ -497,8 +497,9 @@ pub fn shut_down() -> Vec<JoinHandle<()>> {
     handles
 }
 
-/// Resets this thread to the normal time-sharing policy.
-fn normal_priority() {
+/// Resets this thread to the normal time-sharing policy (the workers,
+/// the control thread, `[pyrus~]`'s audio workers).
+pub(crate) fn normal_priority() {
     #[cfg(unix)]
     {
         // SAFETY: sched_param is plain data (on macOS with private padding,

@@ -1,0 +1,550 @@
+//! `[pyrus~]`: audio in Python without the host's audio thread ever
+//! waiting for Python or touching it.
+//!
+//! A [`SignalObject`] is one `[pyrus~ MODULE.CLASS ARGS...]`: an instance of
+//! a `pyrus.Signal` subclass, made on the creating host thread (its module
+//! is imported there, as class mode does), and its own audio worker thread
+//! (`pyrus-audio-N`, normal priority) that calls the instance's
+//! `process(ins, outs)` on numpy arrays (one row per channel, `float32` for
+//! `f32` samples, `float64` for `f64`) made once per `dsp()` and reused for
+//! every block.
+//!
+//! Each `dsp()` (DSP on, or a new block size or sample rate) makes two
+//! lock-free SPSC rings (`rings`) and hands the audio thread its half, a
+//! [`Perform`]: [`Perform::run`] copies the input block into one ring and
+//! takes the output block due now from the other, and nothing else. The
+//! latency is fixed: `-latency N` host blocks (default
+//! [`DEFAULT_LATENCY`]), plus, with `-block N` (samples, a multiple of the
+//! host block: `process` sees `N`-sample chunks), the `N / block - 1` host
+//! blocks a chunk needs to fill: `latency` answers `latency SAMPLES` =
+//! `(latency + N / block - 1) * block`. An impulse in at sample `t` comes
+//! out at `t + SAMPLES`, every time: a block the worker makes too late is
+//! dropped, never delays the next.
+//!
+//! When the worker is late, the block is silence (or, with `-hold`, the
+//! last good block) and counted; `underrun N` (the late blocks since the
+//! last report) leaves the status outlet from a host thread, through the
+//! context's service, at most once a second. A `process` that raises is
+//! reported once (traceback in the console, `error <Type> ...` on the status
+//! outlet), its block is silence, and it is reported again only after a
+//! block that worked.
+//!
+//! Messages never run Python on a host thread: the class's methods (class
+//! mode's `in_N_SELECTOR` naming), `reload` and the object's Python words
+//! (`eval`, `exec`, ...) run on the audio worker between two blocks, in the
+//! order they came; what they send is marshalled as a detached object's is.
+//! `latency` is answered at once, on the host thread.
+//!
+//! # Threading
+//! [`SignalObject`]: host threads of its context (`Send + Sync`).
+//! [`Perform`]: the host's audio thread. The worker: its own thread,
+//! attached to Python while it handles a message or a block. Joined when
+//! the object is dropped and at [`crate::shut_down`], by a deadline.
+
+mod rings;
+mod worker;
+
+pub use rings::Perform;
+
+use crate::context::{self as registry, Context, Recipient};
+use crate::detach::marshal::Delivery;
+use crate::host::Outlets;
+use crate::object::options::{join, OWN, PYTHON_MESSAGES, RESERVED};
+use crate::out::Out;
+use crate::python::console::{self, Caller};
+use crate::python::core::Core;
+use crate::python::gil;
+use crate::python::report;
+use crate::sync::lock;
+use pyrus_atoms::{Atom, Message, OwnedMessage};
+use rings::{Counters, Layout};
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+/// The host blocks of latency without `-latency`.
+pub const DEFAULT_LATENCY: usize = 2;
+
+/// The most `-latency` takes.
+pub const MOST_LATENCY: usize = 64;
+
+/// The most signal inlets or outlets a class may declare.
+pub const MAX_CHANNELS: usize = 64;
+
+/// How long a drop waits for the worker (a `process` stuck in C code keeps
+/// it: it is then left to end on its own).
+pub const DROP_DEADLINE: Duration = Duration::from_millis(500);
+
+/// The shortest time between two `underrun N` reports of one object.
+pub const REPORT_EVERY: Duration = Duration::from_secs(1);
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A host's sample: `f32` (Pd's 32-bit build), `f64` (Pd64, Max).
+pub trait Sample: Copy + Default + Send + Sync + 'static + sealed::Sealed {
+    /// numpy's name for it: the dtype of `process`'s arrays.
+    const DTYPE: &'static str;
+}
+
+impl Sample for f32 {
+    const DTYPE: &'static str = "float32";
+}
+
+impl Sample for f64 {
+    const DTYPE: &'static str = "float64";
+}
+
+/// The options of `[pyrus~]`, read from its creation arguments.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct SignalOptions {
+    latency: usize,
+    /// `-block N`: samples per `process` call; None: the host block.
+    chunk: Option<usize>,
+    hold: bool,
+}
+
+/// One `[pyrus~]` (see the module docs).
+///
+/// # Threading
+/// `Send + Sync`: any host thread of its context, and dropped on one.
+pub struct SignalObject<S: Sample> {
+    shared: Arc<Shared<S>>,
+}
+
+/// What a message asks the worker to do, between two blocks.
+enum Job {
+    /// A message at an inlet, as `Core::handle` takes it (own Python words
+    /// in their `pyrus WORD ...` form).
+    Message(usize, OwnedMessage),
+    /// Another object reloaded the module of the class: bind it again.
+    Rebind,
+}
+
+/// The object's state that host threads and the worker share.
+struct Shared<S: Sample> {
+    ctx: Context,
+    core: Arc<Core>,
+    outlets: Arc<dyn Outlets>,
+    options: SignalOptions,
+    signal_ins: usize,
+    signal_outs: usize,
+    weak: Weak<Shared<S>>,
+    /// Messages for the worker, oldest first.
+    jobs: Mutex<VecDeque<Job>>,
+    /// The worker's half of the rings of the latest `dsp()`, until it takes it.
+    next: Mutex<Option<rings::WorkerRings<S>>>,
+    /// The layout of the latest `dsp()`, for `latency`.
+    layout: Mutex<Option<Layout>>,
+    counters: Arc<Counters>,
+    /// Underruns reported so far, and when the last report was.
+    reported: Mutex<(u64, Option<Instant>)>,
+    /// A report is asked for (the object is marked dirty) and not yet made.
+    report_pending: AtomicBool,
+    quit: AtomicBool,
+    /// The worker's handle, to unpark it, and its join handle (taken by
+    /// the drop or by the engine's shut-down, whichever comes first).
+    thread: Mutex<Option<Thread>>,
+    handle: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Every object's shared state, for [`shut_down`].
+static LIVE: Mutex<Vec<Weak<dyn Worker>>> = Mutex::new(Vec::new());
+
+/// What [`shut_down`] needs of an object, whatever its sample type.
+trait Worker: Send + Sync {
+    /// Tells the worker to end; hands back its thread, if not taken yet.
+    fn end(&self) -> Option<JoinHandle<()>>;
+}
+
+impl<S: Sample> SignalObject<S> {
+    /// Makes a `[pyrus~]` of `context`, which speaks through `outlets`.
+    /// `args`: `MODULE.CLASS`, then its options (`-latency N`, `-block N`,
+    /// `-hold`), then the class's own arguments. Loads the class (a
+    /// `pyrus.Signal` subclass) and makes its instance here, starts its audio
+    /// worker, and makes the control outlets (the class's, then the status
+    /// outlet) through [`Outlets::create`], as [`crate::Object::new`] does.
+    /// An error (no such class, not a `pyrus.Signal`, no numpy, a bad
+    /// option) is in the console and the result: the host makes no object.
+    pub fn new(context: &'static Context, outlets: Arc<dyn Outlets>, args: &[Atom<'_>]) -> Result<Self, String> {
+        Self::with_patch_dir(context, outlets, args, None)
+    }
+
+    /// [`SignalObject::new`], with the patch's folder put on `sys.path`
+    /// first (as [`crate::Object::new`] does), for scripts beside the patch.
+    pub fn with_patch_dir(
+        context: &Context,
+        outlets: Arc<dyn Outlets>,
+        args: &[Atom<'_>],
+        patch_dir: Option<&Path>,
+    ) -> Result<Self, String> {
+        fn fail<T>(outlets: &dyn Outlets, why: String) -> Result<T, String> {
+            outlets.error(&format!("pyrus~: {why}"));
+            Err(why)
+        }
+        let Some((Atom::Symbol(name), rest)) = args.split_first() else {
+            return fail(&*outlets, "pyrus~ takes a class first: [pyrus~ MODULE.CLASS ARGS...]".into());
+        };
+        let (options, leading) = match parse_options(rest) {
+            Ok(parsed) => parsed,
+            Err(why) => return fail(&*outlets, why),
+        };
+        let ctx = context.clone();
+        let id = registry::next_id();
+        let _creating = ctx.creating(id);
+        let numbers = ctx.host().numbers();
+        let core = Arc::new(Core::new(id, numbers, Some(name.to_string()), leading, patch_dir));
+        crate::python::core::register_core(&ctx, &core);
+        let early = Caller {
+            out: Out::Creating { ctx: ctx.clone(), outlets: outlets.clone(), id },
+            data_outlets: None,
+            id,
+            numbers,
+        };
+        let ports = gil::sync_call(&ctx, Some(id), |py| {
+            console::call_as(&early, || {
+                core.init(py, &early.out);
+                worker::signal_ports(py, &core)
+            })
+        });
+        let (signal_ins, signal_outs) = match ports {
+            Ok(ports) => ports,
+            Err(why) => return fail(&*outlets, format!("{name}: {why}")),
+        };
+        core.created();
+        outlets.create(core.shape().outlets + 1);
+        let shared = Arc::new_cyclic(|weak| Shared {
+            ctx: ctx.clone(),
+            core,
+            outlets,
+            options,
+            signal_ins,
+            signal_outs,
+            weak: weak.clone(),
+            jobs: Mutex::new(VecDeque::new()),
+            next: Mutex::new(None),
+            layout: Mutex::new(None),
+            counters: Arc::new(Counters::default()),
+            reported: Mutex::new((0, None)),
+            report_pending: AtomicBool::new(false),
+            quit: AtomicBool::new(false),
+            thread: Mutex::new(None),
+            handle: Mutex::new(None),
+        });
+        let worker = shared.clone();
+        let spawned = crate::context::spawn(format!("pyrus-audio-{id}"), move || worker::run(worker));
+        let handle = match spawned {
+            Ok(handle) => handle,
+            Err(e) => return fail(&*shared.outlets, format!("no audio worker thread: {e}")),
+        };
+        *lock(&shared.thread) = Some(handle.thread().clone());
+        *lock(&shared.handle) = Some(handle);
+        let recipient: Weak<dyn Recipient> = shared.weak.clone();
+        ctx.register(id, recipient);
+        let worker: Weak<dyn Worker> = shared.weak.clone();
+        let mut live = lock(&LIVE);
+        live.retain(|w| w.strong_count() > 0);
+        live.push(worker);
+        drop(live);
+        Ok(SignalObject { shared })
+    }
+
+    /// Signal inlets, as the class declared (`signal_inlets`, at least 1:
+    /// Pd's main signal inlet).
+    pub fn signal_inlets(&self) -> usize {
+        self.shared.signal_ins
+    }
+
+    /// Signal outlets, as the class declared (`signal_outlets`).
+    pub fn signal_outlets(&self) -> usize {
+        self.shared.signal_outs
+    }
+
+    /// Control inlets beyond the first (the class's `inlets` - 1).
+    pub fn control_inlets(&self) -> usize {
+        self.shared.core.shape().inlets - 1
+    }
+
+    /// Control outlets made through [`Outlets::create`]: the class's
+    /// `outlets`, then the status outlet.
+    pub fn control_outlets(&self) -> usize {
+        self.shared.core.shape().outlets + 1
+    }
+
+    /// A control message at inlet `inlet`: the object's own words at the
+    /// left inlet (`latency`, answered here; `reload` and the Python words,
+    /// on the worker), else the class's methods, which the worker calls
+    /// between two blocks, in order. No Python here.
+    ///
+    /// # Threading
+    /// Any host thread of the object's context.
+    pub fn message(&self, inlet: usize, message: &Message<'_>) {
+        let shared = &self.shared;
+        if let (0, Message::Anything(selector, args)) = (inlet, message) {
+            let own = match selector.as_ref() {
+                OWN => match args.split_first() {
+                    Some((Atom::Symbol(word), rest)) => Some((word.as_ref(), rest)),
+                    _ => {
+                        return shared.bad_argument(&format!(
+                            "{OWN} takes one of the object's own words: {}",
+                            OWN_WORDS.join(", ")
+                        ))
+                    }
+                },
+                word if OWN_WORDS.contains(&word) && !shared.class_takes(word) => Some((word, &args[..])),
+                _ => None,
+            };
+            if let Some((word, rest)) = own {
+                return shared.command(word, rest);
+            }
+        }
+        shared.push(Job::Message(inlet, message.clone().into_owned()));
+    }
+
+    /// DSP starts or changes (Pd's `dsp` method, Max's `dsp64`): new rings
+    /// and arrays for host blocks of `block` samples at `sample_rate`. The
+    /// worker takes them between two blocks. The host drops the previous
+    /// [`Perform`], if any, before or after, never while it runs.
+    ///
+    /// # Threading
+    /// A host thread of the object's context, with that DSP off or being
+    /// rebuilt.
+    pub fn dsp(&self, block: usize, sample_rate: f64) -> Perform<S> {
+        let shared = &self.shared;
+        let block = block.max(1);
+        let chunk = match shared.options.chunk {
+            Some(samples) if samples % block == 0 && samples >= block => samples / block,
+            Some(samples) => {
+                shared.bad_argument(&format!(
+                    "-block {samples} is not a multiple of the host's block of {block} samples: \
+                     process gets {block}-sample blocks"
+                ));
+                1
+            }
+            None => 1,
+        };
+        let layout = Layout {
+            block,
+            chunk,
+            latency: shared.options.latency,
+            ins: shared.signal_ins,
+            outs: shared.signal_outs,
+            rate: sample_rate,
+            hold: shared.options.hold,
+        };
+        let thread = lock(&shared.thread).clone().expect("the worker started with the object");
+        let (perform, worker_half) = rings::make(layout, shared.counters.clone(), thread.clone());
+        *lock(&shared.layout) = Some(layout);
+        *lock(&shared.next) = Some(worker_half);
+        thread.unpark();
+        perform
+    }
+
+    /// The latency in samples, once `dsp()` has been called.
+    pub fn latency(&self) -> Option<u64> {
+        lock(&self.shared.layout).map(|l| l.latency_samples())
+    }
+}
+
+/// The words `[pyrus~]` takes for itself at its left inlet.
+pub const OWN_WORDS: &[&str] = &["latency", "import", "eval", "exec", "load", "call", "reload"];
+
+impl<S: Sample> Shared<S> {
+    /// Whether the class has a left-inlet method for one of the object's
+    /// own words (it then gets that word; `pyrus WORD` reaches the own one).
+    fn class_takes(&self, word: &str) -> bool {
+        RESERVED.iter().position(|w| *w == word).is_some_and(|i| self.core.class_takes(i))
+    }
+
+    fn status_index(&self) -> usize {
+        self.core.status()
+    }
+
+    /// A job for the worker, which runs it between two blocks.
+    fn push(&self, job: Job) {
+        lock(&self.jobs).push_back(job);
+        self.unpark();
+    }
+
+    fn unpark(&self) {
+        if let Some(thread) = lock(&self.thread).as_ref() {
+            thread.unpark();
+        }
+    }
+
+    fn command(&self, word: &str, args: &[Atom<'_>]) {
+        match word {
+            "latency" if !args.is_empty() => {
+                self.bad_argument(&format!("latency takes no arguments, not '{}'", join(args)))
+            }
+            "latency" => match *lock(&self.layout) {
+                Some(layout) => {
+                    let samples = Atom::Int(layout.latency_samples() as i64);
+                    let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
+                    let message = Message::Anything(Cow::Borrowed("latency"), Cow::Owned(vec![samples]));
+                    out.outlet(self.status_index(), &message);
+                }
+                None => self.bad_argument(&format!(
+                    "latency: not known until DSP starts (then {} host blocks, more with -block)",
+                    self.options.latency
+                )),
+            },
+            word if PYTHON_MESSAGES.contains(&word) => {
+                let mut atoms = vec![Atom::Symbol(Cow::Borrowed(word))];
+                atoms.extend(args.iter().cloned());
+                let message = Message::Anything(Cow::Borrowed(OWN), Cow::Owned(atoms));
+                self.push(Job::Message(0, message.into_owned()));
+            }
+            other => self.bad_argument(&format!(
+                "'{other}' is not one of pyrus~'s own words ({}); detach, latest, queue, stop, watch \
+                 and open are [pyrus]'s: pyrus~ always runs on its audio worker",
+                OWN_WORDS.join(", ")
+            )),
+        }
+    }
+
+    /// New underruns: asks the context's service for a report (any
+    /// thread: the worker notices them; never the audio thread).
+    fn underruns_to_report(&self) {
+        if !self.report_pending.swap(true, Ordering::AcqRel) {
+            let weak: Weak<dyn Recipient> = self.weak.clone();
+            self.ctx.mark_dirty(weak);
+            self.ctx.wake();
+        }
+    }
+
+    fn bad_argument(&self, why: &str) {
+        let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
+        out.error(&format!("pyrus~: {why}"));
+        report::status_error(&out, self.status_index(), "ValueError", why);
+    }
+}
+
+impl<S: Sample> Worker for Shared<S> {
+    fn end(&self) -> Option<JoinHandle<()>> {
+        self.quit.store(true, Ordering::Release);
+        self.unpark();
+        crate::detach::pool::interrupt(self.core.id, u64::MAX);
+        lock(&self.handle).take()
+    }
+}
+
+impl<S: Sample> Drop for SignalObject<S> {
+    /// Ends the worker (a running `process` is interrupted as `stop`
+    /// interrupts a job) and joins it for at most [`DROP_DEADLINE`], with
+    /// this thread's GIL released; a worker stuck in C code is left to end
+    /// on its own (it owns what it uses).
+    fn drop(&mut self) {
+        let shared = &self.shared;
+        shared.ctx.unregister(shared.core.id);
+        if let Some(handle) = shared.end() {
+            let end = Instant::now() + DROP_DEADLINE;
+            gil::released(move || crate::sync::join_by(vec![handle], end));
+        }
+    }
+}
+
+impl<S: Sample> Recipient for Shared<S> {
+    fn deliver(&self, delivery: Delivery) {
+        let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
+        match delivery {
+            Delivery::Outlet(i, m) => out.outlet(i, &m),
+            Delivery::Post(text) => out.post(&text),
+            Delivery::Error(text) => out.error(&text),
+            Delivery::Send(name, m) => {
+                if let Err(e) = out.send(&name, &m) {
+                    out.error(&format!("pyrus.send: {e}"));
+                    report::status_error(&out, self.status_index(), "LookupError", &e.to_string());
+                }
+            }
+            Delivery::JobDone(_) => {}
+            Delivery::Rebind => self.rebind(),
+            Delivery::Reload(module) => {
+                if self.core.module_name().as_deref() != Some(module.as_str()) {
+                    self.command("reload", &[Atom::Symbol(Cow::Owned(module))]);
+                }
+                self.command("reload", &[]);
+            }
+        }
+    }
+
+    /// Reports the underruns since the last report, unless one left less
+    /// than [`REPORT_EVERY`] ago: then the next service comes back to it.
+    fn flush(&self) {
+        self.report_pending.store(false, Ordering::Release);
+        let total = self.counters.underruns.load(Ordering::Relaxed);
+        let mut reported = lock(&self.reported);
+        let (seen, last) = *reported;
+        if total <= seen {
+            return;
+        }
+        if last.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
+            drop(reported);
+            self.underruns_to_report();
+            self.ctx.host().request_service();
+            return;
+        }
+        *reported = (total, Some(Instant::now()));
+        drop(reported);
+        let n = Atom::Int(i64::try_from(total - seen).unwrap_or(i64::MAX));
+        let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
+        out.outlet(self.status_index(), &Message::Anything(Cow::Borrowed("underrun"), Cow::Owned(vec![n])));
+    }
+
+    fn rebind(&self) {
+        self.push(Job::Rebind);
+    }
+}
+
+/// Reads `-latency N`, `-block N` and `-hold` anywhere in `args`; the rest
+/// are the class's arguments.
+fn parse_options(args: &[Atom<'_>]) -> Result<(SignalOptions, Vec<pyrus_atoms::OwnedAtom>), String> {
+    let mut options = SignalOptions { latency: DEFAULT_LATENCY, chunk: None, hold: false };
+    let mut leading = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let whole = |what: &str, min: usize, max: usize| -> Result<usize, String> {
+            let value = args.get(i + 1).and_then(Atom::as_float);
+            match value {
+                Some(v) if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 => Ok(v as usize),
+                _ => Err(format!(
+                    "-{what} takes a whole number from {min} to {max}, not '{}'",
+                    args.get(i + 1).map(ToString::to_string).unwrap_or_default()
+                )),
+            }
+        };
+        match args[i].as_symbol() {
+            Some("-latency") => {
+                options.latency = whole("latency", 1, MOST_LATENCY)?;
+                i += 2;
+            }
+            Some("-block") => {
+                options.chunk = Some(whole("block", 1, 1 << 16)?);
+                i += 2;
+            }
+            Some("-hold") => {
+                options.hold = true;
+                i += 1;
+            }
+            _ => {
+                leading.push(args[i].clone().into_owned());
+                i += 1;
+            }
+        }
+    }
+    Ok((options, leading))
+}
+
+/// Ends every `[pyrus~]`'s worker at process exit; returns their threads for
+/// [`crate::shut_down`] to join by its deadline.
+pub(crate) fn shut_down() -> Vec<JoinHandle<()>> {
+    let live: Vec<_> = lock(&LIVE).drain(..).filter_map(|w| w.upgrade()).collect();
+    live.iter().filter_map(|w| w.end()).collect()
+}
