@@ -1,4 +1,4 @@
-# Max for Windows (sourced by build/lib.sh): pyrus.mxe64 and pyrus.usb.mxe64
+# Max for Windows (sourced by build/lib.sh): pyrus.mxe64, pyrus.usb.mxe64 and pyrus~.mxe64
 # (two copies of the loader, a DLL exporting ext_main, linked to MaxAPI.dll
 # with raw-dylib) and the core pyrus_max.dll, cross-built with mingw-w64 for
 # x86_64-pc-windows-gnu into target/package/max-windows/; and the fake-max
@@ -28,6 +28,7 @@ package_max_windows() {
   mkdir -p "$MAX_WINDOWS_KERNEL"
   cp "$WINDOWS_RELEASE/pyrus_max_loader.dll" "$MAX_WINDOWS_PACKAGE/pyrus.mxe64"
   cp "$WINDOWS_RELEASE/pyrus_max_loader.dll" "$MAX_WINDOWS_PACKAGE/pyrus.usb.mxe64"
+  cp "$WINDOWS_RELEASE/pyrus_max_loader.dll" "$MAX_WINDOWS_PACKAGE/pyrus~.mxe64"
   cp "$WINDOWS_RELEASE/pyrus_max.dll" "$MAX_WINDOWS_PACKAGE/"
   cp "$WINDOWS_RELEASE/fake-max.exe" "$WINDOWS_RELEASE/MaxAPI.dll" "$MAX_WINDOWS_KERNEL/"
   # MaxAudio.dll: forwards Max's MaxAudio functions (MSP, buffer~) to the

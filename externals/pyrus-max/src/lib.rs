@@ -45,6 +45,7 @@ mod gate;
 mod host;
 mod inlets;
 mod service;
+mod signal;
 mod trampoline;
 mod usb;
 
@@ -118,7 +119,7 @@ type GimmeFn = unsafe extern "C" fn(*mut MaxPyrus, *mut max::t_symbol, c_long, *
 type AssistFn = unsafe extern "C" fn(*mut MaxPyrus, *mut c_void, c_long, c_long, *mut c_char);
 
 /// A method as Max stores it.
-fn method<F: Copy>(f: F) -> max::method {
+pub(crate) fn method<F: Copy>(f: F) -> max::method {
     assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<unsafe extern "C" fn()>());
     // SAFETY: F is one of this crate's `unsafe extern "C" fn` types (a
     // function pointer of the same size); Max calls it back with the
@@ -207,6 +208,7 @@ fn setup() {
     let _ = CONTEXT.set(Context::new(Arc::new(MaxHost)));
     control::create();
     usb::setup();
+    signal::setup();
     match runtime::start(&RuntimeConfig::from_env(scripts_dir())) {
         Ok(started) => {
             console::post(&format!("pyrus {} for Max: {}", env!("CARGO_PKG_VERSION"), started.banner));
@@ -233,7 +235,7 @@ fn scripts_dir() -> Option<PathBuf> {
 }
 
 /// The patcher's folder, where scripts are looked for first.
-fn patcher_dir() -> Option<PathBuf> {
+pub(crate) fn patcher_dir() -> Option<PathBuf> {
     let mut buf = [0 as c_char; max::MAX_PATH_CHARS];
     // SAFETY: the output buffer has the MAX_PATH_CHARS bytes the call
     // writes at most; main thread during creation.
@@ -386,7 +388,7 @@ fn dispatch_at(x: *mut MaxPyrus, inlet: usize, message: &Message<'_>) {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
