@@ -71,3 +71,398 @@ fn a_gain_matches_sample_for_sample_after_the_latency() {
     }
     assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
 }
+
+/// Runs `blocks` host blocks of `block` samples through a 1-in 1-out
+/// object, input from `input(sample)`, waiting for the worker before each;
+/// returns the output.
+fn stream(p: &mut Perform<f32>, from: usize, blocks: usize, block: usize, input: impl Fn(usize) -> f32) -> Vec<f32> {
+    let mut output = Vec::new();
+    for b in 0..blocks {
+        let at = (from + b) * block;
+        let ins: Vec<f32> = (at..at + block).map(&input).collect();
+        output.extend(self::block(p, &[ins], 1).remove(0));
+    }
+    output
+}
+
+fn status(events: &[Event], index: usize) -> Vec<String> {
+    test_host::outlet(events, index)
+}
+
+#[test]
+fn an_impulse_comes_out_exactly_the_latency_later_every_time() {
+    let dir = setup("impulse", GAIN);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "impulse.Gain -latency 3");
+    let mut p = o.dsp(32, 44100.0);
+    // An impulse every 7 blocks, each at another offset in its block.
+    let at = |i: usize| i % (7 * 32) == (i / (7 * 32)) % 32;
+    let output = stream(&mut p, 0, 7 * 40, 32, |i| if at(i) { 1.0 } else { 0.0 });
+    let latency = 3 * 32;
+    for (t, &y) in output.iter().enumerate() {
+        let expected = if t >= latency && at(t - latency) { 1.0 } else { 0.0 };
+        assert_eq!(y, expected, "sample {t}");
+    }
+    o.message(0, &test_host::msg("latency"));
+    assert_eq!(status(&host.take(), 0), ["latency 96"]);
+}
+
+const MULTI: &str = "import pyrus\n\nclass Mix(pyrus.Signal):\n    signal_inlets = 2\n    signal_outlets = 3\n    inlets = 2\n    outlets = 1\n    def process(self, ins, outs):\n        assert ins.shape == (2, self.blocksize) and outs.shape == (3, self.blocksize), (ins.shape, outs.shape)\n        outs[0] = ins[0] + ins[1]\n        outs[1] = ins[0] - ins[1]\n        outs[2] = ins[0] * ins[1]\n";
+
+#[test]
+fn channels_are_rows_two_in_three_out() {
+    let dir = setup("multi", MULTI);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "multi.Mix");
+    assert_eq!((o.signal_inlets(), o.signal_outlets(), o.control_inlets(), o.control_outlets()), (2, 3, 1, 2));
+    assert_eq!(host.made(), [(0, 2)], "one control outlet, then the status outlet");
+    let mut p = o.dsp(16, 48000.0);
+    let a = |i: usize| (i % 13) as f32;
+    let b = |i: usize| (i % 5) as f32 - 2.0;
+    let mut outs = vec![Vec::new(); 3];
+    for k in 0..20 {
+        let ins = [(k * 16..k * 16 + 16).map(a).collect(), (k * 16..k * 16 + 16).map(b).collect()];
+        for (all, part) in outs.iter_mut().zip(block(&mut p, &ins, 3)) {
+            all.extend(part);
+        }
+    }
+    for (t, ((&sum, &difference), &product)) in outs[0].iter().zip(&outs[1]).zip(&outs[2]).enumerate().skip(32) {
+        let (x, y) = (a(t - 32), b(t - 32));
+        assert_eq!([sum, difference, product], [x + y, x - y, x * y], "sample {t}");
+    }
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+}
+
+const CHUNKS: &str = "import pyrus\n\nclass Chunks(pyrus.Signal):\n    outlets = 1\n    def __init__(self):\n        self.sizes = set()\n    def process(self, ins, outs):\n        self.sizes.add((ins.shape, outs.shape, self.blocksize))\n        outs[:] = ins\n";
+
+#[test]
+fn block_256_on_a_host_block_of_64_processes_256_samples_at_a_time() {
+    let dir = setup("chunks", CHUNKS);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "chunks.Chunks -block 256");
+    let mut p = o.dsp(64, 48000.0);
+    // (latency + 256 / 64 - 1) blocks of 64: an impulse comes out 320 samples later.
+    assert_eq!(p.latency(), 320);
+    let at = |i: usize| i % 300 == 17;
+    let output = stream(&mut p, 0, 64, 64, |i| if at(i) { 1.0 } else { 0.0 });
+    for (t, &y) in output.iter().enumerate() {
+        assert_eq!(y, if t >= 320 && at(t - 320) { 1.0 } else { 0.0 }, "sample {t}");
+    }
+    o.message(0, &test_host::msg("eval repr(sorted(self.sizes))"));
+    o.message(0, &test_host::msg("latency"));
+    let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty() && !status(e, 1).is_empty());
+    assert_eq!(status(&events, 0), ["symbol [((1, 256), (1, 256), 256)]"]);
+    assert_eq!(status(&events, 1), ["latency 320"]);
+}
+
+/// A class whose `process` blocks, once armed, until the test releases it:
+/// module-level events, driven from the test thread through `[pyrus]`
+/// objects calling `arm`, `wait_entered` and `release` (no sleeps).
+const SLOW: &str = "import threading, pyrus\narmed = threading.Event()\nentered = threading.Event()\ngate = threading.Event()\n\ndef arm():\n    gate.clear()\n    entered.clear()\n    armed.set()\n\ndef wait_entered():\n    return entered.wait(10)\n\ndef release():\n    gate.set()\n\nclass Slow(pyrus.Signal):\n    def __init__(self, counting=0):\n        self.counting = counting\n        self.k = 0\n    def in_0_float(self, x):\n        self.x = x\n    def process(self, ins, outs):\n        if armed.is_set():\n            armed.clear()\n            entered.set()\n            gate.wait(10)\n        self.k += 1\n        outs[:] = self.k if self.counting else ins\n";
+
+/// The module's helpers as `[pyrus MODULE.FUNCTION]` objects (detach 0),
+/// on outlets of their own.
+struct Gate {
+    arm: pyrus_engine::Object,
+    wait_entered: pyrus_engine::Object,
+    release: pyrus_engine::Object,
+    out: Arc<TestHost>,
+}
+
+impl Gate {
+    fn new(ctx: &Context, dir: &std::path::Path, module: &str) -> Gate {
+        let out = Arc::new(TestHost::new());
+        let make = |f: &str| {
+            let name = format!("{module}.{f}");
+            pyrus_engine::Object::new(
+                ctx,
+                out.clone(),
+                &[pyrus_engine::atoms::Atom::symbol(&name)],
+                pyrus_engine::Options::default(),
+                Some(dir),
+            )
+        };
+        Gate { arm: make("arm"), wait_entered: make("wait_entered"), release: make("release"), out }
+    }
+
+    fn bang(o: &pyrus_engine::Object) {
+        o.message(0, &pyrus_engine::atoms::Message::Bang);
+    }
+
+    /// Arms the gate: the next `process` blocks in it.
+    fn arm(&self) {
+        Self::bang(&self.arm);
+    }
+
+    /// Waits (at most 10 s, in Python, GIL released) until `process` is in the gate.
+    fn wait_entered(&self) {
+        self.out.take();
+        Self::bang(&self.wait_entered);
+        assert_eq!(self.out.take_outlet(0), ["1"], "process entered the gate");
+    }
+
+    fn release(&self) {
+        Self::bang(&self.release);
+    }
+}
+
+/// The test thread runs `blocks` blocks without waiting for the worker,
+/// which is blocked in the gate all along.
+fn run_unwaited(
+    p: &mut Perform<f32>,
+    from: usize,
+    blocks: usize,
+    block: usize,
+    input: impl Fn(usize) -> f32,
+) -> Vec<f32> {
+    let mut output = Vec::new();
+    for b in 0..blocks {
+        let at = (from + b) * block;
+        let ins: Vec<f32> = (at..at + block).map(&input).collect();
+        let mut out = vec![f32::NAN; block];
+        p.run(&[&ins], &mut [&mut out]);
+        output.extend(out);
+    }
+    output
+}
+
+fn underruns_reported(events: &[Event], index: usize) -> u64 {
+    status(events, index).iter().filter_map(|s| s.strip_prefix("underrun ")).map(|n| n.parse::<u64>().unwrap()).sum()
+}
+
+#[test]
+fn a_slow_process_gives_counted_underruns_and_the_latency_stays_exact() {
+    let dir = setup("slow", SLOW);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "slow");
+    let o = make(ctx, &host, &dir, "slow.Slow");
+    let block = 64;
+    let mut p = o.dsp(block, 48000.0);
+    // A ramp that is never 0: an output sample is the input 128 samples
+    // earlier, or 0 in a block that came too late.
+    let ramp = |i: usize| (i + 1) as f32;
+    let mut output = stream(&mut p, 0, 10, block, ramp);
+    // Armed, the next process blocks (the worker may still have a block or
+    // two to do): no waiting for the worker from here on.
+    gate.arm();
+    output.extend(run_unwaited(&mut p, 10, 1, block, ramp));
+    gate.wait_entered();
+    output.extend(run_unwaited(&mut p, 11, 20, block, ramp));
+    gate.release();
+    output.extend(stream(&mut p, 31, 30, block, ramp));
+    let latency = 2 * block;
+    let mut late = 0;
+    for (b, samples) in output.chunks(block).enumerate().skip(2) {
+        if samples.iter().all(|&y| y == 0.0) {
+            late += 1;
+            continue;
+        }
+        for (i, &y) in samples.iter().enumerate() {
+            let t = b * block + i;
+            assert_eq!(y, ramp(t - latency), "sample {t}: exactly the latency late");
+        }
+    }
+    assert!(late >= 18, "the blocks due while process was blocked were late: {late}");
+    assert!(output[output.len() - 20 * block..].iter().all(|&y| y != 0.0), "on time again after");
+    let events = test_host::serve_until(ctx, &host, |e| underruns_reported(e, 0) >= late);
+    assert_eq!(underruns_reported(&events, 0), late, "every late block counted, once: {:?}", status(&events, 0));
+}
+
+#[test]
+fn hold_repeats_the_last_block_when_process_is_late() {
+    let dir = setup("hold", SLOW);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "hold");
+    let o = make(ctx, &host, &dir, "hold.Slow 1 -hold");
+    let mut p = o.dsp(16, 48000.0);
+    let mut output = stream(&mut p, 0, 6, 16, |_| 0.0);
+    gate.arm();
+    output.extend(run_unwaited(&mut p, 6, 1, 16, |_| 0.0));
+    gate.wait_entered();
+    output.extend(run_unwaited(&mut p, 7, 10, 16, |_| 0.0));
+    gate.release();
+    output.extend(stream(&mut p, 17, 10, 16, |_| 0.0));
+    // Each block is the call's count: 1, 2, 3..., the last one held while late.
+    let blocks: Vec<f32> = output.chunks(16).map(|b| b[0]).collect();
+    assert!(output.chunks(16).all(|b| b.iter().all(|&y| y == b[0])), "whole blocks");
+    assert_eq!(blocks[..2], [0.0, 0.0], "silence before the first block is due");
+    assert!(blocks[2..].iter().all(|&y| y > 0.0), "no silence once a block came: {blocks:?}");
+    assert!(blocks.windows(2).all(|w| w[1] >= w[0]), "held, never back: {blocks:?}");
+    let held = blocks[2..].windows(2).filter(|w| w[0] == w[1]).count() as u64;
+    assert!(held >= 8, "the late blocks repeat the last one: {blocks:?}");
+    let events = test_host::serve_until(ctx, &host, |e| underruns_reported(e, 0) >= held);
+    assert_eq!(underruns_reported(&events, 0), held);
+}
+
+const FLAKY: &str = "import pyrus\n\nclass Flaky(pyrus.Signal):\n    def __init__(self):\n        self.bad = 0\n    def in_0_float(self, bad):\n        self.bad = bad\n    def process(self, ins, outs):\n        if self.bad:\n            raise ValueError('bad block')\n        outs[:] = ins\n";
+
+#[test]
+fn a_raising_process_is_reported_once_until_a_block_works() {
+    let dir = setup("flaky", FLAKY);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "flaky.Flaky");
+    let mut p = o.dsp(8, 48000.0);
+    let one = |_| 1.0;
+    let mut output = stream(&mut p, 0, 4, 8, one);
+    for (from, bad) in [(4, 1.0), (14, 0.0), (20, 1.0), (30, 0.0)] {
+        o.message(0, &pyrus_engine::atoms::Message::Float(bad));
+        output.extend(stream(&mut p, from, if bad == 1.0 { 10 } else { 6 }, 8, one));
+    }
+    let blocks: Vec<f32> = output.chunks(8).map(|b| b[0]).collect();
+    // Made from the input after each message (2 blocks of latency).
+    assert_eq!(blocks[6..14], [0.0; 8], "silence while process raises: {blocks:?}");
+    assert_eq!(blocks[16..20], [1.0; 4], "still running, and good again: {blocks:?}");
+    assert_eq!(blocks[22..30], [0.0; 8], "{blocks:?}");
+    assert_eq!(blocks[32..], [1.0; 4], "{blocks:?}");
+    let events = test_host::serve_until(ctx, &host, |e| status(e, 0).len() >= 2);
+    let events: Vec<Event> = events.into_iter().chain(host.take()).collect();
+    assert_eq!(status(&events, 0), ["error ValueError bad block"; 2], "once per run of bad blocks");
+    let console: Vec<&String> =
+        events.iter().filter_map(|e| if let Event::Error(t) = e { Some(t) } else { None }).collect();
+    assert!(console.iter().any(|l| l.contains("in process")), "the traceback names process: {console:?}");
+    assert_eq!(console.iter().filter(|l| l.starts_with("ValueError: bad block")).count(), 2, "{console:?}");
+}
+
+#[test]
+fn messages_reach_the_next_process_in_order() {
+    let dir = setup("order", GAIN);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "order.Gain 1");
+    let mut p = o.dsp(8, 48000.0);
+    let one = |_| 1.0;
+    let mut output = stream(&mut p, 0, 5, 8, one);
+    // Gains set before the input of block 5, 10, 15 (two in a row: 7 then 4).
+    let changes = [(5, &[2.0][..]), (10, &[3.0]), (15, &[7.0, 4.0])];
+    for (from, gains) in changes {
+        for &g in gains {
+            o.message(0, &pyrus_engine::atoms::Message::Float(g));
+        }
+        output.extend(stream(&mut p, from, 5, 8, one));
+    }
+    output.extend(stream(&mut p, 20, 2, 8, one));
+    let blocks: Vec<f32> = output.chunks(8).map(|b| b[0]).collect();
+    assert!(output.chunks(8).all(|b| b.iter().all(|&y| y == b[0])), "a change lands between two blocks");
+    // The output of input block i is at block i + 2.
+    for (i, &y) in blocks[2..].iter().enumerate() {
+        let at_least = match i {
+            0..5 => 1.0,
+            5..10 => 2.0,
+            10..15 => 3.0,
+            _ => 4.0,
+        };
+        assert!(y >= at_least || (i >= 15 && y == 4.0), "block {i}: {y} after the gain was {at_least}: {blocks:?}");
+    }
+    assert!(blocks[2..].windows(2).all(|w| w[1] >= w[0] || w[1] == 4.0), "in order: {blocks:?}");
+    assert_eq!(blocks[17..], [4.0; 5], "7 then 4: the last one stays: {blocks:?}");
+    assert!(blocks.contains(&2.0) && blocks.contains(&3.0), "each change seen: {blocks:?}");
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+}
+
+const SIGNED: &str = "import pyrus\n\nclass Signed(pyrus.Signal):\n    def __init__(self):\n        self.g = 1\n    def in_0_float(self, g):\n        self.g = g\n    def process(self, ins, outs):\n        outs[:] = ins * self.g\n";
+
+#[test]
+fn reload_swaps_the_class_between_two_blocks_keeping_the_state() {
+    let dir = setup("signed", SIGNED);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "signed.Signed");
+    let mut p = o.dsp(8, 48000.0);
+    let one = |_| 1.0;
+    o.message(0, &pyrus_engine::atoms::Message::Float(3.0));
+    let mut output = stream(&mut p, 0, 6, 8, one);
+    std::fs::write(dir.join("signed.py"), SIGNED.replace("ins * self.g", "-ins * self.g")).unwrap();
+    o.message(0, &test_host::msg("reload"));
+    output.extend(stream(&mut p, 6, 6, 8, one));
+    // The global reload (`[; pyrus reload(`) rebinds it on its worker too.
+    std::fs::write(dir.join("signed.py"), SIGNED.replace("ins * self.g", "ins * self.g * 10")).unwrap();
+    ctx.reload(Some("signed"));
+    output.extend(stream(&mut p, 12, 6, 8, one));
+    let blocks: Vec<f32> = output.chunks(8).map(|b| b[0]).collect();
+    assert!(output.chunks(8).all(|b| b.iter().all(|&y| y == b[0])), "a reload lands between two blocks");
+    assert_eq!(blocks[2..8], [3.0; 6], "{blocks:?}");
+    assert_eq!(blocks[8..14], [-3.0; 6], "the new code, the old gain: {blocks:?}");
+    assert_eq!(blocks[14..], [30.0; 4], "{blocks:?}");
+    let events = host.take();
+    assert!(events.iter().all(|e| !matches!(e, Event::Error(_))), "{events:?}");
+}
+
+#[test]
+fn dropping_it_while_process_is_blocked_returns_within_a_bound() {
+    let dir = setup("stuck", SLOW);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "stuck");
+    let o = make(ctx, &host, &dir, "stuck.Slow");
+    let mut p = o.dsp(64, 48000.0);
+    stream(&mut p, 0, 4, 64, |_| 1.0);
+    gate.arm();
+    run_unwaited(&mut p, 4, 1, 64, |_| 1.0);
+    gate.wait_entered();
+    let start = Instant::now();
+    drop(o);
+    let took = start.elapsed();
+    // The audio thread may still run its half meanwhile: it waits for nobody.
+    run_unwaited(&mut p, 5, 4, 64, |_| 1.0);
+    drop(p);
+    gate.release();
+    assert!(took < Duration::from_secs(3), "the drop waited {took:?} (its deadline is 500 ms; the gate 10 s)");
+}
+
+#[test]
+fn dsp_again_remakes_the_rings_and_arrays_for_the_new_block() {
+    let dir = setup("again", CHUNKS);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "again.Chunks");
+    let mut p = o.dsp(64, 48000.0);
+    let ramp = |i: usize| (i + 1) as f32;
+    let first = stream(&mut p, 0, 10, 64, ramp);
+    assert_eq!(first[128..], (0..8 * 64).map(ramp).collect::<Vec<_>>()[..]);
+    // DSP off and on again with another block size and rate: the old half is dropped first.
+    drop(p);
+    let mut p = o.dsp(128, 96000.0);
+    assert_eq!(p.latency(), 256);
+    let second = stream(&mut p, 0, 10, 128, ramp);
+    assert!(second[..256].iter().all(|&y| y == 0.0), "the new rings start silent");
+    assert_eq!(second[256..], (0..8 * 128).map(ramp).collect::<Vec<_>>()[..]);
+    // And once more, the previous half kept until after (as a host may).
+    let mut q = o.dsp(32, 48000.0);
+    drop(p);
+    let third = stream(&mut q, 0, 10, 32, ramp);
+    assert_eq!(third[64..], (0..8 * 32).map(ramp).collect::<Vec<_>>()[..]);
+    o.message(0, &test_host::msg("eval repr(sorted(self.sizes))"));
+    o.message(0, &test_host::msg("eval self.sample_rate"));
+    let events = test_host::serve_until(ctx, &host, |e| status(e, 0).len() >= 2);
+    assert_eq!(
+        status(&events, 0),
+        ["symbol [((1, 32), (1, 32), 32), ((1, 64), (1, 64), 64), ((1, 128), (1, 128), 128)]", "48000"]
+    );
+}
+
+#[test]
+fn underruns_are_reported_at_most_once_a_second_and_a_flood_of_messages_is_counted() {
+    let dir = setup("episodes", SLOW);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "episodes");
+    let o = make(ctx, &host, &dir, "episodes.Slow");
+    let mut p = o.dsp(16, 48000.0);
+    let mut reports = Vec::new();
+    for (episode, from) in [0, 20].into_iter().enumerate() {
+        stream(&mut p, from, 5, 16, |_| 1.0);
+        gate.arm();
+        run_unwaited(&mut p, from + 5, 5, 16, |_| 1.0);
+        gate.wait_entered();
+        if episode == 1 {
+            // Blocked: messages wait, the most the worker takes and no more.
+            for _ in 0..pyrus_engine::signal::MOST_JOBS + 3 {
+                o.message(0, &pyrus_engine::atoms::Message::Float(1.0));
+            }
+        }
+        run_unwaited(&mut p, from + 10, 5, 16, |_| 1.0);
+        gate.release();
+        stream(&mut p, from + 15, 5, 16, |_| 1.0);
+        let events = test_host::serve_until(ctx, &host, |e| status(e, 0).iter().any(|s| s.starts_with("underrun")));
+        reports.push((Instant::now(), status(&events, 0)));
+    }
+    let apart = reports[1].0 - reports[0].0;
+    assert!(apart >= pyrus_engine::signal::REPORT_EVERY, "two reports {apart:?} apart: {reports:?}");
+    assert!(reports[1].1.contains(&"dropped 3".to_owned()), "{reports:?}");
+    assert!(reports.iter().all(|(_, r)| !r.iter().any(|s| s.starts_with("error"))), "{reports:?}");
+}

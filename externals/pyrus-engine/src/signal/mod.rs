@@ -61,7 +61,7 @@ use rings::{Counters, Layout};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -74,6 +74,9 @@ pub const MOST_LATENCY: usize = 64;
 
 /// The most signal inlets or outlets a class may declare.
 pub const MAX_CHANNELS: usize = 64;
+
+/// The most messages waiting for the worker; more are dropped (counted).
+pub const MOST_JOBS: usize = 4096;
 
 /// How long a drop waits for the worker (a `process` stuck in C code keeps
 /// it: it is then left to end on its own).
@@ -146,9 +149,13 @@ struct Shared<S: Sample> {
     counters: Arc<Counters>,
     /// Underruns reported so far, and when the last report was.
     reported: Mutex<(u64, Option<Instant>)>,
+    /// Messages refused since the last report: the worker had [`MOST_JOBS`].
+    dropped: AtomicU64,
     /// A report is asked for (the object is marked dirty) and not yet made.
     report_pending: AtomicBool,
     quit: AtomicBool,
+    /// The worker is attached to Python, running a message or a block.
+    in_python: AtomicBool,
     /// The worker's handle, to unpark it, and its join handle (taken by
     /// the drop or by the engine's shut-down, whichever comes first).
     thread: Mutex<Option<Thread>>,
@@ -233,8 +240,10 @@ impl<S: Sample> SignalObject<S> {
             layout: Mutex::new(None),
             counters: Arc::new(Counters::default()),
             reported: Mutex::new((0, None)),
+            dropped: AtomicU64::new(0),
             report_pending: AtomicBool::new(false),
             quit: AtomicBool::new(false),
+            in_python: AtomicBool::new(false),
             thread: Mutex::new(None),
             handle: Mutex::new(None),
         });
@@ -367,9 +376,18 @@ impl<S: Sample> Shared<S> {
         self.core.status()
     }
 
-    /// A job for the worker, which runs it between two blocks.
+    /// A job for the worker, which runs it between two blocks; a message
+    /// beyond [`MOST_JOBS`] waiting is dropped and counted (`dropped N`).
     fn push(&self, job: Job) {
-        lock(&self.jobs).push_back(job);
+        {
+            let mut jobs = lock(&self.jobs);
+            if jobs.len() >= MOST_JOBS && matches!(job, Job::Message(..)) {
+                drop(jobs);
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                return self.to_report();
+            }
+            jobs.push_back(job);
+        }
         self.unpark();
     }
 
@@ -385,12 +403,7 @@ impl<S: Sample> Shared<S> {
                 self.bad_argument(&format!("latency takes no arguments, not '{}'", join(args)))
             }
             "latency" => match *lock(&self.layout) {
-                Some(layout) => {
-                    let samples = Atom::Int(layout.latency_samples() as i64);
-                    let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
-                    let message = Message::Anything(Cow::Borrowed("latency"), Cow::Owned(vec![samples]));
-                    out.outlet(self.status_index(), &message);
-                }
+                Some(layout) => self.status("latency", Atom::Int(layout.latency_samples() as i64)),
                 None => self.bad_argument(&format!(
                     "latency: not known until DSP starts (then {} host blocks, more with -block)",
                     self.options.latency
@@ -410,14 +423,21 @@ impl<S: Sample> Shared<S> {
         }
     }
 
-    /// New underruns: asks the context's service for a report (any
-    /// thread: the worker notices them; never the audio thread).
-    fn underruns_to_report(&self) {
+    /// New underruns or dropped messages: asks the context's service for a
+    /// report (any thread: the worker notices underruns, a host thread
+    /// drops messages; never the audio thread).
+    fn to_report(&self) {
         if !self.report_pending.swap(true, Ordering::AcqRel) {
             let weak: Weak<dyn Recipient> = self.weak.clone();
             self.ctx.mark_dirty(weak);
             self.ctx.wake();
         }
+    }
+
+    /// `WORD VALUE` on the status outlet (a host thread).
+    fn status(&self, word: &str, value: Atom<'_>) {
+        let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
+        out.outlet(self.status_index(), &Message::Anything(Cow::Borrowed(word), Cow::Owned(vec![value])));
     }
 
     fn bad_argument(&self, why: &str) {
@@ -428,10 +448,14 @@ impl<S: Sample> Shared<S> {
 }
 
 impl<S: Sample> Worker for Shared<S> {
+    /// Sets `quit` and unparks the worker, and has a `process` or message
+    /// running now interrupted (`pyrus.Stopped`, as `stop` does a job's).
     fn end(&self) -> Option<JoinHandle<()>> {
-        self.quit.store(true, Ordering::Release);
+        self.quit.store(true, Ordering::SeqCst);
         self.unpark();
-        crate::detach::pool::interrupt(self.core.id, u64::MAX);
+        if self.in_python.load(Ordering::SeqCst) {
+            crate::detach::pool::interrupt(self.core.id, u64::MAX);
+        }
         lock(&self.handle).take()
     }
 }
@@ -444,6 +468,10 @@ impl<S: Sample> Drop for SignalObject<S> {
     fn drop(&mut self) {
         let shared = &self.shared;
         shared.ctx.unregister(shared.core.id);
+        if shared.in_python.load(Ordering::SeqCst) {
+            // The interrupt is the pool's control thread's to raise.
+            crate::detach::pool::ensure_started();
+        }
         if let Some(handle) = shared.end() {
             let end = Instant::now() + DROP_DEADLINE;
             gil::released(move || crate::sync::join_by(vec![handle], end));
@@ -479,6 +507,11 @@ impl<S: Sample> Recipient for Shared<S> {
     /// than [`REPORT_EVERY`] ago: then the next service comes back to it.
     fn flush(&self) {
         self.report_pending.store(false, Ordering::Release);
+        let dropped = self.dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            let n = Atom::Int(i64::try_from(dropped).unwrap_or(i64::MAX));
+            self.status("dropped", n);
+        }
         let total = self.counters.underruns.load(Ordering::Relaxed);
         let mut reported = lock(&self.reported);
         let (seen, last) = *reported;
@@ -486,16 +519,18 @@ impl<S: Sample> Recipient for Shared<S> {
             return;
         }
         if last.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
+            // Too soon: the service comes back next tick (dirty objects keep
+            // it coming), not at once (a wake would make it spin).
             drop(reported);
-            self.underruns_to_report();
+            self.report_pending.store(true, Ordering::Release);
+            let weak: Weak<dyn Recipient> = self.weak.clone();
+            self.ctx.mark_dirty(weak);
             self.ctx.host().request_service();
             return;
         }
         *reported = (total, Some(Instant::now()));
         drop(reported);
-        let n = Atom::Int(i64::try_from(total - seen).unwrap_or(i64::MAX));
-        let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
-        out.outlet(self.status_index(), &Message::Anything(Cow::Borrowed("underrun"), Cow::Owned(vec![n])));
+        self.status("underrun", Atom::Int(i64::try_from(total - seen).unwrap_or(i64::MAX)));
     }
 
     fn rebind(&self) {

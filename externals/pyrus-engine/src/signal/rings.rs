@@ -169,8 +169,12 @@ impl<S: Sample> Perform<S> {
     /// The host's audio thread, one call at a time.
     pub fn run(&mut self, ins: &[&[S]], outs: &mut [&mut [S]]) {
         let block = self.layout.block;
-        debug_assert_eq!((ins.len(), outs.len()), (self.layout.ins, self.layout.outs), "as the class declared");
-        debug_assert!(ins.iter().all(|i| i.len() == block) && outs.iter().all(|o| o.len() == block));
+        let (ins_ok, outs_ok) = (ins.len() == self.layout.ins, outs.len() == self.layout.outs);
+        if !ins_ok || !outs_ok || ins.iter().any(|i| i.len() < block) || outs.iter().any(|o| o.len() < block) {
+            // The host's mistake: silence, never a panic on its audio thread.
+            debug_assert!(false, "run takes the ports the class declared, each a block long");
+            return outs.iter_mut().for_each(|o| o.fill(S::default()));
+        }
         let n = self.n;
         self.n += 1;
         self.link.now.store(self.n, Ordering::Release);
@@ -188,7 +192,7 @@ impl<S: Sample> Perform<S> {
         self.worker.unpark();
         // Out: the block due now, made from the input `delay` blocks ago.
         let Some(due) = n.checked_sub(self.layout.delay()) else {
-            return outs.iter_mut().for_each(|o| o.fill(S::default()));
+            return outs.iter_mut().for_each(|o| o[..block].fill(S::default()));
         };
         let width = self.layout.outs * block;
         while let Some(&late) = self.out_heads.try_peek() {
@@ -205,7 +209,7 @@ impl<S: Sample> Perform<S> {
             }
             if self.layout.hold {
                 for (channel, last) in outs.iter().zip(self.last.chunks_exact_mut(block)) {
-                    last.copy_from_slice(channel);
+                    last.copy_from_slice(&channel[..block]);
                 }
             }
             return;
@@ -213,10 +217,10 @@ impl<S: Sample> Perform<S> {
         self.counters.underruns.fetch_add(1, Ordering::Relaxed);
         if self.layout.hold {
             for (channel, last) in outs.iter_mut().zip(self.last.chunks_exact(block)) {
-                channel.copy_from_slice(last);
+                channel[..block].copy_from_slice(last);
             }
         } else {
-            outs.iter_mut().for_each(|o| o.fill(S::default()));
+            outs.iter_mut().for_each(|o| o[..block].fill(S::default()));
         }
     }
 

@@ -15,6 +15,7 @@
 
 use super::rings::WorkerRings;
 use super::{Job, Sample, Shared, MAX_CHANNELS};
+use crate::detach::pool::Interruptible;
 use crate::detach::sink::Sink;
 use crate::out::Out;
 use crate::python::console::{self, Caller};
@@ -70,6 +71,25 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
         id: core.id,
         numbers: core.numbers,
     };
+    // Runs `f` attached, as a call of the object that `end` can interrupt;
+    // not once the object is ending (`in_python` is set before `quit` is
+    // read, and `end` sets `quit` before it reads `in_python`: one of the
+    // two sees the other).
+    let python = |f: &mut dyn FnMut(Python<'_>)| {
+        shared.in_python.store(true, Ordering::SeqCst);
+        if !shared.quit.load(Ordering::SeqCst) {
+            Python::attach(|py| {
+                let _stoppable = Interruptible::enter(py, core.id, 0);
+                // A panic (a script raising pyo3's PanicException) ends this
+                // call, not the worker.
+                if let Err(why) = crate::sync::catch(|| console::call_as(&caller, || f(py))) {
+                    caller.out.error(&format!("pyrus~: internal error on the audio worker, which carries on: {why}"));
+                    report::status_error(&caller.out, core.status(), "PanicException", &why);
+                }
+            });
+        }
+        shared.in_python.store(false, Ordering::SeqCst);
+    };
     Python::attach(|py| {
         py.detach(|| {
             let mut audio: Option<Audio<S>> = None;
@@ -78,20 +98,26 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
                 let rings = lock(&shared.next).take();
                 if let Some(rings) = rings {
                     // The old arrays go with the GIL held.
-                    audio = Python::attach(|py| {
+                    let mut rings = Some(rings);
+                    python(&mut |py| {
                         drop(audio.take());
-                        console::call_as(&caller, || Audio::new(py, rings, &shared, &caller.out))
+                        audio = rings.take().and_then(|rings| Audio::new(py, rings, &shared, &caller.out));
                     });
                 }
                 // Messages before blocks: a change reaches the next block.
                 let job = lock(&shared.jobs).pop_front();
                 if let Some(job) = job {
-                    Python::attach(|py| console::call_as(&caller, || shared.job(py, &caller.out, job)));
+                    let mut job = Some(job);
+                    python(&mut |py| {
+                        if let Some(job) = job.take() {
+                            shared.job(py, &caller.out, job);
+                        }
+                    });
                     continue;
                 }
                 let ran = match audio.as_mut() {
                     Some(audio) if audio.rings.has_input() => {
-                        Python::attach(|py| console::call_as(&caller, || audio.step(py, &shared, &caller.out)));
+                        python(&mut |py| audio.step(py, &shared, &caller.out));
                         true
                     }
                     _ => false,
@@ -99,7 +125,7 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
                 let underruns = shared.counters.underruns.load(Ordering::Relaxed);
                 if underruns != noticed {
                     noticed = underruns;
-                    shared.underruns_to_report();
+                    shared.to_report();
                 }
                 if !ran {
                     std::thread::park();
