@@ -1,6 +1,6 @@
-//! `[pyrus]` and `[pyrus.usb]` for Max: a thin translation between Max's C
-//! API (our own bindings, `pyrus-max-sys`) and the host-agnostic
-//! `pyrus-engine`. Nothing here knows Python.
+//! `[pyrus]`, `[pyrus.usb]` and `[pyrus~]` (`signal.rs`) for Max: a thin
+//! translation between Max's C API (our own bindings, `pyrus-max-sys`) and
+//! the host-agnostic `pyrus-engine`. Nothing here knows Python.
 //!
 //! Max loads `pyrus.so` or `pyrus.usb.so` (the loader, `pyrus-max-loader`),
 //! which finds and loads a Python, then this library, and calls [`pyrus_max_main`]: it
@@ -30,6 +30,10 @@
 //! | `MaxHost::wake` (`qelem_set` only) | the engine | any (workers, script and device threads) | anything | nothing |
 //! | `MaxHost::request_service` | the engine, after a synchronous call and when a job is submitted | scheduler: sets the clock for now and keeps the GIL lease to the end of the pass; main: keeps no lease (says no: the engine gives the GIL back after each main-thread call, so the scheduler thread never waits for main's queue to come round) and sets the clock if the context wants a service (`Context::wants_service`) | the other thread | nothing |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`: `Context::control`) | Max | main or scheduler | the other thread | the engine's (`reload`: the GIL) |
+//! | `[pyrus~]` new, free (`z_dsp_free` first: no perform routine of it runs after), assist (`signal.rs`) | Max | main | scheduler-thread calls of other objects | the engine's `SignalObject::new` (the GIL); free: the object's gate, then joining its audio worker (bounded) |
+//! | `[pyrus~]` dsp64 (`SignalObject::dsp`: a new `Perform`, the old one dropped) | MSP, compiling its chain (audio on, a new vector size or rate) | main, the chain stopped | scheduler-thread calls | nothing |
+//! | `[pyrus~]` perform64 (`Perform::run` only) | MSP's audio thread | audio | anything | nothing: no lock, no allocation, no Python, no Max call |
+//! | `[pyrus~]` bang, int, float, list, anything | Max | main, or scheduler with Overdrive | each other | nothing: queued for the object's audio worker (`latency` is answered at once) |
 //! | the quit task (`service::at_quit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | Max, at quit, after freeing every object | main | nothing of ours | joining, bounded |
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds

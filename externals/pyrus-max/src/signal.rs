@@ -28,6 +28,9 @@ use crate::trampoline::guard;
 use crate::{atoms, console, context, inlets, lock, method, patcher_dir, port, write_assist};
 use pyrus_engine::atoms::{Atom, Message};
 use pyrus_engine::runtime;
+// The engine's most signal ports a class may declare: perform64's slices
+// live on its stack.
+use pyrus_engine::signal::MAX_CHANNELS;
 use pyrus_engine::{Outlets, Perform, Port, SignalObject};
 use pyrus_max_sys as max;
 use std::borrow::Cow;
@@ -36,9 +39,6 @@ use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The most signal inlets or outlets (Max's suggested MC_MAX_IO): the
-/// perform routine's slices live on its stack.
-const MAX_CHANNELS: usize = 64;
 
 /// The Max object: MSP's header first, then our state.
 #[repr(C)]
@@ -150,13 +150,8 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
                 return null_mut();
             }
         };
+        // At most MAX_CHANNELS each: the engine refuses a class with more.
         let (ins, outs) = (engine.signal_inlets(), engine.signal_outlets());
-        if ins.max(outs) > MAX_CHANNELS {
-            console::error(object, &format!("pyrus~: at most {MAX_CHANNELS} signal inlets and outlets"));
-            // SAFETY: as above.
-            unsafe { max::object_free(x.cast()) };
-            return null_mut();
-        }
         let first_control = ins.max(1);
         // SAFETY: x is the live object being made, on the main thread. The
         // control inlets first, so that MSP's signal proxies (made next, each

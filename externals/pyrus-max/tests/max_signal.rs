@@ -27,11 +27,16 @@ const MIX: &str = r#"import pyrus
 class Mix(pyrus.Signal):
     signal_inlets = 2
     signal_outlets = 3
+    inlets = 2
+    scale = 1.0
+
+    def in_1_float(self, f):
+        self.scale = f
 
     def process(self, ins, outs):
         outs[0] = ins[0]
         outs[1] = ins[1]
-        outs[2] = ins[0] + ins[1]
+        outs[2] = (ins[0] + ins[1]) * self.scale
 "#;
 
 const SLOW: &str = r#"import pyrus, time
@@ -141,15 +146,18 @@ fn several_signal_inlets_and_outlets() {
     max.send("m", 1, "3");
     max.expect("error pyrus~: inlet 1 is a signal inlet: it takes no messages");
     assert_eq!(max.expect_out("m", 3).message, "error ValueError inlet 1 is a signal inlet: it takes no messages");
+    // The control inlet is right of the two signal inlets.
+    max.send("m", 2, "2.");
     run(&mut max, 44100, 512, 20);
     let latency = 8 * 512;
     let (a, b, c) = (samples(&max, "a.txt"), samples(&max, "b.txt"), samples(&max, "c.txt"));
     for n in 0..20 * 512 {
         let (ramp, level) = if n < latency { (0.0, 0.0) } else { ((n - latency) as f64, 0.25) };
-        assert_eq!((a[n], b[n], c[n]), (ramp, level, ramp + level), "sample {n}");
+        assert_eq!((a[n], b[n], c[n]), (ramp, level, (ramp + level) * 2.0), "sample {n}");
     }
     // Three signal outlets on the left, the status outlet right of them.
     assert_eq!(max.assist("m", "out", 2), "signal out 2");
+    assert_eq!(max.assist("m", "in", 2), "messages (control inlet 1)");
     max.send("m", 0, "latency");
     assert_eq!(max.expect_out("m", 3).message, format!("latency {latency}"));
     no_underrun(&max);
