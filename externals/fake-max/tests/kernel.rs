@@ -43,26 +43,33 @@ fn external(dir: &Path, name: &str) -> PathBuf {
         if cpp.exists() { ("g++", cpp) } else { ("gcc", root.join("tests/externals").join(format!("{name}.c"))) };
     let (compiler, out, flags, libs): (String, PathBuf, Vec<OsString>, Vec<OsString>) = match windows() {
         Some(kernel) => {
-            std::fs::write(dir.join("lacks.def"), format!("LIBRARY MaxAPI.dll\nEXPORTS\n{LACKED}\n"))
-                .expect("lacks.def");
-            let made = Command::new("x86_64-w64-mingw32-dlltool")
-                .arg("-d")
-                .arg(dir.join("lacks.def"))
-                .arg("-l")
-                .arg(dir.join("liblacks.a"))
-                .status()
-                .expect("dlltool runs");
-            assert!(made.success(), "dlltool makes liblacks.a");
+            // MSP's functions are MaxAudio.dll's, as in Max: an import
+            // library of the names MaxAudio.def forwards, linked first.
+            let forwarded = include_str!("../MaxAudio.def").lines().filter_map(|l| l.split_once("=MaxAPI."));
+            let audio: String = forwarded.map(|(name, _)| format!("{name}\n")).collect();
+            for (lib, text) in [
+                ("lacks", format!("LIBRARY MaxAPI.dll\nEXPORTS\n{LACKED}\n")),
+                ("maxaudio", format!("LIBRARY MaxAudio.dll\nEXPORTS\n{audio}")),
+            ] {
+                std::fs::write(dir.join(format!("{lib}.def")), text).expect("a .def file");
+                let made = Command::new("x86_64-w64-mingw32-dlltool")
+                    .arg("-d")
+                    .arg(dir.join(format!("{lib}.def")))
+                    .arg("-l")
+                    .arg(dir.join(format!("lib{lib}.a")))
+                    .status()
+                    .expect("dlltool runs");
+                assert!(made.success(), "dlltool makes lib{lib}.a");
+            }
             // The C++ runtime goes inside: only MaxAPI.dll is to be found.
             let flags = vec!["-static-libgcc".into(), "-static-libstdc++".into()];
-            // MaxAudio.dll first: MSP's functions are imported from it, as in Max.
             let libs = vec![
                 "-L".into(),
-                kernel.into_os_string(),
-                "-l:MaxAudio.dll".into(),
-                "-l:MaxAPI.dll".into(),
-                "-L".into(),
                 dir.into(),
+                "-lmaxaudio".into(),
+                "-L".into(),
+                kernel.into_os_string(),
+                "-l:MaxAPI.dll".into(),
                 "-llacks".into(),
             ];
             (format!("x86_64-w64-mingw32-{compiler}"), dir.join(format!("{name}.mxe64")), flags, libs)

@@ -4,7 +4,7 @@
 //!
 //! Max loads `pyrus.so` or `pyrus.usb.so` (the loader, `pyrus-max-loader`),
 //! which finds and loads a Python, then this library, and calls [`pyrus_max_main`]: it
-//! registers both classes once, whichever file Max loaded first.
+//! registers its classes once, whichever file Max loaded first.
 //!
 //! Max's conventions: creation arguments before the first `@` are the
 //! target (`[pyrus operator.add 1]`), options are attributes
