@@ -83,6 +83,10 @@ pub fn run() -> ! {
     let (input, events) = stdio::take();
     output::set_stream(events);
     builtins::register();
+    #[cfg(windows)]
+    if let Err(e) = library::load_max_audio() {
+        output::failure(&format!("fake-max: {e}"));
+    }
     std::thread::Builder::new().name("stdin".into()).spawn(|| read_commands(input)).expect("start the stdin reader");
     let sched = std::thread::Builder::new()
         .name("scheduler".into())

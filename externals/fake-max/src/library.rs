@@ -40,6 +40,32 @@ extern "system" {
     fn LoadLibraryW(name: *const u16) -> *mut c_void;
     fn GetModuleHandleW(name: *const u16) -> *mut c_void;
     fn GetProcAddress(module: *mut c_void, name: *const std::ffi::c_char) -> *mut c_void;
+    fn GetModuleFileNameW(module: *mut c_void, name: *mut u16, size: u32) -> u32;
+}
+
+/// Loads MaxAudio.dll from this library's folder, as Max has it loaded
+/// from the start: an external (or a library it loads with an altered
+/// search path, which leaves out the program's folder) that imports from
+/// MaxAudio.dll then finds it loaded. Main thread, at start.
+#[cfg(windows)]
+pub fn load_max_audio() -> Result<(), String> {
+    let mut path = vec![0u16; 32768];
+    // SAFETY: a NUL-terminated UTF-16 name.
+    let kernel = unsafe { GetModuleHandleW(wide("MaxAPI.dll").as_ptr()) };
+    // SAFETY: `kernel` is this library; the call writes at most `path.len()` units.
+    let n = unsafe { GetModuleFileNameW(kernel, path.as_mut_ptr(), path.len() as u32) } as usize;
+    let own = std::path::PathBuf::from(String::from_utf16_lossy(&path[..n]));
+    let audio = own.with_file_name("MaxAudio.dll");
+    // SAFETY: a NUL-terminated UTF-16 path.
+    let h = unsafe { LoadLibraryW(wide(&audio.to_string_lossy()).as_ptr()) };
+    if h.is_null() {
+        return Err(format!(
+            "{} does not load ({}): build/max-windows.sh makes it beside MaxAPI.dll",
+            audio.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
 }
 
 /// A NUL-terminated UTF-16 string.
