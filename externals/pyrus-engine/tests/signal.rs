@@ -5,7 +5,7 @@
 //! result depends on the machine's speed.
 
 use pyrus_engine::test_host::{self, Event, TestHost};
-use pyrus_engine::{Context, Perform, SignalObject};
+use pyrus_engine::{Context, Object, Options, Perform, SignalObject};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -465,4 +465,70 @@ fn underruns_are_reported_at_most_once_a_second_and_a_flood_of_messages_is_count
     assert!(apart >= pyrus_engine::signal::REPORT_EVERY, "two reports {apart:?} apart: {reports:?}");
     assert!(reports[1].1.contains(&"dropped 3".to_owned()), "{reports:?}");
     assert!(reports.iter().all(|(_, r)| !r.iter().any(|s| s.starts_with("error"))), "{reports:?}");
+}
+
+const WHERE: &str = "import threading, pyrus\n\nclass Where(pyrus.Signal):\n    outlets = 1\n    def __init__(self):\n        self.seen = []\n    def in_0_bang(self):\n        self.seen.append(threading.get_ident())\n    def process(self, ins, outs):\n        self.worker = threading.get_ident()\n        outs[:] = ins\n\nclass NotSignal(pyrus.Object):\n    pass\n";
+
+#[test]
+fn methods_run_on_the_audio_worker_and_bad_input_is_reported() {
+    let dir = setup("where", WHERE);
+    let (host, ctx) = context();
+    let words = |text| test_host::words(text);
+    for (args, why) in [
+        ("where.NotSignal", "is not a pyrus.Signal subclass"),
+        ("where.Missing", "did not load"),
+        ("where.Where -latency 0", "-latency takes a whole number from 1 to 64, not '0'"),
+    ] {
+        let made = SignalObject::<f32>::with_patch_dir(ctx, host.clone(), &words(args), Some(&dir));
+        let Err(error) = made else { panic!("{args}: made") };
+        assert!(error.contains(why), "{args}: {error}");
+        let console = host.take();
+        assert!(console.iter().any(|e| matches!(e, Event::Error(t) if t.contains(why))), "{args}: {console:?}");
+    }
+    let o = make(ctx, &host, &dir, "where.Where -block 100");
+    let mut p = o.dsp(64, 48000.0);
+    let errors = status(&host.take(), 1);
+    assert!(errors[0].starts_with("error ValueError -block 100 is not a multiple"), "{errors:?}");
+    assert_eq!(p.latency(), 128, "process gets the host's blocks then");
+    o.message(0, &test_host::msg("detach 1"));
+    o.message(0, &test_host::msg("latency 2"));
+    let errors = status(&host.take(), 1);
+    assert!(errors[0].starts_with("error ValueError 'detach' is not one of pyrus~'s own words"), "{errors:?}");
+    assert!(errors[1].starts_with("error ValueError latency takes no arguments"), "{errors:?}");
+    o.message(0, &pyrus_engine::atoms::Message::Bang);
+    let ramp = |i: usize| (i + 1) as f32;
+    let output = stream(&mut p, 0, 6, 64, ramp);
+    assert_eq!(output[128..], (0..4 * 64).map(ramp).collect::<Vec<_>>()[..], "it keeps working");
+    o.message(0, &test_host::msg("eval self.seen == [self.worker]"));
+    let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
+    assert_eq!(status(&events, 0), ["1"], "the method ran on the thread that runs process");
+    let here = Arc::new(TestHost::new());
+    let probe = Object::new(ctx, here.clone(), &words("threading.get_ident"), Options::default(), None);
+    probe.message(0, &pyrus_engine::atoms::Message::Bang);
+    o.message(0, &test_host::msg(&format!("eval self.worker != {}", here.take_outlet(0)[0])));
+    let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
+    assert_eq!(status(&events, 0), ["1"], "and that is not this (the host's) thread");
+}
+
+const SPIN: &str = "import threading, pyrus\nentered = threading.Event()\nclosed = threading.Event()\n\ndef wait_entered():\n    return entered.wait(10)\n\ndef wait_closed():\n    return closed.wait(10)\n\nclass Spin(pyrus.Signal):\n    def process(self, ins, outs):\n        entered.set()\n        while True:\n            pass\n    def on_close(self):\n        closed.set()\n";
+
+#[test]
+fn dropping_it_interrupts_a_process_busy_in_python_and_the_worker_ends() {
+    let dir = setup("spin", SPIN);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "spin.Spin");
+    let mut p = o.dsp(64, 48000.0);
+    run_unwaited(&mut p, 0, 1, 64, |_| 0.0);
+    let out = Arc::new(TestHost::new());
+    let call = |f: &str| {
+        let probe = Object::new(ctx, out.clone(), &test_host::words(f), Options::default(), Some(&dir));
+        probe.message(0, &pyrus_engine::atoms::Message::Bang);
+        out.take_outlet(0)
+    };
+    assert_eq!(call("spin.wait_entered"), ["1"], "process is spinning");
+    let start = Instant::now();
+    drop(o);
+    assert!(start.elapsed() < Duration::from_secs(3), "the drop returned by its deadline");
+    assert_eq!(call("spin.wait_closed"), ["1"], "interrupted (pyrus.Stopped), the worker ran on_close and ended");
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))), "an interrupt is not an error");
 }

@@ -105,6 +105,17 @@ impl Sample for f64 {
     const DTYPE: &'static str = "float64";
 }
 
+// What the hosts rely on: the object on any host thread, the perform half
+// moved to the audio thread.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    const fn send<T: Send>() {}
+    send_sync::<SignalObject<f32>>();
+    send_sync::<SignalObject<f64>>();
+    send::<Perform<f32>>();
+    send::<Perform<f64>>();
+};
+
 /// The options of `[pyrus~]`, read from its creation arguments.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct SignalOptions {
@@ -307,7 +318,11 @@ impl<S: Sample> SignalObject<S> {
                         ))
                     }
                 },
-                word if OWN_WORDS.contains(&word) && !shared.class_takes(word) => Some((word, &args[..])),
+                // [pyrus]'s words that pyrus~ does not take (detach, stop...)
+                // are refused with why, unless the class takes them.
+                word if (OWN_WORDS.contains(&word) || RESERVED.contains(&word)) && !shared.class_takes(word) => {
+                    Some((word, &args[..]))
+                }
                 _ => None,
             };
             if let Some((word, rest)) = own {

@@ -240,18 +240,16 @@ impl<S: Sample> Perform<S> {
 }
 
 impl<S: Sample> WorkerRings<S> {
-    /// The next input block: its sequence number, its samples copied into
-    /// `into(channel)` (a `block`-long slice per channel). None when the
-    /// ring is empty.
-    pub fn pop_input<'a>(&mut self, mut into: impl FnMut(usize) -> &'a mut [S]) -> Option<u64>
-    where
-        S: 'a,
-    {
+    /// The next input block, if one waits: its samples copied into
+    /// `into`, channel `c` at `c * stride + at` (a block each); returns its
+    /// sequence number.
+    pub fn pop_input(&mut self, into: &mut [S], stride: usize, at: usize) -> Option<u64> {
         let seq = self.in_heads.try_pop()?;
+        let block = self.layout.block;
         for channel in 0..self.layout.ins {
-            let dest = into(channel);
-            let popped = self.in_samples.pop_slice(dest);
-            debug_assert_eq!(popped, self.layout.block, "a header follows its samples");
+            let start = channel * stride + at;
+            let popped = self.in_samples.pop_slice(&mut into[start..start + block]);
+            debug_assert_eq!(popped, block, "a header follows its samples");
         }
         Some(seq)
     }
@@ -273,13 +271,13 @@ impl<S: Sample> WorkerRings<S> {
     }
 
     /// Pushes the output block of sequence number `seq`, channel `c` from
-    /// `from(c)` (`block` samples each); the caller checked the room.
-    pub fn push_output<'a>(&mut self, seq: u64, from: impl Fn(usize) -> &'a [S])
-    where
-        S: 'a,
-    {
+    /// `from` at `c * stride + at` (a block each); the caller checked the
+    /// room ([`WorkerRings::output_room`]).
+    pub fn push_output(&mut self, seq: u64, from: &[S], stride: usize, at: usize) {
+        let block = self.layout.block;
         for channel in 0..self.layout.outs {
-            self.out_samples.push_slice(from(channel));
+            let start = channel * stride + at;
+            self.out_samples.push_slice(&from[start..start + block]);
         }
         let _ = self.out_heads.try_push(seq);
     }
@@ -292,5 +290,69 @@ impl<S: Sample> WorkerRings<S> {
     /// Host blocks the audio thread has run.
     pub fn now(&self) -> u64 {
         self.link.now.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(hold: bool) -> Layout {
+        Layout { block: 4, chunk: 1, latency: 2, ins: 1, outs: 1, rate: 48000.0, hold }
+    }
+
+    /// Plays the worker by hand: each `(seq, at)` pushes output block `seq`
+    /// (its samples `seq + 1`) just before run `at`. Returns each run's
+    /// first sample, and the underruns counted.
+    fn play(hold: bool, pushes: &[(u64, u64)], runs: u64) -> (Vec<f32>, u64) {
+        let counters = Arc::new(Counters::default());
+        let (mut perform, mut worker) = make::<f32>(layout(hold), counters.clone(), std::thread::current());
+        let mut firsts = Vec::new();
+        for n in 0..runs {
+            for &(seq, at) in pushes {
+                if at == n {
+                    let block = [(seq + 1) as f32; 4];
+                    assert!(worker.output_room(1));
+                    worker.push_output(seq, &block, 4, 0);
+                }
+            }
+            let (ins, mut outs) = ([n as f32; 4], [f32::NAN; 4]);
+            perform.run(&[&ins], &mut [&mut outs]);
+            assert!(outs.iter().all(|&y| y == outs[0]), "whole blocks");
+            firsts.push(outs[0]);
+            let mut got = [0.0; 4];
+            assert_eq!(worker.pop_input(&mut got, 4, 0), Some(n), "every input block, in order");
+            assert_eq!(got, ins);
+        }
+        (firsts, counters.underruns.load(Ordering::Relaxed))
+    }
+
+    #[test]
+    fn a_late_block_is_dropped_and_never_delays_the_next() {
+        // Block 0 comes after its run (2), block 1 in time for run 3.
+        let (firsts, underruns) = play(false, &[(0, 3), (1, 3), (2, 4), (3, 5)], 6);
+        assert_eq!(firsts, [0.0, 0.0, 0.0, 2.0, 3.0, 4.0], "silence before the latency, then on time");
+        assert_eq!(underruns, 1, "run 2 found no block 0");
+    }
+
+    #[test]
+    fn hold_repeats_the_last_good_block() {
+        let (firsts, underruns) = play(true, &[(0, 2), (2, 4), (3, 5)], 6);
+        assert_eq!(firsts, [0.0, 0.0, 1.0, 1.0, 3.0, 4.0], "block 1 never came: block 0 again");
+        assert_eq!(underruns, 1);
+    }
+
+    #[test]
+    fn ready_says_when_the_block_due_is_dealt_with() {
+        let counters = Arc::new(Counters::default());
+        let (mut perform, worker) = make::<f32>(layout(false), counters, std::thread::current());
+        let (ins, mut outs) = ([0.0f32; 4], [0.0f32; 4]);
+        for _ in 0..2 {
+            assert!(perform.ready(), "the first two blocks are silence: nothing to wait for");
+            perform.run(&[&ins], &mut [&mut outs]);
+        }
+        assert!(!perform.ready(), "run 2 outputs block 0, not yet dealt with");
+        worker.done(0);
+        assert!(perform.ready());
     }
 }

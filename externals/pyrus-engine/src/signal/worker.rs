@@ -223,41 +223,37 @@ impl<S: Sample> Audio<S> {
         let layout = self.rings.layout;
         let (block, chunk, delay) = (layout.block, self.chunk, layout.delay());
         let blocks = layout.chunk as u64;
+        let channels = (layout.ins * chunk, layout.outs * chunk);
         loop {
-            let data = self.in_data;
             let Some(seq) = self.rings.peek_seq() else { return };
             let at = (seq % blocks) as usize * block;
-            self.rings.pop_input(|channel| {
-                // SAFETY: the array `self.ins` (alive: this holds it) is
-                // C-contiguous, `ins * chunk` samples of S from `data`, and
-                // `at + block <= chunk`; attached, so no Python code touches
-                // it meanwhile, and nothing else in Rust does.
-                #[allow(unsafe_code)]
-                unsafe {
-                    std::slice::from_raw_parts_mut(data.add(channel * chunk + at), block)
-                }
-            });
+            // SAFETY: the array `self.ins` (alive: this holds it) is
+            // C-contiguous, `ins * chunk` samples of S from `in_data`;
+            // attached, so no Python code touches it meanwhile, and nothing
+            // else in Rust does.
+            #[allow(unsafe_code)]
+            let ins = unsafe { std::slice::from_raw_parts_mut(self.in_data, channels.0) };
+            self.rings.pop_input(ins, chunk, at);
             if seq % blocks != blocks - 1 {
                 continue;
             }
             let first = seq + 1 - blocks;
-            // Too late for every block of it: the audio thread has passed them.
+            // Unless the audio thread has passed every block of it already
+            // (a backlog after a slow block: catch up without calling process).
             if seq + delay >= self.rings.now() {
                 self.process(py, shared, out);
+                #[allow(unsafe_code)]
+                let outs: &[S] = if channels.1 == 0 {
+                    &[] // numpy's pointer for an empty array is not read
+                } else {
+                    // SAFETY: as above, for `self.outs` and `out_data`.
+                    unsafe { std::slice::from_raw_parts(self.out_data, channels.1) }
+                };
                 for b in 0..blocks {
                     let due = first + b;
-                    if due + delay < self.rings.now() || !self.rings.output_room(1) {
-                        continue;
+                    if due + delay >= self.rings.now() && self.rings.output_room(1) {
+                        self.rings.push_output(due, outs, chunk, b as usize * block);
                     }
-                    let data = self.out_data;
-                    let at = b as usize * block;
-                    self.rings.push_output(due, |channel| {
-                        // SAFETY: as above, for `self.outs`.
-                        #[allow(unsafe_code)]
-                        unsafe {
-                            std::slice::from_raw_parts(data.add(channel * chunk + at), block)
-                        }
-                    });
                 }
             }
             self.rings.done(seq);
@@ -278,10 +274,12 @@ impl<S: Sample> Audio<S> {
                 }
                 self.failing = true;
                 let samples = self.rings.layout.outs * self.chunk;
-                // SAFETY: as in `step`, for all of `self.outs`.
-                #[allow(unsafe_code)]
-                unsafe {
-                    std::slice::from_raw_parts_mut(self.out_data, samples).fill(S::default());
+                if samples > 0 {
+                    // SAFETY: as in `step`, for all of `self.outs`.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        std::slice::from_raw_parts_mut(self.out_data, samples).fill(S::default());
+                    }
                 }
             }
         }
