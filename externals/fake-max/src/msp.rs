@@ -27,6 +27,9 @@
 //! capture ID OUTLET FILE
 //! ```
 //!
+//! As MSP may, the kernel passes an object's first input vector as its
+//! first output vector (in place) unless it set `Z_NO_INPLACE` in `z_misc`.
+//!
 //! Sample times count from the start of the run (`impulse 0` is the first
 //! sample of the first vector; `ramp` is the sample's index). A capture
 //! holds the samples of one run (from the start that compiled the chain).
@@ -70,6 +73,9 @@ const _: () = assert!(std::mem::size_of::<PxObject>() == 56);
 #[cfg(not(windows))]
 const _: () = assert!(std::mem::size_of::<PxObject>() == 64);
 const _: () = assert!(std::mem::offset_of!(PxObject, z_in) == 32);
+
+/// `z_misc`: the object wants its outputs apart from its inputs.
+const Z_NO_INPLACE: c_short = 1;
 
 /// `SYS_MAXBLKSIZE`: a vector size the kernel accepts at most.
 const MAX_VECTOR: usize = 8192;
@@ -132,6 +138,8 @@ struct Item {
     fun: FnAddr,
     flags: c_long,
     userparam: usize,
+    /// No Z_NO_INPLACE: the first output is the first input's vector.
+    inplace: bool,
     ins: Vec<Vec<f64>>,
     outs: Vec<Vec<f64>>,
     sources: Vec<Option<Source>>,
@@ -307,6 +315,7 @@ fn add64(chain_object: usize, x: usize, fun: FnAddr, flags: c_long, userparam: u
                 fun,
                 flags,
                 userparam,
+                inplace: false,
                 ins: Vec::new(),
                 outs: Vec::new(),
                 sources: Vec::new(),
@@ -508,7 +517,10 @@ fn compile(sr: f64, vs: usize) {
         };
         c = lock(chain());
         let (_, added) = c.compiling.take().unwrap_or((x, Vec::new()));
+        // SAFETY: x is a live MSP object (z_dsp_setup'd), a t_pxobject first.
+        let misc = unsafe { (*(x as *const PxObject)).z_misc };
         for mut item in added {
+            item.inplace = misc & Z_NO_INPLACE == 0 && inlets > 0 && outlets > 0;
             item.ins = vec![vec![0.0; vs]; inlets];
             item.outs = vec![vec![0.0; vs]; outlets];
             item.sources.clone_from(&sources);
@@ -562,6 +574,10 @@ fn run_vector(c: &mut Chain, index: u64) {
         }
         let mut ins: Vec<*mut f64> = item.ins.iter_mut().map(|b| b.as_mut_ptr()).collect();
         let mut outs: Vec<*mut f64> = item.outs.iter_mut().map(|b| b.as_mut_ptr()).collect();
+        // As MSP may: one vector for the first inlet and the first outlet.
+        if item.inplace {
+            outs[0] = ins[0];
+        }
         // SAFETY: dsp_add64 got the routine with MSP's perform64 prototype;
         // each buffer has vs samples; the object is in the chain, so alive
         // (z_dsp_free takes it out under this lock).
@@ -579,7 +595,8 @@ fn run_vector(c: &mut Chain, index: u64) {
             )
         };
         for &(k, n) in &item.captures {
-            captured[n].1.extend_from_slice(&item.outs[k]);
+            let out = if item.inplace && k == 0 { &item.ins[0] } else { &item.outs[k] };
+            captured[n].1.extend_from_slice(out);
         }
     }
 }

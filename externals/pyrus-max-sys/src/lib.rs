@@ -238,6 +238,10 @@ pub struct t_pxobject {
     pub z_misc: c_short,
 }
 
+/// `z_misc`: the object wants its output vectors apart from its inputs'
+/// (MSP may otherwise pass one buffer as both).
+pub const Z_NO_INPLACE: c_short = 1;
+
 // 64-bit, default packing: C `long` is 4 bytes on Win64, 8 elsewhere.
 #[cfg(all(target_pointer_width = "64", windows))]
 const _: () = assert!(std::mem::size_of::<t_pxobject>() == 56);

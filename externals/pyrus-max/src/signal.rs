@@ -39,7 +39,6 @@ use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
 
-
 /// The Max object: MSP's header first, then our state.
 #[repr(C)]
 pub(crate) struct MaxSignal {
@@ -164,6 +163,9 @@ unsafe extern "C" fn new(_s: *mut max::t_symbol, argc: c_long, argv: *mut max::t
                 .map(|index| max::proxy_new(x.cast(), index as c_long, stuff))
                 .collect();
             max::z_dsp_setup(&raw mut (*x).ob, ins as c_long);
+            // perform64 holds the inputs and outputs as slices at once, so
+            // they must not share memory.
+            (*x).ob.z_misc |= max::Z_NO_INPLACE;
             for _ in 0..outs {
                 max::outlet_new(x.cast(), c"signal".as_ptr());
             }
@@ -305,9 +307,8 @@ unsafe fn perform(
     }
     let mut outputs: [&mut [f64]; MAX_CHANNELS] = std::array::from_fn(|_| &mut [][..]);
     for (k, output) in outputs.iter_mut().enumerate().take(slot.outs) {
-        // SAFETY: MSP's output vectors, n samples each, ours to write; Max
-        // may pass an input's vector as an output's (in place): run copies
-        // the inputs into its ring before it writes an output.
+        // SAFETY: MSP's output vectors, n samples each, ours to write, apart
+        // from the inputs (Z_NO_INPLACE) and from each other.
         *output = unsafe { std::slice::from_raw_parts_mut(outs[k], n) };
     }
     slot.perform.run(&inputs[..slot.ins], &mut outputs[..slot.outs]);

@@ -5,7 +5,7 @@
  * Arguments: "direct" registers its perform routine with dsp_add64 (else
  * object_method(dsp64, "dsp_add64", ...) as the SDK's examples do); "leak"
  * skips dsp_free in free (a bug the kernel must report); "slow" makes each
- * vector take 20 ms.
+ * vector take 20 ms; "apart" sets Z_NO_INPLACE.
  */
 #include "ext.h"
 #include "ext_obex.h"
@@ -28,7 +28,7 @@ typedef struct {
     t_pxobject ob;
     double gain;
     long vectors;
-    int direct, leak, slow, misbehave;
+    int direct, leak, slow, misbehave, inplace;
     volatile int freed;
     void *control;
 } t_gain;
@@ -45,9 +45,12 @@ static void gain_perform64(t_gain *x, t_object *dsp64, double **ins, long numins
         error("gain~: perform64 with %ld ins and %ld outs", numins, numouts);
     if (x->slow)
         nap_ms(20);
+    /* In place (outs[0] may be ins[0]): each sample read before it is written. */
+    x->inplace = outs[0] == ins[0];
     for (long i = 0; i < sampleframes; i++) {
-        outs[0][i] = ins[0][i] * x->gain;
-        outs[1][i] = ins[0][i] + ins[1][i];
+        double a = ins[0][i], b = ins[1][i];
+        outs[0][i] = a * x->gain;
+        outs[1][i] = a + b;
     }
     x->vectors++;
     if (x->misbehave)
@@ -81,6 +84,11 @@ static void gain_bang(t_gain *x)
     outlet_int(x->control, x->vectors);
 }
 
+static void gain_inplace(t_gain *x)
+{
+    object_post((t_object *)x, "inplace %d", x->inplace);
+}
+
 static void gain_misbehave(t_gain *x)
 {
     x->misbehave = 1;
@@ -99,6 +107,8 @@ static void *gain_new(t_symbol *s, long argc, t_atom *argv)
         x->direct |= !strcmp(a, "direct");
         x->leak |= !strcmp(a, "leak");
         x->slow |= !strcmp(a, "slow");
+        if (!strcmp(a, "apart"))
+            x->ob.z_misc |= Z_NO_INPLACE;
     }
     /* Outlets right to left: the control outlet, then the signals. */
     x->control = intout(x);
@@ -122,6 +132,7 @@ C74_EXPORT void ext_main(void *r)
     class_addmethod(c, (method)gain_float, "float", A_FLOAT, 0);
     class_addmethod(c, (method)gain_bang, "bang", 0);
     class_addmethod(c, (method)gain_misbehave, "misbehave", 0);
+    class_addmethod(c, (method)gain_inplace, "inplace", 0);
     class_dspinit(c);
     class_register(CLASS_BOX, c);
     gain_class = c;

@@ -141,3 +141,22 @@ fn an_outlet_from_the_audio_thread_is_a_violation() {
     let (_, status) = k.finish();
     assert_eq!(status, 1);
 }
+
+#[test]
+fn the_first_output_is_the_first_input_unless_z_no_inplace() {
+    let mut k = Kernel::start("msp-inplace", &["gain"]);
+    k.call("new a gain~", &[]);
+    k.call("new b gain~ apart", &[]);
+    k.call("signal a 0 ramp", &[]);
+    k.call("capture a 0 left.txt", &[]);
+    k.send("dsp fast 44100 64 2");
+    k.until("dsp done 2");
+    k.call("dsp off", &["dsp off 2"]);
+    k.call("send a 0 inplace", &["post gain~: inplace 1"]);
+    k.call("send b 0 inplace", &["post gain~: inplace 0"]);
+    // In place, the capture still reads the outlet's samples.
+    let left = samples(&k, "left.txt");
+    assert!(left.iter().enumerate().all(|(n, s)| *s == n as f64), "{left:?}");
+    let (rest, status) = k.finish();
+    assert_eq!((rest, status), (vec![], 0));
+}
