@@ -254,3 +254,47 @@ fn dsp_off_and_on_with_another_vector_size_and_rate() {
     no_underrun(&max);
     max.quit();
 }
+
+const FLAKY: &str = r#"import pyrus
+
+class Flaky(pyrus.Signal):
+    bad = 0
+
+    def in_0_float(self, bad):
+        self.bad = bad
+
+    def process(self, ins, outs):
+        if self.bad:
+            raise ValueError("bad block")
+        outs[:] = 1
+"#;
+
+#[test]
+fn bad_input_is_reported_and_the_object_keeps_working() {
+    let mut max = kernel("signal-errors", &[("flaky.py", FLAKY)]);
+    // No such class: an error in the Max window, and no object.
+    max.new_object("n", "pyrus~ flaky.Nothing");
+    max.expect_containing("Nothing");
+    max.expect("error pyrus~: could not create object");
+    max.new_object("f", "pyrus~ flaky.Flaky -latency 8");
+    max.cmd("capture f 0 out.txt");
+    max.cmd("dsp on 44100 256");
+    // A raising process: reported once (the console and the status outlet),
+    // silence meanwhile; good blocks again once it stops raising.
+    max.send("f", 0, "1.");
+    assert_eq!(max.expect_out("f", 1).message, "error ValueError bad block");
+    max.send("f", 0, "0.");
+    max.send("f", 0, "latency");
+    assert_eq!(max.expect_out("f", 1).message, "latency 2048");
+    max.cmd("wait 300");
+    max.cmd("dsp off");
+    max.expect_prefix("dsp off ");
+    let out = samples(&max, "out.txt");
+    let silent = out.iter().skip(8 * 256).position(|s| *s == 0.0).expect("silence while process raised");
+    assert!(out[8 * 256..8 * 256 + silent].iter().all(|s| *s == 1.0), "good blocks before");
+    assert_eq!(out.last(), Some(&1.0), "good blocks after");
+    assert_eq!(max.outlet("f", 1).iter().filter(|o| o.starts_with("error")).count(), 1, "reported once");
+    assert!(max.errors().iter().any(|e| e.contains("ValueError: bad block")), "the traceback in the Max window");
+    no_underrun(&max);
+    max.quit();
+}
