@@ -110,6 +110,7 @@ impl Kernel {
                 self.ids.remove(t(0));
                 self.order.retain(|i| i != t(0));
                 api::free_pointer(x);
+                super::msp::rebuild();
             }
             ("quit", 0) => self.quit = true,
             ("dsp" | "signal" | "capture", _) => super::msp::command(&cmd.text, rest, |id| self.object(id)),
@@ -132,6 +133,7 @@ impl Kernel {
                 }
                 self.ids.insert(id.to_owned(), x);
                 self.order.push(id.to_owned());
+                super::msp::rebuild();
             }
             Err(e) => line("error", &e),
         }

@@ -41,7 +41,8 @@
 //! own lock, which the audio thread holds for one vector at a time: a
 //! `z_dsp_free` waits for the vector in flight, so no perform routine runs
 //! on (or after) a freed object. Compiling takes the lock too, so a `dsp64`
-//! never runs while the chain does (Max stops the chain to rebuild it).
+//! never runs while the chain does (Max stops the chain to rebuild it). An
+//! MSP object made or freed while DSP runs rebuilds the chain, as in Max.
 
 use super::abi::{Object, A_CANT, A_GIMME};
 use super::api;
@@ -154,8 +155,18 @@ struct Chain {
     captured: Vec<(String, Vec<f64>)>,
     sr: f64,
     vs: usize,
-    /// The object whose dsp64 runs now, and what its dsp_add64 calls add.
-    compiling: Option<(usize, Vec<Item>)>,
+}
+
+/// The object whose dsp64 runs now, and what its dsp_add64 calls add
+/// (a lock of its own: the chain's is held while dsp64 methods run).
+struct Compiling(Option<(usize, Vec<Item>)>);
+
+// SAFETY: as for Chain; only main touches it, while compiling.
+unsafe impl Send for Compiling {}
+
+fn compiling() -> MutexGuard<'static, Compiling> {
+    static COMPILING: Mutex<Compiling> = Mutex::new(Compiling(None));
+    lock(&COMPILING)
 }
 
 // SAFETY: the addresses in items are the externals' objects, functions and
@@ -307,8 +318,8 @@ fn add64(chain_object: usize, x: usize, fun: FnAddr, flags: c_long, userparam: u
     if chain_object != dsp64_object() {
         return violation("dsp_add64 on something that is not the dsp64 object a dsp64 method got");
     }
-    let mut c = lock(chain());
-    match &mut c.compiling {
+    let mut c = compiling();
+    match &mut c.0 {
         Some((owner, items)) if *owner == x && fun != 0 => {
             items.push(Item {
                 x,
@@ -457,7 +468,7 @@ fn start(mode: &str, args: &[Word]) -> Result<(), String> {
     stop_thread();
     SR_BITS.store(sr.to_bits(), Ordering::Relaxed);
     VS.store(vs as u64, Ordering::Relaxed);
-    compile(sr, vs);
+    compile(sr, vs, false);
     DSP_ON.store(true, Ordering::SeqCst);
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -472,14 +483,30 @@ fn start(mode: &str, args: &[Word]) -> Result<(), String> {
     Ok(())
 }
 
+/// While DSP runs, an MSP object made or freed (the `new` and `free`
+/// commands) rebuilds the chain as Max does: every dsp64 again, the audio
+/// thread waiting meanwhile, the run's time and captures going on.
+pub fn rebuild() {
+    if dsp().run.is_some() {
+        let (sr, vs) = {
+            let c = lock(chain());
+            (c.sr, c.vs)
+        };
+        compile(sr, vs, true);
+    }
+}
+
 /// Calls each MSP object's dsp64 (creation order) with the chain held, so
-/// that no vector runs meanwhile; the old chain's items are dropped.
-fn compile(sr: f64, vs: usize) {
+/// that no vector runs meanwhile; the old chain's items are dropped, and
+/// the captures' samples unless `keep` (a rebuild during a run).
+fn compile(sr: f64, vs: usize, keep: bool) {
     let objects: Vec<(usize, usize)> = dsp().objects.iter().map(|(x, o)| (*x, o.inlets)).collect();
     let chain_object = dsp64_object();
     let mut c = lock(chain());
     c.items.clear();
-    c.captured.clear();
+    if !keep {
+        c.captured.clear();
+    }
     c.sr = sr;
     c.vs = vs;
     for (x, inlets) in objects {
@@ -500,9 +527,7 @@ fn compile(sr: f64, vs: usize) {
         let mut count: Vec<c_short> = sources.iter().map(|s| c_short::from(s.is_some())).collect();
         count.extend((0..outlets).map(|k| c_short::from(captures.iter().any(|c| c.0 == k))));
         count.push(0);
-        c.compiling = Some((x, Vec::new()));
-        // The dsp64 method may call dsp_add64, which takes the chain.
-        drop(c);
+        compiling().0 = Some((x, Vec::new()));
         // SAFETY: the class registered `dsp64` (A_CANT) with MSP's prototype;
         // count has an entry per signal inlet and outlet.
         unsafe {
@@ -515,8 +540,7 @@ fn compile(sr: f64, vs: usize) {
                 0,
             )
         };
-        c = lock(chain());
-        let (_, added) = c.compiling.take().unwrap_or((x, Vec::new()));
+        let (_, added) = compiling().0.take().unwrap_or((x, Vec::new()));
         // SAFETY: x is a live MSP object (z_dsp_setup'd), a t_pxobject first.
         let misc = unsafe { (*(x as *const PxObject)).z_misc };
         for mut item in added {
@@ -525,8 +549,14 @@ fn compile(sr: f64, vs: usize) {
             item.outs = vec![vec![0.0; vs]; outlets];
             item.sources.clone_from(&sources);
             for (k, file) in &captures {
-                c.captured.push((file.clone(), Vec::new()));
-                item.captures.push((*k, c.captured.len() - 1));
+                let n = match c.captured.iter().position(|(f, _)| f == file) {
+                    Some(n) => n,
+                    None => {
+                        c.captured.push((file.clone(), Vec::new()));
+                        c.captured.len() - 1
+                    }
+                };
+                item.captures.push((*k, n));
             }
             c.items.push(item);
         }

@@ -301,3 +301,32 @@ fn bad_input_is_reported_and_the_object_keeps_working() {
     no_underrun(&max);
     max.quit();
 }
+
+#[test]
+fn a_chain_rebuilt_while_dsp_runs_gives_new_rings_and_the_same_latency() {
+    let mut max = kernel("signal-rebuild", &[("gain.py", GAIN)]);
+    max.new_object("g", "pyrus~ gain.Gain -latency 8 0.5");
+    max.cmds(&["signal g 0 ramp", "capture g 0 out.txt"]);
+    max.cmd("dsp on 44100 512");
+    max.cmd("wait 300");
+    // Max rebuilds the chain when an object is made while audio runs: g's
+    // dsp64 again, its old Perform dropped with the chain stopped.
+    max.new_object("h", "pyrus~ gain.Gain -latency 8");
+    max.cmd("wait 300");
+    max.cmd("dsp off");
+    max.expect_prefix("dsp off ");
+    let out = samples(&max, "out.txt");
+    let latency = 8 * 512;
+    // The new rings start empty: a latency of silence from the rebuild's
+    // vector on, then the gain again, sample for sample.
+    // (The ramp is 0 at the latency itself.)
+    let gap = (latency + 1..out.len()).find(|&n| out[n] == 0.0).expect("the rebuild's silence");
+    assert_eq!(gap % 512, 0, "the rebuild at a vector's edge");
+    for (n, s) in out.iter().enumerate() {
+        let want = if n < latency || (gap..gap + latency).contains(&n) { 0.0 } else { (n - latency) as f64 * 0.5 };
+        assert_eq!(*s, want, "sample {n} (the rebuild at {gap})");
+    }
+    assert!(out.len() > gap + latency, "the gain again after the rebuild");
+    no_underrun(&max);
+    max.quit();
+}

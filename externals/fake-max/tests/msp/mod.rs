@@ -104,7 +104,8 @@ fn z_dsp_free_waits_for_the_vector_in_flight() {
     // a's vectors take 20 ms each: the free meets one in flight. Its perform
     // routine says so if it ever runs on the freed object.
     k.call("wait 100", &[]);
-    k.call("free a", &[]);
+    // The chain is rebuilt without a: b's dsp64 again.
+    k.call("free a", &["post gain~: dsp64 44100 64 0 0 0 0"]);
     k.call("wait 100", &[]);
     k.call("send b 0 bang", &["post gain~: state 44100 64 1 1"]);
     let vectors = k.next();
@@ -157,6 +158,31 @@ fn the_first_output_is_the_first_input_unless_z_no_inplace() {
     // In place, the capture still reads the outlet's samples.
     let left = samples(&k, "left.txt");
     assert!(left.iter().enumerate().all(|(n, s)| *s == n as f64), "{left:?}");
+    let (rest, status) = k.finish();
+    assert_eq!((rest, status), (vec![], 0));
+}
+
+#[test]
+fn an_object_made_while_dsp_runs_rebuilds_the_chain() {
+    let mut k = Kernel::start("msp-rebuild", &["gain"]);
+    k.call("new a gain~", &[]);
+    k.call("signal a 0 ramp", &[]);
+    k.call("capture a 0 left.txt", &[]);
+    k.call("dsp on 44100 64", &["post gain~: dsp64 44100 64 1 0 1 0"]);
+    k.call("wait 50", &[]);
+    // Every dsp64 again, in creation order; b runs at once.
+    k.call("new b gain~", &["post gain~: dsp64 44100 64 1 0 1 0", "post gain~: dsp64 44100 64 0 0 0 0"]);
+    k.call("wait 50", &[]);
+    k.call("dsp off", &[]);
+    let off = k.next();
+    let vectors: usize = off.strip_prefix("dsp off ").and_then(|n| n.parse().ok()).expect("dsp off N");
+    k.call("send b 0 bang", &["post gain~: state 44100 64 0 0"]);
+    let b = k.next();
+    assert!(b.starts_with("out b 2 main int ") && b != "out b 2 main int 0", "{b}");
+    // The capture goes on across the rebuild: the whole run, sample for sample.
+    let left = samples(&k, "left.txt");
+    assert_eq!(left.len(), vectors * 64);
+    assert!(left.iter().enumerate().all(|(n, s)| *s == n as f64));
     let (rest, status) = k.finish();
     assert_eq!((rest, status), (vec![], 0));
 }
