@@ -93,7 +93,9 @@ class Signal(Object):
     between two blocks, in the order they came: a parameter set by a message
     is seen by the next process. When process is late (slower than the
     audio), the block is silence (-hold: the last block) and counted; when it
-    raises, the block is silence and the error is reported once.
+    raises, the block is silence and the error is reported once. reload (and
+    -watch, and the global reload) swaps the class between two blocks, keeping
+    the instance's attributes.
     """
 
     inlets = 1

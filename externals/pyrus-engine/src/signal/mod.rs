@@ -4,7 +4,7 @@
 //! A [`SignalObject`] is one `[pyrus~ MODULE.CLASS ARGS...]`: an instance of
 //! a `pyrus.Signal` subclass, made on the creating host thread (its module
 //! is imported there, as class mode does), and its own audio worker thread
-//! (`pyrus-audio-N`, normal priority) that calls the instance's
+//! (`pyrus-audio-N`, normal priority; see `worker`) that calls the instance's
 //! `process(ins, outs)` on numpy arrays (one row per channel, `float32` for
 //! `f32` samples, `float64` for `f64`) made once per `dsp()` and reused for
 //! every block.
@@ -22,18 +22,26 @@
 //! dropped, never delays the next.
 //!
 //! When the worker is late, the block is silence (or, with `-hold`, the
-//! last good block) and counted; `underrun N` (the late blocks since the
-//! last report) leaves the status outlet from a host thread, through the
-//! context's service, at most once a second. A `process` that raises is
-//! reported once (traceback in the console, `error <Type> ...` on the status
-//! outlet), its block is silence, and it is reported again only after a
-//! block that worked.
+//! last good block) and counted by the audio thread (an atomic); the worker
+//! notices the count when it next wakes (so a `process` blocked for good
+//! delays the report until it returns) and asks the context's service,
+//! which sends `underrun N` (the late blocks since the last report) out of
+//! the status outlet on a host thread, at most once a second
+//! ([`REPORT_EVERY`]). After a slow block the worker catches up: a chunk
+//! whose blocks are all past due is skipped without calling `process`. A
+//! `process` that raises is reported once (traceback in the console,
+//! `error <Type> ...` on the status outlet), its block is silence, and it
+//! is reported again only after a block that worked.
 //!
 //! Messages never run Python on a host thread: the class's methods (class
 //! mode's `in_N_SELECTOR` naming), `reload` and the object's Python words
 //! (`eval`, `exec`, ...) run on the audio worker between two blocks, in the
 //! order they came; what they send is marshalled as a detached object's is.
-//! `latency` is answered at once, on the host thread.
+//! `latency` is answered at once, on the host thread. `-watch` (or `watch
+//! 1`) reloads when the class's script, or a local module it uses, is saved,
+//! as `[pyrus]`'s does; the reload runs on the worker like `reload`.
+//! `[pyrus]`'s other own words (`detach`, `latest`, `queue`, `stop`,
+//! `open`) are refused with why, unless the class takes them.
 //!
 //! # Threading
 //! [`SignalObject`]: host threads of its context (`Send + Sync`).
@@ -123,6 +131,8 @@ struct SignalOptions {
     /// `-block N`: samples per `process` call; None: the host block.
     chunk: Option<usize>,
     hold: bool,
+    /// `-watch`: reload when the class's script (or a local module it uses) is saved.
+    watch: bool,
 }
 
 /// One `[pyrus~]` (see the module docs).
@@ -164,6 +174,9 @@ struct Shared<S: Sample> {
     dropped: AtomicU64,
     /// A report is asked for (the object is marked dirty) and not yet made.
     report_pending: AtomicBool,
+    /// The object is gone (dropped, or the engine shut down): the worker
+    /// ends, and nothing more reaches the host's outlets, which may be
+    /// freed while a worker stuck in C code still holds this.
     quit: AtomicBool,
     /// The worker is attached to Python, running a message or a block.
     in_python: AtomicBool,
@@ -268,6 +281,9 @@ impl<S: Sample> SignalObject<S> {
         *lock(&shared.handle) = Some(handle);
         let recipient: Weak<dyn Recipient> = shared.weak.clone();
         ctx.register(id, recipient);
+        if options.watch {
+            shared.set_watch(true);
+        }
         let worker: Weak<dyn Worker> = shared.weak.clone();
         let mut live = lock(&LIVE);
         live.retain(|w| w.strong_count() > 0);
@@ -378,7 +394,7 @@ impl<S: Sample> SignalObject<S> {
 }
 
 /// The words `[pyrus~]` takes for itself at its left inlet.
-pub const OWN_WORDS: &[&str] = &["latency", "import", "eval", "exec", "load", "call", "reload"];
+pub const OWN_WORDS: &[&str] = &["latency", "watch", "import", "eval", "exec", "load", "call", "reload"];
 
 impl<S: Sample> Shared<S> {
     /// Whether the class has a left-inlet method for one of the object's
@@ -424,6 +440,14 @@ impl<S: Sample> Shared<S> {
                     self.options.latency
                 )),
             },
+            "watch" => {
+                // The one rule of [pyrus]'s `watch`: nothing, 0 or 1.
+                let mut options = crate::Options::default();
+                match crate::OptionSet::set(&mut options, "watch", args) {
+                    Ok(()) => self.set_watch(options.watch),
+                    Err(why) => self.bad_argument(&why),
+                }
+            }
             word if PYTHON_MESSAGES.contains(&word) => {
                 let mut atoms = vec![Atom::Symbol(Cow::Borrowed(word))];
                 atoms.extend(args.iter().cloned());
@@ -431,8 +455,8 @@ impl<S: Sample> Shared<S> {
                 self.push(Job::Message(0, message.into_owned()));
             }
             other => self.bad_argument(&format!(
-                "'{other}' is not one of pyrus~'s own words ({}); detach, latest, queue, stop, watch \
-                 and open are [pyrus]'s: pyrus~ always runs on its audio worker",
+                "'{other}' is not one of pyrus~'s own words ({}); detach, latest, queue, stop and open \
+                 are [pyrus]'s: pyrus~ always runs on its audio worker",
                 OWN_WORDS.join(", ")
             )),
         }
@@ -446,6 +470,24 @@ impl<S: Sample> Shared<S> {
             let weak: Weak<dyn Recipient> = self.weak.clone();
             self.ctx.mark_dirty(weak);
             self.ctx.wake();
+        }
+    }
+
+    /// `watch 1`: a save of the class's script (or of a local module it
+    /// uses) reloads it, on the worker between two blocks (the watcher's
+    /// `Reload` delivery becomes the object's own `reload`).
+    fn set_watch(&self, on: bool) {
+        let id = self.core.id;
+        self.core.watching.store(on, Ordering::Release);
+        if !on {
+            return crate::live::watch::unwatch(id);
+        }
+        let files = self.core.files();
+        if files.is_empty() {
+            return self.bad_argument("watch: this object's class comes from no script file");
+        }
+        if let Err(e) = crate::live::watch::watch(&self.ctx, id, files) {
+            self.bad_argument(&format!("watch: {e}"));
         }
     }
 
@@ -482,7 +524,10 @@ impl<S: Sample> Drop for SignalObject<S> {
     /// on its own (it owns what it uses).
     fn drop(&mut self) {
         let shared = &self.shared;
+        // First: from now on nothing reaches the outlets (see `quit`).
+        shared.quit.store(true, Ordering::SeqCst);
         shared.ctx.unregister(shared.core.id);
+        crate::live::watch::unwatch(shared.core.id);
         if shared.in_python.load(Ordering::SeqCst) {
             // The interrupt is the pool's control thread's to raise.
             crate::detach::pool::ensure_started();
@@ -496,17 +541,13 @@ impl<S: Sample> Drop for SignalObject<S> {
 
 impl<S: Sample> Recipient for Shared<S> {
     fn deliver(&self, delivery: Delivery) {
+        if self.quit.load(Ordering::SeqCst) {
+            return;
+        }
         let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
+        let Some(delivery) = out.carry(self.status_index(), delivery) else { return };
         match delivery {
-            Delivery::Outlet(i, m) => out.outlet(i, &m),
-            Delivery::Post(text) => out.post(&text),
-            Delivery::Error(text) => out.error(&text),
-            Delivery::Send(name, m) => {
-                if let Err(e) = out.send(&name, &m) {
-                    out.error(&format!("pyrus.send: {e}"));
-                    report::status_error(&out, self.status_index(), "LookupError", &e.to_string());
-                }
-            }
+            Delivery::Outlet(..) | Delivery::Post(_) | Delivery::Error(_) | Delivery::Send(..) => {} // carried
             Delivery::JobDone(_) => {}
             Delivery::Rebind => self.rebind(),
             Delivery::Reload(module) => {
@@ -521,6 +562,9 @@ impl<S: Sample> Recipient for Shared<S> {
     /// Reports the underruns since the last report, unless one left less
     /// than [`REPORT_EVERY`] ago: then the next service comes back to it.
     fn flush(&self) {
+        if self.quit.load(Ordering::SeqCst) {
+            return;
+        }
         self.report_pending.store(false, Ordering::Release);
         let dropped = self.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
@@ -556,7 +600,7 @@ impl<S: Sample> Recipient for Shared<S> {
 /// Reads `-latency N`, `-block N` and `-hold` anywhere in `args`; the rest
 /// are the class's arguments.
 fn parse_options(args: &[Atom<'_>]) -> Result<(SignalOptions, Vec<pyrus_atoms::OwnedAtom>), String> {
-    let mut options = SignalOptions { latency: DEFAULT_LATENCY, chunk: None, hold: false };
+    let mut options = SignalOptions { latency: DEFAULT_LATENCY, chunk: None, hold: false, watch: false };
     let mut leading = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -582,6 +626,12 @@ fn parse_options(args: &[Atom<'_>]) -> Result<(SignalOptions, Vec<pyrus_atoms::O
             Some("-hold") => {
                 options.hold = true;
                 i += 1;
+            }
+            // `-watch`, `-watch 1`, `-watch 0`, as [pyrus] reads it.
+            Some("-watch") => {
+                let value = args.get(i + 1).and_then(Atom::as_float).filter(|v| *v == 0.0 || *v == 1.0);
+                options.watch = value != Some(0.0);
+                i += 1 + usize::from(value.is_some());
             }
             _ => {
                 leading.push(args[i].clone().into_owned());

@@ -161,7 +161,8 @@ impl<S: Sample> Perform<S> {
     /// The audio thread: copies `ins` into the input ring, takes the block
     /// due now from the output ring (silence, or the last block with
     /// `-hold`, when it is late: counted), writes `outs`. Lock-free, no
-    /// allocation, no Python, no system call but the unpark of the worker.
+    /// allocation, no Python, no system call but the unpark of the worker
+    /// (once per chunk: every block without `-block`).
     /// `ins.len()` is the object's signal inlets, `outs.len()` its signal
     /// outlets, and every slice has the block length given to `dsp()`.
     ///
@@ -184,12 +185,21 @@ impl<S: Sample> Perform<S> {
                 self.in_samples.push_slice(&channel[..block]);
             }
             let _ = self.in_heads.try_push(n);
-        } else if self.lost.1 == n {
-            self.lost.1 = n + 1;
+            // The worker has work once a chunk is complete. Waking a parked
+            // thread is this routine's one system call (a few microseconds,
+            // most of its cost), so once per chunk, not per block; waking a
+            // busy one is an atomic swap.
+            if n % self.layout.chunk as u64 == self.layout.chunk as u64 - 1 {
+                self.worker.unpark();
+            }
         } else {
-            self.lost = (n, n + 1);
+            if self.lost.1 == n {
+                self.lost.1 = n + 1;
+            } else {
+                self.lost = (n, n + 1);
+            }
+            self.worker.unpark();
         }
-        self.worker.unpark();
         // Out: the block due now, made from the input `delay` blocks ago.
         let Some(due) = n.checked_sub(self.layout.delay()) else {
             return outs.iter_mut().for_each(|o| o[..block].fill(S::default()));
