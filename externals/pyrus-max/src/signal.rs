@@ -10,7 +10,7 @@
 //! asks the engine for a [`Perform`] for the vector size and sample rate
 //! and adds [`perform64`] to the chain, which only calls [`Perform::run`]:
 //! no lock, no allocation, no Python, no Max call. Options are the engine's
-//! (`-latency N`, `-block N`, `-hold`); `@latency 4` is read as
+//! (`-latency N`, `-block N`, `-hold`, `-watch`); `@latency 4` is read as
 //! `-latency 4`, as Max users write options.
 //!
 //! # Threads
