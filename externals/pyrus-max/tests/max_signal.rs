@@ -125,7 +125,8 @@ fn a_gain_is_its_input_times_the_gain_after_the_latency_sample_for_sample() {
 #[test]
 fn an_impulse_comes_out_exactly_the_latency_later() {
     let mut max = kernel("signal-impulse", &[("gain.py", GAIN)]);
-    max.new_object("g", "pyrus~ gain.Gain -latency 4");
+    // Max's way to write an option: @latency 4 is -latency 4.
+    max.new_object("g", "pyrus~ gain.Gain @latency 4");
     max.cmds(&["signal g 0 impulse 3001", "capture g 0 out.txt"]);
     // 4 blocks of 1024 at 44.1 kHz: 93 ms for the worker.
     run(&mut max, 44100, 1024, 10);
