@@ -108,7 +108,7 @@ package_pd() {
 
 # Builds the Linux test builds of the Max externals (Max does not run on
 # Linux: the fake-max kernel loads them) and lays them out flat, as the
-# externals find their scripts: pyrus.so and pyrus.usb.so (two copies of the
+# externals find their scripts: pyrus.so, pyrus.usb.so and pyrus~.so (copies of the
 # loader: Max finds a class by its file name), the real external beside
 # them, and scripts/.
 MAX_LINUX_PACKAGE="$ROOT/target/package/max-linux"
@@ -120,6 +120,7 @@ package_max_linux() {
   mkdir -p "$MAX_LINUX_PACKAGE"
   cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus.so"
   cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus.usb.so"
+  cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus~.so"
   cp "$ROOT/target/release/libpyrus_max.so" "$MAX_LINUX_PACKAGE/libpyrus_max.so"
   cp -r "$ROOT/scripts" "$MAX_LINUX_PACKAGE/scripts"
   find "$MAX_LINUX_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +

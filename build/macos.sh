@@ -188,12 +188,14 @@ macos_layout() {
   sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" >"$PD_DARWIN_PACKAGE/pyrus-meta.pd"
   cp "$ROOT/README.md" "$PD_DARWIN_PACKAGE/README.md"
   local name
-  for name in pyrus pyrus.usb; do
+  for name in pyrus pyrus.usb pyrus~; do
     local contents="$MAX_DARWIN_PACKAGE/$name.mxo/Contents"
     mkdir -p "$contents/MacOS"
     cp "$MACOS_OUT/libpyrus_max_loader.dylib" "$contents/MacOS/$name"
     cp "$MACOS_OUT/libpyrus_max.dylib" "$contents/MacOS/libpyrus_max.dylib"
-    sed -e "s/@NAME@/$name/g" -e "s/@VERSION@/$version/g" -e "s/@MACOS_MIN@/$MACOS_MIN/g" \
+    # A bundle identifier has no `~`: org.pyrus.pyrus- for pyrus~.
+    sed -e "s/org\.pyrus\.@NAME@/org.pyrus.${name//\~/-}/" -e "s/@NAME@/$name/g" -e "s/@VERSION@/$version/g" \
+      -e "s/@MACOS_MIN@/$MACOS_MIN/g" \
       "$ROOT/package/max/Info.plist.in" >"$contents/Info.plist"
     printf 'iLaX????' >"$contents/PkgInfo"
     macos_sign "$MAX_DARWIN_PACKAGE/$name.mxo" || return 1
