@@ -54,6 +54,9 @@
 //!   deliveries (a host thread of the context).
 //! - `object/`: [`Object`], the `[pyrus]` facade a host forwards messages to
 //!   (host threads of its context).
+//! - [`signal`]: [`SignalObject`], `[pyrus~]` (host threads), its audio
+//!   worker (`pyrus-audio-N`) and [`Perform`], the half of its lock-free
+//!   rings that the host's audio thread runs.
 //!
 //! # Thread contract
 //!
@@ -62,6 +65,9 @@
 //! | [`runtime::start`] | any | yes (first call initialises, others wait) | Python initialisation, the GIL |
 //! | [`Context::new`] | any | yes | the list of live contexts' lock (O(1)) |
 //! | [`Object::new`], [`Object::message`], drop of [`Object`] | a host thread of the object's context | yes (`Object` is `Send + Sync`): synchronous calls one at a time per object, each depth-first on the thread that delivered it; re-entrant through outlets | `new`, and the others in `detach 0`: the GIL (a wait over 100 ms is posted, see [`gil`]), then the object's call lock (waited for with the GIL released; a wait cycle between two threads lends the object instead of deadlocking; not taken where [`Host::one_thread`] says the instance has one thread, as Pd's); in `detach 1\|2` only atomics and locks held for O(1) steps by any thread (the object's job queue, the pool's fifo), no call lock |
+//! | [`SignalObject::new`], [`SignalObject::message`], [`SignalObject::dsp`], drop of [`SignalObject`] | a host thread of its context | yes (`Send + Sync`) | `new`: the GIL (it imports the class and makes the instance, as [`Object::new`] does), then starting its worker; `message`, `dsp`: O(1) locks (the worker's message queue, the next rings), never Python (messages run on the worker); drop: joining the worker for at most [`signal::DROP_DEADLINE`], the GIL released (a `process` in C code is left to end on its own) |
+//! | [`Perform::run`] (and [`Perform::ready`]) | the host's audio thread, one call at a time | yes, with host threads and the worker | nothing: lock-free SPSC rings (`ringbuf`) and atomics, no allocation, no lock, no Python; its one system call is unparking the worker |
+//! | `pyrus-audio-N` (one per `[pyrus~]`, normal priority: `SCHED_BATCH` on Linux, so that waking it never preempts the audio thread) | the object's messages, reloads and `process` calls, one at a time, messages first (between two blocks); parks when idle; notices underruns and asks the service to report them (`underrun N`, at most once a second, from a host thread); interrupted (`pyrus.Stopped`) by `pyrus-control` at drop and exit; catches a panic per call (reported, it carries on) | — | the GIL; a full mailbox (GIL released) |
 //! | [`Object::describe`], [`UsbObject::describe`] (what a port is for: Max's `assist`) | any host thread of the object's context | yes | an O(1) lock (the texts are made where the target resolves) |
 //! | [`Host`] methods (called by the engine) | `post`, `error`: a host thread; `send`, `logical_time`, `request_service`: a host thread, may re-enter; `clock`, `bind` and their handles' `delay` and drop: a host thread (also inside their own tick or receive); `wake`: any thread | yes | must not block |
 //! | [`Outlets`] methods (called by the engine) | `create`: the creating host thread, once, at the end of [`Object::new`] or [`UsbObject::new`] (what the object said while being made waits for it, also from a service on another host thread); the others: a host thread, inside one of the object's calls (its call lock held) or a delivery the service carries out for it | re-entrant; a delivery on the servicing thread may meet a call on another host thread | must not block |
@@ -126,6 +132,7 @@ mod live;
 mod object;
 mod out;
 mod python;
+pub mod signal;
 mod sync;
 #[cfg(feature = "test-host")]
 pub mod test_host;
@@ -141,6 +148,7 @@ pub use host::{console_lines, Binding, Clock, Host, NoReceiver, Outlets, Port};
 pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};
+pub use signal::{Perform, Sample, SignalObject};
 pub use sync::{catch, STACK};
 pub use usb::{DeviceSpec, UsbObject, COMMANDS as USB_COMMANDS};
 
@@ -159,7 +167,9 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     gil::end_lease();
     // Nothing waits for a mailbox that nobody drains any more.
     context::shut_down();
-    let mut threads = pool::shut_down();
+    // First: the pool's interrupts at exit reach what they run too.
+    let mut threads = signal::shut_down();
+    threads.extend(pool::shut_down());
     threads.extend(usb::device_thread::shut_down());
     threads.extend(live::watch::shut_down());
     sync::join_by(threads, end)

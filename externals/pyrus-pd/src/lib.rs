@@ -5,8 +5,10 @@
 //!
 //! | entry point | called by | on thread | concurrently |
 //! |---|---|---|---|
-//! | `pyrus_core_setup` | the loader's `pyrus_setup` or `setup_pyrus0x2eusb`, when Pd loads the library (once; later calls do nothing) | scheduler | no |
+//! | `pyrus_core_setup` | the loader's `pyrus_setup`, `setup_pyrus0x2eusb` or `pyrus_tilde_setup`, when Pd loads the library (once; later calls do nothing) | scheduler | no |
 //! | `[pyrus.usb]`'s new, free, anything (`usb.rs`) | Pd | scheduler | no |
+//! | `[pyrus~]`'s new, free, bang, symbol, list, anything, `dsp` (`signal.rs`) | Pd | scheduler | no |
+//! | `[pyrus~]`'s perform routine (`signal.rs`: copies the inputs, calls the engine's lock-free `Perform::run`; never waits, allocates or touches Python) | Pd's DSP tick | scheduler (in callback mode, the audio callback, holding Pd's lock) | no |
 //! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
 //! | the service clock (`service::tick`: the instance context's `Context::service`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
@@ -46,6 +48,7 @@ mod inlets;
 mod options;
 mod other_float;
 mod service;
+mod signal;
 mod trampoline;
 mod usb;
 
@@ -173,6 +176,7 @@ fn setup() {
         let _ = CONTEXT.set(Context::new(Arc::new(PdHost::new(waker))));
         control::create();
         usb::setup();
+        signal::setup();
         // SAFETY: class_gethelpdir returns the folder the class was loaded
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
@@ -248,7 +252,14 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         let (target, options) = target_and_options(&outlets, &args);
         let engine = Object::new(ctx, outlets.clone(), &target, options, Some(PathBuf::from(&*dir).as_path()));
         // SAFETY: x is the live object being made, on Pd's thread.
-        let extra = unsafe { inlets::create(x.cast(), &raw mut (*x).header.object, engine.inlet_count()) };
+        let extra = unsafe {
+            inlets::create(
+                x.cast(),
+                |x, inlet, m| dispatch_at(x.cast(), inlet, m),
+                &raw mut (*x).header.object,
+                engine.inlet_count(),
+            )
+        };
         let state = Box::new(State { outlets, inlets: extra, engine: Rc::new(engine) });
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(state) };

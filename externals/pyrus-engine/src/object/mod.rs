@@ -527,17 +527,9 @@ impl Inner {
 
 impl Recipient for Inner {
     fn deliver(&self, delivery: Delivery) {
-        let out = self.out();
+        let Some(delivery) = self.out().carry(self.core.status(), delivery) else { return };
         match delivery {
-            Delivery::Outlet(i, m) => out.outlet(i, &m),
-            Delivery::Post(text) => out.post(&text),
-            Delivery::Error(text) => out.error(&text),
-            Delivery::Send(name, m) => {
-                if let Err(e) = out.send(&name, &m) {
-                    out.error(&format!("pyrus.send: {e}"));
-                    crate::python::report::status_error(out, self.core.status(), "LookupError", &e.to_string());
-                }
-            }
+            Delivery::Outlet(..) | Delivery::Post(_) | Delivery::Error(_) | Delivery::Send(..) => {} // carried
             // The end of a job that `stop` abandoned was counted then.
             Delivery::JobDone(run) => {
                 if run == self.queue.run() {
