@@ -53,6 +53,7 @@ arm64_build() {
   mkdir -p "$PD_ARM64_PACKAGE"
   cp "$out/libpyrus.so" "$PD_ARM64_PACKAGE/pyrus.pd_linux"
   cp "$out/libpyrus.so" "$PD_ARM64_PACKAGE/pyrus.usb.pd_linux"
+  cp "$out/libpyrus.so" "$PD_ARM64_PACKAGE/pyrus~.pd_linux"
   cp "$out/libpyrus_pd.so" "$PD_ARM64_PACKAGE/libpyrus_pd.so"
   pd_user_files "$PD_ARM64_PACKAGE"
 }
@@ -123,12 +124,12 @@ ARM64_SYSTEM_LIBS=" libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 li
 
 # Checks the arm64 package folder $1 with readelf: every binary is an
 # AArch64 ELF that needs only ARM64_SYSTEM_LIBS and no glibc newer than
-# ARM64_GLIBC, the loaders export pyrus_setup and setup_pyrus0x2eusb, the
+# ARM64_GLIBC, the loaders export pyrus_setup, setup_pyrus0x2eusb and pyrus_tilde_setup, the
 # core pyrus_core_setup (what the loader looks up). One line per failure;
 # returns 1 on any.
 arm64_check() {
   local dir="$1" status=0 file
-  for file in pyrus.pd_linux pyrus.usb.pd_linux libpyrus_pd.so; do
+  for file in pyrus.pd_linux pyrus.usb.pd_linux pyrus~.pd_linux libpyrus_pd.so; do
     local path="$dir/$file" machine lib glibc symbol exports wanted
     if [ ! -f "$path" ]; then
       echo "FAIL: $file: missing"
@@ -146,7 +147,7 @@ arm64_check() {
       status=1
     fi
     exports=" $(readelf --dyn-syms -W "$path" | awk '$4 == "FUNC" && $5 == "GLOBAL" && $7 != "UND" {print $8}' | tr '\n' ' ') "
-    wanted="pyrus_setup setup_pyrus0x2eusb"
+    wanted="pyrus_setup setup_pyrus0x2eusb pyrus_tilde_setup"
     [ "$file" = libpyrus_pd.so ] && wanted=pyrus_core_setup
     for symbol in $wanted; do
       [[ $exports == *" $symbol "* ]] || { echo "FAIL: $file: does not export $symbol"; status=1; }

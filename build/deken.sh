@@ -41,6 +41,7 @@ user_guide() {
 dek_objects() {
   printf 'pyrus\tPython in Pd: import modules, evaluate code, call functions and script classes, synchronously or on worker threads\n'
   printf 'pyrus.usb\tUSB MIDI and HID controllers, local or redirected with usbredir, as Pd messages\n'
+  printf 'pyrus~\tAudio in Python: a numpy process on its own thread, a fixed latency, never blocking DSP\n'
 }
 
 # Zips the folder $1 (named pyrus) as the .dek $2, with its .dek.txt and

@@ -99,6 +99,8 @@ package_pd() {
   cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.pd_linux"
   # [pyrus.usb] alone makes Pd look for pyrus.usb.pd_linux: the same loader.
   cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus.usb.pd_linux"
+  # And [pyrus~] alone for pyrus~.pd_linux (its setup: pyrus_tilde_setup).
+  cp "$ROOT/target/release/libpyrus.so" "$PD_PACKAGE/pyrus~.pd_linux"
   cp "$ROOT/target/release/libpyrus_pd.so" "$PD_PACKAGE/libpyrus_pd.so"
   pd_user_files "$PD_PACKAGE"
   echo "package: $PD_PACKAGE"
@@ -106,7 +108,7 @@ package_pd() {
 
 # Builds the Linux test builds of the Max externals (Max does not run on
 # Linux: the fake-max kernel loads them) and lays them out flat, as the
-# externals find their scripts: pyrus.so and pyrus.usb.so (two copies of the
+# externals find their scripts: pyrus.so, pyrus.usb.so and pyrus~.so (copies of the
 # loader: Max finds a class by its file name), the real external beside
 # them, and scripts/.
 MAX_LINUX_PACKAGE="$ROOT/target/package/max-linux"
@@ -118,6 +120,7 @@ package_max_linux() {
   mkdir -p "$MAX_LINUX_PACKAGE"
   cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus.so"
   cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus.usb.so"
+  cp "$ROOT/target/release/libpyrus_max_loader.so" "$MAX_LINUX_PACKAGE/pyrus~.so"
   cp "$ROOT/target/release/libpyrus_max.so" "$MAX_LINUX_PACKAGE/libpyrus_max.so"
   cp -r "$ROOT/scripts" "$MAX_LINUX_PACKAGE/scripts"
   find "$MAX_LINUX_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +

@@ -416,8 +416,8 @@ def check(a):
     for host, what in ((pd, "Pd (--pd)"), (mx, "the Max kernel (--max)")):
         if host is None:
             print(f"skipped: what {what} defines is not compared with what the binaries leave undefined")
-    for loader in ("pyrus.pd_darwin", "pyrus.usb.pd_darwin"):
-        check_binary(r, os.path.join(a.pd_package, loader), "Pd", ["_pyrus_setup", "_setup_pyrus0x2eusb"], pd, None)
+    for loader in ("pyrus.pd_darwin", "pyrus.usb.pd_darwin", "pyrus~.pd_darwin"):
+        check_binary(r, os.path.join(a.pd_package, loader), "Pd", ["_pyrus_setup", "_setup_pyrus0x2eusb", "_pyrus_tilde_setup"], pd, None)
     check_binary(r, os.path.join(a.pd_package, "libpyrus_pd.dylib"), "Pd", ["_pyrus_core_setup"], pd, r.python_names)
     for bundle in ("pyrus.mxo", "pyrus.usb.mxo"):
         check_bundle(r, os.path.join(a.max_package, bundle), mx, r.python_names)

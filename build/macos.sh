@@ -176,23 +176,26 @@ macos_layout() {
   mkdir -p "$PD_DARWIN_PACKAGE" "$MAX_DARWIN_PACKAGE"
   cp "$MACOS_OUT/libpyrus.dylib" "$PD_DARWIN_PACKAGE/pyrus.pd_darwin"
   cp "$MACOS_OUT/libpyrus.dylib" "$PD_DARWIN_PACKAGE/pyrus.usb.pd_darwin"
+  cp "$MACOS_OUT/libpyrus.dylib" "$PD_DARWIN_PACKAGE/pyrus~.pd_darwin"
   cp "$MACOS_OUT/libpyrus_pd.dylib" "$PD_DARWIN_PACKAGE/libpyrus_pd.dylib"
   cp "$ROOT"/help/*.pd "$PD_DARWIN_PACKAGE/"
   cp -r "$ROOT/scripts" "$PD_DARWIN_PACKAGE/scripts"
   find "$PD_DARWIN_PACKAGE/scripts" -name __pycache__ -prune -exec rm -rf {} +
   local file
-  for file in pyrus.pd_darwin pyrus.usb.pd_darwin libpyrus_pd.dylib; do
+  for file in pyrus.pd_darwin pyrus.usb.pd_darwin pyrus~.pd_darwin libpyrus_pd.dylib; do
     macos_sign "$PD_DARWIN_PACKAGE/$file" || return 1
   done
   sed "s/@VERSION@/$version/" "$ROOT/package/pd/pyrus-meta.pd" >"$PD_DARWIN_PACKAGE/pyrus-meta.pd"
   cp "$ROOT/README.md" "$PD_DARWIN_PACKAGE/README.md"
   local name
-  for name in pyrus pyrus.usb; do
+  for name in pyrus pyrus.usb pyrus~; do
     local contents="$MAX_DARWIN_PACKAGE/$name.mxo/Contents"
     mkdir -p "$contents/MacOS"
     cp "$MACOS_OUT/libpyrus_max_loader.dylib" "$contents/MacOS/$name"
     cp "$MACOS_OUT/libpyrus_max.dylib" "$contents/MacOS/libpyrus_max.dylib"
-    sed -e "s/@NAME@/$name/g" -e "s/@VERSION@/$version/g" -e "s/@MACOS_MIN@/$MACOS_MIN/g" \
+    # A bundle identifier has no `~`: org.pyrus.pyrus- for pyrus~.
+    sed -e "s/org\.pyrus\.@NAME@/org.pyrus.${name//\~/-}/" -e "s/@NAME@/$name/g" -e "s/@VERSION@/$version/g" \
+      -e "s/@MACOS_MIN@/$MACOS_MIN/g" \
       "$ROOT/package/max/Info.plist.in" >"$contents/Info.plist"
     printf 'iLaX????' >"$contents/PkgInfo"
     macos_sign "$MAX_DARWIN_PACKAGE/$name.mxo" || return 1

@@ -1,8 +1,8 @@
-# Max for Windows (sourced by build/lib.sh): pyrus.mxe64 and pyrus.usb.mxe64
+# Max for Windows (sourced by build/lib.sh): pyrus.mxe64, pyrus.usb.mxe64 and pyrus~.mxe64
 # (two copies of the loader, a DLL exporting ext_main, linked to MaxAPI.dll
 # with raw-dylib) and the core pyrus_max.dll, cross-built with mingw-w64 for
 # x86_64-pc-windows-gnu into target/package/max-windows/; and the fake-max
-# kernel built for Windows (fake-max.exe, MaxAPI.dll) into its kernel/
+# kernel built for Windows (fake-max.exe, MaxAPI.dll, MaxAudio.dll) into its kernel/
 # folder: a test host, never shipped (a MaxAPI.dll beside the externals
 # would stand in for Max's own). The tests run them under wine, in the
 # Windows test host of build/windows.sh (its wine prefix, with the ProcessPrng
@@ -28,8 +28,13 @@ package_max_windows() {
   mkdir -p "$MAX_WINDOWS_KERNEL"
   cp "$WINDOWS_RELEASE/pyrus_max_loader.dll" "$MAX_WINDOWS_PACKAGE/pyrus.mxe64"
   cp "$WINDOWS_RELEASE/pyrus_max_loader.dll" "$MAX_WINDOWS_PACKAGE/pyrus.usb.mxe64"
+  cp "$WINDOWS_RELEASE/pyrus_max_loader.dll" "$MAX_WINDOWS_PACKAGE/pyrus~.mxe64"
   cp "$WINDOWS_RELEASE/pyrus_max.dll" "$MAX_WINDOWS_PACKAGE/"
   cp "$WINDOWS_RELEASE/fake-max.exe" "$WINDOWS_RELEASE/MaxAPI.dll" "$MAX_WINDOWS_KERNEL/"
+  # MaxAudio.dll: forwards Max's MaxAudio functions (MSP, buffer~) to the
+  # kernel's MaxAPI.dll, which implements them; no code, no entry point.
+  x86_64-w64-mingw32-gcc -shared -nostdlib -Wl,-e,0 -o "$MAX_WINDOWS_KERNEL/MaxAudio.dll" \
+    "$ROOT/externals/fake-max/MaxAudio.def"
   echo "package: $MAX_WINDOWS_PACKAGE"
 }
 

@@ -39,6 +39,7 @@ package_pd64() {
   find "$PD64_PACKAGE" -name __pycache__ -prune -exec rm -rf {} +
   cp "$out/libpyrus.so" "$PD64_PACKAGE/pyrus.pd_linux"
   cp "$out/libpyrus.so" "$PD64_PACKAGE/pyrus.usb.pd_linux"
+  cp "$out/libpyrus.so" "$PD64_PACKAGE/pyrus~.pd_linux"
   cp "$out/libpyrus_pd.so" "$PD64_PACKAGE/libpyrus_pd.so"
   echo "package: $PD64_PACKAGE"
 }

@@ -126,7 +126,7 @@ windows_test_python() {
 
 # Cross-builds pyrus for Pd for Windows and lays it out as the Linux package
 # is, at target/package/pd-windows/pyrus/: pyrus.dll (the loader, which Pd
-# loads), pyrus.usb.dll (the same loader, for [pyrus.usb] met first), the
+# loads), pyrus.usb.dll and pyrus~.dll (the same loader, for [pyrus.usb] or [pyrus~] met first), the
 # core pyrus_pd.dll, and the user files (deken.sh's pd_user_files). No
 # Python: the deken step puts $PYRUS_WINDOWS_PYTHON into the .dek's support/
 # when there is one. Needs build_pd_windows (Pd's pd.lib).
@@ -140,6 +140,7 @@ package_pd_windows() {
   mkdir -p "$PD_WINDOWS_PACKAGE"
   cp "$out/pyrus.dll" "$PD_WINDOWS_PACKAGE/pyrus.dll"
   cp "$out/pyrus.dll" "$PD_WINDOWS_PACKAGE/pyrus.usb.dll"
+  cp "$out/pyrus.dll" "$PD_WINDOWS_PACKAGE/pyrus~.dll"
   cp "$out/pyrus_pd.dll" "$PD_WINDOWS_PACKAGE/pyrus_pd.dll"
   pd_user_files "$PD_WINDOWS_PACKAGE"
   export PYRUS_PD_WINDOWS_PACKAGE="$PD_WINDOWS_PACKAGE"

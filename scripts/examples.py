@@ -118,3 +118,34 @@ def draw_far(name, cycles=3):
     n = a.write(np.repeat(curve, shape[1]) if len(shape) == 2 else curve)
     a.redraw()
     return n
+
+
+class Pulse(pyrus.Object):
+    """[pyrus examples.Pulse]: pyrus.every, pyrus.after and pyrus.receive.
+
+    A float N ticks every N ms of Pd's logical time (0 stops), counting;
+    once N says "once TIME" N ms later; any message sent to
+    pyrus-help-pulse comes out as "heard ...". The clocks and the receiver
+    end when the object is deleted or reloaded."""
+
+    def __init__(self):
+        self.count = 0
+        self.clock = None
+        self.bus = pyrus.receive("pyrus-help-pulse", self.heard)
+
+    def in_0_float(self, ms):
+        """every N ms a count (0 stops)"""
+        if self.clock:
+            self.clock.cancel()
+        self.clock = pyrus.every(ms, self.tick) if ms > 0 else None
+
+    def in_0_once(self, ms):
+        """once N: "once TIME" N ms later"""
+        pyrus.after(ms, lambda: pyrus.Message("once", pyrus.time()))
+
+    def tick(self):
+        self.count += 1
+        return self.count
+
+    def heard(self, *atoms):
+        return pyrus.Message("heard", *atoms)

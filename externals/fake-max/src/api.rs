@@ -315,6 +315,7 @@ pub fn free_pointer(p: usize) {
                 // with the object before the kernel retires it.
                 unsafe { std::mem::transmute::<FnAddr, FreeFn>(free)(p as *mut c_void) };
             }
+            super::msp::freed(p);
             if let Some(o) = reg().objects.get_mut(&p) {
                 o.freed = true;
             }
@@ -576,12 +577,14 @@ pub unsafe extern "C" fn proxy_getinlet(_master: *mut c_void) -> c_long {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn outlet_new(x: *mut c_void, _ty: *const c_char) -> *mut c_void {
+pub unsafe extern "C" fn outlet_new(x: *mut c_void, ty: *const c_char) -> *mut c_void {
     let mut r = reg();
     let Some(o) = r.objects.get_mut(&(x as usize)) else { return std::ptr::null_mut() };
     let t = token();
     o.outlets.push(t);
     r.outlets.insert(t, x as usize);
+    drop(r);
+    super::msp::outlet_made(t, ty);
     t as *mut c_void
 }
 

@@ -110,8 +110,10 @@ impl Kernel {
                 self.ids.remove(t(0));
                 self.order.retain(|i| i != t(0));
                 api::free_pointer(x);
+                super::msp::rebuild();
             }
             ("quit", 0) => self.quit = true,
+            ("dsp" | "signal" | "capture", _) => super::msp::command(&cmd.text, rest, |id| self.object(id)),
             _ => line("error", &format!("fake-max: bad command: {text}")),
         }
     }
@@ -131,6 +133,7 @@ impl Kernel {
                 }
                 self.ids.insert(id.to_owned(), x);
                 self.order.push(id.to_owned());
+                super::msp::rebuild();
             }
             Err(e) => line("error", &e),
         }
@@ -169,6 +172,7 @@ impl Kernel {
     /// (Max drops pending events at quit), frees every object (in creation
     /// order), then runs the quit tasks.
     pub fn quit(&mut self) {
+        super::msp::quit();
         {
             let mut s = lock(&scheduler().state);
             s.jobs.clear();

@@ -15,6 +15,8 @@
 //! overdrive 0|1                 wait MS
 //! assist ID in|out N            dblclick ID
 //! free ID                       quit        (EOF is quit)
+//! dsp on SR VS | run SR VS N | fast SR VS N | off
+//! signal ID INLET KIND ARGS     capture ID OUTLET FILE
 //! ```
 //! prints `out ID OUTLET THREAD SELECTOR ARGS...`, `post TEXT`, `error TEXT`,
 //! `assist ID in|out N TEXT`, `violation TEXT`. Words: `"a b"` is one
@@ -29,6 +31,7 @@
 //! |---|---|---|
 //! | main (the process's first) | commands in order; `send`, `new`, `free`, `assist`, `dblclick`, `load`; qelems, `defer` (at once when called on main), `defer_low`, A_DEFER methods; quit tasks; with `overdrive 0` also the scheduler's work | outlets, clocks, typedmess |
 //! | scheduler (`sched` in `out` lines) | clocks by logical time (1 ms passes), `schedule` calls, `sched` commands (overdrive 1, the default) | outlets, clocks, typedmess |
+//! | audio (`dsp on/run/fast` to `dsp off`, see `msp.rs`) | the MSP chain's perform routines, a vector at a time under the chain's lock | nothing but the perform routines' own work; outlets/clocks/typedmess are violations |
 //! | stdin reader | reads lines into the main queue; EOF queues `quit` | nothing of Max |
 //! | quit watchdog (from quit on) | ends the run as a failure if quit takes over 30 s (`FAKE_MAX_QUIT_MS`) | nothing of Max |
 //! | an external's systhreads | the external's code | qelem_set, defer, defer_low, schedule, post; outlets/clocks/typedmess are violations |
@@ -53,6 +56,7 @@ mod builtins;
 mod commands;
 mod dispatch;
 mod library;
+mod msp;
 mod output;
 mod queues;
 mod registry;
@@ -81,6 +85,10 @@ pub fn run() -> ! {
     output::set_stream(events);
     builtins::register();
     buffers::register();
+    #[cfg(windows)]
+    if let Err(e) = library::load_max_audio() {
+        output::failure(&format!("fake-max: {e}"));
+    }
     std::thread::Builder::new().name("stdin".into()).spawn(|| read_commands(input)).expect("start the stdin reader");
     let sched = std::thread::Builder::new()
         .name("scheduler".into())

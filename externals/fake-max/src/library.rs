@@ -5,7 +5,8 @@
 //! fails the load with only "the specified procedure could not be found",
 //! and wine even loads it, with a stub that aborts the process when called:
 //! so the kernel first reads the external's import table, and refuses it
-//! naming every such function. Main thread (`load`).
+//! naming every such function (and one it imports from MaxAPI.dll that is
+//! MaxAudio.dll's in Max: MaxAudio.def). Main thread (`load`).
 
 use std::ffi::c_void;
 
@@ -39,6 +40,32 @@ extern "system" {
     fn LoadLibraryW(name: *const u16) -> *mut c_void;
     fn GetModuleHandleW(name: *const u16) -> *mut c_void;
     fn GetProcAddress(module: *mut c_void, name: *const std::ffi::c_char) -> *mut c_void;
+    fn GetModuleFileNameW(module: *mut c_void, name: *mut u16, size: u32) -> u32;
+}
+
+/// Loads MaxAudio.dll from this library's folder, as Max has it loaded
+/// from the start: an external (or a library it loads with an altered
+/// search path, which leaves out the program's folder) that imports from
+/// MaxAudio.dll then finds it loaded. Main thread, at start.
+#[cfg(windows)]
+pub fn load_max_audio() -> Result<(), String> {
+    let mut path = vec![0u16; 32768];
+    // SAFETY: a NUL-terminated UTF-16 name.
+    let kernel = unsafe { GetModuleHandleW(wide("MaxAPI.dll").as_ptr()) };
+    // SAFETY: `kernel` is this library; the call writes at most `path.len()` units.
+    let n = unsafe { GetModuleFileNameW(kernel, path.as_mut_ptr(), path.len() as u32) } as usize;
+    let own = std::path::PathBuf::from(String::from_utf16_lossy(&path[..n]));
+    let audio = own.with_file_name("MaxAudio.dll");
+    // SAFETY: a NUL-terminated UTF-16 path.
+    let h = unsafe { LoadLibraryW(wide(&audio.to_string_lossy()).as_ptr()) };
+    if h.is_null() {
+        return Err(format!(
+            "{} does not load ({}): build/max-windows.sh makes it beside MaxAPI.dll",
+            audio.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
 }
 
 /// A NUL-terminated UTF-16 string.
@@ -50,8 +77,16 @@ fn wide(s: &str) -> Vec<u16> {
 /// The external's `ext_main`, or why it cannot be had.
 #[cfg(windows)]
 pub fn open(path: &str) -> Result<*mut c_void, String> {
-    if let Some(missing) = missing_imports(path).filter(|m| !m.is_empty()) {
-        return Err(format!("undefined symbol: {} (imported from MaxAPI.dll, which lacks it)", missing.join(", ")));
+    if let Some((missing, audio)) = missing_imports(path) {
+        if !missing.is_empty() {
+            return Err(format!("undefined symbol: {} (imported from MaxAPI.dll, which lacks it)", missing.join(", ")));
+        }
+        if !audio.is_empty() {
+            return Err(format!(
+                "{} imported from MaxAPI.dll: in Max it is MaxAudio.dll's (link MaxAudio.dll for it)",
+                audio.join(", ")
+            ));
+        }
     }
     // SAFETY: a NUL-terminated UTF-16 path.
     let h = unsafe { LoadLibraryW(wide(path).as_ptr()) };
@@ -66,10 +101,19 @@ pub fn open(path: &str) -> Result<*mut c_void, String> {
     Ok(f)
 }
 
-/// The functions the PE file at `path` imports from MaxAPI.dll by name that
-/// this MaxAPI.dll does not export; None if the file cannot be read as one.
+/// The names MaxAudio.dll forwards to this library (MaxAudio.def): Max's
+/// MaxAudio functions, which the kernel implements in MaxAPI.dll.
 #[cfg(windows)]
-fn missing_imports(path: &str) -> Option<Vec<String>> {
+fn max_audio_names() -> impl Iterator<Item = &'static str> {
+    include_str!("../MaxAudio.def").lines().filter_map(|l| l.split_once("=MaxAPI.").map(|(name, _)| name.trim()))
+}
+
+/// The functions the PE file at `path` imports by name from MaxAPI.dll or
+/// MaxAudio.dll that this MaxAPI.dll does not export, and those it imports
+/// from MaxAPI.dll that Max has in MaxAudio.dll; None if the file cannot be
+/// read as one.
+#[cfg(windows)]
+fn missing_imports(path: &str) -> Option<(Vec<String>, Vec<String>)> {
     let pe = std::fs::read(path).ok()?;
     let u16_at = |o: usize| Some(u16::from_le_bytes(pe.get(o..o + 2)?.try_into().ok()?));
     let u32_at = |o: usize| Some(u32::from_le_bytes(pe.get(o..o + 4)?.try_into().ok()?));
@@ -97,10 +141,11 @@ fn missing_imports(path: &str) -> Option<Vec<String>> {
     let mut descriptor = offset(u32_at(optional + 112 + 8)?)?;
     // SAFETY: a NUL-terminated UTF-16 name; the module is this library.
     let kernel = unsafe { GetModuleHandleW(wide("MaxAPI.dll").as_ptr()) };
-    let mut missing = Vec::new();
+    let (mut missing, mut audio) = (Vec::new(), Vec::new());
     while u32_at(descriptor + 12)? != 0 {
         let dll = cstr_at(offset(u32_at(descriptor + 12)?)?)?;
-        if dll.eq_ignore_ascii_case("MaxAPI.dll") {
+        let api = dll.eq_ignore_ascii_case("MaxAPI.dll");
+        if api || dll.eq_ignore_ascii_case("MaxAudio.dll") {
             let names = match u32_at(descriptor)? {
                 0 => u32_at(descriptor + 16)?,
                 lookup => lookup,
@@ -115,6 +160,8 @@ fn missing_imports(path: &str) -> Option<Vec<String>> {
                     // GetProcAddress refuses); the name is NUL-terminated.
                     if unsafe { GetProcAddress(kernel, c.as_ptr()) }.is_null() {
                         missing.push(name);
+                    } else if api && max_audio_names().any(|n| n == name) {
+                        audio.push(name);
                     }
                 }
                 thunk += 8;
@@ -122,5 +169,5 @@ fn missing_imports(path: &str) -> Option<Vec<String>> {
         }
         descriptor += 20;
     }
-    Some(missing)
+    Some((missing, audio))
 }

@@ -43,24 +43,33 @@ fn external(dir: &Path, name: &str) -> PathBuf {
         if cpp.exists() { ("g++", cpp) } else { ("gcc", root.join("tests/externals").join(format!("{name}.c"))) };
     let (compiler, out, flags, libs): (String, PathBuf, Vec<OsString>, Vec<OsString>) = match windows() {
         Some(kernel) => {
-            std::fs::write(dir.join("lacks.def"), format!("LIBRARY MaxAPI.dll\nEXPORTS\n{LACKED}\n"))
-                .expect("lacks.def");
-            let made = Command::new("x86_64-w64-mingw32-dlltool")
-                .arg("-d")
-                .arg(dir.join("lacks.def"))
-                .arg("-l")
-                .arg(dir.join("liblacks.a"))
-                .status()
-                .expect("dlltool runs");
-            assert!(made.success(), "dlltool makes liblacks.a");
+            // MSP's functions are MaxAudio.dll's, as in Max: an import
+            // library of the names MaxAudio.def forwards, linked first.
+            let forwarded = include_str!("../MaxAudio.def").lines().filter_map(|l| l.split_once("=MaxAPI."));
+            let audio: String = forwarded.map(|(name, _)| format!("{name}\n")).collect();
+            for (lib, text) in [
+                ("lacks", format!("LIBRARY MaxAPI.dll\nEXPORTS\n{LACKED}\n")),
+                ("maxaudio", format!("LIBRARY MaxAudio.dll\nEXPORTS\n{audio}")),
+            ] {
+                std::fs::write(dir.join(format!("{lib}.def")), text).expect("a .def file");
+                let made = Command::new("x86_64-w64-mingw32-dlltool")
+                    .arg("-d")
+                    .arg(dir.join(format!("{lib}.def")))
+                    .arg("-l")
+                    .arg(dir.join(format!("lib{lib}.a")))
+                    .status()
+                    .expect("dlltool runs");
+                assert!(made.success(), "dlltool makes lib{lib}.a");
+            }
             // The C++ runtime goes inside: only MaxAPI.dll is to be found.
             let flags = vec!["-static-libgcc".into(), "-static-libstdc++".into()];
             let libs = vec![
                 "-L".into(),
+                dir.into(),
+                "-lmaxaudio".into(),
+                "-L".into(),
                 kernel.into_os_string(),
                 "-l:MaxAPI.dll".into(),
-                "-L".into(),
-                dir.into(),
                 "-llacks".into(),
             ];
             (format!("x86_64-w64-mingw32-{compiler}"), dir.join(format!("{name}.mxe64")), flags, libs)
@@ -106,6 +115,8 @@ struct Kernel {
     seen: Vec<String>,
     /// Under wine: set once the process has exited (the output's end).
     exited: Arc<AtomicBool>,
+    /// The kernel's current directory (the patcher's folder).
+    dir: PathBuf,
 }
 
 impl Kernel {
@@ -146,7 +157,7 @@ impl Kernel {
                 (child, Arc::new(AtomicBool::new(false)))
             }
         };
-        let mut k = Kernel { stdin: child.stdin.take(), child, lines: rx, seen: Vec::new(), exited };
+        let mut k = Kernel { stdin: child.stdin.take(), child, lines: rx, seen: Vec::new(), exited, dir: dir.clone() };
         for p in paths {
             k.send(&format!("load {}", load_path(&p)));
         }
@@ -558,3 +569,6 @@ fn buffer_api_reaches_a_kernel_buffer_and_locked_resizes_are_violations() {
     assert_eq!(rest, Vec::<String>::new());
     assert_ne!(status, 0, "the violations fail the run");
 }
+
+/// MSP: the chain, perform routines on the audio thread (tests/msp/mod.rs).
+mod msp;

@@ -51,10 +51,16 @@
 //!   one operation of a call on a host thread; a detached call's requests,
 //!   carried out by the service (any thread attached to Python; the
 //!   service's step on a host thread).
+//! - `clocks`: scripts' clocks and receivers (`pyrus.after/every/receive`):
+//!   host clocks and bindings touched on host threads only, callbacks run
+//!   where the object's calls run.
 //! - `detach::service`: [`Context::service`], which carries out a context's
 //!   deliveries (a host thread of the context).
 //! - `object/`: [`Object`], the `[pyrus]` facade a host forwards messages to
 //!   (host threads of its context).
+//! - [`signal`]: [`SignalObject`], `[pyrus~]` (host threads), its audio
+//!   worker (`pyrus-audio-N`) and [`Perform`], the half of its lock-free
+//!   rings that the host's audio thread runs.
 //!
 //! # Thread contract
 //!
@@ -63,8 +69,11 @@
 //! | [`runtime::start`] | any | yes (first call initialises, others wait) | Python initialisation, the GIL |
 //! | [`Context::new`] | any | yes | the list of live contexts' lock (O(1)) |
 //! | [`Object::new`], [`Object::message`], drop of [`Object`] | a host thread of the object's context | yes (`Object` is `Send + Sync`): synchronous calls one at a time per object, each depth-first on the thread that delivered it; re-entrant through outlets | `new`, and the others in `detach 0`: the GIL (a wait over 100 ms is posted, see [`gil`]), then the object's call lock (waited for with the GIL released; a wait cycle between two threads lends the object instead of deadlocking; not taken where [`Host::one_thread`] says the instance has one thread, as Pd's); in `detach 1\|2` only atomics and locks held for O(1) steps by any thread (the object's job queue, the pool's fifo), no call lock |
+//! | [`SignalObject::new`], [`SignalObject::message`], [`SignalObject::dsp`], drop of [`SignalObject`] | a host thread of its context | yes (`Send + Sync`) | `new`: the GIL (it imports the class and makes the instance, as [`Object::new`] does), then starting its worker; `message`, `dsp`: O(1) locks (the worker's message queue, the next rings), never Python (messages run on the worker); drop: joining the worker for at most [`signal::DROP_DEADLINE`], the GIL released (a `process` in C code is left to end on its own) |
+//! | [`Perform::run`] (and [`Perform::ready`]) | the host's audio thread, one call at a time | yes, with host threads and the worker | nothing: lock-free SPSC rings (`ringbuf`) and atomics, no allocation, no lock, no Python; its one system call is unparking the worker |
+//! | `pyrus-audio-N` (one per `[pyrus~]`, normal priority: `SCHED_BATCH` on Linux, so that waking it never preempts the audio thread) | the object's messages, reloads and `process` calls, one at a time, messages first (between two blocks); parks when idle; notices underruns and asks the service to report them (`underrun N`, at most once a second, from a host thread); interrupted (`pyrus.Stopped`) by `pyrus-control` at drop and exit; catches a panic per call (reported, it carries on) | — | the GIL; a full mailbox (GIL released) |
 //! | [`Object::describe`], [`UsbObject::describe`] (what a port is for: Max's `assist`) | any host thread of the object's context | yes | an O(1) lock (the texts are made where the target resolves) |
-//! | [`Host`] methods (called by the engine) | `post`, `error`: a host thread; `send`, `logical_time`, `request_service`: a host thread, may re-enter; `wake`: any thread | yes | must not block |
+//! | [`Host`] methods (called by the engine) | `post`, `error`: a host thread; `send`, `logical_time`, `request_service`: a host thread, may re-enter; `clock`, `bind` and their handles' `delay` and drop: a host thread (also inside their own tick or receive); `wake`: any thread | yes | must not block |
 //! | [`Outlets`] methods (called by the engine) | `create`: the creating host thread, once, at the end of [`Object::new`] or [`UsbObject::new`] (what the object said while being made waits for it, also from a service on another host thread); the others: a host thread, inside one of the object's calls (its call lock held) or a delivery the service carries out for it | re-entrant; a delivery on the servicing thread may meet a call on another host thread | must not block |
 //! | `pyrus.array(NAME)`, a `pyrus.Array`'s operations (from scripts; see [`arrays`]) | the thread running the object's call (the proxy refuses any other, and any use after that call) | — | on a host thread: the host's array calls ([`Host::array_open`] ... [`Host::array_close`] around each operation: a lookup, Max's lock); elsewhere: a request queued for the context's service, its answer waited for with the GIL released for at most [`arrays::TIMEOUT`] (released at once by [`shut_down`]) |
 //! | [`Host`] array methods (`array_open`, `array_close`, `array_redraw`, `array_resize`; called by the engine) | a host thread of the context: a synchronous call's operation, or the service's step carrying out a request | yes (Max: both threads) | must not block (Max's lock is a claim count) |
@@ -87,6 +96,9 @@
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
 //! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
 //! | a script device's callback | where its object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
+//! | `pyrus.after/every/receive`, a hook's `cancel()` (from scripts; `clocks`) | the thread running the object's call | yes | an O(1) lock; on a host thread of the context, the host's clock or binding calls ([`Host::clock`], [`Host::bind`]); elsewhere nothing (the service arms or frees it, through the context's waker) |
+//! | a host clock's tick, a bound name's message (`clocks`: the host calls them) | a host thread of the context | re-entrant (a `detach 0` callback runs inside, and may cancel its own hook) | what a call of the object waits for in `detach 0`; in `detach 1\|2` O(1) locks (the job queue) |
+//! | a script's clock or receiver callback | where its object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), as a call of that object; a detached timer has at most one run outstanding | — | the GIL |
 //! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told); closes a device whose own threads ended, a panic among them included (`pyrus_usb::thread`) | — | USB, the network; a full usbredir writer (`pyrus_usb::net::FRAMES` buffers: it waits for room, until exit or the device's end) |
 //!
 //! The USB engine's own threads (readers, writers, acceptors, hotplug;
@@ -119,6 +131,7 @@
 
 pub mod arrays;
 mod call_lock;
+mod clocks;
 mod context;
 mod detach;
 mod host;
@@ -126,6 +139,7 @@ mod live;
 mod object;
 mod out;
 mod python;
+pub mod signal;
 mod sync;
 #[cfg(feature = "test-host")]
 pub mod test_host;
@@ -138,10 +152,11 @@ pub use python::{convert, gil, resolve, runtime};
 
 pub use arrays::{ArrayMemory, SampleType};
 pub use context::Context;
-pub use host::{console_lines, Host, NoReceiver, Outlets, Port};
+pub use host::{console_lines, Binding, Clock, Host, NoReceiver, Outlets, Port};
 pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};
+pub use signal::{Perform, Sample, SignalObject};
 pub use sync::{catch, STACK};
 pub use usb::{DeviceSpec, UsbObject, COMMANDS as USB_COMMANDS};
 
@@ -162,7 +177,9 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     context::shut_down();
     // Workers waiting for an array request are let go.
     arrays::shut_down();
-    let mut threads = pool::shut_down();
+    // First: the pool's interrupts at exit reach what they run too.
+    let mut threads = signal::shut_down();
+    threads.extend(pool::shut_down());
     threads.extend(usb::device_thread::shut_down());
     threads.extend(live::watch::shut_down());
     sync::join_by(threads, end)

@@ -106,6 +106,26 @@ impl Out {
         }
     }
 
+    /// Carries out a delivery that is output (an outlet, a post, an error,
+    /// a send; a send to no receiver is an error, also on the status outlet
+    /// `status`), on the host thread the service runs on; hands back any
+    /// other for its object to carry out.
+    pub fn carry(&self, status: usize, delivery: Delivery) -> Option<Delivery> {
+        match delivery {
+            Delivery::Outlet(i, m) => self.outlet(i, &m),
+            Delivery::Post(text) => self.post(&text),
+            Delivery::Error(text) => self.error(&text),
+            Delivery::Send(name, m) => {
+                if let Err(e) = self.send(&name, &m) {
+                    self.error(&format!("pyrus.send: {e}"));
+                    self.outlet(status, &error_message(Some("LookupError"), &e.to_string()));
+                }
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
     /// Asks for a service (see [`Host::request_service`]); a worker needs none.
     pub fn request_service(&self) -> bool {
         self.host().is_some_and(Host::request_service)

@@ -3,7 +3,7 @@
 //! Written from the API's facts as the Max SDK documents them (layouts,
 //! constants, signatures of `ext_mess.h`, `ext_proto.h`, `ext_obex.h`,
 //! `ext_obex_util.h`, `ext_systhread.h`, `ext_path.h`, `ext_sysmem.h`,
-//! `ext_time.h`), for Max 7 and later on 64-bit platforms: `t_atom_long` is
+//! `ext_time.h`, MSP's `z_dsp.h`), for Max 7 and later on 64-bit platforms: `t_atom_long` is
 //! `intptr_t`, `t_atom_float` a `double`. C `long` is [`c_long`] wherever
 //! the API says `long` (32 bits on 64-bit Windows).
 //!
@@ -16,7 +16,7 @@
 //! None on Linux: an external's undefined Max symbols are resolved from the
 //! host process when it is loaded (Max itself, or `fake-max`, which exports
 //! them). On Windows every function is imported from `MaxAPI.dll` (Max's,
-//! or the fake-max kernel's) with `raw-dylib`, so no import library
+//! or the fake-max kernel's) with `raw-dylib`, MSP's from `MaxAudio.dll`, so no import library
 //! (`MaxAPI.lib` of the SDK) is needed to link. macOS resolves them at load
 //! (`-undefined dynamic_lookup`, a link step of the macOS build).
 //!
@@ -223,6 +223,63 @@ extern "C" {
     // Memory (ext_sysmem.h).
     pub fn sysmem_newptr(size: c_long) -> *mut c_void;
     pub fn sysmem_freeptr(ptr: *mut c_void);
+}
+
+/// The header of a non-UI MSP object (`z_dsp.h`), first in its struct.
+#[repr(C)]
+pub struct t_pxobject {
+    pub z_ob: t_object,
+    pub z_in: c_long,
+    pub z_proxy: *mut c_void,
+    /// Non-zero while the object is muted (`pcontrol`, `mute~`).
+    pub z_disabled: c_long,
+    /// The number of signal inlets.
+    pub z_count: c_short,
+    pub z_misc: c_short,
+}
+
+/// `z_misc`: the object wants its output vectors apart from its inputs'
+/// (MSP may otherwise pass one buffer as both).
+pub const Z_NO_INPLACE: c_short = 1;
+
+// 64-bit, default packing: C `long` is 4 bytes on Win64, 8 elsewhere.
+#[cfg(all(target_pointer_width = "64", windows))]
+const _: () = assert!(std::mem::size_of::<t_pxobject>() == 56);
+#[cfg(all(target_pointer_width = "64", not(windows)))]
+const _: () = assert!(std::mem::size_of::<t_pxobject>() == 64);
+
+/// A perform routine (`t_perfroutine64`): the audio thread calls it once a
+/// vector with the object, the dsp64 object, the signal inlets' and
+/// outlets' vectors, the vector's length, the flags and the user parameter
+/// given to `dsp_add64`.
+pub type t_perfroutine64 = Option<
+    unsafe extern "C" fn(
+        x: *mut t_object,
+        dsp64: *mut t_object,
+        ins: *mut *mut c_double,
+        numins: c_long,
+        outs: *mut *mut c_double,
+        numouts: c_long,
+        sampleframes: c_long,
+        flags: c_long,
+        userparam: *mut c_void,
+    ),
+>;
+
+// MSP (`z_dsp.h`): in Max's MaxAudio library, not MaxAPI.
+#[cfg_attr(windows, link(name = "MaxAudio", kind = "raw-dylib"))]
+extern "C" {
+    /// Before class_register: the class's objects take part in the DSP chain.
+    pub fn class_dspinit(c: *mut t_class);
+    /// In new: `nsignals` signal inlets (the others proxies).
+    pub fn z_dsp_setup(x: *mut t_pxobject, nsignals: c_long);
+    /// In free, first: takes the object out of the chain (no perform
+    /// routine of it runs once it returns).
+    pub fn z_dsp_free(x: *mut t_pxobject);
+    /// In dsp64: adds the object's perform routine to the chain.
+    pub fn dsp_add64(chain: *mut t_object, x: *mut t_object, f: t_perfroutine64, flags: c_long, userparam: *mut c_void);
+    pub fn sys_getsr() -> f32;
+    pub fn sys_getblksize() -> c_int;
 }
 
 /// An atom type as a variadic argument (C promotes a `short` to an `int`).

@@ -78,6 +78,12 @@ impl Host for MaxHost {
         crate::service::wake();
     }
 
+    // Clocks for scripts (`pyrus.after/every`): `clocks.rs`. No `bind` yet:
+    // `pyrus.receive` is refused in Max with an error saying so.
+    fn clock(&self, tick: std::sync::Arc<dyn Fn() + Send + Sync>) -> Option<Box<dyn pyrus_engine::Clock>> {
+        Some(Box::new(crate::clocks::MaxClock::new(tick)))
+    }
+
     // --- Arrays (h-array): `pyrus.array(NAME)` over `buffer~` (MaxAudio). ---
 
     /// The `buffer~`'s samples, frames x channels of float32 interleaved,

@@ -1,10 +1,10 @@
-//! `[pyrus]` and `[pyrus.usb]` for Max: a thin translation between Max's C
-//! API (our own bindings, `pyrus-max-sys`) and the host-agnostic
-//! `pyrus-engine`. Nothing here knows Python.
+//! `[pyrus]`, `[pyrus.usb]` and `[pyrus~]` (`signal.rs`) for Max: a thin
+//! translation between Max's C API (our own bindings, `pyrus-max-sys`) and
+//! the host-agnostic `pyrus-engine`. Nothing here knows Python.
 //!
 //! Max loads `pyrus.so` or `pyrus.usb.so` (the loader, `pyrus-max-loader`),
 //! which finds and loads a Python, then this library, and calls [`pyrus_max_main`]: it
-//! registers both classes once, whichever file Max loaded first.
+//! registers its classes once, whichever file Max loaded first.
 //!
 //! Max's conventions: creation arguments before the first `@` are the
 //! target (`[pyrus operator.add 1]`), options are attributes
@@ -28,9 +28,14 @@
 //! | the service clock (`service::tick`: `Context::service`, again after 1 ms while it returns true) | Max's scheduler | scheduler (main without Overdrive) | main-thread calls | nothing (see `Context::service`) |
 //! | the main qelem (`service::main_turn`: sets the service clock) | Max's main queue, set by `wake` | main | scheduler-thread calls and service | nothing |
 //! | the array methods (`MaxHost::array_open`/`array_close`/`array_redraw`/`array_resize`: a `buffer_ref_new` per operation, `buffer_locksamples` until `array_close`'s `buffer_unlocksamples`, `buffer_setdirty`, the buffer~'s `sizeinsamps`; for `pyrus.array`) | the engine: a synchronous call's operation, or the service carrying out a detached call's request | main or scheduler | the other thread's (a buffer~ may be locked by both: a claim count) | nothing (a lock is a claim, not a wait) |
+//! | scripts' clocks (`clocks::MaxClock`: the engine's tick for `pyrus.after/every`) | Max's scheduler | scheduler (main without Overdrive) | main-thread calls | what a `detach 0` call of the object blocks on |
 //! | `MaxHost::wake` (`qelem_set` only) | the engine | any (workers, script and device threads) | anything | nothing |
 //! | `MaxHost::request_service` | the engine, after a synchronous call and when a job is submitted | scheduler: sets the clock for now and keeps the GIL lease to the end of the pass; main: keeps no lease (says no: the engine gives the GIL back after each main-thread call, so the scheduler thread never waits for main's queue to come round) and sets the clock if the context wants a service (`Context::wants_service`) | the other thread | nothing |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`: `Context::control`) | Max | main or scheduler | the other thread | the engine's (`reload`: the GIL) |
+//! | `[pyrus~]` new, free (`z_dsp_free` first: no perform routine of it runs after), assist (`signal.rs`) | Max | main | scheduler-thread calls of other objects | the engine's `SignalObject::new` (the GIL); free: the object's gate, then joining its audio worker (bounded) |
+//! | `[pyrus~]` dsp64 (`SignalObject::dsp`: a new `Perform`, the old one dropped) | MSP, compiling its chain (audio on, a new vector size or rate) | main, the chain stopped | scheduler-thread calls | nothing |
+//! | `[pyrus~]` perform64 (`Perform::run` only) | MSP's audio thread | audio | anything | nothing: no lock, no allocation, no Python, no Max call |
+//! | `[pyrus~]` bang, int, float, list, anything | Max | main, or scheduler with Overdrive | each other | nothing: queued for the object's audio worker (`latency` is answered at once) |
 //! | the quit task (`service::at_quit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | Max, at quit, after freeing every object | main | nothing of ours | joining, bounded |
 //!
 //! Every entry point goes through [`trampoline::guard`], so no panic unwinds
@@ -40,12 +45,14 @@
 
 mod atoms;
 mod attrs;
+mod clocks;
 mod console;
 mod control;
 mod gate;
 mod host;
 mod inlets;
 mod service;
+mod signal;
 mod trampoline;
 mod usb;
 
@@ -119,7 +126,7 @@ type GimmeFn = unsafe extern "C" fn(*mut MaxPyrus, *mut max::t_symbol, c_long, *
 type AssistFn = unsafe extern "C" fn(*mut MaxPyrus, *mut c_void, c_long, c_long, *mut c_char);
 
 /// A method as Max stores it.
-fn method<F: Copy>(f: F) -> max::method {
+pub(crate) fn method<F: Copy>(f: F) -> max::method {
     assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<unsafe extern "C" fn()>());
     // SAFETY: F is one of this crate's `unsafe extern "C" fn` types (a
     // function pointer of the same size); Max calls it back with the
@@ -208,6 +215,7 @@ fn setup() {
     let _ = CONTEXT.set(Context::new(Arc::new(MaxHost)));
     control::create();
     usb::setup();
+    signal::setup();
     match runtime::start(&RuntimeConfig::from_env(scripts_dir())) {
         Ok(started) => {
             console::post(&format!("pyrus {} for Max: {}", env!("CARGO_PKG_VERSION"), started.banner));
@@ -234,7 +242,7 @@ fn scripts_dir() -> Option<PathBuf> {
 }
 
 /// The patcher's folder, where scripts are looked for first.
-fn patcher_dir() -> Option<PathBuf> {
+pub(crate) fn patcher_dir() -> Option<PathBuf> {
     let mut buf = [0 as c_char; max::MAX_PATH_CHARS];
     // SAFETY: the output buffer has the MAX_PATH_CHARS bytes the call
     // writes at most; main thread during creation.
@@ -387,7 +395,7 @@ fn dispatch_at(x: *mut MaxPyrus, inlet: usize, message: &Message<'_>) {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

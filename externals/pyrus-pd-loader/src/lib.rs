@@ -11,7 +11,8 @@
 //! (see pyrus-pd's), whose stand-in class must be of Pd64's float size.
 //!
 //! # Thread contract
-//! `pyrus_setup` is called by Pd, once, on its scheduler thread.
+//! `pyrus_setup` (or `setup_pyrus0x2eusb`, `pyrus_tilde_setup`) is called by
+//! Pd, once, on its scheduler thread.
 
 use pd_sys as pd;
 use std::ffi::{c_void, CStr, CString};
@@ -43,6 +44,18 @@ pub unsafe extern "C" fn pyrus_setup() {
 /// As [`pyrus_setup`].
 #[no_mangle]
 pub unsafe extern "C" fn setup_pyrus0x2eusb() {
+    // SAFETY: the same contract, the same work.
+    unsafe { pyrus_setup() }
+}
+
+/// Called by Pd when `[pyrus~]` is the first object it meets: Pd then
+/// loads `pyrus~.pd_linux` (a copy of this loader) and calls this (Pd names
+/// a `NAME~`'s setup `NAME_tilde_setup`).
+///
+/// # Safety
+/// As [`pyrus_setup`].
+#[no_mangle]
+pub unsafe extern "C" fn pyrus_tilde_setup() {
     // SAFETY: the same contract, the same work.
     unsafe { pyrus_setup() }
 }

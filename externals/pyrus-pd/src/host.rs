@@ -6,10 +6,11 @@ use crate::console;
 use crate::service::WakeStream;
 use pd_sys as pd;
 use pyrus_engine::atoms::{Message, Numbers};
-use pyrus_engine::{ArrayMemory, Host, NoReceiver, Outlets, SampleType};
+use pyrus_engine::{ArrayMemory, Binding, Clock, Host, NoReceiver, Outlets, SampleType};
 use std::cell::{Cell, OnceCell};
 use std::ffi::c_void;
 use std::io::Write;
+use std::sync::Arc;
 
 /// The Pd instance as the engine's context sees it: the console, receivers,
 /// the logical clock, the service clock and the waker.
@@ -94,6 +95,15 @@ impl Host for PdHost {
             // Full means a wake-up is already pending: nothing to add.
             let _ = write.write(&[1]);
         }
+    }
+
+    // Clocks and receivers for scripts (`pyrus.after/every/receive`): `clocks.rs`.
+    fn clock(&self, tick: Arc<dyn Fn() + Send + Sync>) -> Option<Box<dyn Clock>> {
+        Some(Box::new(crate::clocks::PdClock::new(tick)))
+    }
+
+    fn bind(&self, name: &str, receive: Arc<dyn Fn(&Message<'_>) + Send + Sync>) -> Option<Box<dyn Binding>> {
+        crate::clocks::PdBinding::new(name, receive).map(|b| Box::new(b) as Box<dyn Binding>)
     }
 
     // --- Arrays (h-array): `pyrus.array(NAME)` over Pd's garrays. ---

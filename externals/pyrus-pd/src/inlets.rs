@@ -1,12 +1,13 @@
 //! Inlets after the leftmost. Pd tells a method which object got a message,
 //! not which inlet: each extra inlet therefore feeds a small proxy object
-//! that knows its owner and its index (as pdlua does).
+//! that knows its owner, its index and where its owner's messages go (as
+//! pdlua does), for `[pyrus]` and `[pyrus~]` alike.
 
 use crate::atoms;
 use crate::trampoline::guard;
 use pd_sys as pd;
 use pyrus_engine::atoms::Message;
-use std::ffi::c_int;
+use std::ffi::{c_int, c_void};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
@@ -14,9 +15,13 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 #[repr(C)]
 pub struct Proxy {
     pd: pd::t_pd,
-    owner: *mut crate::PdPyrus,
+    owner: *mut c_void,
     index: usize,
+    deliver: Deliver,
 }
+
+/// Hands a message that arrived at inlet `index` to the owner's engine.
+pub type Deliver = fn(owner: *mut c_void, index: usize, message: &Message<'_>);
 
 static CLASS: AtomicPtr<pd::_class> = AtomicPtr::new(null_mut());
 
@@ -46,7 +51,7 @@ pub fn setup() {
 /// # Safety
 /// `owner` must be the live object being created and `object` its header, on
 /// Pd's thread.
-pub unsafe fn create(owner: *mut crate::PdPyrus, object: *mut pd::t_object, count: usize) -> Vec<*mut Proxy> {
+pub unsafe fn create(owner: *mut c_void, deliver: Deliver, object: *mut pd::t_object, count: usize) -> Vec<*mut Proxy> {
     (1..count)
         .map(|index| {
             // SAFETY: the class was registered in setup with Proxy's size;
@@ -56,6 +61,7 @@ pub unsafe fn create(owner: *mut crate::PdPyrus, object: *mut pd::t_object, coun
                 let proxy = pd::pd_new(CLASS.load(Ordering::Acquire)).cast::<Proxy>();
                 (*proxy).owner = owner;
                 (*proxy).index = index;
+                (*proxy).deliver = deliver;
                 pd::inlet_new(object, proxy.cast(), null_mut(), null_mut());
                 proxy
             }
@@ -79,10 +85,10 @@ unsafe extern "C" fn anything(x: *mut Proxy, s: *mut pd::t_symbol, argc: c_int, 
     guard("inlet", (), || {
         let mut ok = true;
         // SAFETY: Pd passes a live proxy, a live selector and argc atoms.
-        let (owner, index, selector, args) = unsafe {
+        let (owner, index, deliver, selector, args) = unsafe {
             let args = atoms::from_pd(argc, argv, &mut ok);
-            ((*x).owner, (*x).index, atoms::symbol_text(s).0, args)
+            ((*x).owner, (*x).index, (*x).deliver, atoms::symbol_text(s).0, args)
         };
-        crate::dispatch_at(owner, index, &Message::from_selector(selector, args));
+        deliver(owner, index, &Message::from_selector(selector, args));
     })
 }

@@ -5,12 +5,16 @@
 //!
 //! | entry point | called by | on thread | concurrently |
 //! |---|---|---|---|
-//! | `pyrus_core_setup` | the loader's `pyrus_setup` or `setup_pyrus0x2eusb`, when Pd loads the library (once; later calls do nothing) | scheduler | no |
+//! | `pyrus_core_setup` | the loader's `pyrus_setup`, `setup_pyrus0x2eusb` or `pyrus_tilde_setup`, when Pd loads the library (once; later calls do nothing) | scheduler | no |
 //! | `[pyrus.usb]`'s new, free, anything (`usb.rs`) | Pd | scheduler | no |
+//! | `[pyrus~]`'s new, free, bang, symbol, list, anything, `dsp` (`signal.rs`) | Pd | scheduler | no |
+//! | `[pyrus~]`'s perform routine (`signal.rs`: copies the inputs, calls the engine's lock-free `Perform::run`; never waits, allocates or touches Python) | Pd's DSP tick | scheduler (in callback mode, the audio callback, holding Pd's lock) | no |
 //! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
 //! | the service clock (`service::tick`: the instance context's `Context::service`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
 //! | the array methods (`PdHost::array_open`/`array_redraw`/`array_resize`: `pd_findbyclass` of the name, `garray_getfloatwords`, `garray_redraw`, `garray_resize_long`; for `pyrus.array`) | the engine: a synchronous call's operation, or the service carrying out a detached call's request | scheduler | no |
+//! | scripts' clocks (`clocks::PdClock`: the engine's tick for `pyrus.after/every`) and the receiver reaper (`clocks::reap`: unbinds and frees dropped receivers) | Pd's clock list | scheduler | no, but a tick runs a `detach 0` callback, re-entrant through outlets |
+//! | scripts' receivers' anything (`clocks.rs`: `pyrus.receive`, bound with `pd_bind`) | Pd, for a `[send NAME]` or `; NAME ...` | scheduler | no, but re-entrant through outlets |
 //! | the waker itself (`PdHost::wake`: writes one byte to a socket) | the engine | any (workers, script threads, device threads) | yes; never blocks |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |
 //! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` (Windows: registered with msvcrt's `_onexit`) | the exiting (scheduler) thread | no |
@@ -37,6 +41,7 @@
 //! to install.
 
 mod atoms;
+mod clocks;
 mod console;
 mod control;
 mod host;
@@ -44,6 +49,7 @@ mod inlets;
 mod options;
 mod other_float;
 mod service;
+mod signal;
 mod trampoline;
 mod usb;
 
@@ -163,6 +169,7 @@ fn setup() {
             return other_float::register(why);
         }
         inlets::setup();
+        clocks::setup();
         CLASS.store(class, Ordering::Release);
         let waker = service::create();
         // The instance's context: its console takes script output that
@@ -170,6 +177,7 @@ fn setup() {
         let _ = CONTEXT.set(Context::new(Arc::new(PdHost::new(waker))));
         control::create();
         usb::setup();
+        signal::setup();
         // SAFETY: class_gethelpdir returns the folder the class was loaded
         // from, a NUL-terminated string owned by Pd.
         let dir = unsafe { CStr::from_ptr(pd::class_gethelpdir(class)) };
@@ -245,7 +253,14 @@ unsafe extern "C" fn new(_s: *mut pd::t_symbol, argc: c_int, argv: *const pd::t_
         let (target, options) = target_and_options(&outlets, &args);
         let engine = Object::new(ctx, outlets.clone(), &target, options, Some(PathBuf::from(&*dir).as_path()));
         // SAFETY: x is the live object being made, on Pd's thread.
-        let extra = unsafe { inlets::create(x.cast(), &raw mut (*x).header.object, engine.inlet_count()) };
+        let extra = unsafe {
+            inlets::create(
+                x.cast(),
+                |x, inlet, m| dispatch_at(x.cast(), inlet, m),
+                &raw mut (*x).header.object,
+                engine.inlet_count(),
+            )
+        };
         let state = Box::new(State { outlets, inlets: extra, engine: Rc::new(engine) });
         // SAFETY: x is live and ours; free() takes the box back.
         unsafe { (*x).state = Box::into_raw(state) };

@@ -69,7 +69,7 @@ fn the_digest_and_the_objects_list_are_deken_s() {
         assert_eq!(file.trim(), digest, "{}.sha256", dek.display());
         let objects = std::fs::read_to_string(format!("{}.txt", dek.display())).unwrap();
         let rows: Vec<Vec<&str>> = objects.lines().map(|l| l.split('\t').collect()).collect();
-        assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), ["pyrus", "pyrus.usb"], "{objects}");
+        assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), ["pyrus", "pyrus.usb", "pyrus~"], "{objects}");
         for row in &rows {
             assert!(row.len() == 2 && row[1].len() > 20, "name<TAB>description: {row:?}");
         }
@@ -89,6 +89,9 @@ fn the_package_holds_what_a_user_needs_and_nothing_of_the_build() {
         "pyrus/pyrus.usb.pd_linux",
         "pyrus/pyrus-help.pd",
         "pyrus/pyrus.usb-help.pd",
+        "pyrus/pyrus~.pd_linux",
+        "pyrus/pyrus~-help.pd",
+        "pyrus/scripts/tilde.py",
         "pyrus/pyrus-demo.pd",
         "pyrus/pyrus-meta.pd",
         "pyrus/scripts/pyrus/__init__.py",
@@ -119,7 +122,7 @@ fn every_help_patch_opens_in_a_pd_whose_only_externals_folder_holds_the_package(
     let ext = unpack("help");
     let path = ext.to_string_lossy().into_owned();
     let helps = help_patches(&ext.join("pyrus"));
-    assert_eq!(helps.len(), 3, "{helps:?}");
+    assert_eq!(helps.len(), 4, "{helps:?}");
     for help in &helps {
         let name = help.file_name().unwrap().to_string_lossy().into_owned();
         // Each help patch meets its own object first: opening it is the

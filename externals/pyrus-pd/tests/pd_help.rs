@@ -6,7 +6,7 @@ use support::*;
 
 #[test]
 fn help_patches_open_and_every_object_creates() {
-    for help in ["pyrus-help.pd", "pyrus.usb-help.pd", "pyrus-array-help.pd"] {
+    for help in ["pyrus-help.pd", "pyrus.usb-help.pd", "pyrus~-help.pd", "pyrus-array-help.pd"] {
         let dir = test_dir(help);
         let mut p = Patch::new();
         let pkg = package_dir().to_string_lossy().into_owned();

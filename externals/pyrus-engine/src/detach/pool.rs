@@ -398,13 +398,8 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
     }
     let Some(job) = queue.pop(run) else { return };
     let id = queue.core.id;
-    // SAFETY: a plain query of this thread's id, attached to Python.
-    let me = unsafe { ffi::PyThread_get_thread_ident() };
     // `on_close` runs to its end: it is not listed for interrupts.
-    let interruptible = !matches!(job, JobKind::Close);
-    if interruptible {
-        lock(&POOL.running).push(Running { thread: me, object: id, run });
-    }
+    let interruptible = (!matches!(job, JobKind::Close)).then(|| Interruptible::enter(py, id, run));
     // What the job sends goes through its context's mailbox until `stop`
     // abandons this run.
     let sink = Sink { ctx: queue.ctx.clone(), id, run: Some((queue.clone(), run)) };
@@ -416,6 +411,7 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
         console::call_as(&caller, || match &job {
             JobKind::Message(inlet, m) => queue.core.handle(py, out, *inlet, m),
             JobKind::Device(device) => device.run(py, out, status),
+            JobKind::Fire(fire) => fire.run(py, out, status),
             JobKind::Close => queue.core.close(py, out),
             JobKind::Rebind => queue.core.rebind(py, out),
         })
@@ -424,20 +420,55 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
         out.error(&format!("pyrus: internal error in a detached job, which was abandoned: {why}"));
         report::status_error(out, status, "PanicException", &why);
     }
-    lock(&POOL.running).retain(|r| r.thread != me);
-    // An interrupt that arrived after the job's last bytecode must not fire
-    // in this thread's next job. Interrupts are rare: look only if one was sent.
-    if POOL.interrupts_sent.load(Ordering::Acquire) > 0 {
-        let mut sent = lock(&POOL.interrupted);
-        if let Some(i) = sent.iter().position(|&t| t == me) {
-            sent.swap_remove(i);
-            POOL.interrupts_sent.fetch_sub(1, Ordering::AcqRel);
-            // SAFETY: attached; a null exception clears this thread's pending one.
-            unsafe { ffi::PyThreadState_SetAsyncExc(me as _, std::ptr::null_mut()) };
-        }
-    }
+    drop(interruptible);
     queue.ctx.push_waiting(id, Delivery::JobDone(run), |wait| py.detach(wait));
     queue.ctx.producer_end();
+}
+
+/// Python work on this thread that [`interrupt`] can stop (raising
+/// `pyrus.Stopped` in it), from [`Interruptible::enter`] until dropped: a
+/// pool job, or what a `[pyrus~]`'s audio worker runs (run 0).
+pub(crate) struct Interruptible<'py> {
+    _py: Python<'py>,
+    thread: std::ffi::c_ulong,
+}
+
+impl<'py> Interruptible<'py> {
+    pub(crate) fn enter(py: Python<'py>, object: ObjectId, run: u64) -> Interruptible<'py> {
+        // SAFETY: a plain query of this thread's id, attached to Python.
+        let thread = unsafe { ffi::PyThread_get_thread_ident() };
+        lock(&POOL.running).push(Running { thread, object, run });
+        Interruptible { _py: py, thread }
+    }
+}
+
+impl Drop for Interruptible<'_> {
+    fn drop(&mut self) {
+        let me = self.thread;
+        lock(&POOL.running).retain(|r| r.thread != me);
+        // An interrupt that arrived after the work's last bytecode must not
+        // fire in this thread's next work. Interrupts are rare: look only if
+        // one was sent.
+        if POOL.interrupts_sent.load(Ordering::Acquire) > 0 {
+            let mut sent = lock(&POOL.interrupted);
+            if let Some(i) = sent.iter().position(|&t| t == me) {
+                sent.swap_remove(i);
+                POOL.interrupts_sent.fetch_sub(1, Ordering::AcqRel);
+                // SAFETY: attached (the guard's `Python` token); a null
+                // exception clears this thread's pending one.
+                unsafe { ffi::PyThreadState_SetAsyncExc(me as _, std::ptr::null_mut()) };
+            }
+        }
+    }
+}
+
+/// Starts the pool (its control thread, which carries out interrupts) if
+/// no detached job has yet: for a `[pyrus~]` whose worker must be stopped.
+pub(crate) fn ensure_started() {
+    let mut w = lock(&POOL.workers);
+    if w.size == 0 && !POOL.closing.load(Ordering::Acquire) {
+        resize(&mut w, default_workers());
+    }
 }
 
 fn control(doorbell: Receiver<()>) {
@@ -497,8 +528,9 @@ pub fn shut_down() -> Vec<JoinHandle<()>> {
     handles
 }
 
-/// Resets this thread to the normal time-sharing policy.
-fn normal_priority() {
+/// Resets this thread to the normal time-sharing policy (the workers,
+/// the control thread, `[pyrus~]`'s audio workers).
+pub(crate) fn normal_priority() {
     #[cfg(unix)]
     {
         // SAFETY: sched_param is plain data (on macOS with private padding,

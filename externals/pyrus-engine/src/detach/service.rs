@@ -31,6 +31,7 @@ impl Context {
         match delivery {
             Delivery::Post(text) => self.host().post(&text),
             Delivery::Error(text) => self.host().error(&text),
+            Delivery::Hooks => crate::clocks::service(self),
             _ => {}
         }
     }
@@ -80,6 +81,10 @@ impl Context {
                 )));
             }
         }
+        // Scripts' clocks and receivers made or cancelled on workers, before
+        // the output of the jobs that made them (which may lead straight to
+        // a message for a receiver made there).
+        crate::clocks::service(self);
         // Deliveries that waited for their objects to be made come first:
         // they are older than any of theirs still in the mailbox.
         for (id, d) in self.take_released() {

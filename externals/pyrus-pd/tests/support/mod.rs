@@ -72,6 +72,20 @@ impl Patch {
         self.boxes.len() - 1
     }
 
+    /// A subpatch `[pd NAME]` holding `inner`'s boxes and connections
+    /// (`; pd-NAME ...` messages reach it). Returns its index.
+    pub fn subpatch(&mut self, name: &str, inner: &Patch) -> usize {
+        let mut text = format!("#N canvas 0 0 400 300 {name} 0;\n");
+        for line in inner.boxes.iter().chain(&inner.connects) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        let y = 10 + 30 * self.boxes.len();
+        text.push_str(&format!("#X restore 10 {y} pd {name};"));
+        self.boxes.push(text);
+        self.boxes.len() - 1
+    }
+
     pub fn connect(&mut self, from: usize, outlet: usize, to: usize, inlet: usize) {
         self.connects.push(format!("#X connect {from} {outlet} {to} {inlet};"));
     }

@@ -1,0 +1,312 @@
+//! The audio worker of one `[pyrus~]` (`pyrus-audio-N`): it runs the
+//! object's messages, then its blocks, one after another, attached to
+//! Python only while it does, and parks when there is nothing to do (the
+//! audio thread unparks it after every block, a message or a `dsp()` too).
+//!
+//! Its arrays are numpy's own (`np.zeros`), made once per `dsp()` and kept
+//! for the worker's use: input blocks are copied into them and output
+//! blocks out of them through their data pointers, attached (so no Python
+//! code runs meanwhile), and a script that keeps a reference to one keeps
+//! valid memory.
+//!
+//! # Threading
+//! Its own thread; every Python call made attached, as a call of its object
+//! (`pyrus.*` and `print` act for it, marshalled as a detached object's).
+
+use super::rings::WorkerRings;
+use super::{Job, Sample, Shared, MAX_CHANNELS};
+use crate::detach::pool::Interruptible;
+use crate::detach::sink::Sink;
+use crate::out::Out;
+use crate::python::console::{self, Caller};
+use crate::python::core::Core;
+use crate::python::report;
+use crate::sync::lock;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The signal inlets and outlets the instance's class declares, checked:
+/// a `pyrus.Signal`, with numpy importable (its arrays are numpy's). The
+/// error says why not, for the console.
+pub(super) fn signal_ports(py: Python<'_>, core: &Core) -> Result<(usize, usize), String> {
+    let Some(instance) = core.instance(py) else {
+        return Err("its class did not load or did not make an instance (the error is above)".into());
+    };
+    let ports = (|| -> PyResult<(usize, usize)> {
+        let signal = py.import("pyrus")?.getattr("Signal")?;
+        if !instance.is_instance(&signal)? {
+            let class = instance.get_type().name()?.to_string();
+            return Err(PyTypeError::new_err(format!(
+                "{class} is not a pyrus.Signal subclass: [pyrus~] takes classes with a process(self, ins, outs) \
+                 method (class Gain(pyrus.Signal): ...); a pyrus.Object belongs in [pyrus]"
+            )));
+        }
+        py.import("numpy").map_err(|e| {
+            PyValueError::new_err(format!("pyrus~ needs numpy, which did not import ({e}): pip install numpy"))
+        })?;
+        let count = |name: &str, min: usize| -> PyResult<usize> {
+            let n: usize = instance.getattr(name)?.extract()?;
+            if !(min..=MAX_CHANNELS).contains(&n) {
+                return Err(PyValueError::new_err(format!("{name} must be from {min} to {MAX_CHANNELS}, not {n}")));
+            }
+            Ok(n)
+        };
+        Ok((count("signal_inlets", 1)?, count("signal_outlets", 0)?))
+    })();
+    ports.map_err(|e| e.to_string())
+}
+
+/// A worker's life: messages first, then blocks, until the object ends;
+/// then the instance's `on_close`.
+pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
+    batch_priority();
+    let core = &shared.core;
+    let sink = Sink { ctx: shared.ctx.clone(), id: core.id, run: None };
+    let caller = Caller {
+        out: Out::Marshal(sink),
+        data_outlets: Some(core.shape().outlets),
+        id: core.id,
+        numbers: core.numbers,
+    };
+    // Runs `f` attached, as a call of the object that `end` can interrupt;
+    // not once the object is ending (`in_python` is set before `quit` is
+    // read, and `end` sets `quit` before it reads `in_python`: one of the
+    // two sees the other).
+    let python = |f: &mut dyn FnMut(Python<'_>)| {
+        shared.in_python.store(true, Ordering::SeqCst);
+        if !shared.quit.load(Ordering::SeqCst) {
+            Python::attach(|py| {
+                let _stoppable = Interruptible::enter(py, core.id, 0);
+                // A panic (a script raising pyo3's PanicException) ends this
+                // call, not the worker.
+                if let Err(why) = crate::sync::catch(|| console::call_as(&caller, || f(py))) {
+                    caller.out.error(&format!("pyrus~: internal error on the audio worker, which carries on: {why}"));
+                    report::status_error(&caller.out, core.status(), "PanicException", &why);
+                }
+            });
+        }
+        shared.in_python.store(false, Ordering::SeqCst);
+    };
+    Python::attach(|py| {
+        py.detach(|| {
+            let mut audio: Option<Audio<S>> = None;
+            let mut noticed = 0;
+            while !shared.quit.load(Ordering::Acquire) {
+                let rings = lock(&shared.next).take();
+                if let Some(rings) = rings {
+                    // The old arrays go with the GIL held.
+                    let mut rings = Some(rings);
+                    python(&mut |py| {
+                        drop(audio.take());
+                        audio = rings.take().and_then(|rings| Audio::new(py, rings, &shared, &caller.out));
+                    });
+                }
+                // Messages before blocks: a change reaches the next block.
+                let job = lock(&shared.jobs).pop_front();
+                if let Some(job) = job {
+                    let mut job = Some(job);
+                    python(&mut |py| {
+                        if let Some(job) = job.take() {
+                            shared.job(py, &caller.out, job);
+                        }
+                    });
+                    continue;
+                }
+                let ran = match audio.as_mut() {
+                    Some(audio) if audio.rings.has_input() => {
+                        python(&mut |py| audio.step(py, &shared, &caller.out));
+                        true
+                    }
+                    _ => false,
+                };
+                let underruns = shared.counters.underruns.load(Ordering::Relaxed);
+                if underruns != noticed {
+                    noticed = underruns;
+                    shared.to_report();
+                }
+                if !ran {
+                    std::thread::park();
+                }
+            }
+            Python::attach(|py| {
+                drop(audio.take());
+                console::call_as(&caller, || core.close(py, &caller.out));
+            });
+        })
+    });
+}
+
+/// Normal priority (never the host's realtime one, which a thread started
+/// from Pd's `-rt` thread inherits), and on Linux `SCHED_BATCH`: a
+/// time-sharing policy at the same nice level whose threads, when woken, do
+/// not preempt the running thread. The host's audio thread wakes this worker
+/// every block and must keep its CPU: measured here (release, a loaded
+/// 2-core machine, the audio thread at normal priority too), a `run` that
+/// wakes a parked `SCHED_OTHER` worker took 7-10 us median, 105-125 us p90
+/// and 1.8-2.8 ms p99; a `SCHED_BATCH` one 3.4-3.6 us, 11-13 us and 0.22 ms.
+#[allow(unsafe_code)] // setting this thread's scheduling policy
+fn batch_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: sched_param is plain data; all zeroes is priority 0, the
+        // only one SCHED_BATCH takes; pthread_self is this live thread.
+        // Lowering the policy needs no privilege; a failure leaves it as is.
+        let param: libc::sched_param = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let set = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_BATCH, &param) };
+        if set == 0 {
+            return;
+        }
+    }
+    crate::detach::pool::normal_priority();
+}
+
+impl<S: Sample> Shared<S> {
+    /// Runs a message (or a rebind) as a call of the object; after a
+    /// reload, says so if the new class asks for other signal ports (the
+    /// object keeps its own until it is made again).
+    fn job(&self, py: Python<'_>, out: &Out, job: Job) {
+        let reloads = match &job {
+            Job::Rebind => true,
+            Job::Message(_, m) => {
+                m.selector() == crate::object::options::OWN
+                    && m.args().first().and_then(pyrus_atoms::Atom::as_symbol) == Some("reload")
+            }
+        };
+        match job {
+            Job::Message(inlet, message) => self.core.handle(py, out, inlet, &message),
+            Job::Rebind => self.core.rebind(py, out),
+        }
+        if !reloads {
+            return;
+        }
+        match signal_ports(py, &self.core) {
+            Ok(ports) if ports == (self.signal_ins, self.signal_outs) => {}
+            Ok((ins, outs)) => {
+                let why = format!(
+                    "the class now asks for {ins} signal inlets and {outs} signal outlets, but this object was \
+                     made with {} and {}: recreate the object to change them (it keeps working with the old ones)",
+                    self.signal_ins, self.signal_outs
+                );
+                out.error(&format!("pyrus~: {why}"));
+                report::status_error(out, self.core.status(), "RuntimeError", &why);
+            }
+            Err(why) => {
+                out.error(&format!("pyrus~: {why}"));
+                report::status_error(out, self.core.status(), "TypeError", &why);
+            }
+        }
+    }
+}
+
+/// One `dsp()`'s audio on the worker: its half of the rings, and the
+/// arrays `process` gets.
+struct Audio<S: Sample> {
+    rings: WorkerRings<S>,
+    ins: Py<PyAny>,
+    outs: Py<PyAny>,
+    /// The arrays' data: `channels * chunk` samples each, C order.
+    in_data: *mut S,
+    out_data: *mut S,
+    /// Samples per channel per process call.
+    chunk: usize,
+    /// The last `process` raised: reported once, until a block works.
+    failing: bool,
+}
+
+impl<S: Sample> Audio<S> {
+    /// The arrays for `rings`' layout; the instance learns the rate and
+    /// the chunk (`sample_rate`, `blocksize`). None, reported, if numpy
+    /// fails.
+    fn new(py: Python<'_>, rings: WorkerRings<S>, shared: &Shared<S>, out: &Out) -> Option<Audio<S>> {
+        let layout = rings.layout;
+        let chunk = layout.chunk_samples();
+        let made = (|| -> PyResult<_> {
+            let numpy = py.import("numpy")?;
+            let array = |channels: usize| -> PyResult<(Py<PyAny>, *mut S)> {
+                let array = numpy.call_method1("zeros", ((channels, chunk), S::DTYPE))?;
+                let data: usize = array.getattr("__array_interface__")?.get_item("data")?.get_item(0)?.extract()?;
+                Ok((array.unbind(), data as *mut S))
+            };
+            let (ins, in_data) = array(layout.ins)?;
+            let (outs, out_data) = array(layout.outs)?;
+            if let Some(instance) = shared.core.instance(py) {
+                instance.setattr("sample_rate", layout.rate)?;
+                instance.setattr("blocksize", chunk)?;
+            }
+            Ok(Audio { rings, ins, outs, in_data, out_data, chunk, failing: false })
+        })();
+        made.map_err(|e| report::report(py, out, shared.core.status(), "making the audio arrays", &e)).ok()
+    }
+
+    /// Takes input blocks until a chunk is complete (then processes it and
+    /// pushes its output) or the ring is empty.
+    fn step(&mut self, py: Python<'_>, shared: &Shared<S>, out: &Out) {
+        let layout = self.rings.layout;
+        let (block, chunk, delay) = (layout.block, self.chunk, layout.delay());
+        let blocks = layout.chunk as u64;
+        let channels = (layout.ins * chunk, layout.outs * chunk);
+        loop {
+            let Some(seq) = self.rings.peek_seq() else { return };
+            let at = (seq % blocks) as usize * block;
+            // SAFETY: the array `self.ins` (alive: this holds it) is
+            // C-contiguous, `ins * chunk` samples of S from `in_data`;
+            // attached, so no Python code touches it meanwhile, and nothing
+            // else in Rust does.
+            #[allow(unsafe_code)]
+            let ins = unsafe { std::slice::from_raw_parts_mut(self.in_data, channels.0) };
+            self.rings.pop_input(ins, chunk, at);
+            if seq % blocks != blocks - 1 {
+                continue;
+            }
+            let first = seq + 1 - blocks;
+            // Unless the audio thread has passed every block of it already
+            // (a backlog after a slow block: catch up without calling process).
+            if seq + delay >= self.rings.now() {
+                self.process(py, shared, out);
+                #[allow(unsafe_code)]
+                let outs: &[S] = if channels.1 == 0 {
+                    &[] // numpy's pointer for an empty array is not read
+                } else {
+                    // SAFETY: as above, for `self.outs` and `out_data`.
+                    unsafe { std::slice::from_raw_parts(self.out_data, channels.1) }
+                };
+                for b in 0..blocks {
+                    let due = first + b;
+                    if due + delay >= self.rings.now() && self.rings.output_room(1) {
+                        self.rings.push_output(due, outs, chunk, b as usize * block);
+                    }
+                }
+            }
+            self.rings.done(seq);
+            return;
+        }
+    }
+
+    /// Calls `process(ins, outs)`; on an error, reported the first time,
+    /// the output is silence.
+    fn process(&mut self, py: Python<'_>, shared: &Shared<S>, out: &Out) {
+        let Some(instance) = shared.core.instance(py) else { return };
+        let result = instance.call_method1(intern!(py, "process"), (self.ins.bind(py), self.outs.bind(py)));
+        match result {
+            Ok(_) => self.failing = false,
+            Err(e) => {
+                if !self.failing {
+                    report::report(py, out, shared.core.status(), "process", &e);
+                }
+                self.failing = true;
+                let samples = self.rings.layout.outs * self.chunk;
+                if samples > 0 {
+                    // SAFETY: as in `step`, for all of `self.outs`.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        std::slice::from_raw_parts_mut(self.out_data, samples).fill(S::default());
+                    }
+                }
+            }
+        }
+    }
+}
