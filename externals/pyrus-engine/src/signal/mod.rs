@@ -43,6 +43,15 @@
 //! `[pyrus]`'s other own words (`detach`, `latest`, `queue`, `stop`,
 //! `open`) are refused with why, unless the class takes them.
 //!
+//! The script's clocks and receivers (`pyrus.after/every/receive`, see
+//! `crate::clocks`) belong to the object: a firing is handed to it as the
+//! clocks module's `Fire` ([`Recipient::run`]) and becomes a job like a
+//! message (`Job::Fire`; a receiver's message counts against
+//! [`MOST_JOBS`], a timer's run coalesces instead), run on the worker as a
+//! call of the object, its output marshalled. The drop frees them at once
+//! (`clocks::owner_gone`); a reload, run on the worker, ends the old code's
+//! through the service, as for a detached `[pyrus]`.
+//!
 //! # Threading
 //! [`SignalObject`]: host threads of its context (`Send + Sync`).
 //! [`Perform`]: the host's audio thread. The worker: its own thread,
