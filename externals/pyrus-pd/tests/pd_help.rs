@@ -224,7 +224,7 @@ fn pyrus_help_opens_the_arrays_patch_from_its_own_folder() {
     let text = std::fs::read_to_string(package_dir().join("pyrus-help.pd")).unwrap();
     let boxes = top_level_boxes(&text);
     let open =
-        boxes.iter().position(|l| l.starts_with("#X msg") && l.contains("open pyrus.array help")).expect("the box");
+        boxes.iter().position(|l| l.starts_with("#X msg") && l.ends_with(" open pyrus-arrays.pd;")).expect("the box");
     // Press it, then read the array the opened patch has.
     let path = help_copy(&dir, "pyrus-help.pd", |n| {
         format!(
