@@ -41,6 +41,18 @@ use std::sync::Arc;
 /// Pd's sample: `f32`, or `f64` in Pd64 (the `pd64` feature).
 type S = pd::t_sample;
 
+/// Pd's `t_int`, the type of a perform routine's arguments: as wide as a
+/// pointer everywhere (m_pd.h's `PD_LONGINTTYPE`: `long`, but `long long`
+/// on 64-bit Windows). pd-sys says `c_long`, 32 bits on Windows, where it
+/// would cut the pointer to our state in half.
+type PdInt = isize;
+
+/// A perform routine, as Pd calls it.
+type PerformFn = unsafe extern "C" fn(*mut PdInt) -> *mut PdInt;
+
+/// Pd's `dsp_add`, with pointer-wide arguments (see [`PdInt`]).
+type DspAddFn = unsafe extern "C" fn(PerformFn, c_int, ...);
+
 /// The Pd object: Pd's header first, the main signal inlet's float (the
 /// value it takes when no signal is connected), then our state.
 #[repr(C)]
@@ -233,8 +245,13 @@ unsafe extern "C" fn dsp(x: *mut PdSignal, sp: *mut *mut pd::t_signal) {
         let arg: *mut Dsp = &mut **dsp;
         // SAFETY: dsp_add with one argument, the Dsp, which lives in the
         // object's state until the next dsp call or the object's free, each
-        // after Pd freed this chain.
-        unsafe { pd::dsp_add(Some(perform_routine), 1, arg as pd::t_int) };
+        // after Pd freed this chain. Pd's dsp_add is `void dsp_add(t_perfroutine,
+        // int, ...)` taking t_int arguments, which DspAddFn declares as
+        // they are (pointer-wide); pd-sys's declaration differs only there.
+        unsafe {
+            let dsp_add = std::mem::transmute::<unsafe extern "C" fn(pd::t_perfroutine, c_int, ...), DspAddFn>(pd::dsp_add);
+            dsp_add(perform_routine, 1, arg as PdInt);
+        }
     })
 }
 
@@ -255,7 +272,7 @@ struct Dsp {
 }
 
 /// The perform routine: `w[1]` is the object's [`Dsp`].
-unsafe extern "C" fn perform_routine(w: *mut pd::t_int) -> *mut pd::t_int {
+unsafe extern "C" fn perform_routine(w: *mut PdInt) -> *mut PdInt {
     // SAFETY: w is the argument list dsp_add made: w[1] the Dsp, alive while
     // the chain runs (see `dsp`), used by this routine only.
     let dsp = unsafe { &mut *(*w.add(1) as *mut Dsp) };
