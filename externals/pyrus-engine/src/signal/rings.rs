@@ -16,8 +16,9 @@
 //! block never delays those after it.
 //!
 //! Waking the worker: [`Perform::run`] makes no system call in the steady
-//! state. The worker wakes on its own timer ([`Layout::nap`], half a
-//! chunk's period) and takes what has come; `run` unparks it (a futex wake,
+//! state. The worker wakes on its own timer ([`Layout::nap`]: until half a
+//! host block after the next chunk should be complete) and takes what has
+//! come; `run` unparks it (a futex wake,
 //! a few microseconds on the audio thread, so never per block) only when
 //! it is behind: a complete chunk has waited a whole host block (its timer
 //! fired late, or the host ran several blocks in a row), the input ring had
@@ -83,12 +84,17 @@ impl Layout {
     }
 
     /// How long the worker sleeps when it finds nothing to do while blocks
-    /// come: half a chunk's period (so a chunk waits at most that long for
-    /// it), from 0.2 ms (a wake-up costs the worker a few microseconds) to
-    /// 20 ms.
-    pub fn nap(&self) -> Duration {
-        let half = self.chunk_samples() as f64 / self.rate / 2.0;
-        Duration::from_secs_f64(if half.is_finite() { half.clamp(0.0002, 0.02) } else { 0.02 })
+    /// come, `now` host blocks run: until half a host block after the next
+    /// chunk should be complete (the blocks it still needs, less one, plus
+    /// a half), so a complete chunk waits at most about half a block for it
+    /// (its first block is due `latency` blocks after it is complete, at
+    /// least one); from 0.2 ms (a wake-up costs the worker a few
+    /// microseconds) to 20 ms.
+    pub fn nap(&self, now: u64) -> Duration {
+        let chunk = self.chunk as u64;
+        let blocks = (chunk - now % chunk) as f64 - 0.5;
+        let secs = blocks * self.block as f64 / self.rate;
+        Duration::from_secs_f64(if secs.is_finite() { secs.clamp(0.0002, 0.02) } else { 0.02 })
     }
 
     /// How long with no new host block before the worker sleeps without a
@@ -492,12 +498,14 @@ mod tests {
     }
 
     #[test]
-    fn the_nap_is_half_a_chunk_within_its_bounds() {
-        let at = |block, chunk, rate| Layout { block, chunk, rate, ..layout(false) }.nap();
-        assert_eq!(at(64, 1, 32000.0), Duration::from_millis(1));
-        assert_eq!(at(64, 8, 32000.0), Duration::from_millis(8));
-        assert_eq!(at(1, 1, 48000.0), Duration::from_micros(200), "bounded below");
-        assert_eq!(at(4096, 16, 48000.0), Duration::from_millis(20), "bounded above");
-        assert_eq!(at(64, 1, 0.0), Duration::from_millis(20), "a host with no rate yet");
+    fn the_nap_ends_half_a_block_after_the_next_chunk_is_complete_within_its_bounds() {
+        let at = |block, chunk, rate, now| Layout { block, chunk, rate, ..layout(false) }.nap(now);
+        assert_eq!(at(64, 1, 32000.0, 7), Duration::from_millis(1), "half a block");
+        assert_eq!(at(64, 8, 32000.0, 16), Duration::from_millis(15), "7.5 blocks: a chunk just taken");
+        assert_eq!(at(64, 8, 32000.0, 22), Duration::from_millis(3), "1.5 blocks: two to come");
+        assert_eq!(at(64, 8, 32000.0, 23), Duration::from_millis(1), "half a block: the last to come");
+        assert_eq!(at(1, 1, 48000.0, 0), Duration::from_micros(200), "bounded below");
+        assert_eq!(at(4096, 16, 48000.0, 0), Duration::from_millis(20), "bounded above");
+        assert_eq!(at(64, 1, 0.0, 0), Duration::from_millis(20), "a host with no rate yet");
     }
 }

@@ -10,12 +10,16 @@
 //! was 91-96% of the audio thread's time in `Perform::run`, about 3.5 us a
 //! block on this VM against 0.3 us for the ring work, and it would be paid
 //! for every object every block. So the worker wakes itself: when it finds
-//! no complete chunk it sleeps [`Layout::nap`](super::rings::Layout::nap),
-//! half a chunk's period (0.2 to 20 ms), and a chunk waits at most that long
-//! for it, well inside the latency (at least one host block more). The cost
-//! moves to the worker, which is what it is for: about two wake-ups per
-//! chunk, so 2 * rate / chunk a second per object (1500 at 48 kHz with
-//! 64-sample chunks, a few microseconds each; 190 with `-block 512`), none
+//! no complete chunk it sleeps [`Layout::nap`](super::rings::Layout::nap):
+//! from the audio thread's block count, until half a host block after the
+//! next chunk should be complete (0.2 to 20 ms), so a complete chunk waits
+//! about half a block for it at most, well inside the latency (its first
+//! block is due `-latency` blocks later, at least one). The cost moves to
+//! the worker, which is what it is for: about two wake-ups per host block
+//! without `-block` (2 * rate / block a second per object: 1500 at 48 kHz
+//! with 64-sample blocks, a few microseconds each), about three per chunk
+//! with `-block` (one long sleep, then half blocks: some 280 a second with
+//! `-block 512`), none
 //! of them on the audio thread. `Perform::run` unparks it only when it has
 //! fallen behind: a complete chunk has waited a whole host block (its timer
 //! fired late on a loaded machine, or the host ran blocks in a burst), the
@@ -252,7 +256,8 @@ impl<S: Sample> Audio<S> {
     }
 
     /// Nothing to do now: sleeps [`Layout::nap`](super::rings::Layout::nap)
-    /// while blocks come; once none has come for
+    /// (until about half a block after the next chunk is complete) while
+    /// blocks come; once none has come for
     /// [`Layout::idle_after`](super::rings::Layout::idle_after), parks until
     /// the next block's `run` (or a message, `dsp()`, the drop) unparks it.
     /// `seen`: the audio thread's block count last seen, and when.
@@ -264,7 +269,7 @@ impl<S: Sample> Audio<S> {
             *seen = (now, at);
         }
         if at.duration_since(seen.1) < layout.idle_after() {
-            return std::thread::park_timeout(layout.nap());
+            return std::thread::park_timeout(layout.nap(now));
         }
         // Set, then look again: a `run` since either sees it or was seen.
         let link = &self.rings.link;
