@@ -86,8 +86,11 @@ test_max_windows() {
   local quiet="winealsa.drv,winepulse.drv,wineoss.drv=d"
   (cd "$ROOT" && WINEDLLOVERRIDES="$quiet" FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" \
     cargo test -q --no-fail-fast -p fake-max --test kernel) || failed=1
+  # Linux only: it stops the kernel's process, which under wine is wine's.
+  local stall=a_scheduler_late_by_a_stall_runs_each_clock_at_its_own_time
+  windows_skipped+=("Max for Windows under wine: max_clock $stall: it stops the kernel's process (Linux only)")
   (cd "$ROOT" && WINEDLLOVERRIDES="$quiet" PYRUS_FAKE_MAX_WINDOWS="$MAX_WINDOWS_KERNEL" \
-    PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" cargo test -q --no-fail-fast -p pyrus-max "${files[@]}") || failed=1
+    PYRUS_MAX_WINDOWS="$MAX_WINDOWS_TEST" cargo test -q --no-fail-fast -p pyrus-max "${files[@]}" -- --skip "$stall") || failed=1
   wineserver -k >/dev/null 2>&1 || true
   return "$failed"
 }

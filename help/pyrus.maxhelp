@@ -2102,6 +2102,237 @@
 					},
 					"text" : "p conversion"
 				}
+			}, {
+				"box" : {
+					"id" : "obj-6",
+					"maxclass" : "newobj",
+					"numinlets" : 0,
+					"numoutlets" : 0,
+					"patcher" : {
+						"fileversion" : 1,
+						"appversion" : {
+							"major" : 8,
+							"minor" : 2,
+							"revision" : 0,
+							"architecture" : "x64",
+							"modernui" : 1
+						},
+						"classnamespace" : "box",
+						"rect" : [ 0.0, 26.0, 760.0, 734.0 ],
+						"bglocked" : 0,
+						"openinpresentation" : 0,
+						"default_fontsize" : 12.0,
+						"default_fontface" : 0,
+						"default_fontname" : "Arial",
+						"gridonopen" : 1,
+						"gridsize" : [ 15.0, 15.0 ],
+						"gridsnaponopen" : 1,
+						"objectsnaponopen" : 1,
+						"statusbarvisible" : 2,
+						"toolbarvisible" : 1,
+						"boxanimatetime" : 200,
+						"enablehscroll" : 1,
+						"enablevscroll" : 1,
+						"devicewidth" : 0.0,
+						"description" : "",
+						"digest" : "",
+						"tags" : "",
+						"style" : "",
+						"subpatcher_template" : "",
+						"showontab" : 1,
+						"boxes" : [ {
+								"box" : {
+									"id" : "obj-1",
+									"linecount" : 4,
+									"maxclass" : "comment",
+									"numinlets" : 1,
+									"numoutlets" : 0,
+									"patching_rect" : [ 15.0, 10.0, 720.0, 63.0 ],
+									"text" : "pyrus.array(NAME) is the buffer~ NAME as numpy: frames x channels of float32 (a[:, 0] is the first channel). Each operation claims the samples (buffer_locksamples) and releases them when it ends; the pyrus.Array is valid for the call that made it, so call pyrus.array(NAME) again in each call. Click a message: examples.draw writes a sum of sines into every channel in place, then redraw() marks the buffer~ dirty."
+								}
+							}, {
+								"box" : {
+									"id" : "obj-2",
+									"maxclass" : "newobj",
+									"numinlets" : 1,
+									"numoutlets" : 2,
+									"outlettype" : [ "", "" ],
+									"patching_rect" : [ 15.0, 85.0, 200.0, 22.0 ],
+									"text" : "buffer~ pyrus-help-wave 512 2"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-3",
+									"maxclass" : "message",
+									"numinlets" : 2,
+									"numoutlets" : 1,
+									"outlettype" : [ "" ],
+									"patching_rect" : [ 15.0, 120.0, 40.0, 22.0 ],
+									"text" : "bang"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-4",
+									"maxclass" : "message",
+									"numinlets" : 2,
+									"numoutlets" : 1,
+									"outlettype" : [ "" ],
+									"patching_rect" : [ 65.0, 120.0, 30.0, 22.0 ],
+									"text" : "1"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-5",
+									"maxclass" : "message",
+									"numinlets" : 2,
+									"numoutlets" : 1,
+									"outlettype" : [ "" ],
+									"patching_rect" : [ 105.0, 120.0, 30.0, 22.0 ],
+									"text" : "12"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-6",
+									"maxclass" : "newobj",
+									"numinlets" : 1,
+									"numoutlets" : 2,
+									"outlettype" : [ "", "" ],
+									"patching_rect" : [ 15.0, 155.0, 260.0, 22.0 ],
+									"text" : "pyrus examples.draw pyrus-help-wave"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-7",
+									"maxclass" : "newobj",
+									"numinlets" : 1,
+									"numoutlets" : 0,
+									"patching_rect" : [ 15.0, 190.0, 80.0, 22.0 ],
+									"text" : "print draw"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-8",
+									"maxclass" : "newobj",
+									"numinlets" : 1,
+									"numoutlets" : 0,
+									"patching_rect" : [ 160.0, 190.0, 120.0, 22.0 ],
+									"text" : "print draw-status"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-9",
+									"linecount" : 3,
+									"maxclass" : "comment",
+									"numinlets" : 1,
+									"numoutlets" : 0,
+									"patching_rect" : [ 15.0, 230.0, 720.0, 49.0 ],
+									"text" : "A detached call (@detach 1 or 2) gets no view of the buffer~: there an array has only read(), write(values, start=0), len(), resize(n) and redraw(), each carried out by Max's scheduler thread within a tick."
+								}
+							}, {
+								"box" : {
+									"id" : "obj-10",
+									"maxclass" : "message",
+									"numinlets" : 2,
+									"numoutlets" : 1,
+									"outlettype" : [ "" ],
+									"patching_rect" : [ 15.0, 285.0, 40.0, 22.0 ],
+									"text" : "bang"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-11",
+									"maxclass" : "message",
+									"numinlets" : 2,
+									"numoutlets" : 1,
+									"outlettype" : [ "" ],
+									"patching_rect" : [ 65.0, 285.0, 30.0, 22.0 ],
+									"text" : "8"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-12",
+									"maxclass" : "newobj",
+									"numinlets" : 1,
+									"numoutlets" : 2,
+									"outlettype" : [ "", "" ],
+									"patching_rect" : [ 15.0, 320.0, 340.0, 22.0 ],
+									"text" : "pyrus examples.draw_far pyrus-help-wave @detach 1"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-13",
+									"maxclass" : "newobj",
+									"numinlets" : 1,
+									"numoutlets" : 0,
+									"patching_rect" : [ 15.0, 355.0, 80.0, 22.0 ],
+									"text" : "print far"
+								}
+							}, {
+								"box" : {
+									"id" : "obj-14",
+									"maxclass" : "newobj",
+									"numinlets" : 1,
+									"numoutlets" : 0,
+									"patching_rect" : [ 160.0, 355.0, 120.0, 22.0 ],
+									"text" : "print far-status"
+								}
+							} ],
+						"lines" : [ {
+								"patchline" : {
+									"destination" : [ "obj-6", 0 ],
+									"source" : [ "obj-3", 0 ]
+								}
+							}, {
+								"patchline" : {
+									"destination" : [ "obj-6", 0 ],
+									"source" : [ "obj-4", 0 ]
+								}
+							}, {
+								"patchline" : {
+									"destination" : [ "obj-6", 0 ],
+									"source" : [ "obj-5", 0 ]
+								}
+							}, {
+								"patchline" : {
+									"destination" : [ "obj-7", 0 ],
+									"source" : [ "obj-6", 0 ]
+								}
+							}, {
+								"patchline" : {
+									"destination" : [ "obj-8", 0 ],
+									"source" : [ "obj-6", 1 ]
+								}
+							}, {
+								"patchline" : {
+									"destination" : [ "obj-12", 0 ],
+									"source" : [ "obj-10", 0 ]
+								}
+							}, {
+								"patchline" : {
+									"destination" : [ "obj-12", 0 ],
+									"source" : [ "obj-11", 0 ]
+								}
+							}, {
+								"patchline" : {
+									"destination" : [ "obj-13", 0 ],
+									"source" : [ "obj-12", 0 ]
+								}
+							}, {
+								"patchline" : {
+									"destination" : [ "obj-14", 0 ],
+									"source" : [ "obj-12", 1 ]
+								}
+							} ]
+					},
+					"patching_rect" : [ 580.0, 20.0, 72.0, 22.0 ],
+					"saved_object_attributes" : {
+						"description" : "",
+						"digest" : "",
+						"globalpatchername" : "",
+						"tags" : ""
+					},
+					"text" : "p arrays"
+				}
 			} ],
 		"lines" : [  ]
 	}

@@ -84,3 +84,68 @@ class UsbNotes(pyrus.Object):
             self.out(0, m.args[1], m.args[2])
         else:
             self.out(1, m)
+
+
+# Arrays (help/pyrus-array-help.pd, the arrays tab of help/pyrus.maxhelp): a
+# curve made in numpy, drawn into a Pd array or a Max buffer~.
+
+
+def draw(name, harmonics=4):
+    """Fills the array (Pd) or buffer~ (Max, every channel) `name` in place,
+    no copy, with the first `harmonics` odd harmonics of a square wave,
+    redraws it, and returns its peak."""
+    import numpy as np
+
+    a = pyrus.array(name)
+    x = np.linspace(0, 2 * np.pi, len(a), endpoint=False)
+    wave = sum(np.sin(k * x) / k for k in range(1, 2 * max(1, int(harmonics)), 2))
+    a[:] = wave[:, None] if a.ndim == 2 else wave  # a buffer~ is frames x channels
+    a *= 0.9 / np.max(np.abs(a))  # in place, on the host's memory
+    a.redraw()
+    return float(np.max(a))
+
+
+def draw_far(name, cycles=3):
+    """The same from a detached call (-detach 1): no view there, so the curve
+    is made here and written with one request, which the host's thread
+    carries out; it returns the frames written."""
+    import numpy as np
+
+    a = pyrus.array(name)
+    shape = a.read().shape
+    x = np.linspace(0, 2 * np.pi * float(cycles), shape[0], endpoint=False)
+    curve = 0.9 * np.sin(x) * np.hanning(shape[0])
+    n = a.write(np.repeat(curve, shape[1]) if len(shape) == 2 else curve)
+    a.redraw()
+    return n
+
+
+class Pulse(pyrus.Object):
+    """[pyrus examples.Pulse]: pyrus.every, pyrus.after and pyrus.receive.
+
+    A float N ticks every N ms of Pd's logical time (0 stops), counting;
+    once N says "once TIME" N ms later; any message sent to
+    pyrus-help-pulse comes out as "heard ...". The clocks and the receiver
+    end when the object is deleted or reloaded."""
+
+    def __init__(self):
+        self.count = 0
+        self.clock = None
+        self.bus = pyrus.receive("pyrus-help-pulse", self.heard)
+
+    def in_0_float(self, ms):
+        """every N ms a count (0 stops)"""
+        if self.clock:
+            self.clock.cancel()
+        self.clock = pyrus.every(ms, self.tick) if ms > 0 else None
+
+    def in_0_once(self, ms):
+        """once N: "once TIME" N ms later"""
+        pyrus.after(ms, lambda: pyrus.Message("once", pyrus.time()))
+
+    def tick(self):
+        self.count += 1
+        return self.count
+
+    def heard(self, *atoms):
+        return pyrus.Message("heard", *atoms)

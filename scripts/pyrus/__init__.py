@@ -24,13 +24,67 @@ They exist only inside a host: importing this package elsewhere fails.
 
 try:
     import _pyrus
-    from _pyrus import Bang, Message, Stopped, bang, error, out, post, send, time
+    from _pyrus import ArrayError, Bang, Message, Stopped, bang, error, out, post, send, time
 except ImportError as e:  # pragma: no cover - only outside a host
     raise ImportError(
         "the pyrus module works only inside a [pyrus] object in Pd or Max"
     ) from e
 
 __all__ = ["Bang", "Message", "Object", "Signal", "Stopped", "bang", "error", "out", "post", "send", "time", "usb"]
+
+# ---- clocks and receivers (pyrus.after, pyrus.every, pyrus.receive) ----
+__all__ += ["Hook", "after", "every", "receive"]
+Hook = _pyrus.Hook
+
+
+def after(ms, fn, *args):
+    """Calls fn(*args) once, ms milliseconds of the host's logical time from
+    now (a Pd clock; a Max clock), where this object's calls run: on Pd's
+    thread as a call of the object with detach 0, queued on its worker with
+    detach 1|2. What fn returns (unless None) leaves outlet 0, as a method's
+    result. Returns a pyrus.Hook: hook.cancel() stops it (idempotent),
+    hook.active says whether it may still fire. The object's clocks end when
+    it is deleted or reloaded (the new code starts its own)."""
+    return _pyrus._after(ms, fn, args, False)
+
+
+def every(ms, fn, *args):
+    """Calls fn(*args) every ms milliseconds of logical time (the first time
+    ms from now), without drift: each deadline is the previous one plus ms.
+    With detach 1|2 a tick whose previous run is still queued is skipped
+    (counted in hook.skipped), so runs never pile up. See after()."""
+    return _pyrus._after(ms, fn, args, True)
+
+
+def receive(name, fn):
+    """Calls fn with every message sent to name ([send name], [; name ...(,
+    pyrus.send(name, ...)), as a method gets a message: fn() for a bang,
+    fn(x) for a float or symbol, fn(*atoms) for a list, fn(selector, *atoms)
+    for any other message; where this object's calls run, each message a
+    call (detach 1|2: a job, under the -queue limit). Returns a pyrus.Hook:
+    hook.cancel() unbinds. Unbound when the object is deleted or reloaded."""
+    return _pyrus._receive(name, fn)
+
+
+# Arrays (pyrus.array, pyrus.Array, pyrus.ArrayError; see _arrays.py): numpy
+# is imported on the first use only.
+__all__ += ["Array", "ArrayError", "array"]
+
+
+def array(name):
+    """The host's array (Pd) or buffer~ (Max) named name, as a pyrus.Array
+    valid for the call running now (see pyrus._arrays)."""
+    from ._arrays import array
+
+    return array(name)
+
+
+def __getattr__(name):
+    if name == "Array":
+        from ._arrays import Array
+
+        return Array
+    raise AttributeError(f"module 'pyrus' has no attribute {name!r}")
 
 
 class Object:

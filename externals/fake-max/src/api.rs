@@ -804,7 +804,7 @@ pub unsafe extern "C" fn atom_arg_getsym(c: *mut *mut Symbol, idx: c_long, ac: c
 #[no_mangle]
 pub unsafe extern "C" fn clock_new(obj: *mut c_void, fun: Method) -> *mut c_void {
     let t = token();
-    let clock = Clock { owner: obj as usize, fun: addr(fun), when: None, seq: 0, freed: false };
+    let clock = Clock { owner: obj as usize, fun: addr(fun), when: None, seq: 0, set_at: 0.0, freed: false };
     lock(&scheduler().state).clocks.insert(t, clock);
     t as *mut c_void
 }
@@ -829,6 +829,7 @@ fn set_clock(c: *mut c_void, what: &str, at: impl FnOnce(f64) -> Option<f64>) {
     if let Some(k) = s.clocks.get_mut(&(c as usize)) {
         k.when = at(now);
         k.seq = seq;
+        k.set_at = now;
     }
     drop(s);
     scheduler().wake.notify_all();

@@ -51,6 +51,7 @@
 
 mod abi;
 mod api;
+mod buffers;
 mod builtins;
 mod commands;
 mod dispatch;
@@ -83,6 +84,7 @@ pub fn run() -> ! {
     let (input, events) = stdio::take();
     output::set_stream(events);
     builtins::register();
+    buffers::register();
     #[cfg(windows)]
     if let Err(e) = library::load_max_audio() {
         output::failure(&format!("fake-max: {e}"));

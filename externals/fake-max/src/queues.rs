@@ -150,6 +150,8 @@ pub struct Clock {
     pub fun: FnAddr,
     pub when: Option<f64>,
     pub seq: u64,
+    /// The logical time it was set at.
+    pub set_at: f64,
     pub freed: bool,
 }
 
@@ -205,8 +207,12 @@ impl SchedState {
 }
 
 /// One pass of the scheduler on this thread: every clock and `schedule`
-/// call due by now in time order (not those set during the pass: they wait
-/// for the next 1 ms tick), then the queued `sched` commands.
+/// call due by now in time order, then the queued `sched` commands. A clock
+/// set during the pass for a later logical time than it was set at fires in
+/// it too, when due (so a pass late by a stall runs `every`'s re-armed
+/// clocks at their own times, in order with the others, as Max's scheduler
+/// does); one set for no later (a zero delay) waits for the next 1 ms tick,
+/// as `schedule` calls set during the pass do.
 pub fn run_scheduler_pass() {
     let (horizon, first_new) = {
         let s = lock(&scheduler().state);
@@ -223,7 +229,9 @@ pub fn run_scheduler_pass() {
                 .clocks
                 .iter()
                 .filter_map(|(&c, k)| {
-                    k.when.filter(|&w| w <= horizon && k.seq <= first_new && !k.freed).map(|w| (w, k.seq, c))
+                    k.when
+                        .filter(|&w| w <= horizon && (k.seq <= first_new || w > k.set_at) && !k.freed)
+                        .map(|w| (w, k.seq, c))
                 })
                 .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let timed = s

@@ -546,5 +546,29 @@ fn a_quit_that_hangs_ends_the_run_as_a_failure() {
     assert_ne!(status, 0);
 }
 
+#[test]
+fn buffer_api_reaches_a_kernel_buffer_and_locked_resizes_are_violations() {
+    let mut k = Kernel::start("buffers", &["bufuser"]);
+    k.call("new b buffer~ snd 3 2", &[]);
+    k.call("send b 0 set 0 1.5 2. 3. 4. 5. 6. 7.", &[]);
+    k.call("send b 0 print", &["buffer snd 3 2 dirty 0 1.5 2.0 3.0 4.0 5.0 6.0"]);
+    k.call("new u bufuser snd", &[]);
+    k.call("send u 0 lock", &["post bufuser: 3 frames 2 channels first 1.5"]);
+    k.call("send b 0 sizeinsamps 4", &["violation buffer~ snd resized while its samples are locked (1 locks)"]);
+    k.call("send u 0 unlock", &[]);
+    k.call("send b 0 print", &["buffer snd 3 2 dirty 1 3.0 2.0 3.0 4.0 5.0 6.0"]);
+    k.call("send b 0 sizeinsamps 2", &[]);
+    k.call("send b 0 clean", &[]);
+    k.call("send b 0 print", &["buffer snd 2 2 dirty 0 3.0 2.0 3.0 4.0"]);
+    k.call("send u 0 set nope", &[]);
+    k.call("send u 0 lock", &["post bufuser: no buffer (exists 0)"]);
+    k.call("send u 0 set snd", &[]);
+    k.call("send u 0 lock", &["post bufuser: 2 frames 2 channels first 3.0"]);
+    k.call("free b", &["violation buffer~ snd freed while its samples are locked (1 locks)"]);
+    let (rest, status) = k.finish();
+    assert_eq!(rest, Vec::<String>::new());
+    assert_ne!(status, 0, "the violations fail the run");
+}
+
 /// MSP: the chain, perform routines on the audio thread (tests/msp/mod.rs).
 mod msp;

@@ -85,7 +85,84 @@ pub trait Host: Send + Sync {
     /// a USB device, call it. Any thread; must not block (Pd: one byte into a socket that
     /// its poll loop watches).
     fn wake(&self) {}
+
+    // --- Arrays (h-array): `pyrus.array(NAME)`, see `crate::arrays`. ---
+    // All on a host thread, never re-entering the engine. A host without
+    // arrays keeps the defaults: every array is missing.
+
+    /// Finds array `name` and lends its samples for one operation, until
+    /// [`Host::array_close`] (Pd: the garray's words; Max: the `buffer~`'s
+    /// samples, locked). Err says why not, of the named array ("no such
+    /// array").
+    fn array_open(&self, name: &str) -> Result<crate::arrays::ArrayMemory, String> {
+        let _ = name;
+        Err(format!("{} has no arrays", self.name()))
+    }
+
+    /// Gives back what [`Host::array_open`] lent (Max: unlocks the samples).
+    fn array_close(&self, name: &str, memory: &crate::arrays::ArrayMemory) {
+        let _ = (name, memory);
+    }
+
+    /// Shows array `name`'s new contents (Pd: `garray_redraw`; Max:
+    /// `buffer_setdirty`).
+    fn array_redraw(&self, name: &str) -> Result<(), String> {
+        self.array_open(name).map(|m| self.array_close(name, &m))
+    }
+
+    /// Resizes array `name` to `frames` frames (at least 1; the engine
+    /// checks the bounds).
+    fn array_resize(&self, name: &str, frames: usize) -> Result<(), String> {
+        let _ = frames;
+        self.array_open(name).map(|m| self.array_close(name, &m))?;
+        Err(format!("{} can't resize arrays", self.name()))
+    }
+
+    // ---- Clocks and receivers (`pyrus.after`, `pyrus.every`, `pyrus.receive`;
+    // see `crate::clocks`). Defaulted: a host without them refuses those
+    // calls with a clear error.
+
+    /// A new clock in the host's logical time (Pd: `clock_new`; Max:
+    /// `clock_new`), unset: [`Clock::delay`] arms it, and when it is due the
+    /// host calls `tick` on a host thread, with its logical time at the
+    /// deadline where it can (Pd) or the first tick after it (Max). Dropping
+    /// the clock unsets and frees it (`clock_free`, `object_free`), on a host
+    /// thread, also from inside `tick` itself. `None`: the host has no clocks.
+    fn clock(&self, tick: std::sync::Arc<dyn Fn() + Send + Sync>) -> Option<Box<dyn Clock>> {
+        let _ = tick;
+        None
+    }
+
+    /// Binds `receive` to `name` as the host's `[receive NAME]` is bound
+    /// (Pd: `pd_bind` of a small receiver object; Max: the symbol's
+    /// `s_thing`): every message sent to `name` (`[send NAME]`, `; NAME ...`)
+    /// calls it on a host thread, beside every other receiver of the name.
+    /// Dropping the binding unbinds it (on a host thread, also from inside
+    /// `receive`: from then on it is never called). `None`: the host cannot
+    /// bind names.
+    fn bind(
+        &self,
+        name: &str,
+        receive: std::sync::Arc<dyn Fn(&Message<'_>) + Send + Sync>,
+    ) -> Option<Box<dyn Binding>> {
+        let _ = (name, receive);
+        None
+    }
 }
+
+/// A host clock made by [`Host::clock`]; dropping it frees it.
+///
+/// # Threading
+/// Made, set, unset and dropped on host threads only (the engine holds it
+/// in a lock so that it can be `Send`); never blocks.
+pub trait Clock: Send {
+    /// Arms the clock to tick `ms` (>= 0) of logical time from now,
+    /// replacing any earlier setting.
+    fn delay(&self, ms: f64);
+}
+
+/// A name bound by [`Host::bind`]; dropping it unbinds it (a host thread).
+pub trait Binding: Send {}
 
 /// One object's side of the host.
 ///

@@ -47,6 +47,13 @@
 //! - `live/`: `watch 1` (the `pyrus-watch` thread) and `open` (the editor).
 //! - [`usb`]: script devices, the device threads (`pyrus-usb-device`) and
 //!   [`UsbObject`] (host threads).
+//! - [`arrays`]: `pyrus.array(NAME)`: the host's arrays as numpy views for
+//!   one operation of a call on a host thread; a detached call's requests,
+//!   carried out by the service (any thread attached to Python; the
+//!   service's step on a host thread).
+//! - `clocks`: scripts' clocks and receivers (`pyrus.after/every/receive`):
+//!   host clocks and bindings touched on host threads only, callbacks run
+//!   where the object's calls run.
 //! - `detach::service`: [`Context::service`], which carries out a context's
 //!   deliveries (a host thread of the context).
 //! - `object/`: [`Object`], the `[pyrus]` facade a host forwards messages to
@@ -66,8 +73,10 @@
 //! | [`Perform::run`] (and [`Perform::ready`]) | the host's audio thread, one call at a time | yes, with host threads and the worker | nothing: lock-free SPSC rings (`ringbuf`) and atomics, no allocation, no lock, no Python, no system call in the steady state (the worker wakes on its own timer); unparks the worker (a futex wake) only when it is behind or asleep without a timer (DSP was off) |
 //! | `pyrus-audio-N` (one per `[pyrus~]`, normal priority: `SCHED_OTHER`, never the host's realtime one) | the object's messages, reloads and `process` calls, one at a time, messages first (between two blocks); with nothing to do, sleeps on a timer while blocks come (until half a host block after the next chunk should be complete, 0.2 to 20 ms), and parks without a timer before the first `dsp()` and once no block has come for 200 ms; notices underruns and asks the service to report them (`underrun N`, at most once a second, from a host thread); interrupted (`pyrus.Stopped`) by `pyrus-control` at drop and exit; catches a panic per call (reported, it carries on) | — | the GIL; a full mailbox (GIL released) |
 //! | [`Object::describe`], [`UsbObject::describe`] (what a port is for: Max's `assist`) | any host thread of the object's context | yes | an O(1) lock (the texts are made where the target resolves) |
-//! | [`Host`] methods (called by the engine) | `post`, `error`: a host thread; `send`, `logical_time`, `request_service`: a host thread, may re-enter; `wake`: any thread | yes | must not block |
+//! | [`Host`] methods (called by the engine) | `post`, `error`: a host thread; `send`, `logical_time`, `request_service`: a host thread, may re-enter; `clock`, `bind` and their handles' `delay` and drop: a host thread (also inside their own tick or receive); `wake`: any thread | yes | must not block |
 //! | [`Outlets`] methods (called by the engine) | `create`: the creating host thread, once, at the end of [`Object::new`] or [`UsbObject::new`] (what the object said while being made waits for it, also from a service on another host thread); the others: a host thread, inside one of the object's calls (its call lock held) or a delivery the service carries out for it | re-entrant; a delivery on the servicing thread may meet a call on another host thread | must not block |
+//! | `pyrus.array(NAME)`, a `pyrus.Array`'s operations (from scripts; see [`arrays`]) | the thread running the object's call (the proxy refuses any other, and any use after that call) | — | on a host thread: the host's array calls ([`Host::array_open`] ... [`Host::array_close`] around each operation: a lookup, Max's lock); elsewhere: a request queued for the context's service, its answer waited for with the GIL released for at most [`arrays::TIMEOUT`] (released at once by [`shut_down`]) |
+//! | [`Host`] array methods (`array_open`, `array_close`, `array_redraw`, `array_resize`; called by the engine) | a host thread of the context: a synchronous call's operation, or the service's step carrying out a request | yes (Max: both threads) | must not block (Max's lock is a claim count) |
 //! | `pyrus.out/post/error/send/time` (from scripts) | the thread running the object's call | — | the host call (on a host thread); a full mailbox, GIL released (elsewhere) |
 //! | `print()`, `sys.stdout`/`sys.stderr` writes (from scripts; `console`) | any thread attached to Python | yes | nothing (the current caller's output; no caller: a host thread's context's console, else the first live context's, through its mailbox) |
 //! | [`gil::end_lease`] | a host thread, outside any call | no | nothing |
@@ -87,6 +96,9 @@
 //! | `pyrus.usb.devices()` (from scripts) | the thread running the object's call | yes | enumerating USB, with the GIL released |
 //! | a class's `on_reload`, for another object's reload, the global one or a watch save | where its own object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), as a call of that object | — | the GIL |
 //! | a script device's callback | where its object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), one run per device at a time, in order | — | the GIL |
+//! | `pyrus.after/every/receive`, a hook's `cancel()` (from scripts; `clocks`) | the thread running the object's call | yes | an O(1) lock; on a host thread of the context, the host's clock or binding calls ([`Host::clock`], [`Host::bind`]); elsewhere nothing (the service arms or frees it, through the context's waker) |
+//! | a host clock's tick, a bound name's message (`clocks`: the host calls them) | a host thread of the context | re-entrant (a `detach 0` callback runs inside, and may cancel its own hook) | what a call of the object waits for in `detach 0`; in `detach 1\|2` O(1) locks (the job queue) |
+//! | a script's clock or receiver callback | where its object's calls run: a host thread of its context (`detach 0`) or a worker (`detach 1\|2`), as a call of that object; a detached timer has at most one run outstanding | — | the GIL |
 //! | `pyrus-usb-device` (one per device) | opens, writes and closes its device; events to its queue; catches a panic per command (device closed, owner told); closes a device whose own threads ended, a panic among them included (`pyrus_usb::thread`) | — | USB, the network; a full usbredir writer (`pyrus_usb::net::FRAMES` buffers: it waits for room, until exit or the device's end) |
 //!
 //! The USB engine's own threads (readers, writers, acceptors, hotplug;
@@ -117,7 +129,9 @@
 //! ([`Object`], [`marshal`], [`pool`]).
 #![deny(unsafe_code)]
 
+pub mod arrays;
 mod call_lock;
+mod clocks;
 mod context;
 mod detach;
 mod host;
@@ -136,8 +150,9 @@ pub mod usb;
 pub use detach::{marshal, pool};
 pub use python::{convert, gil, resolve, runtime};
 
+pub use arrays::{ArrayMemory, SampleType};
 pub use context::Context;
-pub use host::{console_lines, Host, NoReceiver, Outlets, Port};
+pub use host::{console_lines, Binding, Clock, Host, NoReceiver, Outlets, Port};
 pub use marshal::BUDGET;
 pub use object::{Detach, Object, OptionName, OptionSet, Options, UsbOptions, DEFAULT_QUEUE, OWN, RESERVED};
 pub use python::console::{LINES_PER_SECOND, MAX_LINE_BYTES};
@@ -160,6 +175,8 @@ pub fn shut_down(deadline: std::time::Duration) -> usize {
     gil::end_lease();
     // Nothing waits for a mailbox that nobody drains any more.
     context::shut_down();
+    // Workers waiting for an array request are let go.
+    arrays::shut_down();
     // First: the pool's interrupts at exit reach what they run too.
     let mut threads = signal::shut_down();
     threads.extend(pool::shut_down());

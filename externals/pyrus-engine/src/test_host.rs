@@ -7,11 +7,11 @@
 //! no host links it.
 
 use crate::context::Context;
-use crate::host::{Host, NoReceiver, Outlets};
+use crate::host::{Binding, Clock, Host, NoReceiver, Outlets};
 use pyrus_atoms::{Message, Numbers, OwnedMessage};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -32,7 +32,14 @@ pub struct TestHost {
     /// Each `Outlets::create`: how many events came before it, and the count.
     made: Mutex<Vec<(usize, usize)>>,
     receivers: BTreeSet<String>,
-    time: AtomicU64,
+    /// Logical time (f64 bits), shared with its clocks.
+    time: Arc<AtomicU64>,
+    /// The clocks the engine made ([`Host::clock`]), for [`TestHost::advance`].
+    clocks: Mutex<Vec<Weak<ClockSlot>>>,
+    /// Clock settings so far: orders clocks set for the same time, as Pd does.
+    settings: Arc<AtomicU64>,
+    /// The names the engine bound ([`Host::bind`]).
+    bindings: Mutex<Vec<(String, Weak<BindSlot>)>>,
     /// Whether `request_service` says yes, and how often it was asked.
     serves: AtomicBool,
     requests: AtomicUsize,
@@ -46,6 +53,8 @@ pub struct TestHost {
     /// The number model it declares; floats of `f64` precision (the
     /// trait's default) unless [`TestHost::with_numbers`] says otherwise.
     numbers: Option<Numbers>,
+    /// Arrays (h-array): contiguous float64 samples by name, for `pyrus.array`.
+    arrays: Mutex<std::collections::HashMap<String, Box<[f64]>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,6 +77,16 @@ impl TestHost {
     }
 
     /// A host whose atoms have `numbers` (as Pd's or Max's would).
+    /// Arrays (h-array): makes (or replaces) array `name` with `values`.
+    pub fn set_array(&self, name: &str, values: &[f64]) {
+        lock(&self.arrays).insert(name.to_owned(), values.into());
+    }
+
+    /// Arrays (h-array): array `name`'s samples, if it exists.
+    pub fn array(&self, name: &str) -> Option<Vec<f64>> {
+        lock(&self.arrays).get(name).map(|a| a.to_vec())
+    }
+
     pub fn with_numbers(numbers: Numbers) -> Self {
         TestHost { numbers: Some(numbers), ..Self::default() }
     }
@@ -79,6 +98,39 @@ impl TestHost {
 
     pub fn set_time(&self, ms: f64) {
         self.time.store(ms.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Advances logical time by `ms`, ticking every clock due meanwhile in
+    /// the order of their deadlines (the same deadline: in the order they
+    /// were set), with the time at each one's deadline during its tick, as
+    /// Pd's scheduler does. A clock a tick sets within the span ticks too.
+    /// Ticks run on this thread.
+    pub fn advance(&self, ms: f64) {
+        let end = self.logical_time() + ms;
+        loop {
+            let due = lock(&self.clocks)
+                .iter()
+                .filter_map(Weak::upgrade)
+                .filter_map(|c| lock(&c.when).filter(|(t, _)| *t <= end).map(|when| (when, c.clone())))
+                .min_by(|(a, _), (b, _)| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            let Some(((at, _), clock)) = due else { break };
+            *lock(&clock.when) = None;
+            self.set_time(at);
+            let tick = clock.tick.clone();
+            drop(clock);
+            tick();
+        }
+        self.set_time(end);
+    }
+
+    /// How many clocks are set now (made, armed and not freed).
+    pub fn clocks_set(&self) -> usize {
+        lock(&self.clocks).iter().filter_map(Weak::upgrade).filter(|c| lock(&c.when).is_some()).count()
+    }
+
+    /// How many names are bound now.
+    pub fn bound(&self, name: &str) -> usize {
+        lock(&self.bindings).iter().filter(|(n, b)| n == name && b.strong_count() > 0).count()
     }
 
     /// Every `Outlets::create` so far: how many events had been recorded
@@ -137,12 +189,36 @@ impl Host for TestHost {
         self.record(Event::Error(text.to_owned()));
     }
 
+    /// To the names bound with [`Host::bind`], then recorded if `name` is
+    /// one of the receivers the host was made with.
     fn send(&self, name: &str, message: &Message<'_>) -> Result<(), NoReceiver> {
+        let bound: Vec<Arc<BindSlot>> =
+            lock(&self.bindings).iter().filter(|(n, _)| n == name).filter_map(|(_, b)| b.upgrade()).collect();
+        for binding in &bound {
+            let receive = binding.receive.clone();
+            receive(message);
+        }
         if !self.receivers.contains(name) {
-            return Err(NoReceiver(name.to_owned()));
+            return if bound.is_empty() { Err(NoReceiver(name.to_owned())) } else { Ok(()) };
         }
         self.record(Event::Send(name.to_owned(), message.clone().into_owned()));
         Ok(())
+    }
+
+    fn clock(&self, tick: Arc<dyn Fn() + Send + Sync>) -> Option<Box<dyn Clock>> {
+        let slot = Arc::new(ClockSlot { when: Mutex::new(None), tick });
+        let mut clocks = lock(&self.clocks);
+        clocks.retain(|c| c.strong_count() > 0);
+        clocks.push(Arc::downgrade(&slot));
+        Some(Box::new(TestClock { slot, time: self.time.clone(), settings: self.settings.clone() }))
+    }
+
+    fn bind(&self, name: &str, receive: Arc<dyn Fn(&Message<'_>) + Send + Sync>) -> Option<Box<dyn Binding>> {
+        let slot = Arc::new(BindSlot { receive });
+        let mut bindings = lock(&self.bindings);
+        bindings.retain(|(_, b)| b.strong_count() > 0);
+        bindings.push((name.to_owned(), Arc::downgrade(&slot)));
+        Some(Box::new(TestBinding { _slot: slot }))
     }
 
     fn logical_time(&self) -> f64 {
@@ -162,6 +238,30 @@ impl Host for TestHost {
         *lock(&self.wakes) += 1;
         self.woken.notify_all();
     }
+
+    // Arrays (h-array): contiguous float64, as in Pd64.
+    fn array_open(&self, name: &str) -> Result<crate::arrays::ArrayMemory, String> {
+        let mut arrays = lock(&self.arrays);
+        let samples = arrays.get_mut(name).ok_or("no such array in the test host")?;
+        Ok(crate::arrays::ArrayMemory {
+            data: samples.as_mut_ptr().cast(),
+            frames: samples.len(),
+            channels: None,
+            sample: crate::arrays::SampleType::F64,
+            frame_stride: 8,
+            token: (0, 0),
+        })
+    }
+
+    fn array_resize(&self, name: &str, frames: usize) -> Result<(), String> {
+        let mut arrays = lock(&self.arrays);
+        let samples = arrays.get_mut(name).ok_or("no such array in the test host")?;
+        let mut resized = vec![0.0; frames];
+        let kept = frames.min(samples.len());
+        resized[..kept].copy_from_slice(&samples[..kept]);
+        *samples = resized.into_boxed_slice();
+        Ok(())
+    }
 }
 
 impl Outlets for TestHost {
@@ -179,6 +279,39 @@ impl Outlets for TestHost {
         self.record(Event::Error(text.to_owned()));
     }
 }
+
+/// A clock of the [`TestHost`]: its deadline (and the setting's order) and
+/// what it calls.
+struct ClockSlot {
+    when: Mutex<Option<(f64, u64)>>,
+    tick: Arc<dyn Fn() + Send + Sync>,
+}
+
+/// The engine's handle of a [`ClockSlot`]; dropping it frees the clock.
+struct TestClock {
+    slot: Arc<ClockSlot>,
+    time: Arc<AtomicU64>,
+    settings: Arc<AtomicU64>,
+}
+
+impl Clock for TestClock {
+    fn delay(&self, ms: f64) {
+        let now = f64::from_bits(self.time.load(Ordering::Relaxed));
+        *lock(&self.slot.when) = Some((now + ms, self.settings.fetch_add(1, Ordering::Relaxed)));
+    }
+}
+
+/// A name bound on the [`TestHost`].
+struct BindSlot {
+    receive: Arc<dyn Fn(&Message<'_>) + Send + Sync>,
+}
+
+/// The engine's handle of a [`BindSlot`]; dropping it unbinds the name.
+struct TestBinding {
+    _slot: Arc<BindSlot>,
+}
+
+impl Binding for TestBinding {}
 
 /// A context whose host is `host`, with `host` to hand as outlets too.
 pub fn context(host: TestHost) -> (Arc<TestHost>, Context) {

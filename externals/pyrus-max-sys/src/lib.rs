@@ -286,3 +286,30 @@ extern "C" {
 pub const fn vararg(t: c_short) -> c_int {
     t as c_int
 }
+
+// --- buffer~ (h-array), ext_buffer.h: MaxAudio's, not MaxAPI's. ---
+
+/// A reference to a `buffer~` by name (`buffer_ref_new`; freed with `object_free`).
+#[repr(C)]
+pub struct t_buffer_ref {
+    _opaque: [u8; 0],
+}
+
+/// A `buffer~` object (`buffer_ref_getobject`).
+#[repr(C)]
+pub struct t_buffer_obj {
+    _opaque: [u8; 0],
+}
+
+#[cfg_attr(windows, link(name = "MaxAudio", kind = "raw-dylib"))]
+extern "C" {
+    pub fn buffer_ref_new(owner: *mut t_object, name: *mut t_symbol) -> *mut t_buffer_ref;
+    pub fn buffer_ref_getobject(r: *mut t_buffer_ref) -> *mut t_buffer_obj;
+    /// The first sample (frames x channels float32, interleaved), claimed
+    /// until `buffer_unlocksamples`; NULL if that fails.
+    pub fn buffer_locksamples(b: *mut t_buffer_obj) -> *mut f32;
+    pub fn buffer_unlocksamples(b: *mut t_buffer_obj);
+    pub fn buffer_getframecount(b: *mut t_buffer_obj) -> t_atom_long;
+    pub fn buffer_getchannelcount(b: *mut t_buffer_obj) -> t_atom_long;
+    pub fn buffer_setdirty(b: *mut t_buffer_obj) -> t_max_err;
+}

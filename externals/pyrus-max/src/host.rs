@@ -10,7 +10,7 @@ use crate::atoms::{gensym, long_atom, to_atom, to_max};
 use crate::console;
 use crate::gate::Gate;
 use pyrus_engine::atoms::{Message, Numbers};
-use pyrus_engine::{Host, NoReceiver, Outlets};
+use pyrus_engine::{ArrayMemory, Host, NoReceiver, Outlets, SampleType};
 use pyrus_max_sys as max;
 use std::ffi::{c_short, c_void};
 use std::sync::OnceLock;
@@ -76,6 +76,90 @@ impl Host for MaxHost {
 
     fn wake(&self) {
         crate::service::wake();
+    }
+
+    // Clocks for scripts (`pyrus.after/every`): `clocks.rs`. No `bind` yet:
+    // `pyrus.receive` is refused in Max with an error saying so.
+    fn clock(&self, tick: std::sync::Arc<dyn Fn() + Send + Sync>) -> Option<Box<dyn pyrus_engine::Clock>> {
+        Some(Box::new(crate::clocks::MaxClock::new(tick)))
+    }
+
+    // --- Arrays (h-array): `pyrus.array(NAME)` over `buffer~` (MaxAudio). ---
+
+    /// The `buffer~`'s samples, frames x channels of float32 interleaved,
+    /// claimed with `buffer_locksamples` for one operation of the script's
+    /// `pyrus.Array` and released in `array_close` (the SDK: claim, use,
+    /// release; so a lock is held for one numpy operation, never a whole call).
+    fn array_open(&self, name: &str) -> Result<ArrayMemory, String> {
+        let (reference, buffer) = find_buffer(name)?;
+        // SAFETY: a live buffer~ on a host thread; the claim is released in
+        // array_close (or here when it failed).
+        let data = unsafe { max::buffer_locksamples(buffer) };
+        if data.is_null() {
+            // SAFETY: the ref find_buffer made, freed once.
+            unsafe { max::object_free(reference.cast()) };
+            return Err("its samples could not be locked".into());
+        }
+        // SAFETY: plain queries of the claimed buffer~.
+        let (frames, channels) = unsafe { (max::buffer_getframecount(buffer), max::buffer_getchannelcount(buffer)) };
+        let channels = channels.max(1) as usize;
+        Ok(ArrayMemory {
+            data: data.cast(),
+            frames: frames.max(0) as usize,
+            channels: Some(channels),
+            sample: SampleType::F32,
+            frame_stride: channels * std::mem::size_of::<f32>(),
+            token: (reference as usize, buffer as usize),
+        })
+    }
+
+    fn array_close(&self, _name: &str, memory: &ArrayMemory) {
+        let (reference, buffer) = memory.token;
+        // SAFETY: the claim and the ref array_open made, each given back once.
+        unsafe {
+            max::buffer_unlocksamples(buffer as *mut max::t_buffer_obj);
+            max::object_free(reference as *mut c_void);
+        }
+    }
+
+    /// `buffer_setdirty`: the buffer~'s views and users see the new samples.
+    fn array_redraw(&self, name: &str) -> Result<(), String> {
+        let (reference, buffer) = find_buffer(name)?;
+        // SAFETY: a live buffer~ and the ref that found it, freed once.
+        unsafe {
+            max::buffer_setdirty(buffer);
+            max::object_free(reference.cast());
+        }
+        Ok(())
+    }
+
+    /// The buffer~'s own `sizeinsamps` message (its channels stay).
+    fn array_resize(&self, name: &str, frames: usize) -> Result<(), String> {
+        let (reference, buffer) = find_buffer(name)?;
+        let mut size = long_atom(frames as max::t_atom_long);
+        // SAFETY: a live buffer~ on a host thread, where Max allows typedmess;
+        // the atom outlives the call; the ref is freed once.
+        unsafe {
+            max::typedmess(buffer.cast(), gensym("sizeinsamps"), 1, &mut size);
+            max::object_free(reference.cast());
+        }
+        Ok(())
+    }
+}
+
+/// A new ref to the `buffer~` named `name` and the buffer it finds; the
+/// caller frees the ref (`object_free`) when done.
+fn find_buffer(name: &str) -> Result<(*mut max::t_buffer_ref, *mut max::t_buffer_obj), String> {
+    // SAFETY: a ref owned by no object: it lives for one operation, so no
+    // notification ever reaches an owner; freed here when nothing is found.
+    unsafe {
+        let reference = max::buffer_ref_new(std::ptr::null_mut(), gensym(name));
+        let buffer = max::buffer_ref_getobject(reference);
+        if buffer.is_null() {
+            max::object_free(reference.cast());
+            return Err("no such buffer~ in Max".into());
+        }
+        Ok((reference, buffer))
     }
 }
 

@@ -27,6 +27,8 @@
 //! | free | Max | main | a scheduler-thread call of the same object, in flight | the object's gate: waits, with the GIL released, for the other thread's passes (its method's first steps, its outlet calls), never for its own thread's (`gate.rs`); then what dropping the engine object blocks on |
 //! | the service clock (`service::tick`: `Context::service`, again after 1 ms while it returns true) | Max's scheduler | scheduler (main without Overdrive) | main-thread calls | nothing (see `Context::service`) |
 //! | the main qelem (`service::main_turn`: sets the service clock) | Max's main queue, set by `wake` | main | scheduler-thread calls and service | nothing |
+//! | the array methods (`MaxHost::array_open`/`array_close`/`array_redraw`/`array_resize`: a `buffer_ref_new` per operation, `buffer_locksamples` until `array_close`'s `buffer_unlocksamples`, `buffer_setdirty`, the buffer~'s `sizeinsamps`; for `pyrus.array`) | the engine: a synchronous call's operation, or the service carrying out a detached call's request | main or scheduler | the other thread's (a buffer~ may be locked by both: a claim count) | nothing (a lock is a claim, not a wait) |
+//! | scripts' clocks (`clocks::MaxClock`: the engine's tick for `pyrus.after/every`) | Max's scheduler | scheduler (main without Overdrive) | main-thread calls | what a `detach 0` call of the object blocks on |
 //! | `MaxHost::wake` (`qelem_set` only) | the engine | any (workers, script and device threads) | anything | nothing |
 //! | `MaxHost::request_service` | the engine, after a synchronous call and when a job is submitted | scheduler: sets the clock for now and keeps the GIL lease to the end of the pass; main: keeps no lease (says no: the engine gives the GIL back after each main-thread call, so the scheduler thread never waits for main's queue to come round) and sets the clock if the context wants a service (`Context::wants_service`) | the other thread | nothing |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`: `Context::control`) | Max | main or scheduler | the other thread | the engine's (`reload`: the GIL) |
@@ -43,6 +45,7 @@
 
 mod atoms;
 mod attrs;
+mod clocks;
 mod console;
 mod control;
 mod gate;

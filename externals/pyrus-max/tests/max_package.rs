@@ -30,8 +30,8 @@ const CLASSES: &[&str] = &["pyrus", "pyrus.usb"];
 const STANDARD_BOXES: &[&str] = &["comment", "message", "number", "flonum", "button", "toggle"];
 
 /// The standard Max objects the help patchers make in `newobj` boxes (`p`:
-/// a subpatcher, here one per tab).
-const STANDARD_OBJECTS: &[&str] = &["print", "route", "unpack", "receive", "r", "p"];
+/// a subpatcher, here one per tab; `buffer~`: the arrays tab's).
+const STANDARD_OBJECTS: &[&str] = &["print", "route", "unpack", "receive", "r", "p", "buffer~"];
 
 /// Python's own modules the help uses as targets; any other module must be a
 /// script in the package.

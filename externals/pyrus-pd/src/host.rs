@@ -6,10 +6,11 @@ use crate::console;
 use crate::service::WakeStream;
 use pd_sys as pd;
 use pyrus_engine::atoms::{Message, Numbers};
-use pyrus_engine::{Host, NoReceiver, Outlets};
+use pyrus_engine::{ArrayMemory, Binding, Clock, Host, NoReceiver, Outlets, SampleType};
 use std::cell::{Cell, OnceCell};
 use std::ffi::c_void;
 use std::io::Write;
+use std::sync::Arc;
 
 /// The Pd instance as the engine's context sees it: the console, receivers,
 /// the logical clock, the service clock and the waker.
@@ -94,6 +95,69 @@ impl Host for PdHost {
             // Full means a wake-up is already pending: nothing to add.
             let _ = write.write(&[1]);
         }
+    }
+
+    // Clocks and receivers for scripts (`pyrus.after/every/receive`): `clocks.rs`.
+    fn clock(&self, tick: Arc<dyn Fn() + Send + Sync>) -> Option<Box<dyn Clock>> {
+        Some(Box::new(crate::clocks::PdClock::new(tick)))
+    }
+
+    fn bind(&self, name: &str, receive: Arc<dyn Fn(&Message<'_>) + Send + Sync>) -> Option<Box<dyn Binding>> {
+        crate::clocks::PdBinding::new(name, receive).map(|b| Box::new(b) as Box<dyn Binding>)
+    }
+
+    // --- Arrays (h-array): `pyrus.array(NAME)` over Pd's garrays. ---
+
+    /// The garray's words: one `t_float` at the start of each `t_word`
+    /// (8 bytes on a 64-bit machine: a strided float32 view in Pd's 32-bit
+    /// build, a contiguous float64 one in Pd64).
+    fn array_open(&self, name: &str) -> Result<ArrayMemory, String> {
+        let garray = find_array(name)?;
+        let (mut size, mut words) = (0, std::ptr::null_mut());
+        // SAFETY: a live garray on Pd's thread; Pd fills both or returns 0.
+        if unsafe { pd::garray_getfloatwords(garray, &mut size, &mut words) } == 0 {
+            return Err("it is not an array of floats".into());
+        }
+        let sample = match std::mem::size_of::<pd::t_float>() {
+            4 => SampleType::F32,
+            _ => SampleType::F64,
+        };
+        Ok(ArrayMemory {
+            data: words.cast(),
+            frames: size.max(0) as usize,
+            channels: None,
+            sample,
+            frame_stride: std::mem::size_of::<pd::t_word>(),
+            token: (0, 0),
+        })
+    }
+
+    fn array_redraw(&self, name: &str) -> Result<(), String> {
+        // SAFETY: a live garray on Pd's thread.
+        unsafe { pd::garray_redraw(find_array(name)?) };
+        Ok(())
+    }
+
+    fn array_resize(&self, name: &str, frames: usize) -> Result<(), String> {
+        // SAFETY: a live garray on Pd's thread; the engine bounds `frames`.
+        unsafe { pd::garray_resize_long(find_array(name)?, frames as std::ffi::c_long) };
+        Ok(())
+    }
+}
+
+extern "C" {
+    // From Pd's g_canvas.h (exported by the pd binary, not in m_pd.h).
+    static garray_class: *mut pd::_class;
+}
+
+/// The garray bound to `name` (Pd's thread).
+fn find_array(name: &str) -> Result<*mut pd::_garray, String> {
+    // SAFETY: reading Pd's class pointer, set at Pd's start, and looking up
+    // a symbol's binding on Pd's thread.
+    let garray = unsafe { pd::pd_findbyclass(gensym(name), garray_class) };
+    match garray.is_null() {
+        true => Err("no such array in Pd (is its patch open? names are case-sensitive)".into()),
+        false => Ok(garray.cast()),
     }
 }
 

@@ -12,6 +12,9 @@
 //! | the object's new, free, bang, float, symbol, list, anything | Pd | scheduler | no, but re-entrant through outlets |
 //! | the service clock (`service::tick`: the instance context's `Context::service`) | Pd's clock list | scheduler | no |
 //! | the waker's poll function (`service::woken`) | Pd's `sys_pollgui` | scheduler | no |
+//! | the array methods (`PdHost::array_open`/`array_redraw`/`array_resize`: `pd_findbyclass` of the name, `garray_getfloatwords`, `garray_redraw`, `garray_resize_long`; for `pyrus.array`) | the engine: a synchronous call's operation, or the service carrying out a detached call's request | scheduler | no |
+//! | scripts' clocks (`clocks::PdClock`: the engine's tick for `pyrus.after/every`) and the receiver reaper (`clocks::reap`: unbinds and frees dropped receivers) | Pd's clock list | scheduler | no, but a tick runs a `detach 0` callback, re-entrant through outlets |
+//! | scripts' receivers' anything (`clocks.rs`: `pyrus.receive`, bound with `pd_bind`) | Pd, for a `[send NAME]` or `; NAME ...` | scheduler | no, but re-entrant through outlets |
 //! | the waker itself (`PdHost::wake`: writes one byte to a socket) | the engine | any (workers, script threads, device threads) | yes; never blocks |
 //! | `[; pyrus workers N(`, `[; pyrus reload(` (`control.rs`) | Pd | scheduler | no |
 //! | the `atexit` handler (`service::at_exit`: ends the engine, never waiting for the GIL, joining its threads for at most 0.5 s in all) | libc `exit()` (Windows: registered with msvcrt's `_onexit`) | the exiting (scheduler) thread | no |
@@ -38,6 +41,7 @@
 //! to install.
 
 mod atoms;
+mod clocks;
 mod console;
 mod control;
 mod host;
@@ -165,6 +169,7 @@ fn setup() {
             return other_float::register(why);
         }
         inlets::setup();
+        clocks::setup();
         CLASS.store(class, Ordering::Release);
         let waker = service::create();
         // The instance's context: its console takes script output that

@@ -6,7 +6,7 @@ use support::*;
 
 #[test]
 fn help_patches_open_and_every_object_creates() {
-    for help in ["pyrus-help.pd", "pyrus.usb-help.pd", "pyrus~-help.pd"] {
+    for help in ["pyrus-help.pd", "pyrus.usb-help.pd", "pyrus~-help.pd", "pyrus-array-help.pd"] {
         let dir = test_dir(help);
         let mut p = Patch::new();
         let pkg = package_dir().to_string_lossy().into_owned();
@@ -162,4 +162,83 @@ fn the_help_patch_s_endless_call_runs_until_stop() {
     assert_eq!(t.printed("forever"), ["symbol running"], "{}", t.text());
     assert!(t.printed("forever-status").iter().any(|s| s == "stopped"), "{}", t.text());
     assert!(t.errors().is_empty(), "{message} on [{object}]: {}", t.text());
+}
+
+/// A copy of help patch `help` with `extra` boxes (numbered from its last
+/// box on) and connections appended, in `dir`; returns its path.
+fn help_copy(dir: &std::path::Path, help: &str, extra: impl FnOnce(usize) -> String) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(package_dir().join(help)).unwrap();
+    let n = top_level_boxes(&text).len();
+    let path = dir.join(help);
+    std::fs::write(&path, text + &extra(n)).unwrap();
+    path
+}
+
+#[test]
+fn the_array_help_patch_draws_its_curve_in_both_modes() {
+    let dir = test_dir("arrayhelp");
+    let text = std::fs::read_to_string(package_dir().join("pyrus-array-help.pd")).unwrap();
+    let boxes = top_level_boxes(&text);
+    let find = |end: &str| boxes.iter().position(|l| l.starts_with("#X obj") && l.ends_with(end)).expect("the box");
+    let (draw, far) = (find(" examples.draw pyrus-array-help;"), find(" examples.draw_far pyrus-array-help;"));
+    // Press `1` into each (one harmonic; one cycle), then read slot 64 of 256.
+    let path = help_copy(&dir, "pyrus-array-help.pd", |n| {
+        format!(
+            "#X obj 600 10 r press-draw;\n#X obj 600 40 r press-far;\n#X obj 600 70 loadbang;\n\
+             #X msg 600 100 \\; press-draw 1 \\; probe 64 \\; press-far 1;\n#X obj 600 130 r probe;\n\
+             #X obj 600 160 tabread pyrus-array-help;\n#X obj 600 190 print probe;\n#X obj 600 220 t b;\n\
+             #X msg 600 250 \\; probe 64 \\; pd quit;\n\
+             #X connect {n} 0 {draw} 0;\n#X connect {} 0 {far} 0;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n\
+             #X connect {} 0 {} 0;\n#X connect {far} 0 {} 0;\n#X connect {} 0 {} 0;\n",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 5,
+            n + 6,
+            n + 7,
+            n + 7,
+            n + 8
+        )
+    });
+    let t = run_pd(&path, &[], Duration::from_secs(30));
+    assert_eq!(t.status, Some(0), "{}", t.text());
+    t.require_numpy();
+    let probes: Vec<f64> = t.printed("probe").iter().map(|s| s.parse().unwrap()).collect();
+    // sin(pi/2), scaled to 0.9; then a Hann-windowed cycle.
+    let hann = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * 64.0 / 255.0).cos();
+    assert_eq!(probes.len(), 2, "{}", t.text());
+    assert!((probes[0] - 0.9).abs() < 1e-4, "{}", t.text());
+    assert!((probes[1] - 0.9 * hann).abs() < 1e-4, "{}", t.text());
+    assert!(t.errors().is_empty(), "{}", t.text());
+}
+
+#[test]
+fn pyrus_help_opens_the_array_help_from_its_own_folder() {
+    let dir = test_dir("arrayhelpopen");
+    std::fs::copy(package_dir().join("pyrus-array-help.pd"), dir.join("pyrus-array-help.pd")).unwrap();
+    let text = std::fs::read_to_string(package_dir().join("pyrus-help.pd")).unwrap();
+    let boxes = top_level_boxes(&text);
+    let open =
+        boxes.iter().position(|l| l.starts_with("#X msg") && l.contains("open pyrus.array help")).expect("the box");
+    // Press it, then read the array the opened patch has.
+    let path = help_copy(&dir, "pyrus-help.pd", |n| {
+        format!(
+            "#X obj 600 10 r press-open;\n#X obj 600 40 loadbang;\n\
+             #X msg 600 70 \\; press-open bang \\; probe 3 \\; pd quit;\n#X obj 600 100 r probe;\n\
+             #X obj 600 130 tabread pyrus-array-help;\n#X obj 600 160 print probe;\n\
+             #X connect {n} 0 {open} 0;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 4,
+            n + 5
+        )
+    });
+    let t = run_pd(&path, &[], Duration::from_secs(30));
+    assert_eq!(t.status, Some(0), "{}", t.text());
+    assert_eq!(t.printed("probe"), ["0"], "{}", t.text());
+    assert!(!t.contains("no such array"), "{}", t.text());
 }

@@ -25,6 +25,8 @@ pub(crate) enum JobKind {
     Message(usize, OwnedMessage),
     /// A device a script opened has events: run its callback on them.
     Device(crate::usb::script::DeviceRun),
+    /// A script's clock or receiver fired: run its callback (`crate::clocks`).
+    Fire(crate::clocks::Fire),
     /// The object was deleted: its instance's `on_close`, the last job.
     Close,
     /// Another object reloaded the module the target lives in: resolve it

@@ -76,6 +76,10 @@ pub enum Delivery {
     /// object's call: resolve the target again, as a call of its own
     /// (see `crate::Context::rebind`).
     Rebind,
+    /// Scripts' clocks or receivers were made or cancelled on this thread:
+    /// arm or free them now, before what this thread sent next (see
+    /// `crate::clocks`). For no object.
+    Hooks,
 }
 
 /// One context's mailbox (see the module docs).

@@ -411,6 +411,7 @@ fn run_one(py: Python<'_>, queue: &Arc<JobQueue>, run: u64) {
         console::call_as(&caller, || match &job {
             JobKind::Message(inlet, m) => queue.core.handle(py, out, *inlet, m),
             JobKind::Device(device) => device.run(py, out, status),
+            JobKind::Fire(fire) => fire.run(py, out, status),
             JobKind::Close => queue.core.close(py, out),
             JobKind::Rebind => queue.core.rebind(py, out),
         })

@@ -31,6 +31,7 @@ impl Context {
         match delivery {
             Delivery::Post(text) => self.host().post(&text),
             Delivery::Error(text) => self.host().error(&text),
+            Delivery::Hooks => crate::clocks::service(self),
             _ => {}
         }
     }
@@ -80,12 +81,18 @@ impl Context {
                 )));
             }
         }
+        // Scripts' clocks and receivers made or cancelled on workers, before
+        // the output of the jobs that made them (which may lead straight to
+        // a message for a receiver made there).
+        crate::clocks::service(self);
         // Deliveries that waited for their objects to be made come first:
         // they are older than any of theirs still in the mailbox.
         for (id, d) in self.take_released() {
             self.deliver(id, d);
         }
         self.mailbox().drain(BUDGET, |id, d| self.deliver(id, d));
+        // Detached calls' array requests (after the drain, which re-arms the waker).
+        crate::arrays::serve(self);
         // Script output: partial lines of no object end with the pass; counts of
         // lines a flood left out, once their second is over.
         console::end_of_pass();
@@ -123,6 +130,7 @@ impl Context {
             || self.has_dirty()
             || console::windows(self).any_left_out()
             || gil::episode_pending()
+            || crate::arrays::pending(self)
     }
 }
 

@@ -244,6 +244,7 @@ impl Drop for Object {
         inner.ctx().unregister(inner.core.id);
         watch::unwatch(inner.core.id);
         usb_script::owner_gone(inner.core.id);
+        crate::clocks::owner_gone(inner.ctx(), inner.core.id);
         for _ in 0..inner.queue.clear_all() {
             inner.ctx().producer_end();
         }
@@ -536,6 +537,8 @@ impl Recipient for Inner {
                 }
             }
             Delivery::Rebind => self.rebind(),
+            // For no object: the context carries it out (`crate::clocks`).
+            Delivery::Hooks => {}
             Delivery::Reload(module) => {
                 // A module it uses changed: reload that first, then its own
                 // (the object's own reload, whatever its class defines).
@@ -564,7 +567,22 @@ impl Recipient for Inner {
     /// job is never refused nor replaced: its events wait in the device's
     /// own bounded queue, which counts what it drops.
     fn run(&self, work: Work) {
-        // The only work an object is handed: its script devices' events.
+        // The work an object is handed: its script devices' events, and its
+        // scripts' clocks and receivers firing (a message is a call: under
+        // the `-queue` limit; a timer coalesces instead).
+        let work = match work.downcast::<crate::clocks::Fire>() {
+            Ok(fire) => {
+                return match self.detach() {
+                    Detach::Sync => self.sync(|py, out| fire.run(py, out, self.core.status())),
+                    _ if fire.is_message() => self.submit(JobKind::Fire(*fire)),
+                    _ => {
+                        self.queue.push(JobKind::Fire(*fire), false);
+                        self.queued();
+                    }
+                };
+            }
+            Err(work) => work,
+        };
         let Ok(device) = work.downcast::<DeviceRun>() else { return };
         let device = *device;
         match self.detach() {

@@ -92,12 +92,19 @@ thread_local! {
 /// borrow and no push; a synchronous call sets it under the same lookup of
 /// the thread-local as its lease ([`gil::sync_call_as`]).
 pub(crate) fn call_as<R>(caller: &Caller, f: impl FnOnce() -> R) -> R {
-    gil::current_caller(|current| call_as_in(current, caller, f))
+    gil::call_cells(|current, arrays| call_as_in(current, arrays, caller, f))
 }
 
 /// [`call_as`] with this thread's current object cell in hand.
-pub(crate) fn call_as_in<R>(current: &Cell<*const Caller>, caller: &Caller, f: impl FnOnce() -> R) -> R {
-    let _restore = Restore { caller, current, covered: current.replace(caller) };
+/// `arrays` is this thread's count of `pyrus.Array` handles: those the call
+/// makes are cleared when it ends (see `crate::arrays::script`).
+pub(crate) fn call_as_in<R>(
+    current: &Cell<*const Caller>,
+    arrays: &Cell<usize>,
+    caller: &Caller,
+    f: impl FnOnce() -> R,
+) -> R {
+    let _restore = Restore { caller, current, covered: current.replace(caller), arrays, mark: arrays.get() };
     f()
 }
 
@@ -106,11 +113,17 @@ struct Restore<'a> {
     caller: &'a Caller,
     current: &'a Cell<*const Caller>,
     covered: *const Caller,
+    /// The thread's count of array handles, and what it was when the call began.
+    arrays: &'a Cell<usize>,
+    mark: usize,
 }
 
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
         self.current.set(self.covered);
+        if self.arrays.get() > self.mark {
+            crate::arrays::script::end_of_call(self.arrays, self.mark);
+        }
         // What the call printed without a final newline is a line now.
         end_of_call(self.caller);
     }

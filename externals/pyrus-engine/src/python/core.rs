@@ -382,6 +382,10 @@ impl Core {
     /// uses it; `reload MODULE...` does so for those modules. A module whose
     /// new code fails keeps its old code (see [`reload_module`]).
     fn reload(&self, py: Python<'_>, out: &Out, args: &[Atom<'_>]) -> PyResult<()> {
+        // The clocks and receivers started before the reload end with it,
+        // once the new code works; those the new code (module code, its
+        // `on_reload`) starts stay.
+        let mark = crate::clocks::mark();
         let names: Vec<String> = if args.is_empty() {
             let Some(path) = self.path.clone() else {
                 return Err(PyTypeError::new_err("this object has no target to reload: use reload MODULE"));
@@ -391,6 +395,7 @@ impl Core {
                 // Never imported (it failed at creation): just try again.
                 None => {
                     self.resolve_target(py, out);
+                    crate::clocks::stop_owner(out, self.id, mark);
                     return Ok(());
                 }
             }
@@ -401,13 +406,17 @@ impl Core {
             reload_module(py, &name)?;
             rebind_users(py, &name, Some(self.id), out);
         }
+        crate::clocks::stop_owner(out, self.id, mark);
         Ok(())
     }
 
     /// Another object reloaded the module the target lives in: resolve it
     /// again (see [`rebind_users`]).
     pub fn rebind(&self, py: Python<'_>, out: &Out) {
+        let mark = crate::clocks::mark();
         self.resolve_target(py, out);
+        // The old code's clocks and receivers end; those `on_reload` started stay.
+        crate::clocks::stop_owner(out, self.id, mark);
     }
 
     /// Resolves the target path, keeping the previous target when it fails.

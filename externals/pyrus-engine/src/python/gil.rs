@@ -67,6 +67,9 @@ struct Lease {
     /// This thread's current object (see [`crate::python::console::call_as`]):
     /// here, so that a synchronous call looks up one thread-local, not two.
     current: Cell<*const Caller>,
+    /// Arrays (h-array): how many `pyrus.Array` handles this thread's running
+    /// calls made (see `crate::arrays::script`), here for the same reason.
+    arrays: Cell<usize>,
 }
 
 /// Slow waits for the GIL while the same objects' detached jobs ran.
@@ -108,6 +111,7 @@ thread_local! {
             release_pending: Cell::new(false),
             unattached: Cell::new(0),
             current: Cell::new(std::ptr::null()),
+            arrays: Cell::new(0),
         }
     };
 }
@@ -139,13 +143,21 @@ pub(crate) fn sync_call_as<R>(
     f: impl FnOnce(Python<'_>) -> R,
 ) -> R {
     LEASE.with(|lease| {
-        sync_call_in(lease, ctx, waiter, |py| crate::python::console::call_as_in(&lease.current, caller, || f(py)))
+        sync_call_in(lease, ctx, waiter, |py| {
+            crate::python::console::call_as_in(&lease.current, &lease.arrays, caller, || f(py))
+        })
     })
 }
 
 /// Runs `f` with this thread's current object cell (see `Lease::current`).
 pub(crate) fn current_caller<R>(f: impl FnOnce(&Cell<*const Caller>) -> R) -> R {
     LEASE.with(|lease| f(&lease.current))
+}
+
+/// Runs `f` with this thread's current object cell and its count of array
+/// handles (see `Lease::arrays`): what entering a call needs, in one lookup.
+pub(crate) fn call_cells<R>(f: impl FnOnce(&Cell<*const Caller>, &Cell<usize>) -> R) -> R {
+    LEASE.with(|lease| f(&lease.current, &lease.arrays))
 }
 
 fn sync_call_in<R>(lease: &Lease, ctx: &Context, waiter: Option<ObjectId>, f: impl FnOnce(Python<'_>) -> R) -> R {

@@ -228,6 +228,8 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     m.add_class::<Owner>()?;
     m.add("Stopped", py.get_type::<Stopped>())?;
     crate::usb::script::install(&m)?;
+    crate::arrays::script::install(&m)?;
+    crate::clocks::install(&m)?; // pyrus.after, pyrus.every, pyrus.receive
     let modules = py.import("sys")?.getattr("modules")?;
     modules.cast::<PyDict>()?.set_item("_pyrus", m)?;
     Ok(())

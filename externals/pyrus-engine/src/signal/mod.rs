@@ -551,6 +551,8 @@ impl<S: Sample> Recipient for Shared<S> {
         match delivery {
             Delivery::Outlet(..) | Delivery::Post(_) | Delivery::Error(_) | Delivery::Send(..) => {} // carried
             Delivery::JobDone(_) => {}
+            // For no object: the context carries it out (`crate::clocks`).
+            Delivery::Hooks => {}
             Delivery::Rebind => self.rebind(),
             Delivery::Reload(module) => {
                 if self.core.module_name().as_deref() != Some(module.as_str()) {

@@ -435,6 +435,20 @@ impl Max {
         format!("{}\n--- stderr:\n{stderr}", self.log.join("\n"))
     }
 
+    /// Stops the kernel's process (every thread) for `pause`, as a loaded
+    /// machine may: the pause itself, not a wait for anything. Linux only
+    /// (under wine the kernel runs in wine's own processes).
+    pub fn stall(&self, pause: Duration) {
+        let pid = self.child.id().to_string();
+        let kill = |signal: &str| {
+            let status = Command::new("kill").args([signal, &pid]).status().expect("kill runs");
+            assert!(status.success(), "kill {signal} {pid}: {status}");
+        };
+        kill("-STOP");
+        std::thread::sleep(pause);
+        kill("-CONT");
+    }
+
     /// `quit`, then waits for the exit (at most [`HANG`]) and the rest of
     /// the output, and asserts exit status 0 and no `violation` line.
     pub fn quit(mut self) -> Ended {
