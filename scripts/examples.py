@@ -86,7 +86,7 @@ class UsbNotes(pyrus.Object):
             self.out(1, m)
 
 
-# Arrays (help/pyrus-array-help.pd, the arrays tab of help/pyrus.maxhelp): a
+# Arrays (help/pyrus-arrays.pd, the arrays tab of help/pyrus.maxhelp): a
 # curve made in numpy, drawn into a Pd array or a Max buffer~.
 
 

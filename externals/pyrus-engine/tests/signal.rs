@@ -5,7 +5,7 @@
 //! result depends on the machine's speed.
 
 use pyrus_engine::test_host::{self, Event, TestHost};
-use pyrus_engine::{Context, Object, Options, Perform, SignalObject};
+use pyrus_engine::{Context, Host, Object, Options, Perform, SignalObject};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -649,4 +649,132 @@ fn watch_reloads_on_a_save_between_two_blocks() {
     o.message(0, &test_host::msg("watch 2"));
     let errors = status(&host.take(), 0);
     assert!(errors.last().is_some_and(|e| e.starts_with("error ValueError watch takes")), "{errors:?}");
+}
+
+// Clocks and receivers from a `pyrus.Signal` script: each firing is a job
+// on the object's audio worker, between two blocks, in order with its
+// messages; what the callback returns leaves outlet 0, marshalled.
+
+const STEPPER: &str = "import threading, pyrus\nentered = threading.Event()\ngate = threading.Event()\n\n\
+def arm():\n    gate.clear()\n    entered.clear()\n\ndef wait_entered():\n    return entered.wait(10)\n\n\
+def release():\n    gate.set()\n\nclass Stepper(pyrus.Signal):\n    outlets = 1\n    def __init__(self, bus):\n        \
+self.g = 1\n        self.in_0_listen(bus)\n    def in_0_listen(self, bus):\n        \
+self.bus = pyrus.receive(bus, self.gain)\n    def in_0_start(self, ms):\n        \
+self.clock = pyrus.every(ms, self.step)\n    def in_0_after(self, ms):\n        \
+pyrus.after(ms, self.gain, -1)\n    def in_0_hold(self):\n        entered.set()\n        gate.wait(10)\n    \
+def step(self):\n        self.g += 1\n        return pyrus.Message('step', self.g, pyrus.time())\n    \
+def gain(self, g):\n        self.g = g\n        self.out(0, 'gain', g)\n    def process(self, ins, outs):\n        \
+outs[:] = ins * self.g\n";
+
+/// Services `ctx` (as the host's clock would) until `done`, at most [`HUNG`].
+fn serve_while(ctx: &Context, host: &TestHost, what: &str, mut busy: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while busy() {
+        assert!(start.elapsed() < HUNG, "{what}; recorded: {:?}", host.take());
+        ctx.service();
+        host.wait_for_wake(Duration::from_millis(1));
+    }
+}
+
+/// Each host block's first sample, after checking the block is one value.
+fn levels(output: &[f32], block: usize) -> Vec<f32> {
+    assert!(output.chunks(block).all(|b| b.iter().all(|&y| y == b[0])), "a change lands between two blocks");
+    output.chunks(block).map(|b| b[0]).collect()
+}
+
+#[test]
+fn every_and_receive_from_a_signal_script_change_what_process_does_between_two_blocks() {
+    let dir = setup("stepper", STEPPER);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "stepper.Stepper stepper-bus");
+    // Made in __init__, on this (the creating host) thread: bound at once.
+    assert_eq!(host.bound("stepper-bus"), 1);
+    o.message(0, &test_host::msg("start 100"));
+    // Made on the audio worker: armed by the service.
+    serve_while(ctx, &host, "the clock is armed", || host.clocks_set() == 0);
+    let mut p = o.dsp(8, 48000.0);
+    let one = |_| 1.0;
+    let mut output = stream(&mut p, 0, 4, 8, one);
+    host.advance(100.0);
+    output.extend(stream(&mut p, 4, 4, 8, one));
+    let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
+    assert_eq!(status(&events, 0), ["step 2 100"], "its result, at the clock's logical time");
+    // Each run done before the next tick (else it would coalesce: below).
+    for (at, result) in [(200, "step 3 200"), (300, "step 4 300")] {
+        host.advance(100.0);
+        let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
+        assert_eq!(status(&events, 0), [result], "at {at}");
+    }
+    output.extend(stream(&mut p, 8, 4, 8, one));
+    host.send("stepper-bus", &pyrus_engine::atoms::Message::Float(10.0)).expect("bound");
+    output.extend(stream(&mut p, 12, 4, 8, one));
+    let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
+    assert_eq!(status(&events, 0), ["gain 10"], "called like a method");
+    // Block i is made from input i - 2: each change reaches the blocks of
+    // the input after it (those already done may have it or not).
+    let blocks = levels(&output, 8);
+    let within = |at: usize, low: f32, high: f32| blocks[at..at + 2].iter().all(|&y| (low..=high).contains(&y));
+    assert_eq!(blocks[..4], [0.0, 0.0, 1.0, 1.0], "{blocks:?}");
+    assert!(within(4, 1.0, 2.0), "{blocks:?}");
+    assert_eq!(blocks[6..8], [2.0; 2], "one tick at 100: {blocks:?}");
+    assert!(within(8, 2.0, 4.0), "{blocks:?}");
+    assert_eq!(blocks[10..12], [4.0; 2], "two more at 200 and 300: {blocks:?}");
+    assert!(within(12, 4.0, 10.0), "{blocks:?}");
+    assert_eq!(blocks[14..], [10.0; 2], "the message to its receiver: {blocks:?}");
+    assert!(blocks.windows(2).all(|w| w[1] >= w[0]), "in order: {blocks:?}");
+    assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
+}
+
+#[test]
+fn a_signal_scripts_every_coalesces_while_its_worker_is_busy() {
+    let dir = setup("coalesce", STEPPER);
+    let (host, ctx) = context();
+    let gate = Gate::new(ctx, &dir, "coalesce");
+    let o = make(ctx, &host, &dir, "coalesce.Stepper coalesce-bus");
+    o.message(0, &test_host::msg("start 10"));
+    serve_while(ctx, &host, "the clock is armed", || host.clocks_set() == 0);
+    gate.arm();
+    o.message(0, &test_host::msg("hold"));
+    gate.wait_entered();
+    // The worker is held: the first tick's run waits, the next three are skipped.
+    for _ in 0..4 {
+        host.advance(10.0);
+    }
+    gate.release();
+    o.message(0, &test_host::msg("eval self.clock.skipped"));
+    let events = test_host::serve_until(ctx, &host, |e| status(e, 0).len() == 2);
+    assert_eq!(status(&events, 0), ["step 2 40", "3"], "one run, three ticks coalesced");
+    host.advance(10.0);
+    let events = test_host::serve_until(ctx, &host, |e| status(e, 0).len() == 1);
+    assert_eq!(status(&events, 0), ["step 3 50"], "it ticks again");
+}
+
+#[test]
+fn deleting_or_reloading_a_signal_object_ends_its_clocks_and_receivers() {
+    let dir = setup("ending", STEPPER);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "ending.Stepper ending-bus");
+    o.message(0, &test_host::msg("start 10"));
+    o.message(0, &test_host::msg("after 1000"));
+    serve_while(ctx, &host, "both clocks are armed", || host.clocks_set() < 2);
+    let mut p = o.dsp(8, 48000.0);
+    stream(&mut p, 0, 4, 8, |_| 1.0);
+    // A reload ends the old code's hooks (this code starts none on reload).
+    o.message(0, &test_host::msg("reload"));
+    o.message(0, &test_host::msg("eval 'reloaded'"));
+    let events = test_host::serve_until(ctx, &host, |e| status(e, 0).contains(&"symbol reloaded".to_owned()));
+    assert_eq!(status(&events, 1), Vec::<String>::new(), "the reload worked");
+    assert_eq!((host.clocks_set(), host.bound("ending-bus")), (0, 0), "ended by the reload");
+    // The new code's own: then deleted with them pending.
+    o.message(0, &test_host::msg("start 10"));
+    o.message(0, &test_host::msg("listen ending-bus"));
+    serve_while(ctx, &host, "armed again", || host.clocks_set() == 0 || host.bound("ending-bus") == 0);
+    host.take();
+    drop(o);
+    drop(p);
+    assert_eq!((host.clocks_set(), host.bound("ending-bus")), (0, 0), "freed and unbound with the object");
+    host.advance(1000.0);
+    assert!(host.send("ending-bus", &pyrus_engine::atoms::Message::Bang).is_err());
+    ctx.service();
+    assert_eq!(host.take(), Vec::<Event>::new(), "nothing fires after");
 }

@@ -122,7 +122,6 @@ fn every_help_patch_opens_in_a_pd_whose_only_externals_folder_holds_the_package(
     let ext = unpack("help");
     let path = ext.to_string_lossy().into_owned();
     let helps = help_patches(&ext.join("pyrus"));
-    assert_eq!(helps.len(), 4, "{helps:?}");
     for help in &helps {
         let name = help.file_name().unwrap().to_string_lossy().into_owned();
         // Each help patch meets its own object first: opening it is the

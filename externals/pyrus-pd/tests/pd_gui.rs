@@ -328,13 +328,7 @@ fn every_help_patch_and_subpatch_draws_cleanly_in_the_real_pd_gui() {
     require("import", "imagemagick");
     require("pd-gui", "puredata-gui");
     let shots = shots_dir();
-    let mut helps: Vec<PathBuf> = std::fs::read_dir(package_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with("-help.pd") || p.ends_with("pyrus-demo.pd"))
-        .collect();
-    helps.sort();
-    assert!(helps.len() >= 3, "{helps:?}");
+    let helps = help_patches(&package_dir());
     let mut problems = Vec::new();
     for help in &helps {
         let name = help.file_name().unwrap().to_string_lossy().into_owned();

@@ -6,7 +6,10 @@ use support::*;
 
 #[test]
 fn help_patches_open_and_every_object_creates() {
-    for help in ["pyrus-help.pd", "pyrus.usb-help.pd", "pyrus~-help.pd", "pyrus-array-help.pd"] {
+    // Every patch the package ships but the demo, which reports a
+    // deliberate error (the demo test below runs it).
+    for path in help_patches(&package_dir()).iter().filter(|p| !p.ends_with("pyrus-demo.pd")) {
+        let help = path.file_name().unwrap().to_str().unwrap();
         let dir = test_dir(help);
         let mut p = Patch::new();
         let pkg = package_dir().to_string_lossy().into_owned();
@@ -175,18 +178,18 @@ fn help_copy(dir: &std::path::Path, help: &str, extra: impl FnOnce(usize) -> Str
 }
 
 #[test]
-fn the_array_help_patch_draws_its_curve_in_both_modes() {
+fn the_arrays_patch_draws_its_curve_in_both_modes() {
     let dir = test_dir("arrayhelp");
-    let text = std::fs::read_to_string(package_dir().join("pyrus-array-help.pd")).unwrap();
+    let text = std::fs::read_to_string(package_dir().join("pyrus-arrays.pd")).unwrap();
     let boxes = top_level_boxes(&text);
     let find = |end: &str| boxes.iter().position(|l| l.starts_with("#X obj") && l.ends_with(end)).expect("the box");
-    let (draw, far) = (find(" examples.draw pyrus-array-help;"), find(" examples.draw_far pyrus-array-help;"));
+    let (draw, far) = (find(" examples.draw pyrus-arrays;"), find(" examples.draw_far pyrus-arrays;"));
     // Press `1` into each (one harmonic; one cycle), then read slot 64 of 256.
-    let path = help_copy(&dir, "pyrus-array-help.pd", |n| {
+    let path = help_copy(&dir, "pyrus-arrays.pd", |n| {
         format!(
             "#X obj 600 10 r press-draw;\n#X obj 600 40 r press-far;\n#X obj 600 70 loadbang;\n\
              #X msg 600 100 \\; press-draw 1 \\; probe 64 \\; press-far 1;\n#X obj 600 130 r probe;\n\
-             #X obj 600 160 tabread pyrus-array-help;\n#X obj 600 190 print probe;\n#X obj 600 220 t b;\n\
+             #X obj 600 160 tabread pyrus-arrays;\n#X obj 600 190 print probe;\n#X obj 600 220 t b;\n\
              #X msg 600 250 \\; probe 64 \\; pd quit;\n\
              #X connect {n} 0 {draw} 0;\n#X connect {} 0 {far} 0;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n\
              #X connect {} 0 {} 0;\n#X connect {far} 0 {} 0;\n#X connect {} 0 {} 0;\n",
@@ -215,19 +218,19 @@ fn the_array_help_patch_draws_its_curve_in_both_modes() {
 }
 
 #[test]
-fn pyrus_help_opens_the_array_help_from_its_own_folder() {
+fn pyrus_help_opens_the_arrays_patch_from_its_own_folder() {
     let dir = test_dir("arrayhelpopen");
-    std::fs::copy(package_dir().join("pyrus-array-help.pd"), dir.join("pyrus-array-help.pd")).unwrap();
+    std::fs::copy(package_dir().join("pyrus-arrays.pd"), dir.join("pyrus-arrays.pd")).unwrap();
     let text = std::fs::read_to_string(package_dir().join("pyrus-help.pd")).unwrap();
     let boxes = top_level_boxes(&text);
     let open =
-        boxes.iter().position(|l| l.starts_with("#X msg") && l.contains("open pyrus.array help")).expect("the box");
+        boxes.iter().position(|l| l.starts_with("#X msg") && l.ends_with(" open pyrus-arrays.pd;")).expect("the box");
     // Press it, then read the array the opened patch has.
     let path = help_copy(&dir, "pyrus-help.pd", |n| {
         format!(
             "#X obj 600 10 r press-open;\n#X obj 600 40 loadbang;\n\
              #X msg 600 70 \\; press-open bang \\; probe 3 \\; pd quit;\n#X obj 600 100 r probe;\n\
-             #X obj 600 130 tabread pyrus-array-help;\n#X obj 600 160 print probe;\n\
+             #X obj 600 130 tabread pyrus-arrays;\n#X obj 600 160 print probe;\n\
              #X connect {n} 0 {open} 0;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n#X connect {} 0 {} 0;\n",
             n + 1,
             n + 2,

@@ -90,6 +90,47 @@ class Fails(pyrus.Signal):
         if self.failing:
             raise ZeroDivisionError("deliberate, in every block")
         outs[0][:] = ins[0]
+
+class Flip(pyrus.Signal):
+    """Gain 0.5, negated by every(20) three times (the third run cancels
+    it); receive('flip-bus') sets it; each says so on its control outlet."""
+    outlets = 1
+
+    def __init__(self):
+        self.gain, self.n = 0.5, 0
+        self.clock = pyrus.every(20, self.flip)
+        self.bus = pyrus.receive("flip-bus", self.heard)
+
+    def flip(self):
+        self.gain, self.n = -self.gain, self.n + 1
+        if self.n == 3:
+            self.clock.cancel()
+        return pyrus.Message("flip", self.n, self.gain)
+
+    def heard(self, gain):
+        self.gain = gain
+        return pyrus.Message("heard", gain)
+
+    def process(self, ins, outs):
+        np.multiply(ins[0], self.gain, out=outs[0])
+
+class Ticker(pyrus.Signal):
+    """Passes its input through; ticks every 10 ms on its control outlet,
+    with an after(200) and a receive('ticker-bus') pending all along."""
+    outlets = 1
+
+    def __init__(self):
+        self.n = 0
+        pyrus.every(10, self.tick)
+        pyrus.after(200, lambda: pyrus.Message("tick", "after"))
+        pyrus.receive("ticker-bus", lambda *atoms: pyrus.Message("tick", "heard"))
+
+    def tick(self):
+        self.n += 1
+        return pyrus.Message("tick", self.n)
+
+    def process(self, ins, outs):
+        outs[0][:] = ins[0]
 "#;
 
 /// A fresh test folder with the scripts as `sig.py`.
@@ -592,4 +633,108 @@ fn pyrus_tilde_is_found_by_its_own_name_and_after_declare_lib() {
         assert!(!t.contains("couldn't create"), "{what}: {}", t.text());
         assert_eq!(t.printed("status"), ["latency 128"], "{what}: {}", t.text());
     }
+}
+
+/// A `pyrus.Signal`'s `every` changes the gain `process` uses (and cancels
+/// itself from its own run), then a `[; flip-bus 0.25(` reaches its
+/// `receive`: each run is a job on its audio worker between two blocks,
+/// its result on the control outlet. The output is recorded after each
+/// change and compared sample for sample with a `[*~]` of the new gain.
+#[test]
+fn a_signal_classes_every_and_receive_change_its_gain_between_two_blocks() {
+    let dir = setup("sig-clock");
+    let mut p = patch();
+    let noise = p.obj("noise~");
+    let pyrus = p.obj("pyrus~ sig.Flip");
+    let (flipped, heard) = (p.obj("*~ -0.5"), p.obj("*~ 0.25"));
+    for to in [pyrus, flipped, heard] {
+        p.connect(noise, 0, to, 0);
+    }
+    recorder_on(&mut p, "rec-a", "out_a", pyrus, 0);
+    recorder_on(&mut p, "rec-a", "ref_a", flipped, 0);
+    recorder_on(&mut p, "rec-b", "out_b", pyrus, 0);
+    recorder_on(&mut p, "rec-b", "ref_b", heard, 0);
+    let said = p.obj("print said");
+    p.connect(pyrus, 1, said, 0);
+    let status = p.obj("print status");
+    p.connect(pyrus, 2, status, 0);
+    // After `flip 3`: record, then send to its receiver; after `heard`:
+    // record, dump, quit.
+    let route = p.obj("route flip heard");
+    p.connect(pyrus, 1, route, 0);
+    let unpack = p.obj("unpack f f");
+    let third = p.obj("sel 3");
+    let heard_bang = p.obj("t b");
+    p.connect(route, 0, unpack, 0);
+    p.connect(unpack, 0, third, 0);
+    p.connect(route, 1, heard_bang, 0);
+    for (from, then) in [(third, "; flip-bus 0.25"), (heard_bang, "; dump bang; pd quit")] {
+        let record = p.obj("delay 100");
+        let rec = p.msg(if from == third { "; rec-a bang" } else { "; rec-b bang" });
+        let after = p.obj("delay 300");
+        let next = p.msg(then);
+        p.connect(from, 0, record, 0);
+        p.connect(record, 0, rec, 0);
+        p.connect(from, 0, after, 0);
+        p.connect(after, 0, next, 0);
+    }
+    // A hang's limit (the test takes about a second).
+    timeline(&mut p, &[(0.0, "; pd dsp 1"), (10000.0, "; pd quit")]);
+    let t = run_dsp(&dir, "sig-clock", &p, &[]);
+    assert_eq!(t.printed("said"), ["flip 1 -0.5", "flip 2 0.5", "flip 3 -0.5", "heard 0.25"], "{}", t.text());
+    let latency = 2 * BLOCK;
+    assert_exact(&read(&dir, "out_a"), &read(&dir, "ref_a"), latency, BLOCK, "after every's third run", &t);
+    assert_exact(&read(&dir, "out_b"), &read(&dir, "ref_b"), latency, BLOCK, "after receive", &t);
+    // A loaded machine may make an underrun: counted, never an error.
+    assert!(t.printed("status").iter().all(|s| s.starts_with("underrun")), "{}", t.text());
+    assert!(t.errors().is_empty(), "{}", t.text());
+}
+
+/// A `[pyrus~]` whose script has an `every`, an `after` and a `receive`
+/// pending is deleted (`[; pd-sub clear(`) after its second tick, during
+/// DSP; its receiver's name gets a message at once and a mark follows:
+/// nothing the object's hooks make comes after the mark.
+#[test]
+fn deleting_a_signal_object_with_clocks_and_a_receiver_pending_fires_nothing_after() {
+    let dir = setup("sig-clock-delete");
+    let mut p = patch();
+    let mut inner = Patch::new();
+    let osc = inner.obj("osc~ 440");
+    let ticker = inner.obj("pyrus~ sig.Ticker");
+    let dac = inner.obj("dac~");
+    let results = inner.obj("s results");
+    let status = inner.obj("s sub-status");
+    inner.connect(osc, 0, ticker, 0);
+    inner.connect(ticker, 0, dac, 0);
+    inner.connect(ticker, 1, results, 0);
+    inner.connect(ticker, 2, status, 0);
+    p.subpatch("sub", &inner);
+    let heard = p.obj("r results");
+    let print = p.obj("print results");
+    p.connect(heard, 0, print, 0);
+    let status_print = p.obj("print status");
+    let status_heard = p.obj("r sub-status");
+    p.connect(status_heard, 0, status_print, 0);
+    let route = p.obj("route tick");
+    p.connect(heard, 0, route, 0);
+    let second = p.obj("sel 2");
+    p.connect(route, 0, second, 0);
+    // [delay 0]: not from inside the object's own outlet call.
+    let later = p.obj("delay 0");
+    p.connect(second, 0, later, 0);
+    let clear = p.msg("; pd-sub clear; ticker-bus 1; results cleared");
+    p.connect(later, 0, clear, 0);
+    // Past the after(200) and many every(10) ticks.
+    let wait = p.obj("delay 400");
+    p.connect(later, 0, wait, 0);
+    let quit = p.msg("; pd quit");
+    p.connect(wait, 0, quit, 0);
+    timeline(&mut p, &[(0.0, "; pd dsp 1"), (10000.0, "; pd quit")]);
+    let t = run_dsp(&dir, "sig-clock-delete", &p, &[]);
+    let results = t.printed("results");
+    assert_eq!(results.get(..2), Some(&["tick 1".to_owned(), "tick 2".to_owned()][..]), "{}", t.text());
+    assert_eq!(results.last().map(String::as_str), Some("cleared"), "nothing fires after deletion:\n{}", t.text());
+    assert!(!results.iter().any(|r| r == "tick after" || r == "tick heard"), "{}", t.text());
+    assert!(t.printed("status").iter().all(|s| s.starts_with("underrun")), "{}", t.text());
+    assert!(t.errors().is_empty(), "{}", t.text());
 }

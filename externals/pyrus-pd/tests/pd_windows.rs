@@ -92,7 +92,6 @@ fn every_help_patch_of_the_windows_dek_opens_where_it_is_pd_s_only_externals_fol
     let out = Command::new("unzip").arg("-q").arg(windows_dek()).arg("-d").arg(&ext).output().expect("unzip runs");
     assert!(out.status.success(), "unzip: {}", String::from_utf8_lossy(&out.stderr));
     let helps = help_patches(&ext.join("pyrus"));
-    assert_eq!(helps.len(), 4, "{helps:?}");
     let path = ext.to_string_lossy().into_owned();
     for help in &helps {
         let name = help.file_name().unwrap().to_string_lossy().into_owned();

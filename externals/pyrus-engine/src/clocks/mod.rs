@@ -6,7 +6,9 @@
 //! on a host thread, hands a [`Fire`] to its owner
 //! ([`crate::context::Recipient::run`]), which runs `fn` where its calls
 //! run: now, as a call of the object, in `detach 0`; as a job on its queue
-//! (in order with its other jobs) in `detach 1|2`. `fn`'s return value
+//! (in order with its other jobs) in `detach 1|2`; for a `[pyrus~]`
+//! ([`crate::signal`]), as a job on its audio worker, between two blocks in
+//! order with its messages. `fn`'s return value
 //! (unless None) leaves outlet 0, as a method's; what it raises is reported
 //! as a call's error (console with traceback, `error Type ...` on the status
 //! outlet).
@@ -14,7 +16,7 @@
 //! - Logical time: a clock is armed for `ms` from the logical time at which
 //!   the host arms it; `every` re-arms inside its tick for the previous
 //!   *deadline* plus `ms`, so it never drifts, whenever its run happens.
-//! - A detached timer whose previous run is still queued coalesces: the
+//! - A detached (or `[pyrus~]`'s) timer whose previous run is still queued coalesces: the
 //!   tick is skipped (the schedule keeps its deadlines), so at most one run
 //!   of a timer is ever outstanding. A receiver's messages are calls: each
 //!   one is a job, under the object's `-queue` limit.

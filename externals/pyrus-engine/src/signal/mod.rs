@@ -45,6 +45,15 @@
 //! `[pyrus]`'s other own words (`detach`, `latest`, `queue`, `stop`,
 //! `open`) are refused with why, unless the class takes them.
 //!
+//! The script's clocks and receivers (`pyrus.after/every/receive`, see
+//! `crate::clocks`) belong to the object: a firing is handed to it as the
+//! clocks module's `Fire` ([`Recipient::run`]) and becomes a job like a
+//! message (`Job::Fire`; a receiver's message counts against
+//! [`MOST_JOBS`], a timer's run coalesces instead), run on the worker as a
+//! call of the object, its output marshalled. The drop frees them at once
+//! (`clocks::owner_gone`); a reload, run on the worker, ends the old code's
+//! through the service, as for a detached `[pyrus]`.
+//!
 //! # Threading
 //! [`SignalObject`]: host threads of its context (`Send + Sync`).
 //! [`Perform`]: the host's audio thread. The worker: its own thread,
@@ -152,6 +161,8 @@ enum Job {
     Message(usize, OwnedMessage),
     /// Another object reloaded the module of the class: bind it again.
     Rebind,
+    /// One of its scripts' clocks or receivers fired (`crate::clocks`).
+    Fire(crate::clocks::Fire),
 }
 
 /// The object's state that host threads and the worker share.
@@ -410,11 +421,17 @@ impl<S: Sample> Shared<S> {
     }
 
     /// A job for the worker, which runs it between two blocks; a message
-    /// beyond [`MOST_JOBS`] waiting is dropped and counted (`dropped N`).
+    /// (a receiver's too) beyond [`MOST_JOBS`] waiting is dropped and
+    /// counted (`dropped N`).
     fn push(&self, job: Job) {
         {
             let mut jobs = lock(&self.jobs);
-            if jobs.len() >= MOST_JOBS && matches!(job, Job::Message(..)) {
+            let message = match &job {
+                Job::Message(..) => true,
+                Job::Fire(fire) => fire.is_message(),
+                Job::Rebind => false,
+            };
+            if jobs.len() >= MOST_JOBS && message {
                 drop(jobs);
                 self.dropped.fetch_add(1, Ordering::Relaxed);
                 return self.to_report();
@@ -530,6 +547,8 @@ impl<S: Sample> Drop for SignalObject<S> {
         shared.quit.store(true, Ordering::SeqCst);
         shared.ctx.unregister(shared.core.id);
         crate::live::watch::unwatch(shared.core.id);
+        // Its clocks freed and names unbound now: nothing fires after.
+        crate::clocks::owner_gone(&shared.ctx, shared.core.id);
         if shared.in_python.load(Ordering::SeqCst) {
             // The interrupt is the pool's control thread's to raise.
             crate::detach::pool::ensure_started();
@@ -598,6 +617,16 @@ impl<S: Sample> Recipient for Shared<S> {
 
     fn rebind(&self) {
         self.push(Job::Rebind);
+    }
+
+    /// One of its scripts' clocks or receivers fired (a host thread): a job
+    /// for the worker, in order with its messages. A timer's run is never
+    /// refused (the clocks module coalesces it while one is waiting), a
+    /// receiver's message is a message.
+    fn run(&self, work: crate::context::Work) {
+        if let Ok(fire) = work.downcast::<crate::clocks::Fire>() {
+            self.push(Job::Fire(*fire));
+        }
     }
 }
 

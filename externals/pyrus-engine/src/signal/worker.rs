@@ -184,6 +184,7 @@ impl<S: Sample> Shared<S> {
     fn job(&self, py: Python<'_>, out: &Out, job: Job) {
         let reloads = match &job {
             Job::Rebind => true,
+            Job::Fire(_) => false,
             Job::Message(_, m) => {
                 m.selector() == crate::object::options::OWN
                     && m.args().first().and_then(pyrus_atoms::Atom::as_symbol) == Some("reload")
@@ -192,6 +193,7 @@ impl<S: Sample> Shared<S> {
         match job {
             Job::Message(inlet, message) => self.core.handle(py, out, inlet, &message),
             Job::Rebind => self.core.rebind(py, out),
+            Job::Fire(fire) => fire.run(py, out, self.core.status()),
         }
         if !reloads {
             return;

@@ -566,14 +566,29 @@ impl Wine {
     }
 }
 
-/// The patches a user opens in an unpacked package folder (its help patches
-/// and the demo; not `pyrus-meta.pd`, which they include), sorted.
-pub fn help_patches(folder: &Path) -> Vec<PathBuf> {
-    let mut helps: Vec<PathBuf> = std::fs::read_dir(folder)
-        .unwrap()
+/// The `.pd` files in `folder`, sorted by name.
+fn pd_files(folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pd") && !p.ends_with("pyrus-meta.pd"))
+        .filter(|p| p.extension().is_some_and(|x| x == "pd"))
         .collect();
-    helps.sort();
+    files.sort();
+    files
+}
+
+/// The patches a user opens in a package folder (installed, unpacked or
+/// `package_dir()`): its help patches and the demo, not `pyrus-meta.pd`,
+/// which they include, sorted. Asserts they are exactly the repository's
+/// `help/*.pd`, so a patch added to help/ is one the package ships and the
+/// tests open, and none is left out of either.
+pub fn help_patches(folder: &Path) -> Vec<PathBuf> {
+    let helps: Vec<PathBuf> = pd_files(folder).into_iter().filter(|p| !p.ends_with("pyrus-meta.pd")).collect();
+    let names = |files: &[PathBuf]| -> Vec<String> {
+        files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
+    };
+    let repo = pd_files(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../help"));
+    assert!(!repo.is_empty(), "the repository's help/ has patches");
+    assert_eq!(names(&helps), names(&repo), "{} holds the repository's help/*.pd", folder.display());
     helps
 }
