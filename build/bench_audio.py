@@ -3,7 +3,10 @@
   (a) cost    the DSP thread's time per block in one [pyrus~ tilde.Gain]'s
               perform routine against one [*~]'s: perf samples Pd's
               scheduler thread (which runs DSP) while OBJECTS (16) of each
-              run for SECONDS_COST (5) s; target < 2 us a block
+              run for SECONDS_COST (5) s; target < 2 us a block; also the
+              workers' wake-ups a second (their voluntary context switches:
+              each sleeps on its own timer, the cost of a DSP thread that
+              does not wake it)
   (b) count   how many [pyrus~ tilde.Gain] objects run at 48 kHz with
               64-sample blocks for SECONDS_COUNT s (default 30) with no
               underrun (after 2 s of warming up), with -block 64 and with
@@ -73,11 +76,27 @@ TIMES = "scalartimes_perf8"  # [*~ 0.5] on blocks of 8n samples
 UNPARK = "<std::thread::thread::Thread>::unpark"
 
 
+def worker_switches(pid):
+    """Voluntary context switches so far of each pyrus-audio-N thread of
+    process `pid` (a worker's wake-ups: it sleeps on its timer)."""
+    switches = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                status = f.read().splitlines()
+        except OSError:
+            continue  # the thread ended
+        if status[0].split()[1].startswith("pyrus-audio"):
+            switches[tid] = int(next(l for l in status if l.startswith("voluntary_ctxt_switches")).split()[1])
+    return switches
+
+
 def perf_run(k, seconds):
     """`k` [pyrus~ tilde.Gain 0.5] and `k` [*~ 0.5] beside them on one
     [noise~] in realtime Pd; `perf record` samples Pd's scheduler thread (DSP
     runs there) for `seconds`, a second after pyrus loaded. Returns the
-    thread's CPU time in the window (ns) and each symbol's share of it."""
+    thread's CPU time in the window (ns), each symbol's share of it, the
+    underruns reported and the workers' median wake-ups a second."""
     p = Patch()
     lb = p.obj("loadbang")
     dsp = p.msg("; pd dsp 1")
@@ -97,8 +116,12 @@ def perf_run(k, seconds):
             if line.startswith("pyrus ") and " for Pd" in line:
                 break
         time.sleep(1)  # DSP under way, workers started
+        before, start = worker_switches(pd.pid), time.monotonic()
         subprocess.run(["perf", "record", "-q", "-F", "2000", "--call-graph", "dwarf,16384", "-t", str(pd.pid),
                         "-o", data, "--", "sleep", str(seconds)], check=True, capture_output=True)
+        after, elapsed = worker_switches(pd.pid), time.monotonic() - start
+        rates = sorted((after[t] - before[t]) / elapsed for t in before if t in after)
+        wakes = rates[len(rates) // 2] if rates else float("nan")
         pd.terminate()
         lines += pd.stderr.read().splitlines()
         pd.wait()
@@ -113,7 +136,7 @@ def perf_run(k, seconds):
             name = " ".join(w for w in words[3:] if w != "-").replace(" (inlined)", "")
             share.setdefault(name, float(words[0][:-1]) / 100)
     underruns = sum(values(lines, "underrun"))
-    return total, share, underruns
+    return total, share, underruns, wakes
 
 
 def cost(k, seconds, runs):
@@ -126,11 +149,12 @@ def cost(k, seconds, runs):
         return
     best = None
     for i in range(runs):
-        total, share, underruns = perf_run(k, seconds)
+        total, share, underruns, wakes = perf_run(k, seconds)
         per = {name: share.get(sym, 0.0) * total / (blocks * k) for name, sym in
                (("pyrus~", PERFORM), ("*~", TIMES), ("unpark", UNPARK))}
         print(f"  run {i + 1}: [pyrus~] {per['pyrus~']:.0f} ns (of which unparking its worker {per['unpark']:.0f} "
-              f"ns), [*~] {per['*~']:.0f} ns; {underruns:.0f} underruns reported", flush=True)
+              f"ns), [*~] {per['*~']:.0f} ns; {underruns:.0f} underruns reported; each worker woke {wakes:.0f} times a "
+              "second (its timer, and the unparks)", flush=True)
         if best is None or per["pyrus~"] < best["pyrus~"]:
             best = per
     ratio = best["pyrus~"] / best["*~"] if best["*~"] > 0 else float("inf")

@@ -72,6 +72,43 @@ fn a_gain_matches_sample_for_sample_after_the_latency() {
     assert!(host.take().iter().all(|e| !matches!(e, Event::Error(_))));
 }
 
+/// Waits (bounded) for `done` of `perform`.
+fn wait_for<S: pyrus_engine::Sample>(perform: &Perform<S>, what: &str, done: impl Fn(&Perform<S>) -> bool) {
+    let start = Instant::now();
+    while !done(perform) {
+        assert!(start.elapsed() < HUNG, "{what}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn the_worker_wakes_on_its_own_timer_so_run_makes_no_unpark_in_the_steady_state() {
+    let dir = setup("timer", GAIN);
+    let (host, ctx) = context();
+    let o = make(ctx, &host, &dir, "timer.Gain 0.5");
+    let mut p = o.dsp(64, 48000.0);
+    let mut output = Vec::new();
+    for b in 0..20 {
+        // As a host whose blocks come no faster than the worker takes them.
+        wait_for(&p, "the worker took the last block on its timer", Perform::caught_up);
+        let input = vec![b as f32; 64];
+        let mut out = vec![f32::NAN; 64];
+        p.run(&[&input], &mut [&mut out]);
+        output.push(out[0]);
+    }
+    assert_eq!(p.unparks(), 0, "run never woke the worker");
+    let expected: Vec<f32> = (0..20).map(|b| if b < 2 { 0.0 } else { (b - 2) as f32 * 0.5 }).collect();
+    assert_eq!(output, expected, "and every block came on time");
+    // No block for a while (DSP off): the worker sleeps without a timer, and
+    // the next block's run wakes it, once.
+    wait_for(&p, "the worker went to sleep without a timer", Perform::worker_asleep);
+    let mut out = vec![f32::NAN; 64];
+    p.run(&[&[1.0; 64]], &mut [&mut out]);
+    assert_eq!(p.unparks(), 1, "run woke the sleeping worker");
+    wait_for(&p, "the woken worker took the block", Perform::caught_up);
+    assert!(!p.worker_asleep());
+}
+
 /// Runs `blocks` host blocks of `block` samples through a 1-in 1-out
 /// object, input from `input(sample)`, waiting for the worker before each;
 /// returns the output.
@@ -541,10 +578,10 @@ fn methods_run_on_the_audio_worker_and_bad_input_is_reported() {
     assert_eq!(status(&events, 0), ["1"], "and that is not this (the host's) thread");
     #[cfg(target_os = "linux")]
     {
-        // Normal priority, as a time-sharing thread that does not preempt the audio thread waking it.
-        o.message(0, &test_host::msg("eval __import__('os').sched_getscheduler(0) == __import__('os').SCHED_BATCH"));
+        // Normal priority: the plain time-sharing policy.
+        o.message(0, &test_host::msg("eval __import__('os').sched_getscheduler(0) == __import__('os').SCHED_OTHER"));
         let events = test_host::serve_until(ctx, &host, |e| !status(e, 0).is_empty());
-        assert_eq!(status(&events, 0), ["1"], "the worker runs SCHED_BATCH");
+        assert_eq!(status(&events, 0), ["1"], "the worker runs SCHED_OTHER");
     }
 }
 

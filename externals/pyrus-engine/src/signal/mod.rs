@@ -12,7 +12,9 @@
 //! Each `dsp()` (DSP on, or a new block size or sample rate) makes two
 //! lock-free SPSC rings (`rings`) and hands the audio thread its half, a
 //! [`Perform`]: [`Perform::run`] copies the input block into one ring and
-//! takes the output block due now from the other, and nothing else. The
+//! takes the output block due now from the other, and nothing else: no
+//! system call either while the worker keeps up, as the worker wakes on its
+//! own timer and is unparked only when behind (`worker` says why). The
 //! latency is fixed: `-latency N` host blocks (default
 //! [`DEFAULT_LATENCY`]), plus, with `-block N` (samples, a multiple of the
 //! host block: `process` sees `N`-sample chunks), the `N / block - 1` host

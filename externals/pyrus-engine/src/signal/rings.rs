@@ -15,15 +15,27 @@
 //! too late) and counts an underrun when the one due is missing, so a late
 //! block never delays those after it.
 //!
+//! Waking the worker: [`Perform::run`] makes no system call in the steady
+//! state. The worker wakes on its own timer ([`Layout::nap`]: until half a
+//! host block after the next chunk should be complete) and takes what has
+//! come; `run` unparks it (a futex wake,
+//! a few microseconds on the audio thread, so never per block) only when
+//! it is behind: a complete chunk has waited a whole host block (its timer
+//! fired late, or the host ran several blocks in a row), the input ring had
+//! no room, or the worker sleeps without a timer ([`Link::asleep`]: no
+//! block came for [`Layout::idle_after`], DSP was off). See the worker's
+//! module docs for the reasoning and what the timer costs.
+//!
 //! # Threading
 //! [`Perform`]: the host's audio thread (one at a time: `&mut self`).
 //! [`WorkerRings`]: the object's audio worker. [`Link`]: both, atomics only.
 
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::Thread;
+use std::time::Duration;
 
 use super::Sample;
 
@@ -70,6 +82,29 @@ impl Layout {
     fn output_blocks(&self) -> usize {
         self.delay() as usize + 2 * self.chunk + 2
     }
+
+    /// How long the worker sleeps when it finds nothing to do while blocks
+    /// come, `now` host blocks run: until half a host block after the next
+    /// chunk should be complete (the blocks it still needs, less one, plus
+    /// a half), so a complete chunk waits at most about half a block for it
+    /// (its first block is due `latency` blocks after it is complete, at
+    /// least one); from 0.2 ms (a wake-up costs the worker a few
+    /// microseconds) to 20 ms.
+    pub fn nap(&self, now: u64) -> Duration {
+        let chunk = self.chunk as u64;
+        let blocks = (chunk - now % chunk) as f64 - 0.5;
+        let secs = blocks * self.block as f64 / self.rate;
+        Duration::from_secs_f64(if secs.is_finite() { secs.clamp(0.0002, 0.02) } else { 0.02 })
+    }
+
+    /// How long with no new host block before the worker sleeps without a
+    /// timer (DSP off, the host paused; the next `run` unparks it): 200 ms,
+    /// or four host blocks if that is longer (a `[block~]` of thousands of
+    /// samples is run that rarely).
+    pub fn idle_after(&self) -> Duration {
+        let blocks = 4.0 * self.block as f64 / self.rate;
+        Duration::from_secs_f64(if blocks.is_finite() { blocks.clamp(0.2, 10.0) } else { 0.2 })
+    }
 }
 
 /// What one `dsp()`'s audio thread and worker tell each other, besides
@@ -81,6 +116,11 @@ pub(crate) struct Link {
     /// Input blocks the worker is done with: the sequence number after the
     /// last one it processed, or skipped as too late.
     pub done: AtomicU64,
+    /// The worker is parked without a timer (no block came for
+    /// [`Layout::idle_after`]): the next `run` clears this and unparks it.
+    /// The worker sets it, then reads `now`; `run` stores `now`, then reads
+    /// this (both `SeqCst`): one of the two sees the other.
+    pub asleep: AtomicBool,
 }
 
 /// Counts of an object that outlive a `dsp()`.
@@ -111,6 +151,12 @@ pub struct Perform<S: Sample> {
     link: Arc<Link>,
     counters: Arc<Counters>,
     worker: Thread,
+    /// The worker's `done` when `run` last unparked it: no new unpark
+    /// until it has made progress (it is awake, or busy in `process`).
+    kicked: u64,
+    /// Unparks made so far (for tests and benchmarks: none in the steady
+    /// state).
+    unparks: u64,
 }
 
 /// The half of the rings the object's audio worker owns.
@@ -124,7 +170,7 @@ pub(crate) struct WorkerRings<S: Sample> {
 }
 
 /// New rings for `layout`: the audio thread's half, which unparks
-/// `worker` after each block, and the worker's.
+/// `worker` when it is behind, and the worker's.
 pub(crate) fn make<S: Sample>(layout: Layout, counters: Arc<Counters>, worker: Thread) -> (Perform<S>, WorkerRings<S>) {
     let (in_samples, in_cons) = HeapRb::<S>::new((layout.input_blocks() * layout.ins * layout.block).max(1)).split();
     let (in_heads, in_heads_cons) = HeapRb::<u64>::new(layout.input_blocks()).split();
@@ -145,6 +191,8 @@ pub(crate) fn make<S: Sample>(layout: Layout, counters: Arc<Counters>, worker: T
         link: link.clone(),
         counters,
         worker,
+        kicked: u64::MAX,
+        unparks: 0,
     };
     let rings = WorkerRings {
         layout,
@@ -161,8 +209,9 @@ impl<S: Sample> Perform<S> {
     /// The audio thread: copies `ins` into the input ring, takes the block
     /// due now from the output ring (silence, or the last block with
     /// `-hold`, when it is late: counted), writes `outs`. Lock-free, no
-    /// allocation, no Python, no system call but the unpark of the worker
-    /// (once per chunk: every block without `-block`).
+    /// allocation, no Python, and no system call in the steady state: the
+    /// worker wakes on its own timer, and `run` unparks it only when it is
+    /// behind (see the module docs).
     /// `ins.len()` is the object's signal inlets, `outs.len()` its signal
     /// outlets, and every slice has the block length given to `dsp()`.
     ///
@@ -177,28 +226,34 @@ impl<S: Sample> Perform<S> {
             return outs.iter_mut().for_each(|o| o.fill(S::default()));
         }
         let n = self.n;
+        // A chunk complete before this block that the worker has not taken.
+        let behind = !self.caught_up();
         self.n += 1;
-        self.link.now.store(self.n, Ordering::Release);
+        self.link.now.store(self.n, Ordering::SeqCst);
         // In: the whole block or nothing (the worker then sees a gap).
-        if self.in_samples.vacant_len() >= self.layout.ins * block && self.in_heads.vacant_len() >= 1 {
+        let room = self.in_samples.vacant_len() >= self.layout.ins * block && self.in_heads.vacant_len() >= 1;
+        if room {
             for channel in ins {
                 self.in_samples.push_slice(&channel[..block]);
             }
             let _ = self.in_heads.try_push(n);
-            // The worker has work once a chunk is complete. Waking a parked
-            // thread is this routine's one system call (a few microseconds,
-            // most of its cost), so once per chunk, not per block; waking a
-            // busy one is an atomic swap.
-            if n % self.layout.chunk as u64 == self.layout.chunk as u64 - 1 {
-                self.worker.unpark();
-            }
+        } else if self.lost.1 == n {
+            self.lost.1 = n + 1;
         } else {
-            if self.lost.1 == n {
-                self.lost.1 = n + 1;
-            } else {
-                self.lost = (n, n + 1);
+            self.lost = (n, n + 1);
+        }
+        // Waking a parked thread is a system call (a few microseconds, most
+        // of this routine's cost if it were made every block): only when
+        // the worker is behind, once until it makes progress, or asleep
+        // without a timer.
+        if self.link.asleep.load(Ordering::SeqCst) && self.link.asleep.swap(false, Ordering::SeqCst) {
+            self.unpark();
+        } else if behind || !room {
+            let done = self.link.done.load(Ordering::Acquire);
+            if done != self.kicked {
+                self.kicked = done;
+                self.unpark();
             }
-            self.worker.unpark();
         }
         // Out: the block due now, made from the input `delay` blocks ago.
         let Some(due) = n.checked_sub(self.layout.delay()) else {
@@ -241,6 +296,32 @@ impl<S: Sample> Perform<S> {
     pub fn ready(&self) -> bool {
         let Some(due) = self.n.checked_sub(self.layout.delay()) else { return true };
         self.link.done.load(Ordering::Acquire) > due || (self.lost.0..self.lost.1).contains(&due)
+    }
+
+    /// Whether the worker has taken every chunk complete so far (processed
+    /// it, or skipped it as late): if not, the next [`Perform::run`]
+    /// unparks it. For tests and benchmarks, as [`Perform::ready`].
+    pub fn caught_up(&self) -> bool {
+        let chunk = self.layout.chunk as u64;
+        self.link.done.load(Ordering::Acquire) >= self.n / chunk * chunk
+    }
+
+    /// How many times [`Perform::run`] has unparked the worker (none while
+    /// the worker keeps up: it wakes on its own timer). For tests and
+    /// benchmarks.
+    pub fn unparks(&self) -> u64 {
+        self.unparks
+    }
+
+    /// Whether the worker sleeps without a timer (no block came for a
+    /// while), until the next [`Perform::run`]. For tests.
+    pub fn worker_asleep(&self) -> bool {
+        self.link.asleep.load(Ordering::SeqCst)
+    }
+
+    fn unpark(&mut self) {
+        self.unparks += 1;
+        self.worker.unpark();
     }
 
     /// The latency in samples (see `latency`).
@@ -364,5 +445,67 @@ mod tests {
         assert!(!perform.ready(), "run 2 outputs block 0, not yet dealt with");
         worker.done(0);
         assert!(perform.ready());
+    }
+
+    /// Runs `runs` blocks of a 1-in 1-out `layout`; before run `n` the
+    /// worker (played here) takes every input block if `takes(n)`. Returns
+    /// the unparks counted after each run.
+    fn kicks(layout: Layout, runs: u64, takes: impl Fn(u64) -> bool) -> Vec<u64> {
+        let (mut perform, mut worker) = make::<f32>(layout, Arc::default(), std::thread::current());
+        let (ins, mut outs, mut into) = ([0.0f32; 4], [0.0f32; 4], vec![0.0f32; 4 * layout.chunk]);
+        let mut counts = Vec::new();
+        for n in 0..runs {
+            if takes(n) {
+                while let Some(seq) = worker.peek_seq() {
+                    worker.pop_input(&mut into, 4 * layout.chunk, (seq % layout.chunk as u64) as usize * 4);
+                    if seq % layout.chunk as u64 == layout.chunk as u64 - 1 {
+                        worker.done(seq);
+                    }
+                }
+            }
+            perform.run(&[&ins], &mut [&mut outs]);
+            counts.push(perform.unparks());
+        }
+        counts
+    }
+
+    #[test]
+    fn run_never_unparks_a_worker_that_keeps_up() {
+        assert_eq!(kicks(layout(false), 50, |_| true), [0; 50]);
+        let chunked = Layout { chunk: 4, ..layout(false) };
+        assert_eq!(kicks(chunked, 50, |n| n % 4 == 0), [0; 50], "a chunk taken before the next is complete");
+    }
+
+    #[test]
+    fn run_unparks_a_worker_behind_once_until_it_makes_progress() {
+        // Blocks 0 and 1 wait, and the worker takes them all before run 4.
+        let counts = kicks(layout(false), 7, |n| n == 4);
+        assert_eq!(counts, [0, 1, 1, 1, 1, 2, 2], "run 1 finds block 0 waiting (once); run 5 finds block 4");
+        // With 4-block chunks: the first chunk is complete at run 3, waiting at run 4.
+        let chunked = Layout { chunk: 4, ..layout(false) };
+        assert_eq!(kicks(chunked, 6, |_| false), [0, 0, 0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn run_unparks_a_worker_asleep_without_a_timer_once() {
+        let (mut perform, _worker) = make::<f32>(layout(false), Arc::default(), std::thread::current());
+        let (ins, mut outs) = ([0.0f32; 4], [0.0f32; 4]);
+        perform.link.asleep.store(true, Ordering::SeqCst);
+        assert!(perform.worker_asleep());
+        perform.run(&[&ins], &mut [&mut outs]);
+        assert_eq!(perform.unparks(), 1);
+        assert!(!perform.worker_asleep(), "run clears it");
+    }
+
+    #[test]
+    fn the_nap_ends_half_a_block_after_the_next_chunk_is_complete_within_its_bounds() {
+        let at = |block, chunk, rate, now| Layout { block, chunk, rate, ..layout(false) }.nap(now);
+        assert_eq!(at(64, 1, 32000.0, 7), Duration::from_millis(1), "half a block");
+        assert_eq!(at(64, 8, 32000.0, 16), Duration::from_millis(15), "7.5 blocks: a chunk just taken");
+        assert_eq!(at(64, 8, 32000.0, 22), Duration::from_millis(3), "1.5 blocks: two to come");
+        assert_eq!(at(64, 8, 32000.0, 23), Duration::from_millis(1), "half a block: the last to come");
+        assert_eq!(at(1, 1, 48000.0, 0), Duration::from_micros(200), "bounded below");
+        assert_eq!(at(4096, 16, 48000.0, 0), Duration::from_millis(20), "bounded above");
+        assert_eq!(at(64, 1, 0.0, 0), Duration::from_millis(20), "a host with no rate yet");
     }
 }

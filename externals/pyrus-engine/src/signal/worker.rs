@@ -1,7 +1,38 @@
 //! The audio worker of one `[pyrus~]` (`pyrus-audio-N`): it runs the
 //! object's messages, then its blocks, one after another, attached to
-//! Python only while it does, and parks when there is nothing to do (the
-//! audio thread unparks it after every block, a message or a `dsp()` too).
+//! Python only while it does. With nothing to do it sleeps on a timer while
+//! blocks come, and parks without one before the first `dsp()` and when no
+//! block has come for a while (DSP off); a message, a `dsp()` and the drop
+//! unpark it.
+//!
+//! # Why a timer, not a wake per block
+//! Waking a parked thread is a system call (`FUTEX_WAKE`): measured here it
+//! was 91-96% of the audio thread's time in `Perform::run`, about 3.5 us a
+//! block on this VM against 0.3 us for the ring work, and it would be paid
+//! for every object every block. So the worker wakes itself: when it finds
+//! no complete chunk it sleeps [`Layout::nap`](super::rings::Layout::nap):
+//! from the audio thread's block count, until half a host block after the
+//! next chunk should be complete (0.2 to 20 ms), so a complete chunk waits
+//! about half a block for it at most, well inside the latency (its first
+//! block is due `-latency` blocks later, at least one). The cost moves to
+//! the worker, which is what it is for: about two wake-ups per host block
+//! without `-block` (2 * rate / block a second per object: 1500 at 48 kHz
+//! with 64-sample blocks, a few microseconds each), about three per chunk
+//! with `-block` (one long sleep, then half blocks: some 280 a second with
+//! `-block 512`), none
+//! of them on the audio thread. `Perform::run` unparks it only when it has
+//! fallen behind: a complete chunk has waited a whole host block (its timer
+//! fired late on a loaded machine, or the host ran blocks in a burst), the
+//! input ring had no room, or it sleeps without a timer (DSP was off); and
+//! once, until the worker has made progress. Bursts are the hosts' normal
+//! way: `pd -nosound` wakes every `-sleepgrain` (default 5 ms) and runs the
+//! ticks due, several in a row, and an audio device's callback (Pd's, Max's
+//! audio thread with an I/O vector larger than the signal vector) runs
+//! several blocks back to back: then the second block of a burst finds the
+//! first one waiting and wakes the worker, one wake per burst rather than
+//! one per block, and the worker, once awake, takes the rest of the burst
+//! as it comes. In Pd with `-sleepgrain` below a block's period, or an
+//! audio callback of one block, the timer alone keeps up.
 //!
 //! Its arrays are numpy's own (`np.zeros`), made once per `dsp()` and kept
 //! for the worker's use: input blocks are copied into them and output
@@ -27,6 +58,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The signal inlets and outlets the instance's class declares, checked:
 /// a `pyrus.Signal`, with numpy importable (its arrays are numpy's). The
@@ -60,9 +92,10 @@ pub(super) fn signal_ports(py: Python<'_>, core: &Core) -> Result<(usize, usize)
 }
 
 /// A worker's life: messages first, then blocks, until the object ends;
-/// then the instance's `on_close`.
+/// then the instance's `on_close`. Normal priority, never the host's
+/// realtime one (which a thread started from Pd's `-rt` thread inherits).
 pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
-    batch_priority();
+    crate::detach::pool::normal_priority();
     let core = &shared.core;
     let sink = Sink { ctx: shared.ctx.clone(), id: core.id, run: None };
     let caller = Caller {
@@ -94,6 +127,8 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
         py.detach(|| {
             let mut audio: Option<Audio<S>> = None;
             let mut noticed = 0;
+            // The audio thread's block count last seen, and when it changed.
+            let mut seen = (0, Instant::now());
             while !shared.quit.load(Ordering::Acquire) {
                 let rings = lock(&shared.next).take();
                 if let Some(rings) = rings {
@@ -128,7 +163,10 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
                     shared.to_report();
                 }
                 if !ran {
-                    std::thread::park();
+                    match audio.as_ref() {
+                        Some(audio) => audio.sleep(&mut seen),
+                        None => std::thread::park(),
+                    }
                 }
             }
             Python::attach(|py| {
@@ -137,31 +175,6 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
             });
         })
     });
-}
-
-/// Normal priority (never the host's realtime one, which a thread started
-/// from Pd's `-rt` thread inherits), and on Linux `SCHED_BATCH`: a
-/// time-sharing policy at the same nice level whose threads, when woken, do
-/// not preempt the running thread. The host's audio thread wakes this worker
-/// every block and must keep its CPU: measured here (release, a loaded
-/// 2-core machine, the audio thread at normal priority too), a `run` that
-/// wakes a parked `SCHED_OTHER` worker took 7-10 us median, 105-125 us p90
-/// and 1.8-2.8 ms p99; a `SCHED_BATCH` one 3.4-3.6 us, 11-13 us and 0.22 ms.
-#[allow(unsafe_code)] // setting this thread's scheduling policy
-fn batch_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: sched_param is plain data; all zeroes is priority 0, the
-        // only one SCHED_BATCH takes; pthread_self is this live thread.
-        // Lowering the policy needs no privilege; a failure leaves it as is.
-        let param: libc::sched_param = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        let set = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_BATCH, &param) };
-        if set == 0 {
-            return;
-        }
-    }
-    crate::detach::pool::normal_priority();
 }
 
 impl<S: Sample> Shared<S> {
@@ -242,6 +255,31 @@ impl<S: Sample> Audio<S> {
             Ok(Audio { rings, ins, outs, in_data, out_data, chunk, failing: false })
         })();
         made.map_err(|e| report::report(py, out, shared.core.status(), "making the audio arrays", &e)).ok()
+    }
+
+    /// Nothing to do now: sleeps [`Layout::nap`](super::rings::Layout::nap)
+    /// (until about half a block after the next chunk is complete) while
+    /// blocks come; once none has come for
+    /// [`Layout::idle_after`](super::rings::Layout::idle_after), parks until
+    /// the next block's `run` (or a message, `dsp()`, the drop) unparks it.
+    /// `seen`: the audio thread's block count last seen, and when.
+    fn sleep(&self, seen: &mut (u64, Instant)) {
+        let layout = self.rings.layout;
+        let now = self.rings.now();
+        let at = Instant::now();
+        if now != seen.0 {
+            *seen = (now, at);
+        }
+        if at.duration_since(seen.1) < layout.idle_after() {
+            return std::thread::park_timeout(layout.nap(now));
+        }
+        // Set, then look again: a `run` since either sees it or was seen.
+        let link = &self.rings.link;
+        link.asleep.store(true, Ordering::SeqCst);
+        if link.now.load(Ordering::SeqCst) == now && !self.rings.has_input() {
+            std::thread::park();
+        }
+        link.asleep.store(false, Ordering::SeqCst);
     }
 
     /// Takes input blocks until a chunk is complete (then processes it and
