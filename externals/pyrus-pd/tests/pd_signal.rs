@@ -626,8 +626,7 @@ fn pyrus_tilde_is_found_by_its_own_name_and_after_declare_lib() {
     ] {
         let dir = test_dir("first");
         let patch = first_object_patch(&dir, declare);
-        let mut pd = std::process::Command::new(pd_program());
-        headless_bare(&mut pd, &dir);
+        let mut pd = pd_command_bare(&dir);
         pd.args(["-nostdpath", "-path", &path]);
         let t = run_command(pd, &patch, &[], Duration::from_secs(60));
         assert!(!t.contains("couldn't create"), "{what}: {}", t.text());

@@ -319,6 +319,17 @@ pub fn headless_bare(pd: &mut Command, dir: &Path) {
     pd.current_dir(dir).args(["-nogui", "-nosound", "-stderr", "-noprefs", "-nrt"]);
 }
 
+/// The Pd under test (Pd for Windows under wine too), headless in `dir`
+/// with no path of ours, for a test that sets up Pd's search path itself.
+pub fn pd_command_bare(dir: &Path) -> Command {
+    let mut pd = match pd_under_test() {
+        PdUnderTest::Windows(wine) => wine.command(),
+        _ => Command::new(pd_program()),
+    };
+    headless_bare(&mut pd, dir);
+    pd
+}
+
 /// As [`run_pd`], with more environment variables for Pd.
 pub fn run_pd_env(patch: &Path, extra: &[&str], env: &[(&str, &str)], limit: Duration) -> Transcript {
     run_pd_under(&[], patch, extra, env, limit)
