@@ -249,7 +249,8 @@ unsafe extern "C" fn dsp(x: *mut PdSignal, sp: *mut *mut pd::t_signal) {
         // int, ...)` taking t_int arguments, which DspAddFn declares as
         // they are (pointer-wide); pd-sys's declaration differs only there.
         unsafe {
-            let dsp_add = std::mem::transmute::<unsafe extern "C" fn(pd::t_perfroutine, c_int, ...), DspAddFn>(pd::dsp_add);
+            let dsp_add =
+                std::mem::transmute::<unsafe extern "C" fn(pd::t_perfroutine, c_int, ...), DspAddFn>(pd::dsp_add);
             dsp_add(perform_routine, 1, arg as PdInt);
         }
     })
