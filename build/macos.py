@@ -468,7 +468,7 @@ def selftest(a):
          "does not match the slice's bytes"),
         ("a loader whose entry point is renamed",
          lambda root: replace(os.path.join(root, pd_loader), b"_pyrus_setup\0", b"_pyrus_setuq\0"),
-         "exports _pyrus_setup, _setup_pyrus0x2eusb: missing ['_pyrus_setup']"),
+         "exports _pyrus_setup, _setup_pyrus0x2eusb, _pyrus_tilde_setup: missing ['_pyrus_setup']"),
         ("a core naming a libpython", lambda root: replace(os.path.join(root, "pd", "libpyrus_pd.dylib"),
          b"/usr/lib/libSystem.B.dylib\0", b"/usr/lib/libpython3X.dylib\0"),
          "names no library but the system's: it names ['/usr/lib/libpython3X.dylib']"),
