@@ -512,22 +512,44 @@ mod tests {
         let (device, woken) = device();
         device.open(Target::Connect(addr.to_string()));
         assert!(matches!(next_event(&device.queue, &woken), Event::Connected { .. }));
-        // 1000 data bytes each: 14 MB in all, beyond the sockets' buffers and the writer's channel.
+        // 1000 data bytes each, about 1.4 kB on the wire. How many fill the
+        // sockets, the peer's reads and the writer's channel depends on the
+        // machine's socket buffers, so the test sends until the device thread
+        // waits: in batches the command channel always has room for, each
+        // followed by a question the device thread answers only once it has
+        // handed the batch on. Unanswered while it waits: then it is held back.
         let sysex = |i: usize| Midi::SysEx([vec![0xf0], vec![(i % 128) as u8; 1000], vec![0xf7]].concat());
-        let mut sent = Vec::new();
-        for i in 0..10_000 {
-            device.send(0, sysex(i));
-            let mut packets = Vec::new();
-            pyrus_usb::midi::encode(0, &sysex(i), &mut packets);
-            sent.extend(packets.concat());
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while WAITED.load(Ordering::Relaxed) == 0 {
-            assert!(Instant::now() < deadline, "the device thread never waited for the writer");
-            if let Some(e) = device.queue.pop() {
-                panic!("{e:?}");
+        const BATCH: usize = 1000;
+        const MOST: usize = 200_000;
+        let waited_before = WAITED.load(Ordering::Relaxed);
+        let waited = || WAITED.load(Ordering::Relaxed) > waited_before;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let (mut sent, mut i) = (Vec::new(), 0);
+        'sending: loop {
+            assert!(i < MOST, "the device thread took {i} messages (about 280 MB) without waiting for the writer");
+            for _ in 0..BATCH {
+                device.send(0, sysex(i));
+                let mut packets = Vec::new();
+                pyrus_usb::midi::encode(0, &sysex(i), &mut packets);
+                sent.extend(packets.concat());
+                i += 1;
             }
-            std::thread::sleep(Duration::from_millis(1));
+            let (answer, answered) = bounded(1);
+            device.command(Command::IsOpen(answer));
+            loop {
+                if let Some(e) = device.queue.pop() {
+                    panic!("{e:?}");
+                }
+                match answered.recv_timeout(Duration::from_millis(10)) {
+                    Ok(open) => {
+                        assert!(open, "the device closed");
+                        continue 'sending;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => panic!("the device thread ended"),
+                    Err(_) if waited() => break 'sending,
+                    Err(_) => assert!(Instant::now() < deadline, "the device thread neither waited nor answered"),
+                }
+            }
         }
         release.send(sent.len()).unwrap();
         let received = peer.join().unwrap();
