@@ -335,14 +335,29 @@ pub fn outlet(events: &[Event], index: usize) -> Vec<String> {
 /// at once when the engine wakes the host), until `done` says so of
 /// everything `host` recorded meanwhile, which it returns; panics after ten
 /// seconds.
-pub fn serve_until(ctx: &Context, host: &TestHost, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
+pub fn serve_until(ctx: &Context, host: &TestHost, done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
+    serve_until_timed(ctx, host, done).1
+}
+
+/// [`serve_until`], also giving the instants just before and just after the
+/// service call that made `done` true: whatever the engine did in that call
+/// (say, stamp a report) happened between the two, which is what a test of
+/// the engine's own timing can compare, where the instant it looks is later
+/// by however long the test thread took to get there.
+pub fn serve_until_timed(
+    ctx: &Context,
+    host: &TestHost,
+    mut done: impl FnMut(&[Event]) -> bool,
+) -> (std::ops::Range<std::time::Instant>, Vec<Event>) {
     let start = std::time::Instant::now();
     let mut events = Vec::new();
     while start.elapsed() < Duration::from_secs(10) {
+        let before = std::time::Instant::now();
         ctx.service();
+        let after = std::time::Instant::now();
         events.extend(host.take());
         if done(&events) {
-            return events;
+            return (before..after, events);
         }
         host.wait_for_wake(Duration::from_millis(1));
     }
