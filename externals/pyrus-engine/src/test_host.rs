@@ -372,13 +372,28 @@ pub fn start_python() {
     crate::python::runtime::start(&config).expect("python starts");
 }
 
-/// Starts Python ([`start_python`]) and writes `files` (name, text) into a
-/// folder of this process's own, `pyrus-TAG-PID` in the temp dir: the patch
-/// folder of the objects a test makes.
+/// A folder of this process's own, `NAME-PID` in the temp dir. One left by an
+/// earlier process with the same id (ids are reused, and test folders are
+/// kept for a look after a failure) is removed the first time this process
+/// asks for it, so no test sees another run's files; later asks, by tests
+/// that share the folder, keep it.
+pub fn own_dir(name: &str) -> std::path::PathBuf {
+    static MADE: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if !made.contains(&dir) {
+        let _ = std::fs::remove_dir_all(&dir);
+        made.push(dir.clone());
+    }
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir
+}
+
+/// Starts Python ([`start_python`]) and writes `files` (name, text) into
+/// [`own_dir`] `pyrus-TAG`: the patch folder of the objects a test makes.
 pub fn script_dir(tag: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
     start_python();
-    let dir = std::env::temp_dir().join(format!("pyrus-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let dir = own_dir(&format!("pyrus-{tag}"));
     for (name, text) in files {
         std::fs::write(dir.join(name), text).expect("a script file");
     }

@@ -293,9 +293,7 @@ fn large_lists_round_trip() {
 }
 
 fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pyrus-engine-test-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    test_host::own_dir(&format!("pyrus-engine-test-{name}"))
 }
 
 #[test]

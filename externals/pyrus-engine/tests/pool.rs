@@ -15,8 +15,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 fn the_pool_grows_while_jobs_block_and_shrinks_back_when_idle() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     start();
-    let dir = std::env::temp_dir().join(format!("pyrus-pool-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = pyrus_engine::test_host::own_dir("pyrus-pool");
     std::fs::write(
         dir.join("gate.py"),
         "import threading\ngate = threading.Event()\n\
