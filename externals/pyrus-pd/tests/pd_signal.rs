@@ -406,6 +406,38 @@ fn a_slow_process_is_counted_as_underruns_and_metro_keeps_time() {
     assert!(!underruns.is_empty() && underruns.iter().all(|&n| n > 0), "underrun N reports: {}", t.text());
 }
 
+/// Pd's default scheduling without an audio device, `-sleepgrain 5`,
+/// computes the DSP ticks due after each 5 ms sleep back to back: three or
+/// four blocks at 44.1 kHz, of which those beyond `-latency 2` are due
+/// before their input could be processed. The object says so once, with
+/// the burst it measured and the latency that covers it.
+#[test]
+fn late_blocks_from_pd_computing_blocks_in_bursts_are_explained_with_the_latency_that_covers_them() {
+    let dir = setup("bursts");
+    let mut p = patch();
+    let osc = p.obj("osc~ 440");
+    let pyrus = p.obj("pyrus~ sig.Gain 0.5");
+    p.connect(osc, 0, pyrus, 0);
+    let status = p.obj("print status");
+    p.connect(pyrus, 1, status, 0);
+    timeline(&mut p, &[(0.0, "; pd dsp 1"), (2000.0, "; pd quit")]);
+    let t = run_within(&dir, "bursts", &p, &["-realtime", "-sleepgrain", "5"], Duration::from_secs(60));
+    t.require_numpy();
+    let advice: Vec<String> = t.errors().into_iter().filter(|e| e.contains("blocks at a time")).collect();
+    assert_eq!(advice.len(), 1, "said once:\n{}", t.text());
+    let burst: u64 = advice[0]
+        .split("computes up to ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", advice[0]));
+    assert!(burst >= 3, "5 ms of 1.45 ms blocks: {}", advice[0]);
+    assert!(advice[0].contains("more than -latency 2 covers"), "{}", advice[0]);
+    assert!(advice[0].contains(&format!("-latency {} or more covers them", burst + 1)), "{}", advice[0]);
+    assert!(advice[0].contains("-sleepgrain 0.7 or less"), "half a block at 44.1 kHz: {}", advice[0]);
+    assert!(t.printed("status").iter().any(|l| l.starts_with("underrun ")), "{}", t.text());
+}
+
 #[test]
 fn reload_during_dsp_keeps_the_state() {
     let dir = setup("reload");

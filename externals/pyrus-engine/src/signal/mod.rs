@@ -29,7 +29,11 @@
 //! delays the report until it returns) and asks the context's service,
 //! which sends `underrun N` (the late blocks since the last report) out of
 //! the status outlet on a host thread, at most once a second
-//! ([`REPORT_EVERY`]). After a slow block the worker catches up: a chunk
+//! ([`REPORT_EVERY`]). Blocks a host runs back to back beyond the latency
+//! are late whatever the worker does (their input came in the same burst):
+//! the worker measures the bursts (`rings::Bursts`), and the first report
+//! after a `dsp()` whose bursts exceed the latency says so in the console,
+//! with the `-latency` that covers them. After a slow block the worker catches up: a chunk
 //! whose blocks are all past due is skipped without calling `process`. A
 //! `process` that raises is reported once (traceback in the console,
 //! `error <Type> ...` on the status outlet), its block is silence, and it
@@ -393,6 +397,9 @@ impl<S: Sample> SignalObject<S> {
             hold: shared.options.hold,
         };
         let thread = lock(&shared.thread).clone().expect("the worker started with the object");
+        // The host's bursts are measured anew: block size and scheduling change with DSP.
+        shared.counters.burst.store(0, Ordering::Relaxed);
+        shared.counters.advised.store(false, Ordering::Relaxed);
         let (perform, worker_half) = rings::make(layout, shared.counters.clone(), thread.clone());
         *lock(&shared.layout) = Some(layout);
         *lock(&shared.next) = Some(worker_half);
@@ -521,6 +528,38 @@ impl<S: Sample> Shared<S> {
         out.error(&format!("pyrus~: {why}"));
         report::status_error(&out, self.status_index(), "ValueError", why);
     }
+
+    /// Says once per `dsp()`, in the console, when blocks are late because
+    /// the host runs more blocks back to back than the latency covers: the
+    /// worker cannot help those (their input came in the same burst), a
+    /// larger `-latency` can.
+    fn advise(&self, late: u64) {
+        let burst = self.counters.burst.load(Ordering::Relaxed);
+        let Some(layout) = *lock(&self.layout) else { return };
+        if burst <= layout.latency as u64 || self.counters.advised.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let host = self.ctx.host().name();
+        // Pd -nosound computes the blocks due after each -sleepgrain (5 ms
+        // by default); with an audio device, as many as it has room for.
+        let hint = match host {
+            "Pd" => format!(
+                " (Pd computes blocks in bursts after each -sleepgrain, or as its audio buffer empties; \
+                 without an audio device, -sleepgrain {:.1} or less computes them one at a time)",
+                (layout.block as f64 * 500.0 / layout.rate).max(0.1)
+            ),
+            _ => String::new(),
+        };
+        let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
+        out.error(&format!(
+            "pyrus~: {late} block{} late: {host} computes up to {burst} blocks at a time, more than -latency {} \
+             covers: the last blocks of each burst are due before their input can be processed. -latency {} or \
+             more covers them{hint}",
+            if late == 1 { "" } else { "s" },
+            layout.latency,
+            burst + 1
+        ));
+    }
 }
 
 impl<S: Sample> Worker for Shared<S> {
@@ -613,6 +652,7 @@ impl<S: Sample> Recipient for Shared<S> {
         *reported = (total, Some(Instant::now()));
         drop(reported);
         self.status("underrun", Atom::Int(i64::try_from(total - seen).unwrap_or(i64::MAX)));
+        self.advise(total - seen);
     }
 
     fn rebind(&self) {

@@ -35,7 +35,7 @@ use ringbuf::{HeapCons, HeapProd, HeapRb};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::Thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::Sample;
 
@@ -128,6 +128,41 @@ pub(crate) struct Link {
 pub(crate) struct Counters {
     /// Output blocks that were not there when due (never reset).
     pub underruns: AtomicU64,
+    /// The most host blocks the worker saw the host run back to back
+    /// ([`Bursts`]) since the last `dsp()`, which resets it.
+    pub burst: AtomicU64,
+    /// The console was told that the latency does not cover the host's
+    /// bursts, since the last `dsp()`, which resets it.
+    pub advised: AtomicBool,
+}
+
+/// The most host blocks the host runs back to back, as the worker sees it:
+/// the blocks that came between two of its looks less than a block's period
+/// apart. A host that computes DSP in bursts (Pd after each `-sleepgrain`
+/// or when its audio device has room, an audio callback of several blocks)
+/// runs them within microseconds, and the worker looks every half block
+/// while blocks come, so nearly every burst falls between two close looks.
+/// A worker that woke late sees many blocks too, but over a longer span:
+/// those are not counted. Blocks of a burst beyond the latency are late
+/// whatever the worker does: their input came in the same burst.
+#[derive(Default)]
+pub(crate) struct Bursts {
+    /// The host's block count at the last look, and when.
+    last: Option<(u64, Instant)>,
+    most: u64,
+}
+
+impl Bursts {
+    /// A look: `now` host blocks run at `at`; a block lasts `period`.
+    /// Returns the most blocks seen back to back so far.
+    pub fn look(&mut self, now: u64, at: Instant, period: Duration) -> u64 {
+        if let Some((then, when)) = self.last.replace((now, at)) {
+            if at.saturating_duration_since(when) < period {
+                self.most = self.most.max(now.saturating_sub(then));
+            }
+        }
+        self.most
+    }
 }
 
 /// The half of the rings the host's audio thread owns (see the module docs).
@@ -387,6 +422,25 @@ impl<S: Sample> WorkerRings<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bursts_count_the_blocks_that_came_between_two_looks_within_a_block() {
+        let period = Duration::from_micros(1333);
+        let t0 = Instant::now();
+        let at = |us: u64| t0 + Duration::from_micros(us);
+        let mut b = Bursts::default();
+        // A block a period, looked at twice a period: one at a time.
+        for i in 0..10 {
+            b.look(i / 2, at(i * 667), period);
+        }
+        assert_eq!(b.look(5, at(6670), period), 1);
+        // Four in a row between two looks half a block apart: a burst.
+        assert_eq!(b.look(9, at(7337), period), 4);
+        // Ten blocks after a worker's 14 ms oversleep: not the host's doing.
+        assert_eq!(b.look(19, at(21337), period), 4);
+        // The first look after a pause compares with nothing older than a block.
+        assert_eq!(b.look(30, at(50000), period), 4);
+    }
 
     fn layout(hold: bool) -> Layout {
         Layout { block: 4, chunk: 1, latency: 2, ins: 1, outs: 1, rate: 48000.0, hold }

@@ -44,7 +44,7 @@
 //! Its own thread; every Python call made attached, as a call of its object
 //! (`pyrus.*` and `print` act for it, marshalled as a detached object's).
 
-use super::rings::WorkerRings;
+use super::rings::{Bursts, Counters, WorkerRings};
 use super::{Job, Sample, Shared, MAX_CHANNELS};
 use crate::detach::pool::Interruptible;
 use crate::detach::sink::Sink;
@@ -163,8 +163,8 @@ pub(super) fn run<S: Sample>(shared: Arc<Shared<S>>) {
                     shared.to_report();
                 }
                 if !ran {
-                    match audio.as_ref() {
-                        Some(audio) => audio.sleep(&mut seen),
+                    match audio.as_mut() {
+                        Some(audio) => audio.sleep(&mut seen, &shared.counters),
                         None => std::thread::park(),
                     }
                 }
@@ -230,6 +230,8 @@ struct Audio<S: Sample> {
     chunk: usize,
     /// The last `process` raised: reported once, until a block works.
     failing: bool,
+    /// The host's bursts, seen at each look before a sleep.
+    bursts: Bursts,
 }
 
 impl<S: Sample> Audio<S> {
@@ -252,7 +254,7 @@ impl<S: Sample> Audio<S> {
                 instance.setattr("sample_rate", layout.rate)?;
                 instance.setattr("blocksize", chunk)?;
             }
-            Ok(Audio { rings, ins, outs, in_data, out_data, chunk, failing: false })
+            Ok(Audio { rings, ins, outs, in_data, out_data, chunk, failing: false, bursts: Bursts::default() })
         })();
         made.map_err(|e| report::report(py, out, shared.core.status(), "making the audio arrays", &e)).ok()
     }
@@ -262,11 +264,14 @@ impl<S: Sample> Audio<S> {
     /// blocks come; once none has come for
     /// [`Layout::idle_after`](super::rings::Layout::idle_after), parks until
     /// the next block's `run` (or a message, `dsp()`, the drop) unparks it.
-    /// `seen`: the audio thread's block count last seen, and when.
-    fn sleep(&self, seen: &mut (u64, Instant)) {
+    /// `seen`: the audio thread's block count last seen, and when. Each
+    /// look measures the host's bursts into `counters` (see [`Bursts`]).
+    fn sleep(&mut self, seen: &mut (u64, Instant), counters: &Counters) {
         let layout = self.rings.layout;
         let now = self.rings.now();
         let at = Instant::now();
+        let period = std::time::Duration::from_secs_f64(layout.block as f64 / layout.rate);
+        counters.burst.fetch_max(self.bursts.look(now, at, period), Ordering::Relaxed);
         if now != seen.0 {
             *seen = (now, at);
         }
