@@ -423,7 +423,9 @@ fn late_blocks_from_pd_computing_blocks_in_bursts_are_explained_with_the_latency
     timeline(&mut p, &[(0.0, "; pd dsp 1"), (2000.0, "; pd quit")]);
     let t = run_within(&dir, "bursts", &p, &["-realtime", "-sleepgrain", "5"], Duration::from_secs(60));
     t.require_numpy();
-    let advice: Vec<String> = t.errors().into_iter().filter(|e| e.contains("blocks at a time")).collect();
+    let advice: Vec<&String> =
+        t.lines.iter().filter(|l| l.starts_with("pyrus~: ") && l.contains("blocks at a time")).collect();
+    assert!(!t.errors().iter().any(|e| e.contains("blocks at a time")), "a post, not an error:\n{}", t.text());
     assert_eq!(advice.len(), 1, "said once:\n{}", t.text());
     let burst: u64 = advice[0]
         .split("computes up to ")

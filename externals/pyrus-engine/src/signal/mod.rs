@@ -529,7 +529,7 @@ impl<S: Sample> Shared<S> {
         report::status_error(&out, self.status_index(), "ValueError", why);
     }
 
-    /// Says once per `dsp()`, in the console, when blocks are late because
+    /// Says once per `dsp()`, in the console (a post), when blocks are late because
     /// the host runs more blocks back to back than the latency covers: the
     /// worker cannot help those (their input came in the same burst), a
     /// larger `-latency` can.
@@ -550,8 +550,10 @@ impl<S: Sample> Shared<S> {
             ),
             _ => String::new(),
         };
+        // A post, not an error: nothing failed, and the count is on the
+        // status outlet already; this says why and what to do.
         let out = Out::Direct { ctx: self.ctx.clone(), outlets: self.outlets.clone() };
-        out.error(&format!(
+        out.post(&format!(
             "pyrus~: {late} block{} late: {host} computes up to {burst} blocks at a time, more than -latency {} \
              covers: the last blocks of each burst are due before their input can be processed. -latency {} or \
              more covers them{hint}",
