@@ -97,6 +97,13 @@ impl Layout {
         Duration::from_secs_f64(if secs.is_finite() { secs.clamp(0.0002, 0.02) } else { 0.02 })
     }
 
+    /// How long one host block lasts; zero for a rate that gives none (a
+    /// host's 0 Hz: then no two looks are close enough to count a burst),
+    /// as `nap` and `idle_after` guard theirs.
+    pub fn period(&self) -> Duration {
+        Duration::try_from_secs_f64(self.block as f64 / self.rate).unwrap_or(Duration::ZERO)
+    }
+
     /// How long with no new host block before the worker sleeps without a
     /// timer (DSP off, the host paused; the next `run` unparks it): 200 ms,
     /// or four host blocks if that is longer (a `[block~]` of thousands of
@@ -561,5 +568,8 @@ mod tests {
         assert_eq!(at(1, 1, 48000.0, 0), Duration::from_micros(200), "bounded below");
         assert_eq!(at(4096, 16, 48000.0, 0), Duration::from_millis(20), "bounded above");
         assert_eq!(at(64, 1, 0.0, 0), Duration::from_millis(20), "a host with no rate yet");
+        let period = |rate| Layout { block: 64, rate, ..layout(false) }.period();
+        assert_eq!(period(32000.0), Duration::from_millis(2));
+        assert_eq!(period(0.0), Duration::ZERO, "a host with no rate yet: no bursts counted, no panic");
     }
 }

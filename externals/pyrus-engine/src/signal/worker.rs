@@ -270,8 +270,7 @@ impl<S: Sample> Audio<S> {
         let layout = self.rings.layout;
         let now = self.rings.now();
         let at = Instant::now();
-        let period = std::time::Duration::from_secs_f64(layout.block as f64 / layout.rate);
-        counters.burst.fetch_max(self.bursts.look(now, at, period), Ordering::Relaxed);
+        counters.burst.fetch_max(self.bursts.look(now, at, layout.period()), Ordering::Relaxed);
         if now != seen.0 {
             *seen = (now, at);
         }
